@@ -1,0 +1,37 @@
+# Two entry points for a fresh machine with only python3 and git: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# The project's own checks must not see an operator's site runbooks or settings.
+CLEAN_ENV := env -u MEDIAOPS_RUNBOOK_PATH -u MEDIAOPS_CONFIG -u MEDIAOPS_REPO
+
+.PHONY: install demo test lint docs bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(CLEAN_ENV) $(BIN)/python examples/demo.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check mediaops runbooks tests bench examples
+	$(BIN)/mypy
+
+docs: $(STAMP)
+	$(CLEAN_ENV) $(BIN)/mediaops docs
+
+test: lint
+	$(CLEAN_ENV) $(BIN)/mediaops docs --check
+	$(CLEAN_ENV) $(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(CLEAN_ENV) $(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,387 @@
+"""The ``mediaops`` command: parse, call the library, print.
+
+Only click is imported at start-up; everything heavier (rich, the runbooks, the Kubernetes client,
+questionary) is imported inside the command that needs it, so ``mediaops --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from mediaops import __version__
+from mediaops.errors import EXIT_INTERRUPTED, EXIT_USAGE, MediaopsError, UsageError
+
+if TYPE_CHECKING:
+    from mediaops.config import Config
+    from mediaops.engine.model import Param, Runbook
+    from mediaops.engine.registry import Registry
+
+
+class State:
+    """What the top-level options decided, built on first use."""
+
+    def __init__(self, flags: dict[str, Any], config_file: Path | None) -> None:
+        self.flags = flags
+        self.config_file = config_file
+        self._config: Config | None = None
+        self._registry: Registry | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            from mediaops import config
+
+            self._config = config.load(self.config_file, self.flags)
+        return self._config
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            from mediaops.engine.registry import Registry
+
+            self._registry = Registry([Path(p) for p in self.config.get("runbook_paths", [])])
+        return self._registry
+
+
+def _state(ctx: click.Context) -> State:
+    root = ctx.find_root()
+    if not isinstance(root.obj, State):  # shell completion skips callbacks
+        params = root.params
+        flags = {k: params.get(k) for k in ("repo", "kubeconfig", "context")}
+        root.obj = State(flags, params.get("config_file"))
+    return root.obj
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="mediaops")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Config file (default: mediaops.yaml in the user config directory).")
+@click.option("--repo", type=click.Path(file_okay=False, path_type=Path), envvar="MEDIAOPS_REPO",
+              help="Flux repository checkout (default: nearest parent holding kubernetes/).")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), help="Path to the kubeconfig file.")
+@click.option("--context", help="The kubeconfig context to use.")
+@click.pass_context
+def cli(ctx: click.Context, config_file: Path | None, repo: Path | None, kubeconfig: Path | None,
+        context: str | None) -> None:
+    """Runbooks for a Flux-managed media stack: every procedure as code, safe to run, readable as a document.
+
+    Exit codes: 0 done, 1 a step failed or the run was aborted, 2 bad usage or input,
+    3 preconditions not met, 130 interrupted.
+    """
+    flags = {"repo": str(repo) if repo else None, "kubeconfig": str(kubeconfig) if kubeconfig else None,
+             "context": context}
+    ctx.obj = State(flags, config_file)
+
+
+# -- runbooks ---------------------------------------------------------------------------------------
+@cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def list_runbooks(ctx: click.Context, as_json: bool) -> None:
+    """List the runbooks."""
+    runbooks = _state(ctx).registry.all()
+    if as_json:
+        import json
+
+        rows = [{"name": r.name, "summary": r.summary, "params": [p.name for p in r.params],
+                 "steps": len(r.steps), "source": r.source} for r in runbooks]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(show_edge=False)
+    table.add_column("runbook", style="bold")
+    table.add_column("usage")
+    table.add_column("what it does")
+    for r in runbooks:
+        usage = " ".join(f"<{p.name}>" if p.required and not p.flag else f"[{p.option}]" for p in r.params)
+        table.add_row(r.name, usage, r.summary)
+    _console().print(table)
+
+
+def _complete_runbook(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    try:
+        return [n for n in _state(ctx).registry.names() if n.startswith(incomplete)]
+    except MediaopsError:
+        return []
+
+
+@cli.command("show")
+@click.argument("runbook", shell_complete=_complete_runbook)
+@click.pass_context
+def show(ctx: click.Context, runbook: str) -> None:
+    """Print a runbook as a procedure: steps, why, commands, verification and undo."""
+    from rich.markdown import Markdown
+
+    from mediaops.engine import docs
+
+    text = docs.markdown(_state(ctx).registry.get(runbook))
+    _console().print(Markdown(text.split("\n", 1)[1]))
+
+
+class RunGroup(click.Group):
+    """``mediaops run RUNBOOK``: one subcommand per runbook, built from its declared parameters."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        try:
+            return _state(ctx).registry.names()
+        except MediaopsError:
+            return []
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        registry = _state(ctx).registry
+        if cmd_name not in registry.names():
+            registry.get(cmd_name)  # raises with the closest names
+        return _runbook_command(registry.get(cmd_name))
+
+
+def _complete_app(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    try:
+        from mediaops.services import repository
+
+        return [a.name for a in repository(_state(ctx).config).apps() if a.name.startswith(incomplete)]
+    except Exception:  # completion must never print a traceback into the shell
+        return []
+
+
+def _click_param(p: Param) -> click.Parameter:
+    complete = _complete_app if p.complete == "app" else None
+    if p.flag:
+        return click.Option([p.option], is_flag=True, default=bool(p.default), help=p.help)
+    if p.required:
+        return click.Argument([p.name], shell_complete=complete)
+    kind = click.Choice(p.choices) if p.choices else None
+    return click.Option([p.option, p.name], type=kind, default=p.default, help=p.help,
+                        show_default=p.default is not None, shell_complete=complete)
+
+
+def _runbook_command(runbook: Runbook) -> click.Command:
+    def callback(**kwargs: Any) -> int:
+        ctx = click.get_current_context()
+        modes = {k: kwargs.pop(k) for k in ("dry_run", "yes", "as_json", "rollback_on_failure")}
+        return _execute(_state(ctx), runbook, kwargs, **modes)
+
+    params: list[click.Parameter] = [_click_param(p) for p in runbook.params]
+    params += _mode_options()
+    usage_help = f"{runbook.summary}\n\nThe procedure: `mediaops show {runbook.name}`."
+    return click.Command(runbook.name, callback=callback, params=params, help=usage_help,
+                         short_help=runbook.summary)
+
+
+def _mode_options() -> list[click.Parameter]:
+    return [
+        click.Option(["--dry-run"], is_flag=True, help="Preview every step; change nothing."),
+        click.Option(["--yes", "-y"], is_flag=True, help="Run without prompts (maintenance windows)."),
+        click.Option(["--json", "as_json"], is_flag=True, help="Print one JSON event per line."),
+        click.Option(["--rollback-on-failure"], is_flag=True, help="With --yes: undo completed steps on failure."),
+    ]
+
+
+@cli.group("run", cls=RunGroup)
+def run_group() -> None:
+    """Run a runbook: `mediaops run RUNBOOK [PARAMS] [--dry-run | --yes] [--json]`."""
+
+
+def _decide_mode(dry_run: bool, yes: bool, as_json: bool) -> str:
+    from mediaops.engine.runner import DRY_RUN, INTERACTIVE, YES, is_terminal
+
+    if dry_run and yes:
+        raise UsageError("--dry-run and --yes exclude each other", hint="choose one")
+    if dry_run:
+        return DRY_RUN
+    if yes:
+        return YES
+    if as_json:
+        raise UsageError("--json never prompts", hint="add --yes to run unattended or --dry-run to preview")
+    if not is_terminal():
+        raise UsageError(
+            "not at a terminal and --yes not given: refusing to wait for answers",
+            hint="pass --yes to run unattended or --dry-run to preview",
+        )
+    return INTERACTIVE
+
+
+def _execute(state: State, runbook: Runbook, params: dict[str, Any], *, dry_run: bool, yes: bool,
+             as_json: bool, rollback_on_failure: bool, resume_id: str | None = None) -> int:
+    from mediaops import services
+    from mediaops.engine.journal import Journal
+    from mediaops.engine.runner import INTERACTIVE, Runner, RunOptions
+    from mediaops.engine.ui import JsonUI, Prompter, RichUI
+
+    mode = _decide_mode(dry_run, yes, as_json)
+    if rollback_on_failure and not yes:
+        raise UsageError("--rollback-on-failure goes with --yes", hint="interactive runs offer the undo on abort")
+    journal = Journal(state.config.state_dir)
+    record = journal.get(resume_id) if resume_id else None
+    env = services.Environment(state.config)
+    runner = Runner(
+        runbook,
+        params,
+        RunOptions(mode=mode, rollback_on_failure=rollback_on_failure),
+        sinks=[JsonUI() if as_json else RichUI()],
+        journal=journal,
+        services=env.factories(),
+        target=env.target(),
+        prompter=Prompter() if mode == INTERACTIVE else None,
+        resume=record,
+    )
+    return runner.run()
+
+
+@cli.command("resume")
+@click.argument("run_id")
+@click.option("--dry-run", is_flag=True, help="Preview what is left; change nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Run the rest without prompts.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON event per line.")
+@click.option("--rollback-on-failure", is_flag=True, help="With --yes: undo completed steps on failure.")
+@click.pass_context
+def resume(ctx: click.Context, run_id: str, dry_run: bool, yes: bool, as_json: bool,
+           rollback_on_failure: bool) -> int:
+    """Continue a run at its first step not done, re-running the preconditions first."""
+    from mediaops.engine.journal import Journal
+
+    state = _state(ctx)
+    record = Journal(state.config.state_dir).get(run_id)
+    if record.status == "done":
+        raise UsageError(f"run {record.run_id} already finished", hint="nothing to resume")
+    runbook = state.registry.get(record.runbook)
+    params = {p.name: record.params.get(p.name, p.default) for p in runbook.params}
+    secret = [p.name for p in runbook.params if p.secret and record.params.get(p.name)]
+    if secret:
+        raise UsageError(f"run {record.run_id} had secret parameters ({', '.join(secret)}) that are never kept",
+                         hint="start a new run")
+    return _execute(state, runbook, params, dry_run=dry_run, yes=yes, as_json=as_json,
+                    rollback_on_failure=rollback_on_failure, resume_id=record.run_id)
+
+
+# -- the journal --------------------------------------------------------------------------------------
+@cli.group("runs", invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--limit", default=20, show_default=True, help="How many runs, newest first.")
+@click.pass_context
+def runs(ctx: click.Context, as_json: bool, limit: int) -> None:
+    """List recorded runs (`mediaops runs show ID` for one)."""
+    if ctx.invoked_subcommand:
+        return
+    from mediaops import reports
+    from mediaops.engine.journal import Journal
+
+    records = Journal(_state(ctx).config.state_dir).runs()[:limit]
+    if as_json:
+        import json
+
+        click.echo(json.dumps([r.summary() for r in records], indent=2))
+        return
+    _console().print(reports.runs_table(records))
+
+
+@runs.command("show")
+@click.argument("run_id")
+@click.option("--markdown", is_flag=True, help="A report to paste into the ops log.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def runs_show(ctx: click.Context, run_id: str, markdown: bool, as_json: bool) -> None:
+    """Show one run: who, where, parameters, each step's outcome."""
+    from mediaops import reports
+    from mediaops.engine.journal import Journal
+
+    record = Journal(_state(ctx).config.state_dir).get(run_id)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(record.to_dict(), indent=2))
+    elif markdown:
+        click.echo(reports.run_markdown(record), nl=False)
+    else:
+        _console().print(reports.run_view(record))
+
+
+# -- documentation -------------------------------------------------------------------------------------
+@cli.command("docs")
+@click.option("--check", is_flag=True, help="Exit 1 when the pages differ from the runbooks.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("docs/runbooks"),
+              show_default=True, help="Where the pages go.")
+@click.pass_context
+def docs_command(ctx: click.Context, check: bool, out: Path) -> int:
+    """Write docs/runbooks/<name>.md from the runbook definitions."""
+    from mediaops import reports
+
+    pages = reports.runbook_pages(_state(ctx).registry.all())
+    stale = [name for name, text in pages.items()
+             if not (out / name).is_file() or (out / name).read_text(encoding="utf-8") != text]
+    extra = sorted(p.name for p in out.glob("*.md") if p.name not in pages) if out.is_dir() else []
+    if check:
+        if stale or extra:
+            for name in stale:
+                click.echo(f"stale: {out / name}", err=True)
+            for name in extra:
+                click.echo(f"no runbook for: {out / name}", err=True)
+            click.echo("docs are out of date: run `mediaops docs` and commit the result", err=True)
+            return 1
+        click.echo(f"docs up to date ({len(pages)} pages)")
+        return 0
+    out.mkdir(parents=True, exist_ok=True)
+    for name in stale:
+        (out / name).write_text(pages[name], encoding="utf-8")
+    for name in extra:
+        (out / name).unlink()
+    click.echo(f"wrote {len(stale)} of {len(pages)} pages to {out}" + (f", removed {len(extra)}" if extra else ""))
+    return 0
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Inspect the effective configuration."""
+
+
+@config_group.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def config_show(ctx: click.Context, as_json: bool) -> None:
+    """Print every setting, its value and where it came from."""
+    config = _state(ctx).config
+    if as_json:
+        import json
+
+        click.echo(json.dumps({k: {"value": v, "source": s} for k, v, s in config.rows()}, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(show_edge=False, title=f"config file: {config.file or 'none'}", title_justify="left")
+    for column in ("setting", "value", "from"):
+        table.add_column(column)
+    for key, value, source in config.rows():
+        shown = ", ".join(value) if isinstance(value, list) else ("" if value is None else str(value))
+        table.add_row(key, shown, source)
+    _console().print(table)
+
+
+def main() -> None:
+    """Entry point: one line on stderr for any error an operator can act on, and the documented code."""
+    try:
+        code = cli.main(prog_name="mediaops", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        code = EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code
+    except click.Abort:
+        click.echo("interrupted", err=True)
+        code = EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        code = EXIT_INTERRUPTED
+    except MediaopsError as exc:
+        click.echo(f"mediaops: {exc.line()}", err=True)
+        code = exc.exit_code
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,126 @@
+"""Effective configuration: defaults, then ``mediaops.yaml``, then ``MEDIAOPS_*`` variables, then flags.
+
+Each value remembers where it came from, so ``mediaops config show`` can say why it is what it is.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mediaops.errors import UsageError
+
+# key: (default, kind, meaning)
+KEYS: dict[str, tuple[Any, str, str]] = {
+    "repo": (None, "path", "the Flux repository checkout"),
+    "kubeconfig": (None, "path", "kubeconfig file (else $KUBECONFIG or ~/.kube/config)"),
+    "context": (None, "str", "kube context to use"),
+    "allowed_contexts": ([], "list", "contexts mediaops may change without --context naming them"),
+    "namespace": ("media", "str", "namespace of the media apps"),
+    "nas_host": (None, "str", "the NAS serving NFS (else taken from the apps' NFS mounts)"),
+    "ingress_base_url": (None, "str", "base URL for ingress checks, e.g. https://{host} or http://127.0.0.1:8080"),
+    "state_dir": (None, "path", "where run journals live"),
+    "runbook_paths": ([], "list", "extra directories of site-specific runbooks"),
+}
+
+
+@dataclass
+class Config:
+    values: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    file: Path | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self.values.get(key)
+        return default if value is None else value
+
+    @property
+    def state_dir(self) -> Path:
+        value = self.values.get("state_dir")
+        if value:
+            return Path(value).expanduser()
+        import platformdirs
+
+        return Path(platformdirs.user_state_dir("mediaops"))
+
+    def rows(self) -> list[tuple[str, Any, str]]:
+        rows = []
+        for key in KEYS:
+            value = self.values.get(key)
+            if key == "state_dir" and value is None:
+                value = str(self.state_dir)
+            rows.append((key, value, self.sources.get(key, "default")))
+        return rows
+
+
+def env_name(key: str) -> str:
+    """The variable overriding a setting: MEDIAOPS_<KEY>, and MEDIAOPS_RUNBOOK_PATH like PATH."""
+    return "MEDIAOPS_RUNBOOK_PATH" if key == "runbook_paths" else "MEDIAOPS_" + key.upper()
+
+
+def default_config_file() -> Path:
+    explicit = os.environ.get("MEDIAOPS_CONFIG")
+    if explicit:
+        return Path(explicit).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("mediaops")) / "mediaops.yaml"
+
+
+def _coerce(key: str, value: Any, origin: str) -> Any:
+    kind = KEYS[key][1]
+    if value is None:
+        return None
+    if kind == "list":
+        if isinstance(value, str):
+            return [item for item in value.replace(",", os.pathsep).split(os.pathsep) if item]
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return value
+        raise UsageError(f"{origin}: {key} must be a list of strings")
+    if not isinstance(value, str | int | float):
+        raise UsageError(f"{origin}: {key} must be a single value, not {type(value).__name__}")
+    text = str(value)
+    return str(Path(text).expanduser()) if kind == "path" else text
+
+
+def load(config_file: Path | None = None, flags: dict[str, Any] | None = None) -> Config:
+    """Build the effective configuration; unknown keys and malformed files are one clear error."""
+    config = Config()
+    for key, (default, _, _) in KEYS.items():
+        config.values[key] = default
+    path = config_file or default_config_file()
+    if path.is_file():
+        import yaml
+
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f":{mark.line + 1}" if mark else ""
+            raise UsageError(f"{path}{where}: not valid YAML", hint="fix the config file") from None
+        if not isinstance(data, dict):
+            raise UsageError(f"{path}: expected a mapping of settings")
+        for key, value in data.items():
+            key = str(key).replace("-", "_")
+            if key not in KEYS:
+                raise UsageError(f"{path}: unknown setting {key!r}", hint=f"known: {', '.join(KEYS)}")
+            config.values[key] = _coerce(key, value, str(path))
+            config.sources[key] = str(path)
+        config.file = path
+    elif config_file is not None:
+        raise UsageError(f"config file {config_file} does not exist")
+    for key in KEYS:
+        env = env_name(key)
+        if env in os.environ:
+            config.values[key] = _coerce(key, os.environ[env], env)
+            config.sources[key] = env
+    for key, value in (flags or {}).items():
+        if value not in (None, (), []):
+            config.values[key] = _coerce(key, list(value) if isinstance(value, tuple) else value, "flag")
+            config.sources[key] = f"--{key.replace('_', '-')}"
+    return config

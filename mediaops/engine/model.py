@@ -1,0 +1,213 @@
+"""What a runbook declares: parameters, read-only checks and ordered steps.
+
+Nothing here runs anything. A runbook module builds a ``Runbook`` with decorators; the engine's readers
+(``runner`` for run and dry-run, ``docs`` for Markdown) walk the same definition.
+"""
+
+from __future__ import annotations
+
+import difflib
+import string
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mediaops.engine.context import Context
+
+Action = Callable[["Context"], Any]
+Condition = Callable[["Context"], "str | None"]
+Template = str | Callable[["Context"], str]
+
+
+class CheckFailed(Exception):
+    """Raised by a check (or a step's ``when``) to say a precondition does not hold."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """A runbook parameter; becomes a CLI argument (``required``) or option."""
+
+    name: str
+    help: str
+    required: bool = True
+    default: Any = None
+    flag: bool = False
+    choices: tuple[str, ...] | None = None
+    secret: bool = False
+    complete: str | None = None  # what shell completion offers: "app" or None
+
+    @property
+    def option(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file's content before and after; ``None`` means absent."""
+
+    path: str  # relative to Changes.root, with forward slashes
+    before: str | None
+    after: str | None
+
+    def diff(self) -> str:
+        before = [] if self.before is None else self.before.splitlines(keepends=True)
+        after = [] if self.after is None else self.after.splitlines(keepends=True)
+        old = "/dev/null" if self.before is None else f"a/{self.path}"
+        new = "/dev/null" if self.after is None else f"b/{self.path}"
+        lines = list(difflib.unified_diff(before, after, old, new))
+        return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """File edits a step wants; the engine shows them as a diff and is the only one that writes them."""
+
+    root: Path
+    files: tuple[FileChange, ...]
+    summary: str = ""
+
+    def diff(self) -> str:
+        return "".join(change.diff() for change in self.files)
+
+    @property
+    def paths(self) -> list[str]:
+        return [change.path for change in self.files]
+
+    def __bool__(self) -> bool:
+        return any(change.before != change.after for change in self.files)
+
+
+@dataclass
+class Check:
+    """A read-only precondition. Returns a short detail, raises ``CheckFailed`` when it does not hold."""
+
+    title: str
+    fn: Action
+    needs_cluster: bool = False
+
+
+@dataclass
+class Step:
+    """One step of the procedure, as an operator would write it down."""
+
+    title: str
+    why: str
+    command: Template = ""
+    action: Action | None = None
+    mutates: bool = True
+    edit: bool = False  # the action returns Changes, which the engine writes
+    manual: str | None = None  # instructions for a step a human does
+    blocking: bool = True  # a manual step the run cannot go past without a human (refuses --yes)
+    needs_cluster: bool = False
+    when: Condition | None = None  # returns why the step is not needed, or None to run it
+    verify_fn: Action | None = None
+    verify_doc: str = ""
+    undo_fn: Action | None = None
+    undo_doc: str = ""
+    undo_command: Template = ""
+
+    @property
+    def is_manual(self) -> bool:
+        return self.manual is not None
+
+    def verifier(self, doc: str) -> Callable[[Action], Action]:
+        """Decorate the function that proves the step worked (it may wait)."""
+
+        def register(fn: Action) -> Action:
+            self.verify_fn, self.verify_doc = fn, doc
+            return fn
+
+        return register
+
+    def undoer(self, doc: str, command: Template = "") -> Callable[[Action], Action]:
+        """Decorate the function that reverses the step when an operator aborts."""
+
+        def register(fn: Action) -> Action:
+            self.undo_fn, self.undo_doc, self.undo_command = fn, doc, command
+            return fn
+
+        return register
+
+    def skip_when(self, fn: Condition) -> Condition:
+        """Decorate a read-only test returning why the step has nothing to do (idempotent re-runs)."""
+        self.when = fn
+        return fn
+
+    @property
+    def reversible(self) -> bool:
+        return self.undo_fn is not None or self.edit
+
+
+@dataclass
+class Runbook:
+    """A procedure: parameters, read-only checks, then ordered steps."""
+
+    name: str
+    summary: str
+    params: list[Param] = field(default_factory=list)
+    lock: Callable[[Mapping[str, Any]], str] | None = None  # the Lease name for this target
+    touches: Callable[[Mapping[str, Any]], list[str]] | None = None  # apps, for the docs' graph
+    doc: str = ""
+    source: str = ""
+    checks: list[Check] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+
+    def check(self, title: str, *, needs_cluster: bool = False) -> Callable[[Action], Action]:
+        def register(fn: Action) -> Action:
+            self.checks.append(Check(title, fn, needs_cluster))
+            return fn
+
+        return register
+
+    def step(
+        self,
+        title: str,
+        *,
+        why: str,
+        command: Template = "",
+        mutates: bool = True,
+        edit: bool = False,
+        needs_cluster: bool = False,
+    ) -> Callable[[Action], Step]:
+        def register(fn: Action) -> Step:
+            step = Step(
+                title, why, command, fn, mutates=mutates, edit=edit, needs_cluster=needs_cluster
+            )
+            self.steps.append(step)
+            return step
+
+        return register
+
+    def manual(
+        self, title: str, *, why: str, instructions: str, blocking: bool = True, command: Template = ""
+    ) -> Step:
+        """A step a human does; the tool says exactly what and waits for "done"."""
+        step = Step(title, why, command, manual=instructions, blocking=blocking)
+        self.steps.append(step)
+        return step
+
+    def param(self, name: str) -> Param:
+        for param in self.params:
+            if param.name == name:
+                return param
+        raise KeyError(name)
+
+
+class _Placeholders(dict[str, Any]):
+    """format_map source that renders unknown names as <name>, as a runbook page would."""
+
+    def __missing__(self, key: str) -> str:
+        return f"<{key}>"
+
+
+def render(template: Template, ctx: Context | None, values: Mapping[str, Any]) -> str:
+    """Fill a command template from params and facts; callables get the context (None in docs)."""
+    if callable(template):
+        if ctx is None:
+            return ""
+        return template(ctx)
+    names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    known = _Placeholders({k: v for k, v in values.items() if k in names and v not in (None, "")})
+    return template.format_map(known)

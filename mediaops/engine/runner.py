@@ -1,0 +1,459 @@
+"""Walks a runbook for real, as a preview (dry run) or unattended, and journals every event.
+
+This module alone decides whether a step runs, is previewed or is asked about. Runbook code never
+checks for a dry run: read-only work (checks, ``when`` tests, edit planning, previews) runs under
+``guard.read_only``, and in a dry run no mutating action is called at all.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+from mediaops import __version__
+from mediaops.engine import guard
+from mediaops.engine.context import Context
+from mediaops.engine.events import MASK, Emitter, Sink
+from mediaops.engine.journal import Journal, RunRecord, new_run_id
+from mediaops.engine.model import Changes, CheckFailed, Runbook, Step, render
+from mediaops.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_PRECONDITION,
+    EXIT_STEP_FAILED,
+    EXIT_USAGE,
+    MediaopsError,
+    PreconditionFailed,
+    StepFailed,
+    UsageError,
+)
+
+INTERACTIVE, YES, DRY_RUN = "interactive", "yes", "dry-run"
+
+
+class Aborted(Exception):
+    """The operator chose abort."""
+
+
+@dataclass
+class RunOptions:
+    mode: str = INTERACTIVE
+    rollback_on_failure: bool = False
+
+
+@dataclass
+class _Done:
+    index: int
+    step: Step
+    changes: Changes | None = None
+
+
+@dataclass
+class Runner:
+    """One run (or the resumed continuation of one) of a runbook."""
+
+    runbook: Runbook
+    params: Mapping[str, Any]
+    options: RunOptions
+    sinks: list[Sink]
+    journal: Journal | None = None
+    services: Mapping[str, Callable[[], Any]] = field(default_factory=dict)
+    target: Mapping[str, str] = field(default_factory=dict)
+    prompter: Any = None
+    locker: Callable[[str, str], AbstractContextManager[Any]] | None = None
+    resume: RunRecord | None = None
+
+    def __post_init__(self) -> None:
+        self.run_id = self.resume.run_id if self.resume else new_run_id(self.runbook.name)
+        self.emitter = Emitter(self.run_id, list(self.sinks))
+        self.ctx = Context(
+            self.params,
+            emitter=self.emitter,
+            services=self.services,
+            facts=self.resume.facts if self.resume else None,
+            dry_run=self.mode == DRY_RUN,
+            run_id=self.run_id,
+        )
+        self.done: list[_Done] = []
+        self.start_at = self.resume.first_step_not_done() if self.resume else 0
+        self._current: tuple[int, Step] | None = None
+
+    @property
+    def mode(self) -> str:
+        return self.options.mode
+
+    # -- the run ------------------------------------------------------------------------------------
+    def run(self) -> int:
+        """Run and return the exit code; every outcome is journaled and reported as one event."""
+        self._refuse_manual_steps_up_front()
+        journal_sink = None
+        if self.journal is not None and self.mode != DRY_RUN:
+            journal_sink = self.journal.sink(self.run_id)
+            self.emitter.sinks.append(journal_sink)
+        started = time.monotonic()
+        previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            self._emit_start()
+            code, status, message = self._run_guarded()
+        finally:
+            signal.signal(signal.SIGTERM, previous_sigterm)
+        resume = f"mediaops resume {self.run_id}" if status in ("interrupted", "failed") else None
+        if status == "aborted" and any(not d.step.reversible for d in self.done):
+            resume = f"mediaops resume {self.run_id}"
+        self.emitter.emit(
+            "run_end",
+            status=status,
+            exit_code=code,
+            message=message,
+            duration=round(time.monotonic() - started, 3),
+            resume=resume if self.mode != DRY_RUN else None,
+        )
+        if journal_sink:
+            journal_sink.close()
+        return code
+
+    def _run_guarded(self) -> tuple[int, str, str]:
+        try:
+            with self._lock():
+                self._run_checks()
+                self._refuse_conditional_manual_steps()
+                return self._run_steps()
+        except KeyboardInterrupt:
+            if self._current is not None:
+                index, step = self._current
+                self.emitter.emit(
+                    "step_end", index=index, title=step.title, outcome="interrupted", facts=self.ctx.facts
+                )
+            return EXIT_INTERRUPTED, "interrupted", f"interrupted; run {self.run_id} can be resumed"
+        except PreconditionFailed as exc:
+            return EXIT_PRECONDITION, "precondition-failed", f"precondition not met: {exc.line()}"
+        except UsageError as exc:
+            return EXIT_USAGE, "refused", exc.line()
+        except Aborted:
+            self._current = None
+            self._offer_undo()
+            return EXIT_STEP_FAILED, "aborted", "aborted by the operator"
+        except StepFailed as exc:
+            self._current = None
+            if self.options.rollback_on_failure:
+                self._undo_all()
+            return EXIT_STEP_FAILED, "failed", f"failed: {exc.line()}"
+
+    def _emit_start(self) -> None:
+        shown = {
+            p.name: (MASK if p.secret and self.params.get(p.name) else self.params.get(p.name))
+            for p in self.runbook.params
+        }
+        self.emitter.emit(
+            "run_start",
+            runbook=self.runbook.name,
+            summary=self.runbook.summary,
+            params=shown,
+            mode=self.mode,
+            user=getpass.getuser(),
+            host=socket.gethostname(),
+            target=dict(self.target),
+            version=__version__,
+            steps=len(self.runbook.steps),
+            resumed=bool(self.resume) or None,
+            resume_at=self.start_at if self.resume else None,
+        )
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        if self.runbook.lock is None or self.locker is None or self.mode == DRY_RUN:
+            yield
+            return
+        with self.locker(self.runbook.lock(self.params), self.run_id):
+            yield
+
+    # -- checks -------------------------------------------------------------------------------------
+    def _run_checks(self) -> None:
+        if self.resume:
+            self.emitter.log("re-running the preconditions before resuming")
+        has_cluster = self.ctx.has_service("cluster")
+        for check in self.runbook.checks:
+            if check.needs_cluster and not has_cluster:
+                if self.mode == DRY_RUN:
+                    self.emitter.emit("check", title=check.title, status="would_check")
+                    continue
+                raise UsageError(
+                    f"{check.title}: this runbook needs a cluster",
+                    hint="pass --kubeconfig/--context, or --sim to rehearse",
+                )
+            try:
+                with self._read_only():
+                    detail = check.fn(self.ctx)
+            except CheckFailed as exc:
+                self.emitter.emit("check", title=check.title, status="failed", detail=str(exc))
+                raise PreconditionFailed(f"{check.title}: {exc}") from None
+            except MediaopsError as exc:
+                self.emitter.emit("check", title=check.title, status="failed", detail=exc.line())
+                raise PreconditionFailed(f"{check.title}: {exc.line()}") from None
+            self.emitter.emit("check", title=check.title, status="ok", detail=str(detail) if detail else None)
+        if self.ctx.facts:
+            self.emitter.emit("facts", facts=self.ctx.facts)
+
+    def _read_only(self) -> AbstractContextManager[None]:
+        return guard.read_only()
+
+    def _refuse_manual_steps_up_front(self) -> None:
+        if self.mode != YES:
+            return
+        for step in self.runbook.steps[self.start_at :]:
+            if step.is_manual and step.blocking and step.when is None:
+                raise UsageError(
+                    f"runbook {self.runbook.name} has a step a human must do ({step.title!r}); "
+                    "--yes cannot run it",
+                    hint="run it interactively at a terminal, or --dry-run to preview",
+                )
+
+    def _refuse_conditional_manual_steps(self) -> None:
+        if self.mode != YES:
+            return
+        for step in self.runbook.steps[self.start_at :]:
+            if step.is_manual and step.blocking and step.when is not None:
+                with self._read_only():
+                    reason = step.when(self.ctx)
+                if not reason:
+                    raise UsageError(
+                        f"this run needs a step a human must do ({step.title!r}); --yes cannot run it",
+                        hint="run it interactively at a terminal",
+                    )
+
+    # -- steps --------------------------------------------------------------------------------------
+    def _run_steps(self) -> tuple[int, str, str]:
+        total = len(self.runbook.steps)
+        outcomes = []
+        for index, step in enumerate(self.runbook.steps):
+            if index < self.start_at:
+                continue
+            outcomes.append(self._run_step(index, step, total))
+        if self.mode == DRY_RUN:
+            return EXIT_OK, "dry-run", "dry run complete: nothing was changed"
+        if outcomes and all(o == "not_needed" for o in outcomes):
+            return EXIT_OK, "done", "nothing to do: every step was already in place"
+        return EXIT_OK, "done", "done"
+
+    def _run_step(self, index: int, step: Step, total: int) -> str:
+        try:
+            return self._plan_and_run(index, step, total)
+        except (KeyboardInterrupt, Aborted, StepFailed):
+            raise
+        except Exception as exc:  # a failing read-only test or preview fails its step
+            error = _error_line(exc)
+            self.emitter.emit("step_end", index=index, title=step.title, outcome="failed", error=error)
+            raise StepFailed(f"step {index + 1} ({step.title}): {error}") from exc
+
+    def _plan_and_run(self, index: int, step: Step, total: int) -> str:
+        ctx, emit = self.ctx, self.emitter.emit
+        has_cluster = ctx.has_service("cluster")
+        cannot_look = step.needs_cluster and not has_cluster and self.mode == DRY_RUN
+        if step.when is not None and not cannot_look:
+            with self._read_only():
+                reason = step.when(ctx)
+            if reason:
+                emit("step_start", index=index, title=step.title, mutates=step.mutates)
+                emit("step_end", index=index, title=step.title, outcome="not_needed", summary=reason, duration=0.0)
+                return "not_needed"
+        changes: Changes | None = None
+        if step.edit and step.action is not None:
+            with self._read_only():
+                changes = step.action(ctx)
+            if not changes:
+                emit("step_start", index=index, title=step.title, mutates=step.mutates)
+                emit(
+                    "step_end", index=index, title=step.title, outcome="not_needed",
+                    summary="the files already say so", duration=0.0,
+                )
+                return "not_needed"
+        values = ctx.values()
+        plan = {
+            "index": index,
+            "total": total,
+            "title": step.title,
+            "why": step.why,
+            "command": render(step.command, ctx, values) if not cannot_look else render(step.command, None, values),
+            "mutates": step.mutates,
+            "manual": render(step.manual, ctx, values) if step.manual else None,
+            "diff": changes.diff() if changes else None,
+            "verify": step.verify_doc or None,
+        }
+        emit("step_plan", **plan)
+        if self.mode == DRY_RUN:
+            return self._preview(index, step, cannot_look)
+        if step.is_manual:
+            return self._manual(index, step, plan)
+        if self.mode == INTERACTIVE and step.mutates:
+            answer = self._ask(plan, step)
+            if answer == "skip":
+                emit("step_start", index=index, title=step.title, mutates=step.mutates)
+                emit("step_end", index=index, title=step.title, outcome="skipped", summary="skipped by the operator")
+                return "skipped"
+        return self._execute(index, step, changes)
+
+    def _preview(self, index: int, step: Step, cannot_look: bool) -> str:
+        emit = self.emitter.emit
+        emit("step_start", index=index, title=step.title, mutates=step.mutates)
+        if step.mutates or step.is_manual or cannot_look or step.action is None:
+            emit("step_end", index=index, title=step.title, outcome="would_run")
+            return "would_run"
+        started = time.monotonic()
+        with self._read_only():
+            result = step.action(self.ctx)
+        emit("step_end", index=index, title=step.title, outcome="done", summary=_summary(result),
+             duration=round(time.monotonic() - started, 3))
+        return "done"
+
+    def _ask(self, plan: dict[str, Any], step: Step) -> str:
+        while True:
+            answer = str(self.prompter.step())
+            if answer == "details":
+                self.emitter.emit(
+                    "details",
+                    index=plan["index"],
+                    why=step.why,
+                    command=plan["command"],
+                    diff=plan["diff"],
+                    verify=step.verify_doc or "no automatic verification",
+                    undo=step.undo_doc or ("restore the files" if step.edit else "no automatic undo"),
+                    undo_command=render(step.undo_command, self.ctx, self.ctx.values()) or None,
+                )
+                continue
+            if answer == "abort":
+                raise Aborted
+            return answer
+
+    def _manual(self, index: int, step: Step, plan: dict[str, Any]) -> str:
+        emit = self.emitter.emit
+        if self.mode == YES:
+            emit("step_start", index=index, title=step.title, mutates=step.mutates)
+            emit("follow_up", index=index, title=step.title, instructions=plan["manual"])
+            emit("step_end", index=index, title=step.title, outcome="todo", summary="left to do by hand")
+            return "todo"
+        answer = str(self.prompter.manual())
+        if answer == "abort":
+            raise Aborted
+        emit("step_start", index=index, title=step.title, mutates=step.mutates)
+        outcome = "done" if answer == "done" else "skipped"
+        emit("step_end", index=index, title=step.title, outcome=outcome, summary=f"{outcome} by the operator")
+        return outcome
+
+    def _execute(self, index: int, step: Step, changes: Changes | None) -> str:
+        emit = self.emitter.emit
+        while True:
+            emit("step_start", index=index, title=step.title, mutates=step.mutates)
+            self._current = (index, step)
+            started = time.monotonic()
+            try:
+                with nullcontext() if step.mutates else self._read_only():
+                    if changes is not None:
+                        _apply(changes)
+                        result: Any = changes.summary or "wrote " + ", ".join(changes.paths)
+                    else:
+                        result = step.action(self.ctx) if step.action else None
+                if step.verify_fn is not None:
+                    step.verify_fn(self.ctx)
+            except (KeyboardInterrupt, Aborted):
+                raise
+            except Exception as exc:  # a step's failure is reported, whatever raised it
+                error = _error_line(exc)
+                emit("step_end", index=index, title=step.title, outcome="failed", error=error,
+                     duration=round(time.monotonic() - started, 3), facts=self.ctx.facts)
+                self._current = None
+                if self.mode != INTERACTIVE:
+                    raise StepFailed(f"step {index + 1} ({step.title}): {error}") from exc
+                answer = str(self.prompter.failure())
+                if answer == "retry":
+                    continue
+                if answer == "abort":
+                    raise Aborted from exc
+                emit("step_end", index=index, title=step.title, outcome="skipped", summary="skipped after failure")
+                return "skipped"
+            self._current = None
+            if step.mutates:
+                self.done.append(_Done(index, step, changes))
+            emit("step_end", index=index, title=step.title, outcome="done", summary=_summary(result),
+                 duration=round(time.monotonic() - started, 3), facts=self.ctx.facts)
+            return "done"
+
+    # -- undo ---------------------------------------------------------------------------------------
+    def _offer_undo(self) -> None:
+        reversible = [d for d in self.done if d.step.reversible]
+        if not reversible:
+            return
+        if self.mode == INTERACTIVE:
+            question = f"Undo the {len(reversible)} completed step(s), most recent first?"
+            if not self.prompter.confirm(question, default=True):
+                return
+        elif not self.options.rollback_on_failure:
+            return
+        self._undo_all()
+
+    def _undo_all(self) -> None:
+        emit = self.emitter.emit
+        for done in reversed(self.done):
+            step = done.step
+            if not step.reversible:
+                emit("warning", message=f"step {done.index + 1} ({step.title}) has no undo; left as it is")
+                continue
+            emit("undo_start", index=done.index, title=step.title)
+            try:
+                if done.changes is not None:
+                    _restore(done.changes)
+                if step.undo_fn is not None:
+                    step.undo_fn(self.ctx)
+            except Exception as exc:  # an undo that fails stops the rollback: what is left is reported
+                emit("undo_end", index=done.index, title=step.title, outcome="failed", error=_error_line(exc))
+                emit("warning", message="rollback stopped; the steps before this one were not undone")
+                return
+            emit("undo_end", index=done.index, title=step.title, outcome="done")
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _summary(result: Any) -> str | None:
+    if result is None or result is True:
+        return None
+    text = str(result).strip().replace("\n", " ")
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _error_line(exc: BaseException) -> str:
+    if isinstance(exc, MediaopsError):
+        return exc.line()
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _apply(changes: Changes) -> None:
+    for change in changes.files:
+        path = changes.root / change.path
+        if change.after is None:
+            path.unlink(missing_ok=True)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(change.after, encoding="utf-8")
+
+
+def _restore(changes: Changes) -> None:
+    for change in changes.files:
+        path = changes.root / change.path
+        if change.before is None:
+            path.unlink(missing_ok=True)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(change.before, encoding="utf-8")
+
+
+def is_terminal() -> bool:
+    return os.isatty(0) and os.isatty(1)

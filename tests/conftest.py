@@ -1,0 +1,74 @@
+"""Fixtures that drive the installed ``mediaops`` command as an operator would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pexpect
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MEDIAOPS = str(Path(sys.executable).parent / "mediaops")
+TEST_RUNBOOKS = ROOT / "tests" / "runbooks"
+
+
+@dataclass
+class Mediaops:
+    """The installed CLI with an isolated state directory and configuration."""
+
+    env: dict[str, str]
+    cwd: Path
+    state: Path
+
+    def run(self, *args: str, input: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [MEDIAOPS, *args], env=self.env, cwd=self.cwd, input=input, text=True,
+            capture_output=True, timeout=timeout, stdin=None if input is not None else subprocess.DEVNULL,
+        )
+
+    def spawn(self, *args: str, timeout: float = 30) -> pexpect.spawn:
+        child = pexpect.spawn(MEDIAOPS, list(args), env=self.env, cwd=str(self.cwd), encoding="utf-8",
+                              timeout=timeout, dimensions=(60, 140))
+        return child
+
+    def journals(self) -> dict[str, list[dict[str, Any]]]:
+        runs = self.state / "runs"
+        if not runs.is_dir():
+            return {}
+        return {p.stem: [json.loads(line) for line in p.read_text().splitlines()] for p in runs.glob("*.jsonl")}
+
+
+def clean_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAOPS_")}
+    env.update(
+        MEDIAOPS_STATE_DIR=str(tmp_path / "state"),
+        MEDIAOPS_CONFIG=str(tmp_path / "absent-config.yaml"),
+        NO_COLOR="1",
+        COLUMNS="140",
+        TERM="xterm",
+        GIT_AUTHOR_NAME="Test Operator",
+        GIT_AUTHOR_EMAIL="operator@example.invalid",
+        GIT_COMMITTER_NAME="Test Operator",
+        GIT_COMMITTER_EMAIL="operator@example.invalid",
+    )
+    return env
+
+
+@pytest.fixture
+def mediaops(tmp_path: Path) -> Mediaops:
+    env = clean_env(tmp_path)
+    env["MEDIAOPS_RUNBOOK_PATH"] = str(TEST_RUNBOOKS)
+    work = tmp_path / "work"
+    work.mkdir()
+    return Mediaops(env, work, tmp_path / "state")
+
+
+def tree_digest(root: Path) -> dict[str, bytes]:
+    """Every file under root with its content, to prove a directory is byte-identical afterwards."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
