@@ -24,10 +24,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 docs: $(STAMP)
-	$(CLEAN_ENV) $(BIN)/mediaops docs
+	$(CLEAN_ENV) $(BIN)/mediaops --repo examples/home-ops docs
 
 test: lint
-	$(CLEAN_ENV) $(BIN)/mediaops docs --check
+	$(CLEAN_ENV) $(BIN)/mediaops --repo examples/home-ops docs --check
 	$(CLEAN_ENV) $(BIN)/pytest -q
 
 bench: $(STAMP)

@@ -56,6 +56,13 @@ def _state(ctx: click.Context) -> State:
     return root.obj
 
 
+def _json(data: Any) -> str:
+    """Indented for a person at a terminal, compact (and faster) for a pipe."""
+    import json
+
+    return json.dumps(data, indent=2 if sys.stdout.isatty() else None)
+
+
 def _console() -> Any:
     from rich.console import Console
 
@@ -313,10 +320,16 @@ def runs_show(ctx: click.Context, run_id: str, markdown: bool, as_json: bool) ->
               show_default=True, help="Where the pages go.")
 @click.pass_context
 def docs_command(ctx: click.Context, check: bool, out: Path) -> int:
-    """Write docs/runbooks/<name>.md from the runbook definitions."""
-    from mediaops import reports
+    """Write docs/runbooks/<name>.md from the runbook definitions.
 
-    pages = reports.runbook_pages(_state(ctx).registry.all())
+    With a repository (--repo or found from here), each page embeds the Mermaid graph of its apps.
+    """
+    from mediaops import reports
+    from mediaops.services import find_repo_root, repository
+
+    config = _state(ctx).config
+    repo = repository(config) if find_repo_root(config) else None
+    pages = reports.runbook_pages(_state(ctx).registry.all(), repo)
     stale = [name for name, text in pages.items()
              if not (out / name).is_file() or (out / name).read_text(encoding="utf-8") != text]
     extra = sorted(p.name for p in out.glob("*.md") if p.name not in pages) if out.is_dir() else []
@@ -337,6 +350,86 @@ def docs_command(ctx: click.Context, check: bool, out: Path) -> int:
         (out / name).unlink()
     click.echo(f"wrote {len(stale)} of {len(pages)} pages to {out}" + (f", removed {len(extra)}" if extra else ""))
     return 0
+
+
+# -- the repository ---------------------------------------------------------------------------------------
+STATES = ("active", "disabled", "archived", "inconsistent")
+
+
+def _repository(ctx: click.Context) -> Any:
+    from mediaops.services import repository
+
+    return repository(_state(ctx).config)
+
+
+@cli.command("apps")
+@click.option("--namespace", "-n", help="Only this namespace.")
+@click.option("--state", type=click.Choice(STATES), help="Only apps in this state.")
+@click.option("--check", is_flag=True, help="Report every inconsistency; exit 1 when there is any.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def apps_command(ctx: click.Context, namespace: str | None, state: str | None, check: bool, as_json: bool) -> int:
+    """The apps of the repository and their activation state."""
+    from mediaops import gitops
+
+    repo = _repository(ctx)
+    if check:
+        found = gitops.problems(repo, namespace)
+        if as_json:
+            import json
+
+            click.echo(json.dumps([{"app": where, "problem": what} for where, what in found], indent=2))
+        else:
+            for where, what in found:
+                click.echo(f"{where}: {what}")
+            click.echo(f"{len(found)} problem(s) found" if found else "no problems found", err=bool(found))
+        return 1 if found else 0
+    apps = [a for a in repo.apps()
+            if (namespace is None or a.namespace == namespace) and (state is None or a.state == state)]
+    if as_json:
+        click.echo(_json([a.to_dict() for a in apps]))
+        return 0
+    from mediaops import reports
+
+    _console().print(reports.apps_table(apps))
+    return 0
+
+
+@cli.command("app")
+@click.argument("name", shell_complete=_complete_app)
+@click.option("--namespace", "-n", help="The app's namespace, when its name is not unique.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def app_command(ctx: click.Context, name: str, namespace: str | None, as_json: bool) -> None:
+    """Everything the repository says about one app."""
+    app = _repository(ctx).app(name, namespace)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(app.to_dict(), indent=2))
+        return
+    from mediaops import reports
+
+    _console().print(reports.app_view(app))
+
+
+@cli.command("graph")
+@click.option("--format", "fmt", type=click.Choice(["tree", "dot", "mermaid"]), default="tree", show_default=True)
+@click.option("--app", "apps", multiple=True, shell_complete=_complete_app,
+              help="Only what these apps depend on (repeatable).")
+@click.pass_context
+def graph_command(ctx: click.Context, fmt: str, apps: tuple[str, ...]) -> None:
+    """The dependsOn graph of every Flux Kustomization and HelmRelease."""
+    from mediaops import graph
+
+    repo = _repository(ctx)
+    for name in apps:
+        repo.app(name)  # an unknown name answers with the closest ones
+    drawn = graph.build(repo, list(apps) or None)
+    if fmt == "tree":
+        _console().print(graph.tree(drawn))
+    else:
+        click.echo(graph.mermaid(drawn) if fmt == "mermaid" else graph.dot(drawn), nl=False)
 
 
 @cli.group("config")

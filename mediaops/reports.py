@@ -75,10 +75,92 @@ def run_markdown(record: RunRecord) -> str:
     return "\n".join(lines) + "\n"
 
 
-def runbook_pages(runbooks: list[Runbook]) -> dict[str, str]:
-    """File name to content for docs/runbooks/: one page per runbook and an index."""
+def runbook_pages(runbooks: list[Runbook], repo: Any = None) -> dict[str, str]:
+    """File name to content for docs/runbooks/: one page per runbook and an index.
+
+    With a repository, each page embeds the Mermaid dependsOn graph of the apps the runbook is about
+    (all apps of the default namespace for a runbook that takes any app).
+    """
     from pathlib import Path
 
-    pages = {f"{r.name}.md": docs.markdown(r, source=f"runbooks/{Path(r.source).name}") for r in runbooks}
+    def drawing(runbook: Runbook) -> str:
+        from mediaops import graph
+
+        apps = runbook.apps or [a.name for a in repo.apps() if a.namespace == repo.default_namespace]
+        return graph.mermaid(graph.build(repo, apps))
+
+    pages = {
+        f"{r.name}.md": docs.markdown(r, source=f"runbooks/{Path(r.source).name}",
+                                      graph=drawing if repo is not None else None)
+        for r in runbooks
+    }
     pages["README.md"] = docs.index(runbooks)
     return pages
+
+
+# -- the repository inventory --------------------------------------------------------------------------
+STATE_STYLE = {"active": "green", "disabled": "dim", "archived": "dim italic", "inconsistent": "bold red"}
+
+
+def apps_table(apps: list[Any]) -> Any:
+    from rich.table import Table
+
+    table = Table(show_edge=False)
+    for column in ("app", "namespace", "state", "chart", "images", "notes"):
+        table.add_column(column, no_wrap=column in ("app", "state"))
+    for app in apps:
+        charts = ", ".join(f"{h.chart or h.chart_ref} {h.version}".strip() for h in app.helmreleases)
+        images = ", ".join(f"{c.image.rsplit('/', 1)[-1]}:{c.tag}" for c in app.images[:2])
+        if len(app.images) > 2:
+            images += f" +{len(app.images) - 2}"
+        notes = "; ".join(app.reasons)
+        if app.nfs:
+            notes = "; ".join(filter(None, [notes, "NFS " + ", ".join(f"{n.server}:{n.path}" for n in app.nfs)]))
+        table.add_row(app.name, app.namespace, f"[{STATE_STYLE.get(app.state, '')}]{app.state}[/]", charts,
+                      images, notes)
+    return table
+
+
+def app_view(app: Any) -> Any:
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    head = Text()
+    head.append(f"{app.namespace}/{app.name}", style="bold")
+    head.append(f"  {app.state}\n", style=STATE_STYLE.get(app.state, ""))
+    for reason in app.reasons:
+        head.append(f"  ! {reason}\n", style="red")
+    head.append(f"folder {app.directory}\n", style="dim")
+    table = Table(show_header=False, show_edge=False, box=None, padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+
+    def row(label: str, values: list[str]) -> None:
+        if values:
+            table.add_row(label, "\n".join(values))
+
+    row("kustomization", [f"{k.namespace}/{k.name} path={k.path} target={k.target_namespace or '-'}"
+                          + (" SUSPENDED" if k.suspend else "") for k in app.kustomizations])
+    row("depends on", [f"{d} (Kustomization)" for k in app.kustomizations for d in k.depends_on]
+        + [f"{d} (HelmRelease)" for h in app.helmreleases for d in h.depends_on])
+    row("helmrelease", [f"{h.name}: {h.chart or h.chart_ref} {h.version}".rstrip()
+                        + (f" values from {', '.join(h.values_from)}" if h.values_from else "")
+                        for h in app.helmreleases])
+    row("controllers", [f"{c.name} ({c.type}{', ' + c.schedule if c.schedule else ''})" for c in app.controllers])
+    row("images", [f"{c.controller}/{c.name}: {c.image}:{c.tag}" for c in app.images])
+    row("volumes", [f"{v.name} {v.size} {v.storage_class}".rstrip() for v in app.volumes])
+    row("nfs", [f"{n.name}: {n.server}:{n.path} -> {', '.join(n.mount_paths)}" for n in app.nfs])
+    row("ingress", [f"{i.name} ({i.class_name or 'default'}): {', '.join(i.hosts)}" for i in app.ingresses])
+    row("externalname", [f"{e.name} -> {e.target}" for e in app.external_names])
+    row("externalsecret", [f"{e.name}: {e.store_kind} {e.store.name} keys {', '.join(e.remote_keys)} "
+                           f"-> Secret {e.target}" for e in app.external_secrets])
+    row("secrets", app.secrets)
+    row("variables", [f"${{{v}}}" for v in app.variables])
+    row("not substituted", [f"${{{v}}}" for v in app.unsubstituted])
+    row("nodeSelector", [f"{k}={v}" for k, v in app.node_selectors.items()])
+    row("probes", app.probes)
+    row("servicemonitor", app.service_monitors)
+    row("cronjobs", app.cronjobs)
+    row("files", app.files)
+    return Group(head, table)

@@ -49,7 +49,12 @@ class Environment:
         self.repo_root = find_repo_root(config)
 
     def factories(self) -> dict[str, Callable[[], Any]]:
-        return {"repo": lambda: repository(self.config), "config": lambda: self.config}
+        def git() -> Any:
+            from mediaops.git import Git
+
+            return Git(repository(self.config).root)
+
+        return {"repo": lambda: repository(self.config), "git": git, "config": lambda: self.config}
 
     def target(self) -> dict[str, str]:
         return {"repo": str(self.repo_root) if self.repo_root else "none found"}

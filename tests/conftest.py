@@ -72,3 +72,52 @@ def mediaops(tmp_path: Path) -> Mediaops:
 def tree_digest(root: Path) -> dict[str, bytes]:
     """Every file under root with its content, to prove a directory is byte-identical afterwards."""
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+SAMPLE = ROOT / "examples" / "home-ops"
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = clean_env(cwd)
+    result = subprocess.run(["git", *args], cwd=cwd, env=env, text=True, capture_output=True, check=True)
+    return result.stdout.strip()
+
+
+@dataclass
+class HomeOps:
+    """A copy of the sample repository with a real bare origin it tracks."""
+
+    path: Path
+    origin: Path
+
+    def git(self, *args: str) -> str:
+        return git(self.path, *args)
+
+    def origin_log(self) -> list[str]:
+        return git(self.origin, "log", "--format=%s", "main").splitlines()
+
+
+def make_home_ops(tmp_path: Path, name: str = "home-ops") -> HomeOps:
+    import shutil
+
+    work, origin = tmp_path / name, tmp_path / f"{name}-origin.git"
+    shutil.copytree(SAMPLE, work)
+    git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(origin))
+    git(work, "init", "--quiet", "--initial-branch=main")
+    git(work, "add", "--all")
+    git(work, "commit", "--quiet", "--message", "initial import")
+    git(work, "remote", "add", "origin", str(origin))
+    git(work, "push", "--quiet", "--set-upstream", "origin", "main")
+    return HomeOps(work, origin)
+
+
+@pytest.fixture
+def home_ops(tmp_path: Path) -> HomeOps:
+    return make_home_ops(tmp_path)
+
+
+@pytest.fixture
+def ops(tmp_path: Path, home_ops: HomeOps) -> Mediaops:
+    """The CLI run from inside the sample repository (found as the nearest parent with kubernetes/)."""
+    env = clean_env(tmp_path)
+    return Mediaops(env, home_ops.path, tmp_path / "state")

@@ -50,7 +50,9 @@ def markdown(runbook: Runbook, *, source: str = "", graph: Callable[[Runbook], s
     if graph is not None:
         drawn = graph(runbook)
         if drawn:
-            lines += ["## What it touches", "", "```mermaid", drawn.rstrip(), "```", ""]
+            lines += ["## What it touches", "",
+                      "The apps it acts on and what they depend on (`mediaops graph --format mermaid`):", "",
+                      "```mermaid", drawn.rstrip(), "```", ""]
     if runbook.checks:
         lines += ["## Preconditions", "", "Read-only; the run stops with exit code 3 when one does not hold.", ""]
         lines += [f"- {c.title}" + (" (cluster)" if c.needs_cluster else "") for c in runbook.checks]

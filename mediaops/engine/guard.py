@@ -44,8 +44,12 @@ _SPAWN_EVENTS = {"subprocess.Popen", "os.fork", "os.forkpty", "os.posix_spawn", 
 _SAFE_HTTP = (b"GET ", b"HEAD ", b"OPTIONS ")
 
 
+def _count(name: str) -> int:
+    return int(getattr(_state, name, 0))
+
+
 def active() -> bool:
-    return bool(getattr(_state, "depth", 0))
+    return bool(_count("depth"))
 
 
 def _protected(path: str) -> bool:
@@ -53,7 +57,7 @@ def _protected(path: str) -> bool:
 
 
 def _hook(event: str, args: tuple[Any, ...]) -> None:
-    if not getattr(_state, "depth", 0) or getattr(_state, "allow", 0) or getattr(_state, "busy", 0):
+    if not _count("depth") or _count("allow") or _count("busy"):
         return
     _state.busy = 1
     try:

@@ -50,6 +50,7 @@ class FileChange:
     path: str  # relative to Changes.root, with forward slashes
     before: str | None
     after: str | None
+    moved_from: str | None = None  # this new file is that (removed) file, renamed
 
     def diff(self) -> str:
         before = [] if self.before is None else self.before.splitlines(keepends=True)
@@ -69,7 +70,19 @@ class Changes:
     summary: str = ""
 
     def diff(self) -> str:
-        return "".join(change.diff() for change in self.files)
+        """A unified diff; a rename with unchanged content is shown as git shows it."""
+        renamed = {c.moved_from: c for c in self.files if c.moved_from and c.before is None}
+        parts = []
+        for change in self.files:
+            if change.path in renamed and change.after is None:
+                continue
+            if change.moved_from and change.before is None:
+                old = next((c for c in self.files if c.path == change.moved_from), None)
+                if old is not None and old.before == change.after:
+                    parts.append(f"rename from {change.moved_from}\nrename to {change.path}\n")
+                    continue
+            parts.append(change.diff())
+        return "".join(parts)
 
     @property
     def paths(self) -> list[str]:
@@ -148,7 +161,7 @@ class Runbook:
     summary: str
     params: list[Param] = field(default_factory=list)
     lock: Callable[[Mapping[str, Any]], str] | None = None  # the Lease name for this target
-    touches: Callable[[Mapping[str, Any]], list[str]] | None = None  # apps, for the docs' graph
+    apps: list[str] | None = None  # the apps it is about (docs draw their graph); None: any app
     doc: str = ""
     source: str = ""
     checks: list[Check] = field(default_factory=list)

@@ -84,6 +84,7 @@ class Runner:
         self.done: list[_Done] = []
         self.start_at = self.resume.first_step_not_done() if self.resume else 0
         self._current: tuple[int, Step] | None = None
+        self._previewed_change = False
 
     @property
     def mode(self) -> str:
@@ -194,6 +195,9 @@ class Runner:
             except CheckFailed as exc:
                 self.emitter.emit("check", title=check.title, status="failed", detail=str(exc))
                 raise PreconditionFailed(f"{check.title}: {exc}") from None
+            except UsageError as exc:  # bad input (unknown app, malformed file): exit 2, not 3
+                self.emitter.emit("check", title=check.title, status="failed", detail=exc.line())
+                raise
             except MediaopsError as exc:
                 self.emitter.emit("check", title=check.title, status="failed", detail=exc.line())
                 raise PreconditionFailed(f"{check.title}: {exc.line()}") from None
@@ -256,7 +260,10 @@ class Runner:
         ctx, emit = self.ctx, self.emitter.emit
         has_cluster = ctx.has_service("cluster")
         cannot_look = step.needs_cluster and not has_cluster and self.mode == DRY_RUN
-        if step.when is not None and not cannot_look:
+        # In a preview, once a step would have changed something, later "already done?" tests would
+        # look at a state the run would not see; those steps are shown as what they would do.
+        stale = self.mode == DRY_RUN and self._previewed_change
+        if step.when is not None and not cannot_look and not stale:
             with self._read_only():
                 reason = step.when(ctx)
             if reason:
@@ -279,7 +286,7 @@ class Runner:
             "index": index,
             "total": total,
             "title": step.title,
-            "why": step.why,
+            "why": render(step.why, ctx, values),
             "command": render(step.command, ctx, values) if not cannot_look else render(step.command, None, values),
             "mutates": step.mutates,
             "manual": render(step.manual, ctx, values) if step.manual else None,
@@ -288,7 +295,9 @@ class Runner:
         }
         emit("step_plan", **plan)
         if self.mode == DRY_RUN:
-            return self._preview(index, step, cannot_look)
+            outcome = self._preview(index, step, cannot_look)
+            self._previewed_change = self._previewed_change or outcome == "would_run"
+            return outcome
         if step.is_manual:
             return self._manual(index, step, plan)
         if self.mode == INTERACTIVE and step.mutates:
@@ -319,7 +328,7 @@ class Runner:
                 self.emitter.emit(
                     "details",
                     index=plan["index"],
-                    why=step.why,
+                    why=plan["why"],
                     command=plan["command"],
                     diff=plan["diff"],
                     verify=step.verify_doc or "no automatic verification",

@@ -41,7 +41,10 @@ class RichUI:
     """The terminal view: a header, a panel per step, a spinner while waiting, a summary table."""
 
     def __init__(self, console: Console | None = None) -> None:
+        # Piped into a log, a line stays one line (grep-able); at a terminal, rich wraps to its width.
         self.console = console or Console(highlight=False)
+        if not self.console.is_terminal:
+            self.console.soft_wrap = True
         self._progress: Progress | None = None
         self._task: Any = None
         self._last_status = ""

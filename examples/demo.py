@@ -1,0 +1,58 @@
+"""`make demo`: the main job, rehearsed on a temporary copy of the sample repository.
+
+The copy is a real git repository with a bare "origin" beside it, so the activation commits and pushes
+for real without touching anything outside a temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+SAMPLE = Path(__file__).resolve().parent / "home-ops"
+MEDIAOPS = str(Path(sys.executable).parent / "mediaops")
+
+
+def sh(*args: str, cwd: Path, env: dict[str, str]) -> None:
+    subprocess.run(args, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def show(*args: str, cwd: Path, env: dict[str, str]) -> None:
+    print(f"\n\033[1m$ mediaops {' '.join(args)}\033[0m", flush=True)
+    code = subprocess.run([MEDIAOPS, *args], cwd=cwd, env=env).returncode
+    if code != 0:
+        sys.exit(f"demo: `mediaops {' '.join(args)}` exited {code}")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="mediaops-demo-") as scratch:
+        root = Path(scratch)
+        repo, origin = root / "home-ops", root / "home-ops.git"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAOPS_")}
+        env.update(MEDIAOPS_STATE_DIR=str(root / "state"), MEDIAOPS_CONFIG=str(root / "none.yaml"),
+                   GIT_AUTHOR_NAME="mediaops demo", GIT_AUTHOR_EMAIL="demo@example.invalid",
+                   GIT_COMMITTER_NAME="mediaops demo", GIT_COMMITTER_EMAIL="demo@example.invalid")
+        shutil.copytree(SAMPLE, repo)
+        sh("git", "init", "--quiet", "--bare", "--initial-branch=main", str(origin), cwd=root, env=env)
+        sh("git", "init", "--quiet", "--initial-branch=main", cwd=repo, env=env)
+        sh("git", "add", "--all", cwd=repo, env=env)
+        sh("git", "commit", "--quiet", "-m", "initial import", cwd=repo, env=env)
+        sh("git", "remote", "add", "origin", str(origin), cwd=repo, env=env)
+        sh("git", "push", "--quiet", "-u", "origin", "main", cwd=repo, env=env)
+        print(f"sample repository copied to {repo} (origin: {origin})")
+        show("apps", "--namespace", "media", cwd=repo, env=env)
+        show("run", "activate", "plex-exporter", "--dry-run", cwd=repo, env=env)
+        show("run", "activate", "plex-exporter", "--yes", cwd=repo, env=env)
+        show("apps", "--namespace", "media", cwd=repo, env=env)
+        show("runs", cwd=repo, env=env)
+        log = subprocess.run(["git", "log", "--oneline", "-2", "main"], cwd=origin, env=env,
+                             capture_output=True, text=True).stdout
+        print(f"\norigin now has:\n{log}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,715 @@
+"""The Flux repository as operators lay it out: apps, their activation state and what they deploy.
+
+Layout (onedr0p cluster template): ``kubernetes/apps/<namespace>/<app>/ks.yaml`` (active, listed in
+``kubernetes/apps/<namespace>/kustomization.yaml``) or ``ks.dis`` (disabled); the Flux Kustomization's
+``spec.path`` points at the app's kustomize directory; variables come from Flux post-build substitution.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mediaops.engine.model import Changes, FileChange
+from mediaops.errors import UsageError
+from mediaops.yamlfiles import is_kind, load_all, read_text, variables
+
+FLUX_KS = "kustomize.toolkit.fluxcd.io"
+FLUX_HELM = "helm.toolkit.fluxcd.io"
+KUSTOMIZE = "kustomize.config.k8s.io"
+NO_SUBSTITUTE = "kustomize.toolkit.fluxcd.io/substitute"
+
+ACTIVE, DISABLED, ARCHIVED, INCONSISTENT = "active", "disabled", "archived", "inconsistent"
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference to a named object in a namespace (``dependsOn`` entries, stores)."""
+
+    name: str
+    namespace: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}" if self.namespace else self.name
+
+
+@dataclass
+class FluxKustomization:
+    name: str
+    namespace: str
+    path: str
+    file: str
+    depends_on: list[Ref] = field(default_factory=list)
+    target_namespace: str = ""
+    suspend: bool = False
+    wait: bool = False
+    prune: bool = False
+    substitute: dict[str, str] = field(default_factory=dict)
+    substitute_from: list[str] = field(default_factory=list)
+
+    @property
+    def ref(self) -> Ref:
+        return Ref(self.name, self.namespace)
+
+
+@dataclass
+class Container:
+    controller: str
+    name: str
+    image: str
+    tag: str
+
+
+@dataclass
+class Controller:
+    name: str
+    type: str
+    containers: list[Container] = field(default_factory=list)
+    node_selector: dict[str, str] = field(default_factory=dict)
+    probes: list[str] = field(default_factory=list)
+    schedule: str = ""
+
+
+@dataclass
+class HelmRelease:
+    name: str
+    namespace: str
+    file: str
+    chart: str = ""
+    version: str = ""
+    chart_ref: str = ""
+    depends_on: list[Ref] = field(default_factory=list)
+    values_from: list[str] = field(default_factory=list)
+    controllers: list[Controller] = field(default_factory=list)
+
+
+@dataclass
+class Volume:
+    name: str
+    size: str = ""
+    storage_class: str = ""
+    source: str = ""
+
+
+@dataclass
+class NfsMount:
+    name: str
+    server: str
+    path: str
+    mount_paths: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Ingress:
+    name: str
+    hosts: list[str]
+    class_name: str = ""
+    path: str = "/"
+
+
+@dataclass
+class ExternalName:
+    name: str
+    target: str
+
+
+@dataclass
+class ExternalSecret:
+    name: str
+    store: Ref
+    store_kind: str
+    remote_keys: list[str]
+    target: str
+
+
+@dataclass
+class App:
+    """One app folder and everything the repository says about it."""
+
+    name: str
+    namespace: str
+    directory: str
+    state: str
+    reasons: list[str] = field(default_factory=list)
+    ks_file: str = ""
+    kustomizations: list[FluxKustomization] = field(default_factory=list)
+    helmreleases: list[HelmRelease] = field(default_factory=list)
+    controllers: list[Controller] = field(default_factory=list)
+    volumes: list[Volume] = field(default_factory=list)
+    nfs: list[NfsMount] = field(default_factory=list)
+    ingresses: list[Ingress] = field(default_factory=list)
+    external_names: list[ExternalName] = field(default_factory=list)
+    external_secrets: list[ExternalSecret] = field(default_factory=list)
+    secrets: list[str] = field(default_factory=list)
+    variables: list[str] = field(default_factory=list)
+    unsubstituted: list[str] = field(default_factory=list)
+    node_selectors: dict[str, str] = field(default_factory=dict)
+    probes: list[str] = field(default_factory=list)
+    service_monitors: list[str] = field(default_factory=list)
+    cronjobs: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def images(self) -> list[Container]:
+        return [c for controller in self.controllers for c in controller.containers]
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)
+
+
+class Repository:
+    """A checkout of the Flux repository; every path it reports is relative to ``root``."""
+
+    def __init__(self, root: Path, namespace: str = "media") -> None:
+        self.root = root
+        self._prefix = str(root).rstrip("/") + "/"
+        self.kubernetes = root / "kubernetes"
+        self.default_namespace = namespace
+        self._apps: list[App] | None = None
+        self._flux: list[FluxKustomization] | None = None
+
+    @classmethod
+    def open(cls, root: Path, namespace: str = "media") -> Repository:
+        if not root.is_dir():
+            raise UsageError(f"{root} is not a directory", hint="pass --repo with your Flux checkout")
+        if not (root / "kubernetes" / "apps").is_dir():
+            raise UsageError(
+                f"{root} is not a Flux repository: it has no kubernetes/apps/",
+                hint="pass --repo with the checkout that holds kubernetes/apps/<namespace>/<app>",
+            )
+        return cls(root.resolve(), namespace)
+
+    def rel(self, path: Path | str) -> str:
+        text = os.fspath(path)
+        if text.startswith(self._prefix):
+            return text[len(self._prefix):]
+        return Path(text).relative_to(self.root).as_posix()
+
+    # -- namespaces and the list of active apps ----------------------------------------------------
+    def namespace_dirs(self) -> list[Path]:
+        return sorted(p for p in (self.kubernetes / "apps").iterdir() if p.is_dir())
+
+    def namespace_kustomization(self, namespace: str) -> Path:
+        return self.kubernetes / "apps" / namespace / "kustomization.yaml"
+
+    def listed(self, namespace: str) -> list[str]:
+        """The ``resources`` of the namespace kustomization.yaml, normalised (``calibre-web/ks.yaml``)."""
+        path = self.namespace_kustomization(namespace)
+        if not path.is_file():
+            return []
+        docs = load_all(path, self.root)
+        resources = docs[0].get("resources", []) if docs and isinstance(docs[0], dict) else []
+        return [posixpath.normpath(str(r)) for r in resources or []]
+
+    # -- inventory ---------------------------------------------------------------------------------
+    def apps(self) -> list[App]:
+        if self._apps is None:
+            apps: list[App] = []
+            for ns_dir in self.namespace_dirs():
+                apps.extend(self._namespace_apps(ns_dir))
+            apps.extend(self._archived())
+            self._apps = sorted(apps, key=lambda a: (a.state == ARCHIVED, a.namespace, a.name))
+        return self._apps
+
+    def app(self, name: str, namespace: str | None = None) -> App:
+        matches = [a for a in self.apps() if a.name == name and (namespace is None or a.namespace == namespace)]
+        live = [a for a in matches if a.state != ARCHIVED] or matches
+        if len(live) == 1:
+            return live[0]
+        if len(live) > 1:
+            where = ", ".join(a.namespace for a in live)
+            raise UsageError(f"app {name!r} exists in several namespaces ({where})", hint="pass --namespace")
+        names = sorted({a.name for a in self.apps()})
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+        hint = f"did you mean {', '.join(close)}?" if close else "`mediaops apps` lists them"
+        raise UsageError(f"no app named {name!r} in {self.rel(self.kubernetes / 'apps')}", hint=hint)
+
+    def _namespace_apps(self, ns_dir: Path) -> Iterator[App]:
+        namespace = ns_dir.name
+        listed = self.listed(namespace)
+        seen: set[str] = set()
+        for app_dir in sorted(p for p in ns_dir.iterdir() if p.is_dir()):
+            seen.add(app_dir.name)
+            yield self._app(app_dir, namespace, listed)
+        for entry in listed:
+            first = entry.split("/", 1)[0]
+            if first not in seen and entry.endswith("ks.yaml"):
+                yield App(first, namespace, self.rel(ns_dir / first), INCONSISTENT,
+                          [f"listed in {self.rel(self.namespace_kustomization(namespace))} but "
+                           f"{self.rel(ns_dir / entry)} does not exist"])
+
+    def _app(self, app_dir: Path, namespace: str, listed: list[str]) -> App:
+        name = app_dir.name
+        ks_yaml, ks_dis = app_dir / "ks.yaml", app_dir / "ks.dis"
+        entry = f"{name}/ks.yaml"
+        is_listed = entry in listed
+        ns_file = self.rel(self.namespace_kustomization(namespace))
+        reasons: list[str] = []
+        if ks_yaml.is_file() and ks_dis.is_file():
+            state = INCONSISTENT
+            reasons.append("both ks.yaml and ks.dis are present")
+        elif ks_yaml.is_file():
+            state = ACTIVE if is_listed else INCONSISTENT
+            if not is_listed:
+                reasons.append(f"ks.yaml is not listed in {ns_file}")
+        elif ks_dis.is_file():
+            state = DISABLED if not is_listed else INCONSISTENT
+            if is_listed:
+                reasons.append(f"listed in {ns_file} but ks.yaml is missing (only ks.dis)")
+        else:
+            return App(name, namespace, self.rel(app_dir), INCONSISTENT, ["no ks.yaml or ks.dis in the app folder"])
+        ks_file = ks_yaml if ks_yaml.is_file() else ks_dis
+        app = App(name, namespace, self.rel(app_dir), state, reasons, ks_file=self.rel(ks_file))
+        self._describe(app, ks_file)
+        return app
+
+    def _archived(self) -> Iterator[App]:
+        for base in (self.root / "archive" / "apps", self.kubernetes / "archive" / "apps"):
+            if not base.is_dir():
+                continue
+            for ns_dir in sorted(p for p in base.iterdir() if p.is_dir()):
+                for app_dir in sorted(p for p in ns_dir.iterdir() if p.is_dir()):
+                    yield App(app_dir.name, ns_dir.name, self.rel(app_dir), ARCHIVED)
+
+    # -- what an app deploys -------------------------------------------------------------------------
+    def _describe(self, app: App, ks_file: Path) -> None:
+        app.files.append(app.ks_file)
+        found: set[str] = set(variables(read_text(ks_file)))
+        for doc in load_all(ks_file, self.root):
+            if is_kind(doc, "Kustomization", FLUX_KS):
+                app.kustomizations.append(flux_kustomization(doc, self.rel(ks_file), app.namespace))
+        if not app.kustomizations:
+            app.state = INCONSISTENT
+            app.reasons.append(f"{app.ks_file} holds no Flux Kustomization")
+        unsubstituted: set[str] = set()
+        not_substituted_files: set[str] = set()
+        for ks in app.kustomizations:
+            directory = Path(os.path.normpath(self.root / ks.path))
+            if not directory.is_dir():
+                app.reasons.append(f"Kustomization {ks.name}: path {ks.path} does not exist")
+                app.state = INCONSISTENT
+                continue
+            objects, generated = self._kustomize_files(directory, app)
+            for rel, text, substituted in generated:
+                if not substituted:
+                    not_substituted_files.add(rel)
+                    unsubstituted.update(variables(text))
+                app.files.append(rel)
+            for rel, doc in objects:
+                self._object(app, ks, rel, doc, generated)
+        for path in set(app.files) - not_substituted_files:
+            found.update(variables(read_text(Path(self._prefix + path))))
+        app.variables = sorted(found)
+        app.unsubstituted = sorted(unsubstituted - found)
+        app.secrets = sorted(set(app.secrets))
+        app.files = sorted(set(app.files))
+
+    def _kustomize_files(
+        self, directory: Path, app: App, seen: set[Path] | None = None
+    ) -> tuple[list[tuple[str, Any]], list[tuple[str, str, bool]]]:
+        """Objects of a kustomize directory (following resources) and its generator files."""
+        seen = seen if seen is not None else set()
+        if directory in seen:
+            return [], []
+        seen.add(directory)
+        base = os.fspath(directory)
+        kfile = next((Path(base, n) for n in ("kustomization.yaml", "kustomization.yml", "Kustomization")
+                      if os.path.isfile(os.path.join(base, n))), None)
+        objects: list[tuple[str, Any]] = []
+        generated: list[tuple[str, str, bool]] = []
+        if kfile is None:
+            for path in sorted(directory.glob("*.yaml")):
+                objects.extend((self.rel(path), d) for d in load_all(path, self.root))
+                app.files.append(self.rel(path))
+            return objects, generated
+        app.files.append(self.rel(kfile))
+        kdocs = load_all(kfile, self.root)
+        spec = kdocs[0] if kdocs and isinstance(kdocs[0], dict) else {}
+        global_off = _substitution_disabled(spec.get("generatorOptions"))
+        for resource in spec.get("resources", []) or []:
+            target = Path(os.path.normpath(os.path.join(base, str(resource))))
+            if target.is_dir():
+                sub_objects, sub_generated = self._kustomize_files(target, app, seen)
+                objects += sub_objects
+                generated += sub_generated
+            elif target.is_file():
+                app.files.append(self.rel(target))
+                objects.extend((self.rel(target), d) for d in load_all(target, self.root))
+            else:
+                app.reasons.append(f"{self.rel(kfile)}: resource {resource} does not exist")
+                app.state = INCONSISTENT
+        for generator in spec.get("configMapGenerator", []) or []:
+            if not isinstance(generator, dict):
+                continue
+            off = global_off or _substitution_disabled(generator.get("options"))
+            for entry in generator.get("files", []) or []:
+                key, _, file_name = str(entry).rpartition("=")
+                path = Path(os.path.normpath(os.path.join(base, file_name)))
+                if not path.is_file():
+                    app.reasons.append(f"{self.rel(kfile)}: generator file {file_name} does not exist")
+                    app.state = INCONSISTENT
+                    continue
+                rel = self.rel(path)
+                generated.append((rel, read_text(path), not off))
+                objects.append((rel, {"kind": "_Generated", "name": generator.get("name", ""),
+                                      "key": key or path.name, "file": rel}))
+        return objects, generated
+
+    def _object(self, app: App, ks: FluxKustomization, rel: str, doc: Any,
+                generated: list[tuple[str, str, bool]]) -> None:
+        if not isinstance(doc, dict):
+            return
+        kind = doc.get("kind")
+        meta = doc.get("metadata") or {}
+        name = str(meta.get("name", ""))
+        namespace = ks.target_namespace or str(meta.get("namespace", "")) or app.namespace
+        spec = doc.get("spec") or {}
+        if is_kind(doc, "HelmRelease", FLUX_HELM):
+            release = helm_release(doc, rel, namespace)
+            values = self._values(app, doc, rel, generated)
+            release.controllers = _app_template(app, release.name, values)
+            app.controllers.extend(release.controllers)
+            app.helmreleases.append(release)
+        elif kind == "PersistentVolumeClaim":
+            requests = (spec.get("resources") or {}).get("requests") or {}
+            app.volumes.append(Volume(name, str(requests.get("storage", "")),
+                                      str(spec.get("storageClassName", "")), rel))
+        elif kind == "Ingress":
+            hosts = [str(r.get("host")) for r in spec.get("rules", []) or [] if isinstance(r, dict) and r.get("host")]
+            app.ingresses.append(Ingress(name, hosts, str(spec.get("ingressClassName", ""))))
+        elif kind == "Service" and spec.get("type") == "ExternalName":
+            app.external_names.append(ExternalName(name, str(spec.get("externalName", ""))))
+        elif kind == "ExternalSecret":
+            store = spec.get("secretStoreRef") or {}
+            keys = [str((d.get("extract") or {}).get("key")) for d in spec.get("dataFrom", []) or []
+                    if isinstance(d, dict) and d.get("extract")]
+            keys += [str((d.get("remoteRef") or {}).get("key")) for d in spec.get("data", []) or []
+                     if isinstance(d, dict) and d.get("remoteRef")]
+            target = str((spec.get("target") or {}).get("name") or name)
+            app.external_secrets.append(ExternalSecret(name, Ref(str(store.get("name", ""))),
+                                                       str(store.get("kind", "SecretStore")), keys, target))
+        elif kind == "ServiceMonitor":
+            app.service_monitors.append(name)
+        elif kind == "CronJob":
+            app.cronjobs.append(name)
+            _pod_spec(app, (((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}).get("spec"))
+        elif kind in ("Deployment", "StatefulSet", "DaemonSet"):
+            pod = ((spec.get("template") or {}).get("spec")) or {}
+            containers = [Container(name, str(c.get("name")), *_split_image(str(c.get("image", ""))))
+                          for c in pod.get("containers", []) or [] if isinstance(c, dict)]
+            app.controllers.append(Controller(name, kind.lower(), containers, dict(pod.get("nodeSelector") or {})))
+            _pod_spec(app, pod)
+
+    def _values(self, app: App, doc: dict[str, Any], rel: str,
+                generated: list[tuple[str, str, bool]]) -> dict[str, Any]:
+        """The HelmRelease's values as Flux merges them: each valuesFrom in order, then inline values."""
+        merged: dict[str, Any] = {}
+        spec = doc.get("spec") or {}
+        for source in spec.get("valuesFrom", []) or []:
+            if not isinstance(source, dict):
+                continue
+            kind, name = source.get("kind"), str(source.get("name", ""))
+            if kind == "Secret":
+                app.secrets.append(name)
+                continue
+            key = str(source.get("valuesKey", "values.yaml"))
+            directory = posixpath.dirname(rel)
+            for path, _, _ in generated:
+                if posixpath.dirname(path).startswith(directory) and posixpath.basename(path) == key:
+                    docs = load_all(self.root / path, self.root)
+                    if docs and isinstance(docs[0], dict):
+                        _merge(merged, docs[0])
+        _merge(merged, spec.get("values") or {})
+        return merged
+
+    # -- Flux objects across the repository ----------------------------------------------------------
+    def flux_kustomizations(self) -> list[FluxKustomization]:
+        """Every Flux Kustomization the repository defines: the entry ones and every app's (ks.dis too)."""
+        if self._flux is None:
+            found: list[FluxKustomization] = []
+            flux_dir = self.kubernetes / "flux"
+            if flux_dir.is_dir():
+                for path in sorted(flux_dir.rglob("*.yaml")):
+                    for doc in load_all(path, self.root):
+                        if is_kind(doc, "Kustomization", FLUX_KS):
+                            found.append(flux_kustomization(doc, self.rel(path), "flux-system"))
+            for app in self.apps():
+                found.extend(app.kustomizations)
+            self._flux = found
+        return self._flux
+
+    def substitution_sources(self) -> dict[str, str]:
+        """Variable name to the file defining it: cluster-settings, cluster-secrets and the like."""
+        names: set[str] = set()
+        for ks in self.flux_kustomizations():
+            names.update(ks.substitute_from)
+        defined: dict[str, str] = {}
+        components = self.kubernetes / "components"
+        search = [components] if components.is_dir() else []
+        search += [self.kubernetes / "flux"]
+        for base in search:
+            for path in sorted(base.rglob("*.yaml")) if base.is_dir() else []:
+                for doc in load_all(path, self.root):
+                    if not isinstance(doc, dict) or doc.get("kind") not in ("ConfigMap", "Secret"):
+                        continue
+                    if str((doc.get("metadata") or {}).get("name")) not in names:
+                        continue
+                    for section in ("data", "stringData"):
+                        for key in (doc.get(section) or {}):
+                            defined.setdefault(str(key), self.rel(path))
+        for ks in self.flux_kustomizations():
+            for key in ks.substitute:
+                defined.setdefault(key, ks.file)
+        return defined
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses to dicts without dataclasses.asdict's deep copies (it dominates a 300-app inventory)."""
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: _plain(v) for k, v in vars(value).items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def flux_kustomization(doc: dict[str, Any], file: str, default_namespace: str) -> FluxKustomization:
+    meta, spec = doc.get("metadata") or {}, doc.get("spec") or {}
+    namespace = str(meta.get("namespace") or default_namespace)
+    post = spec.get("postBuild") or {}
+    from_names = [str(s.get("name")) for s in post.get("substituteFrom", []) or [] if isinstance(s, dict)]
+    for patch in spec.get("patches", []) or []:  # cluster-apps hands substituteFrom down to every child
+        text = str((patch or {}).get("patch", ""))
+        if "substituteFrom" in text:
+            import yaml
+
+            patched = yaml.safe_load(text) or {}
+            sources = ((patched.get("spec") or {}).get("postBuild") or {}).get("substituteFrom") or []
+            from_names += [str(s.get("name")) for s in sources if isinstance(s, dict)]
+    return FluxKustomization(
+        name=str(meta.get("name", "")),
+        namespace=namespace,
+        path=posixpath.normpath(str(spec.get("path", "."))),
+        file=file,
+        depends_on=[Ref(str(d.get("name")), str(d.get("namespace") or namespace))
+                    for d in spec.get("dependsOn", []) or [] if isinstance(d, dict)],
+        target_namespace=str(spec.get("targetNamespace") or ""),
+        suspend=bool(spec.get("suspend", False)),
+        wait=bool(spec.get("wait", False)),
+        prune=bool(spec.get("prune", False)),
+        substitute={str(k): str(v) for k, v in (post.get("substitute") or {}).items()},
+        substitute_from=list(dict.fromkeys(from_names)),
+    )
+
+
+def helm_release(doc: dict[str, Any], file: str, namespace: str) -> HelmRelease:
+    meta, spec = doc.get("metadata") or {}, doc.get("spec") or {}
+    chart = ((spec.get("chart") or {}).get("spec")) or {}
+    chart_ref = spec.get("chartRef") or {}
+    return HelmRelease(
+        name=str(meta.get("name", "")),
+        namespace=str(meta.get("namespace") or namespace),
+        file=file,
+        chart=str(chart.get("chart", "")),
+        version=str(chart.get("version", "")),
+        chart_ref=f"{chart_ref.get('kind')}/{chart_ref.get('name')}" if chart_ref else "",
+        depends_on=[Ref(str(d.get("name")), str(d.get("namespace") or meta.get("namespace") or namespace))
+                    for d in spec.get("dependsOn", []) or [] if isinstance(d, dict)],
+        values_from=[f"{v.get('kind')}/{v.get('name')}" for v in spec.get("valuesFrom", []) or []
+                     if isinstance(v, dict)],
+    )
+
+
+def _substitution_disabled(options: Any) -> bool:
+    annotations = (options or {}).get("annotations") or {} if isinstance(options, dict) else {}
+    return str(annotations.get(NO_SUBSTITUTE, "")).lower() == "disabled"
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+
+
+def _split_image(image: str) -> tuple[str, str]:
+    name, _, digest = image.partition("@")
+    repo, sep, tag = name.rpartition(":")
+    if not sep or "/" in tag:
+        return name, digest or "latest"
+    return repo, tag
+
+
+def _secret_refs(app: App, container: dict[str, Any]) -> None:
+    for source in container.get("envFrom", []) or []:
+        if isinstance(source, dict) and source.get("secretRef"):
+            app.secrets.append(str(source["secretRef"].get("name")))
+    env = container.get("env") or {}
+    items = env.values() if isinstance(env, dict) else env
+    for item in items:
+        if isinstance(item, dict):
+            ref = ((item.get("valueFrom") or {}).get("secretKeyRef")) or {}
+            if ref.get("name"):
+                app.secrets.append(str(ref["name"]))
+
+
+def _pod_spec(app: App, pod: Any) -> None:
+    if not isinstance(pod, dict):
+        return
+    app.node_selectors.update({str(k): str(v) for k, v in (pod.get("nodeSelector") or {}).items()})
+    for container in pod.get("containers", []) or []:
+        if isinstance(container, dict):
+            _secret_refs(app, container)
+            for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+                if container.get(probe):
+                    app.probes.append(f"{container.get('name')}: {probe.removesuffix('Probe')}")
+
+
+def _app_template(app: App, release: str, values: dict[str, Any]) -> list[Controller]:
+    """What a bjw-s app-template release deploys, read from its values."""
+    controllers: list[Controller] = []
+    image = values.get("image")
+    if isinstance(image, dict) and image.get("repository"):  # a chart with a single top-level image
+        controllers.append(Controller(release, "deployment", [Container(release, release, str(image["repository"]),
+                                                                        str(image.get("tag", "")))]))
+    default_pod = values.get("defaultPodOptions") or {}
+    app.node_selectors.update({str(k): str(v) for k, v in (default_pod.get("nodeSelector") or {}).items()})
+    for cname, controller in (values.get("controllers") or {}).items():
+        if not isinstance(controller, dict):
+            continue
+        kind = str(controller.get("type", "deployment"))
+        pod = controller.get("pod") or {}
+        selector = {str(k): str(v) for k, v in (pod.get("nodeSelector") or {}).items()}
+        app.node_selectors.update(selector)
+        entry = Controller(str(cname), kind, node_selector=selector,
+                           schedule=str((controller.get("cronjob") or {}).get("schedule", "")))
+        for group in ("initContainers", "containers"):
+            for name, container in (controller.get(group) or {}).items():
+                if not isinstance(container, dict):
+                    continue
+                image = container.get("image") or {}
+                tag = str(image.get("tag", ""))
+                entry.containers.append(Container(str(cname), str(name), str(image.get("repository", "")), tag))
+                _secret_refs(app, container)
+                for probe, settings in (container.get("probes") or {}).items():
+                    if isinstance(settings, dict) and settings.get("enabled"):
+                        entry.probes.append(f"{name}: {probe}")
+                        app.probes.append(f"{cname}/{name}: {probe}")
+        if kind == "cronjob":
+            app.cronjobs.append(f"{release}-{cname}" if cname != release else release)
+        controllers.append(entry)
+    for pname, volume in (values.get("persistence") or {}).items():
+        if not isinstance(volume, dict) or volume.get("enabled") is False:
+            continue
+        kind = str(volume.get("type", "persistentVolumeClaim"))
+        mounts = [str(m.get("path")) for m in volume.get("globalMounts", []) or [] if isinstance(m, dict)]
+        if kind == "nfs":
+            app.nfs.append(NfsMount(str(pname), str(volume.get("server", "")), str(volume.get("path", "")), mounts))
+        elif kind == "persistentVolumeClaim" and not volume.get("existingClaim"):
+            app.volumes.append(Volume(f"{release}-{pname}" if pname != release else release,
+                                      str(volume.get("size", "")), str(volume.get("storageClass", "")),
+                                      "app-template persistence"))
+        elif kind == "secret":
+            app.secrets.append(str(volume.get("name", "")))
+    for iname, ingress in (values.get("ingress") or {}).items():
+        if isinstance(ingress, dict) and ingress.get("enabled", True) is not False:
+            hosts = [str(h.get("host")) for h in ingress.get("hosts", []) or [] if isinstance(h, dict)]
+            paths = [str(p.get("path")) for h in ingress.get("hosts", []) or [] if isinstance(h, dict)
+                     for p in h.get("paths", []) or [] if isinstance(p, dict)]
+            annotations = ingress.get("annotations") or {}
+            path = str(annotations.get("gatus.io/path") or (paths[0] if paths else "/"))
+            app.ingresses.append(Ingress(f"{release}-{iname}" if iname != "app" else release, hosts,
+                                         str(ingress.get("className", "")), path))
+    for sname in (values.get("serviceMonitor") or {}):
+        app.service_monitors.append(f"{release}" if sname == "app" else f"{release}-{sname}")
+    return controllers
+
+
+# -- activation edits ----------------------------------------------------------------------------------
+def _entry_style(repo: Repository, namespace: str, app: str) -> str:
+    path = repo.namespace_kustomization(namespace)
+    docs = load_all(path, repo.root) if path.is_file() else []
+    resources = [str(r) for r in (docs[0].get("resources") or [])] if docs and isinstance(docs[0], dict) else []
+    dotted = any(r.startswith("./") for r in resources) or not resources
+    return f"./{app}/ks.yaml" if dotted else f"{app}/ks.yaml"
+
+
+def activation(repo: Repository, app: App) -> Changes:
+    """ks.dis becomes ks.yaml and the namespace kustomization lists it; nothing else in either file moves."""
+    from mediaops.yamlfiles import add_list_entry
+
+    directory = repo.root / app.directory
+    ks_dis, ks_yaml = directory / "ks.dis", directory / "ks.yaml"
+    files: list[FileChange] = []
+    if ks_dis.is_file() and not ks_yaml.is_file():
+        text = read_text(ks_dis)
+        files += [FileChange(repo.rel(ks_dis), text, None),
+                  FileChange(repo.rel(ks_yaml), None, text, moved_from=repo.rel(ks_dis))]
+    ns_file = repo.namespace_kustomization(app.namespace)
+    if ns_file.is_file():
+        before = ns_file.read_text(encoding="utf-8")
+        after = add_list_entry(before, "resources", _entry_style(repo, app.namespace, app.name), repo.rel(ns_file))
+        if after != before:
+            files.append(FileChange(repo.rel(ns_file), before, after))
+    else:
+        raise UsageError(f"{repo.rel(ns_file)} does not exist", hint="create the namespace kustomization first")
+    return Changes(repo.root, tuple(files), summary=f"activated {app.name} in the repository")
+
+
+def deactivation(repo: Repository, app: App) -> Changes:
+    """The exact reverse of ``activation``."""
+    from mediaops.yamlfiles import remove_list_entry
+
+    directory = repo.root / app.directory
+    ks_dis, ks_yaml = directory / "ks.dis", directory / "ks.yaml"
+    files: list[FileChange] = []
+    if ks_yaml.is_file() and not ks_dis.is_file():
+        text = read_text(ks_yaml)
+        files += [FileChange(repo.rel(ks_yaml), text, None),
+                  FileChange(repo.rel(ks_dis), None, text, moved_from=repo.rel(ks_yaml))]
+    ns_file = repo.namespace_kustomization(app.namespace)
+    if ns_file.is_file():
+        before = ns_file.read_text(encoding="utf-8")
+        after = before
+        for entry in (f"./{app.name}/ks.yaml", f"{app.name}/ks.yaml"):
+            after = remove_list_entry(after, "resources", entry, repo.rel(ns_file))
+        if after != before:
+            files.append(FileChange(repo.rel(ns_file), before, after))
+    return Changes(repo.root, tuple(files), summary=f"deactivated {app.name} in the repository")
+
+
+# -- consistency -----------------------------------------------------------------------------------------
+def problems(repo: Repository, namespace: str | None = None) -> list[tuple[str, str]]:
+    """Everything ``mediaops apps --check`` reports, as (app or file, what is wrong)."""
+    found: list[tuple[str, str]] = []
+    apps = [a for a in repo.apps() if a.state != ARCHIVED and (namespace is None or a.namespace == namespace)]
+    known_ks = {k.ref for k in repo.flux_kustomizations()}
+    known_hr = {Ref(h.name, h.namespace) for a in repo.apps() for h in a.helmreleases}
+    defined = repo.substitution_sources()
+    for app in apps:
+        where = f"{app.namespace}/{app.name}"
+        found += [(where, reason) for reason in app.reasons]
+        for ks in app.kustomizations:
+            for dep in ks.depends_on:
+                if dep not in known_ks:
+                    found.append((where, f"Kustomization {ks.name} dependsOn {dep}, "
+                                         "which exists nowhere in the repository"))
+        for hr in app.helmreleases:
+            for dep in hr.depends_on:
+                if dep not in known_hr:
+                    found.append((where, f"HelmRelease {hr.name} dependsOn HelmRelease {dep}, "
+                                         "which exists nowhere in the repository"))
+        for var in app.variables:
+            if var not in defined:
+                found.append((where, f"${{{var}}} is used but no substitution source defines it"))
+        for var in app.unsubstituted:
+            found.append((where, f"${{{var}}} sits in a file Flux does not substitute "
+                                 f"({NO_SUBSTITUTE}: disabled); it reaches the cluster as written"))
+    return found

@@ -1,0 +1,54 @@
+"""Bodies of the commit and push steps that repository-changing runbooks share.
+
+A runbook declares its own steps (title, why, command) and calls these, so it still reads like the
+procedure while commit, push and their undo behave the same everywhere. Facts kept in the journal:
+``commit`` (the commit made), ``pushed`` (the commit pushed), ``reverted`` (the revert made by undo).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mediaops.engine.context import Context
+
+
+def uncommitted(ctx: Context, paths: list[str]) -> str | None:
+    """For a commit step's ``skip_when``: say so when the paths have nothing to commit."""
+    if ctx.git.changed(paths):
+        return None
+    return "nothing to commit: the repository already has these files as they should be"
+
+
+def commit(ctx: Context, message: str, paths: list[str]) -> str:
+    trailer = f"\n\nMediaops-Run: {ctx.run_id}"
+    sha = ctx.git.commit(message + trailer, paths)
+    ctx.facts["commit"] = sha
+    return f"committed {sha[:10]}: {message}"
+
+
+def undo_commit(ctx: Context) -> None:
+    sha = ctx.facts.get("commit")
+    if sha and not ctx.facts.get("reverted"):
+        ctx.facts["reverted"] = ctx.git.revert(sha, f"Revert \"{ctx.git.subject(sha)}\"")
+
+
+def not_ahead(ctx: Context) -> str | None:
+    """For a push step's ``skip_when``: nothing to push, or pushing was declined."""
+    if ctx.params.get("no_push"):
+        return "--no-push given: the commit stays local"
+    if ctx.git.upstream() is not None and ctx.git.ahead() == 0:
+        return "the remote already has this commit"
+    return None
+
+
+def push(ctx: Context) -> str:
+    pushed = ctx.git.push()
+    ctx.facts["pushed"] = pushed.commit
+    return f"pushed {pushed.commit[:10]} to {pushed.remote}/{pushed.branch}"
+
+
+def undo_push(ctx: Context) -> Any:
+    """Push a revert of the commit: the reverse change, committed and pushed."""
+    undo_commit(ctx)
+    if ctx.facts.get("reverted"):
+        ctx.git.push()

@@ -1,0 +1,192 @@
+"""Activate or deactivate an app of the media stack.
+
+An app is active when its Flux Kustomization file is named ``ks.yaml`` **and** the namespace
+``kustomization.yaml`` lists it; renaming ``ks.dis`` alone does nothing, because Flux's ``cluster-apps``
+only creates the app's Kustomization from what that list names.
+"""
+
+from __future__ import annotations
+
+from mediaops import gitops, gitsteps
+from mediaops.engine import CheckFailed, Param, Runbook
+from mediaops.engine.context import Context
+
+PARAMS = [
+    Param("app", "the app folder name under kubernetes/apps/<namespace>/", complete="app"),
+    Param("namespace", "the app's namespace, when its name is not unique", required=False),
+    Param("no_push", "commit but do not push", required=False, flag=True),
+]
+
+
+def _app(ctx: Context) -> gitops.App:
+    return ctx.repo.app(ctx.params["app"], ctx.params.get("namespace"))
+
+
+def _paths(ctx: Context) -> list[str]:
+    return list(ctx.facts["paths"])
+
+
+def _learn(ctx: Context, app: gitops.App) -> None:
+    ctx.facts.update(
+        app=app.name,
+        ns=app.namespace,
+        dir=app.directory,
+        ns_file=ctx.repo.rel(ctx.repo.namespace_kustomization(app.namespace)),
+        ks=", ".join(k.name for k in app.kustomizations),
+        paths=[f"{app.directory}/ks.dis", f"{app.directory}/ks.yaml",
+               ctx.repo.rel(ctx.repo.namespace_kustomization(app.namespace))],
+    )
+
+
+def _files_clean(ctx: Context) -> str:
+    changed = ctx.git.changed(_paths(ctx))
+    if changed:
+        raise CheckFailed(f"uncommitted changes in {', '.join(changed)}; commit or stash them first")
+    staged = sorted(set(ctx.git.staged()) - set(_paths(ctx)))
+    if staged:
+        raise CheckFailed(f"unrelated changes are staged ({', '.join(staged[:3])}); commit or unstage them first")
+    return "clean"
+
+
+def _variables_defined(ctx: Context) -> str:
+    app = _app(ctx)
+    defined = ctx.repo.substitution_sources()
+    missing = [v for v in app.variables if v not in defined]
+    if missing:
+        raise CheckFailed(f"no substitution source defines {', '.join('${' + v + '}' for v in missing)}")
+    return f"{len(app.variables)} variable(s) defined" if app.variables else "uses no variables"
+
+
+def _dependencies_known(ctx: Context) -> str:
+    app = _app(ctx)
+    known = {k.ref for k in ctx.repo.flux_kustomizations()}
+    missing = [str(d) for k in app.kustomizations for d in k.depends_on if d not in known]
+    if missing:
+        raise CheckFailed(f"dependsOn names Kustomizations that exist nowhere in the repository: {', '.join(missing)}")
+    deps = [str(d) for k in app.kustomizations for d in k.depends_on]
+    return ", ".join(deps) if deps else "no dependencies"
+
+
+# -- activate --------------------------------------------------------------------------------------------
+activate = Runbook(
+    name="activate",
+    summary="Activate a disabled app: ks.dis to ks.yaml, list it, commit and push",
+    params=PARAMS,
+    lock=lambda p: f"mediaops-activate-{p['app']}",
+)
+
+
+@activate.check("The app exists and is disabled (or already active)")
+def app_is_disabled(ctx: Context) -> str:
+    app = _app(ctx)
+    if app.state == gitops.INCONSISTENT:
+        raise CheckFailed(f"{app.namespace}/{app.name} is inconsistent: {'; '.join(app.reasons)}")
+    if app.state == gitops.ARCHIVED:
+        raise CheckFailed(f"{app.name} is archived under {app.directory}; move it back to kubernetes/apps first")
+    _learn(ctx, app)
+    return f"{app.namespace}/{app.name} is {app.state}"
+
+
+activate.check("Its files have no uncommitted changes and nothing unrelated is staged")(_files_clean)
+activate.check("Every ${VAR} it uses is defined by a substitution source")(_variables_defined)
+activate.check("The Kustomizations it dependsOn exist in the repository")(_dependencies_known)
+
+
+@activate.step(
+    "Rename ks.dis to ks.yaml and list it in the namespace kustomization",
+    why="Flux's cluster-apps only creates the app's Kustomization once the namespace list names ks.yaml.",
+    command="git mv {dir}/ks.dis {dir}/ks.yaml\n# and add ./{app}/ks.yaml under resources: in {ns_file}",
+    edit=True,
+)
+def enable_in_repository(ctx: Context) -> object:
+    return gitops.activation(ctx.repo, _app(ctx))
+
+
+@activate.step(
+    "Commit the activation",
+    why="Flux deploys what is committed, not what is in this checkout.",
+    command='git add -A -- {dir} {ns_file} && git commit -m "feat({ns}): activate {app}"',
+)
+def commit_activation(ctx: Context) -> str:
+    return gitsteps.commit(ctx, f"feat({ctx.facts['ns']}): activate {ctx.facts['app']}", _paths(ctx))
+
+
+commit_activation.skip_when(lambda ctx: gitsteps.uncommitted(ctx, _paths(ctx)))
+commit_activation.undoer("revert the commit (a new commit; history is not rewritten)",
+                         command="git revert --no-edit <commit>")(gitsteps.undo_commit)
+
+
+@activate.step(
+    "Push to the tracking branch",
+    why="The flux-system GitRepository follows the remote branch. Never forced.",
+    command="git push",
+)
+def push_activation(ctx: Context) -> str:
+    return gitsteps.push(ctx)
+
+
+push_activation.skip_when(gitsteps.not_ahead)
+push_activation.undoer("push a commit that reverts the activation",
+                       command="git revert --no-edit <commit> && git push")(gitsteps.undo_push)
+
+
+# -- deactivate ------------------------------------------------------------------------------------------
+deactivate = Runbook(
+    name="deactivate",
+    summary="Deactivate an app: ks.yaml back to ks.dis, unlist it, commit and push",
+    params=PARAMS,
+    lock=lambda p: f"mediaops-activate-{p['app']}",
+)
+
+
+@deactivate.check("The app exists and is active (or already disabled)")
+def app_is_active(ctx: Context) -> str:
+    app = _app(ctx)
+    if app.state in (gitops.INCONSISTENT, gitops.ARCHIVED):
+        raise CheckFailed(f"{app.namespace}/{app.name} is {app.state}: {'; '.join(app.reasons) or app.directory}")
+    _learn(ctx, app)
+    volumes = [f"{v.name} ({v.size or 'size unknown'})" for v in app.volumes]
+    ctx.facts["volumes"] = ", ".join(volumes)
+    return f"{app.namespace}/{app.name} is {app.state}"
+
+
+deactivate.check("Its files have no uncommitted changes and nothing unrelated is staged")(_files_clean)
+
+
+@deactivate.step(
+    "Rename ks.yaml to ks.dis and remove it from the namespace kustomization",
+    why="With prune: true, Flux deletes everything the app deployed, its PersistentVolumeClaims "
+        "({volumes}) included, once this is pushed.",
+    command="git mv {dir}/ks.yaml {dir}/ks.dis\n# and remove ./{app}/ks.yaml from resources: in {ns_file}",
+    edit=True,
+)
+def disable_in_repository(ctx: Context) -> object:
+    return gitops.deactivation(ctx.repo, _app(ctx))
+
+
+@deactivate.step(
+    "Commit the deactivation",
+    why="Flux deploys what is committed.",
+    command='git add -A -- {dir} {ns_file} && git commit -m "chore({ns}): deactivate {app}"',
+)
+def commit_deactivation(ctx: Context) -> str:
+    return gitsteps.commit(ctx, f"chore({ctx.facts['ns']}): deactivate {ctx.facts['app']}", _paths(ctx))
+
+
+commit_deactivation.skip_when(lambda ctx: gitsteps.uncommitted(ctx, _paths(ctx)))
+commit_deactivation.undoer("revert the commit (a new commit; history is not rewritten)",
+                           command="git revert --no-edit <commit>")(gitsteps.undo_commit)
+
+
+@deactivate.step(
+    "Push to the tracking branch",
+    why="Once pushed, Flux prunes the app from the cluster.",
+    command="git push",
+)
+def push_deactivation(ctx: Context) -> str:
+    return gitsteps.push(ctx)
+
+
+push_deactivation.skip_when(gitsteps.not_ahead)
+push_deactivation.undoer("push a commit that reverts the deactivation",
+                         command="git revert --no-edit <commit> && git push")(gitsteps.undo_push)

@@ -1,0 +1,142 @@
+"""Activation and deactivation in the repository: safe edits, commit, push, refusals, undo."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pexpect
+
+from tests.conftest import HomeOps, Mediaops, clean_env, git, tree_digest
+
+MEDIA = "kubernetes/apps/media"
+
+
+def test_dry_run_shows_the_diff_and_writes_nothing(ops: Mediaops, home_ops: HomeOps) -> None:
+    before = tree_digest(home_ops.path)
+    head = home_ops.git("rev-parse", "HEAD")
+    result = ops.run("run", "activate", "plex-exporter", "--dry-run")
+    assert result.returncode == 0, result.stdout
+    assert "rename from kubernetes/apps/media/plex-exporter/ks.dis" in result.stdout
+    assert "+  - ./plex-exporter/ks.yaml" in result.stdout
+    assert tree_digest(home_ops.path) == before
+    assert home_ops.git("rev-parse", "HEAD") == head
+    assert home_ops.git("status", "--porcelain") == ""
+
+
+def test_activation_edits_commits_and_pushes(ops: Mediaops, home_ops: HomeOps) -> None:
+    ns_file = home_ops.path / MEDIA / "kustomization.yaml"
+    original = ns_file.read_text()
+    ks_text = (home_ops.path / MEDIA / "plex-exporter" / "ks.dis").read_text()
+    result = ops.run("run", "activate", "plex-exporter", "--yes")
+    assert result.returncode == 0, result.stdout
+    app_dir = home_ops.path / MEDIA / "plex-exporter"
+    assert not (app_dir / "ks.dis").exists() and (app_dir / "ks.yaml").read_text() == ks_text
+    # the one new line sits in sorted position; every other byte of the file is as it was
+    expected = original.replace("  - ./mediabox/ks.yaml\n", "  - ./mediabox/ks.yaml\n  - ./plex-exporter/ks.yaml\n")
+    assert ns_file.read_text() == expected
+    assert home_ops.git("log", "-1", "--format=%s") == "feat(media): activate plex-exporter"
+    assert "Mediaops-Run: " in home_ops.git("log", "-1", "--format=%b")
+    renamed = home_ops.git("show", "-M", "--name-status", "--format=", "HEAD").splitlines()
+    assert f"R100\t{MEDIA}/plex-exporter/ks.dis\t{MEDIA}/plex-exporter/ks.yaml" in renamed
+    assert home_ops.origin_log()[0] == "feat(media): activate plex-exporter"
+    assert home_ops.git("status", "--porcelain") == ""
+    again = ops.run("run", "activate", "plex-exporter", "--yes")
+    assert again.returncode == 0
+    assert "nothing to do: every step was already in place" in again.stdout
+    assert home_ops.origin_log()[0] == "feat(media): activate plex-exporter"
+
+
+def test_deactivation_is_the_exact_reverse(ops: Mediaops, home_ops: HomeOps) -> None:
+    before = tree_digest(home_ops.path)
+    assert ops.run("run", "activate", "overseerr", "--yes").returncode == 0
+    result = ops.run("run", "deactivate", "overseerr", "--yes")
+    assert result.returncode == 0, result.stdout
+    assert "overseerr-config (5Gi)" in result.stdout  # the PVC the prune would delete is named
+    after = {k: v for k, v in tree_digest(home_ops.path).items() if not k.startswith(".git/")}
+    assert after == {k: v for k, v in before.items() if not k.startswith(".git/")}
+    assert home_ops.origin_log()[:2] == ["chore(media): deactivate overseerr", "feat(media): activate overseerr"]
+
+
+def test_no_push_keeps_the_commit_local(ops: Mediaops, home_ops: HomeOps) -> None:
+    result = ops.run("run", "activate", "plex-trakt-sync", "--yes", "--no-push")
+    assert result.returncode == 0, result.stdout
+    assert "--no-push given" in result.stdout
+    assert home_ops.git("log", "-1", "--format=%s") == "feat(media): activate plex-trakt-sync"
+    assert home_ops.origin_log() == ["initial import"]
+
+
+def test_rejected_push_keeps_the_commit_and_says_what_to_do(ops: Mediaops, home_ops: HomeOps,
+                                                          tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "--quiet", str(home_ops.origin), str(other))
+    (other / "README.md").write_text("someone else was here\n")
+    git(other, "commit", "--quiet", "-am", "docs: elsewhere")
+    git(other, "push", "--quiet")
+    result = ops.run("run", "activate", "plex-exporter", "--yes")
+    assert result.returncode == 1
+    assert "the remote has commits this checkout does not" in result.stdout
+    assert "git pull --rebase origin main" in result.stdout
+    assert home_ops.git("log", "-1", "--format=%s") == "feat(media): activate plex-exporter"
+    assert home_ops.origin_log()[0] == "docs: elsewhere"
+    home_ops.git("pull", "--quiet", "--rebase", "origin", "main")
+    run_id = json.loads(ops.run("runs", "--json").stdout)[0]["run_id"]
+    resumed = ops.run("resume", run_id, "--yes")
+    assert resumed.returncode == 0, resumed.stdout
+    assert home_ops.origin_log()[:2] == ["feat(media): activate plex-exporter", "docs: elsewhere"]
+
+
+def test_unrelated_staged_changes_are_refused(ops: Mediaops, home_ops: HomeOps) -> None:
+    (home_ops.path / "README.md").write_text("work in progress\n")
+    home_ops.git("add", "README.md")
+    before = tree_digest(home_ops.path)
+    result = ops.run("run", "activate", "plex-exporter", "--yes")
+    assert result.returncode == 3
+    assert "unrelated changes are staged (README.md)" in result.stdout
+    assert tree_digest(home_ops.path) == before
+    assert home_ops.git("log", "-1", "--format=%s") == "initial import"
+
+
+def test_uncommitted_changes_to_the_touched_files_are_refused(ops: Mediaops, home_ops: HomeOps) -> None:
+    ns_file = home_ops.path / MEDIA / "kustomization.yaml"
+    ns_file.write_text(ns_file.read_text() + "# local note\n")
+    before = tree_digest(home_ops.path)
+    result = ops.run("run", "activate", "plex-exporter", "--yes")
+    assert result.returncode == 3
+    assert f"uncommitted changes in {MEDIA}/kustomization.yaml" in result.stdout
+    assert tree_digest(home_ops.path) == before
+
+
+def test_activating_an_inconsistent_app_is_refused(ops: Mediaops, home_ops: HomeOps) -> None:
+    (home_ops.path / MEDIA / "overseerr" / "ks.dis").rename(home_ops.path / MEDIA / "overseerr" / "ks.yaml")
+    result = ops.run("run", "activate", "overseerr", "--yes")
+    assert result.returncode == 3
+    assert "ks.yaml is not listed in kubernetes/apps/media/kustomization.yaml" in result.stdout
+
+
+def test_abort_before_push_reverts_the_local_commit(tmp_path: Path, home_ops: HomeOps) -> None:
+    from tests.conftest import MEDIAOPS
+
+    before = {k: v for k, v in tree_digest(home_ops.path).items() if not k.startswith(".git/")}
+    child = pexpect.spawn(MEDIAOPS, ["run", "activate", "plex-exporter"], env=clean_env(tmp_path),
+                          cwd=str(home_ops.path), encoding="utf-8", timeout=30, dimensions=(60, 140))
+    for _ in range(2):
+        child.expect("Run this step")
+        child.send("r")
+        child.send("\r")
+    child.expect("Push to the tracking branch")
+    child.expect("Run this step")
+    child.send("a")
+    child.send("\r")
+    child.expect("Undo the 2 completed step")
+    child.send("y")
+    child.expect("aborted by the operator")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    after = {k: v for k, v in tree_digest(home_ops.path).items() if not k.startswith(".git/")}
+    assert after == before
+    assert home_ops.git("log", "--format=%s", "-2").splitlines() == [
+        'Revert "feat(media): activate plex-exporter"', "feat(media): activate plex-exporter"]
+    assert home_ops.origin_log() == ["initial import"]
+    assert home_ops.git("status", "--porcelain") == ""

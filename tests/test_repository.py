@@ -1,0 +1,168 @@
+"""The repository model through the CLI: inventory, details, consistency checks, graph, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import HomeOps, Mediaops, tree_digest
+
+
+def apps_json(ops: Mediaops, *args: str) -> dict[str, dict]:
+    result = ops.run("apps", "--json", *args)
+    assert result.returncode == 0, result.stderr
+    return {a["name"]: a for a in json.loads(result.stdout)}
+
+
+def test_inventory_states_of_the_sample(ops: Mediaops) -> None:
+    media = apps_json(ops, "--namespace", "media")
+    assert {n: a["state"] for n, a in media.items()} == {
+        "calibre-web": "active", "mediabox": "active", "tautulli": "active",
+        "overseerr": "disabled", "plex-exporter": "disabled", "plex-trakt-sync": "disabled",
+    }
+    disabled = apps_json(ops, "--state", "disabled")
+    assert set(disabled) == {"overseerr", "plex-exporter", "plex-trakt-sync"}
+    table = ops.run("apps")
+    assert table.returncode == 0 and "plex-trakt-sync" in table.stdout
+
+
+def test_app_details_follow_kustomize_and_values(ops: Mediaops) -> None:
+    exporter = json.loads(ops.run("app", "plex-exporter", "--json").stdout)
+    (secret,) = exporter["external_secrets"]
+    assert secret["store"]["name"] == "onepassword" and secret["remote_keys"] == ["plex-api"]
+    assert secret["target"] == "plex-exporter" and "plex-exporter" in exporter["secrets"]
+    assert exporter["node_selectors"] == {"kubernetes.io/arch": "amd64"}
+    assert exporter["helmreleases"][0]["depends_on"] == [{"name": "cloudflared", "namespace": "network"}]
+    assert exporter["helmreleases"][0]["chart_ref"] == "OCIRepository/app-template"
+    assert exporter["kustomizations"][0]["depends_on"] == [
+        {"name": "external-secrets-secretstores", "namespace": "security"}]
+    assert exporter["service_monitors"] == ["plex-exporter"]
+
+    sync = json.loads(ops.run("app", "plex-trakt-sync", "--json").stdout)
+    assert {(c["name"], c["type"], c["schedule"]) for c in sync["controllers"]} == {
+        ("plex-trakt-sync", "deployment", ""), ("sync", "cronjob", "@daily")}
+    assert "SECRET_PLEXTOKEN" in sync["variables"]  # via a values.yaml fed by configMapGenerator + anchors
+    assert "PTS_CACHE_DIR" not in sync["variables"]  # plain $VAR in a non-Kubernetes file is not Flux's
+    assert sync["volumes"][0]["size"] == "5Gi"
+
+    books = json.loads(ops.run("app", "calibre-web", "--json").stdout)
+    assert books["nfs"] == [{"name": "data", "server": "127.0.2.40", "path": "/volume2/data/media/books",
+                             "mount_paths": ["/calibre-library"]}]
+    assert books["ingresses"][0]["hosts"] == ["books.${SECRET_DOMAIN}"]
+    assert {"name": "calibre-web-config", "size": "5Gi", "storage_class": "${MAIN_SC}",
+            "source": "kubernetes/apps/media/calibre-web/app/pvc.yaml"} in books["volumes"]
+
+    tautulli = json.loads(ops.run("app", "tautulli", "--json").stdout)
+    assert [c["name"] for c in tautulli["controllers"][0]["containers"]] == ["main", "jbops"]
+
+    mediabox = json.loads(ops.run("app", "mediabox", "--json").stdout)
+    assert sorted(e["name"] for e in mediabox["external_names"]) == ["bazarr", "radarr", "sonarr"]
+    assert len(mediabox["ingresses"]) == 3
+
+
+def test_unknown_app_answers_with_the_closest_names(ops: Mediaops) -> None:
+    result = ops.run("app", "plex-exportr")
+    assert result.returncode == 2
+    assert "did you mean plex-exporter" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _break(home_ops: HomeOps) -> None:
+    media = home_ops.path / "kubernetes" / "apps" / "media"
+    (media / "overseerr" / "ks.dis").rename(media / "overseerr" / "ks.yaml")  # active but not listed
+    (media / "tautulli" / "ks.yaml").rename(media / "tautulli" / "ks.dis")  # listed but missing
+    (media / "calibre-web" / "ks.dis").write_text((media / "calibre-web" / "ks.yaml").read_text())  # both
+    (media / "scratch").mkdir()  # no ks at all
+    (media / "scratch" / "notes.txt").write_text("nothing\n")
+    ks = media / "plex-exporter" / "ks.dis"
+    ks.write_text(ks.read_text().replace("external-secrets-secretstores", "secret-stores-typo"))
+    values = media / "plex-trakt-sync" / "app" / "values.yaml"
+    values.write_text(values.read_text().replace("${SECRET_ACME_EMAIL}", "${SECRET_UNDEFINED}"))
+
+
+def test_check_reports_every_inconsistency(ops: Mediaops, home_ops: HomeOps) -> None:
+    assert ops.run("apps", "--check").returncode == 0
+    _break(home_ops)
+    result = ops.run("apps", "--check")
+    assert result.returncode == 1
+    out = result.stdout
+    assert "media/overseerr: ks.yaml is not listed in kubernetes/apps/media/kustomization.yaml" in out
+    assert "media/tautulli: listed in kubernetes/apps/media/kustomization.yaml but ks.yaml is missing" in out
+    assert "media/calibre-web: both ks.yaml and ks.dis are present" in out
+    assert "media/scratch: no ks.yaml or ks.dis in the app folder" in out
+    assert "dependsOn security/secret-stores-typo, which exists nowhere in the repository" in out
+    assert "${SECRET_UNDEFINED} is used but no substitution source defines it" in out
+    states = apps_json(ops)
+    assert states["overseerr"]["state"] == "inconsistent" and states["scratch"]["state"] == "inconsistent"
+
+
+def test_unsubstituted_variables_are_flagged(ops: Mediaops, home_ops: HomeOps) -> None:
+    kustomization = home_ops.path / "kubernetes/apps/media/plex-trakt-sync/app/kustomization.yaml"
+    annotation = "  annotations:\n    kustomize.toolkit.fluxcd.io/substitute: disabled\n"
+    text = kustomization.read_text().replace("generatorOptions:\n", "generatorOptions:\n" + annotation)
+    kustomization.write_text(text)
+    result = ops.run("apps", "--check")
+    assert result.returncode == 1
+    assert "${SECRET_PLEXTOKEN} sits in a file Flux does not substitute" in result.stdout
+
+
+@pytest.mark.parametrize("where", ["namespace", "app"])
+def test_malformed_yaml_is_one_line_with_file_and_line(ops: Mediaops, home_ops: HomeOps, where: str) -> None:
+    target = (home_ops.path / "kubernetes/apps/media/kustomization.yaml" if where == "namespace"
+              else home_ops.path / "kubernetes/apps/media/overseerr/app/values.yaml")
+    target.write_text(target.read_text() + "broken: [unclosed\n")
+    before = tree_digest(home_ops.path)
+    where_line = f"{target.relative_to(home_ops.path)}:"
+    for args in (["apps"], ["app", "overseerr"]):
+        result = ops.run(*args)
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
+        line = result.stderr.strip()
+        assert len(line.splitlines()) == 1
+        assert where_line in line and "malformed YAML" in line
+    run = ops.run("run", "activate", "overseerr", "--yes", "--json")
+    assert run.returncode == 2
+    final = json.loads(run.stdout.splitlines()[-1])
+    assert final["status"] == "refused" and where_line in final["message"]
+    assert tree_digest(home_ops.path) == before
+
+
+def test_a_directory_that_is_not_a_repository(mediaops: Mediaops, tmp_path: Path) -> None:
+    result = mediaops.run("--repo", str(tmp_path), "apps")
+    assert result.returncode == 2
+    assert "is not a Flux repository: it has no kubernetes/apps/" in result.stderr
+    elsewhere = mediaops.run("apps")
+    assert elsewhere.returncode == 2 and "pass --repo PATH" in elsewhere.stderr
+
+
+def test_repository_from_env_and_config(mediaops: Mediaops, home_ops: HomeOps, tmp_path: Path) -> None:
+    mediaops.env["MEDIAOPS_REPO"] = str(home_ops.path)
+    assert mediaops.run("apps").returncode == 0
+    config = tmp_path / "mediaops.yaml"
+    config.write_text(f"repo: {home_ops.path}\nnamespace: media\nnas_host: 127.0.2.40\n")
+    del mediaops.env["MEDIAOPS_REPO"]
+    mediaops.env["MEDIAOPS_CONFIG"] = str(config)
+    mediaops.env["MEDIAOPS_NAMESPACE"] = "network"
+    shown = json.loads(mediaops.run("--context", "home", "config", "show", "--json").stdout)
+    assert shown["repo"] == {"value": str(home_ops.path), "source": str(config)}
+    assert shown["namespace"] == {"value": "network", "source": "MEDIAOPS_NAMESPACE"}
+    assert shown["context"] == {"value": "home", "source": "--context"}
+    assert shown["allowed_contexts"]["source"] == "default"
+    config.write_text("colour: blue\n")
+    bad = mediaops.run("config", "show")
+    assert bad.returncode == 2 and "unknown setting 'colour'" in bad.stderr
+
+
+def test_graph_in_three_formats(ops: Mediaops) -> None:
+    mermaid = ops.run("graph", "--format", "mermaid").stdout
+    assert mermaid.startswith("flowchart LR")
+    assert "ks_security_external_secrets_secretstores -.-> ks_media_plex_exporter" in mermaid
+    assert "ks_storage_democratic_csi_iscsi --> ks_media_calibre_web" in mermaid
+    dot = ops.run("graph", "--format", "dot").stdout
+    assert '"Kustomization:flux-system/cluster-meta" -> "Kustomization:flux-system/cluster-apps";' in dot
+    tree = ops.run("graph").stdout
+    assert "security/kyverno-policies" in tree and "media/tautulli" in tree
+    only = ops.run("graph", "--format", "mermaid", "--app", "plex-exporter").stdout
+    assert "cloudflared" in only and "calibre" not in only
+    assert ops.run("graph", "--app", "plex-exportr").returncode == 2
