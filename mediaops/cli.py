@@ -27,8 +27,31 @@ class State:
     def __init__(self, flags: dict[str, Any], config_file: Path | None) -> None:
         self.flags = flags
         self.config_file = config_file
+        self.sim = False
         self._config: Config | None = None
         self._registry: Registry | None = None
+
+    def rehearse(self, ctx: click.Context) -> None:
+        """With --sim: start a rehearsal cluster from the repository and point the configuration at it."""
+        if not self.sim:
+            return
+        import os
+        import tempfile
+
+        from mediaops.services import repository
+        from mediaops.sim.cluster import Rehearsal
+        from mediaops.sim.manager import Timing
+
+        repo = repository(self.config)
+        fast = os.environ.get("MEDIAOPS_SIM_TIMING") == "fast"
+        rehearsal = Rehearsal(repo.root, timing=Timing.fast() if fast else Timing())
+        scratch = Path(tempfile.mkdtemp(prefix="mediaops-sim-"))
+        click.echo(f"starting a rehearsal cluster from {repo.root} …", err=True)
+        rehearsal.start()
+        ctx.call_on_close(rehearsal.stop)
+        kubeconfig = rehearsal.kubeconfig(scratch / "kubeconfig")
+        self.config.values.update(kubeconfig=str(kubeconfig), context="rehearsal")
+        self.config.sources.update(kubeconfig="--sim", context="--sim")
 
     @property
     def config(self) -> Config:
@@ -77,9 +100,10 @@ def _console() -> Any:
               help="Flux repository checkout (default: nearest parent holding kubernetes/).")
 @click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), help="Path to the kubeconfig file.")
 @click.option("--context", help="The kubeconfig context to use.")
+@click.option("--sim", is_flag=True, help="Act on a fresh rehearsal cluster built from the repository, in-process.")
 @click.pass_context
 def cli(ctx: click.Context, config_file: Path | None, repo: Path | None, kubeconfig: Path | None,
-        context: str | None) -> None:
+        context: str | None, sim: bool) -> None:
     """Runbooks for a Flux-managed media stack: every procedure as code, safe to run, readable as a document.
 
     Exit codes: 0 done, 1 a step failed or the run was aborted, 2 bad usage or input,
@@ -88,6 +112,7 @@ def cli(ctx: click.Context, config_file: Path | None, repo: Path | None, kubecon
     flags = {"repo": str(repo) if repo else None, "kubeconfig": str(kubeconfig) if kubeconfig else None,
              "context": context}
     ctx.obj = State(flags, config_file)
+    ctx.obj.sim = sim
 
 
 # -- runbooks ---------------------------------------------------------------------------------------
@@ -228,6 +253,7 @@ def _execute(state: State, runbook: Runbook, params: dict[str, Any], *, dry_run:
     mode = _decide_mode(dry_run, yes, as_json)
     if rollback_on_failure and not yes:
         raise UsageError("--rollback-on-failure goes with --yes", hint="interactive runs offer the undo on abort")
+    state.rehearse(click.get_current_context())
     journal = Journal(state.config.state_dir)
     record = journal.get(resume_id) if resume_id else None
     env = services.Environment(state.config)
@@ -240,6 +266,7 @@ def _execute(state: State, runbook: Runbook, params: dict[str, Any], *, dry_run:
         services=env.factories(),
         target=env.target(),
         prompter=Prompter() if mode == INTERACTIVE else None,
+        locker=env.locker(),
         resume=record,
     )
     return runner.run()
@@ -430,6 +457,191 @@ def graph_command(ctx: click.Context, fmt: str, apps: tuple[str, ...]) -> None:
         _console().print(graph.tree(drawn))
     else:
         click.echo(graph.mermaid(drawn) if fmt == "mermaid" else graph.dot(drawn), nl=False)
+
+
+# -- the cluster ------------------------------------------------------------------------------------------
+@cli.command("status")
+@click.option("--namespace", "-n", help="Only this namespace.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def status_command(ctx: click.Context, namespace: str | None, as_json: bool) -> int:
+    """Every app of the repository joined with its live state; suspended objects flagged loudly."""
+    from dataclasses import asdict
+
+    from mediaops import status
+    from mediaops.services import Environment
+
+    state = _state(ctx)
+    state.rehearse(ctx)
+    env = Environment(state.config)
+    rows = status.gather(env.kube(), _repository(ctx), namespace)
+    if as_json:
+        click.echo(_json([asdict(r) | {"alarming": r.alarming} for r in rows]))
+    else:
+        from mediaops import reports
+
+        console = _console()
+        console.print(f"[dim]context {env.kube().context} · {env.kube().server}[/]")
+        console.print(reports.status_table(rows))
+    return 0
+
+
+@cli.command("unlock")
+@click.argument("name")
+@click.option("--namespace", "-n", help="Where the lock lives (default: the configured namespace).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def unlock_command(ctx: click.Context, name: str, namespace: str | None, yes: bool) -> int:
+    """Release a runbook lock that an abandoned run left behind."""
+    from mediaops.lock import Lock, describe
+    from mediaops.services import Environment
+
+    state = _state(ctx)
+    kube = Environment(state.config).kube()
+    namespace = namespace or state.config.get("namespace", "media")
+    lease = kube.find("Lease", name, namespace)
+    if lease is None:
+        raise UsageError(f"no lock {name} in namespace {namespace}", hint="`kubectl get leases -n "
+                         f"{namespace}` lists them")
+    holder, run, age, expired = describe(lease)
+    click.echo(f"lock {name}: held by {holder} (run {run or '?'}) for {int(age // 60)} min"
+               + (" (expired)" if expired else ""))
+    if not yes:
+        from mediaops.engine.runner import is_terminal
+
+        if not is_terminal():
+            raise UsageError("not at a terminal: refusing to ask", hint="pass --yes to release it")
+        import questionary
+
+        if not questionary.confirm(f"Release {name}?", default=False).unsafe_ask():
+            click.echo("left as it is")
+            return 1
+    Lock(kube, namespace).kube.delete("Lease", name, namespace)
+    click.echo(f"released {name}")
+    return 0
+
+
+@cli.group("sim")
+def sim_group() -> None:
+    """The rehearsal cluster: a Kubernetes API on 127.0.0.1 with Flux, Velero and friends."""
+
+
+def _sim_dir(ctx: click.Context) -> Path:
+    return _state(ctx).config.state_dir / "sim"
+
+
+def _sim_state(ctx: click.Context) -> dict[str, Any]:
+    import json
+
+    path = _sim_dir(ctx) / "state.json"
+    if not path.is_file():
+        raise UsageError("no rehearsal cluster is running", hint="start one with `mediaops sim up`")
+    return dict(json.loads(path.read_text()))
+
+
+@sim_group.command("up")
+@click.option("--timing", type=click.Choice(["normal", "fast"]), default="normal", show_default=True,
+              help="How long pods, backups and retries take.")
+@click.option("--timeout", default=120.0, show_default=True, help="Seconds to wait for it to settle.")
+@click.pass_context
+def sim_up(ctx: click.Context, timing: str, timeout: float) -> int:
+    """Start a rehearsal cluster from the repository in the background and write its kubeconfig."""
+    import json
+    import subprocess
+    import sys
+    import time
+
+    directory = _sim_dir(ctx)
+    if (directory / "state.json").is_file():
+        running = json.loads((directory / "state.json").read_text())
+        raise UsageError(f"a rehearsal cluster is already running (pid {running.get('pid')})",
+                         hint="`mediaops sim down` first")
+    repo = _repository(ctx)
+    directory.mkdir(parents=True, exist_ok=True)
+    log = (directory / "sim.log").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "mediaops.sim", "--repo", str(repo.root), "--dir",
+                                str(directory), "--timing", timing], stdout=log, stderr=log,
+                               stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    state: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            reason = (directory / "sim.log").read_text().strip().splitlines()[-1:] or ["exited"]
+            raise UsageError(f"the rehearsal cluster did not start: {reason[0]}")
+        path = directory / "state.json"
+        if path.is_file():
+            try:
+                state = json.loads(path.read_text())
+            except ValueError:
+                state = {}
+            if state.get("ready"):
+                break
+        time.sleep(0.1)
+    else:
+        process.terminate()
+        raise UsageError("the rehearsal cluster did not settle in time", hint=f"see {directory / 'sim.log'}")
+    click.echo(f"rehearsal cluster up at {state['server']} (pid {state['pid']}) from {repo.root}")
+    click.echo(f"export KUBECONFIG={state['kubeconfig']}")
+    return 0
+
+
+@sim_group.command("down")
+@click.pass_context
+def sim_down(ctx: click.Context) -> int:
+    """Stop the background rehearsal cluster."""
+    import os
+    import signal
+    import time
+
+    state = _sim_state(ctx)
+    try:
+        os.kill(int(state["pid"]), signal.SIGTERM)
+    except ProcessLookupError:
+        (_sim_dir(ctx) / "state.json").unlink(missing_ok=True)
+        click.echo("it had already stopped")
+        return 0
+    path = _sim_dir(ctx) / "state.json"
+    for _ in range(100):
+        if not path.is_file():
+            break
+        time.sleep(0.05)
+    click.echo(f"rehearsal cluster (pid {state['pid']}) stopped")
+    return 0
+
+
+def _control(ctx: click.Context, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    import json
+    import urllib.error
+    import urllib.request
+
+    state = _sim_state(ctx)
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(state["server"] + path, data=data, method="POST" if data else "GET",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return dict(json.loads(response.read()))
+    except urllib.error.HTTPError as exc:
+        raise UsageError(json.loads(exc.read() or b"{}").get("message", str(exc))) from None
+
+
+@sim_group.command("status")
+@click.pass_context
+def sim_status(ctx: click.Context) -> None:
+    """What the background rehearsal cluster is doing, and which faults are on."""
+    import json
+
+    click.echo(json.dumps(_control(ctx, "/rehearsal/status"), indent=2))
+
+
+@sim_group.command("fault")
+@click.argument("name")
+@click.argument("value", default="on")
+@click.pass_context
+def sim_fault(ctx: click.Context, name: str, value: str) -> None:
+    """Toggle a fault: api-errors RATE, api-throttle RATE, api-timeouts RATE, watch-drop, reconcile-fail
+    KIND/NS/NAME[=msg], backup-partial, nas-down, lease-held NS/NAME, store-down (VALUE on/off)."""
+    click.echo(_control(ctx, "/rehearsal/fault", {"name": name, "value": value})["message"])
 
 
 @cli.group("config")

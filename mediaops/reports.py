@@ -164,3 +164,27 @@ def app_view(app: Any) -> Any:
     row("cronjobs", app.cronjobs)
     row("files", app.files)
     return Group(head, table)
+
+
+def status_table(rows: list[Any]) -> Any:
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(show_edge=False)
+    for column in ("app", "ns", "repo", "kustomization", "revision", "reconciled", "helmrelease", "chart",
+                   "replicas", "restarts", "message"):
+        table.add_column(column, no_wrap=column in ("app", "kustomization", "helmrelease"))
+    style = {"Ready": "green", "Failed": "bold red", "Progressing": "yellow", "absent": "dim", "-": "dim"}
+    for r in rows:
+        flags = [Text(f"{r.kustomization}", style=style.get(r.kustomization, "")),
+                 Text(f"{r.helmrelease}", style=style.get(r.helmrelease, ""))]
+        if r.suspended:
+            flags[0] = Text("SUSPENDED", style="bold white on red")
+        table.add_row(r.app, r.namespace, r.state, flags[0], r.revision, r.reconciled, flags[1], r.chart,
+                      Text(r.replicas, style="bold red" if r.scaled_down else ""), str(r.restarts), r.message)
+    alarms = [Text(f"⚠ {r.namespace}/{r.app}: suspended: {', '.join(r.suspended)}", style="bold red")
+              for r in rows if r.suspended]
+    alarms += [Text(f"⚠ {r.namespace}/{r.app}: scaled down by mediaops: {', '.join(r.scaled_down)}",
+                    style="bold red") for r in rows if r.scaled_down]
+    return Group(table, *alarms)

@@ -1,12 +1,15 @@
-"""What a run can reach, built from the configuration: the repository, and (when configured) the cluster.
+"""What a run can reach, built from the configuration: the repository, git and (when configured) the cluster.
 
-Runbooks get these as ``ctx.repo`` and ``ctx.cluster``; each is built on first use.
+Runbooks get these as ``ctx.repo``, ``ctx.git`` and ``ctx.cluster`` (a ``kube.Kube``); each is built on
+first use. The cluster is configured by ``--kubeconfig``/``--context``, ``$KUBECONFIG``, a
+``~/.kube/config``, in-cluster credentials, or ``--sim`` (a rehearsal cluster built from the repository).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +18,7 @@ from mediaops.errors import UsageError
 if TYPE_CHECKING:
     from mediaops.config import Config
     from mediaops.gitops import Repository
+    from mediaops.kube import Kube
 
 
 def find_repo_root(config: Config) -> Path | None:
@@ -41,12 +45,39 @@ def repository(config: Config) -> Repository:
     return Repository.open(root, namespace=config.get("namespace", "media"))
 
 
+def cluster_configured(config: Config) -> bool:
+    if config.get("kubeconfig") or config.get("context") or os.environ.get("KUBECONFIG"):
+        return True
+    return "KUBERNETES_SERVICE_HOST" in os.environ or (Path.home() / ".kube" / "config").is_file()
+
+
+def connect(config: Config) -> Kube:
+    """A connection to the configured cluster, refusing a context the configuration does not allow."""
+    from mediaops.kube import Kube
+
+    kube = Kube(config.get("kubeconfig"), config.get("context"))
+    allowed = config.get("allowed_contexts") or []
+    explicit = config.sources.get("context") == "--context"
+    if allowed and kube.context not in allowed and not explicit:
+        raise UsageError(
+            f"kube context {kube.context!r} is not in allowed_contexts ({', '.join(allowed)})",
+            hint=f"name it explicitly with --context {kube.context} if you mean it",
+        )
+    return kube
+
+
 class Environment:
-    """Factories of the services for one run, plus the header lines saying where it acts."""
+    """Factories of the services for one run, the lines saying where it acts, and the run's lock."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
         self.repo_root = find_repo_root(config)
+        self._kube: Kube | None = None
+
+    def kube(self) -> Kube:
+        if self._kube is None:
+            self._kube = connect(self.config)
+        return self._kube
 
     def factories(self) -> dict[str, Callable[[], Any]]:
         def git() -> Any:
@@ -54,7 +85,28 @@ class Environment:
 
             return Git(repository(self.config).root)
 
-        return {"repo": lambda: repository(self.config), "git": git, "config": lambda: self.config}
+        found: dict[str, Callable[[], Any]] = {"repo": lambda: repository(self.config), "git": git,
+                                               "config": lambda: self.config}
+        if cluster_configured(self.config):
+            found["cluster"] = self.kube
+        return found
 
     def target(self) -> dict[str, str]:
-        return {"repo": str(self.repo_root) if self.repo_root else "none found"}
+        lines = {"repo": str(self.repo_root) if self.repo_root else "none found"}
+        if cluster_configured(self.config):
+            kube = self.kube()
+            lines.update(context=kube.context, server=kube.server)
+        return lines
+
+    def locker(self) -> Callable[[str, str], AbstractContextManager[Any]] | None:
+        if not cluster_configured(self.config):
+            return None
+
+        @contextmanager
+        def hold(name: str, run_id: str) -> Iterator[None]:
+            from mediaops.lock import Lock
+
+            with Lock(self.kube(), self.config.get("namespace", "media")).held(name, run_id):
+                yield
+
+        return hold

@@ -1,0 +1,149 @@
+"""Flux, as the flux CLI drives it: request a reconcile by annotation, then wait for it to be handled.
+
+``flux reconcile`` sits silent until its timeout when something is wrong; here every wait says, live,
+what the object reports (its Ready reason and message) and fails as soon as the object says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from mediaops.errors import MediaopsError
+from mediaops.kube import Kube, Verdict, condition
+
+REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
+FORCE_AT = "reconcile.fluxcd.io/forceAt"
+CLI_KIND = {"Kustomization": "kustomization", "HelmRelease": "helmrelease", "GitRepository": "source git",
+            "OCIRepository": "source oci", "HelmRepository": "source helm"}
+
+
+class FluxError(MediaopsError):
+    pass
+
+
+@dataclass
+class FluxStatus:
+    ready: str  # "True", "False", "Unknown" or "" when never reconciled
+    reason: str
+    message: str
+    revision: str
+    suspended: bool
+    observed_current: bool
+
+    @classmethod
+    def of(cls, obj: dict[str, Any]) -> FluxStatus:
+        ready = condition(obj) or {}
+        status = obj.get("status") or {}
+        revision = (status.get("lastAppliedRevision") or (status.get("artifact") or {}).get("revision")
+                    or status.get("lastAttemptedRevision") or "")
+        history = status.get("history") or []
+        if obj.get("kind") == "HelmRelease" and history:
+            revision = str(history[0].get("chartVersion", revision))
+        return cls(str(ready.get("status", "")), str(ready.get("reason", "")), str(ready.get("message", "")),
+                   str(revision), bool((obj.get("spec") or {}).get("suspend")),
+                   status.get("observedGeneration") == (obj.get("metadata") or {}).get("generation"))
+
+
+def now_nano() -> str:
+    """RFC3339 with nanoseconds, as the flux CLI writes requestedAt."""
+    stamp = datetime.now(UTC)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond * 1000:09d}Z"
+
+
+def command(kind: str, name: str, namespace: str, *, with_source: bool = False, force: bool = False) -> str:
+    line = f"flux reconcile {CLI_KIND[kind]} {name} -n {namespace}"
+    return line + (" --with-source" if with_source else "") + (" --force" if force else "")
+
+
+def source_of(obj: dict[str, Any]) -> tuple[str, str, str] | None:
+    spec = obj.get("spec") or {}
+    namespace = obj["metadata"].get("namespace", "")
+    chart = (spec.get("chart") or {}).get("spec") or {}
+    ref = spec.get("sourceRef") or chart.get("sourceRef") or spec.get("chartRef")
+    if not ref:
+        return None
+    return str(ref.get("kind")), str(ref.get("name")), str(ref.get("namespace") or namespace)
+
+
+def handled(stamp: str, *, force: bool = False) -> Any:
+    """A wait condition: the request ``stamp`` was handled, and the object is Ready for its generation."""
+
+    def judge(obj: dict[str, Any] | None) -> Verdict:
+        if obj is None:
+            return Verdict(status="does not exist (yet)")
+        status = obj.get("status") or {}
+        state = FluxStatus.of(obj)
+        seen = status.get("lastHandledReconcileAt") == stamp and (
+            not force or status.get("lastHandledForceAt") == stamp)
+        text = f"Ready={state.ready or '?'} {state.reason}: {state.message}".strip()
+        if not seen:
+            return Verdict(status=f"waiting for the controller to pick up the request ({text})")
+        if state.ready == "False" and state.observed_current:
+            return Verdict(failed=f"{obj['kind']} {obj['metadata'].get('namespace')}/{obj['metadata']['name']} "
+                                  f"failed: {state.reason}: {state.message}")
+        if state.ready == "True" and state.observed_current:
+            return Verdict(done=True, status=text)
+        return Verdict(status=text)
+
+    return judge
+
+
+def ready() -> Any:
+    """A wait condition: Ready=True for the current generation (fails on Ready=False for it)."""
+
+    def judge(obj: dict[str, Any] | None) -> Verdict:
+        if obj is None:
+            return Verdict(status="does not exist yet")
+        state = FluxStatus.of(obj)
+        text = f"Ready={state.ready or '?'} {state.reason}: {state.message}".strip()
+        if state.ready == "True" and state.observed_current:
+            return Verdict(done=True, status=text)
+        if state.ready == "False" and state.observed_current and state.reason not in ("DependencyNotReady",
+                                                                                      "Progressing"):
+            return Verdict(failed=f"{obj['kind']} {obj['metadata'].get('namespace')}/{obj['metadata']['name']}: "
+                                  f"{state.reason}: {state.message}")
+        return Verdict(status=text)
+
+    return judge
+
+
+def reconcile(kube: Kube, kind: str, name: str, namespace: str, *, with_source: bool = False,
+              force: bool = False, timeout: float = 300, waiting: Any = None) -> FluxStatus:
+    """Annotate requestedAt (and forceAt), then wait until handled and Ready for the current generation."""
+    obj = kube.get(kind, name, namespace)
+    if (obj.get("spec") or {}).get("suspend"):
+        raise FluxError(f"{kind} {namespace}/{name} is suspended", hint=f"resume it: flux resume {CLI_KIND[kind]} "
+                        f"{name} -n {namespace}")
+    if with_source:
+        source = source_of(obj)
+        if source:
+            reconcile(kube, source[0], source[1], source[2], timeout=timeout, waiting=waiting)
+    stamp = now_nano()
+    annotations = {REQUESTED_AT: stamp}
+    if force:
+        annotations[FORCE_AT] = stamp
+    kube.patch(kind, name, {"metadata": {"annotations": annotations}}, namespace)
+    done = kube.wait(kind, name, namespace, handled(stamp, force=force), timeout=timeout, waiting=waiting)
+    return FluxStatus.of(done)
+
+
+def suspend(kube: Kube, kind: str, name: str, namespace: str) -> bool:
+    """Set spec.suspend; returns whether it was already suspended."""
+    obj = kube.get(kind, name, namespace)
+    was = bool((obj.get("spec") or {}).get("suspend"))
+    if not was:
+        kube.patch(kind, name, {"spec": {"suspend": True}}, namespace)
+    return was
+
+
+def resume(kube: Kube, kind: str, name: str, namespace: str, *, timeout: float = 300,
+           waiting: Any = None) -> FluxStatus:
+    """Clear spec.suspend, request a reconcile and wait for it, as ``flux resume`` does."""
+    kube.patch(kind, name, {"spec": {"suspend": False}}, namespace)
+    return reconcile(kube, kind, name, namespace, timeout=timeout, waiting=waiting)
+
+
+def status(kube: Kube, kind: str, name: str, namespace: str) -> FluxStatus:
+    return FluxStatus.of(kube.get(kind, name, namespace))

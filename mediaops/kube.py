@@ -1,0 +1,318 @@
+"""The one client layer: configuration, retries, errors and watches for every cluster call.
+
+Objects are plain dicts at raw API paths (from ``mediaops.kinds``): no discovery round trips and no
+per-kind model classes. Transient failures (5xx, 429 with Retry-After, connection resets, timeouts)
+are retried with backoff up to a bound; 401/403/404 become one clear line naming the verb, the
+resource and the object. Waits read the object, then watch it from that resourceVersion, re-listing
+and resuming when a watch expires (410) or drops, and return as soon as the object says it is done
+or has failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from mediaops.engine import guard
+from mediaops.errors import MediaopsError, UsageError
+from mediaops.kinds import Resource, kind
+
+RETRYABLE = {500, 502, 503, 504, 429}
+
+
+class KubeError(MediaopsError):
+    """A cluster call that did not succeed, in one line."""
+
+    code = 0
+
+
+class NotFound(KubeError):
+    code = 404
+
+
+class Conflict(KubeError):
+    code = 409
+
+
+class WaitFailed(KubeError):
+    """The awaited object reported failure (or the wait timed out)."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a wait condition says of the object as it is now."""
+
+    done: bool = False
+    failed: str | None = None
+    status: str = ""
+    completed: int | None = None
+    total: int | None = None
+
+
+def _what(res: Resource, name: str | None, namespace: str | None) -> str:
+    where = f"{namespace}/" if namespace and res.namespaced else ""
+    return f"{res.kind} {where}{name}" if name else f"{res.plural}" + (f" in {namespace}" if namespace else "")
+
+
+class Kube:
+    """A connection to one cluster (kubeconfig + context, or in-cluster)."""
+
+    def __init__(self, kubeconfig: str | None = None, context: str | None = None, *, timeout: float = 15.0,
+                 attempts: int = 6, backoff: float = 0.2) -> None:
+        from kubernetes import client, config
+
+        configuration = client.Configuration()
+        self.context = context or ""
+        path = kubeconfig or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or None
+        in_cluster = not kubeconfig and "KUBERNETES_SERVICE_HOST" in os.environ and not os.environ.get("KUBECONFIG")
+        with guard.trusted_read():  # the client writes certificate data to temporary files
+            try:
+                if in_cluster:
+                    config.load_incluster_config(client_configuration=configuration)
+                    self.context = "in-cluster"
+                else:
+                    config.load_kube_config(config_file=path, context=context, client_configuration=configuration,
+                                            persist_config=False)
+                    if not self.context:
+                        _, active = config.list_kube_config_contexts(config_file=path)
+                        self.context = active["name"]
+            except config.ConfigException as exc:
+                raise UsageError(f"cannot load the cluster configuration: {exc}",
+                                 hint="pass --kubeconfig and --context, or --sim to rehearse") from None
+            except FileNotFoundError:
+                raise UsageError(f"kubeconfig {path or '~/.kube/config'} does not exist",
+                                 hint="pass --kubeconfig, or --sim to rehearse") from None
+        configuration.retries = False
+        self.server = configuration.host
+        self.api = client.ApiClient(configuration)
+        self.timeout, self.attempts, self.backoff = timeout, attempts, backoff
+        self.requests = 0
+
+    # -- transport ----------------------------------------------------------------------------------
+    @staticmethod
+    def path(res: Resource, namespace: str | None = None, name: str | None = None, sub: str | None = None) -> str:
+        base = f"/apis/{res.group}/{res.version}" if res.group else f"/api/{res.version}"
+        if res.namespaced and namespace:
+            base += f"/namespaces/{quote(namespace)}"
+        base += f"/{res.plural}"
+        if name:
+            base += f"/{quote(name)}"
+        if sub:
+            base += f"/{sub}"
+        return base
+
+    def request(self, method: str, path: str, *, query: dict[str, Any] | None = None, body: Any = None,
+                content_type: str = "application/json", what: str = "", verb: str = "",
+                stream: bool = False, timeout: float | None = None) -> Any:
+        import urllib3
+
+        url = self.api.configuration.host + path + (f"?{urlencode(query)}" if query else "")
+        verb = verb or method.lower()
+        last = ""
+        for attempt in range(1, self.attempts + 1):
+            headers = {"Accept": "application/json", "User-Agent": "mediaops"}
+            if body is not None:
+                headers["Content-Type"] = content_type
+            self.api.update_params_for_auth(headers, [], ["BearerToken"], path, method, body)
+            self.requests += 1
+            try:
+                response = self.api.call_api(method, url, header_params=headers, body=body,
+                                             _request_timeout=timeout or self.timeout)
+            except (urllib3.exceptions.HTTPError, OSError) as exc:  # refused, reset, timed out
+                last = type(exc).__name__
+                self._pause(attempt, None)
+                continue
+            status = response.status
+            if 200 <= status < 300:
+                if stream:
+                    return response
+                data = response.read()
+                return json.loads(data) if data else {}
+            message = _message(response)
+            if status in RETRYABLE and attempt < self.attempts:
+                last = f"HTTP {status}: {message}"
+                self._pause(attempt, response.getheader("Retry-After"))
+                continue
+            if status == 404:
+                raise NotFound(f"cannot {verb} {what}: not found")
+            if status in (401, 403):
+                word = "unauthorized" if status == 401 else "forbidden"
+                raise KubeError(f"cannot {verb} {what}: {word} ({message})",
+                                hint="check the kube context and your credentials")
+            if status == 409:
+                raise Conflict(f"cannot {verb} {what}: {message}")
+            raise KubeError(f"cannot {verb} {what}: HTTP {status}: {message}")
+        raise KubeError(f"cannot {verb} {what}: {last} (gave up after {self.attempts} attempts)",
+                        hint=f"is the API server at {self.server} reachable?")
+
+    def _pause(self, attempt: int, retry_after: str | None) -> None:
+        if attempt >= self.attempts:
+            return
+        delay = min(self.backoff * (2 ** (attempt - 1)), 3.0)
+        if retry_after:
+            try:
+                delay = min(float(retry_after), 10.0)
+            except ValueError:
+                pass
+        time.sleep(delay)
+
+    # -- objects ------------------------------------------------------------------------------------
+    def get(self, kind_name: str, name: str, namespace: str | None = None, sub: str | None = None) -> dict[str, Any]:
+        res = kind(kind_name)
+        result: dict[str, Any] = self.request("GET", self.path(res, namespace, name, sub),
+                                              what=_what(res, name, namespace), verb="get")
+        return result
+
+    def find(self, kind_name: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
+        try:
+            return self.get(kind_name, name, namespace)
+        except NotFound:
+            return None
+
+    def list(self, kind_name: str, namespace: str | None = None, *, labels: str = "",
+             fields: str = "") -> tuple[list[dict[str, Any]], str]:
+        res = kind(kind_name)
+        query = {k: v for k, v in (("labelSelector", labels), ("fieldSelector", fields)) if v}
+        data = self.request("GET", self.path(res, namespace), query=query, what=_what(res, None, namespace),
+                            verb="list")
+        return list(data.get("items") or []), str((data.get("metadata") or {}).get("resourceVersion", ""))
+
+    def create(self, kind_name: str, obj: dict[str, Any], namespace: str | None = None) -> dict[str, Any]:
+        res = kind(kind_name)
+        namespace = namespace or (obj.get("metadata") or {}).get("namespace")
+        obj = {"apiVersion": res.api_version, "kind": res.kind, **obj}
+        result: dict[str, Any] = self.request(
+            "POST", self.path(res, namespace), body=obj, verb="create",
+            what=_what(res, (obj.get("metadata") or {}).get("name"), namespace))
+        return result
+
+    def patch(self, kind_name: str, name: str, patch: Any, namespace: str | None = None, *,
+              patch_type: str = "merge", sub: str | None = None) -> dict[str, Any]:
+        res = kind(kind_name)
+        content = {"merge": "application/merge-patch+json", "json": "application/json-patch+json",
+                   "strategic": "application/strategic-merge-patch+json"}[patch_type]
+        result: dict[str, Any] = self.request("PATCH", self.path(res, namespace, name, sub), body=patch,
+                                              content_type=content, what=_what(res, name, namespace), verb="patch")
+        return result
+
+    def replace(self, kind_name: str, obj: dict[str, Any]) -> dict[str, Any]:
+        res = kind(kind_name)
+        meta = obj["metadata"]
+        result: dict[str, Any] = self.request("PUT", self.path(res, meta.get("namespace"), meta["name"]), body=obj,
+                                              what=_what(res, meta["name"], meta.get("namespace")), verb="update")
+        return result
+
+    def update(self, kind_name: str, name: str, change: Callable[[dict[str, Any]], None],
+               namespace: str | None = None, attempts: int = 5) -> dict[str, Any]:
+        """Read, change, write with the read resourceVersion; on 409 read again and retry."""
+        for _ in range(attempts):
+            obj = self.get(kind_name, name, namespace)
+            change(obj)
+            try:
+                return self.replace(kind_name, obj)
+            except Conflict:
+                continue
+        raise Conflict(f"cannot update {kind_name} {name}: it kept changing under us ({attempts} attempts)")
+
+    def delete(self, kind_name: str, name: str, namespace: str | None = None) -> None:
+        res = kind(kind_name)
+        self.request("DELETE", self.path(res, namespace, name), what=_what(res, name, namespace), verb="delete")
+
+    # -- watches ------------------------------------------------------------------------------------
+    def watch(self, kind_name: str, namespace: str | None = None, *, name: str | None = None, labels: str = "",
+              since: str = "", timeout: float = 300) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Events from ``since`` on; when the stream drops or the version expires, re-list and resume.
+
+        After a re-list the current objects are yielded as ``SYNC`` events, so nothing is missed.
+        """
+        from kubernetes.watch.watch import iter_resp_lines
+
+        res = kind(kind_name)
+        fields = f"metadata.name={name}" if name else ""
+        deadline = time.monotonic() + timeout
+        rv = since
+        while time.monotonic() < deadline:
+            if not rv:
+                items, rv = self.list(kind_name, namespace, labels=labels, fields=fields)
+                for item in items:
+                    yield "SYNC", item
+            remaining = max(1, int(deadline - time.monotonic()))
+            query = {"watch": "true", "resourceVersion": rv, "timeoutSeconds": remaining,
+                     "allowWatchBookmarks": "true"}
+            if labels:
+                query["labelSelector"] = labels
+            if fields:
+                query["fieldSelector"] = fields
+            try:
+                response = self.request("GET", self.path(res, namespace), query=query, stream=True,
+                                        what=_what(res, name, namespace), verb="watch", timeout=remaining + 5)
+            except KubeError:
+                rv = ""  # could not even open the watch: re-list next round
+                continue
+            try:
+                for line in iter_resp_lines(response.response):
+                    event = json.loads(line)
+                    kind_of_event, obj = event.get("type"), event.get("object") or {}
+                    if kind_of_event == "ERROR":
+                        rv = ""  # 410 Gone: our version is too old; re-list
+                        break
+                    rv = str((obj.get("metadata") or {}).get("resourceVersion") or rv)
+                    if kind_of_event == "BOOKMARK":
+                        continue
+                    yield kind_of_event, obj
+            except Exception:
+                pass
+            finally:
+                response.response.release_conn()
+
+    def wait(self, kind_name: str, name: str, namespace: str | None, condition: Callable[[dict[str, Any] | None],
+             Verdict], *, timeout: float, waiting: Any = None, label: str = "") -> dict[str, Any]:
+        """Watch one object until ``condition`` says done (returned) or failed (raised), or time runs out."""
+        res = kind(kind_name)
+        what = label or _what(res, name, namespace)
+        last = Verdict(status="not seen yet")
+        started = time.monotonic()
+        items, rv = self.list(kind_name, namespace, fields=f"metadata.name={name}")
+        current = items[0] if items else None
+        last = self._judge(condition, current, waiting, last)
+        if last.done and current is not None:
+            return current
+        for event, obj in self.watch(kind_name, namespace, name=name, since=rv, timeout=timeout):
+            current = None if event == "DELETED" else obj
+            last = self._judge(condition, current, waiting, last)
+            if last.done and current is not None:
+                return current
+            if time.monotonic() - started > timeout:
+                break
+        raise WaitFailed(f"timed out after {timeout:.0f}s waiting for {what}: {last.status or 'no status'}")
+
+    @staticmethod
+    def _judge(condition: Callable[[dict[str, Any] | None], Verdict], obj: dict[str, Any] | None, waiting: Any,
+               last: Verdict) -> Verdict:
+        verdict = condition(obj)
+        if verdict.failed:
+            raise WaitFailed(verdict.failed)
+        changed = (verdict.status, verdict.completed) != (last.status, last.completed)
+        if waiting is not None and verdict.status and changed:
+            waiting.update(verdict.status, completed=verdict.completed, total=verdict.total)
+        return verdict
+
+
+def _message(response: Any) -> str:
+    try:
+        data = json.loads(response.read() or b"{}")
+        return str(data.get("message") or response.reason or "")
+    except (ValueError, AttributeError):
+        return str(getattr(response, "reason", ""))
+
+
+def condition(obj: dict[str, Any] | None, type_: str = "Ready") -> dict[str, Any] | None:
+    for entry in ((obj or {}).get("status") or {}).get("conditions") or []:
+        if entry.get("type") == type_:
+            return dict(entry)
+    return None

@@ -1,0 +1,54 @@
+"""``python -m mediaops.sim``: serve a rehearsal cluster until SIGTERM (what ``mediaops sim up`` starts).
+
+It writes its kubeconfig and a state file (pid, API URL, kubeconfig path, ready) into the given
+directory, so ``mediaops sim down|status|fault`` can find it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import threading
+from pathlib import Path
+
+from mediaops.sim.cluster import Rehearsal
+from mediaops.sim.manager import Timing
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m mediaops.sim")
+    parser.add_argument("--repo", required=True, type=Path)
+    parser.add_argument("--dir", required=True, type=Path, help="where the state file and kubeconfig go")
+    parser.add_argument("--timing", choices=["normal", "fast"], default="normal")
+    args = parser.parse_args()
+    args.dir.mkdir(parents=True, exist_ok=True)
+    state_file = args.dir / "state.json"
+    rehearsal = Rehearsal(args.repo, timing=Timing.fast() if args.timing == "fast" else Timing())
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    kubeconfig = rehearsal.kubeconfig(args.dir / "kubeconfig")
+    state = {"pid": os.getpid(), "server": "", "kubeconfig": str(kubeconfig), "repo": str(args.repo.resolve()),
+             "ready": False}
+    try:
+        rehearsal.start(wait=False)
+        state["server"] = rehearsal.server.url
+        rehearsal.kubeconfig(kubeconfig)
+        state_file.write_text(json.dumps(state))
+        rehearsal.wait_settled(timeout=300)
+        state["ready"] = True
+        state_file.write_text(json.dumps(state))
+        stop.wait()
+    except Exception as exc:  # the parent reads the reason from the state file
+        state["error"] = f"{type(exc).__name__}: {exc}"
+        state_file.write_text(json.dumps(state))
+        raise SystemExit(1) from None
+    finally:
+        rehearsal.stop()
+        state_file.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""What the rehearsal's helm-controller installs: bjw-s app-template rendered from its values.
+
+Enough of the chart for the runbooks: one workload per controller (Deployment, StatefulSet or CronJob)
+named like the chart names it, containers with images, env, envFrom and probes, persistence as PVCs,
+NFS, emptyDir and ConfigMap volumes, Services, Ingresses and ServiceMonitors. Any other chart becomes a
+single Deployment of ``values.image``. The chart catalog says which versions exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+CATALOG: dict[str, list[str]] = {
+    "app-template": ["3.5.1", "3.6.0", "3.6.1", "3.7.0", "3.7.1", "3.7.2", "3.7.3", "4.0.0", "4.0.1", "4.1.0"],
+}
+
+
+def known(chart: str, version: str) -> bool:
+    versions = CATALOG.get(chart)
+    return versions is None or version in versions
+
+
+def _name(release: str, identifier: str) -> str:
+    return release if identifier in (release, "app", "main") else f"{release}-{identifier}"
+
+
+def _env(env: Any) -> list[dict[str, Any]]:
+    if isinstance(env, list):
+        return env
+    out = []
+    for key, value in (env or {}).items():
+        if isinstance(value, dict):
+            item = {"name": key}
+            if "valueFrom" in value:
+                item["valueFrom"] = value["valueFrom"]
+            else:
+                item["value"] = str(value.get("value", ""))
+            out.append(item)
+        else:
+            out.append({"name": key, "value": "" if value is None else str(value)})
+    return out
+
+
+def render(release: str, namespace: str, chart: str, values: dict[str, Any]) -> list[dict[str, Any]]:
+    labels = {"app.kubernetes.io/name": release, "app.kubernetes.io/instance": release}
+    if chart != "app-template":
+        image = values.get("image") or {}
+        single = {"name": release, "image": f"{image.get('repository', release)}:{image.get('tag', 'latest')}"}
+        return [_workload("Deployment", release, namespace, labels, {"containers": [single]}, 1)]
+    objects: list[dict[str, Any]] = []
+    default_pod = values.get("defaultPodOptions") or {}
+    persistence = {k: v for k, v in (values.get("persistence") or {}).items()
+                   if isinstance(v, dict) and v.get("enabled", True) is not False}
+    volumes, claims = [], []
+    for pid, item in persistence.items():
+        kind = item.get("type", "persistentVolumeClaim")
+        if kind == "persistentVolumeClaim":
+            claim = item.get("existingClaim") or (release if pid == release else f"{release}-{pid}")
+            volumes.append({"name": pid, "persistentVolumeClaim": {"claimName": claim}})
+            if not item.get("existingClaim"):
+                claims.append({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                               "metadata": {"name": claim, "namespace": namespace, "labels": dict(labels)},
+                               "spec": {"accessModes": [item.get("accessMode", "ReadWriteOnce")],
+                                        "resources": {"requests": {"storage": item.get("size", "1Gi")}},
+                                        "storageClassName": item.get("storageClass", "")}})
+        elif kind == "nfs":
+            volumes.append({"name": pid, "nfs": {"server": item.get("server"), "path": item.get("path")}})
+        elif kind == "configMap":
+            volumes.append({"name": pid, "configMap": {"name": item.get("name")}})
+        elif kind == "secret":
+            volumes.append({"name": pid, "secret": {"secretName": item.get("name")}})
+        else:
+            volumes.append({"name": pid, "emptyDir": {}})
+    objects += claims
+    for cid, controller in (values.get("controllers") or {}).items():
+        if not isinstance(controller, dict) or controller.get("enabled", True) is False:
+            continue
+        kind = {"statefulset": "StatefulSet", "cronjob": "CronJob"}.get(controller.get("type", "deployment"),
+                                                                      "Deployment")
+        pod = {**default_pod, **(controller.get("pod") or {})}
+        containers = []
+        for name, spec in (controller.get("containers") or {}).items():
+            if not isinstance(spec, dict):
+                continue
+            image = spec.get("image") or {}
+            container: dict[str, Any] = {"name": name, "image": f"{image.get('repository')}:{image.get('tag')}"}
+            if spec.get("args"):
+                container["args"] = [str(a) for a in spec["args"]]
+            if spec.get("env"):
+                container["env"] = _env(spec["env"])
+            if spec.get("envFrom"):
+                container["envFrom"] = spec["envFrom"]
+            probes = spec.get("probes") or {}
+            if (probes.get("readiness") or {}).get("enabled", True):
+                container["readinessProbe"] = {"tcpSocket": {"port": 8080}}
+            containers.append(container)
+        pod_spec: dict[str, Any] = {"containers": containers, "volumes": volumes}
+        if pod.get("nodeSelector"):
+            pod_spec["nodeSelector"] = pod["nodeSelector"]
+        workload_labels = {**labels, "app.kubernetes.io/controller": cid}
+        objects.append(_workload(kind, _name(release, cid), namespace, workload_labels, pod_spec,
+                                 int(controller.get("replicas", 1)),
+                                 schedule=str((controller.get("cronjob") or {}).get("schedule", "@daily"))))
+    for sid, service in (values.get("service") or {}).items():
+        if not isinstance(service, dict):
+            continue
+        ports = [{"name": pname, "port": int(p.get("port", 80))} for pname, p in (service.get("ports") or {}).items()
+                 if isinstance(p, dict)]
+        objects.append({"apiVersion": "v1", "kind": "Service",
+                        "metadata": {"name": _name(release, sid), "namespace": namespace, "labels": dict(labels)},
+                        "spec": {"ports": ports, "selector": dict(labels)}})
+    for iid, ingress in (values.get("ingress") or {}).items():
+        if not isinstance(ingress, dict) or ingress.get("enabled", True) is False:
+            continue
+        rules = [{"host": h.get("host"), "http": {"paths": [{"path": p.get("path", "/"), "pathType": "Prefix",
+                                                              "backend": {"service": {"name": release}}}
+                                                             for p in h.get("paths") or []]}}
+                 for h in ingress.get("hosts") or [] if isinstance(h, dict)]
+        objects.append({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+                        "metadata": {"name": _name(release, iid), "namespace": namespace, "labels": dict(labels),
+                                     "annotations": dict(ingress.get("annotations") or {})},
+                        "spec": {"ingressClassName": ingress.get("className", ""), "rules": rules}})
+    for mid, monitor in (values.get("serviceMonitor") or {}).items():
+        if isinstance(monitor, dict):
+            objects.append({"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
+                            "metadata": {"name": _name(release, mid), "namespace": namespace, "labels": dict(labels)},
+                            "spec": {"endpoints": monitor.get("endpoints") or [],
+                                     "selector": {"matchLabels": dict(labels)}}})
+    return objects
+
+
+def _workload(kind: str, name: str, namespace: str, labels: dict[str, str], pod_spec: dict[str, Any],
+              replicas: int, schedule: str = "@daily") -> dict[str, Any]:
+    template = {"metadata": {"labels": dict(labels)}, "spec": pod_spec}
+    meta = {"name": name, "namespace": namespace, "labels": dict(labels)}
+    if kind == "CronJob":
+        job_template = {"metadata": {"labels": dict(labels)},
+                        "spec": {**pod_spec, "restartPolicy": "Never"}}
+        return {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": meta,
+                "spec": {"schedule": schedule, "concurrencyPolicy": "Forbid",
+                         "jobTemplate": {"spec": {"template": job_template}}}}
+    group = "apps/v1"
+    return {"apiVersion": group, "kind": kind, "metadata": meta,
+            "spec": {"replicas": replicas, "selector": {"matchLabels": dict(labels)}, "template": template}}

@@ -1,0 +1,178 @@
+"""Controller plumbing for the rehearsal: one worker per controller, a de-duplicating queue, timers.
+
+A controller names the kinds it watches and how an event maps to keys it reconciles; ``reconcile``
+returns seconds until it wants to look again (or None). Errors are kept (``Manager.errors``) and
+retried with backoff, as controller-runtime does.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mediaops.kinds import Resource, kind
+from mediaops.sim.store import Store, WatchEvent, now
+
+Key = tuple[str, str]  # namespace, name
+
+
+@dataclass
+class Timing:
+    """Every delay of the rehearsal, in seconds; tests use near-zero values."""
+
+    pod_start: float = 1.5  # created -> ready
+    job_run: float = 2.0
+    backup_tick: float = 0.4  # each step of a backup's progress
+    backup_steps: int = 8
+    retry: float = 3.0  # Flux retryInterval, scaled
+    poll: float = 0.5  # re-checking health while progressing
+    interval_scale: float = 1 / 60  # Flux intervals: 1h becomes 1 minute
+    health_timeout: float = 60.0
+
+    @classmethod
+    def fast(cls) -> Timing:
+        return cls(pod_start=0.02, job_run=0.02, backup_tick=0.01, backup_steps=4, retry=0.05, poll=0.02,
+                   interval_scale=1 / 600, health_timeout=20.0)
+
+
+class Controller:
+    watches: tuple[str, ...] = ()
+    name = "controller"
+
+    def __init__(self, sim: Any) -> None:
+        self.sim = sim
+        self.store: Store = sim.store
+        self.timing: Timing = sim.timing
+
+    def keys_for(self, event: WatchEvent) -> list[Key]:
+        meta = event.obj.get("metadata") or {}
+        return [(meta.get("namespace", ""), meta.get("name", ""))]
+
+    def reconcile(self, namespace: str, name: str) -> float | None:
+        raise NotImplementedError
+
+    # helpers for every controller
+    def res(self, kind_name: str) -> Resource:
+        return kind(kind_name)
+
+    def event(self, obj: dict[str, Any], reason: str, message: str, type_: str = "Normal") -> None:
+        meta = obj.get("metadata") or {}
+        namespace = meta.get("namespace") or "default"
+        body = {"metadata": {"name": f"{meta.get('name')}.{uuid.uuid4().hex[:12]}", "namespace": namespace},
+                "involvedObject": {"kind": obj.get("kind"), "name": meta.get("name"), "namespace": namespace,
+                                   "uid": meta.get("uid"), "apiVersion": obj.get("apiVersion")},
+                "reason": reason, "message": message, "type": type_, "count": 1,
+                "firstTimestamp": now(), "lastTimestamp": now(), "source": {"component": self.name}}
+        self.store.create(self.res("Event"), body)
+
+
+@dataclass(order=True)
+class _Timer:
+    due: float
+    seq: int
+    controller: str = field(compare=False)
+    key: Key = field(compare=False)
+
+
+class Manager:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.controllers: dict[str, Controller] = {}
+        self.queues: dict[str, list[Key]] = {}
+        self.pending: dict[str, set[Key]] = {}
+        self.cond = threading.Condition()
+        self.timers: list[_Timer] = []
+        self.seq = 0
+        self.stopping = threading.Event()
+        self.errors: list[str] = []
+        self.failures: dict[tuple[str, Key], int] = {}
+        self.threads: list[threading.Thread] = []
+        self.busy = 0
+        store.subscribers.append(self._on_event)
+
+    def add(self, controller: Controller) -> None:
+        self.controllers[controller.name] = controller
+        self.queues[controller.name] = []
+        self.pending[controller.name] = set()
+
+    def _on_event(self, event: WatchEvent) -> None:
+        for controller in self.controllers.values():
+            if event.resource.kind in controller.watches:
+                for key in controller.keys_for(event):
+                    self.enqueue(controller.name, key)
+
+    def enqueue(self, controller: str, key: Key, after: float = 0.0) -> None:
+        with self.cond:
+            if after > 0:
+                self.seq += 1
+                heapq.heappush(self.timers, _Timer(time.monotonic() + after, self.seq, controller, key))
+            elif key not in self.pending[controller]:
+                self.pending[controller].add(key)
+                self.queues[controller].append(key)
+            self.cond.notify_all()
+
+    def start(self) -> None:
+        for name in self.controllers:
+            thread = threading.Thread(target=self._work, args=(name,), name=f"sim-{name}", daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        timer = threading.Thread(target=self._tick, name="sim-timers", daemon=True)
+        timer.start()
+        self.threads.append(timer)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        with self.cond:
+            self.cond.notify_all()
+
+    def _tick(self) -> None:
+        while not self.stopping.is_set():
+            with self.cond:
+                now_ = time.monotonic()
+                while self.timers and self.timers[0].due <= now_:
+                    timer = heapq.heappop(self.timers)
+                    if timer.key not in self.pending[timer.controller]:
+                        self.pending[timer.controller].add(timer.key)
+                        self.queues[timer.controller].append(timer.key)
+                    self.cond.notify_all()
+                wait = (self.timers[0].due - now_) if self.timers else 0.5
+                self.cond.wait(max(0.001, min(wait, 0.5)))
+
+    def _work(self, name: str) -> None:
+        controller = self.controllers[name]
+        while not self.stopping.is_set():
+            with self.cond:
+                while not self.queues[name] and not self.stopping.is_set():
+                    self.cond.wait(0.5)
+                if self.stopping.is_set():
+                    return
+                key = self.queues[name].pop(0)
+                self.pending[name].discard(key)
+                self.busy += 1
+            try:
+                again = controller.reconcile(*key)
+                self.failures.pop((name, key), None)
+            except Exception:  # a controller bug must not stop the rehearsal: keep it and retry
+                count = self.failures.get((name, key), 0) + 1
+                self.failures[(name, key)] = count
+                self.errors.append(f"{name} {key}: {traceback.format_exc(limit=3)}")
+                again = min(0.05 * 2 ** count, 5.0)
+            finally:
+                with self.cond:
+                    self.busy -= 1
+                    self.cond.notify_all()
+            if again is not None:
+                self.enqueue(name, key, after=again)
+
+    def idle(self) -> bool:
+        with self.cond:
+            return self.busy == 0 and not any(self.queues.values())
+
+
+Callback = Callable[[WatchEvent], None]

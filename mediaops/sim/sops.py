@@ -1,0 +1,138 @@
+"""SOPS (age) for the rehearsal cluster: decrypt a Secret as Flux's kustomize-controller does.
+
+The format is SOPS's own: each value is ``ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]``, AES-256-GCM with
+a 32-byte nonce and the value's key path (``stringData:SECRET_DOMAIN:``) as additional data; the data
+key is age-encrypted for each recipient under ``sops.age``. ``encrypt`` writes the same format (the
+sample repository's ``cluster-secrets.sops.yaml`` is made with it).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ENC = re.compile(r"^ENC\[AES256_GCM,data:(?P<data>[^,]*),iv:(?P<iv>[^,]+),tag:(?P<tag>[^,]+),type:(?P<type>\w+)\]$")
+ARMOR_BEGIN, ARMOR_END = "-----BEGIN AGE ENCRYPTED FILE-----", "-----END AGE ENCRYPTED FILE-----"
+IDENTITY_FILE = Path(__file__).with_name("rehearsal.agekey")
+
+
+class SopsError(Exception):
+    pass
+
+
+def rehearsal_identity() -> str:
+    """The rehearsal cluster's own age identity (its "sops-age" Secret). It protects sample data only."""
+    lines = [line for line in IDENTITY_FILE.read_text().splitlines() if line.startswith("AGE-SECRET-KEY-")]
+    return lines[0]
+
+
+def recipient_of(identity: str) -> str:
+    from pyrage import x25519
+
+    return str(x25519.Identity.from_str(identity).to_public())
+
+
+def _armor(data: bytes) -> str:
+    text = base64.b64encode(data).decode()
+    lines = [text[i:i + 64] for i in range(0, len(text), 64)]
+    return "\n".join([ARMOR_BEGIN, *lines, ARMOR_END]) + "\n"
+
+
+def _dearmor(text: str) -> bytes:
+    body = text.strip().removeprefix(ARMOR_BEGIN).removesuffix(ARMOR_END)
+    return base64.b64decode("".join(body.split()))
+
+
+def _data_key(meta: dict[str, Any], identities: list[str]) -> bytes:
+    import pyrage
+    from pyrage import x25519
+
+    keys = [x25519.Identity.from_str(i) for i in identities]
+    for entry in meta.get("age") or []:
+        try:
+            return bytes(pyrage.decrypt(_dearmor(str(entry.get("enc", ""))), keys))
+        except Exception:
+            continue
+    raise SopsError("none of the age identities can decrypt this file's data key")
+
+
+def _aes(key: bytes) -> Any:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    return AESGCM(key)
+
+
+def decrypt_value(value: str, key: bytes, aad: str) -> str:
+    match = ENC.match(value)
+    if not match:
+        return value
+    data, iv, tag = (base64.b64decode(match[g]) for g in ("data", "iv", "tag"))
+    plain = _aes(key).decrypt(iv, data + tag, aad.encode()).decode()
+    return plain
+
+
+def encrypt_value(value: str, key: bytes, aad: str, kind: str = "str") -> str:
+    iv = os.urandom(32)
+    sealed = _aes(key).encrypt(iv, value.encode(), aad.encode())
+    data, tag = sealed[:-16], sealed[-16:]
+    b64 = base64.b64encode
+    return f"ENC[AES256_GCM,data:{b64(data).decode()},iv:{b64(iv).decode()},tag:{b64(tag).decode()},type:{kind}]"
+
+
+def _walk(node: Any, path: list[str], regex: re.Pattern[str], inside: bool, fn: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: (v if k == "sops" and not path else
+                    _walk(v, [*path, str(k)], regex, inside or bool(regex.search(str(k))), fn))
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_walk(v, path, regex, inside, fn) for v in node]
+    if inside and node is not None:
+        return fn(str(node), ":".join(path) + ":")
+    return node
+
+
+def decrypt(doc: dict[str, Any], identities: list[str]) -> dict[str, Any]:
+    """The document with every encrypted value in plain text and the ``sops`` block removed."""
+    meta = doc.get("sops")
+    if not isinstance(meta, dict):
+        return doc
+    key = _data_key(meta, identities)
+    regex = re.compile(str(meta.get("encrypted_regex") or "."))
+    try:
+        plain = _walk(doc, [], regex, False, lambda value, aad: decrypt_value(value, key, aad))
+    except Exception as exc:
+        raise SopsError(f"cannot decrypt a value: {type(exc).__name__}") from None
+    plain.pop("sops", None)
+    return plain
+
+
+def encrypt(doc: dict[str, Any], recipients: list[str], encrypted_regex: str = "^(data|stringData)$") -> dict[str, Any]:
+    """Encrypt the values under keys matching ``encrypted_regex`` for the age recipients."""
+    import pyrage
+    from pyrage import x25519
+
+    key = os.urandom(32)
+    regex = re.compile(encrypted_regex)
+    digest = hashlib.sha512()
+
+    def seal(value: str, aad: str) -> str:
+        digest.update(value.encode())
+        return encrypt_value(value, key, aad)
+
+    out = _walk({k: v for k, v in doc.items() if k != "sops"}, [], regex, False, seal)
+    modified = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    out["sops"] = {
+        "age": [{"recipient": r, "enc": _armor(bytes(pyrage.encrypt(key, [x25519.Recipient.from_str(r)])))}
+                for r in recipients],
+        "lastmodified": modified,
+        "mac": encrypt_value(digest.hexdigest().upper(), key, modified),
+        "encrypted_regex": encrypted_regex,
+        "mac_only_encrypted": True,
+        "version": "3.10.1",
+    }
+    return out

