@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -14,23 +15,32 @@ SHAPES = ["calibre-web", "overseerr", "plex-exporter", "plex-trakt-sync", "tautu
 
 
 def generate(root: Path, apps: int) -> Path:
-    """A repository with ``apps`` apps in ten namespaces, each a renamed copy of a sample app."""
+    """A repository with ``apps`` apps in ten namespaces, each a renamed copy of a sample app, plus the
+    sample's neighbours (network, security, storage) they depend on."""
     repo = root / "repo"
     shutil.copytree(SAMPLE / "kubernetes" / "flux", repo / "kubernetes" / "flux")
     shutil.copytree(SAMPLE / "kubernetes" / "components", repo / "kubernetes" / "components")
+    for neighbour in ("network", "security", "storage"):  # what the apps depend on
+        shutil.copytree(SAMPLE / "kubernetes" / "apps" / neighbour, repo / "kubernetes" / "apps" / neighbour)
     for index in range(apps):
         namespace = f"ns{index % 10}"
         shape = SHAPES[index % len(SHAPES)]
         name = f"{shape}-{index}"
         target = repo / "kubernetes" / "apps" / namespace / name
         shutil.copytree(SAMPLE / "kubernetes" / "apps" / "media" / shape, target)
+        own = re.compile(rf"\b{re.escape(shape)}\b(?!-automated)")
         for path in target.rglob("*"):
             if path.is_file() and path.suffix in (".yaml", ".dis", ".yml"):
-                path.write_text(path.read_text().replace(f"/media/{shape}/", f"/{namespace}/{name}/"))
+                text = path.read_text().replace(f"/media/{shape}/", f"/{namespace}/{name}/")
+                text = text.replace("&namespace media", f"&namespace {namespace}")
+                path.write_text(own.sub(name, text))
     for ns_dir in (repo / "kubernetes" / "apps").iterdir():
+        if not ns_dir.name.startswith("ns"):
+            continue
         listed = sorted(p.name for p in ns_dir.iterdir() if (p / "ks.yaml").exists())
         lines = ["---", "apiVersion: kustomize.config.k8s.io/v1beta1", "kind: Kustomization",
-                 f"namespace: {ns_dir.name}", "resources:"] + [f"  - ./{n}/ks.yaml" for n in listed]
+                 f"namespace: {ns_dir.name}", "components:", "  - ../../components/common", "resources:",
+                 *[f"  - ./{n}/ks.yaml" for n in listed]]
         (ns_dir / "kustomization.yaml").write_text("\n".join(lines) + "\n")
     return repo
 

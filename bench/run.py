@@ -7,12 +7,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import inventory, startup
+from bench import cluster, inventory, startup
 
 
 def main() -> None:
     startup.main()
     inventory.main()
+    cluster.reaction()
+    cluster.status()
 
 
 if __name__ == "__main__":

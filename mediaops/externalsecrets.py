@@ -55,3 +55,19 @@ def force_sync(kube: Kube, name: str, namespace: str, *, timeout: float = 120, w
 
     kube.wait("Secret", target, namespace, moved, timeout=timeout, waiting=waiting)
     return target
+
+
+def ready() -> Any:
+    """A wait condition: the ExternalSecret synced (Ready=True), failing on SecretSyncedError."""
+
+    def judge(obj: dict[str, Any] | None) -> Verdict:
+        state = condition(obj) or {}
+        text = f"Ready={state.get('status', '?')} {state.get('reason', '')}: {state.get('message', '')}"
+        if state.get("status") == "True":
+            return Verdict(done=True, status=text)
+        if state.get("status") == "False" and state.get("reason") == "SecretSyncedError":
+            name = (obj or {}).get("metadata", {}).get("name")
+            return Verdict(failed=f"ExternalSecret {name}: {state.get('message')}")
+        return Verdict(status=text)
+
+    return judge

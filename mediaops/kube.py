@@ -146,6 +146,10 @@ class Kube:
                                 hint="check the kube context and your credentials")
             if status == 409:
                 raise Conflict(f"cannot {verb} {what}: {message}")
+            if status in RETRYABLE:
+                raise KubeError(f"cannot {verb} {what}: HTTP {status}: {message} "
+                                f"(gave up after {self.attempts} attempts)",
+                                hint=f"is the API server at {self.server} healthy?")
             raise KubeError(f"cannot {verb} {what}: HTTP {status}: {message}")
         raise KubeError(f"cannot {verb} {what}: {last} (gave up after {self.attempts} attempts)",
                         hint=f"is the API server at {self.server} reachable?")

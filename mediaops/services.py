@@ -57,7 +57,7 @@ def connect(config: Config) -> Kube:
 
     kube = Kube(config.get("kubeconfig"), config.get("context"))
     allowed = config.get("allowed_contexts") or []
-    explicit = config.sources.get("context") == "--context"
+    explicit = config.sources.get("context") in ("--context", "--sim")
     if allowed and kube.context not in allowed and not explicit:
         raise UsageError(
             f"kube context {kube.context!r} is not in allowed_contexts ({', '.join(allowed)})",

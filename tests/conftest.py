@@ -121,3 +121,46 @@ def ops(tmp_path: Path, home_ops: HomeOps) -> Mediaops:
     """The CLI run from inside the sample repository (found as the nearest parent with kubernetes/)."""
     env = clean_env(tmp_path)
     return Mediaops(env, home_ops.path, tmp_path / "state")
+
+
+@dataclass
+class Cluster:
+    """A rehearsal cluster built from a sample-repository copy, and a client connected to it over HTTP."""
+
+    sim: Any
+    kube: Any
+    kubeconfig: Path
+    home_ops: HomeOps
+
+    def push(self, message: str, change: Any) -> str:
+        change(self.home_ops.path)
+        self.home_ops.git("add", "--all")
+        self.home_ops.git("commit", "--quiet", "-m", message)
+        self.home_ops.git("push", "--quiet")
+        return self.home_ops.git("rev-parse", "HEAD")
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, home_ops: HomeOps) -> Any:
+    from mediaops.kube import Kube
+    from mediaops.sim.cluster import Rehearsal
+    from mediaops.sim.manager import Timing
+
+    sim = Rehearsal(home_ops.path, timing=Timing.fast(), workdir=tmp_path / "rehearsal", nas_port=0)
+    sim.start(timeout=60)
+    kubeconfig = sim.kubeconfig(tmp_path / "kubeconfig")
+    try:
+        yield Cluster(sim, Kube(str(kubeconfig), backoff=0.01), kubeconfig, home_ops)
+    finally:
+        sim.stop()
+        assert sim.manager.errors == [], sim.manager.errors[:1]
+
+
+class Recorder:
+    """Stands in for the engine's waiting handle: keeps every status a wait reported."""
+
+    def __init__(self) -> None:
+        self.updates: list[tuple[str, int | None, int | None]] = []
+
+    def update(self, status: str, *, completed: int | None = None, total: int | None = None) -> None:
+        self.updates.append((status, completed, total))

@@ -112,12 +112,20 @@ class ExternalSecrets(Controller):
     name = "external-secrets"
     watches = ("ExternalSecret", "ClusterSecretStore", "SecretStore")
 
+    def __init__(self, sim: Any) -> None:
+        super().__init__(sim)
+        self.synced: dict[Key, tuple[Any, Any, float]] = {}  # generation, force-sync, when
+
+    def invalidate(self) -> None:
+        self.synced.clear()
+
     def keys_for(self, event: WatchEvent) -> list[Key]:
         meta = event.obj.get("metadata") or {}
         if event.resource.kind == "ExternalSecret":
             return [(meta.get("namespace", ""), meta.get("name", ""))]
         if event.resource.kind in ("ClusterSecretStore", "SecretStore"):
             self.sim.manager.enqueue(self.name, ("", "store/" + meta.get("name", "")))
+            self.invalidate()
             return [(e["metadata"]["namespace"], e["metadata"]["name"])
                     for e in self.store.all_of(self.res("ExternalSecret"))]
         return []
@@ -125,10 +133,18 @@ class ExternalSecrets(Controller):
     def reconcile(self, namespace: str, name: str) -> float | None:
         if name.startswith("store/"):
             return self._store(name.split("/", 1)[1])
+        import time
+
         es = self.store.find(self.res("ExternalSecret"), namespace, name)
         if es is None:
+            self.synced.pop((namespace, name), None)
             return None
         spec = es.get("spec") or {}
+        refresh = interval(spec.get("refreshInterval", "1h"), 3600) * self.timing.interval_scale
+        marker = (es["metadata"].get("generation"), (es["metadata"].get("annotations") or {}).get("force-sync"))
+        previous = self.synced.get((namespace, name))
+        if previous and previous[:2] == marker and time.monotonic() - previous[2] < refresh:
+            return refresh - (time.monotonic() - previous[2])  # our own status write: nothing to do
         ref = spec.get("secretStoreRef") or {}
         store_kind = ref.get("kind", "SecretStore")
         store = self.store.find(self.res(store_kind), "" if store_kind == "ClusterSecretStore" else namespace,
@@ -167,10 +183,11 @@ class ExternalSecrets(Controller):
                                               "name": name, "uid": es["metadata"]["uid"], "controller": True}]},
             "data": encoded})
         digest = hashlib.sha256(json.dumps(encoded, sort_keys=True).encode()).hexdigest()[:12]
+        self.synced[(namespace, name)] = (*marker, time.monotonic())
         self._status(es, "True", "SecretSynced", "secret synced", refreshTime=datetime.now(UTC).strftime(
             "%Y-%m-%dT%H:%M:%S.%fZ"), syncedResourceVersion=f"{es['metadata'].get('generation', 1)}-{digest}",
             binding={"name": secret_name})
-        return interval(spec.get("refreshInterval", "1h"), 3600) * self.timing.interval_scale
+        return refresh
 
     def _status(self, es: dict[str, Any], ready: str, reason: str, message: str, **extra: Any) -> None:
         status = dict(es.get("status") or {})

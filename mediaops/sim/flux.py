@@ -101,6 +101,24 @@ def object_ready(sim: Any, obj: dict[str, Any]) -> tuple[bool, str]:
     return True, ""
 
 
+def stalled_object(sim: Any, obj: dict[str, Any]) -> str | None:
+    """A Flux object that reports failure for its current generation (kstatus: Failed)."""
+    if obj.get("kind") not in ("HelmRelease", "Kustomization"):
+        return None
+    res = _resource(obj)
+    meta = obj.get("metadata") or {}
+    live = sim.store.find(res, meta.get("namespace", ""), meta.get("name", "")) if res else None
+    if live is None:
+        return None
+    state, message = get_ready(live)
+    reason = next((c.get("reason") for c in (live.get("status") or {}).get("conditions") or []
+                   if c.get("type") == "Ready"), "")
+    current = (live.get("status") or {}).get("observedGeneration") == live["metadata"].get("generation")
+    if state == "False" and current and reason != "DependencyNotReady":
+        return f"{live['kind']}/{meta.get('namespace')}/{meta.get('name')} status: 'Failed' ({message})"
+    return None
+
+
 class Sources(Controller):
     name = "source-controller"
     watches = ("GitRepository", "HelmRepository", "OCIRepository")
@@ -253,6 +271,12 @@ class Kustomizations(Controller):
             self.event(obj, exc.reason, str(exc), "Warning")
             return retry
         if spec.get("wait"):
+            stalled = [label for label in (stalled_object(self.sim, o) for o in applied) if label]
+            if stalled:
+                self.health_since.pop((namespace, name), None)
+                self._status(obj, "False", "HealthCheckFailed", "health check failed: failed early due to stalled "
+                             "resources: [" + ", ".join(stalled) + "]", lastAttemptedRevision=revision)
+                return retry
             waiting = [label for ok, label in (object_ready(self.sim, o) for o in applied) if not ok]
             if waiting:
                 started = self.health_since.setdefault((namespace, name), time.monotonic())

@@ -194,6 +194,9 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(429, ApiError(429, "TooManyRequests", "rehearsal throttling").status(),
                            {"Retry-After": "1"})
                 return
+            if method != "GET" and self.headers.get("Authorization", "") == "Bearer denied":
+                # A read-only user, to rehearse RBAC refusals: any write is forbidden.
+                raise ApiError(403, "Forbidden", f'User "viewer" cannot {method.lower()} this resource')
             self._route(method, url.path.rstrip("/") or "/", query)
         except ApiError as exc:
             self._send(exc.code, exc.status())

@@ -1,0 +1,279 @@
+"""The client layer and its wrappers against the rehearsal cluster, over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from mediaops import externalsecrets, flux, velero, workloads
+from mediaops.kube import Kube, KubeError, NotFound, WaitFailed
+from mediaops.lock import Lock, LockHeld
+from tests.conftest import Cluster, Recorder
+
+MEDIA = "kubernetes/apps/media"
+
+
+def _activate(path: Path, app: str) -> None:
+    (path / MEDIA / app / "ks.dis").rename(path / MEDIA / app / "ks.yaml")
+    ns_file = path / MEDIA / "kustomization.yaml"
+    ns_file.write_text(ns_file.read_text().replace("  - ./tautulli/ks.yaml\n",
+                                                   f"  - ./tautulli/ks.yaml\n  - ./{app}/ks.yaml\n"))
+
+
+# -- Flux --------------------------------------------------------------------------------------------------
+def test_reconcile_with_source_picks_up_a_pushed_commit(cluster: Cluster) -> None:
+    sha = cluster.push("chore: touch", lambda p: (p / "README.md").write_text("touched\n"))
+    recorder = Recorder()
+    state = flux.reconcile(cluster.kube, "Kustomization", "tautulli", "media", with_source=True, timeout=30,
+                           waiting=recorder)
+    assert state.ready == "True" and state.revision == f"main@sha1:{sha}"
+    repo = cluster.kube.get("GitRepository", "flux-system", "flux-system")
+    assert repo["status"]["artifact"]["revision"] == f"main@sha1:{sha}"
+    assert flux.command("Kustomization", "tautulli", "media", with_source=True) == \
+        "flux reconcile kustomization tautulli -n media --with-source"
+
+
+def test_cluster_apps_creates_only_listed_app_kustomizations(cluster: Cluster) -> None:
+    def rename_only(path: Path) -> None:
+        (path / MEDIA / "plex-exporter" / "ks.dis").rename(path / MEDIA / "plex-exporter" / "ks.yaml")
+
+    cluster.push("feat: rename only", rename_only)
+    flux.reconcile(cluster.kube, "Kustomization", "cluster-apps", "flux-system", with_source=True, timeout=30)
+    assert cluster.kube.find("Kustomization", "plex-exporter", "media") is None
+
+    def list_it(path: Path) -> None:
+        ns_file = path / MEDIA / "kustomization.yaml"
+        ns_file.write_text(ns_file.read_text().replace("  - ./mediabox/ks.yaml\n",
+                                                       "  - ./mediabox/ks.yaml\n  - ./plex-exporter/ks.yaml\n"))
+
+    cluster.push("feat: list it", list_it)
+    flux.reconcile(cluster.kube, "Kustomization", "cluster-apps", "flux-system", with_source=True, timeout=30)
+    cluster.kube.wait("Kustomization", "plex-exporter", "media", flux.ready(), timeout=30)
+    release = cluster.kube.wait("HelmRelease", "plex-exporter", "media", flux.ready(), timeout=30)
+    assert release["status"]["history"][0]["chartVersion"] == "3.7.3"
+    secret = cluster.kube.get("Secret", "plex-exporter", "media")  # made by the ExternalSecret
+    assert set(secret["data"]) == {"PLEX_TOKEN", "PLEX_SERVER"}
+    (pod,) = workloads.pods(cluster.kube, "media", "plex-exporter")
+    assert pod["spec"]["nodeName"] == "node-amd64-1"  # its nodeSelector wants amd64
+
+
+def test_a_failing_reconcile_is_reported_with_its_message(cluster: Cluster) -> None:
+    cluster.sim.set_fault("reconcile-fail", "Kustomization/media/tautulli=health check failed: boom")
+    with pytest.raises(WaitFailed, match="ReconciliationFailed: health check failed: boom"):
+        flux.reconcile(cluster.kube, "Kustomization", "tautulli", "media", timeout=600)
+    cluster.sim.set_fault("reconcile-fail", "Kustomization/media/tautulli=off")
+    assert flux.reconcile(cluster.kube, "Kustomization", "tautulli", "media", timeout=30).ready == "True"
+
+
+def test_unknown_chart_version_fails_with_fluxs_message(cluster: Cluster) -> None:
+    def bump(path: Path) -> None:
+        release = path / MEDIA / "tautulli" / "app" / "helmrelease.yaml"
+        release.write_text(release.read_text().replace("version: 3.7.3", "version: 9.9.9"))
+
+    cluster.push("chore: bad chart", bump)
+    flux.reconcile(cluster.kube, "Kustomization", "cluster-apps", "flux-system", with_source=True, timeout=30)
+    with pytest.raises(WaitFailed, match=r"no 'app-template' chart with version matching '9\.9\.9' found"):
+        flux.reconcile(cluster.kube, "Kustomization", "tautulli", "media", timeout=30)
+
+
+def test_helmrelease_force_upgrades_again(cluster: Cluster) -> None:
+    before = cluster.kube.get("HelmRelease", "tautulli", "media")["status"]["history"][0]["version"]
+    flux.reconcile(cluster.kube, "HelmRelease", "tautulli", "media", force=True, timeout=30)
+    after = cluster.kube.get("HelmRelease", "tautulli", "media")
+    assert after["status"]["history"][0]["version"] == before + 1
+    assert after["status"]["lastHandledForceAt"] == after["metadata"]["annotations"][flux.FORCE_AT]
+
+
+def test_suspend_and_resume(cluster: Cluster) -> None:
+    assert flux.suspend(cluster.kube, "Kustomization", "tautulli", "media") is False
+    assert flux.status(cluster.kube, "Kustomization", "tautulli", "media").suspended
+    with pytest.raises(flux.FluxError, match="is suspended"):
+        flux.reconcile(cluster.kube, "Kustomization", "tautulli", "media", timeout=5)
+    assert flux.resume(cluster.kube, "Kustomization", "tautulli", "media", timeout=30).ready == "True"
+    assert not flux.status(cluster.kube, "Kustomization", "tautulli", "media").suspended
+
+
+# -- Velero ------------------------------------------------------------------------------------------------
+def test_backup_completes_with_progress(cluster: Cluster) -> None:
+    velero.backup(cluster.kube, "pre-tautulli-1", namespaces=["media"],
+                  selector={"app.kubernetes.io/name": "tautulli"})
+    recorder = Recorder()
+    outcome = velero.wait(cluster.kube, "Backup", "pre-tautulli-1", timeout=30, waiting=recorder)
+    assert outcome.phase == "Completed" and outcome.errors == 0 and outcome.items > 0
+    totals = {total for _, _, total in recorder.updates if total}
+    assert totals == {outcome.items}
+    assert [b["metadata"]["name"] for b in velero.backups(cluster.kube)] == ["pre-tautulli-1"]
+    velero.restore(cluster.kube, "pre-tautulli-1")
+    assert velero.wait(cluster.kube, "Restore", "pre-tautulli-1-restore", timeout=30).phase == "Completed"
+
+
+def test_partially_failed_backup_is_reported(cluster: Cluster) -> None:
+    cluster.sim.set_fault("backup-partial", "on")
+    velero.backup(cluster.kube, "pre-a", namespaces=["media"])
+    with pytest.raises(WaitFailed, match=r"PartiallyFailed \(1 error\(s\), 2 warning\(s\)\)"):
+        velero.wait(cluster.kube, "Backup", "pre-a", timeout=30)
+    velero.backup(cluster.kube, "pre-b", namespaces=["media"])
+    assert velero.wait(cluster.kube, "Backup", "pre-b", accept_partial=True, timeout=30).phase == "PartiallyFailed"
+
+
+def test_backup_to_a_missing_location_fails_validation(cluster: Cluster) -> None:
+    velero.backup(cluster.kube, "pre-c", namespaces=["media"], location="nowhere")
+    with pytest.raises(WaitFailed, match=r'FailedValidation.*backupstoragelocations\.velero\.io "nowhere" not found'):
+        velero.wait(cluster.kube, "Backup", "pre-c", timeout=30)
+
+
+# -- workloads ---------------------------------------------------------------------------------------------
+def test_scale_remembers_and_restart_replaces_pods(cluster: Cluster) -> None:
+    kube = cluster.kube
+    (deployment,) = workloads.workloads(kube, "media", "tautulli")
+    assert workloads.scale(kube, "Deployment", "tautulli", "media", 0, note="run-1") == 1
+    scaled = kube.get("Deployment", "tautulli", "media")
+    assert workloads.remembered(scaled) == 1
+    kube.wait("Deployment", "tautulli", "media", workloads.rolled_out(), timeout=30)
+    assert workloads.pods(kube, "media", "tautulli") == []
+    workloads.scale(kube, "Deployment", "tautulli", "media", 1)
+    assert workloads.remembered(kube.get("Deployment", "tautulli", "media")) is None
+    workloads.wait_rollout(kube, "Deployment", "tautulli", "media", timeout=30)
+    (first,) = workloads.pods(kube, "media", "tautulli")
+    workloads.restart(kube, "Deployment", "tautulli", "media")
+    workloads.wait_rollout(kube, "Deployment", "tautulli", "media", timeout=30)
+    (second,) = workloads.pods(kube, "media", "tautulli")
+    assert second["metadata"]["name"] != first["metadata"]["name"] and workloads.pod_ready(second)
+    assert deployment["metadata"]["labels"]["app.kubernetes.io/name"] == "tautulli"
+    assert workloads.pvc_phase(kube, "media", "tautulli-config") == "Bound"
+    assert {"amd64", "arm64"} == {n["kubernetes.io/arch"] for n in workloads.node_labels(kube)}
+
+
+def test_nas_down_shows_mount_failures(cluster: Cluster) -> None:
+    kube = cluster.kube
+    cluster.sim.set_fault("nas-down", "on")
+    workloads.restart(kube, "Deployment", "calibre-web", "media")
+    with pytest.raises(WaitFailed, match="timed out"):
+        workloads.wait_rollout(kube, "Deployment", "calibre-web", "media", timeout=1)
+    (pod,) = workloads.pods(kube, "media", "calibre-web")
+    events = workloads.events(kube, "media", [pod["metadata"]["name"]])
+    assert any(e["reason"] == "FailedMount" and "mount.nfs" in e["message"] for e in events)
+    cluster.sim.set_fault("nas-down", "off")
+    workloads.wait_rollout(kube, "Deployment", "calibre-web", "media", timeout=30)
+
+
+# -- External Secrets ----------------------------------------------------------------------------------------
+def test_force_sync_waits_for_the_secret_to_change(cluster: Cluster) -> None:
+    kube = cluster.kube
+    kube.create("ExternalSecret", {"metadata": {"name": "plex-test", "namespace": "media"}, "spec": {
+        "secretStoreRef": {"kind": "ClusterSecretStore", "name": "onepassword"},
+        "target": {"name": "plex-test"}, "dataFrom": [{"extract": {"key": "plex-api"}}]}})
+    kube.wait("ExternalSecret", "plex-test", "media", externalsecrets.ready(), timeout=30)
+    cluster.sim.vault["plex-api"]["PLEX_TOKEN"] = "rotated-token-0002"
+    before = externalsecrets.secret_version(kube, "plex-test", "media")
+    assert externalsecrets.force_sync(kube, "plex-test", "media", timeout=30) == "plex-test"
+    assert externalsecrets.secret_version(kube, "plex-test", "media") != before
+
+
+def test_force_sync_reports_a_store_that_is_down(cluster: Cluster) -> None:
+    kube = cluster.kube
+    kube.create("ExternalSecret", {"metadata": {"name": "plex-down", "namespace": "media"}, "spec": {
+        "secretStoreRef": {"kind": "ClusterSecretStore", "name": "onepassword"},
+        "dataFrom": [{"extract": {"key": "plex-api"}}]}})
+    kube.wait("ExternalSecret", "plex-down", "media", externalsecrets.ready(), timeout=30)
+    cluster.sim.set_fault("store-down", "on")
+    with pytest.raises(WaitFailed, match="ClusterSecretStore onepassword is not ready"):
+        externalsecrets.force_sync(kube, "plex-down", "media", timeout=30)
+
+
+# -- the lock ------------------------------------------------------------------------------------------------
+def test_lock_refuses_while_someone_else_holds_it(cluster: Cluster) -> None:
+    lock = Lock(cluster.kube, "media")
+    with lock.held("mediaops-restart-tautulli", "run-a"):
+        lease = cluster.kube.get("Lease", "mediaops-restart-tautulli", "media")
+        assert lease["spec"]["holderIdentity"].endswith("@" + __import__("socket").gethostname())
+        with pytest.raises(LockHeld, match=r"held by .* \(run run-a"):
+            lock.acquire("mediaops-restart-tautulli", "run-b")
+    assert cluster.kube.find("Lease", "mediaops-restart-tautulli", "media") is None
+    cluster.sim.set_fault("lease-held", "media/mediaops-nfs-outage-calibre-web")
+    with pytest.raises(LockHeld, match=r"held by alice@laptop .*for 10 min"):
+        lock.acquire("mediaops-nfs-outage-calibre-web", "run-c")
+
+
+# -- the client layer under faults -----------------------------------------------------------------------
+def test_transient_errors_are_retried(cluster: Cluster) -> None:
+    cluster.sim.set_fault("api-errors", "0.5")
+    for _ in range(10):
+        assert cluster.kube.get("Kustomization", "tautulli", "media")["metadata"]["name"] == "tautulli"
+    cluster.sim.set_fault("api-errors", "off")
+    cluster.sim.set_fault("api-throttle", "0.5")
+    for _ in range(3):
+        cluster.kube.list("Pod", "media")
+    cluster.sim.set_fault("api-throttle", "off")
+
+
+def test_a_request_that_always_fails_gives_up_with_one_line(cluster: Cluster) -> None:
+    cluster.sim.set_fault("api-errors", "1")
+    with pytest.raises(KubeError, match=r"cannot get Kustomization media/tautulli: HTTP 500.*gave up after 6 attempts"):
+        cluster.kube.get("Kustomization", "tautulli", "media")
+
+
+def test_timeouts_are_retried(cluster: Cluster) -> None:
+    impatient = Kube(str(cluster.kubeconfig), timeout=0.3, backoff=0.01)
+    cluster.sim.server.faults.timeout_seconds = 1.0
+    cluster.sim.set_fault("api-timeouts", "0.4")
+    for _ in range(5):
+        assert impatient.get("Deployment", "tautulli", "media")["kind"] == "Deployment"
+
+
+def test_not_found_names_the_object(cluster: Cluster) -> None:
+    with pytest.raises(NotFound, match="cannot get HelmRelease media/nope: not found"):
+        cluster.kube.get("HelmRelease", "nope", "media")
+
+
+def test_a_dropped_watch_is_resumed(cluster: Cluster) -> None:
+    cluster.sim.set_fault("watch-drop", "on")
+    workloads.restart(cluster.kube, "Deployment", "tautulli", "media")
+    recorder = Recorder()
+    workloads.wait_rollout(cluster.kube, "Deployment", "tautulli", "media", timeout=30, waiting=recorder)
+    watches = [p for m, p in cluster.sim.server.requests if p.endswith("/deployments")]
+    assert len(watches) >= 2  # the first watch was dropped and a new one opened
+
+
+def test_conflicting_updates_are_read_again(cluster: Cluster) -> None:
+    kube, calls = cluster.kube, []
+
+    def change(obj: dict) -> None:
+        calls.append(1)
+        if len(calls) == 1:  # someone else writes between our read and our write
+            kube.patch("Deployment", "tautulli", {"metadata": {"labels": {"other": "writer"}}}, "media")
+        obj["metadata"].setdefault("annotations", {})["mediaops.io/note"] = "mine"
+
+    updated = kube.update("Deployment", "tautulli", change, "media")
+    assert len(calls) == 2
+    assert updated["metadata"]["labels"]["other"] == "writer"
+    assert updated["metadata"]["annotations"]["mediaops.io/note"] == "mine"
+
+
+def test_forbidden_is_one_line(cluster: Cluster, tmp_path: Path) -> None:
+    denied = tmp_path / "denied"
+    denied.write_text(cluster.kubeconfig.read_text().replace("token: rehearsal", "token: denied"))
+    with pytest.raises(KubeError, match=r"cannot patch Deployment media/tautulli: forbidden"):
+        Kube(str(denied)).patch("Deployment", "tautulli", {"spec": {"replicas": 0}}, "media")
+
+
+def test_wait_reacts_to_a_status_change(cluster: Cluster) -> None:
+    from mediaops.kinds import kind
+    from mediaops.kube import Verdict
+
+    done = threading.Event()
+
+    def flip() -> None:
+        done.wait(5)
+        cluster.sim.store.update(kind("Deployment"), "media", "tautulli",
+                                 lambda o: o["metadata"].setdefault("annotations", {}).update(flipped="yes"))
+
+    threading.Thread(target=flip, daemon=True).start()
+
+    def flipped(obj: dict | None) -> Verdict:
+        done.set()
+        return Verdict(done=((obj or {}).get("metadata", {}).get("annotations") or {}).get("flipped") == "yes")
+
+    assert cluster.kube.wait("Deployment", "tautulli", "media", flipped, timeout=30)

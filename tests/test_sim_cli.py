@@ -1,0 +1,102 @@
+"""The rehearsal cluster and the cluster commands through the installed CLI, and kubectl against it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import HomeOps, Mediaops
+
+KUBECTL = str(Path(sys.executable).parent / "kubectl")
+
+
+@pytest.fixture
+def sim(ops: Mediaops) -> Iterator[Mediaops]:
+    """`mediaops sim up` in the background, KUBECONFIG pointing at it, `sim down` afterwards."""
+    result = ops.run("sim", "up", "--timing", "fast")
+    assert result.returncode == 0, result.stderr
+    ops.env["KUBECONFIG"] = str(ops.state / "sim" / "kubeconfig")
+    try:
+        yield ops
+    finally:
+        down = ops.run("sim", "down")
+        assert down.returncode == 0, down.stderr
+
+
+def kubectl(ops: Mediaops, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([KUBECTL, *args], env=ops.env, capture_output=True, text=True, timeout=60)
+
+
+def test_sim_status_in_process(ops: Mediaops) -> None:
+    ops.env["MEDIAOPS_SIM_TIMING"] = "fast"
+    result = ops.run("--sim", "status", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = {r["app"]: r for r in json.loads(result.stdout)}
+    assert rows["tautulli"]["kustomization"] == "Ready" and rows["tautulli"]["replicas"] == "1/1"
+    assert rows["plex-exporter"]["kustomization"] == "absent"
+    assert rows["calibre-web"]["chart"] == "3.7.3"
+
+
+def test_kubectl_works_against_the_rehearsal(sim: Mediaops) -> None:
+    listed = kubectl(sim, "get", "kustomizations", "-A")
+    assert listed.returncode == 0, listed.stderr
+    assert "cluster-apps" in listed.stdout and "Applied revision: main@sha1:" in listed.stdout
+    waited = kubectl(sim, "wait", "--for=condition=Ready", "kustomization/tautulli", "-n", "media", "--timeout=30s")
+    assert waited.returncode == 0, waited.stderr
+    rolled = kubectl(sim, "rollout", "status", "deployment/tautulli", "-n", "media", "--timeout=30s")
+    assert rolled.returncode == 0 and "successfully rolled out" in rolled.stdout
+    described = kubectl(sim, "describe", "helmrelease", "tautulli", "-n", "media")
+    assert described.returncode == 0 and "Helm install succeeded" in described.stdout
+
+
+def test_faults_toggle_on_a_running_rehearsal(sim: Mediaops) -> None:
+    assert "nas-down: on" in sim.run("sim", "fault", "nas-down").stdout
+    kubectl(sim, "rollout", "restart", "deployment/calibre-web", "-n", "media")
+    events = kubectl(sim, "get", "events", "-n", "media", "-o", "json")
+    waited = kubectl(sim, "wait", "--for=jsonpath={.reason}=FailedMount", "event", "-n", "media",
+                     "--all", "--timeout=20s")
+    assert events.returncode == 0 and waited.returncode == 0, waited.stderr
+    status = json.loads(sim.run("status", "--json").stdout)
+    assert {r["app"]: r for r in status}["calibre-web"]["replicas"] == "0/1"
+    assert "nas-down: off" in sim.run("sim", "fault", "nas-down", "off").stdout
+    bogus = sim.run("sim", "fault", "bogus")
+    assert bogus.returncode == 2 and "unknown fault 'bogus'" in bogus.stderr
+
+
+def test_status_flags_suspended_objects(sim: Mediaops) -> None:
+    patched = kubectl(sim, "patch", "kustomization", "tautulli", "-n", "media", "--type=merge",
+                      "-p", '{"spec":{"suspend":true}}')
+    assert patched.returncode == 0, patched.stderr
+    rows = {r["app"]: r for r in json.loads(sim.run("status", "--json").stdout)}
+    assert rows["tautulli"]["suspended"] == ["Kustomization media/tautulli"] and rows["tautulli"]["alarming"]
+    table = sim.run("status")
+    assert "SUSPENDED" in table.stdout and "⚠ media/tautulli: suspended" in table.stdout
+
+
+def test_allowed_contexts_refuse_other_contexts(sim: Mediaops, tmp_path: Path) -> None:
+    config = tmp_path / "mediaops.yaml"
+    config.write_text("allowed_contexts: [home-prod]\n")
+    sim.env["MEDIAOPS_CONFIG"] = str(config)
+    refused = sim.run("status")
+    assert refused.returncode == 2
+    assert "kube context 'rehearsal' is not in allowed_contexts (home-prod)" in refused.stderr
+    assert sim.run("--context", "rehearsal", "status").returncode == 0
+
+
+def test_a_run_takes_the_lock_and_is_refused_when_held(sim: Mediaops, home_ops: HomeOps) -> None:
+    sim.run("sim", "fault", "lease-held", "media/mediaops-activate-plex-exporter")
+    refused = sim.run("run", "activate", "plex-exporter", "--yes")
+    assert refused.returncode == 2
+    assert "lock mediaops-activate-plex-exporter is held by alice@laptop" in refused.stdout
+    assert home_ops.git("log", "-1", "--format=%s") == "initial import"
+    unlocked = sim.run("unlock", "mediaops-activate-plex-exporter", "--yes")
+    assert unlocked.returncode == 0 and "held by alice@laptop" in unlocked.stdout
+    done = sim.run("run", "activate", "plex-exporter", "--yes", "--no-push")
+    assert done.returncode == 0, done.stdout
+    assert "context  rehearsal" in done.stdout
+    assert kubectl(sim, "get", "lease", "-n", "media", "-o", "name").stdout.strip() == ""
