@@ -33,7 +33,7 @@ def _r(group: str, version: str, kind: str, plural: str, namespaced: bool = True
 RESOURCES: list[Resource] = [
     _r("", "v1", "Namespace", "namespaces", False, short=("ns",)),
     _r("", "v1", "Node", "nodes", False, short=("no",)),
-    _r("", "v1", "Pod", "pods", short=("po",)),
+    _r("", "v1", "Pod", "pods", sub=("status", "exec", "log"), short=("po",)),
     _r("", "v1", "Service", "services", short=("svc",)),
     _r("", "v1", "ConfigMap", "configmaps", sub=(), short=("cm",)),
     _r("", "v1", "Secret", "secrets", sub=()),

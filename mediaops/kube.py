@@ -320,3 +320,46 @@ def condition(obj: dict[str, Any] | None, type_: str = "Ready") -> dict[str, Any
         if entry.get("type") == type_:
             return dict(entry)
     return None
+
+
+def _exec_api(kube: Kube) -> Any:
+    from kubernetes import client
+
+    return client.CoreV1Api(kube.api)
+
+
+def exec_in(kube: Kube, namespace: str, pod: str, command: list[str], *, container: str = "",
+            stdin: bytes | None = None, timeout: float = 60) -> tuple[str, str, int]:
+    """Run a command in a container through the API (no terminal): (stdout, stderr, exit code).
+
+    Data for the command goes on stdin, never on its command line, so it shows in no process list.
+    """
+    from kubernetes.stream import stream
+
+    api = _exec_api(kube)
+    kwargs: dict[str, Any] = {"command": command, "stdin": stdin is not None, "stdout": True, "stderr": True,
+                              "tty": False, "_preload_content": False}
+    if container:
+        kwargs["container"] = container
+    try:
+        client = stream(api.connect_get_namespaced_pod_exec, pod, namespace, **kwargs)
+    except Exception as exc:  # the websocket layer raises its own types
+        raise KubeError(f"cannot exec in Pod {namespace}/{pod}: {exc}") from None
+    try:
+        if stdin is not None:
+            client.write_stdin(stdin.decode())
+            client.close_channel(0)  # v5: end of stdin
+        client.run_forever(timeout=timeout)
+        out, err = client.read_stdout(), client.read_stderr()
+        return out, err, int(client.returncode or 0)
+    finally:
+        client.close()
+
+
+def logs(kube: Kube, namespace: str, pod: str, *, container: str = "", tail: int = 200) -> str:
+    query: dict[str, Any] = {"tailLines": tail}
+    if container:
+        query["container"] = container
+    response = kube.request("GET", f"/api/v1/namespaces/{namespace}/pods/{pod}/log", query=query, stream=True,
+                            what=f"logs of Pod {namespace}/{pod}", verb="read")
+    return str(response.read().decode())

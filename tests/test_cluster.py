@@ -277,3 +277,24 @@ def test_wait_reacts_to_a_status_change(cluster: Cluster) -> None:
         return Verdict(done=((obj or {}).get("metadata", {}).get("annotations") or {}).get("flipped") == "yes")
 
     assert cluster.kube.wait("Deployment", "tautulli", "media", flipped, timeout=30)
+
+
+def test_exec_through_the_api_and_logs(cluster: Cluster) -> None:
+    from mediaops.kube import exec_in, logs
+
+    kube = cluster.kube
+    (pod,) = workloads.pods(kube, "media", "tautulli")
+    name = pod["metadata"]["name"]
+    out, err, code = exec_in(kube, "media", name, ["cat", "/config/config.ini"], container="main")
+    assert code == 0 and "[PMS]" in out and err == ""
+    new = out.replace("pms_port = 32400", "pms_port = 32401")
+    assert exec_in(kube, "media", name, ["tee", "/config/config.ini"], container="main", stdin=new.encode())[2] == 0
+    workloads.restart(kube, "Deployment", "tautulli", "media")
+    workloads.wait_rollout(kube, "Deployment", "tautulli", "media", timeout=30)
+    (again,) = workloads.pods(kube, "media", "tautulli")
+    out, _, _ = exec_in(kube, "media", again["metadata"]["name"], ["cat", "/config/config.ini"], container="main")
+    assert "pms_port = 32401" in out  # the file lives on the PVC, not in the pod
+    assert exec_in(kube, "media", name, ["cat", "/nope"], container="main")[2] == 1
+    assert exec_in(kube, "media", name, ["reboot"], container="main")[2] == 127
+    assert "starting main (ghcr.io/onedr0p/tautulli:2.15.1)" in logs(kube, "media", again["metadata"]["name"],
+                                                                     container="main")

@@ -51,9 +51,11 @@ def render(release: str, namespace: str, chart: str, values: dict[str, Any]) -> 
     default_pod = values.get("defaultPodOptions") or {}
     persistence = {k: v for k, v in (values.get("persistence") or {}).items()
                    if isinstance(v, dict) and v.get("enabled", True) is not False}
-    volumes, claims = [], []
+    volumes, claims, mounts = [], [], []
     for pid, item in persistence.items():
         kind = item.get("type", "persistentVolumeClaim")
+        paths = [str(m.get("path")) for m in item.get("globalMounts") or [] if isinstance(m, dict)] or [f"/{pid}"]
+        mounts += [{"name": pid, "mountPath": path} for path in paths]
         if kind == "persistentVolumeClaim":
             claim = item.get("existingClaim") or (release if pid == release else f"{release}-{pid}")
             volumes.append({"name": pid, "persistentVolumeClaim": {"claimName": claim}})
@@ -90,6 +92,8 @@ def render(release: str, namespace: str, chart: str, values: dict[str, Any]) -> 
                 container["env"] = _env(spec["env"])
             if spec.get("envFrom"):
                 container["envFrom"] = spec["envFrom"]
+            if mounts:
+                container["volumeMounts"] = mounts
             probes = spec.get("probes") or {}
             if (probes.get("readiness") or {}).get("enabled", True):
                 container["readinessProbe"] = {"tcpSocket": {"port": 8080}}

@@ -51,6 +51,12 @@ VAULT = {
     "minio-lab": {"AWS_ACCESS_KEY_ID": "sample-access-key", "AWS_SECRET_ACCESS_KEY": "sample-secret-key"},
 }
 NODES = [("node-amd64-1", "amd64"), ("node-arm64-1", "arm64")]
+# What the apps' volumes hold when the rehearsal creates them (their state from first-time setup).
+SEEDS = {
+    "tautulli-config": {"config.ini": "[General]\nhttp_port = 8181\n\n[PMS]\npms_ip = 127.0.2.40\n"
+                                      "pms_port = 32400\npms_token = sample-plex-token-0001\npms_ssl = 0\n"},
+    "plex-trakt-sync-config-pv": {"servers.yml": "servers:\n  default:\n    urls:\n      - http://127.0.2.40:32400\n"},
+}
 
 
 def _truthy(value: str) -> bool:
@@ -78,6 +84,8 @@ class Rehearsal:
             self.manager.add(controller(self))
         self.server = ApiServer(self.store)
         self.server.control = self.control  # type: ignore[attr-defined]
+        self.server.runtime = self  # type: ignore[attr-defined]
+        self.volumes: dict[tuple[str, ...], dict[str, bytes]] = {}
         self.nas_host = self._nas_host()
         self.nas_port = nas_port
         self._nas_socket: socket.socket | None = None
@@ -218,6 +226,75 @@ class Rehearsal:
             self.store.delete(res, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
         except ApiError:
             pass
+
+    # -- inside the containers: files on volumes, a few commands, logs ---------------------------------------
+    def seed_claim(self, namespace: str, claim: str) -> None:
+        files = self.volumes.setdefault(("pvc", namespace, claim), {})
+        for path, text in SEEDS.get(claim, {}).items():
+            files.setdefault(path, text.encode())
+
+    def _locate(self, namespace: str, pod_name: str, container: str, path: str) -> tuple[dict[str, bytes], str]:
+        pod = self.store.get(kind("Pod"), namespace, pod_name)
+        spec = pod.get("spec") or {}
+        volumes = {v.get("name"): v for v in spec.get("volumes") or []}
+        chosen = next((c for c in spec.get("containers") or [] if c.get("name") == container),
+                      (spec.get("containers") or [{}])[0])
+        best: tuple[str, tuple[str, ...]] | None = None
+        for mount in chosen.get("volumeMounts") or []:
+            prefix = str(mount.get("mountPath", "")).rstrip("/") + "/"
+            if (path + "/").startswith(prefix) and (best is None or len(prefix) > len(best[0])):
+                volume = volumes.get(mount.get("name")) or {}
+                claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
+                key = ("pvc", namespace, claim) if claim else ("pod", namespace, pod_name, str(mount.get("name")))
+                best = (prefix, key)
+        if best is None:
+            return self.volumes.setdefault(("root", namespace, pod_name), {}), path.lstrip("/")
+        return self.volumes.setdefault(best[1], {}), path[len(best[0]):].strip("/")
+
+    def exec(self, namespace: str, pod: str, container: str, argv: list[str],
+             stdin: bytes) -> tuple[bytes, bytes, int]:
+        """Run one of the commands the rehearsal's containers know: cat, tee, ls, test -f, true."""
+        if not argv:
+            return b"", b"no command given\n", 1
+        name, args = argv[0].rsplit("/", 1)[-1], argv[1:]
+        if name == "true":
+            return b"", b"", 0
+        if name == "cat" and args:
+            files, rel = self._locate(namespace, pod, container, args[0])
+            if rel not in files:
+                return b"", f"cat: {args[0]}: No such file or directory\n".encode(), 1
+            return files[rel], b"", 0
+        if name == "tee" and args:
+            files, rel = self._locate(namespace, pod, container, args[-1])
+            files[rel] = stdin
+            return stdin, b"", 0
+        if name == "ls":
+            files, rel = self._locate(namespace, pod, container, args[0] if args else "/")
+            prefix = rel + "/" if rel else ""
+            names = sorted({p[len(prefix):].split("/")[0] for p in files if p.startswith(prefix)})
+            return "".join(f"{n}\n" for n in names).encode(), b"", 0
+        if name == "test" and len(args) == 2 and args[0] == "-f":
+            files, rel = self._locate(namespace, pod, container, args[1])
+            return b"", b"", 0 if rel in files else 1
+        return b"", f"sh: {argv[0]}: not found\n".encode(), 127
+
+    def logs(self, namespace: str, pod_name: str, container: str, tail: int) -> str:
+        pod = self.store.get(kind("Pod"), namespace, pod_name)
+        spec = pod.get("spec") or {}
+        chosen = next((c for c in spec.get("containers") or [] if c.get("name") == container),
+                      (spec.get("containers") or [{}])[0])
+        started = (pod.get("metadata") or {}).get("creationTimestamp", now())
+        lines = [f"{started} starting {chosen.get('name')} ({chosen.get('image')})"]
+        app = ((pod.get("metadata") or {}).get("labels") or {}).get("app.kubernetes.io/name")
+        if app == "plex-trakt-sync":
+            files, rel = self._locate(namespace, pod_name, chosen.get("name", ""), "/app/config/.pytrakt.json")
+            if rel in files:
+                user = json.loads(files[rel] or b"{}").get("username", "?")
+                lines.append(f"{started} INFO  Trakt: logged in as {user}")
+                lines.append(f"{started} INFO  Watching Plex for changes")
+            else:
+                lines.append(f"{started} ERROR Trakt: not logged in; run `plextraktsync login`")
+        return "\n".join(lines[-tail:] if tail else lines) + "\n"
 
     # -- faults ----------------------------------------------------------------------------------------------
     def set_fault(self, name: str, value: str = "on") -> str:

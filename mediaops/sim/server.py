@@ -279,6 +279,22 @@ class Handler(BaseHTTPRequestHandler):
     def _resource(self, method: str, resource: Resource, namespace: str, name: str, sub: str,
                   query: dict[str, str]) -> None:
         store = self.server.store
+        if sub in ("exec", "log"):
+            store.get(resource, namespace, name)
+            runtime = getattr(self.server, "runtime", None)
+            if runtime is None:
+                raise ApiError(501, "NotImplemented", f"this server cannot {sub} in pods")
+            if sub == "log":
+                text = runtime.logs(namespace, name, query.get("container", ""), int(query.get("tailLines") or 0))
+                data = text.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
+            self._exec(runtime, namespace, name)
+            return
         wants_table = "as=Table" in (self.headers.get("Accept") or "")
         if method == "GET" and not name:
             if query.get("watch") in ("true", "1"):
@@ -355,6 +371,76 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, store.delete(resource, namespace, name))
             return
         raise ApiError(405, "MethodNotAllowed", f"{method} is not supported")
+
+    # -- exec (websocket, channel protocol v4/v5) ---------------------------------------------------------
+    def _exec(self, runtime: Any, namespace: str, name: str) -> None:
+        import base64
+        import hashlib
+
+        url = urlsplit(self.path)
+        params = parse_qs(url.query)
+        command = params.get("command", [])
+        container = (params.get("container") or [""])[-1]
+        wants_stdin = (params.get("stdin") or ["false"])[-1] in ("true", "1")
+        key = self.headers.get("Sec-WebSocket-Key")
+        if not key or "websocket" not in (self.headers.get("Upgrade") or "").lower():
+            raise ApiError(400, "BadRequest", "exec needs a websocket upgrade")
+        offered = [p.strip() for p in (self.headers.get("Sec-WebSocket-Protocol") or "").split(",")]
+        protocol = next((p for p in ("v5.channel.k8s.io", "v4.channel.k8s.io") if p in offered), "v4.channel.k8s.io")
+        accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode())
+                                  .digest()).decode()
+        self.send_response(101)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", accept)
+        self.send_header("Sec-WebSocket-Protocol", protocol)
+        self.end_headers()
+        stdin = b""
+        while wants_stdin:
+            opcode, payload = self._read_frame()
+            if opcode == 8 or opcode is None:
+                break
+            if payload[:1] == b"\x00":
+                stdin += payload[1:]
+            elif payload[:2] == b"\xff\x00":  # v5: stdin closed
+                break
+        out, err, code = runtime.exec(namespace, name, container, command, stdin)
+        for channel, data in ((1, out), (2, err)):
+            if data:
+                self._write_frame(bytes([channel]) + data)
+        status = {"metadata": {}, "status": "Success"} if code == 0 else {
+            "metadata": {}, "status": "Failure", "message": f"command terminated with non-zero exit code: {code}",
+            "reason": "NonZeroExitCode", "details": {"causes": [{"reason": "ExitCode", "message": str(code)}]}}
+        self._write_frame(b"\x03" + json.dumps(status).encode())
+        self._write_frame(b"\x03\xe8", opcode=8)
+        self.close_connection = True
+
+    def _read_frame(self) -> tuple[int | None, bytes]:
+        head = self.rfile.read(2)
+        if len(head) < 2:
+            return None, b""
+        opcode, length = head[0] & 0x0F, head[1] & 0x7F
+        if length == 126:
+            length = int.from_bytes(self.rfile.read(2), "big")
+        elif length == 127:
+            length = int.from_bytes(self.rfile.read(8), "big")
+        mask = self.rfile.read(4) if head[1] & 0x80 else b""
+        payload = bytearray(self.rfile.read(length))
+        if mask:
+            for index in range(len(payload)):
+                payload[index] ^= mask[index % 4]
+        return opcode, bytes(payload)
+
+    def _write_frame(self, payload: bytes, opcode: int = 2) -> None:
+        head = bytes([0x80 | opcode])
+        if len(payload) < 126:
+            head += bytes([len(payload)])
+        elif len(payload) < 65536:
+            head += bytes([126]) + len(payload).to_bytes(2, "big")
+        else:
+            head += bytes([127]) + len(payload).to_bytes(8, "big")
+        self.wfile.write(head + payload)
+        self.wfile.flush()
 
     # -- watch --------------------------------------------------------------------------------------
     def _watch(self, resource: Resource, namespace: str, query: dict[str, str]) -> None:

@@ -262,6 +262,7 @@ class Claims(Controller):
         if claim is None or (claim.get("status") or {}).get("phase") == "Bound":
             return None
         size = (((claim.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage", "1Gi")
+        self.sim.seed_claim(namespace, name)
         self.store.set_status(self.res("PersistentVolumeClaim"), namespace, name, {
             "phase": "Bound", "capacity": {"storage": size},
             "accessModes": (claim.get("spec") or {}).get("accessModes") or ["ReadWriteOnce"]})
