@@ -294,7 +294,8 @@ def test_exec_through_the_api_and_logs(cluster: Cluster) -> None:
     (again,) = workloads.pods(kube, "media", "tautulli")
     out, _, _ = exec_in(kube, "media", again["metadata"]["name"], ["cat", "/config/config.ini"], container="main")
     assert "pms_port = 32401" in out  # the file lives on the PVC, not in the pod
-    assert exec_in(kube, "media", name, ["cat", "/nope"], container="main")[2] == 1
-    assert exec_in(kube, "media", name, ["reboot"], container="main")[2] == 127
+    current = again["metadata"]["name"]
+    assert exec_in(kube, "media", current, ["cat", "/nope"], container="main")[2] == 1
+    assert exec_in(kube, "media", current, ["reboot"], container="main")[2] == 127
     assert "starting main (ghcr.io/onedr0p/tautulli:2.15.1)" in logs(kube, "media", again["metadata"]["name"],
                                                                      container="main")
