@@ -1,7 +1,8 @@
-"""`make demo`: the main job, rehearsed on a temporary copy of the sample repository.
+"""`make demo`: the main job, rehearsed: activate plex-exporter with --yes on a simulated cluster.
 
-The copy is a real git repository with a bare "origin" beside it, so the activation commits and pushes
-for real without touching anything outside a temporary directory.
+A temporary copy of the sample repository (a real git repository with a bare "origin" beside it)
+drives a rehearsal cluster started in the background, as an operator would with `mediaops sim up`.
+The activation commits, pushes and waits on the cluster for real; `mediaops status` shows the result.
 """
 
 from __future__ import annotations
@@ -44,14 +45,15 @@ def main() -> None:
         sh("git", "remote", "add", "origin", str(origin), cwd=repo, env=env)
         sh("git", "push", "--quiet", "-u", "origin", "main", cwd=repo, env=env)
         print(f"sample repository copied to {repo} (origin: {origin})")
-        show("apps", "--namespace", "media", cwd=repo, env=env)
-        show("run", "activate", "plex-exporter", "--dry-run", cwd=repo, env=env)
-        show("run", "activate", "plex-exporter", "--yes", cwd=repo, env=env)
-        show("apps", "--namespace", "media", cwd=repo, env=env)
-        show("runs", cwd=repo, env=env)
-        log = subprocess.run(["git", "log", "--oneline", "-2", "main"], cwd=origin, env=env,
-                             capture_output=True, text=True).stdout
-        print(f"\norigin now has:\n{log}")
+        show("sim", "up", cwd=repo, env=env)
+        env["KUBECONFIG"] = str(root / "state" / "sim" / "kubeconfig")
+        try:
+            show("run", "activate", "plex-exporter", "--dry-run", cwd=repo, env=env)
+            show("run", "activate", "plex-exporter", "--yes", cwd=repo, env=env)
+            show("status", "--namespace", "media", cwd=repo, env=env)
+            show("runs", cwd=repo, env=env)
+        finally:
+            subprocess.run([MEDIAOPS, "sim", "down"], cwd=repo, env=env, check=False)
 
 
 if __name__ == "__main__":

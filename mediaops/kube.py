@@ -295,6 +295,20 @@ class Kube:
                 break
         raise WaitFailed(f"timed out after {timeout:.0f}s waiting for {what}: {last.status or 'no status'}")
 
+    def wait_deleted(self, kind_name: str, name: str, namespace: str | None, *, timeout: float,
+                     waiting: Any = None) -> None:
+        """Watch until the object is gone."""
+        items, rv = self.list(kind_name, namespace, fields=f"metadata.name={name}")
+        if not items:
+            return
+        if waiting is not None:
+            waiting.update("still there")
+        for event, _ in self.watch(kind_name, namespace, name=name, since=rv, timeout=timeout):
+            if event == "DELETED":
+                return
+        if self.find(kind_name, name, namespace) is not None:
+            raise WaitFailed(f"timed out after {timeout:.0f}s waiting for {kind_name} {namespace}/{name} to go away")
+
     @staticmethod
     def _judge(condition: Callable[[dict[str, Any] | None], Verdict], obj: dict[str, Any] | None, waiting: Any,
                last: Verdict) -> Verdict:

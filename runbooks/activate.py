@@ -7,7 +7,7 @@ only creates the app's Kustomization from what that list names.
 
 from __future__ import annotations
 
-from mediaops import gitops, gitsteps
+from mediaops import clustersteps, gitops, gitsteps, velero
 from mediaops.engine import CheckFailed, Param, Runbook
 from mediaops.engine.context import Context
 
@@ -92,6 +92,22 @@ activate.check("Every ${VAR} it uses is defined by a substitution source")(_vari
 activate.check("The Kustomizations it dependsOn exist in the repository")(_dependencies_known)
 
 
+@activate.check("What it dependsOn (Kustomizations, HelmReleases) is Ready in the cluster", needs_cluster=True)
+def dependencies_ready(ctx: Context) -> str:
+    return clustersteps.dependencies_ready(ctx, _app(ctx))
+
+
+@activate.check("Every Secret it references exists, or an ExternalSecret of the app makes it from a Ready store",
+                needs_cluster=True)
+def secrets_available(ctx: Context) -> str:
+    return clustersteps.secrets_available(ctx, _app(ctx))
+
+
+@activate.check("Its nodeSelector matches at least one node", needs_cluster=True)
+def node_matches(ctx: Context) -> str:
+    return clustersteps.node_matches(ctx, _app(ctx))
+
+
 @activate.step(
     "Rename ks.dis to ks.yaml and list it in the namespace kustomization",
     why="Flux's cluster-apps only creates the app's Kustomization once the namespace list names ks.yaml.",
@@ -126,8 +142,92 @@ def push_activation(ctx: Context) -> str:
 
 
 push_activation.skip_when(gitsteps.not_ahead)
-push_activation.undoer("push a commit that reverts the activation",
-                       command="git revert --no-edit <commit> && git push")(gitsteps.undo_push)
+
+
+@push_activation.undoer("push a commit that reverts the activation, then let Flux prune the app",
+                        command="git revert --no-edit <commit> && git push && "
+                                "flux reconcile kustomization cluster-apps -n flux-system --with-source")
+def revert_activation(ctx: Context) -> None:
+    _revert_and_reconcile(ctx)
+
+
+def _revert_and_reconcile(ctx: Context) -> None:
+    gitsteps.undo_push(ctx)
+    if ctx.has_service("cluster") and ctx.facts.get("reverted"):
+        clustersteps.reconcile_source(ctx)
+        clustersteps.reconcile_cluster_apps(ctx)
+
+
+@activate.step(
+    "Reconcile the flux-system GitRepository",
+    why="Flux fetches the pushed commit now instead of at its next interval.",
+    command="flux reconcile source git flux-system -n flux-system",
+    needs_cluster=True,
+)
+def fetch_activation(ctx: Context) -> str:
+    return clustersteps.reconcile_source(ctx)
+
+
+@activate.step(
+    "Reconcile cluster-apps",
+    why="cluster-apps creates the app's Kustomization from what the namespace kustomization.yaml lists.",
+    command="flux reconcile kustomization cluster-apps -n flux-system",
+    needs_cluster=True,
+)
+def apply_activation(ctx: Context) -> str:
+    return clustersteps.reconcile_cluster_apps(ctx)
+
+
+@activate.step(
+    "Wait until the app's Kustomization exists and is Ready",
+    why="Ready means its dependencies were Ready and everything it applies passed Flux's health checks.",
+    command="kubectl wait --for=condition=Ready kustomization/{ks} -n {ns} --timeout=5m",
+    mutates=False,
+    needs_cluster=True,
+)
+def wait_kustomization(ctx: Context) -> str:
+    return clustersteps.wait_kustomizations(ctx, _app(ctx))
+
+
+@activate.step(
+    "Wait until its HelmRelease is Ready",
+    why="The chart is installed and its workloads came up (Helm's --wait).",
+    command="kubectl wait --for=condition=Ready helmrelease/{app} -n {ns} --timeout=5m",
+    mutates=False,
+    needs_cluster=True,
+)
+def wait_release(ctx: Context) -> str:
+    return clustersteps.wait_helmreleases(ctx, _app(ctx))
+
+
+@activate.step(
+    "Wait until its pods are ready",
+    why="What users reach: every Deployment and StatefulSet of the app rolled out.",
+    command="kubectl rollout status deployment -n {ns} -l app.kubernetes.io/name={app} --timeout=5m",
+    mutates=False,
+    needs_cluster=True,
+)
+def wait_pods(ctx: Context) -> str:
+    return clustersteps.wait_pods(ctx, _app(ctx))
+
+
+for _step in (fetch_activation, apply_activation):
+    _step.skip_when(lambda ctx: clustersteps.app_in_place(ctx, _app(ctx)))
+    _step.undoer("nothing to undo here: undoing the push brings the cluster back")(clustersteps.noop)
+
+check_scrape = activate.manual(
+    "Check that Prometheus scrapes it",
+    why="The app ships a ServiceMonitor; a target that is down or missing means no metrics and no alerts.",
+    instructions="In Prometheus (Status > Targets) the target serviceMonitor/{ns}/{app}/0 must be UP. "
+                 "From a terminal: kubectl -n observability port-forward svc/prometheus-operated 9090 and "
+                 'query up{{namespace="{ns}", service="{app}"}} (1 means scraped).',
+    blocking=False,
+)
+
+
+@check_scrape.skip_when
+def no_service_monitor(ctx: Context) -> str | None:
+    return None if _app(ctx).service_monitors else "the app has no ServiceMonitor"
 
 
 # -- deactivate ------------------------------------------------------------------------------------------
@@ -147,10 +247,45 @@ def app_is_active(ctx: Context) -> str:
     _learn(ctx, app)
     volumes = [f"{v.name} ({v.size or 'size unknown'})" for v in app.volumes]
     ctx.facts["volumes"] = ", ".join(volumes)
+    if volumes and app.state == gitops.ACTIVE:
+        ctx.warn(f"deactivating {app.name} deletes its PersistentVolumeClaims: {', '.join(volumes)}")
     return f"{app.namespace}/{app.name} is {app.state}"
 
 
 deactivate.check("Its files have no uncommitted changes and nothing unrelated is staged")(_files_clean)
+
+
+@deactivate.step(
+    "Back up its volumes with Velero before the prune deletes them",
+    why="With prune: true Flux deletes the app's PersistentVolumeClaims ({volumes}) and their data with them. "
+        "Skip only if the data may go.",
+    command="velero backup create pre-deactivate-{app}-<UTC time> --include-namespaces {ns} "
+            "--selector app.kubernetes.io/name={app} --ttl 720h --wait",
+    needs_cluster=True,
+)
+def backup_volumes(ctx: Context) -> str:
+    from datetime import UTC, datetime
+
+    name = f"pre-deactivate-{ctx.facts['app']}-{datetime.now(UTC).strftime('%Y%m%d%H%M%S')}"
+    velero.backup(clustersteps.kube(ctx), name, namespaces=[ctx.facts["ns"]],
+                  selector={"app.kubernetes.io/name": ctx.facts["app"]})
+    ctx.facts["backup"] = name
+    with ctx.waiting(f"Velero backup {name}") as waiting:
+        outcome = velero.wait(clustersteps.kube(ctx), "Backup", name, waiting=waiting)
+    return f"backup {name} {outcome.phase} ({outcome.items} items); restore: {velero.restore_command(name)}"
+
+
+@backup_volumes.skip_when
+def nothing_to_lose(ctx: Context) -> str | None:
+    if not ctx.facts.get("volumes"):
+        return "the app has no PersistentVolumeClaims to lose"
+    present = clustersteps.app_in_place(ctx, _app(ctx), present=False)
+    return present
+
+
+@backup_volumes.undoer("nothing to undo: the backup stays until its TTL (720h)")
+def keep_backup(ctx: Context) -> None:
+    return None
 
 
 @deactivate.step(
@@ -188,5 +323,47 @@ def push_deactivation(ctx: Context) -> str:
 
 
 push_deactivation.skip_when(gitsteps.not_ahead)
-push_deactivation.undoer("push a commit that reverts the deactivation",
-                         command="git revert --no-edit <commit> && git push")(gitsteps.undo_push)
+
+
+@push_deactivation.undoer("push a commit that reverts the deactivation, then let Flux bring the app back",
+                          command="git revert --no-edit <commit> && git push && "
+                                  "flux reconcile kustomization cluster-apps -n flux-system --with-source")
+def revert_deactivation(ctx: Context) -> None:
+    _revert_and_reconcile(ctx)
+
+
+@deactivate.step(
+    "Reconcile the flux-system GitRepository",
+    why="Flux fetches the pushed commit now instead of at its next interval.",
+    command="flux reconcile source git flux-system -n flux-system",
+    needs_cluster=True,
+)
+def fetch_deactivation(ctx: Context) -> str:
+    return clustersteps.reconcile_source(ctx)
+
+
+@deactivate.step(
+    "Reconcile cluster-apps",
+    why="cluster-apps no longer lists the app, so Flux prunes its Kustomization and everything it applied.",
+    command="flux reconcile kustomization cluster-apps -n flux-system",
+    needs_cluster=True,
+)
+def prune_app(ctx: Context) -> str:
+    return clustersteps.reconcile_cluster_apps(ctx)
+
+
+@deactivate.step(
+    "Wait until the app's Kustomization is gone",
+    why="Gone means Flux pruned it, and with it the app's objects.",
+    command="kubectl wait --for=delete kustomization/{ks} -n {ns} --timeout=5m",
+    mutates=False,
+    needs_cluster=True,
+)
+def wait_pruned(ctx: Context) -> str:
+    return clustersteps.wait_gone(ctx, _app(ctx))
+
+
+for _step in (fetch_deactivation, prune_app):
+    _step.skip_when(lambda ctx: clustersteps.app_in_place(ctx, _app(ctx), present=False))
+for _step in (fetch_deactivation, prune_app):
+    _step.undoer("nothing to undo here: undoing the push brings the cluster back")(clustersteps.noop)

@@ -69,6 +69,10 @@ class Context:
         """A line of output under the current step (secrets are masked)."""
         self._emitter.log(message)
 
+    def warn(self, message: str) -> None:
+        """A line the operator must not miss (shown in red, journaled)."""
+        self._emitter.emit("warning", message=message)
+
     def waiting(self, label: str) -> AbstractContextManager[Waiting]:
         """A spinner with elapsed time while something is awaited; update it with the live reason."""
         return self._emitter.waiting(label)

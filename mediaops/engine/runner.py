@@ -235,14 +235,16 @@ class Runner:
     # -- steps --------------------------------------------------------------------------------------
     def _run_steps(self) -> tuple[int, str, str]:
         total = len(self.runbook.steps)
-        outcomes = []
+        acted = []  # outcomes of the steps that change something: waits and follow-ups do not count
         for index, step in enumerate(self.runbook.steps):
             if index < self.start_at:
                 continue
-            outcomes.append(self._run_step(index, step, total))
+            outcome = self._run_step(index, step, total)
+            if step.mutates and not step.is_manual:
+                acted.append(outcome)
         if self.mode == DRY_RUN:
             return EXIT_OK, "dry-run", "dry run complete: nothing was changed"
-        if outcomes and all(o == "not_needed" for o in outcomes):
+        if acted and all(o == "not_needed" for o in acted):
             return EXIT_OK, "done", "nothing to do: every step was already in place"
         return EXIT_OK, "done", "done"
 
@@ -311,7 +313,8 @@ class Runner:
     def _preview(self, index: int, step: Step, cannot_look: bool) -> str:
         emit = self.emitter.emit
         emit("step_start", index=index, title=step.title, mutates=step.mutates)
-        if step.mutates or step.is_manual or cannot_look or step.action is None:
+        # A read-only step after a would-be change would look at a state the run would not see.
+        if step.mutates or step.is_manual or cannot_look or step.action is None or self._previewed_change:
             emit("step_end", index=index, title=step.title, outcome="would_run")
             return "would_run"
         started = time.monotonic()
