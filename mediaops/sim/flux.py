@@ -432,6 +432,10 @@ class Kustomizations(Controller):
         live = self.store.find(res, namespace, name)
         if live is None or ((live["metadata"].get("annotations") or {}).get(PRUNE) == "disabled"):
             return
+        if kind_name == "Kustomization" and (live.get("spec") or {}).get("prune"):
+            # Flux's finalizer: a deleted Kustomization garbage-collects what it applied first.
+            for owned in ((live.get("status") or {}).get("inventory") or {}).get("entries") or []:
+                self._prune(owned["id"])
         try:
             self.store.delete(res, namespace, name)
         except ApiError:

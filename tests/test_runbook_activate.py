@@ -1,0 +1,79 @@
+"""activate / deactivate end to end against the rehearsal cluster, through the installed CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pexpect
+
+from tests.conftest import MEDIAOPS, HomeOps, Mediaops
+from tests.test_sim_cli import kubectl, sim  # noqa: F401 - the fixture
+
+
+def test_activate_on_the_cluster_then_nothing_to_do(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+    result = sim.run("run", "activate", "plex-exporter", "--yes", "--json")
+    assert result.returncode == 0, result.stdout[-2000:]
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    ends = {e["title"]: e["outcome"] for e in events if e["event"] == "step_end"}
+    assert ends["Wait until its pods are ready"] == "done"
+    assert ends["Check that Prometheus scrapes it"] == "todo"
+    assert any(e["event"] == "check" and "matches a node" in e.get("detail", "") for e in events)
+    rollout = kubectl(sim, "rollout", "status", "deployment/plex-exporter", "-n", "media", "--timeout=5s")
+    assert rollout.returncode == 0
+    again = sim.run("run", "activate", "plex-exporter", "--yes")
+    assert again.returncode == 0 and "nothing to do" in again.stdout
+
+
+def test_preflight_refuses_when_a_dependency_is_not_ready(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+    sim.run("sim", "fault", "reconcile-fail", "Kustomization/security/external-secrets-secretstores=store broken")
+    kubectl(sim, "annotate", "kustomization", "external-secrets-secretstores", "-n", "security",
+            "reconcile.fluxcd.io/requestedAt=now", "--overwrite")
+    waited = kubectl(sim, "wait", "--for=condition=Ready=False", "kustomization/external-secrets-secretstores",
+                     "-n", "security", "--timeout=20s")
+    assert waited.returncode == 0, waited.stderr
+    result = sim.run("run", "activate", "plex-exporter", "--yes")
+    assert result.returncode == 3
+    assert "Kustomization security/external-secrets-secretstores is not Ready" in result.stdout
+    assert home_ops.git("log", "-1", "--format=%s") == "initial import"
+
+
+def test_a_failing_release_fails_the_run_fast(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+    sim.run("sim", "fault", "reconcile-fail", "HelmRelease/media/plex-exporter=install failed: image pull backoff")
+    result = sim.run("run", "activate", "plex-exporter", "--yes")
+    assert result.returncode == 1
+    assert "install failed: image pull backoff" in result.stdout
+    assert "mediaops resume" in result.stdout
+
+
+def test_abort_after_reconcile_reverts_and_prunes(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+    child = pexpect.spawn(MEDIAOPS, ["run", "activate", "plex-exporter"], env=sim.env, cwd=str(home_ops.path),
+                          encoding="utf-8", timeout=60, dimensions=(60, 160))
+    for _ in range(5):  # edit, commit, push, reconcile source, reconcile cluster-apps
+        child.expect("Run this step")
+        child.send("r")
+        child.send("\r")
+    child.expect("Done by hand")
+    child.send("a")
+    child.send("\r")
+    child.expect("Undo the 5 completed step")
+    child.send("y")
+    child.expect("aborted by the operator")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    assert home_ops.origin_log()[:2] == ['Revert "feat(media): activate plex-exporter"',
+                                         "feat(media): activate plex-exporter"]
+    gone = kubectl(sim, "get", "kustomization", "plex-exporter", "-n", "media")
+    assert gone.returncode != 0 and "NotFound" in gone.stderr
+
+
+def test_deactivate_backs_up_then_prunes(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+    result = sim.run("run", "deactivate", "tautulli", "--yes")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "deletes its PersistentVolumeClaims: tautulli-config (5Gi)" in result.stdout
+    backups = json.loads(kubectl(sim, "get", "backups", "-n", "velero", "-o", "json").stdout)["items"]
+    (backup,) = backups
+    assert backup["metadata"]["name"].startswith("pre-deactivate-tautulli-")
+    assert backup["status"]["phase"] == "Completed"
+    assert kubectl(sim, "get", "deployment", "tautulli", "-n", "media").returncode != 0
+    assert home_ops.origin_log()[0] == "chore(media): deactivate tautulli"
