@@ -52,6 +52,9 @@ class State:
         kubeconfig = rehearsal.kubeconfig(scratch / "kubeconfig")
         self.config.values.update(kubeconfig=str(kubeconfig), context="rehearsal")
         self.config.sources.update(kubeconfig="--sim", context="--sim")
+        if not self.config.get("ingress_base_url"):
+            self.config.values["ingress_base_url"] = rehearsal.ingress_url
+            self.config.sources["ingress_base_url"] = "--sim"
 
     @property
     def config(self) -> Config:
@@ -582,6 +585,7 @@ def sim_up(ctx: click.Context, timing: str, timeout: float) -> int:
         raise UsageError("the rehearsal cluster did not settle in time", hint=f"see {directory / 'sim.log'}")
     click.echo(f"rehearsal cluster up at {state['server']} (pid {state['pid']}) from {repo.root}")
     click.echo(f"export KUBECONFIG={state['kubeconfig']}")
+    click.echo(f"export MEDIAOPS_INGRESS_BASE_URL={state['ingress']}  # its ingress controller, for HTTP checks")
     return 0
 
 

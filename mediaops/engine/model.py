@@ -162,6 +162,7 @@ class Runbook:
     params: list[Param] = field(default_factory=list)
     lock: Callable[[Mapping[str, Any]], str] | None = None  # the Lease name for this target
     apps: list[str] | None = None  # the apps it is about (docs draw their graph); None: any app
+    epilogue: Callable[[Context], list[str]] | None = None  # warnings for however the run ended
     doc: str = ""
     source: str = ""
     checks: list[Check] = field(default_factory=list)

@@ -105,6 +105,12 @@ class Runner:
             code, status, message = self._run_guarded()
         finally:
             signal.signal(signal.SIGTERM, previous_sigterm)
+        if self.runbook.epilogue is not None and self.mode != DRY_RUN and status != "refused":
+            try:
+                for line in self.runbook.epilogue(self.ctx):
+                    self.emitter.emit("warning", message=line)
+            except Exception as exc:  # the epilogue must not hide how the run ended
+                self.emitter.emit("warning", message=f"could not check what the run left behind: {exc}")
         resume = f"mediaops resume {self.run_id}" if status in ("interrupted", "failed") else None
         if status == "aborted" and any(not d.step.reversible for d in self.done):
             resume = f"mediaops resume {self.run_id}"

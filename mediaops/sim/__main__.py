@@ -35,6 +35,7 @@ def main() -> None:
     try:
         rehearsal.start(wait=False)
         state["server"] = rehearsal.server.url
+        state["ingress"] = rehearsal.ingress_url
         rehearsal.kubeconfig(kubeconfig)
         state_file.write_text(json.dumps(state))
         rehearsal.wait_settled(timeout=300)

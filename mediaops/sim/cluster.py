@@ -374,16 +374,69 @@ class Rehearsal:
     def summary(self) -> dict[str, Any]:
         ks = [{"name": f"{k['metadata']['namespace']}/{k['metadata']['name']}", "ready": get_ready(k)[0]}
               for k in self.store.all_of(kind("Kustomization"))]
-        return {"server": self.server.url, "repo": str(self.repo), "origin": self.origin,
+        return {"server": self.server.url, "ingress": self.ingress_url if hasattr(self, "ingress_server") else "",
+                "nas": f"{self.nas_host}:{self.nas_port}" if self.nas_host else "", "repo": str(self.repo),
+                "origin": self.origin,
                 "faults": {**{k: v for k, v in self.faults.items() if v},
                            "reconcile-fail": ["/".join(k) for k in self.failures]},
                 "kustomizations": ks, "controller_errors": len(self.manager.errors)}
+
+    # -- ingress ---------------------------------------------------------------------------------------------
+    def _ingress(self) -> None:
+        """An ingress controller on 127.0.0.1: routes by Host to the app, as Gatus would reach it."""
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        rehearsal = self
+
+        class Ingress(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def do_GET(self) -> None:
+                code, text = rehearsal.route(str(self.headers.get("Host", "")).split(":")[0])
+                data = text.encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.ingress_server = ThreadingHTTPServer(("127.0.0.1", 0), Ingress)
+        self.ingress_server.daemon_threads = True
+        thread = threading.Thread(target=self.ingress_server.serve_forever, name="sim-ingress", daemon=True)
+        thread.start()
+
+    @property
+    def ingress_url(self) -> str:
+        host, port = self.ingress_server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def route(self, host: str) -> tuple[int, str]:
+        for ingress in self.store.all_of(kind("Ingress")):
+            rules = (ingress.get("spec") or {}).get("rules") or []
+            if not any(r.get("host") == host for r in rules):
+                continue
+            annotations = ingress["metadata"].get("annotations") or {}
+            if any(k.endswith("auth-url") for k in annotations):
+                return 401, "401 Authorization Required\n"
+            labels = ingress["metadata"].get("labels") or {}
+            app = labels.get("app.kubernetes.io/name") or ingress["metadata"]["name"]
+            pods, _ = self.store.select(kind("Pod"), ingress["metadata"]["namespace"], f"app.kubernetes.io/name={app}")
+            if any(c.get("type") == "Ready" and c.get("status") == "True"
+                   for p in pods for c in (p.get("status") or {}).get("conditions") or []):
+                return 200, "OK\n"
+            return 503, "503 Service Temporarily Unavailable\n"
+        return 404, "404 Not Found\n"
 
     # -- NAS -------------------------------------------------------------------------------------------------
     def _nas(self, up: bool) -> None:
         if self.nas_host is None:
             return
         if not up and self._nas_socket is not None:
+            try:
+                self._nas_socket.shutdown(socket.SHUT_RDWR)  # wakes the accept() and stops the kernel accepting
+            except OSError:
+                pass
             self._nas_socket.close()
             self._nas_socket = None
         elif up and self._nas_socket is None:
@@ -415,6 +468,7 @@ class Rehearsal:
         self._threads.append(thread)
         self._bootstrap()
         self._nas(True)
+        self._ingress()
         self.manager.start()
         if wait:
             self.wait_settled(timeout)
@@ -506,6 +560,9 @@ class Rehearsal:
         self.manager.stop()
         self.server.shutdown()
         self.server.server_close()
+        if hasattr(self, "ingress_server"):
+            self.ingress_server.shutdown()
+            self.ingress_server.server_close()
         self._nas(False)
         if self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)

@@ -1,0 +1,48 @@
+"""Reachability as monitoring sees it: a TCP port (the NAS's NFS), an HTTP check of an ingress host."""
+
+from __future__ import annotations
+
+import socket
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+NFS_PORT = 2049
+
+
+def tcp_open(host: str, port: int = NFS_PORT, timeout: float = 2.0) -> tuple[bool, str]:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True, f"{host}:{port} answers"
+    except TimeoutError:
+        return False, f"{host}:{port} did not answer within {timeout:.0f}s"
+    except OSError as exc:
+        return False, f"{host}:{port}: {exc.strerror or type(exc).__name__}"
+
+
+@dataclass
+class HttpCheck:
+    url: str
+    status: int
+    ok: bool
+    note: str
+
+
+def http_check(host: str, path: str = "/", base_url: str | None = None, timeout: float = 5.0) -> HttpCheck:
+    """GET the ingress host as Gatus would: 200 is up, 401 is up behind auth, anything else is down.
+
+    ``base_url`` (setting ``ingress_base_url``) sends the request to an address of your choosing with the
+    app's host name in the Host header, e.g. the ingress controller's service or a port-forward.
+    """
+    url = (base_url.rstrip("/") if base_url else f"https://{host}") + path
+    request = urllib.request.Request(url, headers={"Host": host, "User-Agent": "mediaops"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return HttpCheck(url, 0, False, f"no answer from {url} ({reason})")
+    note = {200: "200 OK", 401: "401 behind auth (up)"}.get(status, f"HTTP {status}")
+    return HttpCheck(url, status, status in (200, 401), note)

@@ -1,0 +1,358 @@
+"""NFS outage maintenance: take the apps that mount the NAS out of service, wait for it, bring them back.
+
+Order matters. Suspend each app's Kustomization, then its HelmRelease, so Flux does not undo the
+scale-down; resume in the reverse order, because a Kustomization that health-checks a suspended
+HelmRelease hangs until its timeout (fluxcd/kustomize-controller#1100). Replicas are remembered in
+the run's journal and as an annotation on each workload, so another operator can see them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mediaops import clustersteps, flux, gitops, net, workloads
+from mediaops.engine import CheckFailed, Param, Runbook
+from mediaops.engine.context import Context
+
+runbook = Runbook(
+    name="nfs-outage",
+    summary="Put the apps that mount the NAS into maintenance, wait for the NAS, bring them back",
+    params=[
+        Param("app", "only this app (default: every active app mounting NFS from the NAS)", required=False,
+              complete="app"),
+        Param("planned", "the NAS still answers but is about to go down (planned maintenance)", required=False,
+              flag=True),
+        Param("nas_timeout", "seconds to wait for the NAS before asking what to do", required=False,
+              default="3600"),
+    ],
+    lock=lambda p: f"mediaops-nfs-outage-{p.get('app') or 'all'}",
+)
+
+
+def _apps(ctx: Context) -> list[gitops.App]:
+    return [ctx.repo.app(name, namespace) for namespace, name in
+            (entry.split("/", 1) for entry in ctx.facts["apps"])]
+
+
+def _workloads(ctx: Context) -> list[tuple[str, str, str]]:
+    """(namespace, kind, name) of every workload of the apps."""
+    kube = clustersteps.kube(ctx)
+    return [(app.namespace, w["kind"], w["metadata"]["name"]) for app in _apps(ctx)
+            for w in workloads.workloads(kube, app.namespace, app.name)]
+
+
+def _flux_objects(ctx: Context, kind: str) -> list[tuple[str, str]]:
+    found = []
+    for app in _apps(ctx):
+        items = app.kustomizations if kind == "Kustomization" else app.helmreleases
+        found += [(i.namespace, i.name) for i in items]
+    return found
+
+
+@runbook.check("The apps that mount NFS from the NAS")
+def nfs_apps(ctx: Context) -> str:
+    repo = ctx.repo
+    mounts = {(a.namespace, a.name): a for a in repo.apps() if a.nfs and a.state == gitops.ACTIVE}
+    servers = sorted({n.server for a in mounts.values() for n in a.nfs})
+    nas = ctx.config.get("nas_host") or (servers[0] if len(servers) == 1 else None)
+    if nas is None:
+        raise CheckFailed(f"the apps mount NFS from several servers ({', '.join(servers)}); set nas_host"
+                          if servers else "no active app mounts NFS")
+    chosen = [a for a in mounts.values() if any(n.server == nas for n in a.nfs)]
+    if ctx.params.get("app"):
+        app = repo.app(ctx.params["app"])
+        if app not in chosen:
+            raise CheckFailed(f"{app.namespace}/{app.name} does not mount NFS from {nas}")
+        chosen = [app]
+    if not chosen:
+        raise CheckFailed(f"no active app mounts NFS from {nas}")
+    ctx.facts.update(nas=nas, apps=[f"{a.namespace}/{a.name}" for a in chosen],
+                     names=", ".join(a.name for a in chosen), ns=chosen[0].namespace)
+    mounts_text = "; ".join(f"{a.name}: {n.server}:{n.path}" for a in chosen for n in a.nfs)
+    return mounts_text
+
+
+@runbook.check("Does the NAS answer on TCP 2049?")
+def nas_answers(ctx: Context) -> str:
+    up, detail = net.tcp_open(ctx.facts["nas"])
+    ctx.facts["nas_up"] = up
+    return detail
+
+
+@runbook.check("Pods with mount failures", needs_cluster=True)
+def mount_failures(ctx: Context) -> str:
+    kube = clustersteps.kube(ctx)
+    failing = []
+    for app in _apps(ctx):
+        pods = [p["metadata"]["name"] for p in workloads.pods(kube, app.namespace, app.name)]
+        events = workloads.events(kube, app.namespace, pods)
+        if any(e.get("reason") == "FailedMount" for e in events):
+            failing.append(app.name)
+    return f"mount failures in {', '.join(failing)}" if failing else "no mount-failure events"
+
+
+def _healthy(ctx: Context) -> str | None:
+    """For the maintenance steps: nothing to do while the NAS answers and the apps run normally."""
+    if ctx.params.get("planned") or not ctx.facts.get("nas_up"):
+        return None
+    kube = clustersteps.kube(ctx)
+    for kind in ("Kustomization", "HelmRelease"):
+        for namespace, name in _flux_objects(ctx, kind):
+            if flux.status(kube, kind, name, namespace).suspended:
+                return None
+    return (f"the NAS answers and {ctx.facts['names']} run normally: no maintenance needed "
+            "(pass --planned before planned NAS maintenance)")
+
+
+# -- maintenance ---------------------------------------------------------------------------------------------
+def _suspend(ctx: Context, kind: str) -> str:
+    kube = clustersteps.kube(ctx)
+    done = ctx.facts.setdefault("suspended", [])
+    for namespace, name in _flux_objects(ctx, kind):
+        if not flux.suspend(kube, kind, name, namespace):
+            done.append(f"{kind}/{namespace}/{name}")
+    return "suspended " + ", ".join(f"{kind} {n}/{m}" for n, m in _flux_objects(ctx, kind))
+
+
+def _resume(ctx: Context, kind: str, *, only_ours: bool, wait: bool = True) -> str:
+    kube = clustersteps.kube(ctx)
+    resumed = []
+    for namespace, name in _flux_objects(ctx, kind):
+        key = f"{kind}/{namespace}/{name}"
+        if only_ours and key not in ctx.facts.get("suspended", []):
+            continue
+        if not flux.status(kube, kind, name, namespace).suspended:
+            continue
+        if not wait:  # an abort mid-outage: hand it back to Flux; it cannot be healthy without the NAS
+            kube.patch(kind, name, {"spec": {"suspend": False}}, namespace)
+            resumed.append(f"{namespace}/{name}")
+            continue
+        with ctx.waiting(f"{kind} {namespace}/{name} resumed and Ready") as waiting:
+            flux.resume(kube, kind, name, namespace, timeout=clustersteps.TIMEOUT, waiting=waiting)
+        resumed.append(f"{namespace}/{name}")
+    return f"resumed {kind} {', '.join(resumed)}" if resumed else f"no {kind} was suspended"
+
+
+@runbook.step(
+    "Suspend their Kustomizations",
+    why="First the Kustomization, so Flux does not re-apply the HelmRelease while we work.",
+    command="flux suspend kustomization {names} -n {ns}",
+    needs_cluster=True,
+)
+def suspend_kustomizations(ctx: Context) -> str:
+    return _suspend(ctx, "Kustomization")
+
+
+@suspend_kustomizations.undoer("resume the Kustomizations this run suspended (without waiting for health)",
+                               command="flux resume kustomization {names} -n {ns}")
+def undo_suspend_kustomizations(ctx: Context) -> None:
+    _resume(ctx, "Kustomization", only_ours=True, wait=False)
+
+
+@runbook.step(
+    "Suspend their HelmReleases",
+    why="Then the HelmRelease, so helm-controller does not scale the workloads back up.",
+    command="flux suspend helmrelease {names} -n {ns}",
+    needs_cluster=True,
+)
+def suspend_releases(ctx: Context) -> str:
+    return _suspend(ctx, "HelmRelease")
+
+
+@suspend_releases.undoer("resume the HelmReleases this run suspended (without waiting for health)",
+                         command="flux resume helmrelease {names} -n {ns}")
+def undo_suspend_releases(ctx: Context) -> None:
+    _resume(ctx, "HelmRelease", only_ours=True, wait=False)
+
+
+@runbook.step(
+    "Scale their workloads to 0, remembering the replicas",
+    why="Pods stuck on a dead NFS mount hang in D state and flood events; with none running, nothing does.",
+    command="kubectl scale deployment -n {ns} -l app.kubernetes.io/name=<app> --replicas=0  "
+            "# after: kubectl annotate … mediaops.io/previous-replicas=<n>",
+    needs_cluster=True,
+)
+def scale_down(ctx: Context) -> str:
+    kube = clustersteps.kube(ctx)
+    remembered: dict[str, Any] = ctx.facts.setdefault("replicas", {})
+    for namespace, kind, name in _workloads(ctx):
+        key = f"{namespace}/{kind}/{name}"
+        previous = workloads.scale(kube, kind, name, namespace, 0, note=ctx.run_id)
+        remembered.setdefault(key, previous)
+    return "scaled to 0: " + ", ".join(f"{k} (was {v})" for k, v in remembered.items())
+
+
+@scale_down.undoer("scale back to the remembered replicas", command="kubectl scale deployment … --replicas=<n>")
+def undo_scale_down(ctx: Context) -> None:
+    _scale_back(ctx)
+
+
+for _step in (suspend_kustomizations, suspend_releases, scale_down):
+    _step.skip_when(_healthy)
+
+
+# -- waiting -------------------------------------------------------------------------------------------------
+@runbook.step(
+    "Wait for the NAS to answer again",
+    why="Bringing the apps back before the export is there only repeats the outage.",
+    command="until nc -z {nas} 2049; do sleep 5; done",
+    mutates=False,
+)
+def wait_for_nas(ctx: Context) -> str:
+    import time
+
+    nas, limit = ctx.facts["nas"], float(ctx.params.get("nas_timeout") or 3600)
+    started = time.monotonic()
+    with ctx.waiting(f"the NAS {nas} to answer on TCP 2049") as waiting:
+        while True:
+            up, detail = net.tcp_open(nas, timeout=1.0)
+            if up:
+                return detail
+            if time.monotonic() - started > limit:
+                raise CheckFailed(f"the NAS still does not answer after {limit:.0f}s ({detail}); when you know it "
+                                  "is back, skip this step")
+            waiting.update(f"not answering: {detail}")
+            time.sleep(1.0)  # a TCP port has no watch: probe once a second
+
+
+# -- recovery ------------------------------------------------------------------------------------------------
+def _scale_back(ctx: Context) -> str:
+    kube = clustersteps.kube(ctx)
+    restored = []
+    for key, replicas in (ctx.facts.get("replicas") or {}).items():
+        namespace, kind, name = key.split("/", 2)
+        obj = kube.find(kind, name, namespace)
+        if obj is None or ((obj.get("spec") or {}).get("replicas", 1) == replicas
+                           and workloads.remembered(obj) is None):
+            continue
+        workloads.scale(kube, kind, name, namespace, int(replicas))
+        restored.append(f"{key}={replicas}")
+    return "scaled back: " + ", ".join(restored) if restored else "nothing was scaled down"
+
+
+@runbook.step(
+    "Scale back to the remembered replicas",
+    why="The counts this run saw before scaling down (also on each workload as mediaops.io/previous-replicas).",
+    command="kubectl scale deployment -n {ns} <name> --replicas=<remembered>",
+    needs_cluster=True,
+)
+def scale_up(ctx: Context) -> str:
+    return _scale_back(ctx)
+
+
+@scale_up.skip_when
+def nothing_scaled(ctx: Context) -> str | None:
+    kube = clustersteps.kube(ctx)
+    if ctx.facts.get("replicas"):
+        return None
+    for namespace, kind, name in _workloads(ctx):
+        if workloads.remembered(kube.get(kind, name, namespace)) is not None:
+            ctx.facts.setdefault("replicas", {})[f"{namespace}/{kind}/{name}"] = workloads.remembered(
+                kube.get(kind, name, namespace))
+            return None
+    return "nothing is scaled down"
+
+
+@runbook.step(
+    "Rollout restart them",
+    why="Fresh pods mount the NFS export anew; a pod that survived the outage may hold a stale handle.",
+    command="kubectl rollout restart deployment -n {ns} -l app.kubernetes.io/name=<app>",
+    needs_cluster=True,
+)
+def restart_apps(ctx: Context) -> str:
+    kube = clustersteps.kube(ctx)
+    names = []
+    for namespace, kind, name in _workloads(ctx):
+        workloads.restart(kube, kind, name, namespace)
+        names.append(f"{kind}/{name}")
+    for app in _apps(ctx):
+        clustersteps.wait_pods(ctx, app)
+    return "restarted and ready: " + ", ".join(names)
+
+
+@restart_apps.skip_when
+def nothing_to_restart(ctx: Context) -> str | None:
+    if ctx.facts.get("replicas") or ctx.facts.get("suspended"):
+        return None
+    return _healthy(ctx)
+
+
+@runbook.step(
+    "Resume their HelmReleases",
+    why="HelmReleases first: the Kustomization health-checks them, and would hang on a suspended one.",
+    command="flux resume helmrelease {names} -n {ns}",
+    needs_cluster=True,
+)
+def resume_releases(ctx: Context) -> str:
+    return _resume(ctx, "HelmRelease", only_ours=False)
+
+
+@runbook.step(
+    "Resume their Kustomizations",
+    why="Flux manages the apps again; resume waits until each is Ready.",
+    command="flux resume kustomization {names} -n {ns}",
+    needs_cluster=True,
+)
+def resume_kustomizations(ctx: Context) -> str:
+    return _resume(ctx, "Kustomization", only_ours=False)
+
+
+def _nothing_suspended(kind: str) -> Any:
+    def test(ctx: Context) -> str | None:
+        kube = clustersteps.kube(ctx)
+        if any(flux.status(kube, kind, name, namespace).suspended for namespace, name in _flux_objects(ctx, kind)):
+            return None
+        return f"no {kind} of theirs is suspended"
+
+    return test
+
+
+resume_releases.skip_when(_nothing_suspended("HelmRelease"))
+resume_kustomizations.skip_when(_nothing_suspended("Kustomization"))
+for _step in (scale_up, restart_apps, resume_releases, resume_kustomizations):
+    _step.undoer("nothing to undo: this brings the apps back to normal")(clustersteps.noop)
+
+
+@runbook.step(
+    "Check their ingress answers as Gatus would",
+    why="The last word: the app answers its users (200, or 401 behind auth).",
+    command="curl -s -o /dev/null -w '%{{http_code}}' https://<host>/",
+    mutates=False,
+    needs_cluster=True,
+)
+def check_ingress(ctx: Context) -> str:
+    kube = clustersteps.kube(ctx)
+    base = ctx.config.get("ingress_base_url")
+    results, failed = [], []
+    for app in _apps(ctx):
+        items, _ = kube.list("Ingress", app.namespace, labels=f"app.kubernetes.io/name={app.name}")
+        for ingress in items:
+            path = (ingress["metadata"].get("annotations") or {}).get("gatus.io/path", "/")
+            for rule in (ingress.get("spec") or {}).get("rules") or []:
+                check = net.http_check(str(rule.get("host")), path, base)
+                results.append(f"{rule.get('host')}: {check.note}")
+                if not check.ok:
+                    failed.append(f"{rule.get('host')}: {check.note}")
+    if failed:
+        raise CheckFailed("; ".join(failed))
+    return "; ".join(results) if results else "no ingress to check"
+
+
+def _left_behind(ctx: Context) -> list[str]:
+    if not ctx.has_service("cluster") or not ctx.facts.get("apps"):
+        return []
+    kube = clustersteps.kube(ctx)
+    lines = []
+    for kind in ("Kustomization", "HelmRelease"):
+        for namespace, name in _flux_objects(ctx, kind):
+            if flux.status(kube, kind, name, namespace).suspended:
+                lines.append(f"{kind} {namespace}/{name} is still SUSPENDED: Flux does not manage it "
+                             f"(flux resume {flux.CLI_KIND[kind]} {name} -n {namespace})")
+    for namespace, kind, name in _workloads(ctx):
+        previous = workloads.remembered(kube.get(kind, name, namespace))
+        if previous is not None:
+            lines.append(f"{kind} {namespace}/{name} is still scaled down (was {previous})")
+    return lines
+
+
+runbook.epilogue = _left_behind

@@ -1,0 +1,89 @@
+"""nfs-outage end to end against the rehearsal cluster: the NAS goes away and comes back."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pexpect
+
+from tests.conftest import MEDIAOPS, HomeOps, Mediaops
+from tests.test_sim_cli import kubectl, sim  # noqa: F401 - the fixture
+
+
+def _ingress(ops: Mediaops) -> None:
+    state = json.loads((ops.state / "sim" / "state.json").read_text())
+    ops.env["MEDIAOPS_INGRESS_BASE_URL"] = state["ingress"]
+
+
+def test_outage_maintenance_and_recovery(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+    _ingress(sim)
+    sim.run("sim", "fault", "nas-down")
+    run = subprocess.Popen([MEDIAOPS, "run", "nfs-outage", "--yes", "--json"], env=sim.env, cwd=sim.cwd,
+                           stdout=subprocess.PIPE, text=True)
+    assert run.stdout is not None
+    events = []
+    for line in run.stdout:  # wait on the run's own events, not on time
+        events.append(json.loads(line))
+        if events[-1]["event"] == "wait_start" and "the NAS" in events[-1]["label"]:
+            break
+    deployment = json.loads(kubectl(sim, "get", "deployment", "calibre-web", "-n", "media", "-o", "json").stdout)
+    assert deployment["spec"]["replicas"] == 0
+    assert deployment["metadata"]["annotations"]["mediaops.io/previous-replicas"] == "1"
+    status = {r["app"]: r for r in json.loads(sim.run("status", "--json").stdout)}
+    assert status["calibre-web"]["alarming"] and len(status["calibre-web"]["suspended"]) == 2
+    sim.run("sim", "fault", "nas-down", "off")
+    events += [json.loads(line) for line in run.stdout]
+    assert run.wait(timeout=60) == 0
+    ends = [(e["title"], e["outcome"]) for e in events if e["event"] == "step_end"]
+    assert [o for _, o in ends] == ["done"] * 9
+    checks = {e["title"]: e.get("detail", "") for e in events if e["event"] == "check"}
+    assert "did not answer" in checks["Does the NAS answer on TCP 2049?"] or \
+        "refused" in checks["Does the NAS answer on TCP 2049?"].lower()
+    assert "books.example.test: 200 OK" in next(e["summary"] for e in events
+                                                   if e.get("title", "").startswith("Check their ingress")
+                                                   and e["event"] == "step_end")
+    after = json.loads(kubectl(sim, "get", "deployment", "calibre-web", "-n", "media", "-o", "json").stdout)
+    assert after["spec"]["replicas"] == 1 and "mediaops.io/previous-replicas" not in after["metadata"].get(
+        "annotations", {})
+    again = sim.run("run", "nfs-outage", "--yes")
+    assert again.returncode == 0 and "nothing to do" in again.stdout
+
+
+def test_abort_during_the_outage_offers_the_undo(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+    _ingress(sim)
+    sim.run("sim", "fault", "nas-down")
+    child = pexpect.spawn(MEDIAOPS, ["run", "nfs-outage", "--nas-timeout", "1"], env=sim.env,
+                          cwd=str(home_ops.path), encoding="utf-8", timeout=60, dimensions=(60, 160))
+    for _ in range(3):
+        child.expect("Run this step")
+        child.send("r")
+        child.send("\r")
+    child.expect("The step failed")  # the NAS did not come back within --nas-timeout
+    child.send("a")
+    child.send("\r")
+    child.expect("Undo the 3 completed step")
+    child.send("y")
+    child.expect("aborted by the operator")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    deployment = json.loads(kubectl(sim, "get", "deployment", "calibre-web", "-n", "media", "-o", "json").stdout)
+    assert deployment["spec"]["replicas"] == 1
+    for kind in ("kustomization", "helmrelease"):
+        obj = json.loads(kubectl(sim, "get", kind, "calibre-web", "-n", "media", "-o", "json").stdout)
+        assert not obj["spec"].get("suspend")
+
+
+def test_a_run_that_stops_with_the_app_suspended_says_so(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+    _ingress(sim)
+    sim.run("sim", "fault", "nas-down")
+    result = sim.run("run", "nfs-outage", "--yes", "--nas-timeout", "1")
+    assert result.returncode == 1
+    assert "Kustomization media/calibre-web is still SUSPENDED" in result.stdout
+    assert "Deployment media/calibre-web is still scaled down (was 1)" in result.stdout
+    run_id = json.loads(sim.run("runs", "--json").stdout)[0]["run_id"]
+    sim.run("sim", "fault", "nas-down", "off")
+    resumed = sim.run("resume", run_id, "--yes")
+    assert resumed.returncode == 0, resumed.stdout[-2000:]
+    assert "still SUSPENDED" not in resumed.stdout
