@@ -1,0 +1,54 @@
+"""reconcile and restart end to end against the rehearsal cluster."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import HomeOps, Mediaops
+from tests.test_sim_cli import kubectl, sim  # noqa: F401 - the fixture
+
+
+def test_reconcile_picks_up_a_pushed_change_then_has_nothing_to_do(sim: Mediaops,  # noqa: F811
+                                                                    home_ops: HomeOps) -> None:
+    values = home_ops.path / "kubernetes/apps/media/tautulli/app/values.yaml"
+    values.write_text(values.read_text().replace("tag: 2.15.1", "tag: 2.15.2"))
+    home_ops.git("commit", "--quiet", "-am", "feat(media): tautulli 2.15.2")
+    home_ops.git("push", "--quiet")
+    result = sim.run("run", "reconcile", "tautulli", "--yes")
+    assert result.returncode == 0, result.stdout[-2000:]
+    deployment = json.loads(kubectl(sim, "get", "deployment", "tautulli", "-n", "media", "-o", "json").stdout)
+    images = [c["image"] for c in deployment["spec"]["template"]["spec"]["containers"]]
+    assert "ghcr.io/onedr0p/tautulli:2.15.2" in images
+    again = sim.run("run", "reconcile", "tautulli", "--yes")
+    assert again.returncode == 0 and "nothing to do" in again.stdout
+
+
+def test_reconcile_refuses_a_suspended_app(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+    kubectl(sim, "patch", "helmrelease", "tautulli", "-n", "media", "--type=merge", "-p", '{"spec":{"suspend":true}}')
+    result = sim.run("run", "reconcile", "tautulli", "--yes")
+    assert result.returncode == 3
+    assert "HelmRelease media/tautulli is suspended" in result.stdout
+
+
+def test_reconcile_reports_a_failing_release(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+    values = home_ops.path / "kubernetes/apps/media/tautulli/app/values.yaml"
+    values.write_text(values.read_text().replace("tag: 2.15.1", "tag: 2.15.3"))
+    home_ops.git("commit", "--quiet", "-am", "feat(media): tautulli 2.15.3")
+    home_ops.git("push", "--quiet")
+    sim.run("sim", "fault", "reconcile-fail", "HelmRelease/media/tautulli=upgrade failed: pre-upgrade hook")
+    result = sim.run("run", "reconcile", "tautulli", "--yes")
+    assert result.returncode == 1 and "pre-upgrade hook" in result.stdout
+
+
+def test_restart_replaces_pods_and_a_second_run_waits(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+    before = kubectl(sim, "get", "pods", "-n", "media", "-l", "app.kubernetes.io/name=tautulli", "-o", "name").stdout
+    result = sim.run("run", "restart", "tautulli", "--yes")
+    assert result.returncode == 0, result.stdout[-2000:]
+    after = kubectl(sim, "get", "pods", "-n", "media", "-l", "app.kubernetes.io/name=tautulli", "-o", "name").stdout
+    assert before.strip() and after.strip() and before != after
+    again = sim.run("run", "restart", "tautulli", "--yes")
+    assert "nothing to do" in again.stdout and "restarted less than two minutes ago" in again.stdout
+    forced = sim.run("run", "restart", "tautulli", "--yes", "--force")
+    assert forced.returncode == 0 and "nothing to do" not in forced.stdout
+    disabled = sim.run("run", "restart", "overseerr", "--yes")
+    assert disabled.returncode == 3 and "is disabled, not active" in disabled.stdout
