@@ -153,3 +153,38 @@ def remove_list_entry(text: str, key: str, entry: str, where: str) -> str:
         raise YamlError(f"{where}: the {key!r} list is not one entry per line", hint=f"remove {entry} by hand")
     del lines[line_no]
     return "".join(lines)
+
+
+def set_scalar(text: str, path: list[str | int], value: str, where: str) -> str:
+    """Replace one scalar value, found by its key path, keeping its quotes and every other byte.
+
+    ruamel.yaml locates the value's line and column; only that value's text changes. Anchored values
+    (``tag: &tag 1.0``) keep their anchor.
+    """
+    data = round_trip().load(text)
+    node = data
+    for key in path[:-1]:
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            raise YamlError(f"{where}: has no {'.'.join(str(p) for p in path)}") from None
+    last = path[-1]
+    try:
+        current = node[last]
+        line, column = node.lc.value(last) if isinstance(last, str) else node.lc.item(last)
+    except (KeyError, IndexError, TypeError, AttributeError):
+        raise YamlError(f"{where}: has no {'.'.join(str(p) for p in path)}") from None
+    lines = text.splitlines(keepends=True)
+    rest = lines[line][column:]
+    old = str(current)
+    quote = rest[0] if rest[:1] in ("'", '"') else ""
+    anchor = ""
+    if rest.startswith("&"):
+        anchor, _, rest = rest.partition(" ")
+        anchor += " "
+        quote = rest[0] if rest[:1] in ("'", '"') else ""
+    token = f"{quote}{old}{quote}"
+    if not rest.startswith(token):
+        raise YamlError(f"{where}:{line + 1}: the value of {path[-1]} is not a plain scalar", hint="edit it by hand")
+    lines[line] = lines[line][:column] + anchor + f"{quote}{value}{quote}" + rest[len(token):]
+    return "".join(lines)

@@ -386,12 +386,17 @@ class Runner:
                 emit("step_end", index=index, title=step.title, outcome="failed", error=error,
                      duration=round(time.monotonic() - started, 3), facts=self.ctx.facts)
                 self._current = None
+                # A failed step may have half happened (a reconcile that applied, then failed its health
+                # check): if it has an undo, an abort or a rollback undoes it too.
+                partial = [_Done(index, step, changes)] if step.mutates and step.undo_fn else []
                 if self.mode != INTERACTIVE:
+                    self.done += partial
                     raise StepFailed(f"step {index + 1} ({step.title}): {error}") from exc
                 answer = str(self.prompter.failure())
                 if answer == "retry":
                     continue
                 if answer == "abort":
+                    self.done += partial
                     raise Aborted from exc
                 emit("step_end", index=index, title=step.title, outcome="skipped", summary="skipped after failure")
                 return "skipped"

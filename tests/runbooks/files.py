@@ -57,7 +57,7 @@ def write_c(ctx):
 
 @write_c.undoer("remove c.txt", command="rm {dir}/c.txt")
 def remove_c(ctx):
-    (Path(ctx.params["dir"]) / "c.txt").unlink()
+    (Path(ctx.params["dir"]) / "c.txt").unlink(missing_ok=True)
 
 
 @runbook.step("Wait for the release file", why="Blocks while a file named 'hold' exists.", mutates=False)

@@ -1,0 +1,256 @@
+"""Take a Velero backup of an app, then upgrade it: bump the chart or an image tag, push, reconcile, wait.
+
+The backup comes first and must be Completed (PartiallyFailed stops the run unless --accept-partial).
+If the upgrade goes wrong, the way back is the backup: ``velero restore create --from-backup <name>``,
+which an aborted run offers to run, and which a failed run prints.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from mediaops import clustersteps, flux, gitops, gitsteps, velero
+from mediaops.engine import Changes, CheckFailed, FileChange, Param, Runbook
+from mediaops.engine.context import Context
+from mediaops.errors import UsageError
+from mediaops.yamlfiles import YamlError, set_scalar
+
+runbook = Runbook(
+    name="backup-before-upgrade",
+    summary="Velero-backup an app, then bump its chart or image tag, push, reconcile and wait",
+    params=[
+        Param("app", "the app folder name under kubernetes/apps/<namespace>/", complete="app"),
+        Param("chart_version", "the chart version to upgrade to", required=False),
+        Param("image_tag", "the image tag to upgrade to: TAG (the first container) or CONTAINER=TAG",
+              required=False),
+        Param("namespace_wide", "back up the whole namespace, not only the app's objects", required=False,
+              flag=True),
+        Param("accept_partial", "go on when the backup ends PartiallyFailed", required=False, flag=True),
+        Param("ttl", "how long Velero keeps the backup", required=False, default="720h"),
+        Param("no_push", "commit the bump but do not push (and do not reconcile)", required=False, flag=True),
+    ],
+    lock=lambda p: f"mediaops-upgrade-{p['app']}",
+)
+
+
+def _app(ctx: Context) -> gitops.App:
+    return ctx.repo.app(ctx.params["app"])
+
+
+@runbook.check("The app exists and is active")
+def app_active(ctx: Context) -> str:
+    app = _app(ctx)
+    if app.state != gitops.ACTIVE:
+        raise CheckFailed(f"{app.namespace}/{app.name} is {app.state}, not active")
+    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    ctx.facts.setdefault("backup", f"pre-{app.name}-{stamp}")
+    ctx.facts.update(app=app.name, ns=app.namespace, ks=", ".join(k.name for k in app.kustomizations),
+                     hr=", ".join(h.name for h in app.helmreleases),
+                     selector="" if ctx.params.get("namespace_wide") else f"app.kubernetes.io/name={app.name}")
+    return f"{app.namespace}/{app.name}"
+
+
+@runbook.check("What the repository and the cluster run now")
+def versions(ctx: Context) -> str:
+    app = _app(ctx)
+    repo = "; ".join([f"chart {h.chart or h.chart_ref} {h.version}".rstrip() for h in app.helmreleases]
+                     + [f"{c.name} {c.image}:{c.tag}" for c in app.images])
+    if not ctx.has_service("cluster"):
+        return f"repository: {repo}"
+    kube = clustersteps.kube(ctx)
+    live = []
+    for hr in app.helmreleases:
+        obj = kube.find("HelmRelease", hr.name, hr.namespace)
+        live.append(f"chart {flux.FluxStatus.of(obj).revision if obj else 'not installed'}")
+    for kind in ("Deployment", "StatefulSet", "CronJob"):
+        items, _ = kube.list(kind, app.namespace, labels=f"app.kubernetes.io/name={app.name}")
+        for item in items:
+            spec = (item.get("spec") or {}).get("template") or ((item.get("spec") or {}).get("jobTemplate") or {}
+                                                               ).get("spec", {}).get("template") or {}
+            live += [f"{c.get('name')} {c.get('image')}" for c in (spec.get("spec") or {}).get("containers") or []]
+    return f"repository: {repo} | cluster: {'; '.join(live)}"
+
+
+@runbook.check("Velero's backup storage location is Available", needs_cluster=True)
+def storage_available(ctx: Context) -> str:
+    location = clustersteps.kube(ctx).find("BackupStorageLocation", "default", velero.NAMESPACE)
+    phase = ((location or {}).get("status") or {}).get("phase")
+    if phase != "Available":
+        raise CheckFailed(f"BackupStorageLocation velero/default is {phase or 'missing'}")
+    return "velero/default Available"
+
+
+@runbook.step(
+    "Back up the app with Velero",
+    why="The way back if the upgrade breaks the app or migrates its data badly.",
+    command="velero backup create {backup} --include-namespaces {ns} --selector {selector} --ttl {ttl} --wait",
+    needs_cluster=True,
+)
+def backup(ctx: Context) -> str:
+    kube = clustersteps.kube(ctx)
+    name, app = ctx.facts["backup"], _app(ctx)
+    selector = None if ctx.params.get("namespace_wide") else {"app.kubernetes.io/name": app.name}
+    if kube.find("Backup", name, velero.NAMESPACE) is None:
+        velero.backup(kube, name, namespaces=[app.namespace], selector=selector, ttl=str(ctx.params.get("ttl")),
+                      labels={"mediaops.io/run-id": ctx.run_id})
+    with ctx.waiting(f"Velero backup {name}") as waiting:
+        outcome = velero.wait(kube, "Backup", name, accept_partial=bool(ctx.params.get("accept_partial")),
+                              waiting=waiting)
+    ctx.facts["backup_done"] = True
+    return f"backup {name} {outcome.phase}: {outcome.items} items, {outcome.errors} errors, {outcome.warnings} warnings"
+
+
+backup.undoer("nothing to undo: the backup stays for its TTL")(clustersteps.noop)
+
+
+def _bump(ctx: Context) -> Changes:
+    app, repo = _app(ctx), ctx.repo
+    files: dict[str, tuple[str, str]] = {}
+
+    def edit(rel: str, path: list[str | int], value: str) -> bool:
+        before, current = files.get(rel, (None, None))
+        if before is None:
+            before = current = (repo.root / rel).read_text(encoding="utf-8")
+        try:
+            after = set_scalar(str(current), path, value, rel)
+        except YamlError:
+            return False
+        files[rel] = (str(before), after)
+        return True
+
+    version = ctx.params.get("chart_version")
+    if version:
+        for hr in app.helmreleases:
+            if hr.chart_ref:
+                raise UsageError(f"{hr.name} takes its chart from {hr.chart_ref}, shared with other apps",
+                                 hint="bump it there, or use --image-tag")
+            edit(hr.file, ["spec", "chart", "spec", "version"], str(version))
+    tag = ctx.params.get("image_tag")
+    if tag:
+        container, _, value = str(tag).rpartition("=")
+        targets = [c for c in app.images if not container or c.name == container] or []
+        if not targets:
+            raise UsageError(f"{app.name} has no container {container!r}",
+                             hint=f"containers: {', '.join(c.name for c in app.images)}")
+        target = targets[0]
+        candidates = [f for f in app.files if f.endswith(("values.yaml", "helmrelease.yaml"))]
+        where: list[str | int] = ["controllers", target.controller, "containers", target.name, "image", "tag"]
+        if not any(edit(f, where if f.endswith("values.yaml") else ["spec", "values", *where], value)
+                   for f in candidates):
+            raise UsageError(f"could not find the image tag of {target.controller}/{target.name} in {app.name}'s "
+                             "values", hint="edit it by hand")
+    return Changes(repo.root, tuple(FileChange(rel, before, after) for rel, (before, after) in files.items()),
+                   summary="bumped " + ", ".join(filter(None, [f"chart {version}" if version else "",
+                                                               f"image {tag}" if tag else ""])))
+
+
+@runbook.step(
+    "Bump the version in the repository",
+    why="The upgrade is a change in git like any other: reviewed as a diff, committed, pushed.",
+    command="# edit chart.spec.version ({chart_version}) or the image tag ({image_tag}) of {app}",
+    edit=True,
+)
+def bump(ctx: Context) -> Changes:
+    changes = _bump(ctx)
+    ctx.facts["paths"] = changes.paths
+    return changes
+
+
+@bump.skip_when
+def no_version(ctx: Context) -> str | None:
+    if ctx.params.get("chart_version") or ctx.params.get("image_tag"):
+        return None
+    return "no --chart-version or --image-tag given: only the backup was asked for"
+
+
+@runbook.step(
+    "Commit the upgrade",
+    why="Flux deploys what is committed.",
+    command='git commit -m "feat({ns}): upgrade {app}"',
+)
+def commit(ctx: Context) -> str:
+    what = ", ".join(filter(None, [f"chart {ctx.params.get('chart_version')}" if ctx.params.get("chart_version")
+                                   else "", f"image {ctx.params.get('image_tag')}" if ctx.params.get("image_tag")
+                                   else ""]))
+    return gitsteps.commit(ctx, f"feat({ctx.facts['ns']}): upgrade {ctx.facts['app']} ({what})",
+                           list(ctx.facts.get("paths") or []))
+
+
+@commit.skip_when
+def nothing_bumped(ctx: Context) -> str | None:
+    paths = list(ctx.facts.get("paths") or [])
+    return gitsteps.uncommitted(ctx, paths) if paths else "no version given to bump"
+
+
+commit.undoer("revert the commit", command="git revert --no-edit <commit>")(gitsteps.undo_commit)
+
+
+@runbook.step("Push to the tracking branch", why="Flux follows the remote branch.", command="git push")
+def push(ctx: Context) -> str:
+    return gitsteps.push(ctx)
+
+
+push.skip_when(gitsteps.not_ahead)
+push.undoer("push a commit that reverts the upgrade", command="git revert --no-edit <commit> && git push")(
+    gitsteps.undo_push)
+
+
+@runbook.step(
+    "Reconcile the app with source",
+    why="Flux fetches the commit and applies it now, then the HelmRelease upgrades.",
+    command="flux reconcile kustomization {ks} -n {ns} --with-source && flux reconcile helmrelease {hr} -n {ns}",
+    needs_cluster=True,
+)
+def reconcile(ctx: Context) -> str:
+    if ctx.params.get("no_push"):
+        return "--no-push: left for Flux's next interval once pushed"
+    clustersteps.reconcile_source(ctx)
+    app = _app(ctx)
+    for ks in app.kustomizations:
+        clustersteps.reconcile(ctx, "Kustomization", ks.name, ks.namespace)
+    for hr in app.helmreleases:
+        clustersteps.reconcile(ctx, "HelmRelease", hr.name, hr.namespace)
+    return f"reconciled {app.name}"
+
+
+@reconcile.undoer("restore the app from the backup taken before the upgrade",
+                  command="velero restore create --from-backup {backup} --wait")
+def restore(ctx: Context) -> None:
+    kube = clustersteps.kube(ctx)
+    name = f"{ctx.facts['backup']}-restore"
+    if kube.find("Restore", name, velero.NAMESPACE) is None:
+        velero.restore(kube, ctx.facts["backup"], name)
+    with ctx.waiting(f"Velero restore {name}") as waiting:
+        velero.wait(kube, "Restore", name, waiting=waiting)
+
+
+@runbook.step(
+    "Wait until the HelmRelease is Ready on the new version",
+    why="Ready on the version asked for, with its workloads rolled out.",
+    command="kubectl wait --for=condition=Ready helmrelease/{hr} -n {ns} --timeout=10m",
+    mutates=False,
+    needs_cluster=True,
+)
+def wait_upgraded(ctx: Context) -> str:
+    app, kube = _app(ctx), clustersteps.kube(ctx)
+    wanted = ctx.params.get("chart_version")
+    for hr in app.helmreleases:
+        with ctx.waiting(f"HelmRelease {hr.namespace}/{hr.name} Ready") as waiting:
+            obj = kube.wait("HelmRelease", hr.name, hr.namespace, flux.ready(), timeout=clustersteps.TIMEOUT,
+                            waiting=waiting)
+        running = flux.FluxStatus.of(obj).revision
+        if wanted and running != wanted:
+            raise CheckFailed(f"HelmRelease {hr.name} is Ready on {running}, not {wanted}")
+    clustersteps.wait_pods(ctx, app)
+    ctx.facts["upgraded"] = True
+    return f"{app.name} Ready" + (f" on chart {wanted}" if wanted else "")
+
+
+def _way_back(ctx: Context) -> list[str]:
+    if ctx.facts.get("backup_done") and not ctx.facts.get("upgraded"):
+        return [f"the upgrade did not finish; the way back is the backup: "
+                f"{velero.restore_command(ctx.facts['backup'])}"]
+    return []
+
+
+runbook.epilogue = _way_back
