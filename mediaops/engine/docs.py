@@ -14,7 +14,8 @@ def _command_block(text: str) -> list[str]:
 
 
 def _step(number: int, step: Step) -> list[str]:
-    kind = " (by hand)" if step.is_manual else ("" if step.mutates else " (read-only)")
+    kind = (" (by hand)" if step.is_manual else " (at the terminal)" if step.needs_terminal
+            else "" if step.mutates else " (read-only)")
     lines = [f"### {number}. {step.title}{kind}", "", step.why, ""]
     if step.manual:
         lines += ["**By hand:**", "", render(step.manual, None, {}), ""]

@@ -114,6 +114,7 @@ class Step:
     manual: str | None = None  # instructions for a step a human does
     blocking: bool = True  # a manual step the run cannot go past without a human (refuses --yes)
     needs_cluster: bool = False
+    needs_terminal: bool = False  # the operator answers a program's own prompts (refuses --yes up front)
     when: Condition | None = None  # returns why the step is not needed, or None to run it
     verify_fn: Action | None = None
     verify_doc: str = ""
@@ -184,10 +185,12 @@ class Runbook:
         mutates: bool = True,
         edit: bool = False,
         needs_cluster: bool = False,
+        needs_terminal: bool = False,
     ) -> Callable[[Action], Step]:
         def register(fn: Action) -> Step:
             step = Step(
-                title, why, command, fn, mutates=mutates, edit=edit, needs_cluster=needs_cluster
+                title, why, command, fn, mutates=mutates, edit=edit, needs_cluster=needs_cluster,
+                needs_terminal=needs_terminal,
             )
             self.steps.append(step)
             return step

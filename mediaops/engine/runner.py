@@ -218,7 +218,7 @@ class Runner:
         if self.mode != YES:
             return
         for step in self.runbook.steps[self.start_at :]:
-            if step.is_manual and step.blocking and step.when is None:
+            if (step.is_manual and step.blocking and step.when is None) or step.needs_terminal:
                 raise UsageError(
                     f"runbook {self.runbook.name} has a step a human must do ({step.title!r}); "
                     "--yes cannot run it",

@@ -1,0 +1,226 @@
+"""Re-authenticate Plex Trakt Sync with Trakt.
+
+plex-trakt-sync keeps its Trakt login in its config PVC (``/app/config/.pytrakt.json``). When Trakt
+revokes it, the ``watch`` Deployment logs "not logged in" and the daily sync does nothing. The login
+is interactive (a device code to confirm in a browser), so a human runs it: in a pod that mounts the
+config volume, while the watch Deployment is stopped so nothing writes the login file meanwhile.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from mediaops import clustersteps, workloads
+from mediaops.engine import CheckFailed, Param, Runbook
+from mediaops.engine.context import Context
+from mediaops.kube import Verdict, exec_in, logs
+
+APP = "plex-trakt-sync"
+LOGIN_LABEL = "mediaops.io/login-for"
+
+runbook = Runbook(
+    name="trakt-reauth",
+    summary="Log plex-trakt-sync in to Trakt again, then run one sync",
+    params=[Param("namespace", "where plex-trakt-sync runs", required=False, default="media")],
+    lock=lambda p: f"mediaops-trakt-reauth-{APP}",
+    apps=[APP],
+)
+
+
+def _kube(ctx: Context) -> Any:
+    return clustersteps.kube(ctx)
+
+
+@runbook.check("Its watch Deployment exists", needs_cluster=True)
+def deployment_exists(ctx: Context) -> str:
+    namespace = ctx.params.get("namespace") or "media"
+    found = [w for w in workloads.workloads(_kube(ctx), namespace, APP) if w["kind"] == "Deployment"]
+    if not found:
+        raise CheckFailed(f"no Deployment of {APP} in {namespace}; is it active? (mediaops run activate {APP})")
+    deployment = found[0]
+    ctx.facts.update(ns=namespace, deployment=deployment["metadata"]["name"],
+                     replicas=int((deployment.get("spec") or {}).get("replicas", 1)))
+    return f"Deployment {namespace}/{deployment['metadata']['name']} ({ctx.facts['replicas']} replica(s))"
+
+
+@runbook.check("Its config PVC is Bound", needs_cluster=True)
+def pvc_bound(ctx: Context) -> str:
+    deployment = _kube(ctx).get("Deployment", ctx.facts["deployment"], ctx.facts["ns"])
+    claims = [v["persistentVolumeClaim"]["claimName"] for v in deployment["spec"]["template"]["spec"].get(
+        "volumes") or [] if v.get("persistentVolumeClaim")]
+    if not claims:
+        raise CheckFailed("the Deployment mounts no PersistentVolumeClaim: where would the login go?")
+    phase = workloads.pvc_phase(_kube(ctx), ctx.facts["ns"], claims[0])
+    if phase != "Bound":
+        raise CheckFailed(f"PVC {claims[0]} is {phase}")
+    ctx.facts["claim"] = claims[0]
+    return f"PVC {claims[0]} Bound"
+
+
+@runbook.check("The sync CronJob and its last run", needs_cluster=True)
+def last_sync(ctx: Context) -> str:
+    items, _ = _kube(ctx).list("CronJob", ctx.facts["ns"], labels=f"app.kubernetes.io/name={APP}")
+    if not items:
+        raise CheckFailed(f"no CronJob of {APP} in {ctx.facts['ns']}")
+    cronjob = items[0]
+    ctx.facts["cronjob"] = cronjob["metadata"]["name"]
+    jobs, _ = _kube(ctx).list("Job", ctx.facts["ns"])
+    runs = sorted((j for j in jobs if j["metadata"]["name"].startswith(ctx.facts["cronjob"])),
+                  key=lambda j: j["metadata"].get("creationTimestamp", ""))
+    if not runs:
+        return f"CronJob {ctx.facts['cronjob']} ({cronjob['spec'].get('schedule')}): no run yet"
+    last = runs[-1]
+    state = "succeeded" if (last.get("status") or {}).get("succeeded") else "did not succeed"
+    return f"CronJob {ctx.facts['cronjob']}: last run {last['metadata']['name']} {state}"
+
+
+@runbook.step(
+    "Stop the watch Deployment",
+    why="So nothing writes the login file while the login runs.",
+    command="kubectl scale deployment {deployment} -n {ns} --replicas=0",
+    needs_cluster=True,
+)
+def stop_watch(ctx: Context) -> str:
+    previous = workloads.scale(_kube(ctx), "Deployment", ctx.facts["deployment"], ctx.facts["ns"], 0,
+                               note=ctx.run_id)
+    ctx.facts["replicas"] = previous
+    return f"scaled to 0 (was {previous})"
+
+
+@stop_watch.undoer("start the watch Deployment again", command="kubectl scale deployment {deployment} -n {ns} "
+                   "--replicas={replicas}")
+def undo_stop_watch(ctx: Context) -> None:
+    workloads.scale(_kube(ctx), "Deployment", ctx.facts["deployment"], ctx.facts["ns"], int(ctx.facts["replicas"]))
+
+
+@runbook.step(
+    "Start a login pod with the config volume",
+    why="A pod of the same image mounting the config PVC, doing nothing until the login runs in it.",
+    command="kubectl run {deployment}-login -n {ns} --image=<its image> --overrides=<mounts the PVC> "
+            "-- sleep infinity",
+    needs_cluster=True,
+)
+def start_login_pod(ctx: Context) -> str:
+    kube = _kube(ctx)
+    deployment = kube.get("Deployment", ctx.facts["deployment"], ctx.facts["ns"])
+    spec = dict(deployment["spec"]["template"]["spec"])
+    main = dict(spec["containers"][0])
+    main.update(command=["sleep", "infinity"], args=[])
+    name = f"{ctx.facts['deployment']}-login"
+    ctx.facts.update(login_pod=name, container=main["name"])
+    if kube.find("Pod", name, ctx.facts["ns"]) is None:
+        kube.create("Pod", {"metadata": {"name": name, "namespace": ctx.facts["ns"], "labels": {LOGIN_LABEL: APP}},
+                            "spec": {**spec, "containers": [main], "restartPolicy": "Never"}})
+
+    def running(obj: dict[str, Any] | None) -> Verdict:
+        if workloads.pod_ready(obj or {}):
+            return Verdict(done=True)
+        return Verdict(status=str(((obj or {}).get("status") or {}).get("phase", "Pending")))
+
+    with ctx.waiting(f"pod {name} running") as waiting:
+        kube.wait("Pod", name, ctx.facts["ns"], running, timeout=clustersteps.TIMEOUT, waiting=waiting)
+    return f"pod {name} running"
+
+
+@start_login_pod.undoer("delete the login pod", command="kubectl delete pod {login_pod} -n {ns}")
+def delete_login_pod(ctx: Context) -> None:
+    if _kube(ctx).find("Pod", ctx.facts.get("login_pod", ""), ctx.facts["ns"]) is not None:
+        _kube(ctx).delete("Pod", ctx.facts["login_pod"], ctx.facts["ns"])
+
+
+@runbook.step(
+    "Log in to Trakt in the login pod",
+    why="plextraktsync asks for your Trakt username and shows a code to confirm in a browser; answer it here.",
+    command="kubectl exec -it -n {ns} {login_pod} -c {container} -- plextraktsync login",
+    needs_cluster=True,
+    needs_terminal=True,
+)
+def login(ctx: Context) -> str:
+    kube = _kube(ctx)
+    workloads.exec_interactive(ctx.facts["ns"], ctx.facts["login_pod"], ["plextraktsync", "login"],
+                               container=ctx.facts["container"], context=kube.context,
+                               kubeconfig=ctx.config.get("kubeconfig") or "")
+    _, _, code = exec_in(kube, ctx.facts["ns"], ctx.facts["login_pod"], ["test", "-f", "/app/config/.pytrakt.json"],
+                         container=ctx.facts["container"])
+    if code != 0:
+        raise CheckFailed("the login did not write /app/config/.pytrakt.json; run the step again")
+    return "logged in (the login file is on the config volume)"
+
+
+login.undoer("nothing to undo: a new login replaces the old one")(clustersteps.noop)
+
+
+@runbook.step(
+    "Delete the login pod and start the watch Deployment again",
+    why="The watch picks up the new login when it starts.",
+    command="kubectl delete pod {login_pod} -n {ns} && kubectl scale deployment {deployment} -n {ns} "
+            "--replicas={replicas} && kubectl rollout status deployment/{deployment} -n {ns}",
+    needs_cluster=True,
+)
+def restart_watch(ctx: Context) -> str:
+    delete_login_pod(ctx)
+    workloads.scale(_kube(ctx), "Deployment", ctx.facts["deployment"], ctx.facts["ns"], int(ctx.facts["replicas"]))
+    with ctx.waiting(f"Deployment {ctx.facts['deployment']} rolled out") as waiting:
+        workloads.wait_rollout(_kube(ctx), "Deployment", ctx.facts["deployment"], ctx.facts["ns"],
+                               timeout=clustersteps.TIMEOUT, waiting=waiting)
+    return f"watch running again ({ctx.facts['replicas']} replica(s))"
+
+
+restart_watch.undoer("nothing to undo: the app is back as it was")(clustersteps.noop)
+
+
+@runbook.step(
+    "Verify from its logs that it is logged in",
+    why="The watch says who it is logged in as when it starts; anything else means the login did not take.",
+    command="kubectl logs deployment/{deployment} -n {ns} | grep -i 'logged in'",
+    mutates=False,
+    needs_cluster=True,
+)
+def verify_logs(ctx: Context) -> str:
+    kube = _kube(ctx)
+    pods = [p for p in workloads.pods(kube, ctx.facts["ns"], APP) if LOGIN_LABEL not in p["metadata"].get(
+        "labels", {}) and not p["metadata"]["labels"].get("job-name")]
+    for pod in pods:
+        text = logs(kube, ctx.facts["ns"], pod["metadata"]["name"], container=ctx.facts["container"], tail=50)
+        line = next((raw for raw in text.splitlines() if "logged in" in raw.lower()), "")
+        if "not logged in" in line.lower() or not line:
+            raise CheckFailed(f"{pod['metadata']['name']}: {line or 'no login line in its log'}")
+        return line.split(" ", 1)[-1].strip()
+    raise CheckFailed("no pod of the watch Deployment to read")
+
+
+@runbook.step(
+    "Run the sync CronJob once and wait for it",
+    why="Proves the whole chain (Plex, Trakt, the login) instead of waiting for tonight's run.",
+    command="kubectl create job {cronjob}-manual-<time> -n {ns} --from=cronjob/{cronjob} && "
+            "kubectl wait --for=condition=Complete job/{cronjob}-manual-<time> -n {ns}",
+    needs_cluster=True,
+)
+def sync_once(ctx: Context) -> str:
+    kube = _kube(ctx)
+    cronjob = kube.get("CronJob", ctx.facts["cronjob"], ctx.facts["ns"])
+    name = f"{ctx.facts['cronjob']}-manual-{datetime.now(UTC).strftime('%Y%m%d%H%M%S')}"
+    template = cronjob["spec"]["jobTemplate"]
+    kube.create("Job", {"metadata": {"name": name, "namespace": ctx.facts["ns"],
+                                     "annotations": {"cronjob.kubernetes.io/instantiate": "manual"},
+                                     "labels": dict((template.get("metadata") or {}).get("labels") or {}),
+                                     "ownerReferences": [{"apiVersion": "batch/v1", "kind": "CronJob",
+                                                          "name": ctx.facts["cronjob"],
+                                                          "uid": cronjob["metadata"]["uid"]}]},
+                        "spec": template["spec"]})
+
+    def complete(obj: dict[str, Any] | None) -> Verdict:
+        status = (obj or {}).get("status") or {}
+        if status.get("succeeded"):
+            return Verdict(done=True, status="Complete")
+        if status.get("failed"):
+            return Verdict(failed=f"Job {name} failed; kubectl logs job/{name} -n {ctx.facts['ns']}")
+        return Verdict(status="running" if status.get("active") else "starting")
+
+    with ctx.waiting(f"Job {name} to complete") as waiting:
+        kube.wait("Job", name, ctx.facts["ns"], complete, timeout=clustersteps.TIMEOUT, waiting=waiting)
+    return f"Job {name} completed"
+
+
+sync_once.undoer("nothing to undo: one more sync is harmless")(clustersteps.noop)

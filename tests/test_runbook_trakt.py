@@ -1,0 +1,93 @@
+"""trakt-reauth end to end: the interactive login runs through a stand-in for `kubectl exec -it`.
+
+The real login needs a Trakt account and a browser, so `kubectl` on PATH is a stand-in
+(tests/standins/kubectl) that checks the exact arguments it receives, asks the same questions at the
+terminal, and writes the login file into the pod through the rehearsal's exec API. Everything else
+(scaling, the login pod, logs, the sync Job) runs against the rehearsal cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pexpect
+
+from tests.conftest import MEDIAOPS, ROOT, HomeOps, Mediaops
+from tests.test_sim_cli import kubectl, sim  # noqa: F401 - the fixture
+
+
+def _with_standin(ops: Mediaops) -> None:
+    ops.env["REAL_KUBECTL"] = str(Path(sys.executable).parent / "kubectl")
+    ops.env["MEDIAOPS_SOURCE"] = str(ROOT)
+    ops.env["STANDIN_PYTHON"] = sys.executable
+    ops.env["PATH"] = f"{ROOT / 'tests' / 'standins'}:{ops.env['PATH']}"
+
+
+def _activate(ops: Mediaops) -> None:
+    result = ops.run("run", "activate", "plex-trakt-sync", "--yes")
+    assert result.returncode == 0, result.stdout[-2000:]
+
+
+def test_reauth_logs_in_and_syncs(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+    _activate(sim)
+    _with_standin(sim)
+    refused = sim.run("run", "trakt-reauth", "--yes")
+    assert refused.returncode == 2 and "a step a human must do" in refused.stderr + refused.stdout
+    child = pexpect.spawn(MEDIAOPS, ["run", "trakt-reauth"], env=sim.env, cwd=str(home_ops.path),
+                          encoding="utf-8", timeout=60, dimensions=(60, 160))
+    for _ in range(3):  # stop the watch, start the login pod, log in
+        child.expect("Run this step")
+        child.send("r")
+        child.send("\r")
+    child.expect("Trakt username:")
+    child.sendline("ops-at-home")
+    child.expect("press Enter when confirmed")
+    child.sendline("confirmed")
+    child.expect("Logged in to Trakt as ops-at-home")
+    for _ in range(2):  # restart the watch, run the sync once
+        child.expect("Run this step")
+        child.send("r")
+        child.send("\r")
+    child.expect("logged in as ops-at-home")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    jobs = json.loads(kubectl(sim, "get", "jobs", "-n", "media", "-o", "json").stdout)["items"]
+    assert any(j["metadata"]["name"].startswith("plex-trakt-sync-sync-manual-") and j["status"].get("succeeded")
+               for j in jobs)
+    deployment = json.loads(kubectl(sim, "get", "deployment", "plex-trakt-sync", "-n", "media", "-o", "json").stdout)
+    assert deployment["spec"]["replicas"] == 1
+    assert kubectl(sim, "get", "pod", "plex-trakt-sync-login", "-n", "media").returncode != 0
+
+
+def test_abort_at_the_login_restores_the_watch(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+    _activate(sim)
+    _with_standin(sim)
+    child = pexpect.spawn(MEDIAOPS, ["run", "trakt-reauth"], env=sim.env, cwd=str(home_ops.path),
+                          encoding="utf-8", timeout=60, dimensions=(60, 160))
+    for _ in range(2):
+        child.expect("Run this step")
+        child.send("r")
+        child.send("\r")
+    child.expect("Log in to Trakt")
+    child.expect("Run this step")
+    child.send("a")
+    child.send("\r")
+    child.expect("Undo the 2 completed step")
+    child.send("y")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    deployment = json.loads(kubectl(sim, "get", "deployment", "plex-trakt-sync", "-n", "media", "-o", "json").stdout)
+    assert deployment["spec"]["replicas"] == 1
+    assert kubectl(sim, "get", "pod", "plex-trakt-sync-login", "-n", "media").returncode != 0
+
+
+def test_logs_that_say_not_logged_in_fail_the_verification(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+    _activate(sim)
+    pods = kubectl(sim, "get", "pods", "-n", "media", "-l", "app.kubernetes.io/name=plex-trakt-sync", "-o", "name")
+    pod = pods.stdout.split()[0].split("/")[1]
+    logs = kubectl(sim, "logs", pod, "-n", "media", "-c", "main")
+    assert logs.returncode == 0 and "not logged in" in logs.stdout
