@@ -638,6 +638,18 @@ def sim_status(ctx: click.Context) -> None:
     click.echo(json.dumps(_control(ctx, "/rehearsal/status"), indent=2))
 
 
+@sim_group.command("vault")
+@click.argument("item")
+@click.argument("field")
+@click.pass_context
+def sim_vault(ctx: click.Context, item: str, field: str) -> None:
+    """Set a field of the rehearsal's 1Password stand-in; the value is read from stdin, never an argument."""
+    value = str(sys.stdin.read()).strip()
+    if not value:
+        raise UsageError("no value on standard input", hint=f"e.g. mediaops sim vault {item} {field} < file")
+    click.echo(_control(ctx, "/rehearsal/vault", {"item": item, "field": field, "value": value})["message"])
+
+
 @sim_group.command("fault")
 @click.argument("name")
 @click.argument("value", default="on")

@@ -48,6 +48,7 @@ class Context:
         self._emitter = emitter
         self._factories = dict(services or {})
         self._built: dict[str, Any] = {}
+        self.ask: Callable[[str], str] | None = None  # set by the runner at a terminal
 
     def __getattr__(self, name: str) -> Any:
         factories = self.__dict__.get("_factories", {})
@@ -82,6 +83,14 @@ class Context:
         self.secrets[name] = value
         self._emitter.mask(value)
         return value
+
+    def ask_secret(self, name: str, question: str) -> str:
+        """Ask the operator for a secret without echo; refused without a terminal."""
+        from mediaops.errors import UsageError
+
+        if self.ask is None:
+            raise UsageError(f"{question}: no terminal to ask at", hint="give it through the runbook's file option")
+        return self.secret(name, self.ask(question))
 
     def iter_facts(self) -> Iterator[tuple[str, Any]]:
         return iter(self.facts.items())

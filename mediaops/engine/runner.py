@@ -81,6 +81,8 @@ class Runner:
             dry_run=self.mode == DRY_RUN,
             run_id=self.run_id,
         )
+        if self.prompter is not None:
+            self.ctx.ask = self.prompter.password
         self.done: list[_Done] = []
         self.start_at = self.resume.first_step_not_done() if self.resume else 0
         self._current: tuple[int, Step] | None = None

@@ -232,6 +232,9 @@ class Prompter:
             "Done by hand?", [("done", "done", "d"), ("skip", "skip", "s"), ("abort", "abort", "a")]
         )
 
+    def password(self, message: str) -> str:
+        return str(self._q.password(message).unsafe_ask())
+
     def confirm(self, message: str, default: bool = True) -> bool:
         return bool(self._q.confirm(message, default=default).unsafe_ask())
 

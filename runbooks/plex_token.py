@@ -1,0 +1,316 @@
+"""Rotate the Plex token everywhere it is used.
+
+Three consumers in this stack: the ExternalSecret of plex-exporter (1Password item ``plex-api``), the
+Flux substitution ``${SECRET_PLEXTOKEN}`` in the SOPS-encrypted cluster-secrets (plex-trakt-sync), and
+Tautulli's ``config.ini`` (``pms_token``). A consumer that is not deployed is skipped, not failed.
+The token is read without echo (or from ``--token-file``, ``-`` for stdin), is never printed or
+journaled, and never appears on a command line: sops and the pod get it on stdin.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from mediaops import clustersteps, externalsecrets, flux, gitsteps, workloads
+from mediaops.engine import CheckFailed, Param, Runbook
+from mediaops.engine.context import Context
+from mediaops.kube import exec_in
+
+SOPS_FILE = "kubernetes/components/common/cluster-secrets.sops.yaml"
+INDEX = '["stringData"]["SECRET_PLEXTOKEN"]'
+PMS_TOKEN = re.compile(r"^(pms_token\s*=\s*)(.*)$", re.MULTILINE)
+
+runbook = Runbook(
+    name="rotate-plex-token",
+    summary="Rotate the Plex token in 1Password (ESO), the SOPS cluster-secrets and Tautulli's config.ini",
+    params=[
+        Param("token_file", "read the new token from this file ('-' for stdin) instead of asking",
+              required=False),
+        Param("namespace", "where the media apps run", required=False, default="media"),
+        Param("no_push", "commit but do not push", required=False, flag=True),
+    ],
+    lock=lambda p: "mediaops-rotate-plex-token",
+    apps=["plex-exporter", "plex-trakt-sync", "tautulli"],
+)
+
+
+def _token(ctx: Context) -> str:
+    return ctx.secrets["token"]
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+@runbook.check("The new token")
+def new_token(ctx: Context) -> str:
+    source = ctx.params.get("token_file")
+    if source == "-":
+        value = sys.stdin.readline().strip()
+    elif source:
+        path = Path(source).expanduser()
+        if not path.is_file():
+            raise CheckFailed(f"{path} does not exist")
+        value = path.read_text(encoding="utf-8").strip()
+    else:
+        value = ctx.ask_secret("token", "New Plex token (not shown)").strip()
+    if len(value) < 8 or any(c.isspace() for c in value):
+        raise CheckFailed("that does not look like a Plex token (at least 8 characters, no spaces)")
+    ctx.secret("token", value)
+    return f"read ({len(value)} characters, not shown)"
+
+
+@runbook.check("sops is installed")
+def sops_installed(ctx: Context) -> str:
+    found = shutil.which("sops")
+    if not found:
+        raise CheckFailed("sops is not installed; install it (github.com/getsops/sops releases), then run again")
+    if not (ctx.repo.root / SOPS_FILE).is_file():
+        raise CheckFailed(f"{SOPS_FILE} does not exist in the repository")
+    ctx.facts.update(sops_file=SOPS_FILE, ns=ctx.params.get("namespace") or "media")
+    return found
+
+
+@runbook.check("Which consumers are deployed", needs_cluster=True)
+def consumers(ctx: Context) -> str:
+    kube, namespace = clustersteps.kube(ctx), ctx.facts["ns"]
+    deployed = {
+        "eso": kube.find("ExternalSecret", "plex-exporter", namespace) is not None,
+        "trakt": kube.find("Kustomization", "plex-trakt-sync", namespace) is not None,
+        "tautulli": bool([w for w in workloads.workloads(kube, namespace, "tautulli")]),
+    }
+    ctx.facts["deployed"] = deployed
+    names = {"eso": "plex-exporter (ExternalSecret)", "trakt": "plex-trakt-sync (${SECRET_PLEXTOKEN})",
+             "tautulli": "Tautulli (config.ini)"}
+    shown = [f"{names[k]}: {'deployed' if v else 'not deployed, skipped'}" for k, v in deployed.items()]
+    return "; ".join(shown)
+
+
+def _skipped(consumer: str, what: str) -> Any:
+    def test(ctx: Context) -> str | None:
+        deployed = ctx.facts.get("deployed")
+        if deployed is None:  # no cluster (a dry run on the repository alone): the step is shown
+            return None
+        return None if deployed.get(consumer) else f"{what} is not deployed: skipped"
+
+    return test
+
+
+# -- 1Password / External Secrets ----------------------------------------------------------------------------
+update_store = runbook.manual(
+    "Update the 1Password item plex-api",
+    why="The ExternalSecret plex-exporter renders PLEX_TOKEN from the 1Password item plex-api.",
+    instructions="In 1Password (vault home-ops), open the item plex-api and set its field PLEX_TOKEN to the new "
+                 "token. With the 1Password CLI: op item edit plex-api --vault home-ops (edit PLEX_TOKEN there; "
+                 "do not put the token on the command line).",
+)
+update_store.skip_when(_skipped("eso", "plex-exporter"))
+
+
+@runbook.step(
+    "Force-sync the ExternalSecret and wait for its Secret to change",
+    why="External Secrets only re-reads 1Password on its refresh interval; force-sync makes it now.",
+    command="kubectl annotate externalsecret plex-exporter -n {ns} force-sync=$(date +%s) --overwrite",
+    needs_cluster=True,
+)
+def sync_external_secret(ctx: Context) -> str:
+    with ctx.waiting("ExternalSecret plex-exporter synced") as waiting:
+        target = externalsecrets.force_sync(clustersteps.kube(ctx), "plex-exporter", ctx.facts["ns"],
+                                            waiting=waiting)
+    return f"Secret {target} updated (its data is not shown)"
+
+
+sync_external_secret.skip_when(_skipped("eso", "plex-exporter"))
+sync_external_secret.undoer("nothing to undo: put the old token back in 1Password to go back")(clustersteps.noop)
+
+
+# -- SOPS cluster-secrets ------------------------------------------------------------------------------------
+def _sops(ctx: Context, *args: str, stdin: str | None = None) -> str:
+    result = subprocess.run(["sops", *args], cwd=ctx.repo.root, input=stdin, capture_output=True, text=True)
+    if result.returncode != 0:
+        first = next((line for line in result.stderr.splitlines() if line.strip()), f"exit {result.returncode}")
+        raise CheckFailed(f"sops {args[0]} failed: {first}")
+    return result.stdout
+
+
+@runbook.step(
+    "Set SECRET_PLEXTOKEN in cluster-secrets with sops",
+    why="Flux substitutes ${SECRET_PLEXTOKEN} from cluster-secrets into plex-trakt-sync; the value travels "
+        "on stdin, never on the command line.",
+    command=f"sops set --value-stdin {SOPS_FILE} '{INDEX}' < token-file",
+)
+def sops_set(ctx: Context) -> str:
+    _sops(ctx, "set", "--value-stdin", SOPS_FILE, INDEX, stdin=_token(ctx))
+    return f"{SOPS_FILE}: SECRET_PLEXTOKEN set (encrypted)"
+
+
+@sops_set.skip_when
+def sops_current(ctx: Context) -> str | None:
+    from mediaops.engine import guard
+
+    with guard.trusted_read():  # sops decrypt only reads
+        current = _sops(ctx, "decrypt", "--extract", INDEX, SOPS_FILE).strip()
+    return "cluster-secrets already holds the new token" if current == _token(ctx) else None
+
+
+@sops_set.undoer("put the file back as it was", command=f"git checkout -- {SOPS_FILE}")
+def undo_sops_set(ctx: Context) -> None:
+    if ctx.git.changed([SOPS_FILE]):
+        ctx.git.query("checkout", "--", SOPS_FILE)
+
+
+@runbook.step(
+    "Commit the rotation",
+    why="Flux reads cluster-secrets from git.",
+    command=f'git commit -m "fix(common): rotate the Plex token" -- {SOPS_FILE}',
+)
+def commit_rotation(ctx: Context) -> str:
+    return gitsteps.commit(ctx, "fix(common): rotate the Plex token", [SOPS_FILE])
+
+
+commit_rotation.skip_when(lambda ctx: gitsteps.uncommitted(ctx, [SOPS_FILE]))
+commit_rotation.undoer("revert the commit", command="git revert --no-edit <commit>")(gitsteps.undo_commit)
+
+
+@runbook.step("Push to the tracking branch", why="Flux follows the remote branch.", command="git push")
+def push_rotation(ctx: Context) -> str:
+    return gitsteps.push(ctx)
+
+
+push_rotation.skip_when(gitsteps.not_ahead)
+push_rotation.undoer("push a commit that reverts the rotation", command="git revert --no-edit <commit> && git push")(
+    gitsteps.undo_push)
+
+
+@runbook.step(
+    "Reconcile and check plex-trakt-sync uses the new token",
+    why="cluster-apps updates cluster-secrets in each namespace; plex-trakt-sync's Kustomization then "
+        "substitutes the new value and its HelmRelease rolls the pods.",
+    command="flux reconcile kustomization cluster-apps -n flux-system --with-source && "
+            "flux reconcile kustomization plex-trakt-sync -n {ns}",
+    needs_cluster=True,
+)
+def reconcile_trakt(ctx: Context) -> str:
+    kube, namespace = clustersteps.kube(ctx), ctx.facts["ns"]
+    clustersteps.reconcile_source(ctx)
+    clustersteps.reconcile_cluster_apps(ctx)
+    clustersteps.reconcile(ctx, "Kustomization", "plex-trakt-sync", namespace)
+    with ctx.waiting("HelmRelease plex-trakt-sync Ready") as waiting:
+        kube.wait("HelmRelease", "plex-trakt-sync", namespace, flux.ready(), timeout=clustersteps.TIMEOUT,
+                  waiting=waiting)
+    wanted = _digest(_token(ctx))
+    for item in workloads.workloads(kube, namespace, "plex-trakt-sync"):
+        for container in item["spec"]["template"]["spec"].get("containers") or []:
+            values = {e.get("name"): e.get("value", "") for e in container.get("env") or []}
+            if _digest(str(values.get("PLEX_TOKEN", ""))) != wanted:
+                raise CheckFailed(f"{item['kind']} {item['metadata']['name']} does not have the new token yet")
+    return "plex-trakt-sync runs with the new token"
+
+
+@reconcile_trakt.skip_when
+def trakt_current(ctx: Context) -> str | None:
+    skipped = _skipped("trakt", "plex-trakt-sync")(ctx)
+    if skipped or ctx.facts.get("deployed") is None:
+        return skipped
+    wanted, kube = _digest(_token(ctx)), clustersteps.kube(ctx)
+    for item in workloads.workloads(kube, ctx.facts["ns"], "plex-trakt-sync"):
+        for container in item["spec"]["template"]["spec"].get("containers") or []:
+            values = {e.get("name"): e.get("value", "") for e in container.get("env") or []}
+            if _digest(str(values.get("PLEX_TOKEN", ""))) != wanted:
+                return None
+    return "plex-trakt-sync already runs with the new token"
+
+reconcile_trakt.undoer("nothing to undo here: undoing the push brings the old value back")(clustersteps.noop)
+
+
+# -- Tautulli ------------------------------------------------------------------------------------------------
+def _tautulli_pod(ctx: Context) -> tuple[str, str]:
+    kube, namespace = clustersteps.kube(ctx), ctx.facts["ns"]
+    pods = [p for p in workloads.pods(kube, namespace, "tautulli") if workloads.pod_ready(p)]
+    if not pods:
+        raise CheckFailed("no ready Tautulli pod to update")
+    pod = pods[0]
+    container = pod["spec"]["containers"][0]["name"]
+    return pod["metadata"]["name"], container
+
+
+def _config(ctx: Context) -> tuple[str, str, str]:
+    pod, container = _tautulli_pod(ctx)
+    out, err, code = exec_in(clustersteps.kube(ctx), ctx.facts["ns"], pod, ["cat", "/config/config.ini"],
+                             container=container)
+    if code != 0:
+        raise CheckFailed(f"cannot read /config/config.ini in {pod}: {err.strip()}")
+    return pod, container, out
+
+
+@runbook.step(
+    "Set pms_token in Tautulli's config.ini",
+    why="Tautulli keeps its own copy of the token in /config/config.ini on its PVC.",
+    command="kubectl exec -i -n {ns} deploy/tautulli -- tee /config/config.ini < edited-config.ini",
+    needs_cluster=True,
+)
+def set_pms_token(ctx: Context) -> str:
+    pod, container, text = _config(ctx)
+    if not PMS_TOKEN.search(text):
+        raise CheckFailed("config.ini has no pms_token line; set the token in Tautulli's web UI instead")
+    ctx.secret("old_config", text)
+    updated = PMS_TOKEN.sub(lambda m: m.group(1) + _token(ctx), text, count=1)
+    _, err, code = exec_in(clustersteps.kube(ctx), ctx.facts["ns"], pod, ["tee", "/config/config.ini"],
+                           container=container, stdin=updated.encode())
+    if code != 0:
+        raise CheckFailed(f"cannot write /config/config.ini in {pod}: {err.strip()}")
+    ctx.facts["tautulli_changed"] = True
+    return "pms_token updated in /config/config.ini"
+
+
+@set_pms_token.skip_when
+def pms_current(ctx: Context) -> str | None:
+    if not (ctx.facts.get("deployed") or {}).get("tautulli", True):
+        return "Tautulli is not deployed: skipped"
+    _, _, text = _config(ctx)
+    match = PMS_TOKEN.search(text)
+    return "config.ini already holds the new token" if match and match.group(2).strip() == _token(ctx) else None
+
+
+@set_pms_token.undoer("write the previous config.ini back (kept in memory only)")
+def restore_config(ctx: Context) -> None:
+    old = ctx.secrets.get("old_config")
+    if old:
+        pod, container = _tautulli_pod(ctx)
+        exec_in(clustersteps.kube(ctx), ctx.facts["ns"], pod, ["tee", "/config/config.ini"], container=container,
+                stdin=old.encode())
+
+
+@runbook.step(
+    "Restart Tautulli and check it uses the new token",
+    why="Tautulli reads config.ini at start.",
+    command="kubectl rollout restart deployment/tautulli -n {ns} && "
+            "kubectl rollout status deployment/tautulli -n {ns}",
+    needs_cluster=True,
+)
+def restart_tautulli(ctx: Context) -> str:
+    kube, namespace = clustersteps.kube(ctx), ctx.facts["ns"]
+    for item in workloads.workloads(kube, namespace, "tautulli"):
+        workloads.restart(kube, item["kind"], item["metadata"]["name"], namespace)
+    clustersteps.wait_pods(ctx, ctx.repo.app("tautulli", namespace))
+    _, _, text = _config(ctx)
+    match = PMS_TOKEN.search(text)
+    if not match or match.group(2).strip() != _token(ctx):
+        raise CheckFailed("Tautulli's config.ini does not hold the new token after the restart")
+    return "Tautulli restarted with the new token"
+
+
+@restart_tautulli.skip_when
+def tautulli_unchanged(ctx: Context) -> str | None:
+    skipped = _skipped("tautulli", "Tautulli")(ctx)
+    if skipped or ctx.facts.get("tautulli_changed") or ctx.facts.get("deployed") is None:
+        return skipped
+    return "config.ini was already current: no restart needed"
+
+restart_tautulli.undoer("nothing to undo: the config undo restores the old token")(clustersteps.noop)
