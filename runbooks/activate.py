@@ -211,9 +211,16 @@ def wait_pods(ctx: Context) -> str:
     return clustersteps.wait_pods(ctx, _app(ctx))
 
 
+def _not_pushed(ctx: Context) -> str | None:
+    return "--no-push: the cluster follows once the commit is pushed" if ctx.params.get("no_push") else None
+
+
 for _step in (fetch_activation, apply_activation):
-    _step.skip_when(lambda ctx: clustersteps.app_in_place(ctx, _app(ctx)))
+    _step.skip_when(lambda ctx: _not_pushed(ctx) or clustersteps.app_in_place(ctx, _app(ctx)))
     _step.undoer("nothing to undo here: undoing the push brings the cluster back")(clustersteps.noop)
+
+for _step in (wait_kustomization, wait_release, wait_pods):
+    _step.skip_when(_not_pushed)
 
 check_scrape = activate.manual(
     "Check that Prometheus scrapes it",
@@ -364,6 +371,7 @@ def wait_pruned(ctx: Context) -> str:
 
 
 for _step in (fetch_deactivation, prune_app):
-    _step.skip_when(lambda ctx: clustersteps.app_in_place(ctx, _app(ctx), present=False))
+    _step.skip_when(lambda ctx: _not_pushed(ctx) or clustersteps.app_in_place(ctx, _app(ctx), present=False))
+wait_pruned.skip_when(_not_pushed)
 for _step in (fetch_deactivation, prune_app):
     _step.undoer("nothing to undo here: undoing the push brings the cluster back")(clustersteps.noop)

@@ -49,6 +49,7 @@ def clean_env(tmp_path: Path) -> dict[str, str]:
     env.update(
         MEDIAOPS_STATE_DIR=str(tmp_path / "state"),
         MEDIAOPS_CONFIG=str(tmp_path / "absent-config.yaml"),
+        MEDIAOPS_SIM_TIMING="fast",
         NO_COLOR="1",
         COLUMNS="140",
         TERM="xterm",

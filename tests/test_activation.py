@@ -28,7 +28,7 @@ def test_activation_edits_commits_and_pushes(ops: Mediaops, home_ops: HomeOps) -
     ns_file = home_ops.path / MEDIA / "kustomization.yaml"
     original = ns_file.read_text()
     ks_text = (home_ops.path / MEDIA / "plex-exporter" / "ks.dis").read_text()
-    result = ops.run("run", "activate", "plex-exporter", "--yes")
+    result = ops.run("--sim", "run", "activate", "plex-exporter", "--yes")
     assert result.returncode == 0, result.stdout
     app_dir = home_ops.path / MEDIA / "plex-exporter"
     assert not (app_dir / "ks.dis").exists() and (app_dir / "ks.yaml").read_text() == ks_text
@@ -41,7 +41,7 @@ def test_activation_edits_commits_and_pushes(ops: Mediaops, home_ops: HomeOps) -
     assert f"R100\t{MEDIA}/plex-exporter/ks.dis\t{MEDIA}/plex-exporter/ks.yaml" in renamed
     assert home_ops.origin_log()[0] == "feat(media): activate plex-exporter"
     assert home_ops.git("status", "--porcelain") == ""
-    again = ops.run("run", "activate", "plex-exporter", "--yes")
+    again = ops.run("--sim", "run", "activate", "plex-exporter", "--yes")
     assert again.returncode == 0
     assert "nothing to do: every step was already in place" in again.stdout
     assert home_ops.origin_log()[0] == "feat(media): activate plex-exporter"
@@ -49,8 +49,8 @@ def test_activation_edits_commits_and_pushes(ops: Mediaops, home_ops: HomeOps) -
 
 def test_deactivation_is_the_exact_reverse(ops: Mediaops, home_ops: HomeOps) -> None:
     before = tree_digest(home_ops.path)
-    assert ops.run("run", "activate", "overseerr", "--yes").returncode == 0
-    result = ops.run("run", "deactivate", "overseerr", "--yes")
+    assert ops.run("--sim", "run", "activate", "overseerr", "--yes").returncode == 0
+    result = ops.run("--sim", "run", "deactivate", "overseerr", "--yes")
     assert result.returncode == 0, result.stdout
     assert "overseerr-config (5Gi)" in result.stdout  # the PVC the prune would delete is named
     after = {k: v for k, v in tree_digest(home_ops.path).items() if not k.startswith(".git/")}
@@ -59,7 +59,7 @@ def test_deactivation_is_the_exact_reverse(ops: Mediaops, home_ops: HomeOps) -> 
 
 
 def test_no_push_keeps_the_commit_local(ops: Mediaops, home_ops: HomeOps) -> None:
-    result = ops.run("run", "activate", "plex-trakt-sync", "--yes", "--no-push")
+    result = ops.run("--sim", "run", "activate", "plex-trakt-sync", "--yes", "--no-push")
     assert result.returncode == 0, result.stdout
     assert "--no-push given" in result.stdout
     assert home_ops.git("log", "-1", "--format=%s") == "feat(media): activate plex-trakt-sync"
@@ -73,7 +73,7 @@ def test_rejected_push_keeps_the_commit_and_says_what_to_do(ops: Mediaops, home_
     (other / "README.md").write_text("someone else was here\n")
     git(other, "commit", "--quiet", "-am", "docs: elsewhere")
     git(other, "push", "--quiet")
-    result = ops.run("run", "activate", "plex-exporter", "--yes")
+    result = ops.run("--sim", "run", "activate", "plex-exporter", "--yes")
     assert result.returncode == 1
     assert "the remote has commits this checkout does not" in result.stdout
     assert "git pull --rebase origin main" in result.stdout
@@ -81,7 +81,7 @@ def test_rejected_push_keeps_the_commit_and_says_what_to_do(ops: Mediaops, home_
     assert home_ops.origin_log()[0] == "docs: elsewhere"
     home_ops.git("pull", "--quiet", "--rebase", "origin", "main")
     run_id = json.loads(ops.run("runs", "--json").stdout)[0]["run_id"]
-    resumed = ops.run("resume", run_id, "--yes")
+    resumed = ops.run("--sim", "resume", run_id, "--yes")
     assert resumed.returncode == 0, resumed.stdout
     assert home_ops.origin_log()[:2] == ["feat(media): activate plex-exporter", "docs: elsewhere"]
 
@@ -90,7 +90,7 @@ def test_unrelated_staged_changes_are_refused(ops: Mediaops, home_ops: HomeOps) 
     (home_ops.path / "README.md").write_text("work in progress\n")
     home_ops.git("add", "README.md")
     before = tree_digest(home_ops.path)
-    result = ops.run("run", "activate", "plex-exporter", "--yes")
+    result = ops.run("--sim", "run", "activate", "plex-exporter", "--yes")
     assert result.returncode == 3
     assert "unrelated changes are staged (README.md)" in result.stdout
     assert tree_digest(home_ops.path) == before
@@ -101,7 +101,7 @@ def test_uncommitted_changes_to_the_touched_files_are_refused(ops: Mediaops, hom
     ns_file = home_ops.path / MEDIA / "kustomization.yaml"
     ns_file.write_text(ns_file.read_text() + "# local note\n")
     before = tree_digest(home_ops.path)
-    result = ops.run("run", "activate", "plex-exporter", "--yes")
+    result = ops.run("--sim", "run", "activate", "plex-exporter", "--yes")
     assert result.returncode == 3
     assert f"uncommitted changes in {MEDIA}/kustomization.yaml" in result.stdout
     assert tree_digest(home_ops.path) == before
@@ -109,7 +109,7 @@ def test_uncommitted_changes_to_the_touched_files_are_refused(ops: Mediaops, hom
 
 def test_activating_an_inconsistent_app_is_refused(ops: Mediaops, home_ops: HomeOps) -> None:
     (home_ops.path / MEDIA / "overseerr" / "ks.dis").rename(home_ops.path / MEDIA / "overseerr" / "ks.yaml")
-    result = ops.run("run", "activate", "overseerr", "--yes")
+    result = ops.run("--sim", "run", "activate", "overseerr", "--yes")
     assert result.returncode == 3
     assert "ks.yaml is not listed in kubernetes/apps/media/kustomization.yaml" in result.stdout
 
@@ -118,7 +118,7 @@ def test_abort_before_push_reverts_the_local_commit(tmp_path: Path, home_ops: Ho
     from tests.conftest import MEDIAOPS
 
     before = {k: v for k, v in tree_digest(home_ops.path).items() if not k.startswith(".git/")}
-    child = pexpect.spawn(MEDIAOPS, ["run", "activate", "plex-exporter"], env=clean_env(tmp_path),
+    child = pexpect.spawn(MEDIAOPS, ["--sim", "run", "activate", "plex-exporter"], env=clean_env(tmp_path),
                           cwd=str(home_ops.path), encoding="utf-8", timeout=30, dimensions=(60, 140))
     for _ in range(2):
         child.expect("Run this step")
