@@ -44,7 +44,7 @@ class State:
 
         repo = repository(self.config)
         fast = os.environ.get("MEDIAOPS_SIM_TIMING") == "fast"
-        rehearsal = Rehearsal(repo.root, timing=Timing.fast() if fast else Timing())
+        rehearsal = Rehearsal(repo.root, timing=Timing.fast() if fast else Timing(), nas_port=0)
         scratch = Path(tempfile.mkdtemp(prefix="mediaops-sim-"))
         click.echo(f"starting a rehearsal cluster from {repo.root} …", err=True)
         rehearsal.start()
@@ -52,6 +52,9 @@ class State:
         kubeconfig = rehearsal.kubeconfig(scratch / "kubeconfig")
         self.config.values.update(kubeconfig=str(kubeconfig), context="rehearsal")
         self.config.sources.update(kubeconfig="--sim", context="--sim")
+        if rehearsal.nas_host:
+            self.config.values["nas_port"] = str(rehearsal.nas_port)
+            self.config.sources["nas_port"] = "--sim"
         if not self.config.get("ingress_base_url"):
             self.config.values["ingress_base_url"] = rehearsal.ingress_url
             self.config.sources["ingress_base_url"] = "--sim"
@@ -546,8 +549,9 @@ def _sim_state(ctx: click.Context) -> dict[str, Any]:
 @click.option("--timing", type=click.Choice(["normal", "fast"]), default="normal", show_default=True,
               help="How long pods, backups and retries take.")
 @click.option("--timeout", default=120.0, show_default=True, help="Seconds to wait for it to settle.")
+@click.option("--nas-port", default=2049, show_default=True, help="Where its NAS answers NFS (0: a free port).")
 @click.pass_context
-def sim_up(ctx: click.Context, timing: str, timeout: float) -> int:
+def sim_up(ctx: click.Context, timing: str, timeout: float, nas_port: int) -> int:
     """Start a rehearsal cluster from the repository in the background and write its kubeconfig."""
     import json
     import subprocess
@@ -563,7 +567,8 @@ def sim_up(ctx: click.Context, timing: str, timeout: float) -> int:
     directory.mkdir(parents=True, exist_ok=True)
     log = (directory / "sim.log").open("w")
     process = subprocess.Popen([sys.executable, "-m", "mediaops.sim", "--repo", str(repo.root), "--dir",
-                                str(directory), "--timing", timing], stdout=log, stderr=log,
+                                str(directory), "--timing", timing, "--nas-port", str(nas_port)],
+                               stdout=log, stderr=log,
                                stdin=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + timeout
     state: dict[str, Any] = {}
@@ -586,6 +591,8 @@ def sim_up(ctx: click.Context, timing: str, timeout: float) -> int:
     click.echo(f"rehearsal cluster up at {state['server']} (pid {state['pid']}) from {repo.root}")
     click.echo(f"export KUBECONFIG={state['kubeconfig']}")
     click.echo(f"export MEDIAOPS_INGRESS_BASE_URL={state['ingress']}  # its ingress controller, for HTTP checks")
+    if state.get("nas") and not state["nas"].endswith(":2049"):
+        click.echo(f"export MEDIAOPS_NAS_PORT={state['nas'].rpartition(':')[2]}  # its NAS's NFS port")
     return 0
 
 

@@ -20,6 +20,7 @@ KEYS: dict[str, tuple[Any, str, str]] = {
     "allowed_contexts": ([], "list", "contexts mediaops may change without --context naming them"),
     "namespace": ("media", "str", "namespace of the media apps"),
     "nas_host": (None, "str", "the NAS serving NFS (else taken from the apps' NFS mounts)"),
+    "nas_port": ("2049", "str", "the NAS's NFS port, for reachability checks"),
     "ingress_base_url": (None, "str", "base URL for ingress checks, e.g. https://{host} or http://127.0.0.1:8080"),
     "state_dir": (None, "path", "where run journals live"),
     "runbook_paths": ([], "list", "extra directories of site-specific runbooks"),

@@ -72,9 +72,13 @@ def nfs_apps(ctx: Context) -> str:
     return mounts_text
 
 
+def _port(ctx: Context) -> int:
+    return int(ctx.config.get("nas_port") or net.NFS_PORT)
+
+
 @runbook.check("Does the NAS answer on TCP 2049?")
 def nas_answers(ctx: Context) -> str:
-    up, detail = net.tcp_open(ctx.facts["nas"])
+    up, detail = net.tcp_open(ctx.facts["nas"], _port(ctx))
     ctx.facts["nas_up"] = up
     return detail
 
@@ -203,9 +207,9 @@ def wait_for_nas(ctx: Context) -> str:
 
     nas, limit = ctx.facts["nas"], float(ctx.params.get("nas_timeout") or 3600)
     started = time.monotonic()
-    with ctx.waiting(f"the NAS {nas} to answer on TCP 2049") as waiting:
+    with ctx.waiting(f"the NAS {nas} to answer on TCP {_port(ctx)}") as waiting:
         while True:
-            up, detail = net.tcp_open(nas, timeout=1.0)
+            up, detail = net.tcp_open(nas, _port(ctx), timeout=1.0)
             if up:
                 return detail
             if time.monotonic() - started > limit:

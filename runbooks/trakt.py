@@ -22,7 +22,8 @@ LOGIN_LABEL = "mediaops.io/login-for"
 runbook = Runbook(
     name="trakt-reauth",
     summary="Log plex-trakt-sync in to Trakt again, then run one sync",
-    params=[Param("namespace", "where plex-trakt-sync runs", required=False, default="media")],
+    params=[Param("namespace", "where plex-trakt-sync runs", required=False, default="media"),
+            Param("force", "log in again even if it says it is logged in", required=False, flag=True)],
     lock=lambda p: f"mediaops-trakt-reauth-{APP}",
     apps=[APP],
 )
@@ -73,6 +74,32 @@ def last_sync(ctx: Context) -> str:
     last = runs[-1]
     state = "succeeded" if (last.get("status") or {}).get("succeeded") else "did not succeed"
     return f"CronJob {ctx.facts['cronjob']}: last run {last['metadata']['name']} {state}"
+
+
+def _watch_login_line(ctx: Context) -> str:
+    kube = _kube(ctx)
+    pods = [p for p in workloads.pods(kube, ctx.facts["ns"], APP) if LOGIN_LABEL not in p["metadata"].get(
+        "labels", {}) and not p["metadata"]["labels"].get("job-name") and workloads.pod_ready(p)]
+    for pod in pods:
+        container = pod["spec"]["containers"][0]["name"]
+        text = logs(kube, ctx.facts["ns"], pod["metadata"]["name"], container=container, tail=50)
+        line = next((raw for raw in text.splitlines() if "logged in" in raw.lower()), "")
+        if line:
+            return line.split(" ", 1)[-1].strip()
+    return "no login line in its log"
+
+
+@runbook.check("What its log says about Trakt", needs_cluster=True)
+def login_state(ctx: Context) -> str:
+    line = _watch_login_line(ctx)
+    ctx.facts["logged_in"] = "logged in as" in line.lower() and "not logged in" not in line.lower()
+    return line
+
+
+def _logged_in(ctx: Context) -> str | None:
+    if ctx.params.get("force") or not ctx.facts.get("logged_in"):
+        return None
+    return "it is logged in to Trakt already (pass --force to log in again)"
 
 
 @runbook.step(
@@ -178,16 +205,10 @@ restart_watch.undoer("nothing to undo: the app is back as it was")(clustersteps.
     needs_cluster=True,
 )
 def verify_logs(ctx: Context) -> str:
-    kube = _kube(ctx)
-    pods = [p for p in workloads.pods(kube, ctx.facts["ns"], APP) if LOGIN_LABEL not in p["metadata"].get(
-        "labels", {}) and not p["metadata"]["labels"].get("job-name")]
-    for pod in pods:
-        text = logs(kube, ctx.facts["ns"], pod["metadata"]["name"], container=ctx.facts["container"], tail=50)
-        line = next((raw for raw in text.splitlines() if "logged in" in raw.lower()), "")
-        if "not logged in" in line.lower() or not line:
-            raise CheckFailed(f"{pod['metadata']['name']}: {line or 'no login line in its log'}")
-        return line.split(" ", 1)[-1].strip()
-    raise CheckFailed("no pod of the watch Deployment to read")
+    line = _watch_login_line(ctx)
+    if "logged in as" not in line.lower() or "not logged in" in line.lower():
+        raise CheckFailed(f"the watch says: {line}")
+    return line
 
 
 @runbook.step(
@@ -224,3 +245,6 @@ def sync_once(ctx: Context) -> str:
 
 
 sync_once.undoer("nothing to undo: one more sync is harmless")(clustersteps.noop)
+
+for _step in (stop_watch, start_login_pod, login, restart_watch, sync_once):
+    _step.skip_when(_logged_in)

@@ -103,6 +103,30 @@ def backup(ctx: Context) -> str:
 backup.undoer("nothing to undo: the backup stays for its TTL")(clustersteps.noop)
 
 
+def _already_running(ctx: Context) -> str | None:
+    """Nothing to back up or reconcile when the cluster already runs what was asked for."""
+    version, tag = ctx.params.get("chart_version"), ctx.params.get("image_tag")
+    if not (version or tag) or not ctx.has_service("cluster"):
+        return None
+    app, kube = _app(ctx), clustersteps.kube(ctx)
+    if version:
+        for hr in app.helmreleases:
+            obj = kube.find("HelmRelease", hr.name, hr.namespace)
+            if obj is None or flux.FluxStatus.of(obj).revision != version or flux.FluxStatus.of(obj).ready != "True":
+                return None
+    if tag:
+        wanted = str(tag).rpartition("=")[2]
+        images = [c.get("image", "") for kind in ("Deployment", "StatefulSet")
+                  for w in kube.list(kind, app.namespace, labels=f"app.kubernetes.io/name={app.name}")[0]
+                  for c in w["spec"]["template"]["spec"].get("containers") or []]
+        if not any(image.endswith(f":{wanted}") for image in images):
+            return None
+    return f"{app.name} already runs {' and '.join(filter(None, [version and f'chart {version}', tag]))}"
+
+
+backup.skip_when(_already_running)
+
+
 def _bump(ctx: Context) -> Changes:
     app, repo = _app(ctx), ctx.repo
     files: dict[str, tuple[str, str]] = {}
@@ -211,6 +235,9 @@ def reconcile(ctx: Context) -> str:
     for hr in app.helmreleases:
         clustersteps.reconcile(ctx, "HelmRelease", hr.name, hr.namespace)
     return f"reconciled {app.name}"
+
+
+reconcile.skip_when(_already_running)
 
 
 @reconcile.undoer("restore the app from the backup taken before the upgrade",

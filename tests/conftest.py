@@ -45,8 +45,12 @@ class Mediaops:
 
 
 def clean_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAOPS_")}
+    """The environment of every command a test runs: no operator settings, no kubeconfig, no real cluster."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAOPS_") and k != "KUBECONFIG"}
+    home = tmp_path / "home"
+    home.mkdir(parents=True, exist_ok=True)
     env.update(
+        HOME=str(home),  # no ~/.kube/config, no ~/.gitconfig of the machine's user
         MEDIAOPS_STATE_DIR=str(tmp_path / "state"),
         MEDIAOPS_CONFIG=str(tmp_path / "absent-config.yaml"),
         MEDIAOPS_SIM_TIMING="fast",
@@ -79,7 +83,9 @@ SAMPLE = ROOT / "examples" / "home-ops"
 
 
 def git(cwd: Path, *args: str) -> str:
-    env = clean_env(cwd)
+    import tempfile
+
+    env = clean_env(Path(tempfile.gettempdir()) / "mediaops-tests")
     result = subprocess.run(["git", *args], cwd=cwd, env=env, text=True, capture_output=True, check=True)
     return result.stdout.strip()
 

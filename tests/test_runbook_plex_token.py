@@ -108,3 +108,29 @@ def test_without_sops_the_preflight_says_so(sim: Mediaops, home_ops: HomeOps, tm
                                       if not (Path(p) / "sops").exists())
     result = sim.run("run", "rotate-plex-token", "--token-file", str(token_file), "--yes")
     assert result.returncode == 3 and "sops is not installed" in result.stdout
+
+
+def test_abort_restores_tautullis_config_and_reverts(sim: Mediaops, home_ops: HomeOps,  # noqa: F811
+                                                     tmp_path: Path) -> None:
+    _with_sops(sim, tmp_path)
+    before = _tautulli_token(sim)
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN)
+    child = pexpect.spawn(MEDIAOPS, ["run", "rotate-plex-token", "--token-file", str(token_file)], env=sim.env,
+                          cwd=str(home_ops.path), encoding="utf-8", timeout=60, dimensions=(60, 160))
+    for _ in range(4):  # sops, commit, push, Tautulli's config.ini
+        child.expect("Run this step")
+        child.send("r")
+        child.send("\r")
+    child.expect("Restart Tautulli")
+    child.expect("Run this step")
+    child.send("a")
+    child.send("\r")
+    child.expect("Undo the 4 completed step")
+    child.send("y")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    assert _tautulli_token(sim) == before
+    assert home_ops.origin_log()[:2] == ['Revert "fix(common): rotate the Plex token"',
+                                         "fix(common): rotate the Plex token"]

@@ -28,6 +28,9 @@ def test_backup_then_chart_upgrade(sim: Mediaops, home_ops: HomeOps) -> None:  #
     hr = json.loads(kubectl(sim, "get", "helmrelease", "tautulli", "-n", "media", "-o", "json").stdout)
     assert hr["status"]["history"][0]["chartVersion"] == "3.7.2"
     assert "repository: chart app-template 3.7.3" in result.stdout  # what ran before, shown up front
+    again = sim.run("run", "backup-before-upgrade", "tautulli", "--chart-version", "3.7.2", "--yes")
+    assert again.returncode == 0 and "nothing to do" in again.stdout
+    assert len(_items(sim, "backups")) == 1
 
 
 def test_image_tag_upgrade_in_values(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811

@@ -18,9 +18,11 @@ KUBECTL = str(Path(sys.executable).parent / "kubectl")
 @pytest.fixture
 def sim(ops: Mediaops) -> Iterator[Mediaops]:
     """`mediaops sim up` in the background, KUBECONFIG pointing at it, `sim down` afterwards."""
-    result = ops.run("sim", "up", "--timing", "fast")
+    result = ops.run("sim", "up", "--timing", "fast", "--nas-port", "0")
     assert result.returncode == 0, result.stderr
     ops.env["KUBECONFIG"] = str(ops.state / "sim" / "kubeconfig")
+    state = json.loads((ops.state / "sim" / "state.json").read_text())
+    ops.env["MEDIAOPS_NAS_PORT"] = state["nas"].rpartition(":")[2]
     try:
         yield ops
     finally:

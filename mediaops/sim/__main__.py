@@ -22,10 +22,12 @@ def main() -> None:
     parser.add_argument("--repo", required=True, type=Path)
     parser.add_argument("--dir", required=True, type=Path, help="where the state file and kubeconfig go")
     parser.add_argument("--timing", choices=["normal", "fast"], default="normal")
+    parser.add_argument("--nas-port", type=int, default=2049, help="0 picks a free port")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     state_file = args.dir / "state.json"
-    rehearsal = Rehearsal(args.repo, timing=Timing.fast() if args.timing == "fast" else Timing())
+    rehearsal = Rehearsal(args.repo, timing=Timing.fast() if args.timing == "fast" else Timing(),
+                          nas_port=args.nas_port)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -36,6 +38,7 @@ def main() -> None:
         rehearsal.start(wait=False)
         state["server"] = rehearsal.server.url
         state["ingress"] = rehearsal.ingress_url
+        state["nas"] = f"{rehearsal.nas_host}:{rehearsal.nas_port}" if rehearsal.nas_host else ""
         rehearsal.kubeconfig(kubeconfig)
         state_file.write_text(json.dumps(state))
         rehearsal.wait_settled(timeout=300)

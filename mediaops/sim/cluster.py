@@ -444,9 +444,11 @@ class Rehearsal:
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 listener.bind((self.nas_host, self.nas_port))
-            except OSError:
+            except OSError as exc:
                 listener.close()
-                return
+                raise RuntimeError(f"cannot serve the NAS on {self.nas_host}:{self.nas_port} ({exc.strerror}); "
+                                   "another rehearsal may hold it: use a free port (--nas-port 0)") from None
+            self.nas_port = listener.getsockname()[1]
             listener.listen(16)
             self._nas_socket = listener
 
