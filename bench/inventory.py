@@ -31,9 +31,9 @@ def generate(root: Path, apps: int) -> Path:
         own = re.compile(rf"\b{re.escape(shape)}\b(?!-automated)")
         for path in target.rglob("*"):
             if path.is_file() and path.suffix in (".yaml", ".dis", ".yml"):
-                text = path.read_text().replace(f"/media/{shape}/", f"/{namespace}/{name}/")
-                text = text.replace("&namespace media", f"&namespace {namespace}")
-                path.write_text(own.sub(name, text))
+                text = own.sub(name, path.read_text())  # names first, then the paths holding them
+                text = text.replace(f"/media/{name}/", f"/{namespace}/{name}/")
+                path.write_text(text.replace("&namespace media", f"&namespace {namespace}"))
     for ns_dir in (repo / "kubernetes" / "apps").iterdir():
         if not ns_dir.name.startswith("ns"):
             continue
