@@ -44,6 +44,19 @@ class Mediaops:
         return {p.stem: [json.loads(line) for line in p.read_text().splitlines()] for p in runs.glob("*.jsonl")}
 
 
+def answer(child: pexpect.spawn, key: str) -> None:
+    """Pick a choice at a questionary prompt by its shortcut key."""
+    child.send(key)
+    child.send("\r")
+
+
+def run_steps(child: pexpect.spawn, count: int) -> None:
+    """Answer "run" at the next ``count`` step prompts."""
+    for _ in range(count):
+        child.expect("Run this step")
+        answer(child, "r")
+
+
 def clean_env(tmp_path: Path) -> dict[str, str]:
     """The environment of every command a test runs: no operator settings, no kubeconfig, no real cluster."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAOPS_") and k != "KUBECONFIG"}

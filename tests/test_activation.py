@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pexpect
 
-from tests.conftest import HomeOps, Mediaops, clean_env, git, tree_digest
+from tests.conftest import HomeOps, Mediaops, answer, clean_env, git, run_steps, tree_digest
 
 MEDIA = "kubernetes/apps/media"
 
@@ -120,14 +120,10 @@ def test_abort_before_push_reverts_the_local_commit(tmp_path: Path, home_ops: Ho
     before = {k: v for k, v in tree_digest(home_ops.path).items() if not k.startswith(".git/")}
     child = pexpect.spawn(MEDIAOPS, ["--sim", "run", "activate", "plex-exporter"], env=clean_env(tmp_path),
                           cwd=str(home_ops.path), encoding="utf-8", timeout=30, dimensions=(60, 140))
-    for _ in range(2):
-        child.expect("Run this step")
-        child.send("r")
-        child.send("\r")
+    run_steps(child, 2)
     child.expect("Push to the tracking branch")
     child.expect("Run this step")
-    child.send("a")
-    child.send("\r")
+    answer(child, "a")
     child.expect("Undo the 2 completed step")
     child.send("y")
     child.expect("aborted by the operator")

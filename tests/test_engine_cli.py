@@ -11,7 +11,7 @@ import jsonschema
 import pexpect
 import pytest
 
-from tests.conftest import ROOT, Mediaops, tree_digest
+from tests.conftest import ROOT, Mediaops, answer, tree_digest
 
 SCHEMA = json.loads((ROOT / "mediaops" / "schemas" / "events.schema.json").read_text())
 
@@ -21,11 +21,6 @@ def scratch(tmp_path: Path) -> Path:
     path = tmp_path / "scratch"
     path.mkdir()
     return path
-
-
-def answer(child: pexpect.spawn, key: str) -> None:
-    child.send(key)
-    child.send("\r")
 
 
 def test_dry_run_writes_nothing_and_shows_the_diff(mediaops: Mediaops, scratch: Path) -> None:

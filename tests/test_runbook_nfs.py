@@ -7,7 +7,7 @@ import subprocess
 
 import pexpect
 
-from tests.conftest import MEDIAOPS, HomeOps, Mediaops
+from tests.conftest import MEDIAOPS, HomeOps, Mediaops, answer, run_steps
 from tests.test_sim_cli import kubectl, sim  # noqa: F401 - the fixture
 
 
@@ -55,13 +55,9 @@ def test_abort_during_the_outage_offers_the_undo(sim: Mediaops, home_ops: HomeOp
     sim.run("sim", "fault", "nas-down")
     child = pexpect.spawn(MEDIAOPS, ["run", "nfs-outage", "--nas-timeout", "1"], env=sim.env,
                           cwd=str(home_ops.path), encoding="utf-8", timeout=60, dimensions=(60, 160))
-    for _ in range(3):
-        child.expect("Run this step")
-        child.send("r")
-        child.send("\r")
+    run_steps(child, 3)
     child.expect("The step failed")  # the NAS did not come back within --nas-timeout
-    child.send("a")
-    child.send("\r")
+    answer(child, "a")
     child.expect("Undo the 3 completed step")
     child.send("y")
     child.expect("aborted by the operator")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pexpect
 
-from tests.conftest import MEDIAOPS, ROOT, HomeOps, Mediaops
+from tests.conftest import MEDIAOPS, ROOT, HomeOps, Mediaops, answer, run_steps
 from tests.test_sim_cli import kubectl, sim  # noqa: F401 - the fixture
 
 TOKEN = "rotated-plex-token-0002"
@@ -86,12 +86,8 @@ def test_interactive_rotation_with_the_store_updated_by_hand(sim: Mediaops, home
     vault = subprocess.run([MEDIAOPS, "sim", "vault", "plex-api", "PLEX_TOKEN"], input=TOKEN, env=sim.env,
                            cwd=home_ops.path, capture_output=True, text=True)
     assert vault.returncode == 0, vault.stderr
-    child.send("d")
-    child.send("\r")
-    for _ in range(6):  # force-sync, sops, commit, push, Tautulli config, restart (trakt-sync: skipped)
-        child.expect("Run this step")
-        child.send("r")
-        child.send("\r")
+    answer(child, "d")
+    run_steps(child, 6)  # force-sync, sops, commit, push, Tautulli config, restart (trakt-sync: skipped)
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0, child.before[-2000:]
@@ -118,14 +114,10 @@ def test_abort_restores_tautullis_config_and_reverts(sim: Mediaops, home_ops: Ho
     token_file.write_text(TOKEN)
     child = pexpect.spawn(MEDIAOPS, ["run", "rotate-plex-token", "--token-file", str(token_file)], env=sim.env,
                           cwd=str(home_ops.path), encoding="utf-8", timeout=60, dimensions=(60, 160))
-    for _ in range(4):  # sops, commit, push, Tautulli's config.ini
-        child.expect("Run this step")
-        child.send("r")
-        child.send("\r")
+    run_steps(child, 4)  # sops, commit, push, Tautulli's config.ini
     child.expect("Restart Tautulli")
     child.expect("Run this step")
-    child.send("a")
-    child.send("\r")
+    answer(child, "a")
     child.expect("Undo the 4 completed step")
     child.send("y")
     child.expect(pexpect.EOF)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pexpect
 
-from tests.conftest import MEDIAOPS, ROOT, HomeOps, Mediaops
+from tests.conftest import MEDIAOPS, ROOT, HomeOps, Mediaops, answer, run_steps
 from tests.test_sim_cli import kubectl, sim  # noqa: F401 - the fixture
 
 
@@ -37,19 +37,13 @@ def test_reauth_logs_in_and_syncs(sim: Mediaops, home_ops: HomeOps) -> None:  # 
     assert refused.returncode == 2 and "a step a human must do" in refused.stderr + refused.stdout
     child = pexpect.spawn(MEDIAOPS, ["run", "trakt-reauth"], env=sim.env, cwd=str(home_ops.path),
                           encoding="utf-8", timeout=60, dimensions=(60, 160))
-    for _ in range(3):  # stop the watch, start the login pod, log in
-        child.expect("Run this step")
-        child.send("r")
-        child.send("\r")
+    run_steps(child, 3)  # stop the watch, start the login pod, log in
     child.expect("Trakt username:")
     child.sendline("ops-at-home")
     child.expect("press Enter when confirmed")
     child.sendline("confirmed")
     child.expect("Logged in to Trakt as ops-at-home")
-    for _ in range(2):  # restart the watch, run the sync once
-        child.expect("Run this step")
-        child.send("r")
-        child.send("\r")
+    run_steps(child, 2)  # restart the watch, run the sync once
     child.expect("logged in as ops-at-home")
     child.expect(pexpect.EOF)
     child.close()
@@ -69,14 +63,10 @@ def test_abort_at_the_login_restores_the_watch(sim: Mediaops, home_ops: HomeOps)
     _with_standin(sim)
     child = pexpect.spawn(MEDIAOPS, ["run", "trakt-reauth"], env=sim.env, cwd=str(home_ops.path),
                           encoding="utf-8", timeout=60, dimensions=(60, 160))
-    for _ in range(2):
-        child.expect("Run this step")
-        child.send("r")
-        child.send("\r")
+    run_steps(child, 2)
     child.expect("Log in to Trakt")
     child.expect("Run this step")
-    child.send("a")
-    child.send("\r")
+    answer(child, "a")
     child.expect("Undo the 2 completed step")
     child.send("y")
     child.expect(pexpect.EOF)
@@ -93,17 +83,13 @@ def test_a_failed_login_can_be_aborted_and_undone(sim: Mediaops, home_ops: HomeO
     child = pexpect.spawn(MEDIAOPS, ["run", "trakt-reauth"], env=sim.env, cwd=str(home_ops.path),
                           encoding="utf-8", timeout=60, dimensions=(60, 160))
     child.expect("Trakt: not logged in")  # the preflight reads the watch's log
-    for _ in range(3):
-        child.expect("Run this step")
-        child.send("r")
-        child.send("\r")
+    run_steps(child, 3)
     child.expect("Trakt username:")
     child.sendline("ops-at-home")
     child.expect("press Enter when confirmed")
     child.sendline("too late")  # the device code expired
     child.expect("The step failed")
-    child.send("a")
-    child.send("\r")
+    answer(child, "a")
     child.expect("Undo the 3 completed step")  # the failed login too (its undo is a no-op)
     child.send("y")
     child.expect(pexpect.EOF)

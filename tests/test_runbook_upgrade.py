@@ -6,7 +6,7 @@ import json
 
 import pexpect
 
-from tests.conftest import MEDIAOPS, HomeOps, Mediaops
+from tests.conftest import MEDIAOPS, HomeOps, Mediaops, answer, run_steps
 from tests.test_sim_cli import kubectl, sim  # noqa: F401 - the fixture
 
 
@@ -64,13 +64,9 @@ def test_failed_upgrade_prints_the_restore(sim: Mediaops, home_ops: HomeOps) -> 
 def test_abort_after_a_failed_upgrade_restores_and_reverts(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
     child = pexpect.spawn(MEDIAOPS, ["run", "backup-before-upgrade", "tautulli", "--chart-version", "9.9.9"],
                           env=sim.env, cwd=str(home_ops.path), encoding="utf-8", timeout=60, dimensions=(60, 160))
-    for _ in range(5):  # backup, bump, commit, push, reconcile
-        child.expect("Run this step")
-        child.send("r")
-        child.send("\r")
+    run_steps(child, 5)  # backup, bump, commit, push, reconcile
     child.expect("The step failed")
-    child.send("a")
-    child.send("\r")
+    answer(child, "a")
     child.expect("Undo the 5 completed step")
     child.send("y")
     child.expect("aborted by the operator")
