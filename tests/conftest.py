@@ -34,7 +34,7 @@ class Mediaops:
 
     def spawn(self, *args: str, timeout: float = 30) -> pexpect.spawn:
         child = pexpect.spawn(MEDIAOPS, list(args), env=self.env, cwd=str(self.cwd), encoding="utf-8",
-                              timeout=timeout, dimensions=(60, 140))
+                              timeout=timeout, dimensions=(60, 160))
         return child
 
     def journals(self) -> dict[str, list[dict[str, Any]]]:

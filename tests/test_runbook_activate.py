@@ -6,7 +6,7 @@ import json
 
 import pexpect
 
-from tests.conftest import MEDIAOPS, HomeOps, Mediaops, answer, run_steps
+from tests.conftest import HomeOps, Mediaops, answer, run_steps
 from tests.test_sim_cli import kubectl, sim  # noqa: F401 - the fixture
 
 
@@ -46,8 +46,7 @@ def test_a_failing_release_fails_the_run_fast(sim: Mediaops, home_ops: HomeOps) 
 
 
 def test_abort_after_reconcile_reverts_and_prunes(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
-    child = pexpect.spawn(MEDIAOPS, ["run", "activate", "plex-exporter"], env=sim.env, cwd=str(home_ops.path),
-                          encoding="utf-8", timeout=60, dimensions=(60, 160))
+    child = sim.spawn("run", "activate", "plex-exporter", timeout=60)
     run_steps(child, 5)  # edit, commit, push, reconcile source, reconcile cluster-apps
     child.expect("Done by hand")
     answer(child, "a")

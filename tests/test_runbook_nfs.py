@@ -53,8 +53,7 @@ def test_outage_maintenance_and_recovery(sim: Mediaops, home_ops: HomeOps) -> No
 def test_abort_during_the_outage_offers_the_undo(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
     _ingress(sim)
     sim.run("sim", "fault", "nas-down")
-    child = pexpect.spawn(MEDIAOPS, ["run", "nfs-outage", "--nas-timeout", "1"], env=sim.env,
-                          cwd=str(home_ops.path), encoding="utf-8", timeout=60, dimensions=(60, 160))
+    child = sim.spawn("run", "nfs-outage", "--nas-timeout", "1", timeout=60)
     run_steps(child, 3)
     child.expect("The step failed")  # the NAS did not come back within --nas-timeout
     answer(child, "a")

@@ -77,8 +77,7 @@ def test_interactive_rotation_with_the_store_updated_by_hand(sim: Mediaops, home
     assert refused.returncode == 2 and "needs a step a human must do" in refused.stdout
     assert home_ops.git("log", "-1", "--format=%s") == "feat(media): activate plex-exporter"
     before = json.loads(kubectl(sim, "get", "secret", "plex-exporter", "-n", "media", "-o", "json").stdout)
-    child = pexpect.spawn(MEDIAOPS, ["run", "rotate-plex-token"], env=sim.env, cwd=str(home_ops.path),
-                          encoding="utf-8", timeout=60, dimensions=(60, 160))
+    child = sim.spawn("run", "rotate-plex-token", timeout=60)
     child.expect("New Plex token")
     child.sendline(TOKEN)
     child.expect("Update the 1Password item plex-api")
@@ -112,8 +111,7 @@ def test_abort_restores_tautullis_config_and_reverts(sim: Mediaops, home_ops: Ho
     before = _tautulli_token(sim)
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN)
-    child = pexpect.spawn(MEDIAOPS, ["run", "rotate-plex-token", "--token-file", str(token_file)], env=sim.env,
-                          cwd=str(home_ops.path), encoding="utf-8", timeout=60, dimensions=(60, 160))
+    child = sim.spawn("run", "rotate-plex-token", "--token-file", str(token_file), timeout=60)
     run_steps(child, 4)  # sops, commit, push, Tautulli's config.ini
     child.expect("Restart Tautulli")
     child.expect("Run this step")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pexpect
 
-from tests.conftest import MEDIAOPS, ROOT, HomeOps, Mediaops, answer, run_steps
+from tests.conftest import ROOT, HomeOps, Mediaops, answer, run_steps
 from tests.test_sim_cli import kubectl, sim  # noqa: F401 - the fixture
 
 
@@ -23,6 +23,12 @@ def _with_standin(ops: Mediaops) -> None:
     ops.env["MEDIAOPS_SOURCE"] = str(ROOT)
     ops.env["STANDIN_PYTHON"] = sys.executable
     ops.env["PATH"] = f"{ROOT / 'tests' / 'standins'}:{ops.env['PATH']}"
+
+
+def _assert_watch_restored(ops: Mediaops) -> None:
+    deployment = json.loads(kubectl(ops, "get", "deployment", "plex-trakt-sync", "-n", "media", "-o", "json").stdout)
+    assert deployment["spec"]["replicas"] == 1
+    assert kubectl(ops, "get", "pod", "plex-trakt-sync-login", "-n", "media").returncode != 0
 
 
 def _activate(ops: Mediaops) -> None:
@@ -35,8 +41,7 @@ def test_reauth_logs_in_and_syncs(sim: Mediaops, home_ops: HomeOps) -> None:  # 
     _with_standin(sim)
     refused = sim.run("run", "trakt-reauth", "--yes")
     assert refused.returncode == 2 and "a step a human must do" in refused.stderr + refused.stdout
-    child = pexpect.spawn(MEDIAOPS, ["run", "trakt-reauth"], env=sim.env, cwd=str(home_ops.path),
-                          encoding="utf-8", timeout=60, dimensions=(60, 160))
+    child = sim.spawn("run", "trakt-reauth", timeout=60)
     run_steps(child, 3)  # stop the watch, start the login pod, log in
     child.expect("Trakt username:")
     child.sendline("ops-at-home")
@@ -53,16 +58,13 @@ def test_reauth_logs_in_and_syncs(sim: Mediaops, home_ops: HomeOps) -> None:  # 
     jobs = json.loads(kubectl(sim, "get", "jobs", "-n", "media", "-o", "json").stdout)["items"]
     assert any(j["metadata"]["name"].startswith("plex-trakt-sync-sync-manual-") and j["status"].get("succeeded")
                for j in jobs)
-    deployment = json.loads(kubectl(sim, "get", "deployment", "plex-trakt-sync", "-n", "media", "-o", "json").stdout)
-    assert deployment["spec"]["replicas"] == 1
-    assert kubectl(sim, "get", "pod", "plex-trakt-sync-login", "-n", "media").returncode != 0
+    _assert_watch_restored(sim)
 
 
 def test_abort_at_the_login_restores_the_watch(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
     _activate(sim)
     _with_standin(sim)
-    child = pexpect.spawn(MEDIAOPS, ["run", "trakt-reauth"], env=sim.env, cwd=str(home_ops.path),
-                          encoding="utf-8", timeout=60, dimensions=(60, 160))
+    child = sim.spawn("run", "trakt-reauth", timeout=60)
     run_steps(child, 2)
     child.expect("Log in to Trakt")
     child.expect("Run this step")
@@ -72,16 +74,13 @@ def test_abort_at_the_login_restores_the_watch(sim: Mediaops, home_ops: HomeOps)
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 1
-    deployment = json.loads(kubectl(sim, "get", "deployment", "plex-trakt-sync", "-n", "media", "-o", "json").stdout)
-    assert deployment["spec"]["replicas"] == 1
-    assert kubectl(sim, "get", "pod", "plex-trakt-sync-login", "-n", "media").returncode != 0
+    _assert_watch_restored(sim)
 
 
 def test_a_failed_login_can_be_aborted_and_undone(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
     _activate(sim)
     _with_standin(sim)
-    child = pexpect.spawn(MEDIAOPS, ["run", "trakt-reauth"], env=sim.env, cwd=str(home_ops.path),
-                          encoding="utf-8", timeout=60, dimensions=(60, 160))
+    child = sim.spawn("run", "trakt-reauth", timeout=60)
     child.expect("Trakt: not logged in")  # the preflight reads the watch's log
     run_steps(child, 3)
     child.expect("Trakt username:")
@@ -95,6 +94,4 @@ def test_a_failed_login_can_be_aborted_and_undone(sim: Mediaops, home_ops: HomeO
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 1
-    deployment = json.loads(kubectl(sim, "get", "deployment", "plex-trakt-sync", "-n", "media", "-o", "json").stdout)
-    assert deployment["spec"]["replicas"] == 1
-    assert kubectl(sim, "get", "pod", "plex-trakt-sync-login", "-n", "media").returncode != 0
+    _assert_watch_restored(sim)

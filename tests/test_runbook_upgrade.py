@@ -6,7 +6,7 @@ import json
 
 import pexpect
 
-from tests.conftest import MEDIAOPS, HomeOps, Mediaops, answer, run_steps
+from tests.conftest import HomeOps, Mediaops, answer, run_steps
 from tests.test_sim_cli import kubectl, sim  # noqa: F401 - the fixture
 
 
@@ -62,8 +62,7 @@ def test_failed_upgrade_prints_the_restore(sim: Mediaops, home_ops: HomeOps) -> 
 
 
 def test_abort_after_a_failed_upgrade_restores_and_reverts(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
-    child = pexpect.spawn(MEDIAOPS, ["run", "backup-before-upgrade", "tautulli", "--chart-version", "9.9.9"],
-                          env=sim.env, cwd=str(home_ops.path), encoding="utf-8", timeout=60, dimensions=(60, 160))
+    child = sim.spawn("run", "backup-before-upgrade", "tautulli", "--chart-version", "9.9.9", timeout=60)
     run_steps(child, 5)  # backup, bump, commit, push, reconcile
     child.expect("The step failed")
     answer(child, "a")
