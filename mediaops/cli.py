@@ -47,8 +47,16 @@ class State:
         rehearsal = Rehearsal(repo.root, timing=Timing.fast() if fast else Timing(), nas_port=0)
         scratch = Path(tempfile.mkdtemp(prefix="mediaops-sim-"))
         click.echo(f"starting a rehearsal cluster from {repo.root} …", err=True)
-        rehearsal.start()
+        show = _progress_printer()
+        try:
+            rehearsal.start(progress=lambda ready, total: show((ready, total)))
+        except BaseException:
+            rehearsal.stop()
+            raise
+        finally:
+            show(None)
         ctx.call_on_close(rehearsal.stop)
+        _warn_not_ready(rehearsal.not_ready())
         kubeconfig = rehearsal.kubeconfig(scratch / "kubeconfig")
         self.config.values.update(kubeconfig=str(kubeconfig), context="rehearsal")
         self.config.sources.update(kubeconfig="--sim", context="--sim")
@@ -74,6 +82,32 @@ class State:
 
             self._registry = Registry([Path(p) for p in self.config.get("runbook_paths", [])])
         return self._registry
+
+
+def _progress_printer() -> Any:
+    """Show ``12/57 Kustomizations Ready`` on one rewritten line of a terminal's stderr; nothing in a pipe."""
+    interactive = sys.stderr.isatty()
+    shown = [False]
+
+    def show(counts: tuple[int, int] | None) -> None:
+        if not interactive:
+            return
+        if counts is None:
+            if shown[0]:
+                click.echo("\r\033[K", nl=False, err=True)
+            return
+        shown[0] = True
+        click.echo(f"\r\033[K  {counts[0]}/{counts[1]} Kustomizations Ready", nl=False, err=True)
+
+    return show
+
+
+def _warn_not_ready(names: list[str]) -> None:
+    """The rehearsal settled, but some Kustomizations are not Ready: one line saying which and why."""
+    if names:
+        more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+        click.echo(f"warning: {len(names)} Kustomization(s) not Ready in the rehearsal: "
+                   + "; ".join(names[:3]) + more, err=True)
 
 
 def _state(ctx: click.Context) -> State:
@@ -386,7 +420,7 @@ def docs_command(ctx: click.Context, check: bool, out: Path) -> int:
 
 
 # -- the repository ---------------------------------------------------------------------------------------
-STATES = ("active", "disabled", "archived", "inconsistent")
+STATES = ("active", "disabled", "archived", "inconsistent", "unreadable")
 
 
 def _repository(ctx: click.Context) -> Any:
@@ -567,27 +601,37 @@ def sim_up(ctx: click.Context, timing: str, timeout: float, nas_port: int) -> in
     directory.mkdir(parents=True, exist_ok=True)
     log = (directory / "sim.log").open("w")
     process = subprocess.Popen([sys.executable, "-m", "mediaops.sim", "--repo", str(repo.root), "--dir",
-                                str(directory), "--timing", timing, "--nas-port", str(nas_port)],
+                                str(directory), "--timing", timing, "--nas-port", str(nas_port),
+                                "--timeout", str(timeout)],
                                stdout=log, stderr=log,
                                stdin=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + timeout
+
+    show = _progress_printer()
+    deadline = time.monotonic() + timeout + 30  # the process gives up at `timeout` and says why
     state: dict[str, Any] = {}
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            show(None)
             reason = (directory / "sim.log").read_text().strip().splitlines()[-1:] or ["exited"]
-            raise UsageError(f"the rehearsal cluster did not start: {reason[0]}")
+            raise MediaopsError(f"the rehearsal cluster did not start: {reason[0]}",
+                                hint=f"the whole log is {directory / 'sim.log'}")
         path = directory / "state.json"
         if path.is_file():
             try:
                 state = json.loads(path.read_text())
             except ValueError:
                 state = {}
+            if state.get("progress"):
+                show(tuple(state["progress"]))
             if state.get("ready"):
                 break
-        time.sleep(0.1)
+        time.sleep(0.05)
     else:
         process.terminate()
-        raise UsageError("the rehearsal cluster did not settle in time", hint=f"see {directory / 'sim.log'}")
+        show(None)
+        raise MediaopsError("the rehearsal cluster did not settle in time", hint=f"see {directory / 'sim.log'}")
+    show(None)
+    _warn_not_ready(state.get("not_ready") or [])
     click.echo(f"rehearsal cluster up at {state['server']} (pid {state['pid']}) from {repo.root}")
     click.echo(f"export KUBECONFIG={state['kubeconfig']}")
     click.echo(f"export MEDIAOPS_INGRESS_BASE_URL={state['ingress']}  # its ingress controller, for HTTP checks")

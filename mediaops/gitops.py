@@ -17,7 +17,7 @@ from typing import Any
 
 from mediaops.engine.model import Changes, FileChange
 from mediaops.errors import UsageError
-from mediaops.yamlfiles import is_kind, load_all, read_text, variables
+from mediaops.yamlfiles import YamlError, is_kind, load_all, read_text, variables
 
 FLUX_KS = "kustomize.toolkit.fluxcd.io"
 FLUX_HELM = "helm.toolkit.fluxcd.io"
@@ -25,6 +25,9 @@ KUSTOMIZE = "kustomize.config.k8s.io"
 NO_SUBSTITUTE = "kustomize.toolkit.fluxcd.io/substitute"
 
 ACTIVE, DISABLED, ARCHIVED, INCONSISTENT = "active", "disabled", "archived", "inconsistent"
+# A file of the app's that Go's YAML rejects too: Flux fails on it, so mediaops reports it and reads the rest.
+UNREADABLE = "unreadable"
+STATES = (ACTIVE, DISABLED, ARCHIVED, INCONSISTENT, UNREADABLE)
 
 
 @dataclass(frozen=True)
@@ -231,7 +234,12 @@ class Repository:
 
     def _namespace_apps(self, ns_dir: Path) -> Iterator[App]:
         namespace = ns_dir.name
-        listed = self.listed(namespace)
+        try:
+            listed = self.listed(namespace)
+        except YamlError as exc:  # the namespace's list cannot be read: each of its apps says why
+            for app_dir in sorted(p for p in ns_dir.iterdir() if p.is_dir()):
+                yield App(app_dir.name, namespace, self.rel(app_dir), UNREADABLE, [str(exc)])
+            return
         seen: set[str] = set()
         for app_dir in sorted(p for p in ns_dir.iterdir() if p.is_dir()):
             seen.add(app_dir.name)
@@ -265,7 +273,11 @@ class Repository:
             return App(name, namespace, self.rel(app_dir), INCONSISTENT, ["no ks.yaml or ks.dis in the app folder"])
         ks_file = ks_yaml if ks_yaml.is_file() else ks_dis
         app = App(name, namespace, self.rel(app_dir), state, reasons, ks_file=self.rel(ks_file))
-        self._describe(app, ks_file)
+        try:
+            self._describe(app, ks_file)
+        except YamlError as exc:  # one bad file marks this app only; what was read so far stays shown
+            app.state = UNREADABLE
+            app.reasons.insert(0, str(exc))
         return app
 
     def _archived(self) -> Iterator[App]:
@@ -442,6 +454,35 @@ class Repository:
                 found.extend(app.kustomizations)
             self._flux = found
         return self._flux
+
+    def flux_entry(self) -> list[Path]:
+        """The files holding the Flux Kustomizations that ``flux bootstrap`` starts from.
+
+        The cluster template's is ``kubernetes/flux/cluster/ks.yaml`` (``cluster-apps`` points at
+        ``./kubernetes/apps``); older layouts keep ``cluster-apps`` in ``kubernetes/flux/apps.yaml`` or name it
+        otherwise. So: that file when it exists, else every file under ``kubernetes/flux`` (then ``clusters/``)
+        whose Kustomization points at ``kubernetes/apps``, else every file there that holds one.
+        """
+        default = self.kubernetes / "flux" / "cluster" / "ks.yaml"
+        if default.is_file():
+            return [default]
+        found: list[Path] = []
+        pointing: list[Path] = []
+        for base in (self.kubernetes / "flux", self.root / "clusters"):
+            for path in sorted(base.rglob("*.yaml")) if base.is_dir() else []:
+                try:
+                    docs = load_all(path, self.root)
+                except YamlError:
+                    continue
+                kustomizations = [d for d in docs if is_kind(d, "Kustomization", FLUX_KS)]
+                if kustomizations:
+                    found.append(path)
+                if any(posixpath.normpath(str((d.get("spec") or {}).get("path", ""))) == "kubernetes/apps"
+                       for d in kustomizations):
+                    pointing.append(path)
+            if found:
+                break
+        return pointing or found
 
     def substitution_sources(self) -> dict[str, str]:
         """Variable name to the file defining it: cluster-settings, cluster-secrets and the like."""

@@ -61,15 +61,98 @@ RESOURCES: list[Resource] = [
     _r("monitoring.coreos.com", "v1", "ServiceMonitor", "servicemonitors", sub=(), short=("smon",)),
     _r("kyverno.io", "v1", "ClusterPolicy", "clusterpolicies", False, short=("cpol",)),
     _r("k8up.io", "v1", "Schedule", "schedules"),
+    # Built-in kinds that repositories apply besides the ones mediaops acts on, with their real scope.
+    _r("apps", "v1", "DaemonSet", "daemonsets", short=("ds",)),
+    _r("", "v1", "PersistentVolume", "persistentvolumes", False, short=("pv",)),
+    _r("", "v1", "Endpoints", "endpoints", sub=(), short=("ep",)),
+    _r("", "v1", "LimitRange", "limitranges", sub=(), short=("limits",)),
+    _r("", "v1", "ResourceQuota", "resourcequotas", short=("quota",)),
+    _r("storage.k8s.io", "v1", "StorageClass", "storageclasses", False, sub=(), short=("sc",)),
+    _r("storage.k8s.io", "v1", "CSIDriver", "csidrivers", False, sub=()),
+    _r("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", False, sub=()),
+    _r("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", False, sub=()),
+    _r("rbac.authorization.k8s.io", "v1", "Role", "roles", sub=()),
+    _r("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", sub=()),
+    _r("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", sub=(), short=("netpol",)),
+    _r("networking.k8s.io", "v1", "IngressClass", "ingressclasses", False, sub=()),
+    _r("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", short=("pdb",)),
+    _r("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", short=("hpa",)),
+    _r("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", False, sub=(), short=("pc",)),
+    _r("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", False,
+       short=("crd", "crds")),
+    _r("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations",
+       False, sub=()),
+    _r("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations",
+       False, sub=()),
+    _r("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", sub=()),
+    _r("snapshot.storage.k8s.io", "v1", "VolumeSnapshotClass", "volumesnapshotclasses", False, sub=()),
+    _r("snapshot.storage.k8s.io", "v1", "VolumeSnapshot", "volumesnapshots"),
+    _r("gateway.networking.k8s.io", "v1", "GatewayClass", "gatewayclasses", False),
+    _r("gateway.networking.k8s.io", "v1", "Gateway", "gateways", short=("gtw",)),
+    _r("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes"),
+    _r("gateway.networking.k8s.io", "v1", "GRPCRoute", "grpcroutes"),
+    _r("gateway.networking.k8s.io", "v1beta1", "ReferenceGrant", "referencegrants", sub=()),
+    _r("cert-manager.io", "v1", "Certificate", "certificates", short=("cert",)),
+    _r("cert-manager.io", "v1", "Issuer", "issuers"),
+    _r("cert-manager.io", "v1", "ClusterIssuer", "clusterissuers", False),
+    _r("notification.toolkit.fluxcd.io", "v1beta3", "Alert", "alerts"),
+    _r("notification.toolkit.fluxcd.io", "v1beta3", "Provider", "providers"),
+    _r("notification.toolkit.fluxcd.io", "v1", "Receiver", "receivers"),
+    _r("external-secrets.io", "v1alpha1", "PushSecret", "pushsecrets"),
+    _r("monitoring.coreos.com", "v1", "PodMonitor", "podmonitors", sub=()),
+    _r("monitoring.coreos.com", "v1", "PrometheusRule", "prometheusrules", sub=(), short=("promrule",)),
 ]
 BY_PLURAL = {(r.group, r.plural): r for r in RESOURCES}
 BY_KIND = {(r.group, r.kind): r for r in RESOURCES}
 
 
-def resource_for(api_version: str, kind: str) -> Resource | None:
-    group = api_version.rpartition("/")[0] if "/" in api_version else ""
-    return BY_KIND.get((group, kind))
 BY_NAME = {r.kind: r for r in RESOURCES}
+# Custom kinds that are cluster-scoped although nothing in the repository says so (their CRDs come from charts).
+CLUSTER_SCOPED = {"GatewayClass", "CiliumLoadBalancerIPPool", "CiliumL2AnnouncementPolicy", "CiliumBGPClusterConfig",
+                  "CiliumBGPPeerConfig", "CiliumBGPAdvertisement", "CiliumClusterwideNetworkPolicy", "CiliumNode",
+                  "StorageClass", "VolumeSnapshotClass", "PriorityClass", "IngressClass", "RuntimeClass",
+                  "FluxInstance"}
+
+
+def plural_of(kind_name: str) -> str:
+    """The plural the API server would serve for a kind without a CRD at hand (Kubernetes' own rule of thumb)."""
+    lower = kind_name.lower()
+    if lower.endswith(("s", "x", "z", "ch", "sh")):
+        return lower + "es"
+    if lower.endswith("y") and lower[-2:-1] not in "aeiou":
+        return lower[:-1] + "ies"
+    return lower + "s"
+
+
+def register(api_version: str, kind_name: str, *, plural: str | None = None,
+             namespaced: bool | None = None) -> Resource:
+    """Make a kind known (a CRD the repository installs, or a custom kind it uses); the known one if it is."""
+    group, _, version = api_version.rpartition("/")
+    existing = BY_KIND.get((group, kind_name))
+    if existing is not None:
+        return existing
+    if namespaced is None:
+        namespaced = not (kind_name.startswith("Cluster") or kind_name in CLUSTER_SCOPED)
+    resource = _r(group, version, kind_name, plural or plural_of(kind_name), namespaced)
+    RESOURCES.append(resource)
+    BY_PLURAL[(group, resource.plural)] = resource
+    BY_KIND[(group, kind_name)] = resource
+    BY_NAME.setdefault(kind_name, resource)
+    return resource
+
+
+def register_crd(crd: dict[str, object]) -> Resource | None:
+    """Register the kind a CustomResourceDefinition defines, at its storage version."""
+    spec = crd.get("spec") if isinstance(crd.get("spec"), dict) else None
+    if not isinstance(spec, dict):
+        return None
+    names = spec.get("names") or {}
+    versions = [v for v in spec.get("versions") or [] if isinstance(v, dict)]
+    version = next((v.get("name") for v in versions if v.get("storage")), versions[0].get("name") if versions else "")
+    if not (isinstance(names, dict) and names.get("kind") and spec.get("group") and version):
+        return None
+    return register(f"{spec['group']}/{version}", str(names["kind"]), plural=str(names.get("plural") or "") or None,
+                    namespaced=spec.get("scope", "Namespaced") == "Namespaced")
 
 
 def kind(name: str) -> Resource:

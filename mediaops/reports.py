@@ -47,7 +47,7 @@ def run_view(record: RunRecord) -> Any:
     for index, step in sorted(record.steps.items()):
         outcome = step.outcome + (", undone" if step.undone else "")
         duration = f"{step.duration:.1f}s" if step.duration is not None else ""
-        table.add_row(str(index + 1), step.title, outcome, duration, step.error or step.summary)
+        table.add_row(str(index + 1), Text(step.title), outcome, duration, Text(step.error or step.summary or ""))
     return Group(head, table)
 
 
@@ -99,11 +99,13 @@ def runbook_pages(runbooks: list[Runbook], repo: Any = None) -> dict[str, str]:
 
 
 # -- the repository inventory --------------------------------------------------------------------------
-STATE_STYLE = {"active": "green", "disabled": "dim", "archived": "dim italic", "inconsistent": "bold red"}
+STATE_STYLE = {"active": "green", "disabled": "dim", "archived": "dim italic", "inconsistent": "bold red",
+               "unreadable": "bold red"}
 
 
 def apps_table(apps: list[Any]) -> Any:
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(show_edge=False)
     for column in ("app", "namespace", "state", "chart", "images", "notes"):
@@ -116,8 +118,8 @@ def apps_table(apps: list[Any]) -> Any:
         notes = "; ".join(app.reasons)
         if app.nfs:
             notes = "; ".join(filter(None, [notes, "NFS " + ", ".join(f"{n.server}:{n.path}" for n in app.nfs)]))
-        table.add_row(app.name, app.namespace, f"[{STATE_STYLE.get(app.state, '')}]{app.state}[/]", charts,
-                      images, notes)
+        table.add_row(Text(app.name), Text(app.namespace), Text(app.state, style=STATE_STYLE.get(app.state, "")),
+                      Text(charts), Text(images), Text(notes))
     return table
 
 
@@ -138,7 +140,7 @@ def app_view(app: Any) -> Any:
 
     def row(label: str, values: list[str]) -> None:
         if values:
-            table.add_row(label, "\n".join(values))
+            table.add_row(label, Text("\n".join(values)))
 
     row("kustomization", [f"{k.namespace}/{k.name} path={k.path} target={k.target_namespace or '-'}"
                           + (" SUSPENDED" if k.suspend else "") for k in app.kustomizations])
@@ -182,7 +184,7 @@ def status_table(rows: list[Any]) -> Any:
         if r.suspended:
             flags[0] = Text("SUSPENDED", style="bold white on red")
         table.add_row(r.app, r.namespace, r.state, flags[0], r.revision, r.reconciled, flags[1], r.chart,
-                      Text(r.replicas, style="bold red" if r.scaled_down else ""), str(r.restarts), r.message)
+                      Text(r.replicas, style="bold red" if r.scaled_down else ""), str(r.restarts), Text(r.message))
     alarms = [Text(f"⚠ {r.namespace}/{r.app}: suspended: {', '.join(r.suspended)}", style="bold red")
               for r in rows if r.suspended]
     alarms += [Text(f"⚠ {r.namespace}/{r.app}: scaled down by mediaops: {', '.join(r.scaled_down)}",

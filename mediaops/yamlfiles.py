@@ -11,25 +11,174 @@ import io
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
 from mediaops.errors import UsageError
 
-try:
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
-
-VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:[:=/][^}]*)?\}")
+VARIABLE = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:[:=/][^}]*)?\}")
 
 
 class YamlError(UsageError):
-    """Malformed YAML, reported with file and line."""
+    """YAML that Go's parser rejects too, reported with file and line."""
 
 
-def _where(path: Path, exc: yaml.YAMLError, root: Path | None) -> str:
+# -- YAML as Flux reads it -------------------------------------------------------------------------------
+# Flux, kustomize and kubectl read YAML with Go's go-yaml (kustomize's kyaml: gopkg.in/yaml.v3, then
+# sigs.k8s.io/yaml on the way to JSON). Its resolver (yaml.v3 resolve.go) is YAML 1.2's core schema
+# with a few YAML 1.1 keepsakes, and differs from PyYAML's YAML 1.1 resolver in what matters here:
+# - booleans are only true/True/TRUE/false/False/FALSE: ``yes``, ``no``, ``on``, ``off``, ``y``, ``n``
+#   are strings (an ``on:`` key stays the string "on");
+# - integers are what strconv.ParseInt(s, 0, 64) takes after removing ``_``: 0x1F, 0o17, 0b101 and
+#   the YAML 1.1 octal 0777; no sexagesimal (``1:20`` is a string);
+# - floats match ``[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`` or .inf/.nan;
+# - timestamps decoded into an interface stay strings (yaml.v2/v3 decode.go: "for backward
+#   compatibility reasons we set it as a string"); ``=`` is a plain string (PyYAML's ``value`` tag);
+# - an anchor defined twice is allowed, the later definition wins for later aliases;
+# - a tag go-yaml does not know (``!secret``) leaves the value as it is; ``!!binary`` decodes to text.
+_NUMBER_TAG = "tag:mediaops,2026:go-number"
+_GO_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_SPECIAL = {".inf": float("inf"), ".Inf": float("inf"), ".INF": float("inf"),
+            "+.inf": float("inf"), "+.Inf": float("inf"), "+.INF": float("inf"),
+            "-.inf": float("-inf"), "-.Inf": float("-inf"), "-.INF": float("-inf"),
+            ".nan": float("nan"), ".NaN": float("nan"), ".NAN": float("nan")}
+
+
+def go_scalar(text: str) -> Any:
+    """A plain scalar that starts like a number, resolved as go-yaml does (int, float or string)."""
+    if text in _SPECIAL:
+        return _SPECIAL[text]
+    plain = text.replace("_", "")
+    body = plain.lstrip("+-")
+    sign = -1 if plain.startswith("-") else 1
+    if plain[:1] in "+-" and body[:1] in "+-":
+        return text
+    try:
+        if body[:2] in ("0x", "0X"):
+            return sign * int(body[2:], 16)
+        if body[:2] in ("0o", "0O"):
+            return sign * int(body[2:], 8)
+        if body[:2] in ("0b", "0B"):
+            return sign * int(body[2:], 2)
+        if len(body) > 1 and body[0] == "0" and body.isdigit():
+            return sign * int(body, 8)
+        if body.isdigit():
+            return sign * int(body, 10)
+    except ValueError:
+        pass
+    if _GO_FLOAT.fullmatch(plain):
+        return float(plain)
+    return text
+
+
+def _go_key(key: Any) -> str:
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, float) and key.is_integer():
+        return str(int(key))
+    return str(key)
+
+
+def _loader_class(base: Any) -> Any:
+    class GoLoader(base):
+        yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {}
+        yaml_constructors: ClassVar[dict[Any, Any]] = dict(base.yaml_constructors)
+        yaml_multi_constructors: ClassVar[dict[Any, Any]] = dict(base.yaml_multi_constructors)
+
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict[str, Any]:
+            # Keys are strings once Flux's objects become JSON (sigs.k8s.io/yaml YAMLToJSON): ``1:`` and
+            # ``true:`` are the keys "1" and "true", never Python's 1 == True collision.
+            self.flatten_mapping(node)
+            mapping: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.construct_object(key_node, deep=True)
+                mapping[key if isinstance(key, str) else _go_key(key)] = self.construct_object(value_node, deep=deep)
+            return mapping
+
+    resolve = GoLoader.add_implicit_resolver
+    resolve("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    resolve("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+    resolve(_NUMBER_TAG, re.compile(r"^[-+.0-9][-+.0-9a-zA-Z_]*$"), list("-+.0123456789"))
+    resolve("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
+
+    def number(loader: Any, node: Any) -> Any:
+        return go_scalar(loader.construct_scalar(node))
+
+    def boolean(loader: Any, node: Any) -> bool:
+        return str(loader.construct_scalar(node)).lower() == "true"
+
+    def text(loader: Any, node: Any) -> str:
+        return str(loader.construct_scalar(node))
+
+    def binary(loader: Any, node: Any) -> str:
+        import base64
+
+        raw = "".join(str(loader.construct_scalar(node)).split())
+        try:
+            return base64.b64decode(raw).decode("utf-8", "replace")
+        except ValueError:
+            return raw
+
+    def untagged(loader: Any, suffix: str, node: Any) -> Any:
+
+        if isinstance(node, yaml.MappingNode):
+            return loader.construct_mapping(node, deep=True)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node, deep=True)
+        return loader.construct_scalar(node)
+
+    GoLoader.add_constructor(_NUMBER_TAG, number)
+    GoLoader.add_constructor("tag:yaml.org,2002:bool", boolean)
+    GoLoader.add_constructor("tag:yaml.org,2002:timestamp", text)
+    GoLoader.add_constructor("tag:yaml.org,2002:binary", binary)
+    GoLoader.add_constructor("tag:yaml.org,2002:value", text)
+    GoLoader.add_multi_constructor("!", untagged)
+    GoLoader.add_multi_constructor("tag:", untagged)
+    return GoLoader
+
+
+@lru_cache(maxsize=1)
+def _loaders() -> tuple[Any, Any]:
+    """(fast, tolerant): libyaml when PyYAML has it; a pure-Python loader that accepts redefined anchors."""
+    from yaml.events import AliasEvent
+
+    fast = _loader_class(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    tolerant = _loader_class(yaml.SafeLoader)
+
+    def compose_node(self: Any, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if not isinstance(event, AliasEvent) and event.anchor is not None:
+            self.anchors.pop(event.anchor, None)  # a redefined anchor replaces the earlier one
+        return yaml.composer.Composer.compose_node(self, parent, index)
+
+    tolerant.compose_node = compose_node
+    return fast, tolerant
+
+
+def parse_all(text: str) -> list[Any]:
+    """Every document of a YAML text as Go's YAML reads it (empty documents dropped)."""
+
+    fast, tolerant = _loaders()
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        return [doc for doc in yaml.load_all(text, Loader=fast) if doc is not None]
+    except yaml.composer.ComposerError as exc:
+        if "duplicate anchor" not in str(exc):
+            raise
+    return [doc for doc in yaml.load_all(text, Loader=tolerant) if doc is not None]
+
+
+def parse(text: str) -> Any:
+    """The first document of a YAML text (None when it has none)."""
+    docs = parse_all(text)
+    return docs[0] if docs else None
+
+
+def _where(path: Path, exc: Exception, root: Path | None) -> str:
     shown = path.relative_to(root) if root and path.is_relative_to(root) else path
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = f":{mark.line + 1}" if mark is not None else ""
@@ -38,33 +187,29 @@ def _where(path: Path, exc: yaml.YAMLError, root: Path | None) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _read(path: Path, mtime: float) -> str:
-    return path.read_text(encoding="utf-8")
+def _read(path: Path, mtime: int) -> str:
+    return path.read_bytes().decode("utf-8-sig", "replace")
 
 
 def read_text(path: Path) -> str:
-    return _read(path, path.stat().st_mtime)
+    return _read(path, path.stat().st_mtime_ns)
 
 
 def load_all(path: Path, root: Path | None = None) -> list[Any]:
-    """Every document of a YAML file (empty ones dropped); malformed YAML is one line with file:line.
+    """Every document of a YAML file (empty ones dropped); YAML that Go rejects too is one line with file:line.
 
     Parsed documents are cached by path and modification time; callers must not modify them.
     """
+
     try:
         return _parse(path, path.stat().st_mtime_ns)
     except yaml.YAMLError as exc:
         raise YamlError(_where(path, exc, root), hint="fix the file, then run again") from None
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=8192)
 def _parse(path: Path, mtime: int) -> list[Any]:
-    return [doc for doc in yaml.load_all(read_text(path), Loader=_Loader) if doc is not None]
-
-
-def load_one(path: Path, root: Path | None = None) -> Any:
-    docs = load_all(path, root)
-    return docs[0] if docs else None
+    return parse_all(_read(path, mtime))
 
 
 def variables(text: str) -> set[str]:

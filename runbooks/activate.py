@@ -79,8 +79,8 @@ activate = Runbook(
 @activate.check("The app exists and is disabled (or already active)")
 def app_is_disabled(ctx: Context) -> str:
     app = _app(ctx)
-    if app.state == gitops.INCONSISTENT:
-        raise CheckFailed(f"{app.namespace}/{app.name} is inconsistent: {'; '.join(app.reasons)}")
+    if app.state in (gitops.INCONSISTENT, gitops.UNREADABLE):
+        raise CheckFailed(f"{app.namespace}/{app.name} is {app.state}: {'; '.join(app.reasons)}")
     if app.state == gitops.ARCHIVED:
         raise CheckFailed(f"{app.name} is archived under {app.directory}; move it back to kubernetes/apps first")
     _learn(ctx, app)
@@ -249,7 +249,7 @@ deactivate = Runbook(
 @deactivate.check("The app exists and is active (or already disabled)")
 def app_is_active(ctx: Context) -> str:
     app = _app(ctx)
-    if app.state in (gitops.INCONSISTENT, gitops.ARCHIVED):
+    if app.state in (gitops.INCONSISTENT, gitops.ARCHIVED, gitops.UNREADABLE):
         raise CheckFailed(f"{app.namespace}/{app.name} is {app.state}: {'; '.join(app.reasons) or app.directory}")
     _learn(ctx, app)
     volumes = [f"{v.name} ({v.size or 'size unknown'})" for v in app.volumes]

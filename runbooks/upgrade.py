@@ -41,7 +41,8 @@ def _app(ctx: Context) -> gitops.App:
 def app_active(ctx: Context) -> str:
     app = _app(ctx)
     if app.state != gitops.ACTIVE:
-        raise CheckFailed(f"{app.namespace}/{app.name} is {app.state}, not active")
+        raise CheckFailed(f"{app.namespace}/{app.name} is {app.state}, not active"
+                          + (f" ({'; '.join(app.reasons)})" if app.reasons else ""))
     stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     ctx.facts.setdefault("backup", f"pre-{app.name}-{stamp}")
     ctx.facts.update(app=app.name, ns=app.namespace, ks=", ".join(k.name for k in app.kustomizations),

@@ -109,22 +109,31 @@ def test_unsubstituted_variables_are_flagged(ops: Mediaops, home_ops: HomeOps) -
 
 
 @pytest.mark.parametrize("where", ["namespace", "app"])
-def test_malformed_yaml_is_one_line_with_file_and_line(ops: Mediaops, home_ops: HomeOps, where: str) -> None:
+def test_a_file_go_rejects_marks_its_apps_only(ops: Mediaops, home_ops: HomeOps, where: str) -> None:
     target = (home_ops.path / "kubernetes/apps/media/kustomization.yaml" if where == "namespace"
               else home_ops.path / "kubernetes/apps/media/overseerr/app/values.yaml")
     target.write_text(target.read_text() + "broken: [unclosed\n")
     before = tree_digest(home_ops.path)
     where_line = f"{target.relative_to(home_ops.path)}:"
-    for args in (["apps"], ["app", "overseerr"]):
-        result = ops.run(*args)
-        assert result.returncode == 2, (args, result.stdout, result.stderr)
-        line = result.stderr.strip()
-        assert len(line.splitlines()) == 1
-        assert where_line in line and "malformed YAML" in line
+    listing = ops.run("apps", "--json")
+    assert listing.returncode == 0, listing.stderr
+    states = {a["name"]: a for a in json.loads(listing.stdout)}
+    assert states["overseerr"]["state"] == "unreadable"
+    assert states["overseerr"]["reasons"][0].startswith(where_line) and "malformed YAML" in states["overseerr"]["reasons"][0]
+    assert states["cloudflared"]["state"] == "active"  # another namespace reads as usual
+    assert states["plex-exporter"]["state"] == ("unreadable" if where == "namespace" else "disabled")
+    table = ops.run("apps")
+    assert table.returncode == 0 and "unreadable" in table.stdout and "Traceback" not in table.stderr
+    check = ops.run("apps", "--check")
+    assert check.returncode == 1 and f"media/overseerr: {where_line}" in check.stdout
+    shown = ops.run("app", "overseerr")
+    assert shown.returncode == 0 and where_line in shown.stdout
     run = ops.run("run", "activate", "overseerr", "--yes", "--json")
-    assert run.returncode == 2
+    assert run.returncode == 3, run.stdout
     final = json.loads(run.stdout.splitlines()[-1])
-    assert final["status"] == "refused" and where_line in final["message"]
+    assert where_line in final["message"]
+    other = ops.run("run", "activate", "plex-exporter", "--dry-run", "--no-push")
+    assert other.returncode == (3 if where == "namespace" else 0), other.stdout + other.stderr
     assert tree_digest(home_ops.path) == before
 
 

@@ -10,9 +10,11 @@ import argparse
 import json
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 
+from mediaops.errors import MediaopsError
 from mediaops.sim.cluster import Rehearsal
 from mediaops.sim.manager import Timing
 
@@ -23,6 +25,7 @@ def main() -> None:
     parser.add_argument("--dir", required=True, type=Path, help="where the state file and kubeconfig go")
     parser.add_argument("--timing", choices=["normal", "fast"], default="normal")
     parser.add_argument("--nas-port", type=int, default=2049, help="0 picks a free port")
+    parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for the steady state")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     state_file = args.dir / "state.json"
@@ -35,19 +38,24 @@ def main() -> None:
     state = {"pid": os.getpid(), "server": "", "kubeconfig": str(kubeconfig), "repo": str(args.repo.resolve()),
              "ready": False}
     try:
-        rehearsal.start(wait=False)
+        rehearsal.serve()
         state["server"] = rehearsal.server.url
         state["ingress"] = rehearsal.ingress_url
         state["nas"] = f"{rehearsal.nas_host}:{rehearsal.nas_port}" if rehearsal.nas_host else ""
         rehearsal.kubeconfig(kubeconfig)
         state_file.write_text(json.dumps(state))
-        rehearsal.wait_settled(timeout=300)
+
+        def progress(ready: int, total: int) -> None:
+            state["progress"] = [ready, total]
+            state_file.write_text(json.dumps(state))
+
+        rehearsal.settle(args.timeout, progress)
         state["ready"] = True
+        state["not_ready"] = rehearsal.not_ready()
         state_file.write_text(json.dumps(state))
         stop.wait()
-    except Exception as exc:  # the parent reads the reason from the state file
-        state["error"] = f"{type(exc).__name__}: {exc}"
-        state_file.write_text(json.dumps(state))
+    except MediaopsError as exc:  # the parent shows the last line of the log
+        print(exc.line(), file=sys.stderr, flush=True)
         raise SystemExit(1) from None
     finally:
         rehearsal.stop()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import json
 import os
 import shutil
@@ -21,11 +22,13 @@ import tarfile
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from mediaops.errors import MediaopsError, UsageError
 from mediaops.kinds import BY_KIND, Resource, kind
 from mediaops.sim import sops
 from mediaops.sim.addons import ExternalSecrets, Velero
@@ -51,12 +54,28 @@ VAULT = {
     "minio-lab": {"AWS_ACCESS_KEY_ID": "sample-access-key", "AWS_SECRET_ACCESS_KEY": "sample-secret-key"},
 }
 NODES = [("node-amd64-1", "amd64"), ("node-arm64-1", "arm64")]
+# Start-up is the steady state: no simulated delay until the cluster has settled (see Rehearsal.start).
+STEADY = {"pod_start": 0.0, "job_run": 0.0, "backup_tick": 0.0, "retry": 0.02, "poll": 0.01, "health_timeout": 10.0}
 # What the apps' volumes hold when the rehearsal creates them (their state from first-time setup).
 SEEDS = {
     "tautulli-config": {"config.ini": "[General]\nhttp_port = 8181\n\n[PMS]\npms_ip = 127.0.2.40\n"
                                       "pms_port = 32400\npms_token = sample-plex-token-0001\npms_ssl = 0\n"},
     "plex-trakt-sync-config-pv": {"servers.yml": "servers:\n  default:\n    urls:\n      - http://127.0.2.40:32400\n"},
 }
+
+
+def _documents(path: Path) -> list[Any]:
+    """A repository file's documents as Flux reads them; a file Flux could not read either is skipped."""
+    from mediaops.yamlfiles import YamlError, load_all
+
+    try:
+        return [copy.deepcopy(d) for d in load_all(path)]
+    except YamlError:
+        return []
+
+
+class SimError(MediaopsError):
+    """The rehearsal could not start: one line saying what it waited for and why."""
 
 
 def _truthy(value: str) -> bool:
@@ -67,6 +86,9 @@ class Rehearsal:
     def __init__(self, repo: Path, *, origin: str | None = None, timing: Timing | None = None,
                  workdir: Path | None = None, nas_port: int = 2049) -> None:
         self.repo = repo.resolve()
+        # The repository may be a sub-folder of a larger checkout (as the sample is): Flux's artifact is
+        # then that folder of each commit, so paths in the manifests stay relative to the repository.
+        self.toplevel, self.prefix = self._toplevel()
         self.origin = origin or self._origin()
         self.branch = self._branch()
         self.timing = timing or Timing()
@@ -91,6 +113,7 @@ class Rehearsal:
         self._nas_socket: socket.socket | None = None
         self._installed: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._threads: list[threading.Thread] = []
+        self._configured = dataclasses.replace(self.timing)
 
     # -- where things come from ------------------------------------------------------------------------
     def _git(self, *args: str, cwd: Path | None = None) -> str:
@@ -98,6 +121,14 @@ class Rehearsal:
         if result.returncode != 0:
             raise RuntimeError(result.stderr.strip().splitlines()[0] if result.stderr.strip() else "git failed")
         return result.stdout.strip()
+
+    def _toplevel(self) -> tuple[Path, str]:
+        try:
+            top = Path(self._git("rev-parse", "--show-toplevel")).resolve()
+        except RuntimeError:
+            raise UsageError(f"{self.repo} is not in a git checkout: the rehearsal's Flux follows the repository's "
+                           "commits", hint="run `git init` and commit, or point --repo at your clone") from None
+        return top, self.repo.relative_to(top).as_posix() if self.repo != top else ""
 
     def _origin(self) -> str:
         """The checkout's tracking remote when it is on disk (as the demo and tests have it), else the checkout."""
@@ -109,7 +140,7 @@ class Rehearsal:
                 return str(Path(path).resolve())
         except RuntimeError:
             pass
-        return str(self.repo)
+        return str(self.toplevel)
 
     def _branch(self) -> str:
         try:
@@ -128,8 +159,19 @@ class Rehearsal:
         loopback = sorted(s for s in servers if s.startswith("127."))
         return loopback[0] if loopback else None
 
-    def resolve(self, url: str, branch: str) -> str:
+    def source_url(self, url: str) -> str:
+        """Where a GitRepository's URL is served from: every git source of the repository is the repository
+        itself (a home-ops repository's GitRepository names its own remote, which the rehearsal never reaches)."""
         path = url.removeprefix("file://")
+        return url if url.startswith("file://") and Path(path).exists() else f"file://{self.origin}"
+
+    def resolve(self, url: str, branch: str) -> str:
+        path = self.source_url(url).removeprefix("file://")
+        if branch != self.branch:
+            try:
+                self._git("--git-dir", self._git_dir(path), "rev-parse", "--verify", f"refs/heads/{branch}")
+            except RuntimeError:
+                branch = self.branch  # the repository names its remote's default branch; follow ours
         try:
             return self._git("--git-dir", self._git_dir(path), "rev-parse", f"refs/heads/{branch}")
         except RuntimeError as exc:
@@ -150,8 +192,9 @@ class Rehearsal:
         partial = target.with_suffix(".partial")
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)
-        archive = subprocess.run(["git", "--git-dir", self._git_dir(url.removeprefix("file://")), "archive",
-                                  "--format=tar", sha], capture_output=True, check=True)
+        tree = f"{sha}:{self.prefix}" if self.prefix else sha
+        archive = subprocess.run(["git", "--git-dir", self._git_dir(self.source_url(url).removeprefix("file://")),
+                                  "archive", "--format=tar", tree], capture_output=True, check=True)
         with tarfile.open(fileobj=__import__("io").BytesIO(archive.stdout)) as tar:
             tar.extractall(partial, filter="data")
         partial.rename(target)
@@ -464,17 +507,39 @@ class Rehearsal:
             thread.start()
 
     # -- life cycle ------------------------------------------------------------------------------------------
-    def start(self, *, wait: bool = True, timeout: float = 120) -> Rehearsal:
+    def start(self, *, wait: bool = True, timeout: float = 120,
+              progress: Callable[[int, int], None] | None = None) -> Rehearsal:
+        """Serve the API and bring the cluster to the steady state the repository describes.
+
+        Start-up is the state of a cluster Flux has run for days: it happens with no simulated delay (pods
+        start, jobs run and retries come at once), so it costs what the number of objects costs; the
+        configured delays apply from then on, to what the operator does.
+        """
+        self.serve()
+        if wait:
+            self.settle(timeout, progress)
+        return self
+
+    def serve(self) -> None:
+        """Serve the API, bootstrap Flux and start the controllers, in the steady-state timing until ``settle``."""
         thread = threading.Thread(target=self.server.serve_forever, name="sim-api", daemon=True)
         thread.start()
         self._threads.append(thread)
+        self._configured = dataclasses.replace(self.timing)
+        for name, value in STEADY.items():
+            setattr(self.timing, name, value)
         self._bootstrap()
         self._nas(True)
         self._ingress()
         self.manager.start()
-        if wait:
-            self.wait_settled(timeout)
-        return self
+
+    def settle(self, timeout: float = 120, progress: Callable[[int, int], None] | None = None) -> None:
+        """Wait for the steady state, then switch to the configured delays (also when it does not settle)."""
+        try:
+            self.wait_settled(timeout, progress)
+        finally:
+            for item in dataclasses.fields(self._configured):
+                setattr(self.timing, item.name, getattr(self._configured, item.name))
 
     def _create(self, kind_name: str, obj: dict[str, Any]) -> None:
         try:
@@ -492,12 +557,9 @@ class Rehearsal:
         key = sops.rehearsal_identity()
         self._create("Secret", {"metadata": {"name": "sops-age", "namespace": "flux-system"},
                                 "data": {"age.agekey": base64.b64encode(key.encode()).decode()}})
-        self._create("GitRepository", {"metadata": {"name": "flux-system", "namespace": "flux-system"},
-                                       "spec": {"interval": "1h", "url": f"file://{self.origin}",
-                                                "ref": {"branch": self.branch}}})
         common = self.repo / "kubernetes" / "components" / "common"
         for path in sorted(common.glob("*.yaml")) if common.is_dir() else []:
-            for doc in yaml.safe_load_all(path.read_text()):
+            for doc in _documents(path):
                 if isinstance(doc, dict) and doc.get("kind") in ("ConfigMap", "Secret") and \
                         (doc.get("metadata") or {}).get("name") in ("cluster-settings", "cluster-secrets"):
                     self._seed(doc)
@@ -507,21 +569,33 @@ class Rehearsal:
                                                "status": {"phase": "Available"}})
         self.store.set_status(kind("BackupStorageLocation"), "velero", "default", {"phase": "Available",
                                                                                    "lastValidationTime": now()})
-        entry = self.repo / "kubernetes" / "flux" / "cluster" / "ks.yaml"
-        if entry.is_file():
-            for doc in yaml.safe_load_all(entry.read_text()):
-                if isinstance(doc, dict) and doc.get("kind") == "Kustomization":
-                    doc["metadata"].setdefault("namespace", "flux-system")
+        # What `flux bootstrap` (or the flux-operator's FluxInstance) leaves behind: the entry Kustomizations
+        # applied, and the GitRepository they follow pointing at this repository.
+        from mediaops.gitops import Repository
+
+        sources = {("flux-system", "flux-system")}
+        for path in Repository(self.repo).flux_entry():
+            for doc in _documents(path):
+                if isinstance(doc, dict) and doc.get("kind") == "Kustomization" and \
+                        str(doc.get("apiVersion", "")).startswith("kustomize.toolkit.fluxcd.io/"):
+                    doc = copy.deepcopy(doc)
+                    namespace = doc["metadata"].setdefault("namespace", "flux-system")
+                    ref = (doc.get("spec") or {}).get("sourceRef") or {}
+                    if ref.get("kind", "GitRepository") == "GitRepository":
+                        sources.add((ref.get("namespace") or namespace, ref.get("name") or "flux-system"))
                     self.apply(kind("Kustomization"), doc)
+        for namespace, name in sorted(sources):
+            self._create("Namespace", {"metadata": {"name": namespace}})
+            self._create("GitRepository", {"metadata": {"name": name, "namespace": namespace},
+                                           "spec": {"interval": "1h", "url": f"file://{self.origin}",
+                                                    "ref": {"branch": self.branch}}})
 
     def _seed(self, doc: dict[str, Any]) -> None:
         if "sops" in doc:
             try:
                 doc = sops.decrypt(doc, [sops.rehearsal_identity()])
-            except sops.SopsError:
-                # Encrypted for someone else's key: rehearse with recognisable placeholders.
-                doc = {**doc, "stringData": {k: f"rehearsal-{k.lower()}" for k in doc.get("stringData") or {}}}
-                doc.pop("sops", None)
+            except sops.ForeignKey:  # encrypted for someone else's key: rehearse with recognisable placeholders
+                doc = sops.placeholders(doc)
         doc["metadata"]["namespace"] = "flux-system"
         if doc["kind"] == "Secret":
             plain = doc.pop("stringData", None) or {}
@@ -529,25 +603,48 @@ class Rehearsal:
             doc["data"] = {**(doc.get("data") or {}), **data}
         self._create(doc["kind"], doc)
 
-    def settled(self) -> bool:
-        kustomizations = list(self.store.all_of(kind("Kustomization")))
-        apps = next((k for k in kustomizations if k["metadata"]["name"] == "cluster-apps"), None)
-        if apps is None or get_ready(apps)[0] != "True":
-            return False
-        for item in kustomizations:
-            state = get_ready(item)
-            if state[0] == "Unknown" and not (item.get("spec") or {}).get("suspend"):
-                return False
-        return self.manager.idle()
+    def _kustomizations(self) -> list[tuple[str, str, str]]:
+        """(namespace/name, Ready status, message) of every Kustomization that is not suspended."""
+        return [(f"{k['metadata']['namespace']}/{k['metadata']['name']}", *get_ready(k))
+                for k in self.store.all_of(kind("Kustomization")) if not (k.get("spec") or {}).get("suspend")]
 
-    def wait_settled(self, timeout: float = 120) -> None:
+    def settled(self) -> bool:
+        """Every Kustomization has a verdict (Ready True or False, none still progressing) and no controller
+        has work queued: what a cluster looks like between two intervals."""
+        states = self._kustomizations()
+        return bool(states) and all(ready != "Unknown" for _, ready, _ in states) and self.manager.idle()
+
+    def not_ready(self) -> list[str]:
+        """Kustomizations that are not Ready, each with Flux's reason, for one line to the operator."""
+        return [f"{name} ({message})" for name, ready, message in self._kustomizations() if ready != "True"]
+
+    def wait_settled(self, timeout: float = 120, progress: Callable[[int, int], None] | None = None) -> None:
+        """Wait until ``settled`` holds for a moment; report ``ready/total`` Kustomizations as they change."""
         deadline = time.monotonic() + timeout
+        seen: tuple[int, int] | None = None
+        calm_since: float | None = None
         with self.store.lock:
-            while not self.settled():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError("the rehearsal cluster did not settle: " + json.dumps(self.summary()))
-                self.store.changed.wait(min(remaining, 0.1))
+            while True:
+                states = self._kustomizations()
+                counts = (sum(1 for _, ready, _ in states if ready == "True"), len(states))
+                if progress is not None and counts != seen:
+                    progress(*counts)
+                seen = counts
+                now_ = time.monotonic()
+                if self.settled():
+                    calm_since = calm_since or now_
+                    if now_ - calm_since >= 0.05:
+                        return
+                else:
+                    calm_since = None
+                if now_ >= deadline:
+                    waiting = [f"{name} ({message})" for name, ready, message in states if ready == "Unknown"]
+                    waiting = waiting or self.not_ready() or ["no Kustomization was created from the repository"]
+                    raise SimError(f"the rehearsal cluster did not settle in {timeout:.0f} s: {counts[0]}/{counts[1]} "
+                                   f"Kustomizations Ready; waiting for " + "; ".join(waiting[:3])
+                                   + (f" and {len(waiting) - 3} more" if len(waiting) > 3 else ""),
+                                   hint="`mediaops sim up` keeps it running for `kubectl get ks -A`")
+                self.store.changed.wait(min(deadline - now_, 0.02 if calm_since else 0.1))
 
     def kubeconfig(self, path: Path, context: str = "rehearsal") -> Path:
         config = {"apiVersion": "v1", "kind": "Config", "current-context": context,

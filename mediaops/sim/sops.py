@@ -58,7 +58,7 @@ def _data_key(meta: dict[str, Any], identities: list[str]) -> bytes:
             return bytes(pyrage.decrypt(_dearmor(str(entry.get("enc", ""))), keys))
         except Exception:
             continue
-    raise SopsError("none of the age identities can decrypt this file's data key")
+    raise ForeignKey("none of the age identities can decrypt this file's data key")
 
 
 def _aes(key: bytes) -> Any:
@@ -109,6 +109,33 @@ def decrypt(doc: dict[str, Any], identities: list[str]) -> dict[str, Any]:
         raise SopsError(f"cannot decrypt a value: {type(exc).__name__}") from None
     plain.pop("sops", None)
     return plain
+
+
+class ForeignKey(SopsError):
+    """The file is encrypted for recipients the rehearsal holds no identity of."""
+
+
+def placeholders(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document with each encrypted value replaced by ``rehearsal-<key>`` (base64 under ``data``).
+
+    A repository's SOPS files are encrypted for its owner's key, which the rehearsal never has: it
+    rehearses with recognisable placeholder values instead, as if the secrets were whatever they are.
+    """
+    meta = doc.get("sops")
+    if not isinstance(meta, dict):
+        return doc
+    regex = re.compile(str(meta.get("encrypted_regex") or "."))
+
+    def fake(value: str, aad: str) -> str:
+        if not ENC.match(value):
+            return value
+        parts = aad.rstrip(":").split(":")
+        text = "rehearsal-" + re.sub(r"[^a-z0-9]+", "-", parts[-1].lower()).strip("-")
+        return base64.b64encode(text.encode()).decode() if parts[0] == "data" else text
+
+    plain = _walk(doc, [], regex, False, fake)
+    plain.pop("sops", None)
+    return dict(plain)
 
 
 def encrypt(doc: dict[str, Any], recipients: list[str], encrypted_regex: str = "^(data|stringData)$") -> dict[str, Any]:
