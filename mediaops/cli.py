@@ -442,15 +442,18 @@ def apps_command(ctx: click.Context, namespace: str | None, state: str | None, c
     repo = _repository(ctx)
     if check:
         found = gitops.problems(repo, namespace)
+        errors = [f for f in found if f.level == "error"]
         if as_json:
             import json
 
-            click.echo(json.dumps([{"app": where, "problem": what} for where, what in found], indent=2))
+            click.echo(json.dumps([{"app": f.where, "problem": f.what, "level": f.level} for f in found], indent=2))
         else:
-            for where, what in found:
-                click.echo(f"{where}: {what}")
-            click.echo(f"{len(found)} problem(s) found" if found else "no problems found", err=bool(found))
-        return 1 if found else 0
+            for f in found:
+                click.echo(f"{f.where}: {'warning: ' if f.level == 'warning' else ''}{f.what}")
+            warnings = len(found) - len(errors)
+            summary = f"{len(errors)} problem(s) found" if errors else "no problems found"
+            click.echo(summary + (f", {warnings} warning(s)" if warnings else ""), err=bool(errors))
+        return 1 if errors else 0
     apps = [a for a in repo.apps()
             if (namespace is None or a.namespace == namespace) and (state is None or a.state == state)]
     if as_json:

@@ -17,7 +17,7 @@ from typing import Any
 
 from mediaops.engine.model import Changes, FileChange
 from mediaops.errors import UsageError
-from mediaops.yamlfiles import YamlError, is_kind, load_all, read_text, variables
+from mediaops.yamlfiles import YamlError, is_kind, load_all, read_text, substitute_known, variable_uses
 
 FLUX_KS = "kustomize.toolkit.fluxcd.io"
 FLUX_HELM = "helm.toolkit.fluxcd.io"
@@ -54,6 +54,11 @@ class FluxKustomization:
     prune: bool = False
     substitute: dict[str, str] = field(default_factory=dict)
     substitute_from: list[str] = field(default_factory=list)
+    post_build: bool = False  # Flux substitutes variables only where postBuild is set (its own or patched in)
+    components: list[str] = field(default_factory=list)
+    # What its patches hand down to the Kustomizations it applies (cluster-apps to every app's).
+    child_substitute: dict[str, str] | None = None
+    child_substitute_from: list[str] = field(default_factory=list)
 
     @property
     def ref(self) -> Ref:
@@ -149,13 +154,21 @@ class App:
     external_names: list[ExternalName] = field(default_factory=list)
     external_secrets: list[ExternalSecret] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)
-    variables: list[str] = field(default_factory=list)
-    unsubstituted: list[str] = field(default_factory=list)
+    variables: list[str] = field(default_factory=list)  # ${VAR}s Flux substitutes in what the app deploys
+    required: list[str] = field(default_factory=list)  # of those, the ones without a default or a substitute
+    unsubstituted: list[str] = field(default_factory=list)  # ${VAR}s in objects Flux does not substitute
     node_selectors: dict[str, str] = field(default_factory=dict)
     probes: list[str] = field(default_factory=list)
     service_monitors: list[str] = field(default_factory=list)
     cronjobs: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was assumed where the layout is ambiguous
+    # Generated ConfigMaps' files by generator name and key (HelmRelease valuesFrom reads them); not shown.
+    _generated: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict, repr=False)
+
+    @property
+    def generated(self) -> dict[str, dict[str, tuple[str, str]]]:
+        return self._generated
 
     @property
     def images(self) -> list[Container]:
@@ -200,6 +213,34 @@ class Repository:
     def namespace_kustomization(self, namespace: str) -> Path:
         return self.kubernetes / "apps" / namespace / "kustomization.yaml"
 
+    def _namespace_spec(self, namespace: str) -> dict[str, Any]:
+        path = self.namespace_kustomization(namespace)
+        if not path.is_file():
+            return {}
+        docs = load_all(path, self.root)
+        return docs[0] if docs and isinstance(docs[0], dict) else {}
+
+    def namespace_override(self, namespace: str) -> str:
+        """The ``namespace:`` of the namespace kustomization.yaml: kustomize sets it on every object it lists."""
+        return str(self._namespace_spec(namespace).get("namespace") or "")
+
+    def inherited_post_build(self) -> tuple[dict[str, str], list[str]] | None:
+        """(substitute, substituteFrom names) that the entry Kustomizations patch into their children, or None
+        when they patch in no postBuild (then only apps whose own ks.yaml has postBuild get substitution)."""
+        if not hasattr(self, "_inherited"):
+            inherited: tuple[dict[str, str], list[str]] | None = None
+            for path in self.flux_entry():
+                for doc in load_all(path, self.root):
+                    if not is_kind(doc, "Kustomization", FLUX_KS):
+                        continue
+                    ks = flux_kustomization(doc, self.rel(path), "flux-system")
+                    if ks.child_substitute is not None:
+                        substitute, names = inherited or ({}, [])
+                        inherited = ({**substitute, **ks.child_substitute},
+                                     list(dict.fromkeys([*names, *ks.child_substitute_from])))
+            self._inherited = inherited
+        return self._inherited
+
     def listed(self, namespace: str) -> list[str]:
         """The ``resources`` of the namespace kustomization.yaml, normalised (``calibre-web/ks.yaml``)."""
         path = self.namespace_kustomization(namespace)
@@ -243,7 +284,9 @@ class Repository:
         seen: set[str] = set()
         for app_dir in sorted(p for p in ns_dir.iterdir() if p.is_dir()):
             seen.add(app_dir.name)
-            yield self._app(app_dir, namespace, listed)
+            app = self._app(app_dir, namespace, listed)
+            if app is not None:
+                yield app
         for entry in listed:
             first = entry.split("/", 1)[0]
             if first not in seen and entry.endswith("ks.yaml"):
@@ -251,28 +294,32 @@ class Repository:
                           [f"listed in {self.rel(self.namespace_kustomization(namespace))} but "
                            f"{self.rel(ns_dir / entry)} does not exist"])
 
-    def _app(self, app_dir: Path, namespace: str, listed: list[str]) -> App:
+    def _app(self, app_dir: Path, namespace: str, listed: list[str]) -> App | None:
         name = app_dir.name
         ks_yaml, ks_dis = app_dir / "ks.yaml", app_dir / "ks.dis"
         entry = f"{name}/ks.yaml"
         is_listed = entry in listed
         ns_file = self.rel(self.namespace_kustomization(namespace))
         reasons: list[str] = []
+        notes: list[str] = []
         if ks_yaml.is_file() and ks_dis.is_file():
             state = INCONSISTENT
             reasons.append("both ks.yaml and ks.dis are present")
         elif ks_yaml.is_file():
-            state = ACTIVE if is_listed else INCONSISTENT
+            state = ACTIVE if is_listed else DISABLED  # taken out of the list (or commented out): disabled
             if not is_listed:
-                reasons.append(f"ks.yaml is not listed in {ns_file}")
+                notes.append(f"ks.yaml is not listed in {ns_file}: taken as disabled (activation lists it)")
         elif ks_dis.is_file():
             state = DISABLED if not is_listed else INCONSISTENT
             if is_listed:
                 reasons.append(f"listed in {ns_file} but ks.yaml is missing (only ks.dis)")
         else:
-            return App(name, namespace, self.rel(app_dir), INCONSISTENT, ["no ks.yaml or ks.dis in the app folder"])
+            if not any(entry.split("/", 1)[0] == name for entry in listed):
+                return None  # a folder no one lists and with no ks.yaml (notes, ks.bak): not an app
+            return App(name, namespace, self.rel(app_dir), INCONSISTENT,
+                       [f"listed in {ns_file} but the folder has no ks.yaml or ks.dis"])
         ks_file = ks_yaml if ks_yaml.is_file() else ks_dis
-        app = App(name, namespace, self.rel(app_dir), state, reasons, ks_file=self.rel(ks_file))
+        app = App(name, namespace, self.rel(app_dir), state, reasons, ks_file=self.rel(ks_file), notes=notes)
         try:
             self._describe(app, ks_file)
         except YamlError as exc:  # one bad file marks this app only; what was read so far stays shown
@@ -291,89 +338,108 @@ class Repository:
     # -- what an app deploys -------------------------------------------------------------------------
     def _describe(self, app: App, ks_file: Path) -> None:
         app.files.append(app.ks_file)
-        found: set[str] = set(variables(read_text(ks_file)))
+        override = self.namespace_override(app.namespace)
+        inherited = self.inherited_post_build()
         for doc in load_all(ks_file, self.root):
             if is_kind(doc, "Kustomization", FLUX_KS):
-                app.kustomizations.append(flux_kustomization(doc, self.rel(ks_file), app.namespace))
+                ks = flux_kustomization(doc, self.rel(ks_file), override or app.namespace, override=bool(override))
+                if inherited is not None:  # cluster-apps patches postBuild into every child Kustomization
+                    ks.post_build = True
+                    ks.substitute_from = list(dict.fromkeys([*inherited[1], *ks.substitute_from]))
+                    ks.substitute = {**inherited[0], **ks.substitute}
+                app.kustomizations.append(ks)
         if not app.kustomizations:
             app.state = INCONSISTENT
             app.reasons.append(f"{app.ks_file} holds no Flux Kustomization")
+        used: set[str] = set()
+        required: set[str] = set()
         unsubstituted: set[str] = set()
-        not_substituted_files: set[str] = set()
         for ks in app.kustomizations:
             directory = Path(os.path.normpath(self.root / ks.path))
             if not directory.is_dir():
                 app.reasons.append(f"Kustomization {ks.name}: path {ks.path} does not exist")
                 app.state = INCONSISTENT
                 continue
-            objects, generated = self._kustomize_files(directory, app)
-            for rel, text, substituted in generated:
-                if not substituted:
-                    not_substituted_files.add(rel)
-                    unsubstituted.update(variables(text))
-                app.files.append(rel)
-            for rel, doc in objects:
-                self._object(app, ks, rel, doc, generated)
-        for path in set(app.files) - not_substituted_files:
-            found.update(variables(read_text(Path(self._prefix + path))))
-        app.variables = sorted(found)
-        app.unsubstituted = sorted(unsubstituted - found)
+            objects = self._kustomize_files(directory, app)
+            for component in ks.components:  # Flux components: relative to the Kustomization's path
+                target = Path(os.path.normpath(directory / component))
+                if component.startswith(("http://", "https://")) or target.is_dir():
+                    objects += self._kustomize_files(target, app) if target.is_dir() else []
+                else:
+                    app.reasons.append(f"Kustomization {ks.name}: component {component} does not exist")
+                    app.state = INCONSISTENT
+            values = {**ks.substitute}
+            objects.sort(key=lambda item: not (isinstance(item[1], dict) and item[1].get("kind") == "_Generated"))
+            for rel, doc, substitutable in objects:  # generated values first: the HelmReleases read them
+                names = document_variables(doc)
+                if not ks.post_build or not substitutable or _substitution_disabled_on(doc):
+                    unsubstituted.update(n for n, _ in names)
+                    rendered = doc
+                else:
+                    used.update(n for n, _ in names)
+                    required.update(n for n, has_default in names if not has_default and n not in values)
+                    rendered = render(doc, values) if names else doc
+                self._object(app, ks, rel, rendered)
+        app.variables = sorted(used)
+        app.required = sorted(required)
+        app.unsubstituted = sorted(unsubstituted - used)
         app.secrets = sorted(set(app.secrets))
         app.files = sorted(set(app.files))
 
-    def _kustomize_files(
-        self, directory: Path, app: App, seen: set[Path] | None = None
-    ) -> tuple[list[tuple[str, Any]], list[tuple[str, str, bool]]]:
-        """Objects of a kustomize directory (following resources) and its generator files."""
+    def _kustomize_files(self, directory: Path, app: App, seen: set[Path] | None = None,
+                         substitutable: bool = True) -> list[tuple[str, Any, bool]]:
+        """The objects a kustomize directory builds, following resources and components, each with whether
+        Flux may substitute it (a generator with ``substitute: disabled`` is not)."""
         seen = seen if seen is not None else set()
         if directory in seen:
-            return [], []
+            return []
         seen.add(directory)
         base = os.fspath(directory)
         kfile = next((Path(base, n) for n in ("kustomization.yaml", "kustomization.yml", "Kustomization")
                       if os.path.isfile(os.path.join(base, n))), None)
-        objects: list[tuple[str, Any]] = []
-        generated: list[tuple[str, str, bool]] = []
-        if kfile is None:
-            for path in sorted(directory.glob("*.yaml")):
-                objects.extend((self.rel(path), d) for d in load_all(path, self.root))
+        objects: list[tuple[str, Any, bool]] = []
+        if kfile is None:  # kustomize-controller generates one listing the directory's manifests
+            for path in sorted(directory.glob("*.y*ml")):
+                objects.extend((self.rel(path), d, substitutable) for d in load_all(path, self.root))
                 app.files.append(self.rel(path))
-            return objects, generated
+            return objects
         app.files.append(self.rel(kfile))
         kdocs = load_all(kfile, self.root)
         spec = kdocs[0] if kdocs and isinstance(kdocs[0], dict) else {}
         global_off = _substitution_disabled(spec.get("generatorOptions"))
-        for resource in spec.get("resources", []) or []:
-            target = Path(os.path.normpath(os.path.join(base, str(resource))))
+        for resource in [*(spec.get("resources") or []), *(spec.get("components") or [])]:
+            text = str(resource)
+            if "://" in text or text.startswith(("github.com/", "git@")):
+                continue  # a remote base: kustomize fetches it; nothing to read here
+            target = Path(os.path.normpath(os.path.join(base, text)))
             if target.is_dir():
-                sub_objects, sub_generated = self._kustomize_files(target, app, seen)
-                objects += sub_objects
-                generated += sub_generated
+                objects += self._kustomize_files(target, app, seen, substitutable)
             elif target.is_file():
                 app.files.append(self.rel(target))
-                objects.extend((self.rel(target), d) for d in load_all(target, self.root))
+                objects.extend((self.rel(target), d, substitutable) for d in load_all(target, self.root))
             else:
                 app.reasons.append(f"{self.rel(kfile)}: resource {resource} does not exist")
                 app.state = INCONSISTENT
-        for generator in spec.get("configMapGenerator", []) or []:
-            if not isinstance(generator, dict):
-                continue
-            off = global_off or _substitution_disabled(generator.get("options"))
-            for entry in generator.get("files", []) or []:
-                key, _, file_name = str(entry).rpartition("=")
-                path = Path(os.path.normpath(os.path.join(base, file_name)))
-                if not path.is_file():
-                    app.reasons.append(f"{self.rel(kfile)}: generator file {file_name} does not exist")
-                    app.state = INCONSISTENT
+        for kind_name, key in (("ConfigMap", "configMapGenerator"), ("Secret", "secretGenerator")):
+            for generator in spec.get(key) or []:
+                if not isinstance(generator, dict):
                     continue
-                rel = self.rel(path)
-                generated.append((rel, read_text(path), not off))
-                objects.append((rel, {"kind": "_Generated", "name": generator.get("name", ""),
-                                      "key": key or path.name, "file": rel}))
-        return objects, generated
+                off = global_off or _substitution_disabled(generator.get("options"))
+                for entry in [*(generator.get("files") or []), *(generator.get("envs") or [])]:
+                    key_name, _, file_name = str(entry).rpartition("=")
+                    path = Path(os.path.normpath(os.path.join(base, file_name)))
+                    if not path.is_file():
+                        app.reasons.append(f"{self.rel(kfile)}: generator file {file_name} does not exist")
+                        app.state = INCONSISTENT
+                        continue
+                    rel = self.rel(path)
+                    app.files.append(rel)
+                    objects.append((rel, {"kind": "_Generated", "generates": kind_name,
+                                          "name": generator.get("name", ""), "key": key_name or path.name,
+                                          "file": rel, "text": read_text(path)}, substitutable and not off))
+        return objects
 
-    def _object(self, app: App, ks: FluxKustomization, rel: str, doc: Any,
-                generated: list[tuple[str, str, bool]]) -> None:
+    def _object(self, app: App, ks: FluxKustomization, rel: str, doc: Any) -> None:
         if not isinstance(doc, dict):
             return
         kind = doc.get("kind")
@@ -381,9 +447,12 @@ class Repository:
         name = str(meta.get("name", ""))
         namespace = ks.target_namespace or str(meta.get("namespace", "")) or app.namespace
         spec = doc.get("spec") or {}
+        if kind == "_Generated":
+            app.generated.setdefault(str(doc["name"]), {})[str(doc["key"])] = (str(doc["file"]), str(doc["text"]))
+            return
         if is_kind(doc, "HelmRelease", FLUX_HELM):
             release = helm_release(doc, rel, namespace)
-            values = self._values(app, doc, rel, generated)
+            values = self._values(app, doc, rel)
             release.controllers = _app_template(app, release.name, values)
             app.controllers.extend(release.controllers)
             app.helmreleases.append(release)
@@ -417,9 +486,12 @@ class Repository:
             app.controllers.append(Controller(name, kind.lower(), containers, dict(pod.get("nodeSelector") or {})))
             _pod_spec(app, pod)
 
-    def _values(self, app: App, doc: dict[str, Any], rel: str,
-                generated: list[tuple[str, str, bool]]) -> dict[str, Any]:
+    def _values(self, app: App, doc: dict[str, Any], rel: str) -> dict[str, Any]:
         """The HelmRelease's values as Flux merges them: each valuesFrom in order, then inline values."""
+        import yaml
+
+        from mediaops.yamlfiles import describe_error, parse
+
         merged: dict[str, Any] = {}
         spec = doc.get("spec") or {}
         for source in spec.get("valuesFrom", []) or []:
@@ -430,12 +502,15 @@ class Repository:
                 app.secrets.append(name)
                 continue
             key = str(source.get("valuesKey", "values.yaml"))
-            directory = posixpath.dirname(rel)
-            for path, _, _ in generated:
-                if posixpath.dirname(path).startswith(directory) and posixpath.basename(path) == key:
-                    docs = load_all(self.root / path, self.root)
-                    if docs and isinstance(docs[0], dict):
-                        _merge(merged, docs[0])
+            found = app.generated.get(name, {}).get(key)
+            if found is not None:
+                file, text = found
+                try:
+                    values = parse(text)
+                except yaml.YAMLError as exc:  # helm-controller cannot read these values either
+                    raise YamlError(describe_error(file, exc), hint="fix the file, then run again") from None
+                if isinstance(values, dict):
+                    _merge(merged, values)
         _merge(merged, spec.get("values") or {})
         return merged
 
@@ -485,34 +560,65 @@ class Repository:
         return pointing or found
 
     def substitution_sources(self) -> dict[str, str]:
-        """Variable name to the file defining it: cluster-settings, cluster-secrets and the like."""
+        """Variable name to the file defining it: the ConfigMaps and Secrets that ``substituteFrom`` names
+        (cluster-settings, cluster-secrets and the like, wherever under kubernetes/ they are) and every
+        Kustomization's ``substitute``."""
+        if hasattr(self, "_sources"):
+            return self._sources
         names: set[str] = set()
+        inherited = self.inherited_post_build()
+        if inherited:
+            names.update(inherited[1])
         for ks in self.flux_kustomizations():
             names.update(ks.substitute_from)
         defined: dict[str, str] = {}
-        components = self.kubernetes / "components"
-        search = [components] if components.is_dir() else []
-        search += [self.kubernetes / "flux"]
-        for base in search:
-            for path in sorted(base.rglob("*.yaml")) if base.is_dir() else []:
-                for doc in load_all(path, self.root):
-                    if not isinstance(doc, dict) or doc.get("kind") not in ("ConfigMap", "Secret"):
-                        continue
-                    if str((doc.get("metadata") or {}).get("name")) not in names:
-                        continue
+        found: set[str] = set()
+        needles = tuple(f"name: {n}" for n in names)
+        for path in sorted(self.kubernetes.rglob("*.y*ml")) if names else []:
+            text = read_text(path)
+            if not any(needle in text for needle in needles):
+                continue  # most files name none of them: no need to parse
+            try:
+                docs = load_all(path, self.root)
+            except YamlError:
+                continue
+            for doc in docs:
+                if not isinstance(doc, dict):
+                    continue
+                if doc.get("kind") in ("ConfigMap", "Secret") and str((doc.get("metadata") or {}).get("name")) in names:
+                    found.add(str(doc["metadata"]["name"]))
                     for section in ("data", "stringData"):
                         for key in (doc.get(section) or {}):
                             defined.setdefault(str(key), self.rel(path))
-        for ks in self.flux_kustomizations():
-            for key in ks.substitute:
-                defined.setdefault(key, ks.file)
+                for key in ("configMapGenerator", "secretGenerator"):
+                    for generator in doc.get(key) or [] if doc.get("kind") in ("Kustomization", "Component") else []:
+                        if not isinstance(generator, dict) or str(generator.get("name")) not in names:
+                            continue
+                        found.add(str(generator["name"]))
+                        lines = [str(x) for x in generator.get("literals") or []]
+                        for env in generator.get("envs") or []:
+                            env_path = path.parent / str(env)
+                            if env_path.is_file():
+                                lines += read_text(env_path).splitlines()
+                        for line in lines:
+                            variable = line.split("=", 1)[0].strip()
+                            if variable and not variable.startswith("#"):
+                                defined.setdefault(variable, self.rel(path))
+        self._sources: dict[str, str] = defined
+        self._sources_missing = sorted(names - found)
         return defined
+
+    def substitution_sources_missing(self) -> list[str]:
+        """The ``substituteFrom`` objects no file under kubernetes/ defines (made by hand, by a bootstrap
+        script or by another tool)."""
+        self.substitution_sources()
+        return self._sources_missing
 
 
 def _plain(value: Any) -> Any:
     """Dataclasses to dicts without dataclasses.asdict's deep copies (it dominates a 300-app inventory)."""
     if hasattr(value, "__dataclass_fields__"):
-        return {k: _plain(v) for k, v in vars(value).items()}
+        return {k: _plain(v) for k, v in vars(value).items() if not k.startswith("_")}
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
@@ -520,19 +626,29 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def flux_kustomization(doc: dict[str, Any], file: str, default_namespace: str) -> FluxKustomization:
-    meta, spec = doc.get("metadata") or {}, doc.get("spec") or {}
-    namespace = str(meta.get("namespace") or default_namespace)
-    post = spec.get("postBuild") or {}
-    from_names = [str(s.get("name")) for s in post.get("substituteFrom", []) or [] if isinstance(s, dict)]
-    for patch in spec.get("patches", []) or []:  # cluster-apps hands substituteFrom down to every child
-        text = str((patch or {}).get("patch", ""))
-        if "substituteFrom" in text:
-            import yaml
+def flux_kustomization(doc: dict[str, Any], file: str, default_namespace: str,
+                       override: bool = False) -> FluxKustomization:
+    """A Flux Kustomization as the repository declares it; ``override``: the namespace kustomization's
+    ``namespace:`` replaces the object's own (kustomize's namespace transformer does)."""
+    from mediaops.yamlfiles import parse
 
-            patched = yaml.safe_load(text) or {}
-            sources = ((patched.get("spec") or {}).get("postBuild") or {}).get("substituteFrom") or []
-            from_names += [str(s.get("name")) for s in sources if isinstance(s, dict)]
+    meta, spec = doc.get("metadata") or {}, doc.get("spec") or {}
+    namespace = default_namespace if override else str(meta.get("namespace") or default_namespace)
+    post = spec.get("postBuild") if isinstance(spec.get("postBuild"), dict) else None
+    child_substitute: dict[str, str] | None = None
+    child_from: list[str] = []
+    for patch in spec.get("patches", []) or []:  # cluster-apps hands postBuild down to every child
+        if not isinstance(patch, dict) or ((patch.get("target") or {}).get("kind") not in (None, "Kustomization")):
+            continue
+        try:
+            patched = parse(str(patch.get("patch") or "")) or {}
+        except Exception:  # yaml.YAMLError: Flux would refuse the patch too; nothing is handed down
+            continue
+        child_post = ((patched.get("spec") or {}) if isinstance(patched, dict) else {}).get("postBuild")
+        if isinstance(child_post, dict):
+            child_substitute = {**(child_substitute or {}),
+                                **{str(k): str(v) for k, v in (child_post.get("substitute") or {}).items()}}
+            child_from += [str(s.get("name")) for s in child_post.get("substituteFrom") or [] if isinstance(s, dict)]
     return FluxKustomization(
         name=str(meta.get("name", "")),
         namespace=namespace,
@@ -544,8 +660,13 @@ def flux_kustomization(doc: dict[str, Any], file: str, default_namespace: str) -
         suspend=bool(spec.get("suspend", False)),
         wait=bool(spec.get("wait", False)),
         prune=bool(spec.get("prune", False)),
-        substitute={str(k): str(v) for k, v in (post.get("substitute") or {}).items()},
-        substitute_from=list(dict.fromkeys(from_names)),
+        substitute={str(k): str(v) for k, v in ((post or {}).get("substitute") or {}).items()},
+        substitute_from=list(dict.fromkeys(str(s.get("name")) for s in (post or {}).get("substituteFrom") or []
+                                           if isinstance(s, dict))),
+        post_build=post is not None,
+        components=[str(c) for c in spec.get("components") or []],
+        child_substitute=child_substitute,
+        child_substitute_from=list(dict.fromkeys(child_from)),
     )
 
 
@@ -565,6 +686,53 @@ def helm_release(doc: dict[str, Any], file: str, namespace: str) -> HelmRelease:
         values_from=[f"{v.get('kind')}/{v.get('name')}" for v in spec.get("valuesFrom", []) or []
                      if isinstance(v, dict)],
     )
+
+
+def _substitution_disabled_on(doc: Any) -> bool:
+    """``kustomize.toolkit.fluxcd.io/substitute: disabled`` as a label or an annotation of the object
+    (kustomize-controller's varsub skips it either way)."""
+    if not isinstance(doc, dict):
+        return False
+    meta = doc.get("metadata")
+    if not isinstance(meta, dict):
+        return False
+    for part in ("labels", "annotations"):
+        values = meta.get(part)
+        if isinstance(values, dict) and str(values.get(NO_SUBSTITUTE, "")).lower() == "disabled":
+            return True
+    return False
+
+
+def document_variables(doc: Any) -> list[tuple[str, bool]]:
+    """(name, has a default) of every ``${VAR}`` in a document's strings; ``$${VAR}`` is Flux's escape."""
+    found: list[tuple[str, bool]] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            if "${" in value:
+                found.extend(variable_uses(value))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(key)
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(doc)
+    return found
+
+
+def render(doc: Any, values: dict[str, str]) -> Any:
+    """The document with ``${VAR}``s that have a value or a default filled in, as Flux renders them; the
+    others stay as written, so what is shown never pretends to know a secret."""
+    if isinstance(doc, str):
+        return substitute_known(doc, values) if "${" in doc else doc
+    if isinstance(doc, dict):
+        return {render(k, values): render(v, values) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [render(v, values) for v in doc]
+    return doc
 
 
 def _substitution_disabled(options: Any) -> bool:
@@ -727,30 +895,64 @@ def deactivation(repo: Repository, app: App) -> Changes:
 
 
 # -- consistency -----------------------------------------------------------------------------------------
-def problems(repo: Repository, namespace: str | None = None) -> list[tuple[str, str]]:
-    """Everything ``mediaops apps --check`` reports, as (app or file, what is wrong)."""
-    found: list[tuple[str, str]] = []
+@dataclass(frozen=True)
+class Finding:
+    """One thing ``apps --check`` reports: an error (Flux fails, or deploys something else than meant) or a
+    warning (mediaops cannot tell from the repository alone)."""
+
+    where: str
+    what: str
+    level: str = "error"
+
+
+def variable_findings(repo: Repository, app: App) -> list[Finding]:
+    """What is wrong with the ``${VAR}``s of one app, judged as Flux's post-build substitution works."""
+    where = f"{app.namespace}/{app.name}"
+    defined = repo.substitution_sources()
+    missing = repo.substitution_sources_missing()
+    sources = list(dict.fromkeys(name for ks in app.kustomizations for name in ks.substitute_from))
+    elsewhere = [name for name in sources if name in missing]
+    found: list[Finding] = []
+    for var in app.required:
+        if var in defined:
+            continue
+        if elsewhere:
+            found.append(Finding(where, f"${{{var}}} is defined nowhere under kubernetes/; it may come from "
+                                        f"{', '.join(elsewhere)} (substituteFrom), which is created elsewhere",
+                                 "warning"))
+        elif sources:
+            found.append(Finding(where, f"${{{var}}} is defined by none of its substitution sources "
+                                        f"({', '.join(sources)}); Flux renders it empty"))
+        else:
+            found.append(Finding(where, f"${{{var}}} has no value: its Kustomization substitutes only "
+                                        "postBuild.substitute; Flux renders it empty"))
+    for var in app.unsubstituted:
+        if var in defined:  # a cluster variable where Flux will not put it: almost surely meant to be filled in
+            found.append(Finding(where, f"${{{var}}} sits in a file Flux does not substitute ({NO_SUBSTITUTE}: "
+                                        f"disabled, or no postBuild); it reaches the cluster as written"))
+    return found
+
+
+def problems(repo: Repository, namespace: str | None = None) -> list[Finding]:
+    """Everything ``mediaops apps --check`` reports, each following Flux's documented behaviour."""
+    found: list[Finding] = []
     apps = [a for a in repo.apps() if a.state != ARCHIVED and (namespace is None or a.namespace == namespace)]
     known_ks = {k.ref for k in repo.flux_kustomizations()}
     known_hr = {Ref(h.name, h.namespace) for a in repo.apps() for h in a.helmreleases}
-    defined = repo.substitution_sources()
     for app in apps:
         where = f"{app.namespace}/{app.name}"
-        found += [(where, reason) for reason in app.reasons]
+        found += [Finding(where, reason) for reason in app.reasons]
+        if app.state == UNREADABLE:
+            continue
         for ks in app.kustomizations:
             for dep in ks.depends_on:
                 if dep not in known_ks:
-                    found.append((where, f"Kustomization {ks.name} dependsOn {dep}, "
-                                         "which exists nowhere in the repository"))
+                    found.append(Finding(where, f"Kustomization {ks.name} dependsOn {dep}, "
+                                                "which exists nowhere in the repository"))
         for hr in app.helmreleases:
             for dep in hr.depends_on:
                 if dep not in known_hr:
-                    found.append((where, f"HelmRelease {hr.name} dependsOn HelmRelease {dep}, "
-                                         "which exists nowhere in the repository"))
-        for var in app.variables:
-            if var not in defined:
-                found.append((where, f"${{{var}}} is used but no substitution source defines it"))
-        for var in app.unsubstituted:
-            found.append((where, f"${{{var}}} sits in a file Flux does not substitute "
-                                 f"({NO_SUBSTITUTE}: disabled); it reaches the cluster as written"))
+                    found.append(Finding(where, f"HelmRelease {hr.name} dependsOn HelmRelease {dep}, "
+                                                "which exists nowhere in the repository"))
+        found += variable_findings(repo, app)
     return found

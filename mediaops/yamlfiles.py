@@ -17,7 +17,9 @@ import yaml
 
 from mediaops.errors import UsageError
 
-VARIABLE = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:[:=/][^}]*)?\}")
+# Flux post-build substitution (fluxcd/pkg/envsubst): ${VAR}, ${VAR:=default}, ${VAR:-default}, ${VAR=d},
+# ${VAR-d}, ${VAR/from/to}; ``$${VAR}`` is the escape and renders as ``${VAR}``.
+VARIABLE = re.compile(r"(\$?)\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-=][^}]*|/[^}]*)?\}")
 
 
 class YamlError(UsageError):
@@ -178,12 +180,19 @@ def parse(text: str) -> Any:
     return docs[0] if docs else None
 
 
-def _where(path: Path, exc: Exception, root: Path | None) -> str:
-    shown = path.relative_to(root) if root and path.is_relative_to(root) else path
+def describe_error(shown: Path | str, exc: Exception) -> str:
+    """``file:line: malformed YAML: what`` for YAML that Go's parser rejects too."""
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = f":{mark.line + 1}" if mark is not None else ""
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    if context and problem and context not in problem:
+        problem = f"{problem} ({context})"
     return f"{shown}{line}: malformed YAML: {problem}"
+
+
+def _where(path: Path, exc: Exception, root: Path | None) -> str:
+    return describe_error(path.relative_to(root) if root and path.is_relative_to(root) else path, exc)
 
 
 @lru_cache(maxsize=4096)
@@ -212,9 +221,33 @@ def _parse(path: Path, mtime: int) -> list[Any]:
     return parse_all(_read(path, mtime))
 
 
+def variable_uses(text: str) -> list[tuple[str, bool]]:
+    """(name, has a default) of each ``${VAR}`` Flux post-build substitution would fill in."""
+    return [(m[2], bool(m[3]) and m[3][:1] != "/") for m in VARIABLE.finditer(text) if not m[1]]
+
+
 def variables(text: str) -> set[str]:
     """The ``${VAR}`` names Flux post-build substitution would fill in (``${VAR:=default}`` included)."""
-    return set(VARIABLE.findall(text))
+    return {name for name, _ in variable_uses(text)}
+
+
+def substitute_known(text: str, values: dict[str, str]) -> str:
+    """Fill in the variables that have a value or a default; leave the rest (and escapes) as written."""
+
+    def replace(match: re.Match[str]) -> str:
+        escaped, name, op = match[1], match[2], match[3] or ""
+        if escaped:
+            return match[0]
+        if name in values:
+            if op.startswith("/"):
+                old, _, new = op[1:].partition("/")
+                return values[name].replace(old, new, 1)
+            return values[name]
+        if op[:1] in (":", "-", "="):
+            return op.lstrip(":")[1:]
+        return match[0]
+
+    return VARIABLE.sub(replace, text)
 
 
 def is_kind(doc: Any, kind: str, group: str | None = None) -> bool:

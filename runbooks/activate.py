@@ -50,11 +50,13 @@ def _files_clean(ctx: Context) -> str:
 
 def _variables_defined(ctx: Context) -> str:
     app = _app(ctx)
-    defined = ctx.repo.substitution_sources()
-    missing = [v for v in app.variables if v not in defined]
-    if missing:
-        raise CheckFailed(f"no substitution source defines {', '.join('${' + v + '}' for v in missing)}")
-    return f"{len(app.variables)} variable(s) defined" if app.variables else "uses no variables"
+    findings = gitops.variable_findings(ctx.repo, app)
+    errors = [f.what for f in findings if f.level == "error"]
+    if errors:
+        raise CheckFailed("; ".join(errors))
+    for finding in findings:
+        ctx.warn(finding.what)
+    return f"{len(app.variables)} variable(s) substituted" if app.variables else "uses no variables"
 
 
 def _dependencies_known(ctx: Context) -> str:

@@ -76,6 +76,10 @@ def _break(home_ops: HomeOps) -> None:
     (media / "calibre-web" / "ks.dis").write_text((media / "calibre-web" / "ks.yaml").read_text())  # both
     (media / "scratch").mkdir()  # no ks at all
     (media / "scratch" / "notes.txt").write_text("nothing\n")
+    (media / "ghost").mkdir()  # listed, but only a backup of its ks.yaml is left
+    (media / "ghost" / "ks.bak").write_text("nothing\n")
+    listing = media / "kustomization.yaml"
+    listing.write_text(listing.read_text().replace("  - ./mediabox/ks.yaml\n", "  - ./ghost/ks.yaml\n  - ./mediabox/ks.yaml\n"))
     ks = media / "plex-exporter" / "ks.dis"
     ks.write_text(ks.read_text().replace("external-secrets-secretstores", "secret-stores-typo"))
     values = media / "plex-trakt-sync" / "app" / "values.yaml"
@@ -88,14 +92,17 @@ def test_check_reports_every_inconsistency(ops: Mediaops, home_ops: HomeOps) -> 
     result = ops.run("apps", "--check")
     assert result.returncode == 1
     out = result.stdout
-    assert "media/overseerr: ks.yaml is not listed in kubernetes/apps/media/kustomization.yaml" in out
+    assert "media/overseerr" not in out  # ks.yaml taken out of the list: disabled, as operators disable apps
     assert "media/tautulli: listed in kubernetes/apps/media/kustomization.yaml but ks.yaml is missing" in out
     assert "media/calibre-web: both ks.yaml and ks.dis are present" in out
-    assert "media/scratch: no ks.yaml or ks.dis in the app folder" in out
+    assert "media/scratch" not in out  # a folder of notes that no one lists is not an app
+    assert "media/ghost: listed in kubernetes/apps/media/kustomization.yaml but the folder has no ks.yaml" in out
     assert "dependsOn security/secret-stores-typo, which exists nowhere in the repository" in out
-    assert "${SECRET_UNDEFINED} is used but no substitution source defines it" in out
+    assert ("media/plex-trakt-sync: ${SECRET_UNDEFINED} is defined by none of its substitution sources "
+            "(cluster-secrets, cluster-settings); Flux renders it empty") in out
     states = apps_json(ops)
-    assert states["overseerr"]["state"] == "inconsistent" and states["scratch"]["state"] == "inconsistent"
+    assert states["overseerr"]["state"] == "disabled" and "scratch" not in states
+    assert "taken as disabled" in states["overseerr"]["notes"][0]
 
 
 def test_unsubstituted_variables_are_flagged(ops: Mediaops, home_ops: HomeOps) -> None:
