@@ -79,7 +79,8 @@ def _break(home_ops: HomeOps) -> None:
     (media / "ghost").mkdir()  # listed, but only a backup of its ks.yaml is left
     (media / "ghost" / "ks.bak").write_text("nothing\n")
     listing = media / "kustomization.yaml"
-    listing.write_text(listing.read_text().replace("  - ./mediabox/ks.yaml\n", "  - ./ghost/ks.yaml\n  - ./mediabox/ks.yaml\n"))
+    text = listing.read_text()
+    listing.write_text(text.replace("  - ./mediabox/ks.yaml\n", "  - ./ghost/ks.yaml\n  - ./mediabox/ks.yaml\n"))
     ks = media / "plex-exporter" / "ks.dis"
     ks.write_text(ks.read_text().replace("external-secrets-secretstores", "secret-stores-typo"))
     values = media / "plex-trakt-sync" / "app" / "values.yaml"
@@ -126,7 +127,8 @@ def test_a_file_go_rejects_marks_its_apps_only(ops: Mediaops, home_ops: HomeOps,
     assert listing.returncode == 0, listing.stderr
     states = {a["name"]: a for a in json.loads(listing.stdout)}
     assert states["overseerr"]["state"] == "unreadable"
-    assert states["overseerr"]["reasons"][0].startswith(where_line) and "malformed YAML" in states["overseerr"]["reasons"][0]
+    reason = states["overseerr"]["reasons"][0]
+    assert reason.startswith(where_line) and "malformed YAML" in reason
     assert states["cloudflared"]["state"] == "active"  # another namespace reads as usual
     assert states["plex-exporter"]["state"] == ("unreadable" if where == "namespace" else "disabled")
     table = ops.run("apps")
