@@ -54,6 +54,7 @@ class FluxKustomization:
     prune: bool = False
     substitute: dict[str, str] = field(default_factory=dict)
     substitute_from: list[str] = field(default_factory=list)
+    substitute_from_refs: list[tuple[str, str]] = field(default_factory=list)  # (name, kind) as written
     post_build: bool = False  # Flux substitutes variables only where postBuild is set (its own or patched in)
     components: list[str] = field(default_factory=list)
     # What its patches hand down to the Kustomizations it applies (cluster-apps to every app's).
@@ -663,6 +664,8 @@ def flux_kustomization(doc: dict[str, Any], file: str, default_namespace: str,
         substitute={str(k): str(v) for k, v in ((post or {}).get("substitute") or {}).items()},
         substitute_from=list(dict.fromkeys(str(s.get("name")) for s in (post or {}).get("substituteFrom") or []
                                            if isinstance(s, dict))),
+        substitute_from_refs=[(str(s.get("name")), str(s.get("kind") or "ConfigMap"))
+                              for s in (post or {}).get("substituteFrom") or [] if isinstance(s, dict)],
         post_build=post is not None,
         components=[str(c) for c in spec.get("components") or []],
         child_substitute=child_substitute,

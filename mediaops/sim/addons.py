@@ -158,7 +158,11 @@ class ExternalSecrets(Controller):
             for source in spec.get("dataFrom") or []:
                 key = (source.get("extract") or {}).get("key")
                 if key:
-                    fields.update(self.sim.vault_item(str(key)))
+                    item = self.sim.vault_item(str(key))
+                    if isinstance(item, dict) and type(item) is not dict:  # a placeholder item: its fields too
+                        fields = type(item)({**fields, **item})
+                    else:
+                        fields.update(item)
             for item in spec.get("data") or []:
                 remote = item.get("remoteRef") or {}
                 values = self.sim.vault_item(str(remote.get("key")))
@@ -171,8 +175,10 @@ class ExternalSecrets(Controller):
             return self.timing.retry
         target = spec.get("target") or {}
         template = (target.get("template") or {}).get("data")
-        data = ({k: TEMPLATE_FIELD.sub(lambda m: fields.get(m.group(1), ""), str(v)) for k, v in template.items()}
-                if template else fields)
+        def field(match: re.Match[str]) -> str:
+            return fields[match.group(1)] if type(fields) is not dict else fields.get(match.group(1), "")
+
+        data = ({k: TEMPLATE_FIELD.sub(field, str(v)) for k, v in template.items()} if template else dict(fields))
         encoded = {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}
         secret_name = target.get("name") or name
         self.sim.apply(self.res("Secret"), {

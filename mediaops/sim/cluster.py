@@ -55,7 +55,9 @@ VAULT = {
 }
 NODES = [("node-amd64-1", "amd64"), ("node-arm64-1", "arm64")]
 # Start-up is the steady state: no simulated delay until the cluster has settled (see Rehearsal.start).
-STEADY = {"pod_start": 0.0, "job_run": 0.0, "backup_tick": 0.0, "retry": 0.02, "poll": 0.01, "health_timeout": 10.0}
+STEADY = {"pod_start": 0.0, "job_run": 0.0, "backup_tick": 0.0, "retry": 0.5, "poll": 0.01, "health_timeout": 3.0}
+# Reasons a Kustomization is not Ready that are someone else's: it waits, it has not failed.
+TRANSIENT = {"DependencyNotReady", "ArtifactFailed", "Progressing"}
 # What the apps' volumes hold when the rehearsal creates them (their state from first-time setup).
 SEEDS = {
     "tautulli-config": {"config.ini": "[General]\nhttp_port = 8181\n\n[PMS]\npms_ip = 127.0.2.40\n"
@@ -72,6 +74,13 @@ def _documents(path: Path) -> list[Any]:
         return [copy.deepcopy(d) for d in load_all(path)]
     except YamlError:
         return []
+
+
+class Placeholders(dict[str, str]):
+    """The fields of a vault item the rehearsal does not hold: any field reads ``rehearsal-<field>``."""
+
+    def __missing__(self, key: str) -> str:
+        return f"rehearsal-{key.lower().replace('_', '-')}"
 
 
 class SimError(MediaopsError):
@@ -216,7 +225,11 @@ class Rehearsal:
         return NODES[0][0]
 
     def vault_item(self, key: str) -> dict[str, str]:
-        return dict(self.vault[key])
+        """A 1Password item of the rehearsal's vault. An item the vault does not hold (a real repository names
+        its owner's items) is rehearsed as one whose every field reads ``rehearsal-<field>``."""
+        if key in self.vault:
+            return dict(self.vault[key])
+        return Placeholders()
 
     def apply(self, res: Resource, obj: dict[str, Any]) -> dict[str, Any]:
         """Create, or update what the manifest says while keeping what others set (status, suspend, annotations)."""
@@ -584,11 +597,44 @@ class Rehearsal:
                     if ref.get("kind", "GitRepository") == "GitRepository":
                         sources.add((ref.get("namespace") or namespace, ref.get("name") or "flux-system"))
                     self.apply(kind("Kustomization"), doc)
+        self._bootstrap_secrets(Repository(self.repo))
         for namespace, name in sorted(sources):
             self._create("Namespace", {"metadata": {"name": namespace}})
             self._create("GitRepository", {"metadata": {"name": name, "namespace": namespace},
                                            "spec": {"interval": "1h", "url": f"file://{self.origin}",
                                                     "ref": {"branch": self.branch}}})
+
+    def _bootstrap_secrets(self, repo: Any) -> None:
+        """What a bootstrap script creates by hand: a ``substituteFrom`` object that no file under kubernetes/
+        defines exists, in each namespace that reads it, with ``rehearsal-<var>`` for the variables its
+        Kustomizations need (a real cluster has it, or Flux could not have reconciled those apps)."""
+        try:
+            missing = set(repo.substitution_sources_missing())
+            apps = repo.apps()
+        except MediaopsError:
+            return
+        wanted: dict[tuple[str, str], set[str]] = {}
+        defined = repo.substitution_sources()
+        for app in apps:
+            for ks in app.kustomizations:
+                for name in ks.substitute_from:
+                    if name in missing:
+                        wanted.setdefault((ks.namespace, name), set()).update(
+                            v for v in app.required if v not in defined)
+        kinds_of = {}
+        for ks in repo.flux_kustomizations():
+            for ref in ks.substitute_from_refs:
+                kinds_of[ref[0]] = ref[1]
+        for (namespace, name), variables in sorted(wanted.items()):
+            self._create("Namespace", {"metadata": {"name": namespace}})
+            values = {v: f"rehearsal-{v.lower().replace('_', '-')}" for v in sorted(variables)}
+            body = {"metadata": {"name": name, "namespace": namespace,
+                                 "labels": {"mediaops.io/rehearsal-placeholder": "true"}}}
+            if kinds_of.get(name, "ConfigMap") == "Secret":
+                self._create("Secret", {**body, "data": {k: base64.b64encode(v.encode()).decode()
+                                                         for k, v in values.items()}})
+            else:
+                self._create("ConfigMap", {**body, "data": values})
 
     def _seed(self, doc: dict[str, Any]) -> None:
         if "sops" in doc:
@@ -608,11 +654,40 @@ class Rehearsal:
         return [(f"{k['metadata']['namespace']}/{k['metadata']['name']}", *get_ready(k))
                 for k in self.store.all_of(kind("Kustomization")) if not (k.get("spec") or {}).get("suspend")]
 
+    def _verdicts(self, failed: set[str]) -> tuple[int, int, bool]:
+        """(Ready, total, every one decided): a Kustomization is decided when it is Ready, or has failed for a
+        reason of its own (its health check, build or decryption; ``failed`` remembers those, as Flux retries
+        them and they show ``Unknown`` again meanwhile), or waits on a dependency that is decided and not Ready."""
+        items = [k for k in self.store.all_of(kind("Kustomization")) if not (k.get("spec") or {}).get("suspend")]
+        ready: set[str] = set()
+        waiting: dict[str, list[str]] = {}
+        for item in items:
+            meta = item["metadata"]
+            key = f"{meta['namespace']}/{meta['name']}"
+            condition: dict[str, Any] = next((c for c in (item.get("status") or {}).get("conditions") or []
+                                              if c.get("type") == "Ready"), {})
+            if condition.get("status") == "True":
+                ready.add(key)
+                failed.discard(key)
+            elif condition.get("status") == "False" and condition.get("reason") not in TRANSIENT:
+                failed.add(key)
+            elif condition.get("reason") == "DependencyNotReady":
+                waiting[key] = [f"{d.get('namespace') or meta['namespace']}/{d.get('name')}"
+                                for d in (item.get("spec") or {}).get("dependsOn") or []]
+        stuck = set(failed)
+        changed = True
+        while changed:
+            changed = False
+            for key, deps in waiting.items():
+                if key not in stuck and any(d in stuck for d in deps):
+                    stuck.add(key)
+                    changed = True
+        names = {f"{k['metadata']['namespace']}/{k['metadata']['name']}" for k in items}
+        return len(ready), len(items), bool(items) and names <= (ready | stuck)
+
     def settled(self) -> bool:
-        """Every Kustomization has a verdict (Ready True or False, none still progressing) and no controller
-        has work queued: what a cluster looks like between two intervals."""
-        states = self._kustomizations()
-        return bool(states) and all(ready != "Unknown" for _, ready, _ in states) and self.manager.idle()
+        """Every Kustomization has a verdict (none still progressing) and no controller has work queued."""
+        return self._verdicts(set())[2] and self.manager.idle()
 
     def not_ready(self) -> list[str]:
         """Kustomizations that are not Ready, each with Flux's reason, for one line to the operator."""
@@ -623,24 +698,25 @@ class Rehearsal:
         deadline = time.monotonic() + timeout
         seen: tuple[int, int] | None = None
         calm_since: float | None = None
+        failed: set[str] = set()
         with self.store.lock:
             while True:
-                states = self._kustomizations()
-                counts = (sum(1 for _, ready, _ in states if ready == "True"), len(states))
-                if progress is not None and counts != seen:
-                    progress(*counts)
-                seen = counts
+                ready, total, decided = self._verdicts(failed)
+                if progress is not None and (ready, total) != seen:
+                    progress(ready, total)
+                seen = (ready, total)
                 now_ = time.monotonic()
-                if self.settled():
+                if decided and self.manager.idle():
                     calm_since = calm_since or now_
                     if now_ - calm_since >= 0.05:
                         return
                 else:
                     calm_since = None
                 if now_ >= deadline:
-                    waiting = [f"{name} ({message})" for name, ready, message in states if ready == "Unknown"]
+                    waiting = [f"{name} ({message})" for name, state, message in self._kustomizations()
+                               if state != "True" and name not in failed]
                     waiting = waiting or self.not_ready() or ["no Kustomization was created from the repository"]
-                    raise SimError(f"the rehearsal cluster did not settle in {timeout:.0f} s: {counts[0]}/{counts[1]} "
+                    raise SimError(f"the rehearsal cluster did not settle in {timeout:.0f} s: {ready}/{total} "
                                    f"Kustomizations Ready; waiting for " + "; ".join(waiting[:3])
                                    + (f" and {len(waiting) - 3} more" if len(waiting) > 3 else ""),
                                    hint="`mediaops sim up` keeps it running for `kubectl get ks -A`")
