@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import posixpath
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 from mediaops.engine.model import Changes, FileChange
 from mediaops.errors import UsageError
+from mediaops.selectors import target_matches
 from mediaops.yamlfiles import YamlError, is_kind, load_all, read_text, substitute_known, variable_uses
 
 FLUX_KS = "kustomize.toolkit.fluxcd.io"
@@ -57,9 +59,10 @@ class FluxKustomization:
     substitute_from_refs: list[tuple[str, str]] = field(default_factory=list)  # (name, kind) as written
     post_build: bool = False  # Flux substitutes variables only where postBuild is set (its own or patched in)
     components: list[str] = field(default_factory=list)
-    # What its patches hand down to the Kustomizations it applies (cluster-apps to every app's).
-    child_substitute: dict[str, str] | None = None
-    child_substitute_from: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+    # What its patches hand down to the Kustomizations it applies (cluster-apps to the apps'): per patch,
+    # the target and the postBuild substitute and substituteFrom names.
+    children: list[tuple[dict[str, Any], dict[str, str], list[str]]] = field(default_factory=list, repr=False)
 
     @property
     def ref(self) -> Ref:
@@ -70,8 +73,13 @@ class FluxKustomization:
 class Container:
     controller: str
     name: str
-    image: str
-    tag: str
+    image: str  # the repository with its registry: ghcr.io/home-operations/sonarr
+    tag: str  # without the digest; empty when the chart's default applies
+    digest: str = ""  # sha256:…, when the tag pins one
+
+    @property
+    def reference(self) -> str:
+        return self.image + (f":{self.tag}" if self.tag else "") + (f"@{self.digest}" if self.digest else "")
 
 
 @dataclass
@@ -85,13 +93,25 @@ class Controller:
 
 
 @dataclass
+class ChartSource:
+    """An OCIRepository a HelmRelease takes its chart from (``chartRef``)."""
+
+    name: str
+    namespace: str
+    url: str
+    tag: str
+    file: str
+
+
+@dataclass
 class HelmRelease:
     name: str
     namespace: str
     file: str
     chart: str = ""
     version: str = ""
-    chart_ref: str = ""
+    chart_ref: str = ""  # OCIRepository/<namespace>/<name> for chartRef releases
+    source_file: str = ""  # where the chartRef's OCIRepository (and so the version) is written
     depends_on: list[Ref] = field(default_factory=list)
     values_from: list[str] = field(default_factory=list)
     controllers: list[Controller] = field(default_factory=list)
@@ -115,10 +135,13 @@ class NfsMount:
 
 @dataclass
 class Ingress:
+    """How an app is reached: an Ingress, or a Gateway API route (HTTPRoute, app-template ``route:``)."""
+
     name: str
     hosts: list[str]
-    class_name: str = ""
+    class_name: str = ""  # the ingress class, or the route's parent Gateways
     path: str = "/"
+    kind: str = "Ingress"
 
 
 @dataclass
@@ -162,6 +185,8 @@ class App:
     probes: list[str] = field(default_factory=list)
     service_monitors: list[str] = field(default_factory=list)
     cronjobs: list[str] = field(default_factory=list)
+    sources: list[ChartSource] = field(default_factory=list)  # OCIRepositories it defines
+    claims: list[str] = field(default_factory=list)  # existing PVCs its charts mount (existingClaim)
     files: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what was assumed where the layout is ambiguous
     # Generated ConfigMaps' files by generator name and key (HelmRelease valuesFrom reads them); not shown.
@@ -225,20 +250,19 @@ class Repository:
         """The ``namespace:`` of the namespace kustomization.yaml: kustomize sets it on every object it lists."""
         return str(self._namespace_spec(namespace).get("namespace") or "")
 
-    def inherited_post_build(self) -> tuple[dict[str, str], list[str]] | None:
-        """(substitute, substituteFrom names) that the entry Kustomizations patch into their children, or None
-        when they patch in no postBuild (then only apps whose own ks.yaml has postBuild get substitution)."""
+    def inherited_post_build(self) -> list[tuple[dict[str, Any], dict[str, str], list[str]]]:
+        """What the entry Kustomizations patch into their children's postBuild: (patch target, substitute,
+        substituteFrom names) per patch. Only the children a target selects get it."""
         if not hasattr(self, "_inherited"):
-            inherited: tuple[dict[str, str], list[str]] | None = None
+            inherited: list[tuple[dict[str, Any], dict[str, str], list[str]]] = []
             for path in self.flux_entry():
-                for doc in load_all(path, self.root):
-                    if not is_kind(doc, "Kustomization", FLUX_KS):
-                        continue
-                    ks = flux_kustomization(doc, self.rel(path), "flux-system")
-                    if ks.child_substitute is not None:
-                        substitute, names = inherited or ({}, [])
-                        inherited = ({**substitute, **ks.child_substitute},
-                                     list(dict.fromkeys([*names, *ks.child_substitute_from])))
+                try:
+                    docs = load_all(path, self.root)
+                except YamlError:
+                    continue
+                for doc in docs:
+                    if is_kind(doc, "Kustomization", FLUX_KS):
+                        inherited += flux_kustomization(doc, self.rel(path), "flux-system").children
             self._inherited = inherited
         return self._inherited
 
@@ -344,10 +368,11 @@ class Repository:
         for doc in load_all(ks_file, self.root):
             if is_kind(doc, "Kustomization", FLUX_KS):
                 ks = flux_kustomization(doc, self.rel(ks_file), override or app.namespace, override=bool(override))
-                if inherited is not None:  # cluster-apps patches postBuild into every child Kustomization
-                    ks.post_build = True
-                    ks.substitute_from = list(dict.fromkeys([*inherited[1], *ks.substitute_from]))
-                    ks.substitute = {**inherited[0], **ks.substitute}
+                for selected, handed, sources in inherited:  # cluster-apps patches postBuild into children
+                    if target_matches(selected, doc):
+                        ks.post_build = True
+                        ks.substitute_from = list(dict.fromkeys([*sources, *ks.substitute_from]))
+                        ks.substitute = {**handed, **ks.substitute}
                 app.kustomizations.append(ks)
         if not app.kustomizations:
             app.state = INCONSISTENT
@@ -370,8 +395,9 @@ class Repository:
                     app.reasons.append(f"Kustomization {ks.name}: component {component} does not exist")
                     app.state = INCONSISTENT
             values = {**ks.substitute}
-            objects.sort(key=lambda item: not (isinstance(item[1], dict) and item[1].get("kind") == "_Generated"))
-            for rel, doc, substitutable in objects:  # generated values first: the HelmReleases read them
+            first = {"_Generated": 0, "OCIRepository": 1}  # what the HelmReleases read: their values, their chart
+            objects.sort(key=lambda item: first.get(str(item[1].get("kind")), 2) if isinstance(item[1], dict) else 2)
+            for rel, doc, substitutable in objects:
                 names = document_variables(doc)
                 if not ks.post_build or not substitutable or _substitution_disabled_on(doc):
                     unsubstituted.update(n for n, _ in names)
@@ -453,10 +479,20 @@ class Repository:
             return
         if is_kind(doc, "HelmRelease", FLUX_HELM):
             release = helm_release(doc, rel, namespace)
+            self._chart_source(app, release, doc)
             values = self._values(app, doc, rel)
-            release.controllers = _app_template(app, release.name, values)
+            chart = release.chart or ("app-template" if "controllers" in values else "")
+            release.controllers = _app_template(app, release.name, values, release.namespace, chart)
             app.controllers.extend(release.controllers)
             app.helmreleases.append(release)
+        elif kind == "OCIRepository" and str(doc.get("apiVersion", "")).startswith("source.toolkit.fluxcd.io/"):
+            ref = spec.get("ref") or {}
+            app.sources.append(ChartSource(name, namespace, str(spec.get("url", "")),
+                                           str(ref.get("tag") or ref.get("semver") or ref.get("digest") or ""), rel))
+        elif kind == "HTTPRoute":
+            parents = ", ".join(str(p.get("name")) for p in spec.get("parentRefs") or [] if isinstance(p, dict))
+            app.ingresses.append(Ingress(name, [str(h) for h in spec.get("hostnames") or []], parents,
+                                         _route_path(spec), kind="HTTPRoute"))
         elif kind == "PersistentVolumeClaim":
             requests = (spec.get("resources") or {}).get("requests") or {}
             app.volumes.append(Volume(name, str(requests.get("storage", "")),
@@ -486,6 +522,46 @@ class Repository:
                           for c in pod.get("containers", []) or [] if isinstance(c, dict)]
             app.controllers.append(Controller(name, kind.lower(), containers, dict(pod.get("nodeSelector") or {})))
             _pod_spec(app, pod)
+
+    def _chart_source(self, app: App, release: HelmRelease, doc: dict[str, Any]) -> None:
+        """Chart name and version of a ``chartRef`` release, from its OCIRepository: the app's own (the usual
+        layout: ``app/ocirepository.yaml``) or a shared one under kubernetes/flux."""
+        ref = (doc.get("spec") or {}).get("chartRef")
+        if not isinstance(ref, dict) or ref.get("kind", "OCIRepository") != "OCIRepository":
+            return
+        key = (str(ref.get("namespace") or release.namespace), str(ref.get("name", "")))
+        release.chart_ref = f"OCIRepository/{key[0]}/{key[1]}"
+        source = next((s for s in app.sources if (s.namespace, s.name) == key), None) or self.shared_sources().get(key)
+        if source is None:
+            app.notes.append(f"HelmRelease {release.name}: OCIRepository {key[0]}/{key[1]} is not in the repository; "
+                             "chart and version unknown")
+            return
+        release.chart = source.url.rstrip("/").rpartition("/")[2]
+        release.version = source.tag
+        release.source_file = source.file
+
+    def shared_sources(self) -> dict[tuple[str, str], ChartSource]:
+        """OCIRepositories outside the apps (kubernetes/flux/…), by (namespace, name)."""
+        if not hasattr(self, "_shared"):
+            found: dict[tuple[str, str], ChartSource] = {}
+            for base in (self.kubernetes / "flux", self.kubernetes / "components"):
+                for path in sorted(base.rglob("*.y*ml")) if base.is_dir() else []:
+                    if "OCIRepository" not in read_text(path):
+                        continue
+                    try:
+                        docs = load_all(path, self.root)
+                    except YamlError:
+                        continue
+                    for doc in docs:
+                        if is_kind(doc, "OCIRepository", "source.toolkit.fluxcd.io"):
+                            meta, spec = doc.get("metadata") or {}, doc.get("spec") or {}
+                            ref = spec.get("ref") or {}
+                            source = ChartSource(str(meta.get("name")), str(meta.get("namespace") or "flux-system"),
+                                                 str(spec.get("url", "")), str(ref.get("tag") or ref.get("semver")
+                                                                               or ""), self.rel(path))
+                            found[(source.namespace, source.name)] = source
+            self._shared = found
+        return self._shared
 
     def _values(self, app: App, doc: dict[str, Any], rel: str) -> dict[str, Any]:
         """The HelmRelease's values as Flux merges them: each valuesFrom in order, then inline values."""
@@ -566,10 +642,7 @@ class Repository:
         Kustomization's ``substitute``."""
         if hasattr(self, "_sources"):
             return self._sources
-        names: set[str] = set()
-        inherited = self.inherited_post_build()
-        if inherited:
-            names.update(inherited[1])
+        names: set[str] = {name for _, _, from_names in self.inherited_post_build() for name in from_names}
         for ks in self.flux_kustomizations():
             names.update(ks.substitute_from)
         defined: dict[str, str] = {}
@@ -636,9 +709,8 @@ def flux_kustomization(doc: dict[str, Any], file: str, default_namespace: str,
     meta, spec = doc.get("metadata") or {}, doc.get("spec") or {}
     namespace = default_namespace if override else str(meta.get("namespace") or default_namespace)
     post = spec.get("postBuild") if isinstance(spec.get("postBuild"), dict) else None
-    child_substitute: dict[str, str] | None = None
-    child_from: list[str] = []
-    for patch in spec.get("patches", []) or []:  # cluster-apps hands postBuild down to every child
+    children: list[tuple[dict[str, Any], dict[str, str], list[str]]] = []
+    for patch in spec.get("patches", []) or []:  # cluster-apps hands postBuild down to its children
         if not isinstance(patch, dict) or ((patch.get("target") or {}).get("kind") not in (None, "Kustomization")):
             continue
         try:
@@ -647,9 +719,10 @@ def flux_kustomization(doc: dict[str, Any], file: str, default_namespace: str,
             continue
         child_post = ((patched.get("spec") or {}) if isinstance(patched, dict) else {}).get("postBuild")
         if isinstance(child_post, dict):
-            child_substitute = {**(child_substitute or {}),
-                                **{str(k): str(v) for k, v in (child_post.get("substitute") or {}).items()}}
-            child_from += [str(s.get("name")) for s in child_post.get("substituteFrom") or [] if isinstance(s, dict)]
+            children.append((dict(patch.get("target") or {}),
+                             {str(k): str(v) for k, v in (child_post.get("substitute") or {}).items()},
+                             [str(s.get("name")) for s in child_post.get("substituteFrom") or []
+                              if isinstance(s, dict)]))
     return FluxKustomization(
         name=str(meta.get("name", "")),
         namespace=namespace,
@@ -668,8 +741,8 @@ def flux_kustomization(doc: dict[str, Any], file: str, default_namespace: str,
                               for s in (post or {}).get("substituteFrom") or [] if isinstance(s, dict)],
         post_build=post is not None,
         components=[str(c) for c in spec.get("components") or []],
-        child_substitute=child_substitute,
-        child_substitute_from=list(dict.fromkeys(child_from)),
+        labels={str(k): str(v) for k, v in (meta.get("labels") or {}).items()},
+        children=children,
     )
 
 
@@ -683,7 +756,8 @@ def helm_release(doc: dict[str, Any], file: str, namespace: str) -> HelmRelease:
         file=file,
         chart=str(chart.get("chart", "")),
         version=str(chart.get("version", "")),
-        chart_ref=f"{chart_ref.get('kind')}/{chart_ref.get('name')}" if chart_ref else "",
+        chart_ref=f"{chart_ref.get('kind')}/{chart_ref.get('namespace') or meta.get('namespace') or namespace}/"
+                  f"{chart_ref.get('name')}" if chart_ref else "",
         depends_on=[Ref(str(d.get("name")), str(d.get("namespace") or meta.get("namespace") or namespace))
                     for d in spec.get("dependsOn", []) or [] if isinstance(d, dict)],
         values_from=[f"{v.get('kind')}/{v.get('name')}" for v in spec.get("valuesFrom", []) or []
@@ -751,25 +825,55 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:
             base[key] = value
 
 
-def _split_image(image: str) -> tuple[str, str]:
+def _split_image(image: str) -> tuple[str, str, str]:
+    """(repository with registry, tag, digest) of an image reference."""
     name, _, digest = image.partition("@")
     repo, sep, tag = name.rpartition(":")
     if not sep or "/" in tag:
-        return name, digest or "latest"
-    return repo, tag
+        return name, "" if digest else "latest", digest
+    return repo, tag, digest
 
 
-def _secret_refs(app: App, container: dict[str, Any]) -> None:
+def _image(value: Any) -> tuple[str, str, str] | None:
+    """An app-template or chart ``image:`` block ({registry, repository, tag, digest}) as (image, tag, digest)."""
+    if isinstance(value, str):
+        return _split_image(value)
+    if not isinstance(value, dict) or not value.get("repository"):
+        return None
+    repository = str(value["repository"])
+    if value.get("registry") and not repository.startswith(str(value["registry"]) + "/"):
+        repository = f"{value['registry']}/{repository}"
+    tag, _, digest = str(value.get("tag") or "").partition("@")
+    return repository, tag, str(value.get("digest") or digest)
+
+
+def rendered(text: Any, release: str, namespace: str) -> str | None:
+    """A chart value as Helm renders it with ``tpl``: ``{{ .Release.Name }}`` and ``{{ .Release.Namespace }}``
+    filled in; None when anything else is templated (mediaops shows no name it cannot know)."""
+    value = str(text)
+    if "{{" not in value:
+        return value
+    value = re.sub(r"\{\{-?\s*\.Release\.Name\s*-?\}\}", release, value)
+    value = re.sub(r"\{\{-?\s*\.Release\.Namespace\s*-?\}\}", namespace, value)
+    return None if "{{" in value else value
+
+
+def _secret_refs(app: App, container: dict[str, Any], release: str = "", namespace: str = "") -> None:
+    names: list[Any] = []
     for source in container.get("envFrom", []) or []:
-        if isinstance(source, dict) and source.get("secretRef"):
-            app.secrets.append(str(source["secretRef"].get("name")))
+        if isinstance(source, dict) and isinstance(source.get("secretRef"), dict):
+            names.append(source["secretRef"].get("name"))
     env = container.get("env") or {}
     items = env.values() if isinstance(env, dict) else env
     for item in items:
         if isinstance(item, dict):
             ref = ((item.get("valueFrom") or {}).get("secretKeyRef")) or {}
-            if ref.get("name"):
-                app.secrets.append(str(ref["name"]))
+            if isinstance(ref, dict) and ref.get("name"):
+                names.append(ref["name"])
+    for name in names:
+        shown = rendered(name, release, namespace) if name else None
+        if shown:
+            app.secrets.append(shown)
 
 
 def _pod_spec(app: App, pod: Any) -> None:
@@ -784,17 +888,48 @@ def _pod_spec(app: App, pod: Any) -> None:
                     app.probes.append(f"{container.get('name')}: {probe.removesuffix('Probe')}")
 
 
-def _app_template(app: App, release: str, values: dict[str, Any]) -> list[Controller]:
-    """What a bjw-s app-template release deploys, read from its values."""
+def _mount_paths(name: str, volume: dict[str, Any]) -> list[str]:
+    """Where app-template mounts a persistence item: globalMounts (path defaults to /<name>) and
+    advancedMounts (per controller and container)."""
+    paths = [str(m.get("path") or f"/{name}") for m in volume.get("globalMounts") or [] if isinstance(m, dict)]
+    for containers in (volume.get("advancedMounts") or {}).values():
+        for mounts in (containers or {}).values() if isinstance(containers, dict) else []:
+            paths += [str(m.get("path") or f"/{name}") for m in mounts or [] if isinstance(m, dict)]
+    if not volume.get("globalMounts") and not volume.get("advancedMounts"):
+        paths.append(f"/{name}")  # app-template mounts it everywhere at /<name> when neither is given
+    return list(dict.fromkeys(paths))
+
+
+def _identifier(release: str, key: str) -> str:
+    """The object name app-template gives a controller, route or monitor keyed ``key``."""
+    return release if key in (release, "app", "main") else f"{release}-{key}"
+
+
+def _app_template(app: App, release: str, values: dict[str, Any], namespace: str = "",
+                  chart: str = "app-template") -> list[Controller]:
+    """What a HelmRelease deploys, read from its values: bjw-s app-template (v3 to v5) in full; for any
+    other chart its top-level image, ``serviceMonitor.enabled`` and ``httpRoute``/``route`` hosts."""
     controllers: list[Controller] = []
-    image = values.get("image")
-    if isinstance(image, dict) and image.get("repository"):  # a chart with a single top-level image
-        controllers.append(Controller(release, "deployment", [Container(release, release, str(image["repository"]),
-                                                                        str(image.get("tag", "")))]))
+    if chart != "app-template":
+        image = _image(values.get("image"))
+        if image is not None:
+            controllers.append(Controller(release, "deployment", [Container(release, release, *image)]))
+        metrics = values.get("metrics")
+        monitor = values.get("serviceMonitor") or (metrics.get("serviceMonitor") if isinstance(metrics, dict) else None)
+        if isinstance(monitor, dict) and monitor.get("enabled") is True:
+            app.service_monitors.append(release)
+        for key in ("httpRoute", "route"):
+            route = values.get(key)
+            if isinstance(route, dict) and route.get("enabled", True) is not False:
+                hosts = [h for h in (rendered(x, release, namespace) for x in
+                                     route.get("hostnames") or route.get("hosts") or []) if h]
+                if hosts:
+                    app.ingresses.append(Ingress(release, hosts, kind="HTTPRoute"))
+        return controllers
     default_pod = values.get("defaultPodOptions") or {}
     app.node_selectors.update({str(k): str(v) for k, v in (default_pod.get("nodeSelector") or {}).items()})
     for cname, controller in (values.get("controllers") or {}).items():
-        if not isinstance(controller, dict):
+        if not isinstance(controller, dict) or controller.get("enabled") is False:
             continue
         kind = str(controller.get("type", "deployment"))
         pod = controller.get("pod") or {}
@@ -806,42 +941,69 @@ def _app_template(app: App, release: str, values: dict[str, Any]) -> list[Contro
             for name, container in (controller.get(group) or {}).items():
                 if not isinstance(container, dict):
                     continue
-                image = container.get("image") or {}
-                tag = str(image.get("tag", ""))
-                entry.containers.append(Container(str(cname), str(name), str(image.get("repository", "")), tag))
-                _secret_refs(app, container)
+                image = _image(container.get("image")) or ("", "", "")
+                entry.containers.append(Container(str(cname), str(name), *image))
+                _secret_refs(app, container, release, namespace)
                 for probe, settings in (container.get("probes") or {}).items():
                     if isinstance(settings, dict) and settings.get("enabled"):
                         entry.probes.append(f"{name}: {probe}")
                         app.probes.append(f"{cname}/{name}: {probe}")
         if kind == "cronjob":
-            app.cronjobs.append(f"{release}-{cname}" if cname != release else release)
+            app.cronjobs.append(_identifier(release, str(cname)))
         controllers.append(entry)
     for pname, volume in (values.get("persistence") or {}).items():
         if not isinstance(volume, dict) or volume.get("enabled") is False:
             continue
         kind = str(volume.get("type", "persistentVolumeClaim"))
-        mounts = [str(m.get("path")) for m in volume.get("globalMounts", []) or [] if isinstance(m, dict)]
+        mounts = _mount_paths(str(pname), volume)
         if kind == "nfs":
             app.nfs.append(NfsMount(str(pname), str(volume.get("server", "")), str(volume.get("path", "")), mounts))
-        elif kind == "persistentVolumeClaim" and not volume.get("existingClaim"):
-            app.volumes.append(Volume(f"{release}-{pname}" if pname != release else release,
+        elif kind == "persistentVolumeClaim" and volume.get("existingClaim"):
+            claim = rendered(volume["existingClaim"], release, namespace)
+            if claim:
+                app.claims.append(claim)
+        elif kind == "persistentVolumeClaim":
+            app.volumes.append(Volume(_identifier(release, str(pname)) if pname != release else release,
                                       str(volume.get("size", "")), str(volume.get("storageClass", "")),
                                       "app-template persistence"))
         elif kind == "secret":
-            app.secrets.append(str(volume.get("name", "")))
+            name = rendered(volume.get("name", ""), release, namespace)
+            if name:
+                app.secrets.append(name)
     for iname, ingress in (values.get("ingress") or {}).items():
         if isinstance(ingress, dict) and ingress.get("enabled", True) is not False:
-            hosts = [str(h.get("host")) for h in ingress.get("hosts", []) or [] if isinstance(h, dict)]
+            hosts = [h for h in (rendered(x.get("host"), release, namespace) for x in ingress.get("hosts", []) or []
+                                 if isinstance(x, dict)) if h]
             paths = [str(p.get("path")) for h in ingress.get("hosts", []) or [] if isinstance(h, dict)
                      for p in h.get("paths", []) or [] if isinstance(p, dict)]
             annotations = ingress.get("annotations") or {}
             path = str(annotations.get("gatus.io/path") or (paths[0] if paths else "/"))
-            app.ingresses.append(Ingress(f"{release}-{iname}" if iname != "app" else release, hosts,
-                                         str(ingress.get("className", "")), path))
-    for sname in (values.get("serviceMonitor") or {}):
-        app.service_monitors.append(f"{release}" if sname == "app" else f"{release}-{sname}")
+            app.ingresses.append(Ingress(_identifier(release, str(iname)), hosts, str(ingress.get("className", "")),
+                                         path))
+    for rname, route in (values.get("route") or {}).items():
+        if isinstance(route, dict) and route.get("enabled", True) is not False:
+            hosts = [h for h in (rendered(x, release, namespace) for x in route.get("hostnames") or []) if h]
+            parents = ", ".join(str(p.get("name")) for p in route.get("parentRefs") or [] if isinstance(p, dict))
+            app.ingresses.append(Ingress(_identifier(release, str(rname)), hosts, parents,
+                                         _route_path(route), kind="HTTPRoute"))
+    for sname, monitor in (values.get("serviceMonitor") or {}).items():
+        if isinstance(monitor, dict) and monitor.get("enabled", True) is not False:
+            app.service_monitors.append(_identifier(release, str(sname)))
     return controllers
+
+
+def _route_path(route: dict[str, Any]) -> str:
+    """The path a health check should ask for: the gatus endpoint annotation's ``path``, else the first rule's."""
+    annotation = str((route.get("annotations") or {}).get("gatus.home-operations.com/endpoint") or "")
+    match = re.search(r"(?m)^\s*path:\s*['\"]?([^'\"\s]+)", annotation)
+    if match:
+        return match.group(1)
+    for rule in route.get("rules") or []:
+        for item in (rule or {}).get("matches") or [] if isinstance(rule, dict) else []:
+            value = ((item or {}).get("path") or {}).get("value") if isinstance(item, dict) else None
+            if value:
+                return str(value)
+    return "/"
 
 
 # -- activation edits ----------------------------------------------------------------------------------

@@ -112,7 +112,7 @@ def apps_table(apps: list[Any]) -> Any:
         table.add_column(column, no_wrap=column in ("app", "state"))
     for app in apps:
         charts = ", ".join(f"{h.chart or h.chart_ref} {h.version}".strip() for h in app.helmreleases)
-        images = ", ".join(f"{c.image.rsplit('/', 1)[-1]}:{c.tag}" for c in app.images[:2])
+        images = ", ".join(f"{c.image.rsplit('/', 1)[-1]}:{c.tag or 'default'}" for c in app.images[:2])
         if len(app.images) > 2:
             images += f" +{len(app.images) - 2}"
         notes = "; ".join(app.reasons)
@@ -147,13 +147,18 @@ def app_view(app: Any) -> Any:
     row("depends on", [f"{d} (Kustomization)" for k in app.kustomizations for d in k.depends_on]
         + [f"{d} (HelmRelease)" for h in app.helmreleases for d in h.depends_on])
     row("helmrelease", [f"{h.name}: {h.chart or h.chart_ref} {h.version}".rstrip()
+                        + (f" (from {h.chart_ref})" if h.chart_ref and h.chart else "")
                         + (f" values from {', '.join(h.values_from)}" if h.values_from else "")
                         for h in app.helmreleases])
     row("controllers", [f"{c.name} ({c.type}{', ' + c.schedule if c.schedule else ''})" for c in app.controllers])
-    row("images", [f"{c.controller}/{c.name}: {c.image}:{c.tag}" for c in app.images])
-    row("volumes", [f"{v.name} {v.size} {v.storage_class}".rstrip() for v in app.volumes])
+    row("images", [f"{c.controller}/{c.name}: {c.reference}" for c in app.images])
+    row("volumes", [f"{v.name} {v.size} {v.storage_class}".rstrip() for v in app.volumes]
+        + [f"{c} (existing claim)" for c in app.claims if c not in {v.name for v in app.volumes}])
     row("nfs", [f"{n.name}: {n.server}:{n.path} -> {', '.join(n.mount_paths)}" for n in app.nfs])
-    row("ingress", [f"{i.name} ({i.class_name or 'default'}): {', '.join(i.hosts)}" for i in app.ingresses])
+    row("ingress", [f"{i.name} ({i.class_name or 'default'}): {', '.join(i.hosts)}" for i in app.ingresses
+                    if i.kind == "Ingress"])
+    row("routes", [f"{i.name} ({i.class_name or 'no parent'}): {', '.join(i.hosts)}" for i in app.ingresses
+                   if i.kind == "HTTPRoute"])
     row("externalname", [f"{e.name} -> {e.target}" for e in app.external_names])
     row("externalsecret", [f"{e.name}: {e.store_kind} {e.store.name} keys {', '.join(e.remote_keys)} "
                            f"-> Secret {e.target}" for e in app.external_secrets])
@@ -164,6 +169,7 @@ def app_view(app: Any) -> Any:
     row("probes", app.probes)
     row("servicemonitor", app.service_monitors)
     row("cronjobs", app.cronjobs)
+    row("assumed", app.notes)
     row("files", app.files)
     return Group(head, table)
 

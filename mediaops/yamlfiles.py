@@ -247,7 +247,13 @@ def substitute_known(text: str, values: dict[str, str]) -> str:
             return op.lstrip(":")[1:]
         return match[0]
 
-    return VARIABLE.sub(replace, text)
+    # A default may itself be a variable (${KOPIUR_CLAIM:=${APP}}): the inner one is filled in first.
+    for _ in range(4):
+        after = VARIABLE.sub(replace, text)
+        if after == text:
+            break
+        text = after
+    return text
 
 
 def is_kind(doc: Any, kind: str, group: str | None = None) -> bool:
@@ -304,8 +310,14 @@ def add_list_entry(text: str, key: str, entry: str, where: str) -> str:
     lines = text.splitlines(keepends=True)
     if not values:
         raise YamlError(f"{where}: the {key!r} list is empty", hint=f"add {entry} by hand once")
-    sorted_list = values == sorted(values)
-    position = next((i for i, v in enumerate(values) if v > entry), len(values)) if sorted_list else len(values)
+    # Entries that head the list and are not like the new one (``./namespace.yaml`` before the apps' ks.yaml)
+    # stay where they are; the rest is sorted or not, and the entry goes where sorting puts it.
+    suffix = entry.rpartition("/")[2]
+    head = next((i for i, v in enumerate(values) if v.rpartition("/")[2] == suffix), len(values))
+    rest = values[head:]
+    sorted_list = rest == sorted(rest)
+    position = (next((head + i for i, v in enumerate(rest) if v > entry), len(values)) if sorted_list
+                else len(values))
     anchor = position if position < len(values) else len(values) - 1
     line_no, column = items.lc.item(anchor)
     prefix = lines[line_no][:column]

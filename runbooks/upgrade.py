@@ -146,10 +146,21 @@ def _bump(ctx: Context) -> Changes:
     version = ctx.params.get("chart_version")
     if version:
         for hr in app.helmreleases:
-            if hr.chart_ref:
-                raise UsageError(f"{hr.name} takes its chart from {hr.chart_ref}, shared with other apps",
-                                 hint="bump it there, or use --image-tag")
-            edit(hr.file, ["spec", "chart", "spec", "version"], str(version))
+            if not hr.chart_ref:
+                edit(hr.file, ["spec", "chart", "spec", "version"], str(version))
+                continue
+            # chartRef: the version is the OCIRepository's ref.tag; bump it when this release is its only user.
+            if not hr.source_file:
+                raise UsageError(f"{hr.name} takes its chart from {hr.chart_ref}, which is not in the repository",
+                                 hint="use --image-tag")
+            users = sorted({f"{a.namespace}/{h.name}" for a in repo.apps() for h in a.helmreleases
+                            if h.chart_ref == hr.chart_ref})
+            if len(users) > 1:
+                raise UsageError(f"{hr.name} takes its chart from {hr.chart_ref}, shared with {', '.join(users)}",
+                                 hint=f"bump it in {hr.source_file} for all of them, or use --image-tag")
+            if not edit(hr.source_file, ["spec", "ref", "tag"], str(version)):
+                raise UsageError(f"{hr.source_file}: {hr.chart_ref} has no spec.ref.tag to bump",
+                                 hint="edit it by hand")
     tag = ctx.params.get("image_tag")
     if tag:
         container, _, value = str(tag).rpartition("=")

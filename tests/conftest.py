@@ -136,6 +136,39 @@ def home_ops(tmp_path: Path) -> HomeOps:
     return make_home_ops(tmp_path)
 
 
+LAYOUTS = ROOT / "tests" / "fixtures" / "layouts"
+
+
+def make_layouts(tmp_path: Path) -> HomeOps:
+    """tests/fixtures/layouts with its cluster-secrets SOPS-encrypted for a fresh key (the operator's, which the
+    rehearsal never holds), committed and pushed to a bare origin."""
+    import shutil
+
+    from pyrage import x25519
+
+    from mediaops.sim import sops
+
+    work, origin = tmp_path / "layouts", tmp_path / "layouts-origin.git"
+    shutil.copytree(LAYOUTS, work)
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "cluster-secrets", "namespace": "flux-system"},
+              "stringData": {"SECRET_API_TOKEN": "not-for-the-rehearsal", "SECRET_ACME_EMAIL": "ops@example.test"}}
+    operator = str(x25519.Identity.generate().to_public())
+    encrypted = sops.encrypt(secret, [operator])
+    (work / "kubernetes" / "flux" / "vars" / "cluster-secrets.sops.yaml").write_text(json.dumps(encrypted, indent=2))
+    git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(origin))
+    git(work, "init", "--quiet", "--initial-branch=main")
+    git(work, "add", "--all")
+    git(work, "commit", "--quiet", "--message", "initial import")
+    git(work, "remote", "add", "origin", str(origin))
+    git(work, "push", "--quiet", "--set-upstream", "origin", "main")
+    return HomeOps(work, origin)
+
+
+@pytest.fixture
+def layouts(tmp_path: Path) -> HomeOps:
+    return make_layouts(tmp_path)
+
+
 @pytest.fixture
 def ops(tmp_path: Path, home_ops: HomeOps) -> Mediaops:
     """The CLI run from inside the sample repository (found as the nearest parent with kubernetes/)."""

@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from mediaops import kinds
+from mediaops import kinds, selectors
 from mediaops.kinds import BY_KIND, Resource
 from mediaops.sim import charts
 from mediaops.sim.manager import Controller, Key
@@ -201,7 +201,7 @@ class Kustomizations(Controller):
 
     def __init__(self, sim: Any) -> None:
         super().__init__(sim)
-        self.builds: dict[tuple[str, str], list[dict[str, Any]] | str] = {}
+        self.builds: dict[tuple[str, str, tuple[str, ...]], list[dict[str, Any]] | str] = {}
         self.health_since: dict[Key, float] = {}
 
     def keys_for(self, event: WatchEvent) -> list[Key]:
@@ -309,9 +309,10 @@ class Kustomizations(Controller):
         sha = revision.rpartition(":")[2]
         root = self.sim.source_dir(sha)
         path = os.path.normpath(os.path.join(root, str(spec.get("path", "./"))))
-        key = (sha, path)
+        components = tuple(str(c) for c in spec.get("components") or [])
+        key = (sha, path, components)
         if key not in self.builds:
-            self.builds[key] = self._kustomize(Path(path), root)
+            self.builds[key] = self._kustomize(Path(path), root, components)
         built = self.builds[key]
         if isinstance(built, str):
             raise BuildError("BuildFailed", built)
@@ -335,9 +336,7 @@ class Kustomizations(Controller):
             if not disabled and values is not None:  # Flux substitutes the YAML text, then parses it again
                 item = parse(substitute(yaml.safe_dump(item, sort_keys=False, width=1 << 20), values))
             for patch in spec.get("patches") or []:
-                wanted = patch.get("target") or {}
-                group = (item.get("apiVersion") or "").rpartition("/")[0]
-                if wanted.get("kind") in (None, item.get("kind")) and wanted.get("group") in (None, group):
+                if selectors.target_matches(patch.get("target"), item):
                     body = yaml.safe_load(patch.get("patch") or "{}") or {}
                     body.pop("metadata", None)
                     item = _deep_merge(item, body)
@@ -355,13 +354,21 @@ class Kustomizations(Controller):
             result.append(item)
         return result
 
-    def _kustomize(self, path: Path, root: str) -> list[dict[str, Any]] | str:
+    def _kustomize(self, path: Path, root: str, components: tuple[str, ...] = ()) -> list[dict[str, Any]] | str:
         if not path.is_dir():
             return f"kustomization path not found: {os.path.relpath(path, root)}"
         if not any((path / n).is_file() for n in ("kustomization.yaml", "kustomization.yml", "Kustomization")):
             _generate_kustomization(path)
-        result = subprocess.run([self.sim.kubectl, "kustomize", str(path)], capture_output=True, text=True,
-                                timeout=60)
+        if components:  # spec.components join the kustomization's own (kustomize-controller generator.go)
+            kfile = next(path / n for n in ("kustomization.yaml", "kustomization.yml", "Kustomization")
+                         if (path / n).is_file())
+            spec = parse(kfile.read_text()) or {}
+            spec["components"] = [*(spec.get("components") or []), *components]
+            kfile.write_text(yaml.safe_dump(spec, sort_keys=False))
+        # kustomize-controller builds with LoadRestrictionsNone (fluxcd/pkg kustomize/kustomize_generator.go):
+        # a kustomization may list files outside its own folder (``../vars/cluster-settings.yaml``).
+        result = subprocess.run([self.sim.kubectl, "kustomize", "--load-restrictor=LoadRestrictionsNone", str(path)],
+                                capture_output=True, text=True, timeout=60)
         if result.returncode != 0:
             first = next((line for line in result.stderr.splitlines() if line.strip()), "kustomize build failed")
             return f"kustomize build failed: {first.removeprefix('error: ')}"

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from mediaops import selectors
 from mediaops.kinds import BY_PLURAL, Resource
 
 LOG_LIMIT = 20000  # events kept for watches; an older resourceVersion answers 410 Gone
@@ -215,55 +216,12 @@ def _spec(obj: dict[str, Any]) -> Any:
 
 
 # -- selectors ---------------------------------------------------------------------------------------
-_REQUIREMENT = re.compile(
-    r"^\s*(!?)([A-Za-z0-9./_-]+)\s*(?:(==|=|!=)\s*([A-Za-z0-9._-]*)|\s+(in|notin)\s*\(([^)]*)\))?\s*$")
-
-
-def _split_selector(text: str) -> list[str]:
-    parts, depth, current = [], 0, ""
-    for char in text:
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        if char == "," and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += char
-    if current.strip():
-        parts.append(current)
-    return parts
-
-
-Labels = dict[str, str]
-
-
-def _requirement(negate: str, key: str, op: str | None, value: str | None, set_op: str | None,
-                 values: str | None) -> Callable[[Labels], bool]:
-    if op in ("=", "=="):
-        return lambda labels: labels.get(key) == value
-    if op == "!=":
-        return lambda labels: labels.get(key) != value
-    if set_op:
-        options = {v.strip() for v in (values or "").split(",")}
-        if set_op == "in":
-            return lambda labels: labels.get(key) in options
-        return lambda labels: key not in labels or labels[key] not in options
-    if negate:
-        return lambda labels: key not in labels
-    return lambda labels: key in labels
-
-
 def parse_selector(text: str) -> Callable[[dict[str, Any]], bool]:
-    """A label selector as kubectl sends it: a=b, a!=b, a in (x,y), a notin (x), a, !a."""
-    checks: list[Callable[[Labels], bool]] = []
-    for part in _split_selector(text or ""):
-        match = _REQUIREMENT.match(part)
-        if not match:
-            raise ApiError(400, "BadRequest", f"unable to parse requirement: {part!r}")
-        checks.append(_requirement(*match.groups()))
-    return lambda obj: all(check((obj.get("metadata") or {}).get("labels") or {}) for check in checks)
+    """A label selector as kubectl sends it; a bad one is the API server's 400."""
+    try:
+        return selectors.parse_selector(text)
+    except selectors.SelectorError as exc:
+        raise ApiError(400, "BadRequest", str(exc)) from None
 
 
 def field_value(obj: dict[str, Any], path: str) -> str:
@@ -281,7 +239,7 @@ def _field(key: str, op: str, value: str) -> Callable[[dict[str, Any]], bool]:
 
 def parse_field_selector(text: str) -> Callable[[dict[str, Any]], bool]:
     checks = []
-    for part in _split_selector(text or ""):
+    for part in selectors.split(text or ""):
         key, op, value = re.split(r"(!=|==|=)", part.strip(), maxsplit=1)
         checks.append(_field(key, op, value))
     return lambda obj: all(check(obj) for check in checks)

@@ -1,0 +1,130 @@
+"""The layouts of real home-ops repositories (tests/fixtures/layouts): inventory, checks and rehearsal."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import HomeOps, Mediaops, clean_env
+
+
+@pytest.fixture
+def lay(tmp_path: Path, layouts: HomeOps) -> Mediaops:
+    return Mediaops(clean_env(tmp_path), layouts.path, tmp_path / "state")
+
+
+def _app(ops: Mediaops, name: str) -> dict[str, Any]:
+    result = ops.run("app", name, "--json")
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout))
+
+
+def test_every_layout_is_read(lay: Mediaops) -> None:
+    result = lay.run("apps", "--json")
+    assert result.returncode == 0, result.stderr
+    states = {a["name"]: a for a in json.loads(result.stdout)}
+    assert {n: a["state"] for n, a in states.items()} == {
+        "bazarr": "disabled", "radarr": "active", "scripts": "active", "sonarr": "disabled",
+        "echo": "active", "gateway": "active", "alerts": "active"}  # notes/ is not an app
+    assert "taken as disabled" in states["sonarr"]["notes"][0]
+    # the namespace kustomization's namespace: replaces the objects' own; network keeps flux-system
+    assert [(k["namespace"], k["name"]) for k in states["radarr"]["kustomizations"]] == [
+        ("media", "radarr"), ("media", "radarr-config")]
+    assert states["echo"]["kustomizations"][0]["namespace"] == "flux-system"
+
+
+def test_what_an_app_deploys_is_read_as_flux_and_helm_render_it(lay: Mediaops) -> None:
+    radarr = _app(lay, "radarr")
+    release = radarr["helmreleases"][0]
+    assert (release["chart"], release["version"], release["chart_ref"]) == (
+        "app-template", "4.1.0", "OCIRepository/media/radarr")
+    assert release["source_file"] == "kubernetes/apps/media/radarr/app/ocirepository.yaml"
+    image = radarr["controllers"][0]["containers"][0]
+    assert (image["image"], image["tag"]) == ("ghcr.io/home-operations/radarr", "6.0.4.10291")
+    assert image["digest"].startswith("sha256:4f1d8888")
+    # the PVC comes from a Flux component, named by postBuild.substitute, sized by its override
+    assert [(v["name"], v["size"]) for v in radarr["volumes"]] == [("radarr", "5Gi")]
+    assert radarr["claims"] == ["radarr"]  # existingClaim "{{ .Release.Name }}"
+    assert radarr["secrets"] == ["radarr-secret"]  # "{{ .Release.Name }}-secret", rendered
+    assert [(n["name"], n["mount_paths"]) for n in radarr["nfs"]] == [("media", ["/media/movies"])]  # advancedMounts
+    route = radarr["ingresses"][0]
+    assert (route["kind"], route["hosts"], route["class_name"], route["path"]) == (
+        "HTTPRoute", ["radarr.${SECRET_DOMAIN}"], "envoy-internal", "/ping")
+    assert radarr["unsubstituted"] == ["QUALITY_PROFILE"]  # radarr-config is labelled out of substitution
+
+    echo = _app(lay, "echo")
+    assert (echo["helmreleases"][0]["chart"], echo["helmreleases"][0]["version"]) == ("http-https-echo", "1.2.0")
+    assert echo["service_monitors"] == ["echo"]  # serviceMonitor.enabled of another chart, not a monitor "enabled"
+    assert sorted((i["name"], tuple(i["hosts"]), i["path"]) for i in echo["ingresses"]) == [
+        ("echo", ("echo.internal.test",), "/"), ("echo-external", ("echo.example.test",), "/healthz")]
+    assert echo["controllers"][0]["containers"][0]["image"] == "docker.io/mendhak/http-https-echo"
+    assert echo["variables"] == [] and echo["unsubstituted"] == ["GREETING"]
+
+    sonarr = _app(lay, "sonarr")
+    assert sonarr["helmreleases"][0]["chart_ref"] == "OCIRepository/flux-system/app-template"
+    assert sonarr["helmreleases"][0]["version"] == "4.1.0" and sonarr["controllers"][0]["type"] == "statefulset"
+    bazarr = _app(lay, "bazarr")
+    assert bazarr["ingresses"][0]["hosts"] == ["bazarr.${SECRET_DOMAIN}"]
+    scripts = _app(lay, "scripts")
+    assert "API_KEY" not in scripts["variables"] and "TIMEZONE" in scripts["variables"]  # $${API_KEY}: escaped
+
+
+def test_check_finds_nothing_false_in_a_correct_repository(lay: Mediaops) -> None:
+    result = lay.run("apps", "--check")
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.strip() == "no problems found"
+    graph = lay.run("graph")
+    assert graph.returncode == 0 and "media/radarr-config" in graph.stdout
+
+
+def test_runbooks_preview_on_the_layouts(lay: Mediaops) -> None:
+    preview = lay.run("run", "activate", "sonarr", "--dry-run", "--no-push")
+    assert preview.returncode == 0, preview.stdout + preview.stderr
+    assert "+  - ./sonarr/ks.yaml" in preview.stdout  # listed again, after the sorted entries
+    upgrade = lay.run("run", "backup-before-upgrade", "radarr", "--chart-version", "4.2.0", "--dry-run")
+    assert upgrade.returncode == 0, upgrade.stdout
+    assert "ocirepository.yaml" in upgrade.stdout and "+    tag: 4.2.0" in upgrade.stdout
+
+
+def test_the_rehearsal_starts_from_the_layouts(tmp_path: Path, layouts: HomeOps) -> None:
+    from mediaops.kinds import kind
+    from mediaops.sim.cluster import Rehearsal
+    from mediaops.sim.manager import Timing
+
+    sim = Rehearsal(layouts.path, timing=Timing.fast(), workdir=tmp_path / "rehearsal", nas_port=0)
+    sim.start(timeout=60)
+    try:
+        assert sim.not_ready() == []
+        store = sim.store
+        # the GitRepository the entry follows is this repository, whatever its name and URL
+        assert store.get(kind("GitRepository"), "flux-system", "home-kubernetes")["status"]["artifact"]
+        # a SOPS file for the operator's key: placeholders, never the real values
+        secret = store.get(kind("Secret"), "flux-system", "cluster-secrets")
+        assert base64.b64decode(secret["data"]["SECRET_API_TOKEN"]).decode() == "rehearsal-secret-api-token"
+        # $${VAR} renders ${VAR}; a labelled-out Kustomization and a disabled generator are left as written
+        settings = store.get(kind("ConfigMap"), "media", "scripts-settings")["data"]["settings"]
+        assert settings == "key=${API_KEY} zone=Europe/Berlin"
+        assert store.get(kind("ConfigMap"), "media", "radarr-quality")["data"]["profile"] == "${QUALITY_PROFILE}"
+        assert "${sonarr_eventtype}" in store.get(kind("ConfigMap"), "media", "scripts")["data"]["refresh.sh"]
+        claim = store.get(kind("PersistentVolumeClaim"), "media", "radarr")
+        assert claim["spec"]["resources"]["requests"]["storage"] == "5Gi"
+        # kinds without a controller are stored and listed, with the scope their CRDs give them
+        assert store.get(kind("CiliumLoadBalancerIPPool"), "", "pool")
+        assert store.get(kind("AlertmanagerConfig"), "observability", "alertmanager")
+        assert store.get(kind("Alert"), "media", "alert-manager")
+    finally:
+        sim.stop()
+    assert sim.manager.errors == []
+
+
+def test_sim_status_on_the_layouts(lay: Mediaops) -> None:
+    result = lay.run("--sim", "status", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = {r["app"]: r for r in json.loads(result.stdout)}
+    assert {n for n, r in rows.items() if r["kustomization"] == "Ready"} == {
+        "radarr", "scripts", "echo", "gateway", "alerts"}
+    assert "warning" not in result.stderr
