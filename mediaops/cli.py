@@ -615,9 +615,9 @@ def sim_up(ctx: click.Context, timing: str, timeout: float, nas_port: int) -> in
     while time.monotonic() < deadline:
         if process.poll() is not None:
             show(None)
-            reason = (directory / "sim.log").read_text().strip().splitlines()[-1:] or ["exited"]
-            raise MediaopsError(f"the rehearsal cluster did not start: {reason[0]}",
-                                hint=f"the whole log is {directory / 'sim.log'}")
+            reason = (directory / "sim.log").read_text().strip().splitlines()[-1:] or ["it exited"]
+            message = reason[0] if reason[0].startswith("the rehearsal") else f"the rehearsal did not start: {reason[0]}"
+            raise MediaopsError(message, hint=f"the whole log is {directory / 'sim.log'}")
         path = directory / "state.json"
         if path.is_file():
             try:

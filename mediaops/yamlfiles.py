@@ -304,6 +304,14 @@ def add_list_entry(text: str, key: str, entry: str, where: str) -> str:
     ruamel.yaml finds the list and its lines; the new line copies the indentation of its neighbours,
     and every other byte of the file is left exactly as it was.
     """
+    empty = re.compile(rf"^{re.escape(key)}:[ \t]*(?:\[\s*\]|null|~)?[ \t]*(?:#.*)?(\r?\n|$)", re.MULTILINE)
+    from ruamel.yaml import YAML
+
+    data = YAML(typ="rt").load(text)
+    match = empty.search(text) if isinstance(data, dict) and key in data and not data[key] else None
+    if match:  # an empty list (the last app was deactivated): it becomes a list of one
+        newline = match.group(1) or "\n"
+        return text[:match.start()] + f"{key}:{newline}  - {entry}{newline}" + text[match.end():]
     items, values = _sequence(text, key, where)
     if entry in values:
         return text
@@ -333,7 +341,13 @@ def add_list_entry(text: str, key: str, entry: str, where: str) -> str:
 
 
 def remove_list_entry(text: str, key: str, entry: str, where: str) -> str:
-    """Remove the line holding ``entry`` from the top-level list ``key``; everything else stays."""
+    """Remove the line holding ``entry`` from the top-level list ``key``; everything else stays. A list
+    that is already empty (its last entry removed) has nothing to remove."""
+    from ruamel.yaml import YAML
+
+    data = YAML(typ="rt").load(text)
+    if isinstance(data, dict) and key in data and not data[key]:
+        return text
     items, values = _sequence(text, key, where)
     if entry not in values:
         return text

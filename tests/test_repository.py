@@ -143,6 +143,8 @@ def test_a_file_go_rejects_marks_its_apps_only(ops: Mediaops, home_ops: HomeOps,
     assert where_line in final["message"]
     other = ops.run("run", "activate", "plex-exporter", "--dry-run", "--no-push")
     assert other.returncode == (3 if where == "namespace" else 0), other.stdout + other.stderr
+    elsewhere = ops.run("run", "deactivate", "cloudflared", "--dry-run", "--no-push")  # another namespace
+    assert elsewhere.returncode == 0, elsewhere.stdout + elsewhere.stderr
     assert tree_digest(home_ops.path) == before
 
 

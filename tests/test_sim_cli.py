@@ -102,3 +102,27 @@ def test_a_run_takes_the_lock_and_is_refused_when_held(sim: Mediaops, home_ops: 
     assert done.returncode == 0, done.stdout
     assert "context  rehearsal" in done.stdout
     assert kubectl(sim, "get", "lease", "-n", "media", "-o", "name").stdout.strip() == ""
+
+
+def test_sim_status_on_the_sample_from_the_project_root(mediaops: Mediaops) -> None:
+    """The sample is a sub-folder of this checkout: its rehearsal follows that folder of the checkout's commits."""
+    from tests.conftest import ROOT
+
+    if subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", "HEAD:examples/home-ops/kubernetes"],
+                      capture_output=True).returncode != 0:
+        pytest.skip("the sample is not committed in this checkout")
+    mediaops.cwd = ROOT
+    result = mediaops.run("--repo", "examples/home-ops", "--sim", "status", "--json", timeout=90)
+    assert result.returncode == 0, result.stderr
+    rows = {r["app"]: r for r in json.loads(result.stdout)}
+    assert rows["tautulli"]["kustomization"] == "Ready" and rows["calibre-web"]["helmrelease"] == "Ready"
+    assert "Traceback" not in result.stderr and "warning" not in result.stderr
+
+
+def test_a_rehearsal_that_cannot_settle_says_why_in_one_line(ops: Mediaops) -> None:
+    result = ops.run("sim", "up", "--timing", "fast", "--nas-port", "0", "--timeout", "0.01")
+    assert result.returncode == 1, result.stderr
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1 and "Traceback" not in line
+    assert "did not settle in 0 s" in line and "Kustomizations Ready; waiting for" in line
+    assert not (ops.state / "sim" / "state.json").exists()

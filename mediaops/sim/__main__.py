@@ -55,7 +55,7 @@ def main() -> None:
         state_file.write_text(json.dumps(state))
         stop.wait()
     except MediaopsError as exc:  # the parent shows the last line of the log
-        print(exc.line(), file=sys.stderr, flush=True)
+        print(exc.message, file=sys.stderr, flush=True)
         raise SystemExit(1) from None
     finally:
         rehearsal.stop()

@@ -719,7 +719,8 @@ class Rehearsal:
                     raise SimError(f"the rehearsal cluster did not settle in {timeout:.0f} s: {ready}/{total} "
                                    f"Kustomizations Ready; waiting for " + "; ".join(waiting[:3])
                                    + (f" and {len(waiting) - 3} more" if len(waiting) > 3 else ""),
-                                   hint="`mediaops sim up` keeps it running for `kubectl get ks -A`")
+                                   hint="`mediaops sim up --timeout SECONDS` waits longer and keeps it running "
+                                        "for `kubectl get ks -A`")
                 self.store.changed.wait(min(deadline - now_, 0.02 if calm_since else 0.1))
 
     def kubeconfig(self, path: Path, context: str = "rehearsal") -> Path:
