@@ -616,8 +616,8 @@ def sim_up(ctx: click.Context, timing: str, timeout: float, nas_port: int) -> in
         if process.poll() is not None:
             show(None)
             reason = (directory / "sim.log").read_text().strip().splitlines()[-1:] or ["it exited"]
-            message = reason[0] if reason[0].startswith("the rehearsal") else f"the rehearsal did not start: {reason[0]}"
-            raise MediaopsError(message, hint=f"the whole log is {directory / 'sim.log'}")
+            line = reason[0] if reason[0].startswith("the rehearsal") else f"the rehearsal did not start: {reason[0]}"
+            raise MediaopsError(line, hint=f"the whole log is {directory / 'sim.log'}")
         path = directory / "state.json"
         if path.is_file():
             try:
