@@ -424,9 +424,13 @@ STATES = ("active", "disabled", "archived", "inconsistent", "unreadable")
 
 
 def _repository(ctx: click.Context) -> Any:
+    """The repository for the commands that only read it: its parsed files are kept between runs."""
     from mediaops.services import repository
+    from mediaops.yamlfiles import DISK_CACHE
 
-    return repository(_state(ctx).config)
+    repo = repository(_state(ctx).config)
+    DISK_CACHE.attach(repo.root)
+    return repo
 
 
 @cli.command("apps")

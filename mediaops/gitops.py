@@ -582,10 +582,13 @@ class Repository:
             found = app.generated.get(name, {}).get(key)
             if found is not None:
                 file, text = found
-                try:
-                    values = parse(text)
+                try:  # as written (the usual case), the file's parse is cached; substituted, its text's
+                    values = (next(iter(load_all(self.root / file, self.root)), None)
+                              if text == read_text(self.root / file) else parse(text))
                 except yaml.YAMLError as exc:  # helm-controller cannot read these values either
                     raise YamlError(describe_error(file, exc), hint="fix the file, then run again") from None
+                except YamlError:
+                    raise
                 if isinstance(values, dict):
                     _merge(merged, values)
         _merge(merged, spec.get("values") or {})
@@ -818,8 +821,12 @@ def _substitution_disabled(options: Any) -> bool:
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Helm's values merge; what ``extra`` holds is copied, never shared (parsed files are cached)."""
     for key, value in extra.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        elif isinstance(value, dict):
+            base[key] = {}
             _merge(base[key], value)
         else:
             base[key] = value

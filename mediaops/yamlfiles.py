@@ -40,6 +40,12 @@ class YamlError(UsageError):
 # - an anchor defined twice is allowed, the later definition wins for later aliases;
 # - a tag go-yaml does not know (``!secret``) leaves the value as it is; ``!!binary`` decodes to text.
 _NUMBER_TAG = "tag:mediaops,2026:go-number"
+_STR, _NULL, _BOOL, _MERGE, _SEQ, _MAP = (f"tag:yaml.org,2002:{t}" for t in ("str", "null", "bool", "merge", "seq",
+                                                                             "map"))
+_NUMBER_START = frozenset("-+.0123456789")
+_NUMBER_RE = re.compile(r"[-+.0-9][-+.0-9a-zA-Z_]*\Z")
+_BOOLS = frozenset(("true", "True", "TRUE", "false", "False", "FALSE"))
+_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 _GO_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _SPECIAL = {".inf": float("inf"), ".Inf": float("inf"), ".INF": float("inf"),
             "+.inf": float("inf"), "+.Inf": float("inf"), "+.INF": float("inf"),
@@ -84,6 +90,15 @@ def _go_key(key: Any) -> str:
     return str(key)
 
 
+def _node_classes() -> tuple[Any, Any]:
+    import yaml
+
+    return yaml.ScalarNode, yaml.SequenceNode
+
+
+_ScalarNode, _SequenceNode = _node_classes()
+
+
 def _loader_class(base: Any) -> Any:
     class GoLoader(base):
         yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {}
@@ -99,6 +114,28 @@ def _loader_class(base: Any) -> Any:
                 key = self.construct_object(key_node, deep=True)
                 mapping[key if isinstance(key, str) else _go_key(key)] = self.construct_object(value_node, deep=deep)
             return mapping
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+            # The resolvers below, in one function: the C composer calls it for every node.
+            if kind is _ScalarNode:
+                if implicit[0]:
+                    first = value[:1]
+                    if first in _NUMBER_START and _NUMBER_RE.match(value):
+                        return _NUMBER_TAG
+                    if value in _BOOLS:
+                        return _BOOL
+                    if value in _NULLS:
+                        return _NULL
+                    if value == "<<":
+                        return _MERGE
+                return _STR
+            return _SEQ if kind is _SequenceNode else _MAP
+
+        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+            return None
+
+        def ascend_resolver(self) -> None:
+            return None
 
     resolve = GoLoader.add_implicit_resolver
     resolve("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
@@ -132,6 +169,10 @@ def _loader_class(base: Any) -> Any:
             return loader.construct_sequence(node, deep=True)
         return loader.construct_scalar(node)
 
+    def set_(loader: Any, node: Any) -> dict[str, None]:
+        return {str(k): None for k in loader.construct_mapping(node)}
+
+    GoLoader.add_constructor("tag:yaml.org,2002:set", set_)
     GoLoader.add_constructor(_NUMBER_TAG, number)
     GoLoader.add_constructor("tag:yaml.org,2002:bool", boolean)
     GoLoader.add_constructor("tag:yaml.org,2002:timestamp", text)
@@ -167,17 +208,100 @@ def parse_all(text: str) -> list[Any]:
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
-        return [doc for doc in yaml.load_all(text, Loader=fast) if doc is not None]
+        return _documents(fast(text))
     except yaml.composer.ComposerError as exc:
         if "duplicate anchor" not in str(exc):
             raise
-    return [doc for doc in yaml.load_all(text, Loader=tolerant) if doc is not None]
+    return _documents(tolerant(text))
+
+
+
+
+def _documents(loader: Any) -> list[Any]:
+    """Build each document from the composed nodes. The plain tags (string, number, bool, null, map, list,
+    merge key) are built here directly, which is most of the cost PyYAML's generic constructor has;
+    anything else (``!!binary``, ``!secret``, an explicit ``!!int``) goes through the loader's constructors."""
+    try:
+        docs = []
+        while loader.check_node():
+            node = loader.get_node()
+            if node is not None:
+                doc = _Builder(loader).build(node)
+                if doc is not None:
+                    docs.append(doc)
+        return docs
+    finally:
+        loader.dispose()
+
+
+class _Builder:
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+        self.built: dict[int, Any] = {}  # by node: an alias is the very node its anchor names
+
+    def build(self, node: Any) -> Any:
+        import yaml
+
+        known = self.built.get(id(node))
+        if known is not None:
+            return known
+        tag = node.tag
+        if isinstance(node, yaml.ScalarNode):
+            value = node.value
+            if tag == _STR:
+                return value
+            if tag == _NUMBER_TAG:
+                return go_scalar(value)
+            if tag == _NULL:
+                return None
+            if tag == _BOOL and value in ("true", "True", "TRUE", "false", "False", "FALSE"):
+                return value[0] in "tT"
+            return self.loader.construct_object(node, deep=True)
+        if isinstance(node, yaml.SequenceNode):
+            items: list[Any] = []
+            self.built[id(node)] = items
+            items.extend(self.build(item) for item in node.value)
+            return items
+        if not isinstance(node, yaml.MappingNode) or tag != "tag:yaml.org,2002:map":
+            return self.loader.construct_object(node, deep=True)
+        mapping: dict[str, Any] = {}
+        self.built[id(node)] = mapping
+        merges = []
+        lines: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                merges.append(value_node)
+                continue
+            key = self.build(key_node)
+            if isinstance(key, (dict, list)):  # an unquoted {{ ... }} is a flow mapping: Go cannot key on it
+                raise yaml.constructor.ConstructorError(None, None, "invalid map key (an unquoted Go template? "
+                                                        "quote it)", key_node.start_mark)
+            key = key if isinstance(key, str) else _go_key(key)
+            if key in lines:  # kustomize (yaml.v3) refuses what PyYAML lets the last one win
+                raise yaml.constructor.ConstructorError(None, None, f"mapping key {key!r} already defined at line "
+                                                        f"{lines[key]}", key_node.start_mark)
+            lines[key] = key_node.start_mark.line + 1
+            mapping[key] = self.build(value_node)
+        # ``<<: *base`` and ``<<: [*a, *b]``: keys of the mapping itself win, then a's over b's (YAML merge key)
+        for merge in merges:
+            sources = merge.value if isinstance(merge, yaml.SequenceNode) else [merge]
+            for source in sources:
+                built = self.build(source)
+                if isinstance(built, dict):
+                    for key, value in built.items():
+                        mapping.setdefault(key, value)
+        return mapping
 
 
 def parse(text: str) -> Any:
-    """The first document of a YAML text (None when it has none)."""
-    docs = parse_all(text)
+    """The first document of a YAML text (None when it has none). Cached by text: do not modify the result."""
+    docs = _parse_text(text)
     return docs[0] if docs else None
+
+
+@lru_cache(maxsize=2048)
+def _parse_text(text: str) -> list[Any]:
+    return parse_all(text)
 
 
 def describe_error(shown: Path | str, exc: Exception) -> str:
@@ -195,7 +319,7 @@ def _where(path: Path, exc: Exception, root: Path | None) -> str:
     return describe_error(path.relative_to(root) if root and path.is_relative_to(root) else path, exc)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16384)
 def _read(path: Path, mtime: int) -> str:
     return path.read_bytes().decode("utf-8-sig", "replace")
 
@@ -211,14 +335,104 @@ def load_all(path: Path, root: Path | None = None) -> list[Any]:
     """
 
     try:
-        return _parse(path, path.stat().st_mtime_ns)
+        stat = path.stat()
+        return _parse(path, stat.st_mtime_ns, stat.st_size)
     except yaml.YAMLError as exc:
         raise YamlError(_where(path, exc, root), hint="fix the file, then run again") from None
 
 
 @lru_cache(maxsize=8192)
-def _parse(path: Path, mtime: int) -> list[Any]:
-    return parse_all(_read(path, mtime))
+def _parse(path: Path, mtime: int, size: int = -1) -> list[Any]:
+    cached = DISK_CACHE.get(str(path), size, mtime)
+    if cached is not None:
+        return cached
+    docs = _parse_file(path)
+    DISK_CACHE.put(str(path), size, mtime, docs)
+    return docs
+
+
+class DiskCache:
+    """Parsed files of one repository kept between runs, under the user's cache directory.
+
+    An entry is the file's documents keyed by its path, size and modification time (``git checkout``
+    rewrites a file and so its mtime: an entry is never used for other content) and by the reader's
+    version. Only read-only commands attach it (``Repository.open(..., cache=True)``); it is written once,
+    at exit, to a temporary file renamed into place, so concurrent runs each leave a whole file.
+    """
+
+    VERSION = 1  # bump when what the reader builds changes
+
+    def __init__(self) -> None:
+        self.path: Path | None = None
+        self.entries: dict[str, tuple[int, int, list[Any]]] = {}
+        self.used: set[str] = set()
+        self.dirty = False
+
+    def attach(self, root: Path) -> None:
+        import atexit
+        import hashlib
+        import marshal
+        import os
+
+        import platformdirs
+
+        if self.path is not None:
+            return
+        base = Path(os.environ.get("MEDIAOPS_CACHE_DIR") or platformdirs.user_cache_dir("mediaops"))
+        digest = hashlib.sha256(str(root).encode()).hexdigest()[:16]
+        self.path = base / f"parsed-{digest}-v{self.VERSION}.marshal"
+        try:
+            loaded = marshal.loads(self.path.read_bytes())
+            self.entries = loaded if isinstance(loaded, dict) else {}
+        except (OSError, ValueError, EOFError, TypeError):
+            self.entries = {}
+        atexit.register(self.save)
+
+    def get(self, key: str, size: int, mtime: int) -> list[Any] | None:
+        entry = self.entries.get(key)
+        if entry is None or entry[0] != size or entry[1] != mtime:
+            return None
+        self.used.add(key)
+        return entry[2]
+
+    def put(self, key: str, size: int, mtime: int, docs: list[Any]) -> None:
+        if self.path is not None and size >= 0:
+            self.entries[key] = (size, mtime, docs)
+            self.used.add(key)
+            self.dirty = True
+
+    def save(self) -> None:
+        import marshal
+        import os
+        import tempfile
+
+        if not self.dirty or self.path is None:
+            return
+        entries = self.entries
+        if len(entries) > 2 * max(len(self.used), 1000):  # files long gone: keep what this run read
+            entries = {k: v for k, v in entries.items() if k in self.used}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".parsed-")
+            with os.fdopen(handle, "wb") as out:
+                marshal.dump(entries, out)
+            os.replace(temporary, self.path)
+            self.dirty = False
+        except (OSError, ValueError):  # a cache that cannot be written is only slower next time
+            pass
+
+
+DISK_CACHE = DiskCache()
+
+
+def _parse_file(path: Path) -> list[Any]:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:  # Go's YAML refuses it too ("invalid trailing UTF-8 octet")
+        mark = yaml.Mark(str(path), exc.start, raw[:exc.start].count(b"\n"), 0, None, 0)
+        raise yaml.MarkedYAMLError(problem="invalid UTF-8 (save the file as UTF-8)", problem_mark=mark) from None
+    return parse_all(text)
 
 
 def variable_uses(text: str) -> list[tuple[str, bool]]:

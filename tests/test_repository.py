@@ -186,3 +186,18 @@ def test_graph_in_three_formats(ops: Mediaops) -> None:
     only = ops.run("graph", "--format", "mermaid", "--app", "plex-exporter").stdout
     assert "cloudflared" in only and "calibre" not in only
     assert ops.run("graph", "--app", "plex-exportr").returncode == 2
+
+
+def test_parsed_files_are_kept_between_runs_and_never_stale(ops: Mediaops, home_ops: HomeOps) -> None:
+    first = ops.run("apps", "--json")
+    caches = list((Path(ops.env["HOME"]) / ".cache" / "mediaops").glob("parsed-*.marshal"))
+    assert first.returncode == 0 and len(caches) == 1
+    assert ops.run("apps", "--json").stdout == first.stdout  # from the cache, the same answer
+    values = home_ops.path / "kubernetes/apps/media/tautulli/app/values.yaml"
+    text = values.read_text()
+    tag = text.split("tag: ", 1)[1].split("\n", 1)[0]
+    values.write_text(text.replace(f"tag: {tag}", "tag: " + "9" * len(tag), 1))  # same size, new content
+    after = {a["name"]: a for a in json.loads(ops.run("apps", "--json").stdout)}
+    assert after["tautulli"]["controllers"][0]["containers"][0]["tag"] == "9" * len(tag)
+    caches[0].write_bytes(b"not a cache")  # a damaged cache is only slower
+    assert ops.run("apps", "--json").returncode == 0
