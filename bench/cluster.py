@@ -4,6 +4,8 @@
   (the flux CLI polls every 2 s).
 - status: `mediaops status --json` over a generated repository of 200 apps; targets at most 12 API
   requests and at most 1 s for the whole process.
+- startup: the rehearsal from the sample and from a generated 100-app repository to its steady state, with
+  the normal and the fast delays side by side; targets 3 s and 15 s.
 """
 
 from __future__ import annotations
@@ -36,6 +38,53 @@ def _rehearsal(root: Path, apps: int) -> tuple[object, Path, Path]:
     sim = Rehearsal(repo, timing=Timing.fast(), workdir=root / "work", nas_port=0)
     sim.start(timeout=600)
     return sim, repo, sim.kubeconfig(root / "kubeconfig")
+
+
+def _git_repo(root: Path, apps: int | None) -> Path:
+    """The sample (apps=None) or a generated repository, committed in a git checkout of its own."""
+    import shutil
+
+    from bench.inventory import SAMPLE
+
+    if apps is None:
+        repo = root / "sample"
+        shutil.copytree(SAMPLE, repo)
+    else:
+        repo = generate(root, apps)
+    _git(repo, "init", "--quiet", "--initial-branch=main")
+    _git(repo, "add", "--all")
+    _git(repo, "commit", "--quiet", "-m", "generated")
+    return repo
+
+
+def startup(rounds: int = 3) -> dict[str, float]:
+    """Rehearsal start-up to the steady state, with the normal delays and with the fast ones, side by side:
+    start-up pays for the objects, not for the delays (targets: sample 3 s, 100 apps 15 s)."""
+    from mediaops.kinds import kind
+    from mediaops.sim.cluster import Rehearsal
+    from mediaops.sim.manager import Timing
+
+    figures: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        repos = {"sample": _git_repo(Path(scratch) / "s", None), "100 apps": _git_repo(Path(scratch) / "g", 100)}
+        for label, repo in repos.items():
+            for timing_name, timing in (("normal", Timing), ("fast", Timing.fast)):
+                samples, objects = [], 0
+                for index in range(rounds):
+                    sim = Rehearsal(repo, timing=timing(), workdir=Path(scratch) / f"w{label}{timing_name}{index}",
+                                    nas_port=0)
+                    started = time.perf_counter()
+                    sim.start(timeout=600)
+                    samples.append(time.perf_counter() - started)
+                    objects = len(sim.store.objects)
+                    ready = len(list(sim.store.all_of(kind("Kustomization"))))
+                    sim.stop()
+                figures[f"{label} {timing_name}"] = statistics.median(samples)
+            print(f"rehearsal start-up, {label} ({objects} objects, {ready} Kustomizations): "
+                  f"{figures[label + ' normal'] * 1000:.0f} ms with the normal delays, "
+                  f"{figures[label + ' fast'] * 1000:.0f} ms with the fast ones (median of {rounds}; "
+                  f"target {'3' if label == 'sample' else '15'} s)")
+    return figures
 
 
 def reaction(rounds: int = 30) -> float:
@@ -101,5 +150,6 @@ def status(apps: int = 200, rounds: int = 5) -> tuple[int, float]:
 
 
 if __name__ == "__main__":
+    startup()
     reaction()
     status()

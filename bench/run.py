@@ -13,6 +13,7 @@ from bench import cluster, inventory, startup
 def main() -> None:
     startup.main()
     inventory.main()
+    cluster.startup()
     cluster.reaction()
     cluster.status()
 

@@ -76,7 +76,9 @@ def go_scalar(text: str) -> Any:
     except ValueError:
         pass
     if _GO_FLOAT.fullmatch(plain):
-        return float(plain)
+        value = float(plain)
+        # Go's encoding/json writes an integral float64 as an integer (1e3 is 1000, 08 is 8): so does this
+        return int(value) if value.is_integer() and abs(value) < 1e21 else value
     return text
 
 

@@ -35,7 +35,10 @@ def test_app_details_follow_kustomize_and_values(ops: Mediaops) -> None:
     assert secret["target"] == "plex-exporter" and "plex-exporter" in exporter["secrets"]
     assert exporter["node_selectors"] == {"kubernetes.io/arch": "amd64"}
     assert exporter["helmreleases"][0]["depends_on"] == [{"name": "cloudflared", "namespace": "network"}]
-    assert exporter["helmreleases"][0]["chart_ref"] == "OCIRepository/app-template"
+    release = exporter["helmreleases"][0]
+    assert release["chart_ref"] == "OCIRepository/flux-system/app-template"  # shared, under kubernetes/flux
+    assert (release["chart"], release["source_file"]) == (
+        "app-template", "kubernetes/flux/meta/repositories/oci/app-template.yaml")
     assert exporter["kustomizations"][0]["depends_on"] == [
         {"name": "external-secrets-secretstores", "namespace": "security"}]
     assert exporter["service_monitors"] == ["plex-exporter"]
