@@ -567,7 +567,7 @@ class Repository:
         """The HelmRelease's values as Flux merges them: each valuesFrom in order, then inline values."""
         import yaml
 
-        from mediaops.yamlfiles import describe_error, parse
+        from mediaops.yamlfiles import describe_error, parse_cached
 
         merged: dict[str, Any] = {}
         spec = doc.get("spec") or {}
@@ -584,7 +584,7 @@ class Repository:
                 file, text = found
                 try:  # as written (the usual case), the file's parse is cached; substituted, its text's
                     values = (next(iter(load_all(self.root / file, self.root)), None)
-                              if text == read_text(self.root / file) else parse(text))
+                              if text == read_text(self.root / file) else parse_cached(text))
                 except yaml.YAMLError as exc:  # helm-controller cannot read these values either
                     raise YamlError(describe_error(file, exc), hint="fix the file, then run again") from None
                 except YamlError:

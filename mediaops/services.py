@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mediaops.errors import UsageError
+from mediaops.errors import MediaopsError, UsageError
 
 if TYPE_CHECKING:
     from mediaops.config import Config
@@ -98,15 +98,24 @@ class Environment:
             lines.update(context=kube.context, server=kube.server)
         return lines
 
-    def locker(self) -> Callable[[str, str], AbstractContextManager[Any]] | None:
+    def lock_namespace(self, params: dict[str, Any]) -> str:
+        """Where a run's Lease lives: the namespace of the app it acts on, else the configured namespace."""
+        if params.get("app") and self.repo_root is not None:
+            try:
+                return str(repository(self.config).app(str(params["app"]), params.get("namespace")).namespace)
+            except MediaopsError:
+                pass
+        return str(self.config.get("namespace", "media"))
+
+    def locker(self) -> Callable[..., AbstractContextManager[Any]] | None:
         if not cluster_configured(self.config):
             return None
 
         @contextmanager
-        def hold(name: str, run_id: str) -> Iterator[None]:
+        def hold(name: str, run_id: str, params: dict[str, Any] | None = None) -> Iterator[None]:
             from mediaops.lock import Lock
 
-            with Lock(self.kube(), self.config.get("namespace", "media")).held(name, run_id):
+            with Lock(self.kube(), self.lock_namespace(params or {})).held(name, run_id):
                 yield
 
         return hold

@@ -296,7 +296,13 @@ class _Builder:
 
 
 def parse(text: str) -> Any:
-    """The first document of a YAML text (None when it has none). Cached by text: do not modify the result."""
+    """The first document of a YAML text (None when it has none), the caller's to change."""
+    docs = parse_all(text)
+    return docs[0] if docs else None
+
+
+def parse_cached(text: str) -> Any:
+    """``parse``, cached by text for readers that never change what they get (the inventory)."""
     docs = _parse_text(text)
     return docs[0] if docs else None
 

@@ -67,7 +67,7 @@ class Runner:
     services: Mapping[str, Callable[[], Any]] = field(default_factory=dict)
     target: Mapping[str, str] = field(default_factory=dict)
     prompter: Any = None
-    locker: Callable[[str, str], AbstractContextManager[Any]] | None = None
+    locker: Callable[..., AbstractContextManager[Any]] | None = None
     resume: RunRecord | None = None
 
     def __post_init__(self) -> None:
@@ -180,7 +180,7 @@ class Runner:
         if self.runbook.lock is None or self.locker is None or self.mode == DRY_RUN:
             yield
             return
-        with self.locker(self.runbook.lock(self.params), self.run_id):
+        with self.locker(self.runbook.lock(self.params), self.run_id, self.params):
             yield
 
     # -- checks -------------------------------------------------------------------------------------
