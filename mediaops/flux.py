@@ -67,44 +67,82 @@ def source_of(obj: dict[str, Any]) -> tuple[str, str, str] | None:
     return str(ref.get("kind")), str(ref.get("name")), str(ref.get("namespace") or namespace)
 
 
-def handled(stamp: str, *, force: bool = False) -> Any:
-    """A wait condition: the request ``stamp`` was handled, and the object is Ready for its generation."""
+def _condition(obj: dict[str, Any], kind: str) -> dict[str, Any]:
+    return next((c for c in (obj.get("status") or {}).get("conditions") or [] if c.get("type") == kind), {})
+
+
+def kstatus(obj: dict[str, Any]) -> tuple[str, str]:
+    """("Current" | "InProgress" | "Failed", why) as kstatus computes it for a Flux object
+    (fluxcd/cli-utils pkg/kstatus/status/generic.go, with Flux's Ready condition):
+
+    - status.observedGeneration behind metadata.generation: InProgress (the controller has not seen the
+      spec yet; it updates observedGeneration only on success or on a terminal error);
+    - Stalled=True: Failed (a terminal error: no retry will help);
+    - Reconciling=True: InProgress;
+    - Ready=True: Current; Ready=False: Failed, unless it waits on a dependency or is progressing.
+    """
+    state = FluxStatus.of(obj)
+    text = f"Ready={state.ready or '?'} {state.reason}: {state.message}".strip()
+    if not state.observed_current:
+        return "InProgress", f"the controller has not observed generation {obj['metadata'].get('generation')} yet"
+    stalled = _condition(obj, "Stalled")
+    if stalled.get("status") == "True":
+        return "Failed", f"Stalled {stalled.get('reason', '')}: {stalled.get('message', '')}".strip()
+    reconciling = _condition(obj, "Reconciling")
+    if reconciling.get("status") == "True":
+        return "InProgress", f"Reconciling {reconciling.get('reason', '')}: {reconciling.get('message', '')}".strip()
+    if state.ready == "True":
+        return "Current", text
+    if state.ready == "False" and state.reason not in ("DependencyNotReady", "Progressing"):
+        return "Failed", f"{state.reason}: {state.message}"
+    return "InProgress", text
+
+
+def _label(obj: dict[str, Any]) -> str:
+    return f"{obj['kind']} {obj['metadata'].get('namespace')}/{obj['metadata']['name']}"
+
+
+def handled(before: str | None, *, force_before: str | None = None, force: bool = False) -> Any:
+    """A wait condition, as ``flux reconcile`` has it (fluxcd/flux2 cmd/flux/reconcile.go
+    reconciliationHandled): the request is handled once ``status.lastHandledReconcileAt`` has moved past
+    ``before``, its value when we asked, whoever asked last (a webhook Receiver, another run); then the
+    object is judged by kstatus: done when Current, failed at once when Failed."""
 
     def judge(obj: dict[str, Any] | None) -> Verdict:
         if obj is None:
             return Verdict(status="does not exist (yet)")
         status = obj.get("status") or {}
+        moved = status.get("lastHandledReconcileAt") not in (None, "", before)
+        if force:
+            moved = moved and status.get("lastHandledForceAt") not in (None, "", force_before)
+        verdict, why = kstatus(obj)
+        if not moved:
+            return Verdict(status=f"waiting for the controller to pick up the request ({why})")
         state = FluxStatus.of(obj)
-        seen = status.get("lastHandledReconcileAt") == stamp and (
-            not force or status.get("lastHandledForceAt") == stamp)
-        text = f"Ready={state.ready or '?'} {state.reason}: {state.message}".strip()
-        if not seen:
-            return Verdict(status=f"waiting for the controller to pick up the request ({text})")
-        if state.ready == "False" and state.observed_current:
-            return Verdict(failed=f"{obj['kind']} {obj['metadata'].get('namespace')}/{obj['metadata']['name']} "
-                                  f"failed: {state.reason}: {state.message}")
-        if state.ready == "True" and state.observed_current:
-            return Verdict(done=True, status=text)
-        return Verdict(status=text)
+        if verdict == "Failed" or (state.ready == "False" and state.reason not in ("DependencyNotReady",
+                                                                                  "Progressing")):
+            # handled and not Ready: the flux CLI reports the failure then, observedGeneration or not
+            return Verdict(failed=f"{_label(obj)} failed: {why}")
+        if verdict == "Current":
+            return Verdict(done=True, status=why)
+        return Verdict(status=why)
 
     return judge
 
 
 def ready() -> Any:
-    """A wait condition: Ready=True for the current generation (fails on Ready=False for it)."""
+    """A wait condition: Current by kstatus (Ready=True for the current generation); fails as soon as
+    kstatus says Failed (Stalled, or Ready=False for the current generation)."""
 
     def judge(obj: dict[str, Any] | None) -> Verdict:
         if obj is None:
             return Verdict(status="does not exist yet")
-        state = FluxStatus.of(obj)
-        text = f"Ready={state.ready or '?'} {state.reason}: {state.message}".strip()
-        if state.ready == "True" and state.observed_current:
-            return Verdict(done=True, status=text)
-        if state.ready == "False" and state.observed_current and state.reason not in ("DependencyNotReady",
-                                                                                      "Progressing"):
-            return Verdict(failed=f"{obj['kind']} {obj['metadata'].get('namespace')}/{obj['metadata']['name']}: "
-                                  f"{state.reason}: {state.message}")
-        return Verdict(status=text)
+        verdict, why = kstatus(obj)
+        if verdict == "Current":
+            return Verdict(done=True, status=why)
+        if verdict == "Failed":
+            return Verdict(failed=f"{_label(obj)}: {why}")
+        return Verdict(status=why)
 
     return judge
 
@@ -124,8 +162,13 @@ def reconcile(kube: Kube, kind: str, name: str, namespace: str, *, with_source: 
     annotations = {REQUESTED_AT: stamp}
     if force:
         annotations[FORCE_AT] = stamp
-    kube.patch(kind, name, {"metadata": {"annotations": annotations}}, namespace)
-    done = kube.wait(kind, name, namespace, handled(stamp, force=force), timeout=timeout, waiting=waiting)
+    patched = kube.patch(kind, name, {"metadata": {"annotations": annotations}}, namespace)
+    # What was handled before our request: the value right after our write (the flux CLI reads it from
+    # its Update's answer), so a handling that raced in before is not taken for ours.
+    status = (patched or obj).get("status") or {}
+    done = kube.wait(kind, name, namespace, handled(status.get("lastHandledReconcileAt"),
+                                                    force_before=status.get("lastHandledForceAt"), force=force),
+                     timeout=timeout, waiting=waiting)
     return FluxStatus.of(done)
 
 

@@ -48,6 +48,8 @@ FAULTS = {
     "nas-down": "the NAS stops answering: NFS mounts fail, TCP 2049 refuses (on/off)",
     "lease-held": "NAMESPACE/NAME: a Lease held by someone else (off: NAMESPACE/NAME)",
     "store-down": "the 1Password ClusterSecretStore is not ready (on/off)",
+    "receiver": "share of source reconcile requests a webhook Receiver answers with a request of its own before "
+                "they are handled (0 to 1; default 0.05)",
 }
 VAULT = {
     "plex-api": {"PLEX_TOKEN": "sample-plex-token-0001", "PLEX_SERVER_SECURE": "https://plex.example.test:32400"},
@@ -106,7 +108,9 @@ class Rehearsal:
         self.kubectl = shutil.which("kubectl", path=os.pathsep.join([str(Path(sys.executable).parent),
                                                                       os.environ.get("PATH", "")])) or "kubectl"
         self.store = Store()
-        self.faults: dict[str, Any] = {}
+        self.faults: dict[str, Any] = {"receiver": 0.05}
+        self._rng = __import__("random").Random(11)
+        self.receiver_stamps: set[str] = set()
         self.failures: dict[tuple[str, str, str], str] = {}
         self.vault = copy.deepcopy(VAULT)
         self.manager = Manager(self.store)
@@ -212,6 +216,11 @@ class Rehearsal:
     # -- what controllers ask ------------------------------------------------------------------------------
     def failing(self, kind_name: str, namespace: str, name: str) -> str | None:
         return self.failures.get((kind_name, namespace, name))
+
+    def receiver_fires(self, request: str) -> bool:
+        """Whether the webhook Receiver answers this request (never one of its own) with a request of its own."""
+        rate = float(self.faults.get("receiver") or 0)
+        return request not in self.receiver_stamps and rate > 0 and self._rng.random() < rate
 
     def nas_down(self, server: str) -> bool:
         return bool(self.faults.get("nas-down")) and (self.nas_host is None or server == self.nas_host)
@@ -363,6 +372,12 @@ class Rehearsal:
             setattr(api, {"api-errors": "error_rate", "api-throttle": "throttle_rate",
                           "api-timeouts": "timeout_rate"}[name], rate)
             return f"{name}: {rate:.0%} of requests"
+        if name == "receiver":
+            rate = 0.0 if value in ("off", "") else (1.0 if value == "on" else float(value))
+            if not 0 <= rate <= 1:
+                raise ValueError(f"receiver takes a share from 0 to 1, not {value}")
+            self.faults["receiver"] = rate
+            return f"receiver: {rate:.0%} of source reconcile requests"
         if name == "watch-drop":
             api.drop_watches = _truthy(value)
             return f"watch-drop: {'on' if api.drop_watches else 'off'}"

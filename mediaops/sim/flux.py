@@ -55,7 +55,14 @@ def interval(value: Any, default: float = 3600) -> float:
 
 
 def ready_condition(status: str, reason: str, message: str) -> list[dict[str, Any]]:
-    return [{"type": "Ready", "status": status, "reason": reason, "message": message, "lastTransitionTime": now()}]
+    """Flux's conditions for a verdict: Ready, and Reconciling=True while it is in progress (the kstatus
+    convention every Flux controller follows, fluxcd/pkg runtime/conditions)."""
+    conditions = [{"type": "Ready", "status": status, "reason": reason, "message": message,
+                   "lastTransitionTime": now()}]
+    if status == "Unknown":
+        conditions.append({"type": "Reconciling", "status": "True", "reason": "Progressing", "message": message,
+                           "lastTransitionTime": now()})
+    return conditions
 
 
 def get_ready(obj: dict[str, Any] | None) -> tuple[str, str]:
@@ -144,10 +151,22 @@ class Sources(Controller):
         if spec.get("suspend"):
             return None
         annotations = meta.get("annotations") or {}
+        requested = annotations.get(REQUESTED_AT)
+        if requested and requested != (obj.get("status") or {}).get("lastHandledReconcileAt") and \
+                self.sim.receiver_fires(requested):
+            # The notification-controller's webhook Receiver asks too (a push fires it): it writes its own
+            # requestedAt before this one is handled, and the newer request is the one handled.
+            from datetime import UTC, datetime
+
+            stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f000Z")
+            self.sim.receiver_stamps.add(stamp)
+            self.store.update(self.res(kind_name), meta.get("namespace", ""), meta["name"],
+                              lambda o: o["metadata"].setdefault("annotations", {}).update({REQUESTED_AT: stamp}))
+            return 0.0  # the update enqueues it again
         status = dict(obj.get("status") or {})
         status["observedGeneration"] = meta.get("generation", 1)
-        if REQUESTED_AT in annotations:
-            status["lastHandledReconcileAt"] = annotations[REQUESTED_AT]
+        if requested:
+            status["lastHandledReconcileAt"] = requested
         failing = self.sim.failing(kind_name, meta.get("namespace", ""), meta["name"])
         if kind_name == "GitRepository":
             branch = (spec.get("ref") or {}).get("branch", "main")

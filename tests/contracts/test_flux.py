@@ -1,0 +1,71 @@
+"""Flux's contracts as the upstream sources state them, exercised against the rehearsal.
+
+Each test fails if mediaops's wrapper goes back to a rule Flux does not follow.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from mediaops import flux
+from mediaops.kinds import kind
+from mediaops.kube import WaitFailed
+from tests.conftest import Cluster
+
+SOURCE = ("GitRepository", "flux-system", "flux-system")
+
+
+def test_a_reconcile_is_handled_when_a_webhook_receiver_asks_in_between(cluster: Cluster) -> None:
+    """fluxcd/flux2 cmd/flux/reconcile.go reconciliationHandled: handled = lastHandledReconcileAt moved
+    past its value at the request, not equal to our own stamp (a Receiver may write a newer one first)."""
+    cluster.sim.set_fault("receiver", "1")  # every request is answered by the Receiver's own first
+    before = cluster.kube.get(*SOURCE[:2], SOURCE[2])["status"].get("lastHandledReconcileAt")
+    started = time.monotonic()
+    state = flux.reconcile(cluster.kube, *SOURCE, timeout=20)
+    assert state.ready == "True" and time.monotonic() - started < 10
+    after = cluster.kube.get(*SOURCE[:2], SOURCE[2])
+    handled = after["status"]["lastHandledReconcileAt"]
+    assert handled != before
+    assert handled == after["metadata"]["annotations"][flux.REQUESTED_AT]  # the Receiver's, not ours
+
+
+def _set_conditions(cluster: Cluster, name: str, conditions: list[dict[str, str]]) -> None:
+    def change(obj: dict) -> None:
+        obj.setdefault("status", {})["conditions"] = conditions
+        obj["status"]["observedGeneration"] = obj["metadata"].get("generation", 1)
+
+    cluster.sim.manager.stop()  # nothing rewrites the status under the test
+    cluster.sim.store.update(kind("Kustomization"), "media", name, change, subresource="status")
+
+
+def test_stalled_is_failed_at_once(cluster: Cluster) -> None:
+    """kstatus (fluxcd/cli-utils pkg/kstatus/status): Stalled=True is Failed whatever Ready says."""
+    _set_conditions(cluster, "tautulli", [
+        {"type": "Ready", "status": "Unknown", "reason": "Progressing", "message": "retrying"},
+        {"type": "Stalled", "status": "True", "reason": "InvalidPath", "message": "path not found"}])
+    started = time.monotonic()
+    with pytest.raises(WaitFailed, match="Stalled InvalidPath: path not found"):
+        cluster.kube.wait("Kustomization", "tautulli", "media", flux.ready(), timeout=10)
+    assert time.monotonic() - started < 5
+
+
+def test_reconciling_is_in_progress_not_failed(cluster: Cluster) -> None:
+    """kstatus: Reconciling=True is InProgress, even with Ready=False from the previous attempt."""
+    _set_conditions(cluster, "tautulli", [
+        {"type": "Ready", "status": "False", "reason": "BuildFailed", "message": "previous attempt"},
+        {"type": "Reconciling", "status": "True", "reason": "Progressing", "message": "building"}])
+    obj = cluster.kube.get("Kustomization", "tautulli", "media")
+    assert flux.kstatus(obj) == ("InProgress", "Reconciling Progressing: building")
+    with pytest.raises(WaitFailed, match="timed out"):
+        cluster.kube.wait("Kustomization", "tautulli", "media", flux.ready(), timeout=0.5)
+
+
+def test_a_generation_not_yet_observed_is_in_progress(cluster: Cluster) -> None:
+    """kstatus: observedGeneration behind generation is InProgress: a Ready=True from before is not success."""
+    cluster.sim.manager.stop()
+    cluster.kube.patch("Kustomization", "tautulli", {"spec": {"interval": "2h"}}, "media")
+    obj = cluster.kube.get("Kustomization", "tautulli", "media")
+    assert obj["status"]["conditions"][0]["status"] == "True"
+    assert flux.kstatus(obj)[0] == "InProgress"
