@@ -16,7 +16,7 @@ from mediaops.kube import Kube, Verdict, condition
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
 FORCE_AT = "reconcile.fluxcd.io/forceAt"
 CLI_KIND = {"Kustomization": "kustomization", "HelmRelease": "helmrelease", "GitRepository": "source git",
-            "OCIRepository": "source oci", "HelmRepository": "source helm"}
+            "OCIRepository": "source oci", "HelmRepository": "source helm", "HelmChart": "source chart"}
 
 
 class FluxError(MediaopsError):
@@ -58,10 +58,19 @@ def command(kind: str, name: str, namespace: str, *, with_source: bool = False, 
 
 
 def source_of(obj: dict[str, Any]) -> tuple[str, str, str] | None:
+    """What ``flux reconcile … --with-source`` reconciles first (fluxcd/flux2 cmd/flux/reconcile_helmrelease.go
+    getSource): a Kustomization's sourceRef; a HelmRelease's HelmChart ``<namespace>-<name>`` (in its
+    HelmRepository's namespace) for chart.spec, or its chartRef (OCIRepository or HelmChart)."""
     spec = obj.get("spec") or {}
     namespace = obj["metadata"].get("namespace", "")
-    chart = (spec.get("chart") or {}).get("spec") or {}
-    ref = spec.get("sourceRef") or chart.get("sourceRef") or spec.get("chartRef")
+    if obj.get("kind") == "HelmRelease":
+        ref = spec.get("chartRef")
+        if ref:
+            return str(ref.get("kind", "OCIRepository")), str(ref.get("name")), str(ref.get("namespace") or namespace)
+        chart = (spec.get("chart") or {}).get("spec") or {}
+        source_namespace = (chart.get("sourceRef") or {}).get("namespace") or namespace
+        return "HelmChart", f"{namespace}-{obj['metadata']['name']}", str(source_namespace)
+    ref = spec.get("sourceRef")
     if not ref:
         return None
     return str(ref.get("kind")), str(ref.get("name")), str(ref.get("namespace") or namespace)

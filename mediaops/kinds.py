@@ -51,7 +51,8 @@ RESOURCES: list[Resource] = [
     _r("helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases", short=("hr",)),
     _r("source.toolkit.fluxcd.io", "v1", "GitRepository", "gitrepositories", short=("gitrepo",)),
     _r("source.toolkit.fluxcd.io", "v1", "HelmRepository", "helmrepositories", short=("helmrepo",)),
-    _r("source.toolkit.fluxcd.io", "v1beta2", "OCIRepository", "ocirepositories", short=("ocirepo",)),
+    _r("source.toolkit.fluxcd.io", "v1", "OCIRepository", "ocirepositories", short=("ocirepo",)),
+    _r("source.toolkit.fluxcd.io", "v1", "HelmChart", "helmcharts", short=("hc",)),
     _r("velero.io", "v1", "Backup", "backups"),
     _r("velero.io", "v1", "Restore", "restores"),
     _r("velero.io", "v1", "BackupStorageLocation", "backupstoragelocations", short=("bsl",)),
@@ -102,6 +103,8 @@ RESOURCES: list[Resource] = [
     _r("monitoring.coreos.com", "v1", "PodMonitor", "podmonitors", sub=()),
     _r("monitoring.coreos.com", "v1", "PrometheusRule", "prometheusrules", sub=(), short=("promrule",)),
 ]
+# Kinds an older controller serves at an older version only (the client asks which one the server has).
+OLDER_VERSIONS = {("source.toolkit.fluxcd.io", "OCIRepository"): ("v1beta2",)}
 BY_PLURAL = {(r.group, r.plural): r for r in RESOURCES}
 BY_KIND = {(r.group, r.kind): r for r in RESOURCES}
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from mediaops import kinds
 from mediaops.engine import guard
 from mediaops.errors import MediaopsError, UsageError
 from mediaops.kinds import Resource, kind
@@ -92,11 +93,13 @@ class Kube:
         self.api = client.ApiClient(configuration)
         self.timeout, self.attempts, self.backoff = timeout, attempts, backoff
         self.requests = 0
+        self._served: dict[str, str] = {}  # group/kind -> the version the server serves it at (asked when needed)
 
     # -- transport ----------------------------------------------------------------------------------
-    @staticmethod
-    def path(res: Resource, namespace: str | None = None, name: str | None = None, sub: str | None = None) -> str:
-        base = f"/apis/{res.group}/{res.version}" if res.group else f"/api/{res.version}"
+
+    def path(self, res: Resource, namespace: str | None = None, name: str | None = None,
+             sub: str | None = None) -> str:
+        base = f"/apis/{res.group}/{self.version(res)}" if res.group else f"/api/{res.version}"
         if res.namespaced and namespace:
             base += f"/namespaces/{quote(namespace)}"
         base += f"/{res.plural}"
@@ -105,6 +108,27 @@ class Kube:
         if sub:
             base += f"/{sub}"
         return base
+
+    def version(self, res: Resource) -> str:
+        """The version to speak for a kind the cluster may serve at an older version only: OCIRepository is
+        ``source.toolkit.fluxcd.io/v1`` since source-controller v1.8 (which stopped serving v1beta2), older Flux
+        serves only v1beta2. Asked once per kind and client (GET /apis/GROUP/VERSION), as kubectl discovers."""
+        older = kinds.OLDER_VERSIONS.get((res.group, res.kind))
+        if not older:
+            return res.version
+        key = f"{res.group}/{res.kind}"
+        if key not in self._served:
+            self._served[key] = res.version
+            for version in (res.version, *older):  # the first version whose resource list has the kind
+                try:
+                    listed = self.request("GET", f"/apis/{res.group}/{version}", what=f"API {res.group}/{version}",
+                                          verb="discover")
+                except MediaopsError:
+                    continue
+                if any(r.get("name") == res.plural for r in listed.get("resources") or []):
+                    self._served[key] = version
+                    break
+        return self._served[key]
 
     def request(self, method: str, path: str, *, query: dict[str, Any] | None = None, body: Any = None,
                 content_type: str = "application/json", what: str = "", verb: str = "",

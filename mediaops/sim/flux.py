@@ -137,7 +137,7 @@ def stalled_object(sim: Any, obj: dict[str, Any]) -> str | None:
 
 class Sources(Controller):
     name = "source-controller"
-    watches = ("GitRepository", "HelmRepository", "OCIRepository")
+    watches = ("GitRepository", "HelmRepository", "OCIRepository", "HelmChart")
 
     def reconcile(self, namespace: str, name: str) -> float | None:
         for kind_name in self.watches:
@@ -183,6 +183,19 @@ class Sources(Controller):
                 status["artifact"] = {"revision": revision, "lastUpdateTime": now(), "path": f"gitrepository/{sha}"}
                 status["conditions"] = ready_condition("True", "Succeeded",
                                                        f"stored artifact for revision '{revision}'")
+        elif kind_name == "HelmChart":
+            # The chart a HelmRelease's chart.spec names, pulled from its HelmRepository: an unknown version
+            # fails here, as source-controller's chart pull does.
+            chart, version = str(spec.get("chart", "")), str(spec.get("version", ""))
+            if not failing and not charts.known(chart, version):
+                failing = (f"chart pull error: failed to get chart version for remote reference: no '{chart}' "
+                           f"chart with version matching '{version}' found")
+            if failing:
+                status["conditions"] = ready_condition("False", "ChartPullFailed", failing)
+            else:
+                status["artifact"] = {"revision": version, "lastUpdateTime": now()}
+                status["conditions"] = ready_condition("True", "ChartPullSucceeded",
+                                                       f"pulled '{chart}' chart with version '{version}'")
         else:
             tag = (spec.get("ref") or {}).get("tag", "latest")
             status["artifact"] = {"revision": f"{tag}@sha256:rehearsal" if kind_name == "OCIRepository"
@@ -527,7 +540,7 @@ def _generate_kustomization(path: Path) -> None:
 
 class HelmReleases(Controller):
     name = "helm-controller"
-    watches = ("HelmRelease", "Deployment", "StatefulSet", "ConfigMap")
+    watches = ("HelmRelease", "Deployment", "StatefulSet", "ConfigMap", "HelmChart")
 
     def __init__(self, sim: Any) -> None:
         super().__init__(sim)
@@ -541,6 +554,10 @@ class HelmReleases(Controller):
                           for h in self.store.all_of(self.res("HelmRelease"))
                           if any(d.get("name") == mine[1] for d in (h.get("spec") or {}).get("dependsOn") or [])]
             return [mine, *dependents]
+        if event.resource.kind == "HelmChart":  # <namespace>-<name> of the release it was made for
+            releases = self.store.all_of(self.res("HelmRelease"))
+            return [(h["metadata"]["namespace"], h["metadata"]["name"]) for h in releases
+                    if f"{h['metadata']['namespace']}-{h['metadata']['name']}" == meta.get("name")]
         labels = meta.get("labels") or {}
         if HR_NAME in labels:
             return [(labels.get(HR_NAMESPACE, meta.get("namespace", "")), labels[HR_NAME])]
@@ -585,6 +602,30 @@ class HelmReleases(Controller):
                 f"HelmRepository '{source.get('namespace') or namespace}/{source.get('name')}' not found")
         return str(chart.get("chart", "")), str(chart.get("version", "")), None
 
+    def _helm_chart(self, obj: dict[str, Any], chart: str, version: str) -> str | None:
+        """helm-controller's HelmChart ``<namespace>-<name>`` in the HelmRepository's namespace, made or updated
+        from chart.spec; None when it is Ready on that version, "" while it is pulled, else why it is not."""
+        spec, meta = obj.get("spec") or {}, obj["metadata"]
+        chart_spec = (spec.get("chart") or {}).get("spec") or {}
+        source = chart_spec.get("sourceRef") or {}
+        namespace = source.get("namespace") or meta["namespace"]
+        name = f"{meta['namespace']}-{meta['name']}"
+        wanted = {"chart": chart, "version": version, "sourceRef": {"kind": source.get("kind", "HelmRepository"),
+                                                                    "name": source.get("name", "")},
+                  "interval": chart_spec.get("interval", "1h")}
+        live = self.store.find(self.res("HelmChart"), namespace, name)
+        if live is None or {k: (live.get("spec") or {}).get(k) for k in wanted} != wanted:
+            self.sim.apply(self.res("HelmChart"), {"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmChart",
+                                                   "metadata": {"name": name, "namespace": namespace},
+                                                   "spec": wanted})
+            return ""
+        state, message = get_ready(live)
+        if state == "True" and ((live.get("status") or {}).get("artifact") or {}).get("revision") == version:
+            return None
+        if state == "False":
+            return f"HelmChart '{namespace}/{name}' is not ready: {message}"
+        return ""
+
     def _values(self, obj: dict[str, Any]) -> dict[str, Any]:
         spec, namespace = obj.get("spec") or {}, obj["metadata"]["namespace"]
         merged: dict[str, Any] = {}
@@ -618,9 +659,13 @@ class HelmReleases(Controller):
                              f"dependency '{dep.get('namespace') or namespace}/{dep.get('name')}' is not ready")
                 return self.timing.retry
         chart, version, error = self._chart(obj)
-        if error is None and not charts.known(chart, version):
-            error = (f"HelmChart '{namespace}/{namespace}-{name}' is not ready: chart pull error: failed to get chart "
-                     f"version for remote reference: no '{chart}' chart with version matching '{version}' found")
+        if error is None and not spec.get("chartRef"):
+            error = self._helm_chart(obj, chart, version)
+        elif error is None and not charts.known(chart, version):
+            error = (f"OCIRepository chart pull error: no '{chart}' chart with version matching '{version}' found")
+        if error == "":  # the HelmChart is being pulled: its status change brings the release back
+            self._status(obj, "Unknown", "Progressing", f"waiting for HelmChart '{namespace}-{name}' to be pulled")
+            return self.timing.poll
         error = error or self.sim.failing("HelmRelease", namespace, name)
         if error:
             self._status(obj, "False", "ArtifactFailed" if "chart" in error else "InstallFailed", error,

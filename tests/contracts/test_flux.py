@@ -69,3 +69,39 @@ def test_a_generation_not_yet_observed_is_in_progress(cluster: Cluster) -> None:
     obj = cluster.kube.get("Kustomization", "tautulli", "media")
     assert obj["status"]["conditions"][0]["status"] == "True"
     assert flux.kstatus(obj)[0] == "InProgress"
+
+
+def test_ocirepository_is_spoken_at_the_version_the_cluster_serves(cluster: Cluster,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """source-controller v1.8 serves OCIRepository at v1 only; older ones at v1beta2 only: the client asks."""
+    from mediaops import kinds
+    from mediaops.kube import Kube
+
+    assert kind("OCIRepository").version == "v1"
+    assert cluster.kube.version(kind("OCIRepository")) == "v1"
+    old = kinds.Resource("source.toolkit.fluxcd.io", "v1beta2", "OCIRepository", "ocirepositories",
+                         subresources=("status",))
+    served = [r for r in kinds.RESOURCES if r.kind != "OCIRepository"] + [old]
+    monkeypatch.setattr(kinds, "RESOURCES", served)  # the rehearsal now serves what Flux 2.5 served
+    monkeypatch.setitem(kinds.BY_PLURAL, ("source.toolkit.fluxcd.io", "ocirepositories"), old)
+    import mediaops.sim.server as server
+
+    monkeypatch.setattr(server, "RESOURCES", served)
+    monkeypatch.setattr(server, "BY_PLURAL", kinds.BY_PLURAL)
+    older = Kube(str(cluster.kubeconfig), backoff=0.01)
+    assert older.version(kind("OCIRepository")) == "v1beta2"
+    assert older.list("OCIRepository", "flux-system")[0] is not None
+
+
+def test_with_source_reconciles_the_helmchart_of_a_chart_spec_release(cluster: Cluster) -> None:
+    """fluxcd/flux2 cmd/flux/reconcile_helmrelease.go getSource: the HelmChart <namespace>-<name> in the
+    HelmRepository's namespace, not the HelmRepository (an OCI HelmRepository never reconciles)."""
+    release = cluster.kube.get("HelmRelease", "calibre-web", "media")
+    assert flux.source_of(release) == ("HelmChart", "media-calibre-web", "flux-system")
+    chart = cluster.kube.get("HelmChart", "media-calibre-web", "flux-system")
+    assert chart["spec"]["version"] == release["spec"]["chart"]["spec"]["version"]
+    before = (chart.get("status") or {}).get("lastHandledReconcileAt")
+    state = flux.reconcile(cluster.kube, "HelmRelease", "calibre-web", "media", with_source=True, timeout=30)
+    assert state.ready == "True"
+    handled = cluster.kube.get("HelmChart", "media-calibre-web", "flux-system")["status"]["lastHandledReconcileAt"]
+    assert handled and handled != before
