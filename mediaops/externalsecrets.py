@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from mediaops.errors import MediaopsError
 from mediaops.kube import Kube, Verdict, condition
 
 FORCE_SYNC = "force-sync"
@@ -28,32 +29,45 @@ def secret_version(kube: Kube, name: str, namespace: str) -> str | None:
 
 
 def force_sync(kube: Kube, name: str, namespace: str, *, timeout: float = 120, waiting: Any = None) -> str:
-    """Annotate, then wait for Ready and for the target Secret's resourceVersion to move."""
+    """Annotate, then wait until the controller synced it again and its target Secret changed.
+
+    Synced again is read from the controller's own status, never from clocks: external-secrets sets
+    ``status.syncedResourceVersion`` to "<generation>-<hash of labels and annotations>" on every successful
+    sync (externalsecret_controller.go getResourceVersion), so it moves past its value at the request once
+    our annotation has been synced; ``refreshTime`` is the controller's clock and is not compared with ours.
+    An ExternalSecret with ``refreshPolicy: CreatedOnce`` never syncs again: it is refused up front.
+    """
     es = kube.get("ExternalSecret", name, namespace)
     target = target_of(es)
+    policy = (es.get("spec") or {}).get("refreshPolicy") or "Periodic"
+    if policy == "CreatedOnce":
+        raise MediaopsError(f"ExternalSecret {namespace}/{name} has refreshPolicy CreatedOnce: it never syncs "
+                            f"again while Secret {target} exists",
+                            hint=f"delete the Secret to have it made again: kubectl delete secret {target} "
+                                 f"-n {namespace}")
     before = secret_version(kube, target, namespace)
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    kube.patch("ExternalSecret", name, {"metadata": {"annotations": {FORCE_SYNC: stamp}}}, namespace)
+    patched = kube.patch("ExternalSecret", name, {"metadata": {"annotations": {FORCE_SYNC: stamp}}}, namespace)
+    synced_before = ((patched or es).get("status") or {}).get("syncedResourceVersion")
+    ready_before = condition(patched or es) or {}
 
     def synced(obj: dict[str, Any] | None) -> Verdict:
         ready = condition(obj) or {}
-        refreshed = str((obj or {}).get("status", {}).get("refreshTime", ""))
+        version = ((obj or {}).get("status") or {}).get("syncedResourceVersion")
         text = f"Ready={ready.get('status', '?')} {ready.get('reason', '')}: {ready.get('message', '')}"
-        if ready.get("status") == "False" and refreshed >= stamp[:19]:
-            return Verdict(failed=f"ExternalSecret {namespace}/{name}: {ready.get('reason')}: {ready.get('message')}")
-        if ready.get("status") == "True" and refreshed >= stamp[:19]:
+        if ready.get("status") == "True" and version and version != synced_before:
             return Verdict(done=True, status=text)
-        return Verdict(status=text)
+        changed = (ready.get("status"), ready.get("message")) != (ready_before.get("status"),
+                                                                   ready_before.get("message"))
+        if ready.get("status") == "False" and changed:  # a failure since our request
+            return Verdict(failed=f"ExternalSecret {namespace}/{name}: {ready.get('reason')}: {ready.get('message')}")
+        return Verdict(status=f"waiting for the controller to sync it again ({text})")
 
     kube.wait("ExternalSecret", name, namespace, synced, timeout=timeout, waiting=waiting)
-
-    def moved(obj: dict[str, Any] | None) -> Verdict:
-        version = obj["metadata"]["resourceVersion"] if obj else None
-        if version and version != before:
-            return Verdict(done=True, status="target Secret updated")
-        return Verdict(status=f"target Secret {target} unchanged (resourceVersion {before})")
-
-    kube.wait("Secret", target, namespace, moved, timeout=timeout, waiting=waiting)
+    after = secret_version(kube, target, namespace)
+    if after == before:  # synced, and the Secret is as it was: the store holds the old value
+        raise MediaopsError(f"ExternalSecret {namespace}/{name} synced again but Secret {target} did not change",
+                            hint="check that the new value is saved in the secret store, then run the step again")
     return target
 
 

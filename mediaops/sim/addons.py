@@ -106,6 +106,13 @@ class Velero(Controller):
         return max(count, 1)
 
 
+def _synced_version(es: dict[str, Any]) -> str:
+    meta = es.get("metadata") or {}
+    digest = hashlib.md5(json.dumps([meta.get("annotations") or {}, meta.get("labels") or {}], sort_keys=True)
+                         .encode(), usedforsecurity=False).hexdigest()
+    return f"{meta.get('generation', 1)}-{digest}"
+
+
 class ExternalSecrets(Controller):
     """ClusterSecretStores backed by the rehearsal's vault; ExternalSecrets render into Secrets."""
 
@@ -114,7 +121,7 @@ class ExternalSecrets(Controller):
 
     def __init__(self, sim: Any) -> None:
         super().__init__(sim)
-        self.synced: dict[Key, tuple[Any, Any, float]] = {}  # generation, force-sync, when
+        self.synced: dict[Key, tuple[Any, Any, float]] = {}  # synced resource version, -, when
 
     def invalidate(self) -> None:
         self.synced.clear()
@@ -141,10 +148,17 @@ class ExternalSecrets(Controller):
             return None
         spec = es.get("spec") or {}
         refresh = interval(spec.get("refreshInterval", "1h"), 3600) * self.timing.interval_scale
-        marker = (es["metadata"].get("generation"), (es["metadata"].get("annotations") or {}).get("force-sync"))
+        # external-secrets externalsecret_controller.go: status.syncedResourceVersion is
+        # "<generation>-<hash of the labels and annotations>"; any change of those re-syncs (shouldRefresh).
+        marker = _synced_version(es)
         previous = self.synced.get((namespace, name))
-        if previous and previous[:2] == marker and time.monotonic() - previous[2] < refresh:
-            return refresh - (time.monotonic() - previous[2])  # our own status write: nothing to do
+        policy = spec.get("refreshPolicy") or "Periodic"
+        target_name = (spec.get("target") or {}).get("name") or name
+        if policy == "CreatedOnce" and self.store.find(self.res("Secret"), namespace, target_name) is not None \
+                and (es.get("status") or {}).get("syncedResourceVersion"):
+            return None  # created once: never refreshed while its Secret exists, whatever changes
+        if previous and previous[0] == marker and (policy == "OnChange" or time.monotonic() - previous[2] < refresh):
+            return None if policy == "OnChange" else refresh - (time.monotonic() - previous[2])
         ref = spec.get("secretStoreRef") or {}
         store_kind = ref.get("kind", "SecretStore")
         store = self.store.find(self.res(store_kind), "" if store_kind == "ClusterSecretStore" else namespace,
@@ -188,11 +202,10 @@ class ExternalSecrets(Controller):
                          "ownerReferences": [{"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
                                               "name": name, "uid": es["metadata"]["uid"], "controller": True}]},
             "data": encoded})
-        digest = hashlib.sha256(json.dumps(encoded, sort_keys=True).encode()).hexdigest()[:12]
-        self.synced[(namespace, name)] = (*marker, time.monotonic())
-        self._status(es, "True", "SecretSynced", "secret synced", refreshTime=datetime.now(UTC).strftime(
-            "%Y-%m-%dT%H:%M:%S.%fZ"), syncedResourceVersion=f"{es['metadata'].get('generation', 1)}-{digest}",
-            binding={"name": secret_name})
+        self.synced[(namespace, name)] = (marker, None, time.monotonic())
+        clock = datetime.now(UTC) + timedelta(seconds=float(self.sim.faults.get("eso-clock-skew") or 0))
+        self._status(es, "True", "SecretSynced", "secret synced", refreshTime=clock.strftime(
+            "%Y-%m-%dT%H:%M:%SZ"), syncedResourceVersion=marker, binding={"name": secret_name})
         return refresh
 
     def _status(self, es: dict[str, Any], ready: str, reason: str, message: str, **extra: Any) -> None:

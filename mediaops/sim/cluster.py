@@ -48,6 +48,8 @@ FAULTS = {
     "nas-down": "the NAS stops answering: NFS mounts fail, TCP 2049 refuses (on/off)",
     "lease-held": "NAMESPACE/NAME: a Lease held by someone else (off: NAMESPACE/NAME)",
     "store-down": "the 1Password ClusterSecretStore is not ready (on/off)",
+    "eso-clock-skew": "SECONDS the External Secrets controller's clock is ahead of the operator's (negative: "
+                      "behind; off: 0)",
     "receiver": "share of source reconcile requests a webhook Receiver answers with a request of its own before "
                 "they are handled (0 to 1; default 0.05)",
 }
@@ -256,10 +258,11 @@ class Rehearsal:
             merged[key] = copy.deepcopy(value)
         if (live.get("spec") or {}).get("suspend") and "suspend" not in (obj.get("spec") or {}):
             merged.setdefault("spec", {})["suspend"] = True
-        merged["metadata"]["labels"] = {**(live["metadata"].get("labels") or {}), **(meta.get("labels") or {})}
-        merged["metadata"]["annotations"] = {**(live["metadata"].get("annotations") or {}),
-                                             **(meta.get("annotations") or {})}
-        if merged == live:
+        for part in ("labels", "annotations"):
+            values = {**(live["metadata"].get(part) or {}), **(meta.get(part) or {})}
+            if values or part in live["metadata"]:
+                merged["metadata"][part] = values
+        if merged == live:  # an apply that changes nothing writes nothing (the resourceVersion stays)
             return live
         return self.store.replace(res, merged)
 
@@ -372,6 +375,10 @@ class Rehearsal:
             setattr(api, {"api-errors": "error_rate", "api-throttle": "throttle_rate",
                           "api-timeouts": "timeout_rate"}[name], rate)
             return f"{name}: {rate:.0%} of requests"
+        if name == "eso-clock-skew":
+            seconds = 0.0 if value in ("off", "") else float(value)
+            self.faults["eso-clock-skew"] = seconds
+            return f"eso-clock-skew: {seconds:+.0f} s"
         if name == "receiver":
             rate = 0.0 if value in ("off", "") else (1.0 if value == "on" else float(value))
             if not 0 <= rate <= 1:
