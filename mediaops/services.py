@@ -112,10 +112,10 @@ class Environment:
             return None
 
         @contextmanager
-        def hold(name: str, run_id: str, params: dict[str, Any] | None = None) -> Iterator[None]:
+        def hold(name: str, run_id: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
             from mediaops.lock import Lock
 
-            with Lock(self.kube(), self.lock_namespace(params or {})).held(name, run_id):
-                yield
+            with Lock(self.kube(), self.lock_namespace(params or {})).held(name, run_id) as holding:
+                yield holding
 
         return hold

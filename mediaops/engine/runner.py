@@ -86,6 +86,7 @@ class Runner:
         self.done: list[_Done] = []
         self.start_at = self.resume.first_step_not_done() if self.resume else 0
         self._current: tuple[int, Step] | None = None
+        self._holding: Any = None  # what the locker yields: its check() raises once the lock is lost
         self._previewed_change = False
 
     @property
@@ -180,7 +181,8 @@ class Runner:
         if self.runbook.lock is None or self.locker is None or self.mode == DRY_RUN:
             yield
             return
-        with self.locker(self.runbook.lock(self.params), self.run_id, self.params):
+        with self.locker(self.runbook.lock(self.params), self.run_id, self.params) as holding:
+            self._holding = holding
             yield
 
     # -- checks -------------------------------------------------------------------------------------
@@ -247,6 +249,11 @@ class Runner:
         for index, step in enumerate(self.runbook.steps):
             if index < self.start_at:
                 continue
+            if self._holding is not None and hasattr(self._holding, "check"):
+                try:  # a lost lock stops the run between two steps, never in the middle of one
+                    self._holding.check()
+                except MediaopsError as exc:
+                    raise StepFailed(f"stopped before step {index + 1} ({step.title}): {exc.line()}") from None
             outcome = self._run_step(index, step, total)
             if step.mutates and not step.is_manual:
                 acted.append(outcome)
