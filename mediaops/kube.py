@@ -55,6 +55,24 @@ class Verdict:
     total: int | None = None
 
 
+def _written(obj: dict[str, Any]) -> dict[str, Any]:
+    """What of an object a write sets and a read shows again (not what the server fills in)."""
+    meta = obj.get("metadata") or {}
+    mine = {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind", "stringData")}
+    mine["metadata"] = {k: meta[k] for k in ("labels", "annotations") if meta.get(k)}
+    return mine
+
+
+def _contains(live: Any, wanted: Any) -> bool:
+    """Whether ``live`` holds everything ``wanted`` says, as a JSON merge patch reads it (None: absent)."""
+    if isinstance(wanted, dict):
+        if not isinstance(live, dict):
+            return False
+        return all((key not in live) if value is None else (key in live and _contains(live[key], value))
+                   for key, value in wanted.items())
+    return bool(live == wanted)
+
+
 def _what(res: Resource, name: str | None, namespace: str | None) -> str:
     where = f"{namespace}/" if namespace and res.namespaced else ""
     return f"{res.kind} {where}{name}" if name else f"{res.plural}" + (f" in {namespace}" if namespace else "")
@@ -132,13 +150,27 @@ class Kube:
 
     def request(self, method: str, path: str, *, query: dict[str, Any] | None = None, body: Any = None,
                 content_type: str = "application/json", what: str = "", verb: str = "",
-                stream: bool = False, timeout: float | None = None) -> Any:
+                stream: bool = False, timeout: float | None = None,
+                applied: Callable[[], Any] | None = None) -> Any:
+        """One API call, retried on 5xx, 429, resets and timeouts. A write whose attempt ended without a
+        definite answer (a 5xx or a lost connection can come after the server committed it) is not sent
+        blindly again: ``applied`` re-reads the object first and, when the write is already there, that is
+        the answer (a retried create would otherwise meet itself as a 409)."""
         import urllib3
 
         url = self.api.configuration.host + path + (f"?{urlencode(query)}" if query else "")
         verb = verb or method.lower()
         last = ""
+        uncertain = False
         for attempt in range(1, self.attempts + 1):
+            if uncertain and applied is not None:
+                uncertain = False
+                try:
+                    done = applied()
+                except (MediaopsError, OSError):
+                    done = None
+                if done is not None:
+                    return done
             headers = {"Accept": "application/json", "User-Agent": "mediaops"}
             if body is not None:
                 headers["Content-Type"] = content_type
@@ -149,6 +181,7 @@ class Kube:
                                              _request_timeout=timeout or self.timeout)
             except (urllib3.exceptions.HTTPError, OSError) as exc:  # refused, reset, timed out
                 last = type(exc).__name__
+                uncertain = method != "GET"
                 self._pause(attempt, None)
                 continue
             status = response.status
@@ -160,6 +193,7 @@ class Kube:
             message = _message(response)
             if status in RETRYABLE and attempt < self.attempts:
                 last = f"HTTP {status}: {message}"
+                uncertain = method != "GET" and status != 429  # a 429 was refused before any write
                 self._pause(attempt, response.getheader("Retry-After"))
                 continue
             if status == 404:
@@ -214,9 +248,10 @@ class Kube:
         res = kind(kind_name)
         namespace = namespace or (obj.get("metadata") or {}).get("namespace")
         obj = {"apiVersion": res.api_version, "kind": res.kind, **obj}
+        name = (obj.get("metadata") or {}).get("name")
         result: dict[str, Any] = self.request(
-            "POST", self.path(res, namespace), body=obj, verb="create",
-            what=_what(res, (obj.get("metadata") or {}).get("name"), namespace))
+            "POST", self.path(res, namespace), body=obj, verb="create", what=_what(res, name, namespace),
+            applied=(lambda: self._already(kind_name, name, namespace, _written(obj))) if name else None)
         return result
 
     def patch(self, kind_name: str, name: str, patch: Any, namespace: str | None = None, *,
@@ -224,15 +259,20 @@ class Kube:
         res = kind(kind_name)
         content = {"merge": "application/merge-patch+json", "json": "application/json-patch+json",
                    "strategic": "application/strategic-merge-patch+json"}[patch_type]
-        result: dict[str, Any] = self.request("PATCH", self.path(res, namespace, name, sub), body=patch,
-                                              content_type=content, what=_what(res, name, namespace), verb="patch")
+        result: dict[str, Any] = self.request(
+            "PATCH", self.path(res, namespace, name, sub), body=patch, content_type=content,
+            what=_what(res, name, namespace), verb="patch",
+            applied=(lambda: self._already(kind_name, name, namespace, patch)) if patch_type == "merge" else None)
         return result
 
     def replace(self, kind_name: str, obj: dict[str, Any]) -> dict[str, Any]:
         res = kind(kind_name)
         meta = obj["metadata"]
-        result: dict[str, Any] = self.request("PUT", self.path(res, meta.get("namespace"), meta["name"]), body=obj,
-                                              what=_what(res, meta["name"], meta.get("namespace")), verb="update")
+        result: dict[str, Any] = self.request(
+            "PUT", self.path(res, meta.get("namespace"), meta["name"]), body=obj,
+            what=_what(res, meta["name"], meta.get("namespace")), verb="update",
+            applied=lambda: self._already(kind_name, meta["name"], meta.get("namespace"), _written(obj),
+                                          moved_from=str(meta.get("resourceVersion") or "")))
         return result
 
     def update(self, kind_name: str, name: str, change: Callable[[dict[str, Any]], None],
@@ -249,7 +289,19 @@ class Kube:
 
     def delete(self, kind_name: str, name: str, namespace: str | None = None) -> None:
         res = kind(kind_name)
-        self.request("DELETE", self.path(res, namespace, name), what=_what(res, name, namespace), verb="delete")
+        self.request("DELETE", self.path(res, namespace, name), what=_what(res, name, namespace), verb="delete",
+                     applied=lambda: {} if self.find(kind_name, name, namespace) is None else None)
+
+    def _already(self, kind_name: str, name: str, namespace: str | None, wanted: Any,
+                 moved_from: str = "") -> dict[str, Any] | None:
+        """The object as it is, when it already holds what a write asked for (and, for an update, its
+        resourceVersion moved past the one we sent); None when the write has to be sent again."""
+        live = self.find(kind_name, name, namespace)
+        if live is None or not _contains(live, wanted):
+            return None
+        if moved_from and live["metadata"].get("resourceVersion") == moved_from:
+            return None
+        return live
 
     # -- watches ------------------------------------------------------------------------------------
     def watch(self, kind_name: str, namespace: str | None = None, *, name: str | None = None, labels: str = "",

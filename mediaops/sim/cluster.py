@@ -42,6 +42,7 @@ FAULTS = {
     "api-errors": "share of API requests answered 500 (0 to 1)",
     "api-throttle": "share of API requests answered 429 with Retry-After (0 to 1)",
     "api-timeouts": "share of API requests that hang past the client's timeout (0 to 1)",
+    "api-errors-after-write": "share of writes committed and then answered 500 (0 to 1)",
     "watch-drop": "close every watch stream after its first event (on/off)",
     "reconcile-fail": "KIND/NAMESPACE/NAME[=message]: that object fails to reconcile (off: KIND/NAMESPACE/NAME)",
     "backup-partial": "Velero backups end PartiallyFailed (on/off)",
@@ -370,10 +371,10 @@ class Rehearsal:
         api = self.server.faults
         if name not in FAULTS:
             raise KeyError(name)
-        if name in ("api-errors", "api-throttle", "api-timeouts"):
+        if name in ("api-errors", "api-throttle", "api-timeouts", "api-errors-after-write"):
             rate = 0.0 if value in ("off", "") else (1.0 if value == "on" else float(value))
-            setattr(api, {"api-errors": "error_rate", "api-throttle": "throttle_rate",
-                          "api-timeouts": "timeout_rate"}[name], rate)
+            setattr(api, {"api-errors": "error_rate", "api-throttle": "throttle_rate", "api-timeouts": "timeout_rate",
+                          "api-errors-after-write": "after_write_rate"}[name], rate)
             return f"{name}: {rate:.0%} of requests"
         if name == "eso-clock-skew":
             seconds = 0.0 if value in ("off", "") else float(value)

@@ -28,6 +28,7 @@ class Faults:
         self.error_rate = 0.0  # share of requests answered 500
         self.throttle_rate = 0.0  # share answered 429 with Retry-After
         self.timeout_rate = 0.0  # share that hang past the client's timeout, then drop
+        self.after_write_rate = 0.0  # share of writes committed, then answered 500
         self.timeout_seconds = 3.0
         self.drop_watches = False  # close every watch stream after its first event
         self.rng = random.Random(7)
@@ -151,12 +152,17 @@ def table(resource: Resource, items: list[dict[str, Any]], rv: int) -> dict[str,
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: ApiServer
+    _raw: bytes | None = None
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: tests and demos read their own output
         return
 
     # -- plumbing -----------------------------------------------------------------------------------
     def _send(self, code: int, body: Any, extra: dict[str, str] | None = None) -> None:
+        if getattr(self, "_fail_after_write", False) and 200 <= code < 300:
+            self._fail_after_write = False
+            code, body, extra = 500, ApiError(500, "InternalError", "the rehearsal cluster committed the write, "
+                                              "then failed to answer").status(), None
         data = json.dumps(body).encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
@@ -166,9 +172,16 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _read_body(self) -> bytes:
+        """The request's body, read once: a fault answered before the route must still consume it, or the
+        next request on the kept-alive connection would start in the middle of it ("Bad request syntax")."""
+        if self._raw is None:
+            length = int(self.headers.get("Content-Length") or 0)
+            self._raw = self.rfile.read(length) if length else b""
+        return self._raw
+
     def _body(self) -> Any:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self._read_body()
         if not raw:
             return None
         try:
@@ -183,7 +196,14 @@ class Handler(BaseHTTPRequestHandler):
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         self.server.count(method, url.path)
         faults = self.server.faults
+        self._raw = None
+        self._fail_after_write = False
         try:
+            if method != "GET":
+                self._read_body()
+            if url.path.startswith("/rehearsal/"):  # the rehearsal's own control: never faulted
+                self._route(method, url.path.rstrip("/") or "/", query)
+                return
             if faults.roll(faults.timeout_rate):
                 time.sleep(faults.timeout_seconds)
                 self.close_connection = True
@@ -194,6 +214,8 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(429, ApiError(429, "TooManyRequests", "rehearsal throttling").status(),
                            {"Retry-After": "1"})
                 return
+            if method != "GET" and faults.roll(faults.after_write_rate):
+                self._fail_after_write = True  # the write happens; its answer is lost to a 500
             if method != "GET" and self.headers.get("Authorization", "") == "Bearer denied":
                 # A read-only user, to rehearse RBAC refusals: any write is forbidden.
                 raise ApiError(403, "Forbidden", f'User "viewer" cannot {method.lower()} this resource')
