@@ -714,7 +714,8 @@ def sim_vault(ctx: click.Context, item: str, field: str) -> None:
 @click.pass_context
 def sim_fault(ctx: click.Context, name: str, value: str) -> None:
     """Toggle a fault: api-errors RATE, api-throttle RATE, api-timeouts RATE, watch-drop, reconcile-fail
-    KIND/NS/NAME[=msg], backup-partial, nas-down, lease-held NS/NAME, store-down (VALUE on/off), receiver RATE."""
+    KIND/NS/NAME[=msg], backup-partial, nas-down, lease-held NS/NAME, store-down (VALUE on/off), receiver RATE,
+    api-errors-after-write RATE, eso-clock-skew SECONDS."""
     click.echo(_control(ctx, "/rehearsal/fault", {"name": name, "value": value})["message"])
 
 
