@@ -132,7 +132,8 @@ def table(resource: Resource, items: list[dict[str, Any]], rv: int) -> dict[str,
             ready = sum(1 for c in statuses if c.get("ready"))
             reason = next((c["state"]["waiting"].get("reason") for c in statuses
                            if (c.get("state") or {}).get("waiting")), None)
-            cells += [f"{ready}/{len(statuses)}", reason or status.get("phase", ""),
+            terminating = "Terminating" if obj["metadata"].get("deletionTimestamp") else None
+            cells += [f"{ready}/{len(statuses)}", terminating or reason or status.get("phase", ""),
                       sum(int(c.get("restartCount", 0)) for c in statuses)]
         elif kind in ("Backup", "Restore"):
             cells.append(status.get("phase", ""))

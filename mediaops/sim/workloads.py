@@ -13,6 +13,7 @@ import time
 import uuid
 from typing import Any
 
+from mediaops.kinds import kind as kind_of
 from mediaops.sim.manager import Controller, Key
 from mediaops.sim.store import ApiError, WatchEvent, now
 
@@ -28,6 +29,31 @@ def _owner_keys(event: WatchEvent, kind: str) -> list[Key]:
     if owner.startswith(kind + "."):
         return [(event.obj["metadata"].get("namespace", ""), owner.split(".", 1)[1])]
     return []
+
+
+def terminate(sim: Any, pod: dict[str, Any]) -> None:
+    """Delete a pod as a kubelet lets it go: at once, unless it mounts NFS from a NAS that does not answer.
+    Then unmounting hangs and the pod stays ``Terminating`` (deletionTimestamp set) until the NAS is back."""
+    meta = pod["metadata"]
+    resource = sim.store.find(kind_of("Pod"), meta["namespace"], meta["name"])
+    if resource is None:
+        return
+    if _hung_mount(sim, pod) is None:
+        try:
+            sim.store.delete(kind_of("Pod"), meta["namespace"], meta["name"])
+        except ApiError:
+            pass
+    elif not meta.get("deletionTimestamp"):
+        sim.store.update(kind_of("Pod"), meta["namespace"], meta["name"],
+                         lambda p: p["metadata"].update(deletionTimestamp=now(), deletionGracePeriodSeconds=30))
+
+
+def _hung_mount(sim: Any, pod: dict[str, Any]) -> str | None:
+    for volume in (pod.get("spec") or {}).get("volumes") or []:
+        nfs = volume.get("nfs")
+        if nfs and sim.nas_down(str(nfs.get("server", ""))):
+            return f"{nfs.get('server')}:{nfs.get('path')}"
+    return None
 
 
 class PodOwner(Controller):
@@ -50,18 +76,19 @@ class PodOwner(Controller):
         pods, _ = self.store.select(pods_res, namespace, selector)
         if obj is None:
             for pod in pods:
-                self.store.delete(pods_res, namespace, pod["metadata"]["name"])
+                terminate(self.sim, pod)
             return None
         spec = obj.get("spec") or {}
         want = int(spec.get("replicas", 1))
         template = spec.get("template") or {}
         digest = template_hash(template)
+        pods = [p for p in pods if not p["metadata"].get("deletionTimestamp")]  # Terminating: no longer counted
         current = [p for p in pods if p["metadata"]["labels"].get("pod-template-hash") == digest]
         for pod in pods:
             if pod not in current:  # Recreate: old pods go first
-                self.store.delete(pods_res, namespace, pod["metadata"]["name"])
+                terminate(self.sim, pod)
         for extra in current[want:]:
-            self.store.delete(pods_res, namespace, extra["metadata"]["name"])
+            terminate(self.sim, extra)
         current = current[:want]
         for index in range(len(current), want):
             labels = dict((template.get("metadata") or {}).get("labels") or {})
@@ -196,6 +223,9 @@ class Pods(Controller):
     def reconcile(self, namespace: str, name: str) -> float | None:
         pod = self.store.find(self.res("Pod"), namespace, name)
         if pod is None:
+            return None
+        if pod["metadata"].get("deletionTimestamp"):  # Terminating: it goes once its NFS mount lets go
+            terminate(self.sim, pod)
             return None
         status = pod.get("status") or {}
         if status.get("phase") == "Succeeded":
