@@ -93,6 +93,7 @@ def tree_digest(root: Path) -> dict[str, bytes]:
 
 
 SAMPLE = ROOT / "examples" / "home-ops"
+LAYOUTS = ROOT / "tests" / "fixtures" / "layouts"
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -117,11 +118,15 @@ class HomeOps:
         return git(self.origin, "log", "--format=%s", "main").splitlines()
 
 
-def make_home_ops(tmp_path: Path, name: str = "home-ops") -> HomeOps:
+def make_home_ops(tmp_path: Path, name: str = "home-ops", source: Path = SAMPLE,
+                  prepare: Any = None) -> HomeOps:
+    """A copy of ``source`` (``prepare`` may add to it) committed and pushed to a bare origin it tracks."""
     import shutil
 
     work, origin = tmp_path / name, tmp_path / f"{name}-origin.git"
-    shutil.copytree(SAMPLE, work)
+    shutil.copytree(source, work)
+    if prepare is not None:
+        prepare(work)
     git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(origin))
     git(work, "init", "--quiet", "--initial-branch=main")
     git(work, "add", "--all")
@@ -136,32 +141,23 @@ def home_ops(tmp_path: Path) -> HomeOps:
     return make_home_ops(tmp_path)
 
 
-LAYOUTS = ROOT / "tests" / "fixtures" / "layouts"
-
-
 def make_layouts(tmp_path: Path) -> HomeOps:
     """tests/fixtures/layouts with its cluster-secrets SOPS-encrypted for a fresh key (the operator's, which the
     rehearsal never holds), committed and pushed to a bare origin."""
-    import shutil
 
-    from pyrage import x25519
+    def encrypt_secrets(work: Path) -> None:
+        from pyrage import x25519
 
-    from mediaops.sim import sops
+        from mediaops.sim import sops
 
-    work, origin = tmp_path / "layouts", tmp_path / "layouts-origin.git"
-    shutil.copytree(LAYOUTS, work)
-    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "cluster-secrets", "namespace": "flux-system"},
-              "stringData": {"SECRET_API_TOKEN": "not-for-the-rehearsal", "SECRET_ACME_EMAIL": "ops@example.test"}}
-    operator = str(x25519.Identity.generate().to_public())
-    encrypted = sops.encrypt(secret, [operator])
-    (work / "kubernetes" / "flux" / "vars" / "cluster-secrets.sops.yaml").write_text(json.dumps(encrypted, indent=2))
-    git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(origin))
-    git(work, "init", "--quiet", "--initial-branch=main")
-    git(work, "add", "--all")
-    git(work, "commit", "--quiet", "--message", "initial import")
-    git(work, "remote", "add", "origin", str(origin))
-    git(work, "push", "--quiet", "--set-upstream", "origin", "main")
-    return HomeOps(work, origin)
+        secret = {"apiVersion": "v1", "kind": "Secret",
+                  "metadata": {"name": "cluster-secrets", "namespace": "flux-system"},
+                  "stringData": {"SECRET_API_TOKEN": "not-for-the-rehearsal", "SECRET_ACME_EMAIL": "ops@example.test"}}
+        operator = str(x25519.Identity.generate().to_public())
+        target = work / "kubernetes" / "flux" / "vars" / "cluster-secrets.sops.yaml"
+        target.write_text(json.dumps(sops.encrypt(secret, [operator]), indent=2))
+
+    return make_home_ops(tmp_path, "layouts", LAYOUTS, encrypt_secrets)
 
 
 @pytest.fixture
