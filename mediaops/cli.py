@@ -460,6 +460,9 @@ def apps_command(ctx: click.Context, namespace: str | None, state: str | None, c
         return 1 if errors else 0
     apps = [a for a in repo.apps()
             if (namespace is None or a.namespace == namespace) and (state is None or a.state == state)]
+    if not repo.apps():
+        click.echo("mediaops: no apps found: mediaops reads kubernetes/apps/<namespace>/<app>/ks.yaml listed in "
+                   "the namespace's kustomization.yaml (README, \"The repository\")", err=True)
     if as_json:
         click.echo(_json([a.to_dict() for a in apps]))
         return 0

@@ -296,6 +296,9 @@ class Repository:
         names = sorted({a.name for a in self.apps()})
         close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
         hint = f"did you mean {', '.join(close)}?" if close else "`mediaops apps` lists them"
+        if not names:
+            hint = ("no app was found at all: mediaops reads kubernetes/apps/<namespace>/<app>/ks.yaml "
+                    "(README, \"The repository\")")
         raise UsageError(f"no app named {name!r} in {self.rel(self.kubernetes / 'apps')}", hint=hint)
 
     def _namespace_apps(self, ns_dir: Path) -> Iterator[App]:
@@ -930,8 +933,9 @@ def _app_template(app: App, release: str, values: dict[str, Any], namespace: str
             if isinstance(route, dict) and route.get("enabled", True) is not False:
                 hosts = [h for h in (rendered(x, release, namespace) for x in
                                      route.get("hostnames") or route.get("hosts") or []) if h]
+                parents = ", ".join(str(p.get("name")) for p in route.get("parentRefs") or [] if isinstance(p, dict))
                 if hosts:
-                    app.ingresses.append(Ingress(release, hosts, kind="HTTPRoute"))
+                    app.ingresses.append(Ingress(release, hosts, parents, kind="HTTPRoute"))
         return controllers
     default_pod = values.get("defaultPodOptions") or {}
     app.node_selectors.update({str(k): str(v) for k, v in (default_pod.get("nodeSelector") or {}).items()})
@@ -1111,6 +1115,29 @@ def problems(repo: Repository, namespace: str | None = None) -> list[Finding]:
     apps = [a for a in repo.apps() if a.state != ARCHIVED and (namespace is None or a.namespace == namespace)]
     known_ks = {k.ref for k in repo.flux_kustomizations()}
     known_hr = {Ref(h.name, h.namespace) for a in repo.apps() for h in a.helmreleases}
+    owners: dict[Ref, list[str]] = {}
+    for app in repo.apps():
+        for ks in app.kustomizations:
+            if app.state != ARCHIVED:
+                owners.setdefault(ks.ref, []).append(f"{app.namespace}/{app.name}")
+    for ns_dir in repo.namespace_dirs():
+        if namespace is not None and ns_dir.name != namespace:
+            continue
+        try:
+            listed = repo.listed(ns_dir.name)
+        except YamlError:
+            continue
+        for entry in sorted({e for e in listed if listed.count(e) > 1}):
+            found.append(Finding(repo.rel(repo.namespace_kustomization(ns_dir.name)),
+                                 f"lists {entry} twice: kustomize refuses the build, and every app of the "
+                                 "entry Kustomization with it"))
+    for ref, where_defined in owners.items():
+        if len(where_defined) > 1:
+            for where in where_defined:
+                if namespace is None or where.startswith(namespace + "/"):
+                    found.append(Finding(where, f"Kustomization {ref} is also defined by "
+                                                f"{', '.join(w for w in where_defined if w != where)}: "
+                                                "one overwrites the other (or the build fails)"))
     for app in apps:
         where = f"{app.namespace}/{app.name}"
         found += [Finding(where, reason) for reason in app.reasons]

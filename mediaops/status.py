@@ -53,6 +53,18 @@ def _ready(state: FluxStatus) -> str:
     return {"True": "Ready", "False": "Failed", "Unknown": "Progressing"}.get(state.ready, "Unknown")
 
 
+SEVERITY = ["Failed", "absent", "Progressing", "Unknown", "Ready"]
+
+
+def _worst(current: str, new: str) -> str:
+    """Of two states of an app's objects, the one an operator must see (Failed over absent over Progressing)."""
+    if current in ("", "-") or current not in SEVERITY:
+        return new
+    if new not in SEVERITY:
+        return current
+    return current if SEVERITY.index(current) <= SEVERITY.index(new) else new
+
+
 def gather(kube: Kube, repo: Repository, namespace: str | None = None) -> list[AppStatus]:
     lists: dict[str, list[dict[str, Any]]] = {}
     for kind_name in KINDS:
@@ -65,13 +77,14 @@ def gather(kube: Kube, repo: Repository, namespace: str | None = None) -> list[A
         if app.state == ARCHIVED or (namespace and app.namespace != namespace):
             continue
         row = AppStatus(app.name, app.namespace, app.state)
-        for ks in app.kustomizations:
+        for ks in app.kustomizations:  # several: the row shows the worst of them
             live = by_name.get((ks.namespace, ks.name))
             if live is None:
-                row.kustomization = "absent"
+                row.kustomization = _worst(row.kustomization, "absent")
                 continue
             state = FluxStatus.of(live)
-            row.kustomization, row.revision = _ready(state), state.revision.rpartition(":")[2][:10]
+            row.kustomization = _worst(row.kustomization, _ready(state))
+            row.revision = row.revision or state.revision.rpartition(":")[2][:10]
             status = live.get("status") or {}
             conditions = status.get("conditions") or [{}]
             row.reconciled = _age(status.get("lastHandledReconcileAt") or conditions[0].get("lastTransitionTime", ""))
@@ -84,7 +97,7 @@ def gather(kube: Kube, repo: Repository, namespace: str | None = None) -> list[A
             if live is None:
                 continue
             state = FluxStatus.of(live)
-            row.helmrelease, row.chart = _ready(state), state.revision
+            row.helmrelease, row.chart = _worst(row.helmrelease, _ready(state)), row.chart or state.revision
             if state.ready != "True" and not row.message:
                 row.message = state.message
             if state.suspended:

@@ -453,29 +453,67 @@ def variables(text: str) -> set[str]:
     return {name for name, _ in variable_uses(text)}
 
 
+def expand(text: str, values: dict[str, str], *, missing: str | None = None) -> str:
+    """Flux's post-build substitution of ``text`` (fluxcd/pkg envsubst): ``${VAR}``, ``${VAR:-default}``,
+    ``${VAR:=default}``, ``${VAR-default}``, ``${VAR=default}`` and ``${VAR/from/to}``, with defaults that
+    are themselves substituted (``${KOPIUR_CLAIM:-${APP}}``); ``$${VAR}`` is the escape for ``${VAR}``.
+    A variable with no value and no default becomes ``missing``, or stays as written when it is None."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        start = text.find("${", i)
+        if start < 0:
+            out.append(text[i:])
+            break
+        end = _closing(text, start + 2)
+        if end < 0:
+            out.append(text[i:])
+            break
+        if start > i and text[start - 1] == "$":  # $${...}: the escape, rendered as ${...}
+            out.append(text[i:start - 1] + text[start:end + 1])
+            i = end + 1
+            continue
+        out.append(text[i:start])
+        body = text[start + 2:end]
+        match = re.match(r"([A-Za-z_][A-Za-z0-9_]*)(.*)\Z", body, re.S)
+        if not match:
+            out.append(text[start:end + 1])
+        else:
+            name, rest = match.groups()
+            if rest.startswith("/") and name in values:
+                old, _, new = rest[1:].partition("/")
+                out.append(values[name].replace(old, new, 1))
+            elif name in values and (rest == "" or rest[:1] in ":-=/"):
+                out.append(values[name])
+            elif rest[:2] in (":-", ":=") or rest[:1] in ("-", "="):
+                out.append(expand(rest[2:] if rest[0] == ":" else rest[1:], values, missing=missing))
+            elif rest == "" and missing is not None:
+                out.append(missing)
+            else:
+                out.append(text[start:end + 1])
+        i = end + 1
+    return "".join(out)
+
+
+def _closing(text: str, i: int) -> int:
+    """The index of the ``}`` closing a ``${`` whose body starts at ``i`` (nested ``${…}`` counted)."""
+    depth = 1
+    while i < len(text):
+        if text.startswith("${", i):
+            depth += 1
+            i += 2
+            continue
+        if text[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
+
+
 def substitute_known(text: str, values: dict[str, str]) -> str:
     """Fill in the variables that have a value or a default; leave the rest (and escapes) as written."""
-
-    def replace(match: re.Match[str]) -> str:
-        escaped, name, op = match[1], match[2], match[3] or ""
-        if escaped:
-            return match[0]
-        if name in values:
-            if op.startswith("/"):
-                old, _, new = op[1:].partition("/")
-                return values[name].replace(old, new, 1)
-            return values[name]
-        if op[:1] in (":", "-", "="):
-            return op.lstrip(":")[1:]
-        return match[0]
-
-    # A default may itself be a variable (${KOPIUR_CLAIM:=${APP}}): the inner one is filled in first.
-    for _ in range(4):
-        after = VARIABLE.sub(replace, text)
-        if after == text:
-            break
-        text = after
-    return text
+    return expand(text, values)
 
 
 def is_kind(doc: Any, kind: str, group: str | None = None) -> bool:

@@ -8,10 +8,12 @@ single Deployment of ``values.image``. The chart catalog says which versions exi
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 CATALOG: dict[str, list[str]] = {
-    "app-template": ["3.5.1", "3.6.0", "3.6.1", "3.7.0", "3.7.1", "3.7.2", "3.7.3", "4.0.0", "4.0.1", "4.1.0"],
+    "app-template": ["3.5.1", "3.6.0", "3.6.1", "3.7.0", "3.7.1", "3.7.2", "3.7.3", "4.0.0", "4.0.1", "4.1.0",
+                     "4.1.1", "4.1.2", "4.2.0", "4.3.0", "4.4.0", "5.0.0", "5.0.1", "5.1.0", "5.1.1", "5.2.0"],
 }
 
 
@@ -41,7 +43,20 @@ def _env(env: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _tpl(value: Any, release: str, namespace: str) -> Any:
+    """What app-template's ``tpl`` makes of the values it templates: the release's name and namespace."""
+    if isinstance(value, str) and "{{" in value:
+        value = re.sub(r"\{\{-?\s*\.Release\.Name\s*-?\}\}", release, value)
+        return re.sub(r"\{\{-?\s*\.Release\.Namespace\s*-?\}\}", namespace, value)
+    if isinstance(value, dict):
+        return {k: _tpl(v, release, namespace) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_tpl(v, release, namespace) for v in value]
+    return value
+
+
 def render(release: str, namespace: str, chart: str, values: dict[str, Any]) -> list[dict[str, Any]]:
+    values = _tpl(values, release, namespace)
     labels = {"app.kubernetes.io/name": release, "app.kubernetes.io/instance": release}
     if chart != "app-template":
         image = values.get("image") or {}

@@ -144,6 +144,11 @@ class Rehearsal:
         except RuntimeError:
             raise UsageError(f"{self.repo} is not in a git checkout: the rehearsal's Flux follows the repository's "
                            "commits", hint="run `git init` and commit, or point --repo at your clone") from None
+        try:
+            self._git("rev-parse", "--verify", "HEAD")
+        except RuntimeError:
+            raise UsageError(f"{top} has no commit yet: the rehearsal's Flux follows the repository's commits",
+                             hint="commit, then run again") from None
         return top, self.repo.relative_to(top).as_posix() if self.repo != top else ""
 
     def _origin(self) -> str:
@@ -742,8 +747,7 @@ class Rehearsal:
                     raise SimError(f"the rehearsal cluster did not settle in {timeout:.0f} s: {ready}/{total} "
                                    f"Kustomizations Ready; waiting for " + "; ".join(waiting[:3])
                                    + (f" and {len(waiting) - 3} more" if len(waiting) > 3 else ""),
-                                   hint="`mediaops sim up --timeout SECONDS` waits longer and keeps it running "
-                                        "for `kubectl get ks -A`")
+                                   hint="give it longer with --timeout SECONDS (`mediaops sim up --timeout`)")
                 self.store.changed.wait(min(deadline - now_, 0.02 if calm_since else 0.1))
 
     def kubeconfig(self, path: Path, context: str = "rehearsal") -> Path:

@@ -32,7 +32,7 @@ from mediaops.kinds import BY_KIND, Resource
 from mediaops.sim import charts
 from mediaops.sim.manager import Controller, Key
 from mediaops.sim.store import ApiError, WatchEvent, now
-from mediaops.yamlfiles import parse, parse_all
+from mediaops.yamlfiles import expand, parse, parse_all
 
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
 FORCE_AT = "reconcile.fluxcd.io/forceAt"
@@ -73,22 +73,9 @@ def get_ready(obj: dict[str, Any] | None) -> tuple[str, str]:
 
 
 def substitute(text: str, values: dict[str, str]) -> str:
-    """Flux post-build substitution: ${VAR}, ${VAR:=default}, ${VAR:-default}, ${VAR/from/to}.
-
-    ``$${VAR}`` is the escape: it renders as ``${VAR}`` (fluxcd/pkg/envsubst); an undefined variable
-    without a default renders empty, as kustomize-controller does without strict substitution.
-    """
-
-    def replace(match: re.Match[str]) -> str:
-        escaped, name, op, default, old, new = match.groups()
-        if escaped:
-            return match.group(0)[1:]
-        if name in values:
-            value = values[name]
-            return value.replace(old, new, 1) if old is not None else value
-        return default if op else ""
-
-    return VARIABLE.sub(replace, text)
+    """Flux post-build substitution (mediaops.yamlfiles.expand): an undefined variable without a default
+    renders empty, as kustomize-controller does without strict substitution."""
+    return expand(text, values, missing="")
 
 
 def object_ready(sim: Any, obj: dict[str, Any]) -> tuple[bool, str]:
@@ -592,7 +579,9 @@ class HelmReleases(Controller):
                                    ref.get("name", ""))
             if repo is None:
                 return "", "", f"chartRef {ref.get('kind')}/{ref.get('name')} not found"
-            return str(ref.get("name")), str(((repo.get("spec") or {}).get("ref") or {}).get("tag", "")), None
+            repo_spec = repo.get("spec") or {}
+            chart_name = str(repo_spec.get("url") or ref.get("name", "")).rstrip("/").rpartition("/")[2]
+            return chart_name, str((repo_spec.get("ref") or {}).get("tag", "")), None
         chart = ((spec.get("chart") or {}).get("spec")) or {}
         source = chart.get("sourceRef") or {}
         repo = self.store.find(self.res(source.get("kind", "HelmRepository")), source.get("namespace") or namespace,
