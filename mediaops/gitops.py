@@ -1154,4 +1154,9 @@ def problems(repo: Repository, namespace: str | None = None) -> list[Finding]:
                     found.append(Finding(where, f"HelmRelease {hr.name} dependsOn HelmRelease {dep}, "
                                                 "which exists nowhere in the repository"))
         found += variable_findings(repo, app)
-    return found
+    # One line per problem: a broken namespace kustomization.yaml is one problem, not one per app.
+    unique: dict[tuple[str, str], Finding] = {}
+    for finding in found:
+        about_a_file = finding.what.startswith("kubernetes/")  # file:line: … is the same for every app
+        unique.setdefault(("", finding.what) if about_a_file else (finding.where, finding.what), finding)
+    return list(unique.values())

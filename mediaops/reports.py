@@ -111,8 +111,8 @@ def apps_table(apps: list[Any]) -> Any:
     for column in ("app", "namespace", "state", "chart", "images", "notes"):
         table.add_column(column, no_wrap=column in ("app", "state"))
     for app in apps:
-        charts = ", ".join(f"{h.chart or h.chart_ref} {h.version}".strip() for h in app.helmreleases)
-        images = ", ".join(f"{c.image.rsplit('/', 1)[-1]}:{c.tag or 'default'}" for c in app.images[:2])
+        charts = ", ".join(dict.fromkeys(f"{h.chart or h.chart_ref} {h.version}".strip() for h in app.helmreleases))
+        images = ", ".join(c.image.rsplit("/", 1)[-1] + (f":{c.tag}" if c.tag else "") for c in app.images[:2])
         if len(app.images) > 2:
             images += f" +{len(app.images) - 2}"
         notes = "; ".join(app.reasons)

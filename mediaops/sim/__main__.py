@@ -29,8 +29,12 @@ def main() -> None:
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     state_file = args.dir / "state.json"
-    rehearsal = Rehearsal(args.repo, timing=Timing.fast() if args.timing == "fast" else Timing(),
-                          nas_port=args.nas_port)
+    try:
+        rehearsal = Rehearsal(args.repo, timing=Timing.fast() if args.timing == "fast" else Timing(),
+                              nas_port=args.nas_port)
+    except MediaopsError as exc:  # the parent shows the last line of the log
+        print(exc.line(), file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -388,9 +388,10 @@ class Kustomizations(Controller):
         # a kustomization may list files outside its own folder (``../vars/cluster-settings.yaml``).
         result = subprocess.run([self.sim.kubectl, "kustomize", "--load-restrictor=LoadRestrictionsNone", str(path)],
                                 capture_output=True, text=True, timeout=60)
-        if result.returncode != 0:
-            first = next((line for line in result.stderr.splitlines() if line.strip()), "kustomize build failed")
-            return f"kustomize build failed: {first.removeprefix('error: ')}"
+        if result.returncode != 0:  # kustomize's error spans lines; the last ones say where
+            lines = [line.strip().removeprefix("error: ") for line in result.stderr.splitlines() if line.strip()]
+            detail = "; ".join(lines[:1] + lines[-2:] if len(lines) > 3 else lines) or "unknown error"
+            return f"kustomize build failed: {detail}"
         return [d for d in parse_all(result.stdout) if isinstance(d, dict)]
 
     def _decrypt(self, item: dict[str, Any], namespace: str, spec: dict[str, Any]) -> dict[str, Any]:
