@@ -152,7 +152,8 @@ def test_nas_down_shows_mount_failures(cluster: Cluster) -> None:
     workloads.restart(kube, "Deployment", "calibre-web", "media")
     with pytest.raises(WaitFailed, match="timed out"):
         workloads.wait_rollout(kube, "Deployment", "calibre-web", "media", timeout=1)
-    (pod,) = workloads.pods(kube, "media", "calibre-web")
+    # the old pod cannot unmount: it hangs in Terminating; the new one cannot mount
+    (pod,) = [p for p in workloads.pods(kube, "media", "calibre-web") if not p["metadata"].get("deletionTimestamp")]
     events = workloads.events(kube, "media", [pod["metadata"]["name"]])
     assert any(e["reason"] == "FailedMount" and "mount.nfs" in e["message"] for e in events)
     cluster.sim.set_fault("nas-down", "off")
@@ -230,6 +231,7 @@ def test_not_found_names_the_object(cluster: Cluster) -> None:
 
 def test_a_dropped_watch_is_resumed(cluster: Cluster) -> None:
     cluster.sim.set_fault("watch-drop", "on")
+    cluster.sim.timing.pod_start = 0.5  # the rollout outlasts the first watch, whatever the machine's load
     workloads.restart(cluster.kube, "Deployment", "tautulli", "media")
     recorder = Recorder()
     workloads.wait_rollout(cluster.kube, "Deployment", "tautulli", "media", timeout=30, waiting=recorder)
