@@ -29,11 +29,20 @@ def workloads(kube: Kube, namespace: str, app: str) -> list[dict[str, Any]]:
 
 
 def scale(kube: Kube, kind: str, name: str, namespace: str, replicas: int, *, note: str = "") -> int:
-    """Scale and remember the previous count as an annotation, so another operator can see it."""
+    """Scale and remember the count to come back to as an annotation (written before the scale, so a crash
+    in between loses nothing), for the run's undo and for another operator to see; returns that count.
+
+    Scaling to 0 something mediaops already scaled to 0 (a resumed or repeated run) keeps the count first
+    remembered: a later observation of 0 never overwrites it, so the app always comes back as it was."""
     obj = kube.get(kind, name, namespace)
     previous = int((obj.get("spec") or {}).get("replicas", 1))
-    annotations = {PREVIOUS_REPLICAS: str(previous), SCALED_BY: note} if replicas == 0 else {
-        PREVIOUS_REPLICAS: None, SCALED_BY: None}
+    if replicas == 0:
+        kept = remembered(obj)
+        if previous == 0 and kept is not None:
+            return kept
+        annotations: dict[str, str | None] = {PREVIOUS_REPLICAS: str(previous), SCALED_BY: note}
+    else:
+        annotations = {PREVIOUS_REPLICAS: None, SCALED_BY: None}
     kube.patch(kind, name, {"metadata": {"annotations": annotations}}, namespace)
     kube.patch(kind, name, {"spec": {"replicas": replicas}}, namespace, sub="scale")
     return previous

@@ -301,3 +301,16 @@ def test_exec_through_the_api_and_logs(cluster: Cluster) -> None:
     assert exec_in(kube, "media", current, ["reboot"], container="main")[2] == 127
     assert "starting main (ghcr.io/onedr0p/tautulli:2.15.1)" in logs(kube, "media", again["metadata"]["name"],
                                                                      container="main")
+
+
+def test_scaling_down_twice_keeps_the_count_first_remembered(cluster: Cluster) -> None:
+    """A resumed or repeated scale-down never stores 0 over the count the app must come back to."""
+    kube = cluster.kube
+    kube.patch("Deployment", "tautulli", {"spec": {"replicas": 2}}, "media", sub="scale")
+    assert workloads.scale(kube, "Deployment", "tautulli", "media", 0, note="run-a") == 2
+    assert workloads.scale(kube, "Deployment", "tautulli", "media", 0, note="run-b") == 2  # not 0
+    obj = kube.get("Deployment", "tautulli", "media")
+    assert workloads.remembered(obj) == 2 and obj["spec"]["replicas"] == 0
+    workloads.scale(kube, "Deployment", "tautulli", "media", 2)
+    obj = kube.get("Deployment", "tautulli", "media")
+    assert obj["spec"]["replicas"] == 2 and workloads.remembered(obj) is None
