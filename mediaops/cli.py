@@ -293,6 +293,14 @@ def _execute(state: State, runbook: Runbook, params: dict[str, Any], *, dry_run:
     mode = _decide_mode(dry_run, yes, as_json)
     if rollback_on_failure and not yes:
         raise UsageError("--rollback-on-failure goes with --yes", hint="interactive runs offer the undo on abort")
+    # Every parameter is checked before anything happens: no rehearsal, no Lease, no backup, no change.
+    for param in runbook.params:
+        problem = param.check(params.get(param.name))
+        if problem:
+            raise UsageError(problem, hint=f"`mediaops run {runbook.name} --help` says what each parameter takes")
+    problem = runbook.validate(params) if runbook.validate else None
+    if problem:
+        raise UsageError(problem, hint=f"`mediaops run {runbook.name} --help`")
     state.rehearse(click.get_current_context())
     journal = Journal(state.config.state_dir)
     record = journal.get(resume_id) if resume_id else None

@@ -12,8 +12,8 @@ from mediaops.engine import CheckFailed, Param, Runbook
 from mediaops.engine.context import Context
 
 PARAMS = [
-    Param("app", "the app folder name under kubernetes/apps/<namespace>/", complete="app"),
-    Param("namespace", "the app's namespace, when its name is not unique", required=False),
+    Param("app", "the app folder name under kubernetes/apps/<namespace>/", complete="app", kind="name"),
+    Param("namespace", "the app's namespace, when its name is not unique", required=False, kind="name"),
     Param("no_push", "commit but do not push", required=False, flag=True),
 ]
 

@@ -12,8 +12,9 @@ from mediaops import clustersteps, flux, gitops, workloads
 from mediaops.engine import CheckFailed, Param, Runbook
 from mediaops.engine.context import Context
 
-APP = Param("app", "the app folder name under kubernetes/apps/<namespace>/", complete="app")
-NAMESPACE = Param("namespace", "the app's namespace, when its name is not unique", required=False)
+APP = Param("app", "the app folder name under kubernetes/apps/<namespace>/", complete="app", kind="name")
+NAMESPACE = Param("namespace", "the app's namespace, when its name is not unique", required=False,
+                  kind="name")
 RECENT = timedelta(minutes=2)
 
 

@@ -19,11 +19,11 @@ runbook = Runbook(
     summary="Put the apps that mount the NAS into maintenance, wait for the NAS, bring them back",
     params=[
         Param("app", "only this app (default: every active app mounting NFS from the NAS)", required=False,
-              complete="app"),
+              complete="app", kind="name"),
         Param("planned", "the NAS still answers but is about to go down (planned maintenance)", required=False,
               flag=True),
         Param("nas_timeout", "seconds to wait for the NAS before asking what to do", required=False,
-              default="3600"),
+              default="3600", kind="seconds"),
     ],
     lock=lambda p: f"mediaops-nfs-outage-{p.get('app') or 'all'}",
 )

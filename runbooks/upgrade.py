@@ -19,17 +19,19 @@ runbook = Runbook(
     name="backup-before-upgrade",
     summary="Velero-backup an app, then bump its chart or image tag, push, reconcile and wait",
     params=[
-        Param("app", "the app folder name under kubernetes/apps/<namespace>/", complete="app"),
-        Param("chart_version", "the chart version to upgrade to", required=False),
+        Param("app", "the app folder name under kubernetes/apps/<namespace>/", complete="app", kind="name"),
+        Param("chart_version", "the chart version to upgrade to", required=False, kind="semver"),
         Param("image_tag", "the image tag to upgrade to: TAG (the first container) or CONTAINER=TAG",
-              required=False),
+              required=False, kind="image-tag"),
         Param("namespace_wide", "back up the whole namespace, not only the app's objects", required=False,
               flag=True),
         Param("accept_partial", "go on when the backup ends PartiallyFailed", required=False, flag=True),
-        Param("ttl", "how long Velero keeps the backup", required=False, default="720h"),
+        Param("ttl", "how long Velero keeps the backup", required=False, default="720h", kind="duration"),
         Param("no_push", "commit the bump but do not push (and do not reconcile)", required=False, flag=True),
     ],
     lock=lambda p: f"mediaops-upgrade-{p['app']}",
+    validate=lambda p: None if p.get("chart_version") or p.get("image_tag") else (
+        "nothing to upgrade to: give --chart-version or --image-tag"),
 )
 
 
@@ -70,6 +72,14 @@ def versions(ctx: Context) -> str:
                                                                ).get("spec", {}).get("template") or {}
             live += [f"{c.get('name')} {c.get('image')}" for c in (spec.get("spec") or {}).get("containers") or []]
     return f"repository: {repo} | cluster: {'; '.join(live)}"
+
+
+@runbook.check("The new version can be written in the repository")
+def bump_possible(ctx: Context) -> str:
+    # Planned before anything happens, so a container or chart that cannot be bumped stops the run here,
+    # before a backup is taken (the step writes the very changes planned here).
+    changes = _bump(ctx)
+    return changes.summary + (f" in {', '.join(c.path for c in changes.files)}" if changes.files else "")
 
 
 @runbook.check("Velero's backup storage location is Available", needs_cluster=True)

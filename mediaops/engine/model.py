@@ -7,6 +7,7 @@ Nothing here runs anything. A runbook module builds a ``Runbook`` with decorator
 from __future__ import annotations
 
 import difflib
+import re
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -37,10 +38,29 @@ class Param:
     choices: tuple[str, ...] | None = None
     secret: bool = False
     complete: str | None = None  # what shell completion offers: "app" or None
+    kind: str = ""  # how the value is checked before anything runs: a key of PARAM_KINDS, or "" (any text)
 
     @property
     def option(self) -> str:
         return "--" + self.name.replace("_", "-")
+
+    def check(self, value: Any) -> str | None:
+        """Why ``value`` cannot be this parameter's, or None; checked before the run starts (exit 2)."""
+        if value is None or self.flag or not self.kind:
+            return None
+        pattern, expected = PARAM_KINDS[self.kind]
+        return None if re.fullmatch(pattern, str(value)) else f"{self.option.lstrip('-')}: {value!r} is not {expected}"
+
+
+_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(@sha256:[a-f0-9]{64})?"
+# What a parameter may be (patterns as Kubernetes and the OCI distribution spec define them).
+PARAM_KINDS: dict[str, tuple[str, str]] = {
+    "name": (r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", "a Kubernetes name (lower-case letters, digits and -)"),
+    "seconds": (r"[0-9]+(\.[0-9]+)?", "a number of seconds"),
+    "duration": (r"([0-9]+(\.[0-9]+)?(h|m|s|ms))+", "a duration such as 720h or 90m"),
+    "semver": (r"v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?", "a chart version (semver, 1.2.3)"),
+    "image-tag": (rf"([a-z0-9][a-z0-9_.-]*=)?{_TAG}", "an image tag (TAG or CONTAINER=TAG, optionally @sha256:…)"),
+}
 
 
 @dataclass(frozen=True)
@@ -164,6 +184,8 @@ class Runbook:
     lock: Callable[[Mapping[str, Any]], str] | None = None  # the Lease name for this target
     apps: list[str] | None = None  # the apps it is about (docs draw their graph); None: any app
     epilogue: Callable[[Context], list[str]] | None = None  # warnings for however the run ended
+    # Why these parameters together cannot make a run (exit 2 before anything), or None.
+    validate: Callable[[Mapping[str, Any]], str | None] | None = None
     doc: str = ""
     source: str = ""
     checks: list[Check] = field(default_factory=list)

@@ -1,0 +1,28 @@
+"""Bad input is one line, exit 2, and nothing changed: no rehearsal, no Lease, no backup, no file touched."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import HomeOps, Mediaops, tree_digest
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["nfs-outage", "--planned", "--nas-timeout", "abc", "--yes"], "nas-timeout: 'abc' is not a number of seconds"),
+    (["backup-before-upgrade", "tautulli", "--image-tag", "a b", "--yes"], "image-tag: 'a b' is not an image tag"),
+    (["backup-before-upgrade", "tautulli", "--chart-version", "4.x", "--yes"], "'4.x' is not a chart version"),
+    (["backup-before-upgrade", "tautulli", "--yes"], "nothing to upgrade to: give --chart-version or --image-tag"),
+    (["backup-before-upgrade", "tautulli", "--image-tag", "1.0", "--ttl", "a month", "--yes"],
+     "ttl: 'a month' is not a duration"),
+    (["reconcile", "tautulli ", "--yes"], "app: 'tautulli ' is not a Kubernetes name"),
+    (["backup-before-upgrade", "tautulli", "--image-tag", "nosuch=1.2.3", "--yes"],
+     "tautulli has no container 'nosuch' (containers: main, jbops)"),
+])
+def test_bad_parameters_change_nothing(ops: Mediaops, home_ops: HomeOps, args: list[str], said: str) -> None:
+    before = tree_digest(home_ops.path)
+    result = ops.run("--sim", "run", *args)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert said in result.stdout + result.stderr and "Traceback" not in result.stderr
+    assert "starting a rehearsal" not in result.stderr or "no container" in said  # refused before the rehearsal
+    assert tree_digest(home_ops.path) == before
+    assert "✓ done" not in result.stdout  # no step ran: no backup was taken, nothing was committed
