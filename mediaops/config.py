@@ -20,7 +20,7 @@ KEYS: dict[str, tuple[Any, str, str]] = {
     "allowed_contexts": ([], "list", "contexts mediaops may change without --context naming them"),
     "namespace": ("media", "str", "namespace of the media apps"),
     "nas_host": (None, "str", "the NAS serving NFS (else taken from the apps' NFS mounts)"),
-    "nas_port": ("2049", "str", "the NAS's NFS port, for reachability checks"),
+    "nas_port": ("2049", "port", "the NAS's NFS port, for reachability checks"),
     "ingress_base_url": (None, "str", "base URL for ingress checks, e.g. https://{host} or http://127.0.0.1:8080"),
     "state_dir": (None, "path", "where run journals live"),
     "runbook_paths": ([], "list", "extra directories of site-specific runbooks"),
@@ -86,6 +86,8 @@ def _coerce(key: str, value: Any, origin: str) -> Any:
     if not isinstance(value, str | int | float):
         raise UsageError(f"{origin}: {key} must be a single value, not {type(value).__name__}")
     text = str(value)
+    if kind == "port" and not (text.isdigit() and 0 < int(text) < 65536):
+        raise UsageError(f"{origin}: {key} must be a TCP port (1 to 65535), not {text!r}")
     return str(Path(text).expanduser()) if kind == "path" else text
 
 

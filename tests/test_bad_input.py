@@ -26,3 +26,10 @@ def test_bad_parameters_change_nothing(ops: Mediaops, home_ops: HomeOps, args: l
     assert "starting a rehearsal" not in result.stderr or "no container" in said  # refused before the rehearsal
     assert tree_digest(home_ops.path) == before
     assert "✓ done" not in result.stdout  # no step ran: no backup was taken, nothing was committed
+
+
+def test_a_bad_setting_is_one_line(ops: Mediaops) -> None:
+    ops.env["MEDIAOPS_NAS_PORT"] = "abc"
+    result = ops.run("run", "nfs-outage", "--dry-run")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == "mediaops: MEDIAOPS_NAS_PORT: nas_port must be a TCP port (1 to 65535), not 'abc'"
