@@ -83,6 +83,7 @@ class Kube:
 
     def __init__(self, kubeconfig: str | None = None, context: str | None = None, *, timeout: float = 15.0,
                  attempts: int = 6, backoff: float = 0.2) -> None:
+        import yaml
         from kubernetes import client, config
 
         configuration = client.Configuration()
@@ -103,6 +104,13 @@ class Kube:
             except config.ConfigException as exc:
                 raise UsageError(f"cannot load the cluster configuration: {exc}",
                                  hint="pass --kubeconfig and --context, or --sim to rehearse") from None
+            except (ValueError, TypeError, AttributeError, yaml.YAMLError) as exc:  # not YAML, or not a kubeconfig
+                mark = getattr(exc, "problem_mark", None)
+                first = (f"line {mark.line + 1}: " if mark else "") + (
+                    getattr(exc, "problem", None) or str(exc).strip().splitlines()[0] if str(exc).strip()
+                    else type(exc).__name__)
+                raise UsageError(f"kubeconfig {path or '~/.kube/config'} cannot be read: {first}",
+                                 hint="check the file, or pass --kubeconfig") from None
             except FileNotFoundError:
                 raise UsageError(f"kubeconfig {path or '~/.kube/config'} does not exist",
                                  hint="pass --kubeconfig, or --sim to rehearse") from None

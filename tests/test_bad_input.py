@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.conftest import HomeOps, Mediaops, tree_digest
@@ -33,3 +35,17 @@ def test_a_bad_setting_is_one_line(ops: Mediaops) -> None:
     result = ops.run("run", "nfs-outage", "--dry-run")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip() == "mediaops: MEDIAOPS_NAS_PORT: nas_port must be a TCP port (1 to 65535), not 'abc'"
+
+
+def test_an_unreadable_kubeconfig_or_journal_is_one_line(ops: Mediaops, tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("not: [yaml\n")
+    ops.env["KUBECONFIG"] = str(kubeconfig)
+    result = ops.run("status")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"kubeconfig {kubeconfig} cannot be read: line 2:" in result.stderr
+    runs = ops.state / "runs"
+    runs.mkdir(parents=True)
+    (runs / "20261126-000000-broken-0000.jsonl").write_text('{"event": "run_start"\n')
+    listed = ops.run("runs")
+    assert listed.returncode == 0 and "warning: skipped 20261126-000000-broken-0000.jsonl" in listed.stderr

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from mediaops.errors import UsageError
+from mediaops.errors import MediaopsError, UsageError
 
 _NOT_JOURNALED = {"wait_progress", "step_plan"}
 DONE_OUTCOMES = {"done", "not_needed", "skipped", "todo"}
@@ -178,7 +179,14 @@ class Journal:
     def runs(self) -> list[RunRecord]:
         if not self.directory.is_dir():
             return []
-        records = [RunRecord.load(path) for path in self.directory.glob("*.jsonl")]
+        records = []
+        for path in self.directory.glob("*.jsonl"):
+            try:
+                records.append(RunRecord.load(path))
+            except (MediaopsError, OSError, ValueError, KeyError, TypeError) as exc:
+                # One damaged journal never hides the others: say which, list the rest.
+                print(f"mediaops: warning: skipped {path.name}: "
+                      f"{exc.message if isinstance(exc, MediaopsError) else type(exc).__name__}", file=sys.stderr)
         return sorted(records, key=lambda record: record.started, reverse=True)
 
     def get(self, run_id: str) -> RunRecord:
