@@ -12,6 +12,30 @@ from typing import Any
 from mediaops.engine.context import Context
 
 
+def can_commit_and_push(ctx: Context) -> str:
+    """A check for runbooks that commit: found before the first change, not at push time after a commit
+    (a commit on a detached HEAD is easily lost; one with no identity fails after the files changed)."""
+    from mediaops.engine import CheckFailed
+    from mediaops.git import GitError
+
+    branch = ctx.git.branch()
+    if branch == "HEAD":
+        raise CheckFailed("HEAD is detached: a commit made here is easily lost; `git switch` to your branch first")
+    try:
+        ident = ctx.git.query("var", "GIT_COMMITTER_IDENT")
+    except GitError:
+        raise CheckFailed("git has no identity to commit with: `git config user.name` and "
+                          "`git config user.email` first") from None
+    who = ident.rsplit(">", 1)[0] + ">" if ">" in ident else ident
+    if ctx.params.get("no_push"):
+        return f"on {branch}, committing as {who} (--no-push)"
+    upstream = ctx.git.upstream()
+    if upstream is None:
+        raise CheckFailed(f"branch {branch} tracks no remote branch, so the commit could not be pushed: "
+                          f"`git push --set-upstream origin {branch}` once, or --no-push")
+    return f"on {branch}, committing as {who}, pushing to {upstream[0]}/{upstream[1]}"
+
+
 def uncommitted(ctx: Context, paths: list[str]) -> str | None:
     """For a commit step's ``skip_when``: say so when the paths have nothing to commit."""
     if ctx.git.changed(paths):

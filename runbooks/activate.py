@@ -90,6 +90,7 @@ def app_is_disabled(ctx: Context) -> str:
 
 
 activate.check("Its files have no uncommitted changes and nothing unrelated is staged")(_files_clean)
+activate.check("The repository can take a commit and push it")(gitsteps.can_commit_and_push)
 activate.check("Every ${VAR} it uses is defined by a substitution source")(_variables_defined)
 activate.check("The Kustomizations it dependsOn exist in the repository")(_dependencies_known)
 
@@ -262,6 +263,8 @@ def app_is_active(ctx: Context) -> str:
 
 
 deactivate.check("Its files have no uncommitted changes and nothing unrelated is staged")(_files_clean)
+deactivate.check("The repository can take a commit and push it")(gitsteps.can_commit_and_push)
+activate.check("The repository can take a commit and push it")(gitsteps.can_commit_and_push)
 
 
 @deactivate.step(

@@ -67,6 +67,9 @@ def new_token(ctx: Context) -> str:
     return f"read ({len(value)} characters, not shown)"
 
 
+runbook.check("The repository can take a commit and push it")(gitsteps.can_commit_and_push)
+
+
 @runbook.check("sops is installed")
 def sops_installed(ctx: Context) -> str:
     found = shutil.which("sops")

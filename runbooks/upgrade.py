@@ -82,6 +82,9 @@ def bump_possible(ctx: Context) -> str:
     return changes.summary + (f" in {', '.join(c.path for c in changes.files)}" if changes.files else "")
 
 
+runbook.check("The repository can take a commit and push it")(gitsteps.can_commit_and_push)
+
+
 @runbook.check("Velero's backup storage location is Available", needs_cluster=True)
 def storage_available(ctx: Context) -> str:
     location = clustersteps.kube(ctx).find("BackupStorageLocation", "default", velero.NAMESPACE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,3 +50,29 @@ def test_an_unreadable_kubeconfig_or_journal_is_one_line(ops: Mediaops, tmp_path
     (runs / "20261126-000000-broken-0000.jsonl").write_text('{"event": "run_start"\n')
     listed = ops.run("runs")
     assert listed.returncode == 0 and "warning: skipped 20261126-000000-broken-0000.jsonl" in listed.stderr
+
+
+@pytest.mark.parametrize(("setup", "said"), [
+    (lambda h: h.git("checkout", "--quiet", "--detach"), "HEAD is detached"),
+    (lambda h: h.git("branch", "--unset-upstream"), "branch main tracks no remote branch"),
+])
+def test_git_preconditions_are_found_before_the_first_change(ops: Mediaops, home_ops: HomeOps, setup: Any,
+                                                             said: str) -> None:
+    setup(home_ops)
+    before, head = tree_digest(home_ops.path), home_ops.git("rev-parse", "HEAD")
+    result = ops.run("run", "activate", "plex-exporter", "--yes")
+    assert result.returncode == 3, result.stdout
+    assert said in result.stdout and "Traceback" not in result.stderr
+    assert tree_digest(home_ops.path) == before and home_ops.git("rev-parse", "HEAD") == head
+
+
+def test_no_git_identity_is_found_before_the_first_change(ops: Mediaops, home_ops: HomeOps, tmp_path: Path) -> None:
+    for variable in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"):
+        ops.env.pop(variable)
+    config = tmp_path / "gitconfig"
+    config.write_text("[user]\n\tuseConfigOnly = true\n")  # git must not guess one from the host name
+    ops.env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=str(config))
+    before = tree_digest(home_ops.path)
+    result = ops.run("run", "activate", "plex-exporter", "--yes")
+    assert result.returncode == 3 and "git has no identity to commit with" in result.stdout
+    assert tree_digest(home_ops.path) == before
