@@ -10,15 +10,15 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from mediaops.errors import MediaopsError, UsageError
+from mediaops.errors import MediaopsError, PreconditionFailed
 from mediaops.kube import Conflict, Kube, NotFound
 
 LEASE_SECONDS = 60
 NAMESPACE_DEFAULT = "default"
 
 
-class LockHeld(UsageError):
-    """Someone else holds the lock (exit 2: nothing was changed)."""
+class LockHeld(PreconditionFailed):
+    """Someone else holds the lock (exit 3, an unmet precondition: nothing was changed)."""
 
 
 def holder_id() -> str:

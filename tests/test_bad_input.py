@@ -76,3 +76,18 @@ def test_no_git_identity_is_found_before_the_first_change(ops: Mediaops, home_op
     result = ops.run("run", "activate", "plex-exporter", "--yes")
     assert result.returncode == 3 and "git has no identity to commit with" in result.stdout
     assert tree_digest(home_ops.path) == before
+
+
+def test_an_unreachable_cluster_is_an_unmet_precondition_that_ends_in_the_journal(ops: Mediaops,
+                                                                                  tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\ncurrent-context: dead\n"
+                          "clusters: [{name: dead, cluster: {server: 'http://127.0.0.1:1'}}]\n"
+                          "users: [{name: u, user: {token: x}}]\n"
+                          "contexts: [{name: dead, context: {cluster: dead, user: u}}]\n")
+    ops.env["KUBECONFIG"] = str(kubeconfig)
+    result = ops.run("run", "reconcile", "tautulli", "--yes")
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "precondition not met" in result.stdout and "Traceback" not in result.stderr
+    (journal,) = ops.journals().values()
+    assert journal[-1]["event"] == "run_end" and journal[-1]["status"] == "precondition-failed"

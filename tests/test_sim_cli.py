@@ -93,7 +93,7 @@ def test_allowed_contexts_refuse_other_contexts(sim: Mediaops, tmp_path: Path) -
 def test_a_run_takes_the_lock_and_is_refused_when_held(sim: Mediaops, home_ops: HomeOps) -> None:
     sim.run("sim", "fault", "lease-held", "media/mediaops-activate-plex-exporter")
     refused = sim.run("run", "activate", "plex-exporter", "--yes")
-    assert refused.returncode == 2
+    assert refused.returncode == 3  # an unmet precondition: nothing was changed
     assert "lock mediaops-activate-plex-exporter is held by alice@laptop" in refused.stdout
     assert home_ops.git("log", "-1", "--format=%s") == "initial import"
     unlocked = sim.run("unlock", "mediaops-activate-plex-exporter", "--yes")

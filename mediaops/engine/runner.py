@@ -155,6 +155,12 @@ class Runner:
             if self.options.rollback_on_failure:
                 self._undo_all()
             return EXIT_STEP_FAILED, "failed", f"failed: {exc.line()}"
+        except MediaopsError as exc:
+            # Before the first step (the cluster unreachable or refusing us, the Lease): nothing was changed,
+            # so it is an unmet precondition (exit 3), and the journal says how the run ended.
+            if self._current is None and not self.done:
+                return EXIT_PRECONDITION, "precondition-failed", f"precondition not met: {exc.line()}"
+            return EXIT_STEP_FAILED, "failed", f"failed: {exc.line()}"
 
     def _emit_start(self) -> None:
         shown = {
