@@ -70,6 +70,9 @@ def clean_env(tmp_path: Path) -> dict[str, str]:
         NO_COLOR="1",
         COLUMNS="140",
         TERM="xterm",
+        # The pseudo-terminals of the tests never answer prompt_toolkit's cursor-position request: without
+        # this, every prompt waits for that answer first.
+        PROMPT_TOOLKIT_NO_CPR="1",
         GIT_AUTHOR_NAME="Test Operator",
         GIT_AUTHOR_EMAIL="operator@example.invalid",
         GIT_COMMITTER_NAME="Test Operator",

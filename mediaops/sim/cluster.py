@@ -487,7 +487,8 @@ class Rehearsal:
 
         self.ingress_server = ThreadingHTTPServer(("127.0.0.1", 0), Ingress)
         self.ingress_server.daemon_threads = True
-        thread = threading.Thread(target=self.ingress_server.serve_forever, name="sim-ingress", daemon=True)
+        thread = threading.Thread(target=self.ingress_server.serve_forever, kwargs={"poll_interval": 0.05},
+                                  name="sim-ingress", daemon=True)
         thread.start()
 
     @property
@@ -563,7 +564,9 @@ class Rehearsal:
 
     def serve(self) -> None:
         """Serve the API, bootstrap Flux and start the controllers, in the steady-state timing until ``settle``."""
-        thread = threading.Thread(target=self.server.serve_forever, name="sim-api", daemon=True)
+        # A short poll: stopping a rehearsal waits for the server loop to notice, and tests stop many.
+        thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="sim-api",
+                                  daemon=True)
         thread.start()
         self._threads.append(thread)
         self._configured = dataclasses.replace(self.timing)
