@@ -174,23 +174,40 @@ def app_view(app: Any) -> Any:
     return Group(head, table)
 
 
+def _verdict(row: Any) -> str:
+    """One word for an app, worst first, as `flux get` and `kubectl get` would put it."""
+    if row.suspended:
+        return "Suspended"
+    if row.state in ("disabled", "archived") and row.kustomization in ("absent", "-"):
+        return row.state
+    for state in ("Failed", "absent", "Progressing", "Unknown"):
+        if state in (row.kustomization, row.helmrelease):
+            return "NotInstalled" if state == "absent" else state
+    if row.scaled_down:
+        return "ScaledDown"
+    return "Ready" if "Ready" in (row.kustomization, row.helmrelease) else row.kustomization
+
+
 def status_table(rows: list[Any]) -> Any:
+    """The compact view (kubectl get's columns, fits 80 columns): NAME, NS, STATUS, READY (pods), REVISION,
+    AGE (of the last reconcile) and a MESSAGE cut to the line; `--json` has every field."""
+    from rich import box
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(show_edge=False)
-    for column in ("app", "ns", "repo", "kustomization", "revision", "reconciled", "helmrelease", "chart",
-                   "replicas", "restarts", "message"):
-        table.add_column(column, no_wrap=column in ("app", "kustomization", "helmrelease"))
-    style = {"Ready": "green", "Failed": "bold red", "Progressing": "yellow", "absent": "dim", "-": "dim"}
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1))
+    for column in ("NAME", "NS", "STATUS", "READY", "REVISION", "AGE"):
+        table.add_column(column, no_wrap=True, min_width=len(column))
+    table.add_column("MESSAGE", no_wrap=True, overflow="ellipsis", ratio=1)
+    style = {"Ready": "green", "Failed": "bold red", "Progressing": "yellow", "Unknown": "yellow",
+             "NotInstalled": "dim", "disabled": "dim", "archived": "dim", "Suspended": "bold white on red",
+             "ScaledDown": "bold red"}
     for r in rows:
-        flags = [Text(f"{r.kustomization}", style=style.get(r.kustomization, "")),
-                 Text(f"{r.helmrelease}", style=style.get(r.helmrelease, ""))]
-        if r.suspended:
-            flags[0] = Text("SUSPENDED", style="bold white on red")
-        table.add_row(r.app, r.namespace, r.state, flags[0], r.revision, r.reconciled, flags[1], r.chart,
-                      Text(r.replicas, style="bold red" if r.scaled_down else ""), str(r.restarts), Text(r.message))
+        verdict = _verdict(r)
+        table.add_row(Text(r.app), Text(r.namespace), Text(verdict, style=style.get(verdict, "")),
+                      Text(r.replicas, style="bold red" if r.scaled_down else ""), Text(r.revision[:7]),
+                      Text(r.reconciled), Text(r.message))
     alarms = [Text(f"⚠ {r.namespace}/{r.app}: suspended: {', '.join(r.suspended)}", style="bold red")
               for r in rows if r.suspended]
     alarms += [Text(f"⚠ {r.namespace}/{r.app}: scaled down by mediaops: {', '.join(r.scaled_down)}",

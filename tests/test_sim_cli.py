@@ -76,8 +76,11 @@ def test_status_flags_suspended_objects(sim: Mediaops) -> None:
     assert patched.returncode == 0, patched.stderr
     rows = {r["app"]: r for r in json.loads(sim.run("status", "--json").stdout)}
     assert rows["tautulli"]["suspended"] == ["Kustomization media/tautulli"] and rows["tautulli"]["alarming"]
+    sim.env["COLUMNS"] = "80"
     table = sim.run("status")
-    assert "SUSPENDED" in table.stdout and "⚠ media/tautulli: suspended" in table.stdout
+    assert "Suspended" in table.stdout and "⚠ media/tautulli: suspended" in table.stdout
+    header = table.stdout.splitlines()[1]  # under the context line; nothing cut at 80 columns
+    assert header.split() == ["NAME", "NS", "STATUS", "READY", "REVISION", "AGE", "MESSAGE"]
 
 
 def test_allowed_contexts_refuse_other_contexts(sim: Mediaops, tmp_path: Path) -> None:
