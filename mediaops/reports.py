@@ -14,15 +14,21 @@ def _params(params: dict[str, Any]) -> str:
 
 
 def runs_table(records: list[RunRecord]) -> Any:
+    from rich import box
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(show_edge=False)
-    for column in ("run", "runbook", "params", "status", "started", "operator"):
-        table.add_column(column)
+    # The run ID is what `resume` and `runs show` need: it is never cut; the parameters give way first.
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1))
+    table.add_column("RUN", no_wrap=True, min_width=len(records[0].run_id) if records else 3)
+    table.add_column("STATUS", no_wrap=True)
+    table.add_column("STARTED", no_wrap=True)
+    table.add_column("RUNBOOK", overflow="fold")
+    table.add_column("PARAMS", overflow="fold", ratio=1)
     for r in records:
         style = {"done": "green", "dry-run": "blue"}.get(r.status, "red" if r.status != "running" else "yellow")
-        table.add_row(r.run_id, r.runbook, _params(r.params), f"[{style}]{r.status}[/]", r.started,
-                      f"{r.user}@{r.host}")
+        table.add_row(Text(r.run_id), Text(r.status, style=style), Text(r.started[:16].replace("T", " ")),
+                      Text(r.runbook), Text(_params(r.params)))
     if not records:
         table.caption = "no runs recorded yet"
     return table

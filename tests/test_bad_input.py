@@ -91,3 +91,15 @@ def test_an_unreachable_cluster_is_an_unmet_precondition_that_ends_in_the_journa
     assert "precondition not met" in result.stdout and "Traceback" not in result.stderr
     (journal,) = ops.journals().values()
     assert journal[-1]["event"] == "run_end" and journal[-1]["status"] == "precondition-failed"
+
+
+def test_run_ids_are_shown_whole_at_80_columns(mediaops: Mediaops, tmp_path: Path) -> None:
+    mediaops.env["COLUMNS"] = "80"
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    result = mediaops.run("run", "write-files", str(scratch), "--label", "a-rather-long-label-for-the-params",
+                          "--yes")
+    assert result.returncode == 0, result.stdout
+    (run_id,) = mediaops.journals()
+    listed = mediaops.run("runs")
+    assert listed.returncode == 0 and run_id in listed.stdout  # what `resume` needs, whole
