@@ -324,6 +324,18 @@ class Repository:
 
     def _app(self, app_dir: Path, namespace: str, listed: list[str]) -> App | None:
         name = app_dir.name
+        # The app's Flux Kustomizations are in the file the namespace lists for it: ks.yaml in the template,
+        # another name (install.yaml) in some repositories. ks.dis is the disabled ks.yaml.
+        own = [e.split("/", 1)[1] for e in listed if e.count("/") == 1 and e.split("/", 1)[0] == name]
+        other = next((f for f in own if f not in ("ks.yaml", "ks.dis") and (app_dir / f).is_file()), None)
+        if other and not (app_dir / "ks.yaml").is_file():
+            app = App(name, namespace, self.rel(app_dir), ACTIVE, [], ks_file=self.rel(app_dir / other))
+            try:
+                self._describe(app, app_dir / other)
+            except YamlError as exc:
+                app.state = UNREADABLE
+                app.reasons.insert(0, str(exc))
+            return app
         ks_yaml, ks_dis = app_dir / "ks.yaml", app_dir / "ks.dis"
         entry = f"{name}/ks.yaml"
         is_listed = entry in listed
@@ -1088,9 +1100,12 @@ def variable_findings(repo: Repository, app: App) -> list[Finding]:
     missing = repo.substitution_sources_missing()
     sources = list(dict.fromkeys(name for ks in app.kustomizations for name in ks.substitute_from))
     elsewhere = [name for name in sources if name in missing]
+    # A substituteFrom Secret an ExternalSecret of the repository makes: its keys are in the secret store,
+    # which the repository does not show; nothing to say about its variables.
+    from_store = {e.target for a in repo.apps() for e in a.external_secrets} & set(elsewhere)
     found: list[Finding] = []
     for var in app.required:
-        if var in defined:
+        if var in defined or from_store:
             continue
         if elsewhere:
             found.append(Finding(where, f"${{{var}}} is defined nowhere under kubernetes/; it may come from "

@@ -175,3 +175,28 @@ def test_another_charts_service_monitor_is_not_a_monitor_named_enabled(tmp_path:
     app = repo.app("app")
     assert app.service_monitors == ["external-secrets"]
     assert [(c.image, c.tag) for c in app.images] == [("ghcr.io/external-secrets/external-secrets", "")]
+
+
+def test_the_listed_file_holds_the_apps_kustomizations_whatever_its_name(tmp_path: Path) -> None:
+    """Some repositories name it install.yaml: the namespace lists ./app/install.yaml, there is no ks.yaml."""
+    repo = _repo(tmp_path, "", _configmap("x"), listing="  - ./app/install.yaml\n")
+    ks = tmp_path / "kubernetes/apps/demo/app/ks.yaml"
+    ks.rename(ks.with_name("install.yaml"))
+    (app,) = repo.apps()
+    assert (app.state, app.ks_file) == ("active", "kubernetes/apps/demo/app/install.yaml")
+    assert [k.name for k in app.kustomizations] == ["app"] and _findings(repo) == []
+
+
+@pytest.mark.parametrize(("made_by_an_external_secret", "expected"), [
+    (True, []),
+    (False, [("warning", "${TOKEN} is defined nowhere under kubernetes/; it may come from app-vars "
+                         "(substituteFrom), which is created elsewhere")]),
+])
+def test_a_substitution_secret_from_the_secret_store(tmp_path: Path, made_by_an_external_secret: bool,
+                                                     expected: list[tuple[str, str]]) -> None:
+    spec = "postBuild:\n  substituteFrom:\n    - {kind: Secret, name: app-vars}\n"
+    secret = ("\n---\napiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata:\n  name: app\nspec:\n"
+              "  secretStoreRef: {kind: ClusterSecretStore, name: onepassword}\n  target: {name: app-vars}\n"
+              "  dataFrom: [{extract: {key: app}}]\n")
+    manifest = _configmap("${TOKEN}") + (secret if made_by_an_external_secret else "")
+    assert _findings(_repo(tmp_path, spec, manifest)) == expected
