@@ -57,6 +57,10 @@ class State:
             show(None)
         ctx.call_on_close(rehearsal.stop)
         _warn_not_ready(rehearsal.not_ready())
+        if rehearsal.remote_bases:
+            click.echo(f"note: the rehearsal leaves out {len(rehearsal.remote_bases)} remote base(s) it would have "
+                       f"to fetch from the internet: {rehearsal.remote_bases[0]}"
+                       + (" and more" if len(rehearsal.remote_bases) > 1 else ""), err=True)
         kubeconfig = rehearsal.kubeconfig(scratch / "kubeconfig")
         self.config.values.update(kubeconfig=str(kubeconfig), context="rehearsal")
         self.config.sources.update(kubeconfig="--sim", context="--sim")

@@ -116,6 +116,8 @@ def test_the_rehearsal_starts_from_the_layouts(tmp_path: Path, layouts: HomeOps)
         assert store.get(kind("CiliumLoadBalancerIPPool"), "", "pool")
         assert store.get(kind("AlertmanagerConfig"), "observability", "alertmanager")
         assert store.get(kind("Alert"), "media", "alert-manager")
+        assert sim.remote_bases == ["kubernetes/apps/network/kustomization.yaml: https://github.com/kubernetes-sigs"
+                                    "/gateway-api/releases/download/v1.2.1/standard-install.yaml"]
     finally:
         sim.stop()
     assert sim.manager.errors == []

@@ -114,6 +114,7 @@ class Rehearsal:
         self.faults: dict[str, Any] = {"receiver": 0.05}
         self._rng = __import__("random").Random(11)
         self.receiver_stamps: set[str] = set()
+        self.remote_bases: list[str] = []  # left out of the builds: the rehearsal fetches nothing remote
         self.failures: dict[tuple[str, str, str], str] = {}
         self.vault = copy.deepcopy(VAULT)
         self.manager = Manager(self.store)
@@ -218,8 +219,35 @@ class Rehearsal:
                                   "archive", "--format=tar", tree], capture_output=True, check=True)
         with tarfile.open(fileobj=__import__("io").BytesIO(archive.stdout)) as tar:
             tar.extractall(partial, filter="data")
+        self._drop_remote_bases(partial)
         partial.rename(target)
         return str(target)
+
+    def _drop_remote_bases(self, root: Path) -> None:
+        """Remote bases (``https://…``, ``github.com/…``) are left out of the rehearsal's builds: it talks to
+        127.0.0.1 only, and kustomize would fetch them from the internet. What they would add is missing from
+        the rehearsal, which says so (``remote_bases``)."""
+        from mediaops.yamlfiles import parse
+
+        for path in root.rglob("kustomization.y*ml"):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if "://" not in text and "github.com/" not in text:
+                continue
+            try:
+                spec = parse(text)
+            except Exception:  # yaml.YAMLError: kustomize will say what is wrong with it
+                continue
+            if not isinstance(spec, dict):
+                continue
+            kept: list[Any] = []
+            dropped: list[Any] = []
+            for entry in spec.get("resources") or []:
+                remote = "://" in str(entry) or str(entry).startswith(("github.com/", "git@"))
+                (dropped if remote else kept).append(entry)
+            if dropped:
+                spec["resources"] = kept
+                path.write_text(yaml.safe_dump(spec, sort_keys=False))
+                self.remote_bases += [f"{path.relative_to(root).as_posix()}: {entry}" for entry in dropped]
 
     # -- what controllers ask ------------------------------------------------------------------------------
     def failing(self, kind_name: str, namespace: str, name: str) -> str | None:
