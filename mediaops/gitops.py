@@ -19,7 +19,7 @@ from typing import Any
 from mediaops.engine.model import Changes, FileChange
 from mediaops.errors import UsageError
 from mediaops.selectors import target_matches
-from mediaops.yamlfiles import YamlError, is_kind, load_all, read_text, substitute_known, variable_uses
+from mediaops.yamlfiles import YamlError, expand, is_kind, load_all, read_text, variable_uses
 
 FLUX_KS = "kustomize.toolkit.fluxcd.io"
 FLUX_HELM = "helm.toolkit.fluxcd.io"
@@ -822,7 +822,7 @@ def render(doc: Any, values: dict[str, str]) -> Any:
     """The document with ``${VAR}``s that have a value or a default filled in, as Flux renders them; the
     others stay as written, so what is shown never pretends to know a secret."""
     if isinstance(doc, str):
-        return substitute_known(doc, values) if "${" in doc else doc
+        return expand(doc, values) if "${" in doc else doc
     if isinstance(doc, dict):
         return {render(k, values): render(v, values) for k, v in doc.items()}
     if isinstance(doc, list):

@@ -448,11 +448,6 @@ def variable_uses(text: str) -> list[tuple[str, bool]]:
     return [(m[2], bool(m[3]) and m[3][:1] != "/") for m in VARIABLE.finditer(text) if not m[1]]
 
 
-def variables(text: str) -> set[str]:
-    """The ``${VAR}`` names Flux post-build substitution would fill in (``${VAR:=default}`` included)."""
-    return {name for name, _ in variable_uses(text)}
-
-
 def expand(text: str, values: dict[str, str], *, missing: str | None = None) -> str:
     """Flux's post-build substitution of ``text`` (fluxcd/pkg envsubst): ``${VAR}``, ``${VAR:-default}``,
     ``${VAR:=default}``, ``${VAR-default}``, ``${VAR=default}`` and ``${VAR/from/to}``, with defaults that
@@ -509,11 +504,6 @@ def _closing(text: str, i: int) -> int:
                 return i
         i += 1
     return -1
-
-
-def substitute_known(text: str, values: dict[str, str]) -> str:
-    """Fill in the variables that have a value or a default; leave the rest (and escapes) as written."""
-    return expand(text, values)
 
 
 def is_kind(doc: Any, kind: str, group: str | None = None) -> bool:

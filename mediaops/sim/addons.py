@@ -106,6 +106,13 @@ class Velero(Controller):
         return max(count, 1)
 
 
+class Placeholders(dict[str, str]):
+    """The fields of a vault item the rehearsal does not hold: any field reads ``rehearsal-<field>``."""
+
+    def __missing__(self, key: str) -> str:
+        return f"rehearsal-{key.lower().replace('_', '-')}"
+
+
 def _synced_version(es: dict[str, Any]) -> str:
     meta = es.get("metadata") or {}
     digest = hashlib.md5(json.dumps([meta.get("annotations") or {}, meta.get("labels") or {}], sort_keys=True)
@@ -173,8 +180,8 @@ class ExternalSecrets(Controller):
                 key = (source.get("extract") or {}).get("key")
                 if key:
                     item = self.sim.vault_item(str(key))
-                    if isinstance(item, dict) and type(item) is not dict:  # a placeholder item: its fields too
-                        fields = type(item)({**fields, **item})
+                    if isinstance(item, Placeholders):  # an item the vault does not hold: any field reads
+                        fields = Placeholders({**fields, **item})
                     else:
                         fields.update(item)
             for item in spec.get("data") or []:
@@ -190,7 +197,7 @@ class ExternalSecrets(Controller):
         target = spec.get("target") or {}
         template = (target.get("template") or {}).get("data")
         def field(match: re.Match[str]) -> str:
-            return fields[match.group(1)] if type(fields) is not dict else fields.get(match.group(1), "")
+            return fields[match.group(1)] if isinstance(fields, Placeholders) else fields.get(match.group(1), "")
 
         data = ({k: TEMPLATE_FIELD.sub(field, str(v)) for k, v in template.items()} if template else dict(fields))
         encoded = {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}

@@ -31,7 +31,7 @@ import yaml
 from mediaops.errors import MediaopsError, UsageError
 from mediaops.kinds import BY_KIND, Resource, kind
 from mediaops.sim import sops
-from mediaops.sim.addons import ExternalSecrets, Velero
+from mediaops.sim.addons import ExternalSecrets, Placeholders, Velero
 from mediaops.sim.flux import HR_NAME, HR_NAMESPACE, HelmReleases, Kustomizations, Sources, get_ready
 from mediaops.sim.manager import Manager, Timing
 from mediaops.sim.server import ApiServer
@@ -79,13 +79,6 @@ def _documents(path: Path) -> list[Any]:
         return [copy.deepcopy(d) for d in load_all(path)]
     except YamlError:
         return []
-
-
-class Placeholders(dict[str, str]):
-    """The fields of a vault item the rehearsal does not hold: any field reads ``rehearsal-<field>``."""
-
-    def __missing__(self, key: str) -> str:
-        return f"rehearsal-{key.lower().replace('_', '-')}"
 
 
 class SimError(MediaopsError):
