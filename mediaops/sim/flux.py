@@ -399,7 +399,12 @@ class Kustomizations(Controller):
             return item
         from mediaops.sim import sops
 
-        secret_name = ((spec.get("decryption") or {}).get("secretRef") or {}).get("name", "sops-age")
+        ref = (spec.get("decryption") or {}).get("secretRef") or {}
+        if not ref.get("name"):
+            # No secretRef: the controller-level key (kustomize-controller --sops-age-secret, in its own
+            # namespace); the rehearsal's controller holds flux-system/sops-age.
+            namespace = "flux-system"
+        secret_name = ref.get("name") or "sops-age"
         key = self.store.find(self.res("Secret"), namespace, secret_name)
         if key is None:
             raise BuildError("DecryptionFailed", f"failed to decrypt: secret '{namespace}/{secret_name}' not found")

@@ -109,7 +109,7 @@ def decrypt(doc: dict[str, Any], identities: list[str], *, check_mac: bool = Tru
     if not isinstance(meta, dict):
         return doc
     key = _data_key(meta, identities)
-    regex = re.compile(str(meta.get("encrypted_regex") or "."))
+    regex = _go_regex(str(meta.get("encrypted_regex") or "."))
     values: list[bytes] = []
 
     def open_value(value: str, aad: str) -> str:
@@ -132,6 +132,18 @@ def decrypt(doc: dict[str, Any], identities: list[str], *, check_mac: bool = Tru
     return plain
 
 
+def _go_regex(text: str) -> re.Pattern[str]:
+    """A Go (RE2) regular expression as sops reads it: inline flags such as ``(?i)`` may stand anywhere."""
+    flags = 0
+    for flag, value in (("(?i)", re.IGNORECASE), ("(?s)", re.DOTALL), ("(?m)", re.MULTILINE)):
+        if flag in text:
+            text, flags = text.replace(flag, ""), flags | value
+    try:
+        return re.compile(text, flags)
+    except re.error as exc:
+        raise SopsError(f"encrypted_regex {text!r} cannot be read: {exc}") from None
+
+
 class ForeignKey(SopsError):
     """The file is encrypted for recipients the rehearsal holds no identity of."""
 
@@ -145,7 +157,7 @@ def placeholders(doc: dict[str, Any]) -> dict[str, Any]:
     meta = doc.get("sops")
     if not isinstance(meta, dict):
         return doc
-    regex = re.compile(str(meta.get("encrypted_regex") or "."))
+    regex = _go_regex(str(meta.get("encrypted_regex") or "."))
 
     def fake(value: str, aad: str) -> str:
         if not ENC.match(value):
@@ -165,7 +177,7 @@ def encrypt(doc: dict[str, Any], recipients: list[str], encrypted_regex: str = "
     from pyrage import x25519
 
     key = os.urandom(32)
-    regex = re.compile(encrypted_regex)
+    regex = _go_regex(encrypted_regex)
     digest = hashlib.sha512()
     digest.update(MAC_ONLY_ENCRYPTED_INITIALIZATION)
 

@@ -59,3 +59,11 @@ def test_what_real_sops_encrypts_the_rehearsal_decrypts_and_a_tampered_file_fail
     assert "MAC mismatch" in _sops("decrypt", path.name, cwd=tmp_path).stderr
     with pytest.raises(sops.SopsError, match="MAC mismatch"):
         sops.decrypt(tampered, [sops.rehearsal_identity()])
+
+
+def test_an_encrypted_regex_with_go_inline_flags() -> None:
+    """sops reads encrypted_regex as Go's RE2, where (?i) may stand inside the expression."""
+    doc = {"kind": "Secret", "stringData": {"API_Key": "k", "plain": "p"}}
+    sealed = sops.encrypt(doc, [sops.recipient_of(sops.rehearsal_identity())], "((?i)(pass|secret|key))")
+    assert sealed["stringData"]["API_Key"].startswith("ENC[") and sealed["stringData"]["plain"] == "p"
+    assert sops.decrypt(sealed, [sops.rehearsal_identity()])["stringData"] == {"API_Key": "k", "plain": "p"}
