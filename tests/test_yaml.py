@@ -131,3 +131,13 @@ def test_a_crd_bundle_of_several_megabytes(tmp_path: Path) -> None:
     assert path.stat().st_size > 3_000_000
     documents = load_all(path)
     assert len(documents) == 400 and documents[-1]["spec"]["versions"][0]["name"] == "v1"
+
+
+def test_activation_puts_the_line_back_where_it_was_after_a_leading_namespace_yaml() -> None:
+    from mediaops.yamlfiles import add_list_entry, remove_list_entry
+
+    text = ("resources:\n  - ./namespace.yaml\n  - ./agregarr/ks.yaml\n  - ./overseerr/ks.yaml\n"
+            "  - ./plex/ks.yaml\n")
+    removed = remove_list_entry(text, "resources", "./overseerr/ks.yaml", "kustomization.yaml")
+    assert "overseerr" not in removed
+    assert add_list_entry(removed, "resources", "./overseerr/ks.yaml", "kustomization.yaml") == text
