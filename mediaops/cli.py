@@ -324,7 +324,7 @@ def _execute(state: State, runbook: Runbook, params: dict[str, Any], *, dry_run:
     return runner.run()
 
 
-@cli.command("resume")
+@cli.command("resume", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("run_id")
 @click.option("--dry-run", is_flag=True, help="Preview what is left; change nothing.")
 @click.option("--yes", "-y", is_flag=True, help="Run the rest without prompts.")
@@ -333,7 +333,10 @@ def _execute(state: State, runbook: Runbook, params: dict[str, Any], *, dry_run:
 @click.pass_context
 def resume(ctx: click.Context, run_id: str, dry_run: bool, yes: bool, as_json: bool,
            rollback_on_failure: bool) -> int:
-    """Continue a run at its first step not done, re-running the preconditions first."""
+    """Continue a run at its first step not done, re-running the preconditions first.
+
+    The runbook's own flags may be added (e.g. `--accept-partial` for a backup that ended PartiallyFailed);
+    its other parameters are the run's."""
     from mediaops.engine.journal import Journal
 
     state = _state(ctx)
@@ -342,6 +345,12 @@ def resume(ctx: click.Context, run_id: str, dry_run: bool, yes: bool, as_json: b
         raise UsageError(f"run {record.run_id} already finished", hint="nothing to resume")
     runbook = state.registry.get(record.runbook)
     params = {p.name: record.params.get(p.name, p.default) for p in runbook.params}
+    flags = {f"--{p.name.replace('_', '-')}": p.name for p in runbook.params if p.flag}
+    for extra in ctx.args:
+        if extra not in flags:
+            raise UsageError(f"resume takes no {extra!r}", hint=f"{runbook.name}'s flags that resume takes: "
+                             f"{', '.join(flags) or 'none'}; its other parameters are the run's")
+        params[flags[extra]] = True
     secret = [p.name for p in runbook.params if p.secret and record.params.get(p.name)]
     if secret:
         raise UsageError(f"run {record.run_id} had secret parameters ({', '.join(secret)}) that are never kept",
@@ -779,4 +788,9 @@ def main() -> None:
     except MediaopsError as exc:
         click.echo(f"mediaops: {exc.line()}", err=True)
         code = exc.exit_code
+    except OSError as exc:  # the state directory, a cache or a kubeconfig the operator pointed us at
+        where = f": {exc.filename}" if exc.filename else ""
+        click.echo(f"mediaops: cannot use {where[2:] or 'a file'}: {exc.strerror or exc}; check the path and its "
+                   "permissions (the state directory is MEDIAOPS_STATE_DIR or state_dir in the config)", err=True)
+        code = EXIT_USAGE
     sys.exit(code if isinstance(code, int) else 0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from mediaops.engine.context import Context
+from mediaops.engine.model import content_digest
 
 
 def can_commit_and_push(ctx: Context) -> str:
@@ -34,6 +35,21 @@ def can_commit_and_push(ctx: Context) -> str:
         raise CheckFailed(f"branch {branch} tracks no remote branch, so the commit could not be pushed: "
                           f"`git push --set-upstream origin {branch}` once, or --no-push")
     return f"on {branch}, committing as {who}, pushing to {upstream[0]}/{upstream[1]}"
+
+
+def foreign_changes(ctx: Context, paths: list[str]) -> list[str]:
+    """Of ``paths``, those with uncommitted changes the run did not make itself. Its own edits were journaled
+    (as digests) before they were written, so a run stopped between its edit and its commit resumes."""
+    own = ctx.own_edits
+    foreign = []
+    for path in ctx.git.changed(paths):
+        if path in own:
+            target = ctx.git.root / path
+            current = target.read_text(encoding="utf-8", errors="replace") if target.is_file() else None
+            if content_digest(current) == own[path]:
+                continue
+        foreign.append(path)
+    return foreign
 
 
 def uncommitted(ctx: Context, paths: list[str]) -> str | None:

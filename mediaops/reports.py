@@ -26,7 +26,7 @@ def runs_table(records: list[RunRecord]) -> Any:
     table.add_column("RUNBOOK", overflow="fold")
     table.add_column("PARAMS", overflow="fold", ratio=1)
     for r in records:
-        style = {"done": "green", "dry-run": "blue"}.get(r.status, "red" if r.status != "running" else "yellow")
+        style = {"done": "green", "dry-run": "blue", "running": "yellow", "abandoned": "magenta"}.get(r.status, "red")
         table.add_row(Text(r.run_id), Text(r.status, style=style), Text(r.started[:16].replace("T", " ")),
                       Text(r.runbook), Text(_params(r.params)))
     if not records:
@@ -76,7 +76,7 @@ def run_markdown(record: RunRecord) -> str:
         duration = f"{step.duration:.1f}s" if step.duration is not None else ""
         note = (step.error or step.summary).replace("|", "\\|")
         lines.append(f"| {index + 1} | {step.title} | {outcome} | {duration} | {note} |")
-    if record.status in ("interrupted", "failed", "aborted"):
+    if record.status in ("interrupted", "failed", "aborted", "abandoned"):
         lines += ["", f"Resume with `mediaops resume {record.run_id}`."]
     return "\n".join(lines) + "\n"
 

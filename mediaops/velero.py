@@ -1,15 +1,34 @@
-"""Velero through its custom resources: no velero binary needed, but its command is always shown."""
+"""Velero through its custom resources: no velero binary needed, but its command is always shown.
+
+The rules followed are Velero's own (vmware-tanzu/velero; see mediaops/sim/velero.py for the files):
+a backup holds a volume's *data* only through file-system backup (the node agent reads the volume of a
+running pod) or snapshots, never by default; a restore creates what does not exist and skips what does
+(``existingResourcePolicy: update`` patches objects, never a claim's data). So an app's data comes back
+only by deleting its claims first, with the workloads that mount them stopped: ``restore_plan``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mediaops.errors import MediaopsError
+from mediaops.kinds import register
 from mediaops.kube import Kube, Verdict
 
 NAMESPACE = "velero"
+# pkg/apis/velero/v1/backup_types.go, restore_types.go
 FAILED_PHASES = {"Failed", "FailedValidation", "PartiallyFailed"}
+PARTIAL_PHASES = {"WaitingForPluginOperationsPartiallyFailed", "FinalizingPartiallyFailed"}
+# A ConfigMap of volume policies (internal/resourcepolicies): NFS shares are the NAS's, not the app's data;
+# file-system backup would copy the whole media library.
+POLICY = "mediaops-skip-nfs"
+POLICY_YAML = "version: v1\nvolumePolicies:\n- conditions:\n    nfs: {}\n  action:\n    type: skip\n"
+# Flux's objects are the repository's to set: a restore must not put back a stale spec (or `suspend: false`).
+FLUX_RESOURCES = ("kustomizations.kustomize.toolkit.fluxcd.io", "helmreleases.helm.toolkit.fluxcd.io")
+
+register("velero.io/v1", "PodVolumeBackup")
+register("velero.io/v1", "PodVolumeRestore")
 
 
 class VeleroError(MediaopsError):
@@ -25,22 +44,112 @@ class Outcome:
     items: int
 
 
+@dataclass
+class Volume:
+    """A volume of one of the app's pods, and what a file-system backup does with it."""
+
+    pod: str  # the pod, or Kind/name of the workload whose template declares it
+    name: str
+    claim: str = ""  # a PersistentVolumeClaim's name; "" for other kinds of volume
+    nfs: str = ""  # server:path of an NFS volume
+    node: str = ""
+    running: bool = False
+
+
+@dataclass
+class VolumePlan:
+    """What a backup of the app can capture of its volumes, decided before the backup is taken."""
+
+    volumes: list[Volume] = field(default_factory=list)
+    agents: set[str] = field(default_factory=set)  # nodes with a running node-agent pod
+
+    @property
+    def claims(self) -> list[str]:
+        return sorted({v.claim for v in self.volumes if v.claim})
+
+    def problems(self) -> list[str]:
+        """Why a claim's data would not be in the backup (empty: every claim's data will be)."""
+        found = []
+        for claim in self.claims:
+            mounts = [v for v in self.volumes if v.claim == claim]
+            running = [v for v in mounts if v.running]
+            if not running:
+                found.append(f"{claim}: no running pod mounts it (Velero skips a stopped pod's volumes silently)")
+            elif not any(v.node in self.agents for v in running):
+                found.append(f"{claim}: no running Velero node-agent pod on node {running[0].node or '?'}")
+        return found
+
+    def describe(self) -> str:
+        parts = [f"{c} (file-system backup)" for c in self.claims]
+        parts += [f"{v.name} skipped (NFS share {v.nfs})" for v in self.volumes if v.nfs]
+        return ", ".join(dict.fromkeys(parts)) or "no volumes"
+
+
+def volume_plan(kube: Kube, namespace: str, selector: str) -> VolumePlan:
+    """The volumes of the app's workloads and pods, and the nodes Velero's node agent runs on
+    (pkg/nodeagent: pods labelled role=node-agent). A workload scaled to 0 still names its claims."""
+    plan = VolumePlan()
+
+    def add(owner: str, spec: dict[str, Any], running: bool) -> None:
+        for volume in spec.get("volumes") or []:
+            claim = (volume.get("persistentVolumeClaim") or {}).get("claimName", "")
+            nfs = volume.get("nfs")
+            if claim or nfs:
+                plan.volumes.append(Volume(owner, volume.get("name", ""), claim,
+                                           f"{nfs.get('server')}:{nfs.get('path')}" if nfs else "",
+                                           str(spec.get("nodeName") or ""), running))
+
+    for kind in ("Deployment", "StatefulSet"):
+        for item in kube.list(kind, namespace, labels=selector)[0]:
+            add(f"{kind}/{item['metadata']['name']}",
+                ((item.get("spec") or {}).get("template") or {}).get("spec") or {}, False)
+    for pod in kube.list("Pod", namespace, labels=selector)[0]:
+        running = (pod.get("status") or {}).get("phase") == "Running" and not pod["metadata"].get("deletionTimestamp")
+        add(pod["metadata"]["name"], pod.get("spec") or {}, running)
+    agents, _ = kube.list("Pod", NAMESPACE, labels="role=node-agent")
+    plan.agents = {str((a.get("spec") or {}).get("nodeName")) for a in agents
+                   if (a.get("status") or {}).get("phase") == "Running"}
+    return plan
+
+
 def backup_command(name: str, *, namespaces: list[str], selector: str = "", ttl: str = "720h",
-                   location: str = "") -> str:
-    line = f"velero backup create {name} --include-namespaces {','.join(namespaces)}"
+                   location: str = "", volumes: bool = True) -> str:
+    line = ""
+    if volumes:
+        literal = POLICY_YAML.replace("\n", "\\n")  # one line: bash's $'...' turns \n back into newlines
+        line = (f"kubectl create configmap {POLICY} -n {NAMESPACE} --from-literal=policy.yaml=$'{literal}' "
+                "--dry-run=client -o yaml | kubectl apply -f - && ")
+    line += f"velero backup create {name} --include-namespaces {','.join(namespaces)}"
     if selector:
         line += f" --selector {selector}"
+    if volumes:
+        line += f" --default-volumes-to-fs-backup --resource-policies-configmap {POLICY}"
     line += f" --ttl {ttl}" + (f" --storage-location {location}" if location else "") + " --wait"
     return line
 
 
+def ensure_policy(kube: Kube) -> None:
+    """The volume-policy ConfigMap the backups name (created once, kept as it is afterwards)."""
+    if kube.find("ConfigMap", POLICY, NAMESPACE) is None:
+        kube.create("ConfigMap", {"metadata": {"name": POLICY, "namespace": NAMESPACE,
+                                               "labels": {"app.kubernetes.io/managed-by": "mediaops"}},
+                                  "data": {"policy.yaml": POLICY_YAML}}, NAMESPACE)
+
+
 def backup(kube: Kube, name: str, *, namespaces: list[str], selector: dict[str, str] | None = None,
-           ttl: str = "720h0m0s", location: str = "", labels: dict[str, str] | None = None) -> dict[str, Any]:
+           ttl: str = "720h0m0s", location: str = "", labels: dict[str, str] | None = None,
+           volumes: bool = True) -> dict[str, Any]:
     spec: dict[str, Any] = {"includedNamespaces": namespaces, "ttl": ttl}
     if selector:
         spec["labelSelector"] = {"matchLabels": selector}
     if location:
         spec["storageLocation"] = location
+    if volumes:
+        # The Backup's own field overrides the server's --default-volumes-to-fs-backup, so the data is
+        # captured whatever the server's default (pkg/controller/backup_controller.go prepareBackupRequest).
+        ensure_policy(kube)
+        spec["defaultVolumesToFsBackup"] = True
+        spec["resourcePolicy"] = {"kind": "configmap", "name": POLICY}
     body = {"metadata": {"name": name, "namespace": NAMESPACE, "labels": labels or {}}, "spec": spec}
     return kube.create("Backup", body, NAMESPACE)
 
@@ -62,6 +171,8 @@ def _phase(kind: str, accept_partial: bool) -> Any:
             extra = f": {reasons}" if reasons else ""
             return Verdict(failed=f"{kind} {name} ended {phase} ({counts}){extra}; "
                                   f"see `velero {kind.lower()} describe {name} --details`")
+        if phase == "Deleting":  # `velero backup delete` was asked for: it will not complete
+            return Verdict(failed=f"{kind} {name} is being deleted")
         text = f"{phase}" + (f": {done or 0}/{total} items" if total else "")
         return Verdict(status=text, completed=done, total=total)
 
@@ -77,16 +188,52 @@ def wait(kube: Kube, kind: str, name: str, *, accept_partial: bool = False, time
                    int(progress.get("itemsBackedUp", progress.get("itemsRestored", 0)) or 0))
 
 
+def volume_backups(kube: Kube, backup_name: str) -> dict[str, dict[str, Any]]:
+    """The PodVolumeBackups of a backup that completed, by claim name."""
+    items, _ = kube.list("PodVolumeBackup", NAMESPACE, labels=f"velero.io/backup-name={backup_name}")
+    found = {}
+    for item in items:
+        claim = ((item.get("spec") or {}).get("tags") or {}).get("pvc")
+        if claim and (item.get("status") or {}).get("phase") == "Completed":
+            found[str(claim)] = item
+    return found
+
+
+def volume_restores(kube: Kube, restore_name: str) -> dict[str, dict[str, Any]]:
+    """The PodVolumeRestores of a restore that completed, by claim name."""
+    items, _ = kube.list("PodVolumeRestore", NAMESPACE, labels=f"velero.io/restore-name={restore_name}")
+    return {str((i["metadata"].get("labels") or {}).get("velero.io/pvc-name")): i for i in items
+            if (i.get("status") or {}).get("phase") == "Completed"}
+
+
 def backups(kube: Kube, selector: str = "") -> list[dict[str, Any]]:
     items, _ = kube.list("Backup", NAMESPACE, labels=selector)
     return sorted(items, key=lambda b: b["metadata"].get("creationTimestamp", ""), reverse=True)
 
 
-def restore_command(backup_name: str) -> str:
-    return f"velero restore create --from-backup {backup_name} --wait"
+def restore_command(backup_name: str, name: str = "") -> str:
+    return (f"velero restore create {name or backup_name + '-restore'} --from-backup {backup_name} "
+            f"--existing-resource-policy update --exclude-resources {','.join(FLUX_RESOURCES)} --wait")
 
 
 def restore(kube: Kube, backup_name: str, name: str | None = None) -> dict[str, Any]:
     body = {"metadata": {"name": name or f"{backup_name}-restore", "namespace": NAMESPACE},
-            "spec": {"backupName": backup_name}}
+            "spec": {"backupName": backup_name, "existingResourcePolicy": "update",
+                     "excludedResources": list(FLUX_RESOURCES)}}
     return kube.create("Restore", body, NAMESPACE)
+
+
+def restore_plan(backup_name: str, *, namespace: str, app: str, claims: list[str], kustomizations: list[str],
+                 helmreleases: list[str]) -> list[str]:
+    """The commands that bring an app back as the backup holds it, data included, in their order."""
+    lines = [f"flux suspend kustomization {k} -n {namespace}" for k in kustomizations]
+    lines += [f"flux suspend helmrelease {h} -n {namespace}" for h in helmreleases]
+    lines.append(f"kubectl scale deployment,statefulset -n {namespace} -l app.kubernetes.io/name={app} "
+                 "--replicas=0")
+    lines.append(f"kubectl wait --for=delete pod -n {namespace} -l app.kubernetes.io/name={app} --timeout=5m")
+    if claims:
+        lines.append(f"kubectl delete pvc -n {namespace} {' '.join(claims)} --wait")
+    lines.append(restore_command(backup_name))
+    lines += [f"flux resume helmrelease {h} -n {namespace}" for h in helmreleases]
+    lines += [f"flux resume kustomization {k} -n {namespace}" for k in kustomizations]
+    return lines

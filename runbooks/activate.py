@@ -39,7 +39,7 @@ def _learn(ctx: Context, app: gitops.App) -> None:
 
 
 def _files_clean(ctx: Context) -> str:
-    changed = ctx.git.changed(_paths(ctx))
+    changed = gitsteps.foreign_changes(ctx, _paths(ctx))
     if changed:
         raise CheckFailed(f"uncommitted changes in {', '.join(changed)}; commit or stash them first")
     staged = sorted(set(ctx.git.staged()) - set(_paths(ctx)))
@@ -257,6 +257,7 @@ def app_is_active(ctx: Context) -> str:
     _learn(ctx, app)
     volumes = [f"{v.name} ({v.size or 'size unknown'})" for v in app.volumes]
     ctx.facts["volumes"] = ", ".join(volumes)
+    ctx.facts["claims"] = [v.name for v in app.volumes]
     if volumes and app.state == gitops.ACTIVE:
         ctx.warn(f"deactivating {app.name} deletes its PersistentVolumeClaims: {', '.join(volumes)}")
     return f"{app.namespace}/{app.name} is {app.state}"
@@ -271,20 +272,31 @@ activate.check("The repository can take a commit and push it")(gitsteps.can_comm
     "Back up its volumes with Velero before the prune deletes them",
     why="With prune: true Flux deletes the app's PersistentVolumeClaims ({volumes}) and their data with them. "
         "Skip only if the data may go.",
-    command="velero backup create pre-deactivate-{app}-<UTC time> --include-namespaces {ns} "
-            "--selector app.kubernetes.io/name={app} --ttl 720h --wait",
+    # The command velero.backup_command writes (braces of the policy doubled so the template keeps them).
+    command=velero.backup_command("pre-deactivate-{app}-<UTC time>", namespaces=["{ns}"],
+                                  selector="app.kubernetes.io/name={app}").replace("{}", "{{}}"),
     needs_cluster=True,
 )
 def backup_volumes(ctx: Context) -> str:
     from datetime import UTC, datetime
 
-    name = f"pre-deactivate-{ctx.facts['app']}-{datetime.now(UTC).strftime('%Y%m%d%H%M%S')}"
-    velero.backup(clustersteps.kube(ctx), name, namespaces=[ctx.facts["ns"]],
-                  selector={"app.kubernetes.io/name": ctx.facts["app"]})
+    kube, app, ns = clustersteps.kube(ctx), ctx.facts["app"], ctx.facts["ns"]
+    # Velero captures a claim's data only through a running pod that mounts it (file-system backup).
+    problems = velero.volume_plan(kube, ns, f"app.kubernetes.io/name={app}").problems()
+    if problems:
+        raise velero.VeleroError("the backup would not hold the data of " + "; ".join(problems))
+    name = ctx.facts.get("backup") or f"pre-deactivate-{app}-{datetime.now(UTC).strftime('%Y%m%d%H%M%S')}"
     ctx.facts["backup"] = name
+    if kube.find("Backup", name, velero.NAMESPACE) is None:
+        velero.backup(kube, name, namespaces=[ns], selector={"app.kubernetes.io/name": app})
     with ctx.waiting(f"Velero backup {name}") as waiting:
-        outcome = velero.wait(clustersteps.kube(ctx), "Backup", name, waiting=waiting)
-    return f"backup {name} {outcome.phase} ({outcome.items} items); restore: {velero.restore_command(name)}"
+        outcome = velero.wait(kube, "Backup", name, waiting=waiting)
+    held = sorted(velero.volume_backups(kube, name))
+    missing = [c for c in ctx.facts.get("claims") or [] if c not in held]
+    if missing:
+        raise velero.VeleroError(f"backup {name} holds no data for {', '.join(missing)}")
+    return (f"backup {name} {outcome.phase} ({outcome.items} items, data of {', '.join(held) or 'no claim'}); "
+            f"restore: {velero.restore_command(name)}")
 
 
 @backup_volumes.skip_when

@@ -1,15 +1,19 @@
-"""Take a Velero backup of an app, then upgrade it: bump the chart or an image tag, push, reconcile, wait.
+"""Take a Velero backup of an app, its volumes' data included, then upgrade it: bump the chart or an image
+tag, push, reconcile, wait.
 
-The backup comes first and must be Completed (PartiallyFailed stops the run unless --accept-partial).
-If the upgrade goes wrong, the way back is the backup: ``velero restore create --from-backup <name>``,
-which an aborted run offers to run, and which a failed run prints.
+The backup comes first and must be Completed (PartiallyFailed stops the run unless --accept-partial), and
+must hold the data of every claim the app mounts (file-system backup through the node agent; NFS shares are
+the NAS's and are skipped) unless --objects-only. If the upgrade goes wrong, the way back restores the app
+as the backup holds it: Flux held off the app, its workloads stopped, its claims deleted, the backup
+restored, Flux resumed. A real Velero restore skips what exists, so restoring onto the running app would
+bring back nothing (see mediaops/velero.py).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from mediaops import clustersteps, flux, gitops, gitsteps, velero
+from mediaops import clustersteps, flux, gitops, gitsteps, velero, workloads
 from mediaops.engine import Changes, CheckFailed, FileChange, Param, Runbook
 from mediaops.engine.context import Context
 from mediaops.errors import UsageError
@@ -26,6 +30,7 @@ runbook = Runbook(
         Param("namespace_wide", "back up the whole namespace, not only the app's objects", required=False,
               flag=True),
         Param("accept_partial", "go on when the backup ends PartiallyFailed", required=False, flag=True),
+        Param("objects_only", "back up the app's objects without its volumes' data", required=False, flag=True),
         Param("ttl", "how long Velero keeps the backup", required=False, default="720h", kind="duration"),
         Param("no_push", "commit the bump but do not push (and do not reconcile)", required=False, flag=True),
     ],
@@ -94,27 +99,104 @@ def storage_available(ctx: Context) -> str:
     return "velero/default Available"
 
 
+@runbook.check("Velero can capture the app's volume data", needs_cluster=True)
+def volumes_capturable(ctx: Context) -> str:
+    app, kube = _app(ctx), clustersteps.kube(ctx)
+    selector = f"app.kubernetes.io/name={app.name}"
+    plan = velero.volume_plan(kube, app.namespace, "" if ctx.params.get("namespace_wide") else selector)
+    ctx.facts["claims"] = plan.claims
+    if ctx.params.get("objects_only"):
+        return f"--objects-only: the backup leaves out {', '.join(plan.claims) or 'no claims'}"
+    problems = plan.problems()
+    if problems:
+        raise CheckFailed("the backup would not hold the data of " + "; ".join(problems)
+                          + "; start the app, or give --objects-only to back up its objects alone")
+    return plan.describe()
+
+
+# The command shown is the one velero.backup_command writes for these facts (braces of the policy doubled
+# so the template keeps them).
+BACKUP_COMMAND = velero.backup_command("{backup}", namespaces=["{ns}"], selector="{selector}", ttl="{ttl}").replace(
+    "{}", "{{}}")
+
+
 @runbook.step(
-    "Back up the app with Velero",
-    why="The way back if the upgrade breaks the app or migrates its data badly.",
-    command="velero backup create {backup} --include-namespaces {ns} --selector {selector} --ttl {ttl} --wait",
+    "Back up the app with Velero, its volumes' data included",
+    why="The way back if the upgrade breaks the app or migrates its data badly. Velero captures a volume's "
+        "data only through file-system backup (or snapshots), never by default.",
+    command=BACKUP_COMMAND,
     needs_cluster=True,
 )
 def backup(ctx: Context) -> str:
     kube = clustersteps.kube(ctx)
     name, app = ctx.facts["backup"], _app(ctx)
     selector = None if ctx.params.get("namespace_wide") else {"app.kubernetes.io/name": app.name}
+    with_data = not ctx.params.get("objects_only")
     if kube.find("Backup", name, velero.NAMESPACE) is None:
         velero.backup(kube, name, namespaces=[app.namespace], selector=selector, ttl=str(ctx.params.get("ttl")),
-                      labels={"mediaops.io/run-id": ctx.run_id})
+                      labels={"mediaops.io/run-id": ctx.run_id}, volumes=with_data)
     with ctx.waiting(f"Velero backup {name}") as waiting:
         outcome = velero.wait(kube, "Backup", name, accept_partial=bool(ctx.params.get("accept_partial")),
                               waiting=waiting)
-    ctx.facts["backup_done"] = True
-    return f"backup {name} {outcome.phase}: {outcome.items} items, {outcome.errors} errors, {outcome.warnings} warnings"
+    held = sorted(velero.volume_backups(kube, name)) if with_data else []
+    missing = [c for c in ctx.facts.get("claims") or [] if c not in held]
+    if with_data and missing:
+        raise velero.VeleroError(f"backup {name} holds no data for {', '.join(missing)}; see `velero backup "
+                                 f"describe {name} --details`")
+    ctx.facts.update(backup_done=True, backup_claims=held)
+    data = f"; data of {', '.join(held)}" if held else "; no volume data"
+    return (f"backup {name} {outcome.phase}: {outcome.items} items, {outcome.errors} errors, "
+            f"{outcome.warnings} warnings{data}")
 
 
-backup.undoer("nothing to undo: the backup stays for its TTL")(clustersteps.noop)
+@backup.undoer("if the new version reached the cluster: restore the app from the backup, data included "
+               "(Flux held off, workloads stopped, claims deleted, restore, Flux resumed)",
+               command=lambda ctx: " && ".join(_restore_plan(ctx)))
+def restore(ctx: Context) -> None:
+    if not ctx.facts.get("deployed"):
+        return  # the upgrade never reached the cluster: the backup stays for its TTL, nothing to restore
+    kube, app = clustersteps.kube(ctx), _app(ctx)
+    backup_name, ns = ctx.facts["backup"], app.namespace
+    restore_name = f"{backup_name}-restore"
+    for ks in app.kustomizations:
+        flux.suspend(kube, "Kustomization", ks.name, ks.namespace)
+    for hr in app.helmreleases:
+        flux.suspend(kube, "HelmRelease", hr.name, hr.namespace)
+    if kube.find("Restore", restore_name, velero.NAMESPACE) is None:
+        # A claim is released only when no pod uses it (kubernetes.io/pvc-protection): stop the workloads
+        # and let their pods go, then delete the claims whose data the backup holds.
+        for item in workloads.workloads(kube, ns, app.name):
+            kube.patch(item["kind"], item["metadata"]["name"], {"spec": {"replicas": 0}}, ns, sub="scale")
+        for pod in workloads.pods(kube, ns, app.name):
+            with ctx.waiting(f"pod {ns}/{pod['metadata']['name']} to go") as waiting:
+                kube.wait_deleted("Pod", pod["metadata"]["name"], ns, timeout=clustersteps.TIMEOUT, waiting=waiting)
+        for claim in ctx.facts.get("backup_claims") or []:
+            if kube.find("PersistentVolumeClaim", claim, ns) is not None:
+                kube.delete("PersistentVolumeClaim", claim, ns)
+            with ctx.waiting(f"claim {ns}/{claim} to go") as waiting:
+                kube.wait_deleted("PersistentVolumeClaim", claim, ns, timeout=clustersteps.TIMEOUT, waiting=waiting)
+        velero.restore(kube, backup_name, restore_name)
+    with ctx.waiting(f"Velero restore {restore_name}") as waiting:
+        velero.wait(kube, "Restore", restore_name, waiting=waiting)
+    # What came back: each claim made again by this restore, with its data.
+    restored = velero.volume_restores(kube, restore_name)
+    lost = [c for c in ctx.facts.get("backup_claims") or [] if c not in restored]
+    if lost:
+        raise velero.VeleroError(f"restore {restore_name} did not bring back the data of {', '.join(lost)}")
+    for hr in app.helmreleases:
+        flux.resume(kube, "HelmRelease", hr.name, hr.namespace)
+    for ks in app.kustomizations:
+        flux.resume(kube, "Kustomization", ks.name, ks.namespace)
+    clustersteps.wait_pods(ctx, app)
+    ctx.facts["restored"] = True
+
+
+def _restore_plan(ctx: Context) -> list[str]:
+    app = _app(ctx)
+    return velero.restore_plan(ctx.facts.get("backup", "<backup>"), namespace=app.namespace, app=app.name,
+                               claims=list(ctx.facts.get("backup_claims") or []),
+                               kustomizations=[k.name for k in app.kustomizations],
+                               helmreleases=[h.name for h in app.helmreleases])
 
 
 def _already_running(ctx: Context) -> str | None:
@@ -253,6 +335,7 @@ push.undoer("push a commit that reverts the upgrade", command="git revert --no-e
 def reconcile(ctx: Context) -> str:
     if ctx.params.get("no_push"):
         return "--no-push: left for Flux's next interval once pushed"
+    ctx.facts["deployed"] = True  # from here the new version may reach the cluster
     clustersteps.reconcile_source(ctx)
     app = _app(ctx)
     for ks in app.kustomizations:
@@ -265,15 +348,16 @@ def reconcile(ctx: Context) -> str:
 reconcile.skip_when(_already_running)
 
 
-@reconcile.undoer("restore the app from the backup taken before the upgrade",
-                  command="velero restore create --from-backup {backup} --wait")
-def restore(ctx: Context) -> None:
-    kube = clustersteps.kube(ctx)
-    name = f"{ctx.facts['backup']}-restore"
-    if kube.find("Restore", name, velero.NAMESPACE) is None:
-        velero.restore(kube, ctx.facts["backup"], name)
-    with ctx.waiting(f"Velero restore {name}") as waiting:
-        velero.wait(kube, "Restore", name, waiting=waiting)
+@reconcile.undoer("hold Flux off the app (suspend its Kustomizations and HelmReleases) until its data is restored",
+                  command="flux suspend kustomization {ks} -n {ns} && flux suspend helmrelease {hr} -n {ns}")
+def hold_off(ctx: Context) -> None:
+    # Undone before the commit is reverted: nothing may run the old version on the new version's data
+    # until the restore (the backup step's undo) has put the data back.
+    kube, app = clustersteps.kube(ctx), _app(ctx)
+    for ks in app.kustomizations:
+        flux.suspend(kube, "Kustomization", ks.name, ks.namespace)
+    for hr in app.helmreleases:
+        flux.suspend(kube, "HelmRelease", hr.name, hr.namespace)
 
 
 @runbook.step(
@@ -298,10 +382,15 @@ def wait_upgraded(ctx: Context) -> str:
     return f"{app.name} Ready" + (f" on chart {wanted}" if wanted else "")
 
 
+@wait_upgraded.skip_when
+def not_pushed(ctx: Context) -> str | None:
+    return "--no-push: nothing reaches the cluster until the commit is pushed" if ctx.params.get("no_push") else None
+
+
 def _way_back(ctx: Context) -> list[str]:
-    if ctx.facts.get("backup_done") and not ctx.facts.get("upgraded"):
-        return [f"the upgrade did not finish; the way back is the backup: "
-                f"{velero.restore_command(ctx.facts['backup'])}"]
+    if ctx.facts.get("deployed") and not ctx.facts.get("upgraded") and not ctx.facts.get("restored"):
+        return ["the upgrade did not finish; to go back, revert the commit, then restore the app from the backup, "
+                "in this order: " + " ; ".join(_restore_plan(ctx))]
     return []
 
 

@@ -103,3 +103,15 @@ def test_run_ids_are_shown_whole_at_80_columns(mediaops: Mediaops, tmp_path: Pat
     (run_id,) = mediaops.journals()
     listed = mediaops.run("runs")
     assert listed.returncode == 0 and run_id in listed.stdout  # what `resume` needs, whole
+
+
+@pytest.mark.parametrize("args", [["run", "nfs-outage", "--yes"], ["sim", "up", "--timing", "fast"]])
+def test_a_state_directory_that_cannot_be_used_is_one_line(ops: Mediaops, tmp_path: Path, args: list[str]) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")
+    ops.env["MEDIAOPS_STATE_DIR"] = str(blocked)
+    result = ops.run(*args)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"mediaops: cannot use {blocked}/{'runs' if args[0] == 'run' else 'sim'}: Not a directory; check the path "
+        "and its permissions (the state directory is MEDIAOPS_STATE_DIR or state_dir in the config)"]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pexpect
 
 from tests.conftest import HomeOps, Mediaops, answer, run_steps
-from tests.test_sim_cli import kubectl, sim  # noqa: F401 - the fixture
+from tests.test_sim_cli import KUBECTL, kubectl, sim  # noqa: F401 - the fixture
 
 
 def _items(ops: Mediaops, kind: str) -> list[dict]:
@@ -23,6 +24,10 @@ def test_backup_then_chart_upgrade(sim: Mediaops, home_ops: HomeOps) -> None:  #
     assert backup["metadata"]["name"].startswith("pre-tautulli-") and backup["status"]["phase"] == "Completed"
     assert backup["spec"]["labelSelector"] == {"matchLabels": {"app.kubernetes.io/name": "tautulli"}}
     assert backup["spec"]["ttl"] == "720h"
+    # Volume data through file-system backup, the NAS's NFS shares left out by the policy ConfigMap.
+    assert backup["spec"]["defaultVolumesToFsBackup"] is True
+    assert backup["spec"]["resourcePolicy"] == {"kind": "configmap", "name": "mediaops-skip-nfs"}
+    assert "data of tautulli-config" in result.stdout
     assert release.read_text() == original.replace("version: 3.7.3", "version: 3.7.2")
     assert home_ops.origin_log()[0] == "feat(media): upgrade tautulli (chart 3.7.2)"
     hr = json.loads(kubectl(sim, "get", "helmrelease", "tautulli", "-n", "media", "-o", "json").stdout)
@@ -49,22 +54,39 @@ def test_partial_backup_stops_before_anything_changes(sim: Mediaops, home_ops: H
     result = sim.run("run", "backup-before-upgrade", "tautulli", "--chart-version", "3.7.2", "--yes")
     assert result.returncode == 1 and "PartiallyFailed (1 error(s), 2 warning(s))" in result.stdout
     assert home_ops.git("log", "-1", "--format=%s") == "initial import"
-    accepted = sim.run("run", "backup-before-upgrade", "tautulli", "--chart-version", "3.7.2", "--yes",
-                       "--accept-partial")
+    (run_id,) = sim.journals()
+    refused = sim.run("resume", run_id, "--yes", "--chart-version", "1.0.0")
+    assert refused.returncode == 2 and "resume takes no '--chart-version'" in refused.stderr
+    accepted = sim.run("resume", run_id, "--yes", "--accept-partial")  # the same backup, accepted
     assert accepted.returncode == 0, accepted.stdout[-2000:]
+    (backup,) = _items(sim, "backups")
+    assert backup["status"]["phase"] == "PartiallyFailed"
+    assert home_ops.origin_log()[0] == "feat(media): upgrade tautulli (chart 3.7.2)"
 
 
 def test_failed_upgrade_prints_the_restore(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
     result = sim.run("run", "backup-before-upgrade", "tautulli", "--chart-version", "9.9.9", "--yes")
     assert result.returncode == 1
     assert "no 'app-template' chart with version matching '9.9.9'" in result.stdout
-    assert "the way back is the backup: velero restore create --from-backup pre-tautulli-" in result.stdout
+    flat = " ".join(result.stdout.split())
+    assert "to go back, revert the commit, then restore the app from the backup" in flat
+    assert "kubectl delete pvc -n media tautulli-config --wait" in flat  # before the restore: it skips what exists
+    assert "--from-backup pre-tautulli-" in flat and "--existing-resource-policy update" in flat
 
 
-def test_abort_after_a_failed_upgrade_restores_and_reverts(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def _exec(ops: Mediaops, *command: str, stdin: str | None = None) -> str:
+    result = subprocess.run([KUBECTL, "exec", "-i" if stdin is not None else "-q", "-n", "media", "deploy/tautulli",
+                             "--", *command], env=ops.env, input=stdin, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_abort_after_a_failed_upgrade_restores_the_data_and_reverts(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+    _exec(sim, "tee", "/config/tautulli.db", stdin="schema 1: watched history\n")
     child = sim.spawn("run", "backup-before-upgrade", "tautulli", "--chart-version", "9.9.9", timeout=60)
     run_steps(child, 5)  # backup, bump, commit, push, reconcile
     child.expect("The step failed")
+    _exec(sim, "tee", "/config/tautulli.db", stdin="schema 2: migrated by the new version\n")
     answer(child, "a")
     child.expect("Undo the 5 completed step")
     child.send("y")
@@ -74,4 +96,26 @@ def test_abort_after_a_failed_upgrade_restores_and_reverts(sim: Mediaops, home_o
     assert child.exitstatus == 1
     (restore,) = _items(sim, "restores")
     assert restore["spec"]["backupName"].startswith("pre-tautulli-") and restore["status"]["phase"] == "Completed"
+    assert restore["spec"]["existingResourcePolicy"] == "update"
     assert home_ops.origin_log()[0].startswith('Revert "feat(media): upgrade tautulli')
+    # The claim was made again by the restore, with the data the backup holds; Flux runs the app again.
+    claim = json.loads(kubectl(sim, "get", "pvc", "tautulli-config", "-n", "media", "-o", "json").stdout)
+    assert claim["metadata"]["labels"]["velero.io/restore-name"] == restore["metadata"]["name"]
+    assert _exec(sim, "cat", "/config/tautulli.db") == "schema 1: watched history\n"
+    hr = json.loads(kubectl(sim, "get", "helmrelease", "tautulli", "-n", "media", "-o", "json").stdout)
+    assert not hr["spec"].get("suspend")
+
+
+def test_no_backup_without_the_data_of_a_stopped_app(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+    kubectl(sim, "scale", "deployment/tautulli", "-n", "media", "--replicas=0")
+    kubectl(sim, "wait", "--for=delete", "pod", "-n", "media", "-l", "app.kubernetes.io/name=tautulli",
+            "--timeout=60s")
+    result = sim.run("run", "backup-before-upgrade", "tautulli", "--chart-version", "3.7.2", "--yes")
+    assert result.returncode == 3, result.stdout[-2000:]
+    assert "no running pod mounts it" in " ".join(result.stdout.split())
+    assert _items(sim, "backups") == [] and home_ops.git("log", "-1", "--format=%s") == "initial import"
+    objects = sim.run("run", "backup-before-upgrade", "tautulli", "--chart-version", "3.7.2", "--yes",
+                      "--objects-only", "--no-push")
+    assert objects.returncode == 0, objects.stdout[-2000:]
+    (backup,) = _items(sim, "backups")
+    assert "defaultVolumesToFsBackup" not in backup["spec"] and "no volume data" in objects.stdout

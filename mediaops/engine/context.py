@@ -49,6 +49,9 @@ class Context:
         self._factories = dict(services or {})
         self._built: dict[str, Any] = {}
         self.ask: Callable[[str], str] | None = None  # set by the runner at a terminal
+        # The run's own file edits, path -> digest of the content it wrote (None: it removed the file),
+        # journaled before they were written; a resumed run gets them back from the journal.
+        self.own_edits: dict[str, str | None] = {}
 
     def __getattr__(self, name: str) -> Any:
         factories = self.__dict__.get("_factories", {})

@@ -79,6 +79,8 @@ class RunRecord:
     steps: dict[int, StepRecord] = field(default_factory=dict)
     sessions: int = 0
     events: list[dict[str, Any]] = field(default_factory=list)
+    pid: int | None = None
+    edits: dict[str, str | None] = field(default_factory=dict)  # path -> digest the run wrote (step_intent)
 
     @classmethod
     def load(cls, path: Path) -> RunRecord:
@@ -96,7 +98,25 @@ class RunRecord:
                         break
                     raise UsageError(f"journal {path} is not readable JSON lines") from None
                 record._apply(event)
+        if record.status == "running" and record.gone():
+            record.status = "abandoned"
         return record
+
+    def gone(self) -> bool:
+        """Whether the process that wrote this run is known to be gone (same host, no such process): it was
+        killed or the machine went down; it can be resumed."""
+        import os
+        import socket
+
+        if not self.pid or self.host != socket.gethostname():
+            return False
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
 
     def _apply(self, event: dict[str, Any]) -> None:
         self.events.append(event)
@@ -107,7 +127,7 @@ class RunRecord:
                 self.runbook = event.get("runbook", "")
                 self.params = event.get("params", {})
                 self.started = event["ts"]
-            self.user, self.host = event.get("user", ""), event.get("host", "")
+            self.user, self.host, self.pid = event.get("user", ""), event.get("host", ""), event.get("pid")
             self.target = event.get("target", {})
             self.status, self.exit_code, self.ended = "running", None, ""
         elif kind == "step_start":
@@ -121,6 +141,8 @@ class RunRecord:
             step.summary = event.get("summary", "")
             step.error = event.get("error", "")
             self.facts.update(event.get("facts", {}))
+        elif kind == "step_intent":
+            self.edits.update({e["path"]: e.get("after") for e in event.get("edits") or []})
         elif kind == "undo_end" and event.get("outcome") == "done":
             if event["index"] in self.steps:
                 self.steps[event["index"]].undone = True
@@ -193,7 +215,10 @@ class Journal:
         path = self.directory / f"{run_id}.jsonl"
         if not path.is_file():
             matches = sorted(self.directory.glob(f"*{run_id}*.jsonl")) if self.directory.is_dir() else []
-            if len(matches) != 1:
+            if len(matches) > 1:
+                raise UsageError(f"{run_id!r} matches {len(matches)} runs", hint="give more of the run ID "
+                                 "(`mediaops runs` lists them whole)")
+            if not matches:
                 raise UsageError(
                     f"no run {run_id!r} in {self.directory}",
                     hint="`mediaops runs` lists the runs",

@@ -81,6 +81,13 @@ class FileChange:
         return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
+def content_digest(text: str | None) -> str | None:
+    """What the journal keeps of a file's content: its SHA-256 (never the content; None when absent)."""
+    import hashlib
+
+    return None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 @dataclass(frozen=True)
 class Changes:
     """File edits a step wants; the engine shows them as a diff and is the only one that writes them."""

@@ -22,7 +22,7 @@ from mediaops.engine import guard
 from mediaops.engine.context import Context
 from mediaops.engine.events import MASK, Emitter, Sink
 from mediaops.engine.journal import Journal, RunRecord, new_run_id
-from mediaops.engine.model import Changes, CheckFailed, Runbook, Step, render
+from mediaops.engine.model import Changes, CheckFailed, Runbook, Step, content_digest, render
 from mediaops.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -81,6 +81,8 @@ class Runner:
             dry_run=self.mode == DRY_RUN,
             run_id=self.run_id,
         )
+        if self.resume:
+            self.ctx.own_edits.update(self.resume.edits)
         if self.prompter is not None:
             self.ctx.ask = self.prompter.password
         self.done: list[_Done] = []
@@ -175,6 +177,7 @@ class Runner:
             mode=self.mode,
             user=getpass.getuser(),
             host=socket.gethostname(),
+            pid=os.getpid(),
             target=dict(self.target),
             version=__version__,
             steps=len(self.runbook.steps),
@@ -388,6 +391,12 @@ class Runner:
             try:
                 with nullcontext() if step.mutates else self._read_only():
                     if changes is not None:
+                        # The intent is journaled (fsynced) before a byte is written: a run stopped anywhere
+                        # after this knows these edits for its own when it resumes.
+                        edits = [{"path": c.path, "before": content_digest(c.before), "after": content_digest(c.after)}
+                                 for c in changes.files]
+                        emit("step_intent", index=index, title=step.title, edits=edits)
+                        self.ctx.own_edits.update({c.path: content_digest(c.after) for c in changes.files})
                         _apply(changes)
                         result: Any = changes.summary or "wrote " + ", ".join(changes.paths)
                     else:

@@ -1,4 +1,4 @@
-"""Velero and External Secrets, as far as the runbooks touch them."""
+"""External Secrets, as far as the runbooks touch it, and the vault behind it."""
 
 from __future__ import annotations
 
@@ -11,99 +11,9 @@ from typing import Any
 
 from mediaops.sim.flux import interval, ready_condition
 from mediaops.sim.manager import Controller, Key
-from mediaops.sim.store import WatchEvent, now
+from mediaops.sim.store import WatchEvent
 
 TEMPLATE_FIELD = re.compile(r"\{\{\s*\.([A-Za-z0-9_]+)\s*\}\}")
-
-
-def _ttl(value: str) -> timedelta:
-    match = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", value or "")
-    hours, minutes, seconds = (int(g or 0) for g in (match.groups() if match else (720, 0, 0)))
-    return timedelta(hours=hours, minutes=minutes, seconds=seconds)
-
-
-class Velero(Controller):
-    """Backup and Restore: New -> InProgress (progress advancing) -> Completed, or the injected failure."""
-
-    name = "velero"
-    watches = ("Backup", "Restore")
-
-    def keys_for(self, event: WatchEvent) -> list[Key]:
-        meta = event.obj.get("metadata") or {}
-        return [(meta.get("namespace", ""), f"{event.resource.kind}/{meta.get('name', '')}")]
-
-    def reconcile(self, namespace: str, name: str) -> float | None:
-        kind_name, _, object_name = name.partition("/")
-        obj = self.store.find(self.res(kind_name), namespace, object_name)
-        if obj is None:
-            return None
-        status = dict(obj.get("status") or {})
-        phase = status.get("phase", "New")
-        if phase in ("Completed", "PartiallyFailed", "Failed", "FailedValidation"):
-            return None
-        spec = obj.get("spec") or {}
-        if phase == "New":
-            errors = self._validate(kind_name, namespace, spec)
-            if errors:
-                status.update(phase="FailedValidation", validationErrors=errors)
-                self.store.set_status(self.res(kind_name), namespace, object_name, status)
-                return None
-            total = self._count(kind_name, spec)
-            status.update(phase="InProgress", startTimestamp=now(), progress={"totalItems": total, **(
-                {"itemsBackedUp": 0} if kind_name == "Backup" else {"itemsRestored": 0})})
-            if kind_name == "Backup":
-                status.update(expiration=(datetime.now(UTC) + _ttl(str(spec.get("ttl", "720h")))).strftime(
-                    "%Y-%m-%dT%H:%M:%SZ"), formatVersion="1.1.0", version=1)
-            self.store.set_status(self.res(kind_name), namespace, object_name, status)
-            return self.timing.backup_tick
-        progress = dict(status.get("progress") or {})
-        field = "itemsBackedUp" if kind_name == "Backup" else "itemsRestored"
-        total = int(progress.get("totalItems", 0))
-        step = max(1, -(-total // self.timing.backup_steps))
-        progress[field] = min(total, int(progress.get(field, 0)) + step)
-        status["progress"] = progress
-        if progress[field] >= total:
-            partial = kind_name == "Backup" and self.sim.faults.get("backup-partial")
-            status.update(phase="PartiallyFailed" if partial else "Completed", completionTimestamp=now(),
-                          errors=1 if partial else 0, warnings=2 if partial else 0)
-            if partial:
-                status["failureReason"] = "1 item could not be backed up (volume snapshot of a PVC failed)"
-            self.store.set_status(self.res(kind_name), namespace, object_name, status)
-            return None
-        self.store.set_status(self.res(kind_name), namespace, object_name, status)
-        return self.timing.backup_tick
-
-    def _validate(self, kind_name: str, namespace: str, spec: dict[str, Any]) -> list[str]:
-        if kind_name == "Restore":
-            backup = self.store.find(self.res("Backup"), namespace, str(spec.get("backupName", "")))
-            if backup is None:
-                return [f"backup {spec.get('backupName')} not found"]
-            if (backup.get("status") or {}).get("phase") not in ("Completed", "PartiallyFailed"):
-                return [f"backup {spec.get('backupName')} is not complete"]
-            return []
-        location = str(spec.get("storageLocation") or "default")
-        bsl = self.store.find(self.res("BackupStorageLocation"), namespace, location)
-        if bsl is None:
-            return [f"a BackupStorageLocation CRD with the name specified in the backup spec needs to be created "
-                    f"before this backup can be executed. Error: backupstoragelocations.velero.io \"{location}\" "
-                    "not found"]
-        if (bsl.get("status") or {}).get("phase") != "Available":
-            return [f"backup storage location {location} is unavailable"]
-        return []
-
-    def _count(self, kind_name: str, spec: dict[str, Any]) -> int:
-        if kind_name == "Restore":
-            backup = self.store.find(self.res("Backup"), "velero", str(spec.get("backupName", ""))) or {}
-            return int(((backup.get("status") or {}).get("progress") or {}).get("totalItems", 1))
-        selector = ",".join(f"{k}={v}" for k, v in
-                            ((spec.get("labelSelector") or {}).get("matchLabels") or {}).items())
-        count = 0
-        for namespace in spec.get("includedNamespaces") or ["*"]:
-            for kind_name_ in ("Deployment", "StatefulSet", "Pod", "Service", "ConfigMap", "Secret",
-                               "PersistentVolumeClaim", "Ingress", "CronJob"):
-                items, _ = self.store.select(self.res(kind_name_), None if namespace == "*" else namespace, selector)
-                count += len(items)
-        return max(count, 1)
 
 
 class Placeholders(dict[str, str]):

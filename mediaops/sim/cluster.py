@@ -31,11 +31,12 @@ import yaml
 from mediaops.errors import MediaopsError, UsageError
 from mediaops.kinds import BY_KIND, Resource, kind
 from mediaops.sim import sops
-from mediaops.sim.addons import ExternalSecrets, Placeholders, Velero
+from mediaops.sim.addons import ExternalSecrets, Placeholders
 from mediaops.sim.flux import HR_NAME, HR_NAMESPACE, HelmReleases, Kustomizations, Sources, get_ready
 from mediaops.sim.manager import Manager, Timing
 from mediaops.sim.server import ApiServer
 from mediaops.sim.store import ApiError, Store, now
+from mediaops.sim.velero import Velero
 from mediaops.sim.workloads import Claims, Deployments, Jobs, Pods, StatefulSets
 
 FAULTS = {
@@ -45,7 +46,8 @@ FAULTS = {
     "api-errors-after-write": "share of writes committed and then answered 500 (0 to 1)",
     "watch-drop": "close every watch stream after its first event (on/off)",
     "reconcile-fail": "KIND/NAMESPACE/NAME[=message]: that object fails to reconcile (off: KIND/NAMESPACE/NAME)",
-    "backup-partial": "Velero backups end PartiallyFailed (on/off)",
+    "backup-partial": "Velero backups end PartiallyFailed after a plugin operation fails (on/off)",
+    "node-agent-down": "Velero's node-agent pods stop: file-system backups of volumes fail (on/off)",
     "nas-down": "the NAS stops answering: NFS mounts fail, TCP 2049 refuses (on/off)",
     "lease-held": "NAMESPACE/NAME: a Lease held by someone else (off: NAMESPACE/NAME)",
     "store-down": "the 1Password ClusterSecretStore is not ready (on/off)",
@@ -118,6 +120,7 @@ class Rehearsal:
         self.server.control = self.control  # type: ignore[attr-defined]
         self.server.runtime = self  # type: ignore[attr-defined]
         self.volumes: dict[tuple[str, ...], dict[str, bytes]] = {}
+        self.store.subscribers.append(self._volume_gone)
         self.nas_host = self._nas_host()
         self.nas_port = nas_port
         self._nas_socket: socket.socket | None = None
@@ -323,6 +326,28 @@ class Rehearsal:
             pass
 
     # -- inside the containers: files on volumes, a few commands, logs ---------------------------------------
+    def _volume_gone(self, event: Any) -> None:
+        """A deleted claim takes its data with it (dynamically provisioned volumes: reclaim policy Delete)."""
+        if event.kind == "DELETED" and event.resource.kind == "PersistentVolumeClaim":
+            meta = event.obj.get("metadata") or {}
+            self.volumes.pop(("pvc", meta.get("namespace", ""), meta.get("name", "")), None)
+
+    def _node_agents(self, running: bool) -> None:
+        """Velero's node-agent DaemonSet: one pod per node, labelled role=node-agent (pkg/nodeagent)."""
+        for node, _ in NODES:
+            name = f"node-agent-{node}"
+            if not running:
+                try:
+                    self.store.delete(kind("Pod"), "velero", name)
+                except ApiError:
+                    pass
+                continue
+            self._create("Pod", {"metadata": {"name": name, "namespace": "velero",
+                                              "labels": {"name": "node-agent", "role": "node-agent"}},
+                                 "spec": {"nodeName": node, "nodeSelector": {"kubernetes.io/hostname": node},
+                                          "containers": [{"name": "node-agent",
+                                                          "image": "velero/velero:v1.17.0"}]}})
+
     def seed_claim(self, namespace: str, claim: str) -> None:
         files = self.volumes.setdefault(("pvc", namespace, claim), {})
         for path, text in SEEDS.get(claim, {}).items():
@@ -454,6 +479,8 @@ class Rehearsal:
             self._nas(not on)
             for pod in self.store.all_of(kind("Pod")):
                 self.manager.enqueue("pods", (pod["metadata"]["namespace"], pod["metadata"]["name"]))
+        if name == "node-agent-down":
+            self._node_agents(running=not on)
         if name == "store-down":
             for store in self.store.all_of(kind("ClusterSecretStore")):
                 self.manager.enqueue("external-secrets", ("", "store/" + store["metadata"]["name"]))
@@ -632,6 +659,7 @@ class Rehearsal:
                                                "spec": {"provider": "aws", "default": True,
                                                         "objectStorage": {"bucket": "velero"}},
                                                "status": {"phase": "Available"}})
+        self._node_agents(running=True)
         self.store.set_status(kind("BackupStorageLocation"), "velero", "default", {"phase": "Available",
                                                                                    "lastValidationTime": now()})
         # What `flux bootstrap` (or the flux-operator's FluxInstance) leaves behind: the entry Kustomizations
