@@ -288,7 +288,7 @@ def _decide_mode(dry_run: bool, yes: bool, as_json: bool) -> str:
 
 
 def _execute(state: State, runbook: Runbook, params: dict[str, Any], *, dry_run: bool, yes: bool,
-             as_json: bool, rollback_on_failure: bool, resume_id: str | None = None) -> int:
+             as_json: bool, rollback_on_failure: bool, resume_id: str | None = None, undo: bool = False) -> int:
     from mediaops import services
     from mediaops.engine.journal import Journal
     from mediaops.engine.runner import INTERACTIVE, Runner, RunOptions
@@ -321,11 +321,11 @@ def _execute(state: State, runbook: Runbook, params: dict[str, Any], *, dry_run:
         locker=env.locker(),
         resume=record,
     )
-    return runner.run()
+    return runner.undo() if undo else runner.run()
 
 
 @cli.command("resume", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-@click.argument("run_id")
+@click.argument("run_id", shell_complete=lambda c, p, i: _complete_run(c, p, i))
 @click.option("--dry-run", is_flag=True, help="Preview what is left; change nothing.")
 @click.option("--yes", "-y", is_flag=True, help="Run the rest without prompts.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON event per line.")
@@ -359,6 +359,39 @@ def resume(ctx: click.Context, run_id: str, dry_run: bool, yes: bool, as_json: b
                     rollback_on_failure=rollback_on_failure, resume_id=record.run_id)
 
 
+@cli.command("undo")
+@click.argument("run_id", shell_complete=lambda c, p, i: _complete_run(c, p, i))
+@click.option("--dry-run", is_flag=True, help="Show what would be undone; change nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Undo without asking.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON event per line.")
+@click.pass_context
+def undo(ctx: click.Context, run_id: str, dry_run: bool, yes: bool, as_json: bool) -> int:
+    """Undo the completed steps of a run (finished, failed, interrupted or abandoned), most recent first.
+
+    RUN_ID is a run ID, a unique part of one, or `last`."""
+    from mediaops.engine.journal import Journal
+
+    state = _state(ctx)
+    record = Journal(state.config.state_dir).get(run_id)
+    runbook = state.registry.get(record.runbook)
+    params = {p.name: record.params.get(p.name, p.default) for p in runbook.params}
+    return _execute(state, runbook, params, dry_run=dry_run, yes=yes, as_json=as_json, rollback_on_failure=False,
+                    resume_id=record.run_id, undo=True)
+
+
+def _complete_run(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Run IDs for shell completion, newest first."""
+    from click.shell_completion import CompletionItem
+
+    from mediaops.engine.journal import Journal
+
+    try:
+        records = Journal(_state(ctx).config.state_dir).runs()
+    except Exception:  # completion never fails loudly
+        return []
+    return [CompletionItem(r.run_id, help=f"{r.runbook} {r.status}") for r in records if incomplete in r.run_id]
+
+
 # -- the journal --------------------------------------------------------------------------------------
 @cli.group("runs", invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -381,7 +414,7 @@ def runs(ctx: click.Context, as_json: bool, limit: int) -> None:
 
 
 @runs.command("show")
-@click.argument("run_id")
+@click.argument("run_id", shell_complete=lambda c, p, i: _complete_run(c, p, i))
 @click.option("--markdown", is_flag=True, help="A report to paste into the ops log.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
@@ -770,13 +803,50 @@ def config_show(ctx: click.Context, as_json: bool) -> None:
     _console().print(table)
 
 
+# The global options, and whether each takes a value: accepted anywhere on the line, as kubectl and flux
+# accept theirs (`mediaops run activate x --sim` is `mediaops --sim run activate x`).
+GLOBAL_OPTIONS = {"--config": True, "--repo": True, "--kubeconfig": True, "--context": True, "--sim": False}
+# Never suggested for a mistyped option: a typo must not turn a rehearsal into an unattended run.
+MODE_FLAGS = {"--yes", "-y", "--rollback-on-failure"}
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move global options that come after the command to the front (nothing after ``--`` is touched)."""
+    front: list[str] = []
+    rest: list[str] = []
+    seen_command = False
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest += args[index:]
+            break
+        name = arg.split("=", 1)[0]
+        if seen_command and name in GLOBAL_OPTIONS:
+            takes_value = GLOBAL_OPTIONS[name] and "=" not in arg
+            front += args[index:index + 2] if takes_value else [arg]
+            index += 2 if takes_value else 1
+            continue
+        if not arg.startswith("-"):
+            seen_command = True
+        elif not seen_command and GLOBAL_OPTIONS.get(name) and "=" not in arg:
+            rest += args[index:index + 2]  # a global option's value before the command is not the command
+            index += 2
+            continue
+        rest.append(arg)
+        index += 1
+    return front + rest
+
+
 def main() -> None:
     """Entry point: one line on stderr for any error an operator can act on, and the documented code."""
     try:
-        code = cli.main(prog_name="mediaops", standalone_mode=False)
+        code = cli.main(args=hoist_global_options(sys.argv[1:]), prog_name="mediaops", standalone_mode=False)
     except click.exceptions.Exit as exc:
         code = exc.exit_code
     except click.ClickException as exc:
+        if isinstance(exc, click.NoSuchOption) and exc.possibilities:
+            setattr(exc, "possibilities", [p for p in exc.possibilities if p not in MODE_FLAGS])  # noqa: B010
         exc.show()
         code = EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code
     except click.Abort:

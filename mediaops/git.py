@@ -91,6 +91,18 @@ class Git:
         remote, _, branch = ref.partition("/")
         return remote, branch
 
+    def tracked(self, path: str) -> bool:
+        """Whether HEAD has the file."""
+        try:
+            self.query("cat-file", "-e", f"HEAD:{path}")
+        except GitError:
+            return False
+        return True
+
+    def restore(self, path: str) -> None:
+        """Put the file back as HEAD has it (index and working tree)."""
+        self._run("checkout", "HEAD", "--", path)
+
     def staged(self) -> list[str]:
         return [p for p in self.query("diff", "--cached", "--name-only", "-z", raw=True).split("\0") if p]
 

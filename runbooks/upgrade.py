@@ -183,10 +183,15 @@ def restore(ctx: Context) -> None:
     lost = [c for c in ctx.facts.get("backup_claims") or [] if c not in restored]
     if lost:
         raise velero.VeleroError(f"restore {restore_name} did not bring back the data of {', '.join(lost)}")
+    # Flux back on the app: the source first (the revert is on the branch by now), the releases unsuspended,
+    # then the Kustomizations resumed, which apply the reverted releases; then everything Ready.
+    clustersteps.reconcile_source(ctx)
     for hr in app.helmreleases:
-        flux.resume(kube, "HelmRelease", hr.name, hr.namespace)
+        kube.patch("HelmRelease", hr.name, {"spec": {"suspend": False}}, hr.namespace)
     for ks in app.kustomizations:
-        flux.resume(kube, "Kustomization", ks.name, ks.namespace)
+        with ctx.waiting(f"Kustomization {ks.namespace}/{ks.name} resumed") as waiting:
+            flux.resume(kube, "Kustomization", ks.name, ks.namespace, timeout=clustersteps.TIMEOUT, waiting=waiting)
+    clustersteps.wait_helmreleases(ctx, app)
     clustersteps.wait_pods(ctx, app)
     ctx.facts["restored"] = True
 

@@ -119,3 +119,21 @@ def test_no_backup_without_the_data_of_a_stopped_app(sim: Mediaops, home_ops: Ho
     assert objects.returncode == 0, objects.stdout[-2000:]
     (backup,) = _items(sim, "backups")
     assert "defaultVolumesToFsBackup" not in backup["spec"] and "no volume data" in objects.stdout
+
+
+def test_a_failed_upgrade_is_undone_later_with_its_data(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+    _exec(sim, "tee", "/config/tautulli.db", stdin="schema 1\n")
+    failed = sim.run("run", "backup-before-upgrade", "tautulli", "--chart-version", "9.9.9", "--yes")
+    assert failed.returncode == 1
+    _exec(sim, "tee", "/config/tautulli.db", stdin="schema 2\n")
+    preview = sim.run("undo", "last", "--dry-run")
+    assert preview.returncode == 0 and "would restore the app from the backup" not in preview.stdout
+    assert "would hold Flux off the app" in " ".join(preview.stdout.split())
+    undone = sim.run("undo", "last", "--yes")
+    assert undone.returncode == 0, undone.stdout[-3000:]
+    assert "undid 5 step(s)" in undone.stdout
+    assert home_ops.origin_log()[0].startswith('Revert "feat(media): upgrade tautulli')
+    assert _exec(sim, "cat", "/config/tautulli.db") == "schema 1\n"
+    assert home_ops.git("status", "--porcelain") == ""
+    again = sim.run("undo", "last", "--yes")
+    assert again.returncode == 0 and "has no completed step to undo" in again.stdout

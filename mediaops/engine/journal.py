@@ -81,6 +81,7 @@ class RunRecord:
     events: list[dict[str, Any]] = field(default_factory=list)
     pid: int | None = None
     edits: dict[str, str | None] = field(default_factory=dict)  # path -> digest the run wrote (step_intent)
+    step_edits: dict[int, dict[str, str | None]] = field(default_factory=dict)  # the same, per step
 
     @classmethod
     def load(cls, path: Path) -> RunRecord:
@@ -142,7 +143,9 @@ class RunRecord:
             step.error = event.get("error", "")
             self.facts.update(event.get("facts", {}))
         elif kind == "step_intent":
-            self.edits.update({e["path"]: e.get("after") for e in event.get("edits") or []})
+            written = {e["path"]: e.get("after") for e in event.get("edits") or []}
+            self.edits.update(written)
+            self.step_edits.setdefault(event["index"], {}).update(written)
         elif kind == "undo_end" and event.get("outcome") == "done":
             if event["index"] in self.steps:
                 self.steps[event["index"]].undone = True
@@ -212,12 +215,18 @@ class Journal:
         return sorted(records, key=lambda record: record.started, reverse=True)
 
     def get(self, run_id: str) -> RunRecord:
+        """A run by its ID, a unique part of one, or ``last`` (the newest)."""
+        if run_id == "last":
+            records = self.runs()
+            if not records:
+                raise UsageError(f"no runs in {self.directory}", hint="`mediaops runs` lists the runs")
+            return records[0]
         path = self.directory / f"{run_id}.jsonl"
         if not path.is_file():
             matches = sorted(self.directory.glob(f"*{run_id}*.jsonl")) if self.directory.is_dir() else []
             if len(matches) > 1:
-                raise UsageError(f"{run_id!r} matches {len(matches)} runs", hint="give more of the run ID "
-                                 "(`mediaops runs` lists them whole)")
+                names = ", ".join(m.stem for m in matches[:4]) + (", …" if len(matches) > 4 else "")
+                raise UsageError(f"{run_id!r} matches {len(matches)} runs: {names}", hint="give more of the run ID")
             if not matches:
                 raise UsageError(
                     f"no run {run_id!r} in {self.directory}",

@@ -85,11 +85,13 @@ class Runner:
             self.ctx.own_edits.update(self.resume.edits)
         if self.prompter is not None:
             self.ctx.ask = self.prompter.password
-        self.done: list[_Done] = []
         self.start_at = self.resume.first_step_not_done() if self.resume else 0
+        # A resumed run that is aborted offers the undo of the earlier sessions' steps too.
+        self.done: list[_Done] = self._journaled_done(self.resume, self.start_at) if self.resume else []
         self._current: tuple[int, Step] | None = None
         self._holding: Any = None  # what the locker yields: its check() raises once the lock is lost
         self._previewed_change = False
+        self._undone: set[int] = set()
 
     @property
     def mode(self) -> str:
@@ -119,6 +121,7 @@ class Runner:
         resume = f"mediaops resume {self.run_id}" if status in ("interrupted", "failed") else None
         if status == "aborted" and any(not d.step.reversible for d in self.done):
             resume = f"mediaops resume {self.run_id}"
+        left = [d for d in self.done if d.step.reversible and d.index not in self._undone]
         self.emitter.emit(
             "run_end",
             status=status,
@@ -126,10 +129,71 @@ class Runner:
             message=message,
             duration=round(time.monotonic() - started, 3),
             resume=resume if self.mode != DRY_RUN else None,
+            undo=f"mediaops undo {self.run_id}" if left and status in ("interrupted", "failed", "aborted")
+            and self.mode != DRY_RUN else None,
         )
         if journal_sink:
             journal_sink.close()
         return code
+
+    def undo(self) -> int:
+        """Undo the completed steps of a journaled run (finished, failed, interrupted or abandoned), most recent
+        first, with the usual prompt (or --yes, or a preview with --dry-run); appended to the run's journal."""
+        assert self.resume is not None
+        record = self.resume
+        self.done = self._journaled_done(record)
+        journal_sink = None
+        if self.journal is not None and self.mode != DRY_RUN:
+            journal_sink = self.journal.sink(self.run_id)
+            self.emitter.sinks.append(journal_sink)
+        started = time.monotonic()
+        self._emit_start(undo=True)
+        previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            code, status, message = self._undo_guarded()
+        finally:
+            signal.signal(signal.SIGTERM, previous_sigterm)
+        self.emitter.emit("run_end", status=status, exit_code=code, message=message,
+                          duration=round(time.monotonic() - started, 3),
+                          resume=f"mediaops undo {self.run_id}" if status in ("failed", "interrupted") else None)
+        if journal_sink:
+            journal_sink.close()
+        return code
+
+    def _journaled_done(self, record: RunRecord, before: int | None = None) -> list[_Done]:
+        """The journal's completed steps, and failed ones that may have half happened and have an undo (as in
+        a live run), not undone yet; only those before ``before`` when given."""
+        steps = self.runbook.steps
+        return [_Done(index, steps[index], None) for index, step in sorted(record.steps.items())
+                if index < len(steps) and (before is None or index < before) and steps[index].mutates
+                and not step.undone and (step.outcome == "done" or (step.outcome == "failed" and steps[index].undo_fn))]
+
+    def _undo_guarded(self) -> tuple[int, str, str]:
+        reversible = [d for d in self.done if d.step.reversible]
+        if not reversible:
+            return EXIT_OK, "nothing-to-undo", f"run {self.run_id} has no completed step to undo"
+        if self.mode == DRY_RUN:
+            for done in reversed(self.done):
+                step = done.step
+                self.emitter.emit("undo_start", index=done.index, title=step.title)
+                command = render(step.undo_command, self.ctx, self.ctx.values()) if step.undo_fn else ""
+                what = step.undo_doc or ("put its files back as they were" if step.edit else "no undo")
+                self.emitter.emit("log", message=f"would {what}" + (f": {command}" if command else ""))
+                self.emitter.emit("undo_end", index=done.index, title=step.title, outcome="would_run")
+            return EXIT_OK, "dry-run", "dry run complete: nothing was undone"
+        try:
+            with self._lock():
+                if self.mode == INTERACTIVE and not self.prompter.confirm(
+                        f"Undo the {len(reversible)} completed step(s) of {self.run_id}, most recent first?",
+                        default=False):
+                    return EXIT_STEP_FAILED, "aborted", "nothing undone"
+                if not self._undo_all():
+                    return EXIT_STEP_FAILED, "failed", "the undo stopped; what is left is said above"
+        except KeyboardInterrupt:
+            return EXIT_INTERRUPTED, "interrupted", "interrupted during the undo"
+        except MediaopsError as exc:
+            return EXIT_PRECONDITION, "precondition-failed", f"precondition not met: {exc.line()}"
+        return EXIT_OK, "undone", f"undid {len(reversible)} step(s) of {self.run_id}"
 
     def _run_guarded(self) -> tuple[int, str, str]:
         try:
@@ -164,7 +228,7 @@ class Runner:
                 return EXIT_PRECONDITION, "precondition-failed", f"precondition not met: {exc.line()}"
             return EXIT_STEP_FAILED, "failed", f"failed: {exc.line()}"
 
-    def _emit_start(self) -> None:
+    def _emit_start(self, undo: bool = False) -> None:
         shown = {
             p.name: (MASK if p.secret and self.params.get(p.name) else self.params.get(p.name))
             for p in self.runbook.params
@@ -182,7 +246,8 @@ class Runner:
             version=__version__,
             steps=len(self.runbook.steps),
             resumed=bool(self.resume) or None,
-            resume_at=self.start_at if self.resume else None,
+            resume_at=self.start_at if self.resume and not undo else None,
+            undo=undo or None,
         )
 
     @contextmanager
@@ -444,7 +509,7 @@ class Runner:
             return
         self._undo_all()
 
-    def _undo_all(self) -> None:
+    def _undo_all(self) -> bool:
         emit = self.emitter.emit
         for done in reversed(self.done):
             step = done.step
@@ -455,13 +520,35 @@ class Runner:
             try:
                 if done.changes is not None:
                     _restore(done.changes)
+                elif step.edit and self.resume is not None:
+                    self._restore_from_git(done.index)
                 if step.undo_fn is not None:
                     step.undo_fn(self.ctx)
             except Exception as exc:  # an undo that fails stops the rollback: what is left is reported
                 emit("undo_end", index=done.index, title=step.title, outcome="failed", error=_error_line(exc))
                 emit("warning", message="rollback stopped; the steps before this one were not undone")
-                return
+                return False
             emit("undo_end", index=done.index, title=step.title, outcome="done")
+            self._undone.add(done.index)
+        return True
+
+    def _restore_from_git(self, index: int) -> None:
+        """An edit step of a journaled run: the journal holds digests, not contents, so the files come back
+        from the commit the run started on (HEAD, or what a revert made it). Only files that still hold what
+        the run wrote are touched; someone else's later change is left and reported."""
+        assert self.resume is not None
+        git = self.ctx.git
+        for path, digest in self.resume.step_edits.get(index, {}).items():
+            target = git.root / path
+            current = target.read_text(encoding="utf-8", errors="replace") if target.is_file() else None
+            if content_digest(current) != digest:
+                if git.changed([path]):
+                    self.emitter.emit("warning", message=f"{path} was changed after the run; left as it is")
+                continue
+            if git.tracked(path):
+                git.restore(path)
+            else:
+                target.unlink(missing_ok=True)
 
 
 def _interrupt(signum: int, frame: Any) -> None:

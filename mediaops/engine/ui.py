@@ -38,12 +38,16 @@ class JsonUI:
 
 
 class RichUI:
-    """The terminal view: a header, a panel per step, a spinner while waiting, a summary table."""
+    """The terminal view: a header, a panel per step, a spinner while waiting, a summary table.
+
+    Commands are printed on lines of their own, outside any box and never wrapped by mediaops (a terminal
+    folds a long one, which still pastes as one line). Output that is not a terminal (a pipe, a log file) is
+    plain: no boxes, lines whole."""
 
     def __init__(self, console: Console | None = None) -> None:
-        # Piped into a log, a line stays one line (grep-able); at a terminal, rich wraps to its width.
         self.console = console or Console(highlight=False)
-        if not self.console.is_terminal:
+        self.plain = not self.console.is_terminal
+        if self.plain:  # piped into a log, a line stays one line (grep-able)
             self.console.soft_wrap = True
         self._progress: Progress | None = None
         self._task: Any = None
@@ -66,10 +70,15 @@ class RichUI:
             lines.append(f"{key:<8} {value}\n")
         mode = e.get("mode", "")
         mode_text = {"dry-run": "dry run: nothing will be changed", "yes": "unattended (--yes)"}.get(mode, mode)
-        if e.get("resumed"):
+        if e.get("undo"):
+            mode_text += " · undoing its completed steps, most recent first"
+        elif e.get("resumed"):
             mode_text += f" · resuming at step {e.get('resume_at', 0) + 1}"
         lines.append(f"mode     {mode_text}\n")
         lines.append(f"run      {e['run_id']}", style="dim")
+        if self.plain:
+            self.console.print(Text("mediaops · ") + lines)
+            return
         self.console.print(Panel(lines, title="mediaops", title_align="left", border_style="blue"))
 
     def _on_check(self, e: dict[str, Any]) -> None:
@@ -78,6 +87,12 @@ class RichUI:
         prefix = "would check: " if e["status"] == "would_check" else ""
         self.console.print(Text(f"  {mark} {prefix}{e['title']}{detail}", style=style if mark == "✗" else ""))
 
+    def _command(self, label: str, command: str) -> None:
+        """A command as it pastes: on lines of its own, unbroken (soft wrap: the terminal folds it)."""
+        self.console.print(Text(f"{label}:", style="dim"))
+        for line in command.splitlines():
+            self.console.print(Text(line, style="bold"), soft_wrap=True)
+
     def _on_step_plan(self, e: dict[str, Any]) -> None:
         body: list[Any] = []
         if e.get("why"):
@@ -85,9 +100,6 @@ class RichUI:
         if e.get("manual"):
             body.append(Text("\nBy hand:\n", style="bold magenta"))
             body.append(Text(e["manual"]))
-        if e.get("command"):
-            body.append(Text("\ncommand:", style="dim"))
-            body.append(Syntax(e["command"], "bash", word_wrap=True, background_color="default"))
         if e.get("diff"):
             body.append(Text("\nchanges:", style="dim"))
             body.append(Syntax(e["diff"], "diff", background_color="default"))
@@ -95,16 +107,31 @@ class RichUI:
             body.append(Text(f"\nverify: {e['verify']}", style="dim"))
         kind = "manual step" if e.get("manual") else ("step" if e.get("mutates") else "read-only step")
         title = f"{kind} {e['index'] + 1}/{e['total']} · {e['title']}"
-        self.console.print(Panel(Group(*body), title=title, title_align="left", border_style="cyan"))
+        if self.plain:
+            self.console.print(Text(f"── {title}", style="bold cyan"))
+            for part in body:
+                self.console.print(part)
+        else:
+            self.console.print(Panel(Group(*body), title=title, title_align="left", border_style="cyan"))
+        if e.get("command"):
+            self._command("command", e["command"])
 
     def _on_details(self, e: dict[str, Any]) -> None:
         body: list[Any] = [Text(e.get("why", ""))]
-        for label in ("command", "verify", "undo", "undo_command"):
-            if e.get(label):
-                body.append(Text(f"\n{label.replace('_', ' ')}: {e[label]}"))
+        if e.get("verify"):
+            body.append(Text(f"\nverify: {e['verify']}"))
+        if e.get("undo"):
+            body.append(Text(f"\nundo: {e['undo']}"))
         if e.get("diff"):
             body.append(Syntax(e["diff"], "diff", background_color="default"))
-        self.console.print(Panel(Group(*body), title="details", title_align="left", border_style="dim"))
+        if self.plain:
+            for part in body:
+                self.console.print(part)
+        else:
+            self.console.print(Panel(Group(*body), title="details", title_align="left", border_style="dim"))
+        for label in ("command", "undo_command"):
+            if e.get(label):
+                self._command(label.replace("_", " "), e[label])
 
     def _on_log(self, e: dict[str, Any]) -> None:
         self._stop_spinner()
@@ -178,12 +205,18 @@ class RichUI:
         self.console.print(Text(f"⚠ {e['message']}", style="bold red"))
 
     def _on_follow_up(self, e: dict[str, Any]) -> None:
+        if self.plain:
+            self.console.print(Text(f"to do by hand: {e['title']}\n{e['instructions']}", style="magenta"))
+            return
         self.console.print(Panel(Text(e["instructions"]), title=f"to do by hand: {e['title']}", border_style="magenta"))
 
     def _on_run_end(self, e: dict[str, Any]) -> None:
         self._stop_spinner()
         if self._steps:
-            table = Table(title="summary", title_justify="left", show_edge=False)
+            from rich import box
+
+            table = Table(title="summary", title_justify="left", show_edge=False,
+                          box=box.SIMPLE if self.plain else box.HEAVY_HEAD)
             table.add_column("#", justify="right")
             table.add_column("step")
             table.add_column("outcome")
@@ -200,6 +233,8 @@ class RichUI:
         self.console.print(Text(f"{message}", style=f"bold {style}"))
         if e.get("resume"):
             self.console.print(Text(f"resume with: {e['resume']}", style="bold"))
+        if e.get("undo"):
+            self.console.print(Text(f"or undo what it did: {e['undo']}", style="bold"))
 
 
 class Prompter:

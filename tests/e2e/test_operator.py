@@ -1,0 +1,63 @@
+"""The operator at 3 a.m.: global options anywhere, commands whole in a pipe and at 80 columns, run IDs by
+`last` or a unique part."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pexpect
+
+from mediaops.cli import hoist_global_options
+from tests.conftest import MEDIAOPS, Mediaops
+
+
+def test_global_options_go_anywhere_on_the_line() -> None:
+    assert hoist_global_options(["run", "activate", "x", "--sim", "--dry-run"]) == [
+        "--sim", "run", "activate", "x", "--dry-run"]
+    assert hoist_global_options(["status", "--repo", "/r", "-n", "media"]) == ["--repo", "/r", "status", "-n", "media"]
+    assert hoist_global_options(["--repo", "run", "run", "x", "--context=c"]) == [
+        "--context=c", "--repo", "run", "run", "x"]  # `run` as the value of --repo is not the command
+    assert hoist_global_options(["run", "x", "--", "--sim"]) == ["run", "x", "--", "--sim"]
+
+
+def test_options_after_the_command_and_no_mode_flag_suggested(ops: Mediaops) -> None:
+    result = ops.run("run", "activate", "plex-exporter", "--dry-run", "--sim", "--repo", str(ops.cwd))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "dry run complete" in result.stdout
+    typo = ops.run("run", "activate", "plex-exporter", "--ye")
+    assert typo.returncode == 2 and "No such option '--ye'" in typo.stderr and "--yes" not in typo.stderr
+
+
+def _backup_command(output: str) -> str:
+    return next(line for line in output.splitlines() if "velero backup create" in line)
+
+
+def test_a_command_is_whole_in_a_pipe_and_at_80_columns(ops: Mediaops) -> None:
+    piped = ops.run("--sim", "run", "backup-before-upgrade", "tautulli", "--chart-version", "3.7.2", "--dry-run")
+    assert piped.returncode == 0, piped.stderr[-2000:]
+    line = _backup_command(piped.stdout)
+    assert line.startswith("kubectl create configmap mediaops-skip-nfs") and line.endswith("--ttl 720h --wait")
+    assert "╭" not in piped.stdout and "╰" not in piped.stdout  # plain: no boxes in a log
+    child = pexpect.spawn(MEDIAOPS, ["--sim", "run", "backup-before-upgrade", "tautulli", "--chart-version",
+                                     "3.7.2", "--dry-run"], env={**ops.env, "COLUMNS": "80"}, cwd=str(ops.cwd),
+                          encoding="utf-8", timeout=120, dimensions=(40, 80))
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", child.before.replace("\r", ""))
+    stamp = re.compile(r"pre-tautulli-\d+")  # the backup's name carries the time of each run
+    assert stamp.sub("B", line) == stamp.sub("B", _backup_command(text))  # unbroken: the terminal folds it
+
+
+def test_run_ids_by_last_or_a_unique_part(ops: Mediaops) -> None:
+    for _ in range(2):
+        assert ops.run("--sim", "run", "reconcile", "tautulli", "--yes").returncode == 0
+    listed = ops.run("runs", "--json").stdout
+    ids = [r["run_id"] for r in json.loads(listed)]
+    last = ops.run("runs", "show", "last", "--json")
+    assert last.returncode == 0 and json.loads(last.stdout)["run_id"] == ids[0]
+    part = ops.run("runs", "show", ids[1][-4:], "--json")
+    assert json.loads(part.stdout)["run_id"] == ids[1]
+    ambiguous = ops.run("runs", "show", "reconcile")
+    assert ambiguous.returncode == 2 and "matches 2 runs" in ambiguous.stderr and ids[0] in ambiguous.stderr
