@@ -302,7 +302,7 @@ def _execute(state: State, runbook: Runbook, params: dict[str, Any], *, dry_run:
         problem = param.check(params.get(param.name))
         if problem:
             raise UsageError(problem, hint=f"`mediaops run {runbook.name} --help` says what each parameter takes")
-    problem = runbook.validate(params) if runbook.validate else None
+    problem = runbook.validate({**params, "_unattended": yes and not dry_run}) if runbook.validate else None
     if problem:
         raise UsageError(problem, hint=f"`mediaops run {runbook.name} --help`")
     state.rehearse(click.get_current_context())
@@ -566,10 +566,16 @@ def graph_command(ctx: click.Context, fmt: str, apps: tuple[str, ...]) -> None:
 # -- the cluster ------------------------------------------------------------------------------------------
 @cli.command("status")
 @click.option("--namespace", "-n", help="Only this namespace.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--output", "-o", type=click.Choice(["table", "wide", "json", "yaml"]), default="table",
+              show_default=True, help="The compact table, every column, or every field as JSON or YAML.")
+@click.option("--json", "as_json", is_flag=True, help="Same as -o json.")
+@click.option("--failed", is_flag=True, help="Only apps not Ready, suspended, scaled down by mediaops or behind the "
+              "branch; exit 1 when there is any.")
 @click.pass_context
-def status_command(ctx: click.Context, namespace: str | None, as_json: bool) -> int:
-    """Every app of the repository joined with its live state; suspended objects flagged loudly."""
+def status_command(ctx: click.Context, namespace: str | None, output: str, as_json: bool, failed: bool) -> int:
+    """Every app of the repository joined with its live state; suspended objects flagged loudly.
+
+    REVISION is the commit the app's Kustomization applied, marked * when the branch's head is another."""
     from dataclasses import asdict
 
     from mediaops import status
@@ -578,16 +584,45 @@ def status_command(ctx: click.Context, namespace: str | None, as_json: bool) -> 
     state = _state(ctx)
     state.rehearse(ctx)
     env = Environment(state.config)
-    rows = status.gather(env.kube(), _repository(ctx), namespace)
-    if as_json:
-        click.echo(_json([asdict(r) | {"alarming": r.alarming} for r in rows]))
+    repo = _repository(ctx)
+    rows = status.gather(env.kube(), repo, namespace, head=_branch_head(repo.root))
+    if failed:
+        rows = [r for r in rows if r.failing]
+    output = "json" if as_json else output
+    if output in ("json", "yaml"):
+        data = [asdict(r) | {"alarming": r.alarming, "failing": r.failing} for r in rows]
+        if output == "json":
+            click.echo(_json(data))
+        else:
+            import yaml
+
+            click.echo(yaml.safe_dump(data, sort_keys=False), nl=False)
     else:
         from mediaops import reports
 
         console = _console()
         console.print(f"[dim]context {env.kube().context} · {env.kube().server}[/]")
-        console.print(reports.status_table(rows))
-    return 0
+        if failed and not rows:
+            console.print("every active app is Ready, resumed, at its replicas and on the branch's head")
+        else:
+            if output == "wide":  # as kubectl's -o wide: long lines, the terminal folds them
+                from rich.console import Console
+
+                Console(highlight=False, width=100_000).print(reports.status_wide(rows))
+            else:
+                console.print(reports.status_table(rows))
+    return 1 if failed and rows else 0
+
+
+def _branch_head(root: Path) -> str:
+    """The commit of the branch Flux follows, as this checkout last fetched it ("" when unknown)."""
+    from mediaops.git import Git, GitError
+
+    git = Git(root)
+    try:
+        return git.query("rev-parse", "@{upstream}")
+    except (GitError, MediaopsError):
+        return ""
 
 
 @cli.command("unlock")

@@ -211,11 +211,31 @@ def status_table(rows: list[Any]) -> Any:
              "ScaledDown": "bold red"}
     for r in rows:
         verdict = _verdict(r)
+        revision = Text(r.revision[:7] + ("*" if r.behind else ""), style="yellow" if r.behind else "")
         table.add_row(Text(r.app), Text(r.namespace), Text(verdict, style=style.get(verdict, "")),
-                      Text(r.replicas, style="bold red" if r.scaled_down else ""), Text(r.revision[:7]),
+                      Text(r.replicas, style="bold red" if r.scaled_down else ""), revision,
                       Text(r.reconciled), Text(r.message))
     alarms = [Text(f"⚠ {r.namespace}/{r.app}: suspended: {', '.join(r.suspended)}", style="bold red")
               for r in rows if r.suspended]
     alarms += [Text(f"⚠ {r.namespace}/{r.app}: scaled down by mediaops: {', '.join(r.scaled_down)}",
                     style="bold red") for r in rows if r.scaled_down]
+    if any(r.behind for r in rows):
+        alarms.append(Text("* applied revision behind the branch's head: a push Flux has not applied yet "
+                           "(`flux reconcile source git flux-system`)", style="yellow"))
     return Group(table, *alarms)
+
+
+def status_wide(rows: list[Any]) -> Any:
+    """`status -o wide`: every field in its own column, messages whole."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1))
+    for column in ("NAME", "NS", "STATE", "KUSTOMIZATION", "HELMRELEASE", "CHART", "READY", "RESTARTS",
+                   "REVISION", "AGE", "SUSPENDED", "SCALED DOWN", "MESSAGE"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(r.app, r.namespace, r.state, r.kustomization, r.helmrelease, r.chart, r.replicas,
+                      str(r.restarts), r.revision + (" (behind)" if r.behind else ""), r.reconciled,
+                      ", ".join(r.suspended), ", ".join(r.scaled_down), r.message)
+    return table

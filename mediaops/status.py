@@ -29,10 +29,17 @@ class AppStatus:
     message: str = ""
     suspended: list[str] = field(default_factory=list)
     scaled_down: list[str] = field(default_factory=list)
+    behind: bool = False  # the applied revision is not the branch's head (drift: a push not applied yet)
 
     @property
     def alarming(self) -> bool:
         return bool(self.suspended or self.scaled_down)
+
+    @property
+    def failing(self) -> bool:
+        """What `status --failed` shows: not Ready, suspended, scaled down by mediaops, or behind the branch."""
+        live = [s for s in (self.kustomization, self.helmrelease) if s not in ("-", "")]
+        return self.state == "active" and (any(s != "Ready" for s in live) or self.alarming or self.behind)
 
 
 def _age(stamp: str) -> str:
@@ -65,7 +72,9 @@ def _worst(current: str, new: str) -> str:
     return current if SEVERITY.index(current) <= SEVERITY.index(new) else new
 
 
-def gather(kube: Kube, repo: Repository, namespace: str | None = None) -> list[AppStatus]:
+def gather(kube: Kube, repo: Repository, namespace: str | None = None, head: str = "") -> list[AppStatus]:
+    """Every app joined with its live state; ``head`` (the tracked branch's commit) marks the apps whose
+    Kustomization applied another revision as behind."""
     lists: dict[str, list[dict[str, Any]]] = {}
     for kind_name in KINDS:
         scope = namespace if kind_name in ("Deployment", "StatefulSet", "Pod") else None
@@ -84,7 +93,10 @@ def gather(kube: Kube, repo: Repository, namespace: str | None = None) -> list[A
                 continue
             state = FluxStatus.of(live)
             row.kustomization = _worst(row.kustomization, _ready(state))
-            row.revision = row.revision or state.revision.rpartition(":")[2][:10]
+            applied = state.revision.rpartition(":")[2]
+            row.revision = row.revision or applied[:10]
+            if head and applied and applied != head and state.ready == "True":
+                row.behind = True
             status = live.get("status") or {}
             conditions = status.get("conditions") or [{}]
             row.reconciled = _age(status.get("lastHandledReconcileAt") or conditions[0].get("lastTransitionTime", ""))

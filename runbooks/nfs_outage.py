@@ -24,8 +24,12 @@ runbook = Runbook(
               flag=True),
         Param("nas_timeout", "seconds to wait for the NAS before asking what to do", required=False,
               default="3600", kind="seconds"),
+        Param("down_timeout", "with --planned: seconds to wait for the NAS to go down (needed with --yes)",
+              required=False, kind="seconds"),
     ],
     lock=lambda p: f"mediaops-nfs-outage-{p.get('app') or 'all'}",
+    validate=lambda p: ("--planned --yes needs --down-timeout: how long to wait for the NAS to go down"
+                        if p.get("planned") and p.get("_unattended") and not p.get("down_timeout") else None),
 )
 
 
@@ -76,10 +80,10 @@ def _port(ctx: Context) -> int:
     return int(ctx.config.get("nas_port") or net.NFS_PORT)
 
 
-@runbook.check("Does the NAS answer on TCP 2049?")
+@runbook.check("Does the NAS answer on its NFS port?")
 def nas_answers(ctx: Context) -> str:
     up, detail = net.tcp_open(ctx.facts["nas"], _port(ctx))
-    ctx.facts["nas_up"] = up
+    ctx.facts.update(nas_up=up, port=_port(ctx))
     return detail
 
 
@@ -197,9 +201,43 @@ for _step in (suspend_kustomizations, suspend_releases, scale_down):
 
 # -- waiting -------------------------------------------------------------------------------------------------
 @runbook.step(
+    "Wait for the NAS to go down",
+    why="Planned maintenance: the apps are out of service; waiting for the NAS to come back only means "
+        "something once it has gone.",
+    command="while nc -z {nas} {port}; do sleep 5; done",
+    mutates=False,
+)
+def wait_for_down(ctx: Context) -> str:
+    import time
+
+    nas, limit = ctx.facts["nas"], float(ctx.params.get("down_timeout") or 86400)
+    started = time.monotonic()
+    with ctx.waiting(f"the NAS {nas} to stop answering on TCP {_port(ctx)}") as waiting:
+        while True:
+            up, detail = net.tcp_open(nas, _port(ctx), timeout=1.0)
+            if not up:
+                ctx.facts["went_down"] = True
+                return f"the NAS stopped answering ({detail})"
+            if time.monotonic() - started > limit:
+                raise CheckFailed(f"the NAS still answers after {limit:.0f}s; when its maintenance has begun, "
+                                  "retry, or skip this step")
+            waiting.update("still answering")
+            time.sleep(1.0)  # a TCP port has no watch: probe once a second
+
+
+@wait_for_down.skip_when
+def unplanned(ctx: Context) -> str | None:
+    if not ctx.params.get("planned"):
+        return "an outage, not planned maintenance: the NAS is already down"
+    if ctx.facts.get("went_down"):
+        return "the NAS already went down"
+    return None
+
+
+@runbook.step(
     "Wait for the NAS to answer again",
     why="Bringing the apps back before the export is there only repeats the outage.",
-    command="until nc -z {nas} 2049; do sleep 5; done",
+    command="until nc -z {nas} {port}; do sleep 5; done",
     mutates=False,
 )
 def wait_for_nas(ctx: Context) -> str:

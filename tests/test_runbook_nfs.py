@@ -36,10 +36,10 @@ def test_outage_maintenance_and_recovery(sim: Mediaops, home_ops: HomeOps) -> No
     events += [json.loads(line) for line in run.stdout]
     assert run.wait(timeout=60) == 0
     ends = [(e["title"], e["outcome"]) for e in events if e["event"] == "step_end"]
-    assert [o for _, o in ends] == ["done"] * 9
+    assert [o for _, o in ends] == ["done"] * 3 + ["not_needed"] + ["done"] * 6  # not planned: already down
     checks = {e["title"]: e.get("detail", "") for e in events if e["event"] == "check"}
-    assert "did not answer" in checks["Does the NAS answer on TCP 2049?"] or \
-        "refused" in checks["Does the NAS answer on TCP 2049?"].lower()
+    assert "did not answer" in checks["Does the NAS answer on its NFS port?"] or \
+        "refused" in checks["Does the NAS answer on its NFS port?"].lower()
     assert "books.example.test: 200 OK" in next(e["summary"] for e in events
                                                    if e.get("title", "").startswith("Check their ingress")
                                                    and e["event"] == "step_end")
@@ -82,3 +82,31 @@ def test_a_run_that_stops_with_the_app_suspended_says_so(sim: Mediaops, home_ops
     resumed = sim.run("resume", run_id, "--yes")
     assert resumed.returncode == 0, resumed.stdout[-2000:]
     assert "still SUSPENDED" not in resumed.stdout
+
+
+def test_planned_maintenance_waits_for_the_nas_to_go_down_first(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+    _ingress(sim)
+    refused = sim.run("run", "nfs-outage", "--planned", "--yes")
+    assert refused.returncode == 2 and "--planned --yes needs --down-timeout" in refused.stderr
+    run = subprocess.Popen([MEDIAOPS, "run", "nfs-outage", "--planned", "--down-timeout", "120", "--yes", "--json"],
+                           env=sim.env, cwd=sim.cwd, stdout=subprocess.PIPE, text=True)
+    assert run.stdout is not None
+    events = []
+    for line in run.stdout:  # the apps are out of service and the run waits for the NAS to go
+        events.append(json.loads(line))
+        if events[-1]["event"] == "wait_start" and "to stop answering" in events[-1]["label"]:
+            break
+    assert json.loads(kubectl(sim, "get", "deployment", "calibre-web", "-n", "media", "-o", "json").stdout
+                      )["spec"]["replicas"] == 0
+    sim.run("sim", "fault", "nas-down")
+    for line in run.stdout:
+        events.append(json.loads(line))
+        if events[-1]["event"] == "wait_start" and "to answer" in events[-1]["label"]:
+            break
+    sim.run("sim", "fault", "nas-down", "off")
+    events += [json.loads(line) for line in run.stdout]
+    assert run.wait(timeout=60) == 0
+    ends = [(e["title"], e["outcome"]) for e in events if e["event"] == "step_end"]
+    assert ends[3] == ("Wait for the NAS to go down", "done") and all(o == "done" for _, o in ends)
+    after = json.loads(kubectl(sim, "get", "deployment", "calibre-web", "-n", "media", "-o", "json").stdout)
+    assert after["spec"]["replicas"] == 1

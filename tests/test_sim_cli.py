@@ -83,6 +83,29 @@ def test_status_flags_suspended_objects(sim: Mediaops) -> None:
     assert header.split() == ["NAME", "NS", "STATUS", "READY", "REVISION", "AGE", "MESSAGE"]
 
 
+def test_status_failed_shows_only_what_needs_a_look_and_exits_1(sim: Mediaops, home_ops: HomeOps) -> None:
+    clean = sim.run("status", "--failed")
+    assert clean.returncode == 0, clean.stdout
+    assert "every active app is Ready" in clean.stdout
+    # A push Flux has not applied yet: every app's revision is behind the branch's head (drift).
+    (home_ops.path / "README.md").write_text("a note\n")
+    home_ops.git("add", "README.md")
+    home_ops.git("commit", "--quiet", "-m", "docs: a note")
+    home_ops.git("push", "--quiet")
+    kubectl(sim, "patch", "kustomization", "tautulli", "-n", "media", "--type=merge", "-p",
+            '{"spec":{"suspend":true}}')
+    behind = sim.run("status", "--failed", "-n", "media", "-o", "json")
+    assert behind.returncode == 1
+    rows = {r["app"]: r for r in json.loads(behind.stdout)}
+    assert rows["tautulli"]["suspended"] and all(r["behind"] and r["failing"] for r in rows.values())
+    sim.env["COLUMNS"] = "80"
+    table = sim.run("status", "--failed")
+    assert table.returncode == 1 and "applied revision behind the branch's head" in table.stdout
+    assert sim.run("status", "-o", "yaml").stdout.startswith("- app: ")
+    wide = sim.run("status", "-o", "wide")
+    assert wide.returncode == 0 and "KUSTOMIZATION" in wide.stdout
+
+
 def test_allowed_contexts_refuse_other_contexts(sim: Mediaops, tmp_path: Path) -> None:
     config = tmp_path / "mediaops.yaml"
     config.write_text("allowed_contexts: [home-prod]\n")

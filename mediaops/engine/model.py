@@ -192,6 +192,7 @@ class Runbook:
     apps: list[str] | None = None  # the apps it is about (docs draw their graph); None: any app
     epilogue: Callable[[Context], list[str]] | None = None  # warnings for however the run ended
     # Why these parameters together cannot make a run (exit 2 before anything), or None.
+    # (The parameters, with ``_unattended`` True under --yes: some are needed only without a human.)
     validate: Callable[[Mapping[str, Any]], str | None] | None = None
     doc: str = ""
     source: str = ""
