@@ -1,7 +1,8 @@
 """Flux, as the flux CLI drives it: request a reconcile by annotation, then wait for it to be handled.
 
-``flux reconcile`` sits silent until its timeout when something is wrong; here every wait says, live,
-what the object reports (its Ready reason and message) and fails as soon as the object says so.
+``flux reconcile`` sits silent until its timeout when a reconcile fails and will be retried (kstatus calls
+that InProgress); here every wait says, live, what the object reports (its conditions) and fails as soon as
+the object reports a failure (see ``failure``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from mediaops.kube import Kube, Verdict, condition
 
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
 FORCE_AT = "reconcile.fluxcd.io/forceAt"
+SUSPENDED_BY = "mediaops.io/suspended-by"
 CLI_KIND = {"Kustomization": "kustomization", "HelmRelease": "helmrelease", "GitRepository": "source git",
             "OCIRepository": "source oci", "HelmRepository": "source helm", "HelmChart": "source chart"}
 
@@ -80,31 +82,93 @@ def _condition(obj: dict[str, Any], kind: str) -> dict[str, Any]:
     return next((c for c in (obj.get("status") or {}).get("conditions") or [] if c.get("type") == kind), {})
 
 
-def kstatus(obj: dict[str, Any]) -> tuple[str, str]:
-    """("Current" | "InProgress" | "Failed", why) as kstatus computes it for a Flux object
-    (fluxcd/cli-utils pkg/kstatus/status/generic.go, with Flux's Ready condition):
+# Ready=False reasons that say the object waits on something else, not that it failed: helm-controller's and
+# kustomize-controller's dependsOn (DependencyNotReady) and a health check cut short by a newer request
+# (HealthCheckCanceled, fluxcd/pkg apis/meta).
+WAITING_REASONS = {"DependencyNotReady", "HealthCheckCanceled", "Progressing"}
+# helm-controller's isReady (internal/controller/helmrelease_controller.go): SourceNotReady with these words is
+# a HelmChart/OCIRepository not pulled yet; with any other it is the source's own failure.
+SOURCE_PENDING = ("latest generation of object has not been reconciled", "does not have an artifact")
 
-    - status.observedGeneration behind metadata.generation: InProgress (the controller has not seen the
-      spec yet; it updates observedGeneration only on success or on a terminal error);
-    - Stalled=True: Failed (a terminal error: no retry will help);
-    - Reconciling=True: InProgress;
-    - Ready=True: Current; Ready=False: Failed, unless it waits on a dependency or is progressing.
+
+def kstatus(obj: dict[str, Any]) -> tuple[str, str]:
+    """("Current" | "InProgress" | "Failed" | "Terminating", why) as kstatus computes it
+    (fluxcd/cli-utils pkg/kstatus/status/status.go Compute, generic.go checkGenericProperties):
+
+    - metadata.deletionTimestamp: Terminating;
+    - status.observedGeneration behind metadata.generation: InProgress (Flux controllers move it only on
+      success or on a terminal error);
+    - then the first of Reconciling=True (InProgress) or Stalled=True (Failed) among the conditions;
+    - Ready=True: Current; Ready=False or Unknown: InProgress (kstatus cannot tell a retry from a failure).
+
+    An object without observedGeneration or Ready is InProgress: the flux CLI's own guard for objects the
+    controller has not reconciled yet (fluxcd/flux2 cmd/flux/readiness.go isObjectReady).
     """
-    state = FluxStatus.of(obj)
-    text = f"Ready={state.ready or '?'} {state.reason}: {state.message}".strip()
-    if not state.observed_current:
-        return "InProgress", f"the controller has not observed generation {obj['metadata'].get('generation')} yet"
-    stalled = _condition(obj, "Stalled")
-    if stalled.get("status") == "True":
-        return "Failed", f"Stalled {stalled.get('reason', '')}: {stalled.get('message', '')}".strip()
-    reconciling = _condition(obj, "Reconciling")
-    if reconciling.get("status") == "True":
-        return "InProgress", f"Reconciling {reconciling.get('reason', '')}: {reconciling.get('message', '')}".strip()
-    if state.ready == "True":
+    meta, status = obj.get("metadata") or {}, obj.get("status") or {}
+    if meta.get("deletionTimestamp"):
+        return "Terminating", "Resource scheduled for deletion"
+    generation, observed = meta.get("generation"), status.get("observedGeneration")
+    if generation is not None and observed is not None and observed != generation:
+        return "InProgress", (f"{obj.get('kind')} generation is {generation}, but latest observed generation is "
+                              f"{observed}")
+    for cond in status.get("conditions") or []:
+        if cond.get("type") == "Reconciling" and cond.get("status") == "True":
+            return "InProgress", f"Reconciling {cond.get('reason', '')}: {cond.get('message', '')}".strip()
+        if cond.get("type") == "Stalled" and cond.get("status") == "True":
+            return "Failed", f"Stalled {cond.get('reason', '')}: {cond.get('message', '')}".strip()
+    ready = _condition(obj, "Ready")
+    text = f"Ready={ready.get('status', '?')} {ready.get('reason', '')}: {ready.get('message', '')}".strip()
+    if not ready or observed is None:
+        return "InProgress", "not reconciled yet" if not ready else text
+    if ready.get("status") == "True":
         return "Current", text
-    if state.ready == "False" and state.reason not in ("DependencyNotReady", "Progressing"):
-        return "Failed", f"{state.reason}: {state.message}"
     return "InProgress", text
+
+
+def failure(obj: dict[str, Any], *, handled: bool) -> str | None:
+    """Why the object has failed, or None while it may still get there.
+
+    Stalled=True is a failure (kstatus Failed; for a handled request at once, since the controller deletes
+    Stalled when it starts a reconcile: fluxcd/pkg runtime/conditions MarkReconciling). Beyond kstatus,
+    mediaops also stops on a retryable failure instead of waiting out its timeout as ``flux reconcile`` does
+    since flux 2.2 (kstatus calls Ready=False InProgress):
+
+    - ``handled``: our request was handled and Ready=False, the rule of ``flux reconcile`` before 2.2
+      (fluxcd/flux2 cmd/flux/reconcile.go reconciliationHandled, then the Ready check);
+    - otherwise: Ready=False for the current generation (the condition's observedGeneration, fluxcd/pkg
+      runtime/conditions/setter.go Set) with no new attempt running (Reconciling absent or
+      ProgressingWithRetry: kustomize-controller finalizeStatus, helm-controller ErrMustRequeue).
+
+    Ready=False reasons that wait on another object (WAITING_REASONS, a source not pulled yet) are not
+    failures.
+    """
+    stalled = _condition(obj, "Stalled")
+    ready = _condition(obj, "Ready")
+    reason, message = str(ready.get("reason", "")), str(ready.get("message", ""))
+    released = _condition(obj, "Released")
+    cause = ""
+    if _condition(obj, "Remediated") and released.get("status") == "False":
+        # helm-controller summarize: Ready says the remediation; Released says what failed
+        cause = f" (after {released.get('reason', '')}: {released.get('message', '')})"
+    if stalled.get("status") == "True" and (handled or kstatus(obj)[0] == "Failed"):
+        why = f"Stalled {stalled.get('reason', '')}: {stalled.get('message', '')}".strip()
+        if ready.get("status") == "False" and message and message != stalled.get("message"):
+            why += f" (Ready=False {reason}: {message}{cause})"  # RetriesExceeded says how often, Ready what
+        return why
+    if ready.get("status") != "False" or reason in WAITING_REASONS:
+        return None
+    if reason == "SourceNotReady" and message.endswith(SOURCE_PENDING):
+        return None
+    if not handled:
+        generation = (obj.get("metadata") or {}).get("generation")
+        about = ready.get("observedGeneration") or (obj.get("status") or {}).get("observedGeneration")
+        reconciling = _condition(obj, "Reconciling")
+        if about != generation:
+            return None
+        if reconciling.get("status") == "True" and reconciling.get("reason") != "ProgressingWithRetry" and \
+                reason != "SourceNotReady":
+            return None
+    return f"{reason}: {message}{cause}"
 
 
 def _label(obj: dict[str, Any]) -> str:
@@ -114,8 +178,8 @@ def _label(obj: dict[str, Any]) -> str:
 def handled(before: str | None, *, force_before: str | None = None, force: bool = False) -> Any:
     """A wait condition, as ``flux reconcile`` has it (fluxcd/flux2 cmd/flux/reconcile.go
     reconciliationHandled): the request is handled once ``status.lastHandledReconcileAt`` has moved past
-    ``before``, its value when we asked, whoever asked last (a webhook Receiver, another run); then the
-    object is judged by kstatus: done when Current, failed at once when Failed."""
+    ``before``, its value when we asked, whoever asked last (a webhook Receiver, another run); then done when
+    kstatus says Current, failed at once when ``failure`` says so (Stalled, or Ready=False)."""
 
     def judge(obj: dict[str, Any] | None) -> Verdict:
         if obj is None:
@@ -127,11 +191,9 @@ def handled(before: str | None, *, force_before: str | None = None, force: bool 
         verdict, why = kstatus(obj)
         if not moved:
             return Verdict(status=f"waiting for the controller to pick up the request ({why})")
-        state = FluxStatus.of(obj)
-        if verdict == "Failed" or (state.ready == "False" and state.reason not in ("DependencyNotReady",
-                                                                                  "Progressing")):
-            # handled and not Ready: the flux CLI reports the failure then, observedGeneration or not
-            return Verdict(failed=f"{_label(obj)} failed: {why}")
+        failed = failure(obj, handled=True)
+        if failed:
+            return Verdict(failed=f"{_label(obj)} failed: {failed}")
         if verdict == "Current":
             return Verdict(done=True, status=why)
         return Verdict(status=why)
@@ -141,16 +203,17 @@ def handled(before: str | None, *, force_before: str | None = None, force: bool 
 
 def ready() -> Any:
     """A wait condition: Current by kstatus (Ready=True for the current generation); fails as soon as
-    kstatus says Failed (Stalled, or Ready=False for the current generation)."""
+    ``failure`` says so (Stalled, or a Ready=False verdict about the current generation)."""
 
     def judge(obj: dict[str, Any] | None) -> Verdict:
         if obj is None:
             return Verdict(status="does not exist yet")
+        failed = failure(obj, handled=False)
+        if failed:
+            return Verdict(failed=f"{_label(obj)}: {failed}")
         verdict, why = kstatus(obj)
         if verdict == "Current":
             return Verdict(done=True, status=why)
-        if verdict == "Failed":
-            return Verdict(failed=f"{_label(obj)}: {why}")
         return Verdict(status=why)
 
     return judge
@@ -181,19 +244,31 @@ def reconcile(kube: Kube, kind: str, name: str, namespace: str, *, with_source: 
     return FluxStatus.of(done)
 
 
-def suspend(kube: Kube, kind: str, name: str, namespace: str) -> bool:
-    """Set spec.suspend; returns whether it was already suspended."""
+def suspend(kube: Kube, kind: str, name: str, namespace: str, *, by: str = "") -> bool:
+    """Set spec.suspend; returns whether it was already suspended. ``by`` (a run ID) is written in the same
+    patch as ``mediaops.io/suspended-by``, so whoever suspended it is known even if the run stops before it
+    could journal that (the annotation is what `flux suspend` leaves out)."""
     obj = kube.get(kind, name, namespace)
     was = bool((obj.get("spec") or {}).get("suspend"))
     if not was:
-        kube.patch(kind, name, {"spec": {"suspend": True}}, namespace)
+        patch: dict[str, Any] = {"spec": {"suspend": True}}
+        if by:
+            patch["metadata"] = {"annotations": {SUSPENDED_BY: by}}
+        kube.patch(kind, name, patch, namespace)
     return was
+
+
+def suspended_by(obj: dict[str, Any]) -> str:
+    """The run that suspended the object (mediaops.io/suspended-by), or ""."""
+    return str(((obj.get("metadata") or {}).get("annotations") or {}).get(SUSPENDED_BY) or "")
 
 
 def resume(kube: Kube, kind: str, name: str, namespace: str, *, timeout: float = 300,
            waiting: Any = None) -> FluxStatus:
-    """Clear spec.suspend, request a reconcile and wait for it, as ``flux resume`` does."""
-    kube.patch(kind, name, {"spec": {"suspend": False}}, namespace)
+    """Clear spec.suspend (and mediaops's note of who suspended it), request a reconcile and wait for it, as
+    ``flux resume`` does."""
+    kube.patch(kind, name, {"spec": {"suspend": False}, "metadata": {"annotations": {SUSPENDED_BY: None}}},
+               namespace)
     return reconcile(kube, kind, name, namespace, timeout=timeout, waiting=waiting)
 
 

@@ -117,7 +117,7 @@ def _suspend(ctx: Context, kind: str) -> str:
     kube = clustersteps.kube(ctx)
     done = ctx.facts.setdefault("suspended", [])
     for namespace, name in _flux_objects(ctx, kind):
-        if not flux.suspend(kube, kind, name, namespace):
+        if not flux.suspend(kube, kind, name, namespace, by=ctx.run_id):
             done.append(f"{kind}/{namespace}/{name}")
     return "suspended " + ", ".join(f"{kind} {n}/{m}" for n, m in _flux_objects(ctx, kind))
 
@@ -127,12 +127,16 @@ def _resume(ctx: Context, kind: str, *, only_ours: bool, wait: bool = True) -> s
     resumed = []
     for namespace, name in _flux_objects(ctx, kind):
         key = f"{kind}/{namespace}/{name}"
-        if only_ours and key not in ctx.facts.get("suspended", []):
+        live = kube.get(kind, name, namespace)
+        # Ours: journaled as suspended by this run, or annotated so by it (a run stopped before its journal
+        # caught up still knows what it suspended).
+        if only_ours and key not in ctx.facts.get("suspended", []) and flux.suspended_by(live) != ctx.run_id:
             continue
-        if not flux.status(kube, kind, name, namespace).suspended:
+        if not flux.FluxStatus.of(live).suspended:
             continue
         if not wait:  # an abort mid-outage: hand it back to Flux; it cannot be healthy without the NAS
-            kube.patch(kind, name, {"spec": {"suspend": False}}, namespace)
+            kube.patch(kind, name, {"spec": {"suspend": False},
+                                    "metadata": {"annotations": {flux.SUSPENDED_BY: None}}}, namespace)
             resumed.append(f"{namespace}/{name}")
             continue
         with ctx.waiting(f"{kind} {namespace}/{name} resumed and Ready") as waiting:

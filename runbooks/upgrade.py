@@ -159,9 +159,9 @@ def restore(ctx: Context) -> None:
     backup_name, ns = ctx.facts["backup"], app.namespace
     restore_name = f"{backup_name}-restore"
     for ks in app.kustomizations:
-        flux.suspend(kube, "Kustomization", ks.name, ks.namespace)
+        flux.suspend(kube, "Kustomization", ks.name, ks.namespace, by=ctx.run_id)
     for hr in app.helmreleases:
-        flux.suspend(kube, "HelmRelease", hr.name, hr.namespace)
+        flux.suspend(kube, "HelmRelease", hr.name, hr.namespace, by=ctx.run_id)
     if kube.find("Restore", restore_name, velero.NAMESPACE) is None:
         # A claim is released only when no pod uses it (kubernetes.io/pvc-protection): stop the workloads
         # and let their pods go, then delete the claims whose data the backup holds.
@@ -187,7 +187,8 @@ def restore(ctx: Context) -> None:
     # then the Kustomizations resumed, which apply the reverted releases; then everything Ready.
     clustersteps.reconcile_source(ctx)
     for hr in app.helmreleases:
-        kube.patch("HelmRelease", hr.name, {"spec": {"suspend": False}}, hr.namespace)
+        kube.patch("HelmRelease", hr.name, {"spec": {"suspend": False},
+                                            "metadata": {"annotations": {flux.SUSPENDED_BY: None}}}, hr.namespace)
     for ks in app.kustomizations:
         with ctx.waiting(f"Kustomization {ks.namespace}/{ks.name} resumed") as waiting:
             flux.resume(kube, "Kustomization", ks.name, ks.namespace, timeout=clustersteps.TIMEOUT, waiting=waiting)
@@ -360,9 +361,9 @@ def hold_off(ctx: Context) -> None:
     # until the restore (the backup step's undo) has put the data back.
     kube, app = clustersteps.kube(ctx), _app(ctx)
     for ks in app.kustomizations:
-        flux.suspend(kube, "Kustomization", ks.name, ks.namespace)
+        flux.suspend(kube, "Kustomization", ks.name, ks.namespace, by=ctx.run_id)
     for hr in app.helmreleases:
-        flux.suspend(kube, "HelmRelease", hr.name, hr.namespace)
+        flux.suspend(kube, "HelmRelease", hr.name, hr.namespace, by=ctx.run_id)
 
 
 @runbook.step(

@@ -45,9 +45,8 @@ class Mediaops:
 
 
 def answer(child: pexpect.spawn, key: str) -> None:
-    """Pick a choice at a questionary prompt by its shortcut key."""
+    """Pick a choice at a prompt: one keystroke, its letter."""
     child.send(key)
-    child.send("\r")
 
 
 def run_steps(child: pexpect.spawn, count: int) -> None:

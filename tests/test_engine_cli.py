@@ -172,9 +172,9 @@ def test_interactive_failure_offers_retry(mediaops: Mediaops, scratch: Path) -> 
         answer(child, "r")
     child.expect("The step failed")
     (scratch / "fail").unlink()
-    answer(child, "r")
+    answer(child, "t")
     child.expect("Done by hand")
-    answer(child, "d")
+    answer(child, "y")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
@@ -249,3 +249,20 @@ def test_show_and_list_describe_the_runbooks(mediaops: Mediaops) -> None:
     shown = mediaops.run("show", "write-files")
     assert shown.returncode == 0
     assert "Write c.txt unless told to fail" in shown.stdout and "rm <dir>/c.txt" in shown.stdout
+
+
+def test_continue_without_asking_runs_the_rest_but_a_manual_step_still_asks(mediaops: Mediaops,
+                                                                             scratch: Path) -> None:
+    child = mediaops.spawn("run", "write-files", str(scratch))
+    child.expect("Write a.txt")
+    child.expect("Run this step")
+    child.send("c")  # one keystroke, no Enter
+    child.expect("continuing without asking")
+    child.expect("Done by hand")  # a human is still asked what only a human can do
+    child.send("y")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert sorted(p.name for p in scratch.iterdir()) == ["a.txt", "b.txt", "c.txt"]
+    (events,) = mediaops.journals().values()
+    assert {e["outcome"] for e in events if e["event"] == "step_end"} == {"done"}

@@ -86,7 +86,7 @@ def test_interactive_rotation_with_the_store_updated_by_hand(sim: Mediaops, home
     vault = subprocess.run([MEDIAOPS, "sim", "vault", "plex-api", "PLEX_TOKEN"], input=TOKEN, env=sim.env,
                            cwd=home_ops.path, capture_output=True, text=True)
     assert vault.returncode == 0, vault.stderr
-    answer(child, "d")
+    answer(child, "y")
     run_steps(child, 6)  # force-sync, sops, commit, push, Tautulli config, restart (trakt-sync: skipped)
     child.expect(pexpect.EOF)
     child.close()

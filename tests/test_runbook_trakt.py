@@ -48,8 +48,9 @@ def test_reauth_logs_in_and_syncs(sim: Mediaops, home_ops: HomeOps) -> None:  # 
     child.expect("press Enter when confirmed")
     child.sendline("confirmed")
     child.expect("Logged in to Trakt as ops-at-home")
-    run_steps(child, 2)  # restart the watch, run the sync once
+    run_steps(child, 1)  # restart the watch: its log says who is logged in
     child.expect("logged in as ops-at-home")
+    run_steps(child, 1)  # run the sync once
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0, child.before

@@ -92,6 +92,7 @@ class Runner:
         self._holding: Any = None  # what the locker yields: its check() raises once the lock is lost
         self._previewed_change = False
         self._undone: set[int] = set()
+        self._no_more_questions = False
 
     @property
     def mode(self) -> str:
@@ -414,8 +415,14 @@ class Runner:
         return "done"
 
     def _ask(self, plan: dict[str, Any], step: Step) -> str:
+        if self._no_more_questions:
+            return "run"
         while True:
             answer = str(self.prompter.step())
+            if answer == "continue":  # as Ansible's --step `c`: the rest of the run without asking
+                self._no_more_questions = True
+                self.emitter.log("continuing without asking (manual steps and failures still ask)")
+                return "run"
             if answer == "details":
                 self.emitter.emit(
                     "details",

@@ -238,7 +238,11 @@ class RichUI:
 
 
 class Prompter:
-    """Questions to the operator at a terminal (questionary); imported only for interactive runs."""
+    """Questions to the operator at a terminal; imported only for interactive runs.
+
+    A choice is one keystroke (its letter; Enter takes the highlighted one, arrows move), letters distinct
+    within a prompt and the same across prompts: r run, s skip, d details, a abort, c continue without
+    asking; y done (a manual step), t retry."""
 
     def __init__(self) -> None:
         import questionary
@@ -246,25 +250,56 @@ class Prompter:
         self._q = questionary
 
     def _select(self, message: str, choices: list[tuple[str, str, str]]) -> str:
-        q = self._q
-        options = [q.Choice(title=title, value=value, shortcut_key=key) for title, value, key in choices]
-        answer = q.select(message, choices=options, use_shortcuts=True).unsafe_ask()
+        from prompt_toolkit.application import Application
+        from prompt_toolkit.formatted_text import FormattedText
+        from prompt_toolkit.key_binding import KeyBindings
+        from prompt_toolkit.layout import Layout, Window
+        from prompt_toolkit.layout.controls import FormattedTextControl
+
+        selected = [0]
+        keys = KeyBindings()
+
+        def choose(value: str) -> Any:
+            return lambda event: event.app.exit(result=value)
+
+        for _, value, key in choices:
+            keys.add(key)(choose(value))
+        keys.add("up")(lambda event: selected.__setitem__(0, (selected[0] - 1) % len(choices)))
+        keys.add("down")(lambda event: selected.__setitem__(0, (selected[0] + 1) % len(choices)))
+        keys.add("enter")(lambda event: event.app.exit(result=choices[selected[0]][1]))
+        keys.add("c-c")(lambda event: event.app.exit(exception=KeyboardInterrupt()))
+
+        def text() -> FormattedText:
+            parts = [("bold", f"? {message} "), ("", "(press a letter)\n")]
+            for number, (title, _, key) in enumerate(choices):
+                pointer = " » " if number == selected[0] else "   "
+                parts.append(("reverse" if number == selected[0] else "", f"{pointer}{key}) {title}"))
+                parts.append(("", "\n"))
+            return FormattedText(parts)
+
+        app: Application[str] = Application(layout=Layout(Window(FormattedTextControl(text, show_cursor=False),
+                                                                 always_hide_cursor=True)),
+                                            key_bindings=keys, full_screen=False, erase_when_done=True)
+        answer = app.run()
+        title = next(t for t, v, _ in choices if v == answer)
+        print(f"  → {title}", flush=True)
         return str(answer)
 
     def step(self) -> str:
         return self._select(
             "Run this step?",
-            [("run", "run", "r"), ("skip", "skip", "s"), ("show details", "details", "d"), ("abort", "abort", "a")],
+            [("run", "run", "r"), ("skip", "skip", "s"), ("show details", "details", "d"),
+             ("continue without asking", "continue", "c"), ("abort", "abort", "a")],
         )
 
     def failure(self) -> str:
         return self._select(
-            "The step failed. What now?", [("retry", "retry", "r"), ("skip", "skip", "s"), ("abort", "abort", "a")]
+            "The step failed. What now?", [("retry", "retry", "t"), ("skip", "skip", "s"), ("abort", "abort", "a")]
         )
 
     def manual(self) -> str:
         return self._select(
-            "Done by hand?", [("done", "done", "d"), ("skip", "skip", "s"), ("abort", "abort", "a")]
+            "Done by hand?", [("yes, done", "done", "y"), ("skip", "skip", "s"), ("abort", "abort", "a")]
         )
 
     def password(self, message: str) -> str:

@@ -36,6 +36,7 @@ from mediaops.yamlfiles import expand, parse, parse_all
 
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
 FORCE_AT = "reconcile.fluxcd.io/forceAt"
+RESET_AT = "reconcile.fluxcd.io/resetAt"
 KS_NAME, KS_NAMESPACE = "kustomize.toolkit.fluxcd.io/name", "kustomize.toolkit.fluxcd.io/namespace"
 HR_NAME, HR_NAMESPACE = "helm.toolkit.fluxcd.io/name", "helm.toolkit.fluxcd.io/namespace"
 SUBSTITUTE = "kustomize.toolkit.fluxcd.io/substitute"
@@ -63,6 +64,42 @@ def ready_condition(status: str, reason: str, message: str) -> list[dict[str, An
         conditions.append({"type": "Reconciling", "status": "True", "reason": "Progressing", "message": message,
                            "lastTransitionTime": now()})
     return conditions
+
+
+def set_condition(status: dict[str, Any], generation: int, type_: str, state: str, reason: str,
+                  message: str) -> None:
+    """fluxcd/pkg runtime/conditions/setter.go Set: the condition carries the object's generation
+    (observedGeneration); lastTransitionTime moves only when status, reason or message change."""
+    conditions = status.setdefault("conditions", [])
+    new = {"type": type_, "status": state, "reason": reason, "message": message, "observedGeneration": generation,
+           "lastTransitionTime": now()}
+    for i, old in enumerate(conditions):
+        if old.get("type") == type_:
+            if (old.get("status"), old.get("reason"), old.get("message")) == (state, reason, message):
+                new["lastTransitionTime"] = old.get("lastTransitionTime", new["lastTransitionTime"])
+            conditions[i] = new
+            return
+    conditions.append(new)
+
+
+def delete_condition(status: dict[str, Any], type_: str) -> None:
+    status["conditions"] = [c for c in status.get("conditions") or [] if c.get("type") != type_]
+
+
+def get_condition(status: dict[str, Any], type_: str) -> dict[str, Any] | None:
+    return next((c for c in status.get("conditions") or [] if c.get("type") == type_), None)
+
+
+def mark_reconciling(status: dict[str, Any], generation: int, reason: str, message: str) -> None:
+    """fluxcd/pkg runtime/conditions/setter.go MarkReconciling: Reconciling=True and no Stalled."""
+    delete_condition(status, "Stalled")
+    set_condition(status, generation, "Reconciling", "True", reason, message)
+
+
+def mark_stalled(status: dict[str, Any], generation: int, reason: str, message: str) -> None:
+    """fluxcd/pkg runtime/conditions/setter.go MarkStalled: Stalled=True and no Reconciling."""
+    delete_condition(status, "Reconciling")
+    set_condition(status, generation, "Stalled", "True", reason, message)
 
 
 def get_ready(obj: dict[str, Any] | None) -> tuple[str, str]:
@@ -105,7 +142,9 @@ def object_ready(sim: Any, obj: dict[str, Any]) -> tuple[bool, str]:
 
 
 def stalled_object(sim: Any, obj: dict[str, Any]) -> str | None:
-    """A Flux object that reports failure for its current generation (kstatus: Failed)."""
+    """A Flux object kstatus calls Failed: Stalled=True for the generation it observed (fluxcd/cli-utils
+    pkg/kstatus/status/generic.go checkGenericProperties). A retryable Ready=False is InProgress to kstatus:
+    the health check waits for it until its timeout (fluxcd/pkg ssa ResourceManager.WaitForSet)."""
     if obj.get("kind") not in ("HelmRelease", "Kustomization"):
         return None
     res = _resource(obj)
@@ -113,11 +152,12 @@ def stalled_object(sim: Any, obj: dict[str, Any]) -> str | None:
     live = sim.store.find(res, meta.get("namespace", ""), meta.get("name", "")) if res else None
     if live is None:
         return None
-    state, message = get_ready(live)
-    reason = next((c.get("reason") for c in (live.get("status") or {}).get("conditions") or []
-                   if c.get("type") == "Ready"), "")
-    current = (live.get("status") or {}).get("observedGeneration") == live["metadata"].get("generation")
-    if state == "False" and current and reason != "DependencyNotReady":
+    status = live.get("status") or {}
+    if status.get("observedGeneration") != live["metadata"].get("generation"):
+        return None
+    stalled = get_condition(status, "Stalled")
+    if stalled and stalled.get("status") == "True":
+        message = get_ready(live)[1] or stalled.get("message", "")
         return f"{live['kind']}/{meta.get('namespace')}/{meta.get('name')} status: 'Failed' ({message})"
     return None
 
@@ -178,7 +218,16 @@ class Sources(Controller):
                 failing = (f"chart pull error: failed to get chart version for remote reference: no '{chart}' "
                            f"chart with version matching '{version}' found")
             if failing:
-                status["conditions"] = ready_condition("False", "ChartPullFailed", failing)
+                # A chart pull error is retryable (source-controller internal/controller/helmchart_controller.go:
+                # ErrChartPull is a Generic error, not Stalling, for an OCI repository): Ready=False,
+                # Reconciling=True ProgressingWithRetry, and observedGeneration stays where it was
+                # (internal/reconcile/reconcile.go ComputeReconcileResult).
+                generation = int(meta.get("generation", 1))
+                status["observedGeneration"] = (obj.get("status") or {}).get("observedGeneration", 0)
+                status["conditions"] = [c for c in status.get("conditions") or [] if c.get("type") == "Ready"]
+                set_condition(status, generation, "Ready", "False", "ChartPullError", failing)
+                set_condition(status, generation, "Reconciling", "True", "ProgressingWithRetry",
+                              f"building artifact: {failing}")
             else:
                 status["artifact"] = {"revision": version, "lastUpdateTime": now()}
                 status["conditions"] = ready_condition("True", "ChartPullSucceeded",
@@ -248,15 +297,33 @@ class Kustomizations(Controller):
             return labels.get(KS_NAMESPACE, ""), labels[KS_NAME]
         return None
 
-    def _status(self, obj: dict[str, Any], ready: str, reason: str, message: str, **extra: Any) -> None:
+    def _status(self, obj: dict[str, Any], ready: str, reason: str, message: str, *, progressing: str | None = None,
+                **extra: Any) -> None:
+        """kustomize-controller's status (internal/controller/kustomization_controller.go): ``progressing``
+        marks Reconciling=True (reconcile: "Building manifests…", "Running health checks…", deleting Stalled);
+        Ready=Unknown is a reconcile still running, anything else ends it as finalizeStatus does:
+        lastHandledReconcileAt from the request; on Ready=True Reconciling removed and observedGeneration
+        set; on Ready=False Reconciling (if any) becomes ProgressingWithRetry and observedGeneration keeps the
+        generation last reconciled successfully (a retryable failure is not an observation)."""
         meta = obj["metadata"]
-        status = dict(obj.get("status") or {})
+        generation = int(meta.get("generation", 1))
+        status = copy.deepcopy(obj.get("status") or {})
         status.update(extra)
-        status["observedGeneration"] = meta.get("generation", 1)
-        status["conditions"] = ready_condition(ready, reason, message)
-        requested = (meta.get("annotations") or {}).get(REQUESTED_AT)
-        if requested and ready != "Unknown":
-            status["lastHandledReconcileAt"] = requested
+        if progressing is not None:
+            mark_reconciling(status, generation, "Progressing", progressing)
+        set_condition(status, generation, "Ready", ready, reason, message)
+        if ready != "Unknown":
+            requested = (meta.get("annotations") or {}).get(REQUESTED_AT)
+            if requested:
+                status["lastHandledReconcileAt"] = requested
+            if ready == "True":
+                delete_condition(status, "Reconciling")
+                status["observedGeneration"] = generation
+            else:
+                reconciling = get_condition(status, "Reconciling")
+                if reconciling:
+                    set_condition(status, generation, "Reconciling", "True", "ProgressingWithRetry",
+                                  reconciling.get("message", ""))
         if not _same(obj.get("status") or {}, status):
             self.store.set_status(self.res("Kustomization"), meta["namespace"], meta["name"], status)
 
@@ -286,16 +353,22 @@ class Kustomizations(Controller):
                 self._status(obj, "False", "DependencyNotReady",
                              f"dependency '{dep.get('namespace') or namespace}/{dep.get('name')}' is not ready")
                 return retry
+        # From here on the revision is attempted: lastAttemptedRevision moves, lastAppliedRevision only on
+        # success (kustomize-controller internal/controller/kustomization_controller.go reconcile).
+        timeout = spec.get("timeout") or spec.get("interval") or "5m"
+        building = f"Building manifests for revision {revision} with a timeout of {timeout}"
+        checking = f"Running health checks for revision {revision} with a timeout of {timeout}"
         failing = self.sim.failing("Kustomization", namespace, name)
         if failing:
-            self._status(obj, "False", "ReconciliationFailed", failing, lastAttemptedRevision=revision)
+            self._status(obj, "False", "ReconciliationFailed", failing, progressing=building,
+                         lastAttemptedRevision=revision)
             self.event(obj, "ReconciliationFailed", failing, "Warning")
             return retry
         try:
             objects = self._build(obj, revision)
             applied = self._apply(obj, objects)
         except BuildError as exc:
-            self._status(obj, "False", exc.reason, str(exc), lastAttemptedRevision=revision)
+            self._status(obj, "False", exc.reason, str(exc), progressing=building, lastAttemptedRevision=revision)
             self.event(obj, exc.reason, str(exc), "Warning")
             return retry
         if spec.get("wait"):
@@ -303,18 +376,20 @@ class Kustomizations(Controller):
             if stalled:
                 self.health_since.pop((namespace, name), None)
                 self._status(obj, "False", "HealthCheckFailed", "health check failed: failed early due to stalled "
-                             "resources: [" + ", ".join(stalled) + "]", lastAttemptedRevision=revision)
+                             "resources: [" + ", ".join(stalled) + "]", progressing=checking,
+                             lastAttemptedRevision=revision)
                 return retry
             waiting = [label for ok, label in (object_ready(self.sim, o) for o in applied) if not ok]
             if waiting:
                 started = self.health_since.setdefault((namespace, name), time.monotonic())
                 if time.monotonic() - started > self.timing.health_timeout:
                     self._status(obj, "False", "HealthCheckFailed", "timeout waiting for: " + ", ".join(waiting),
-                                 lastAttemptedRevision=revision)
+                                 progressing=checking, lastAttemptedRevision=revision)
                     self.health_since.pop((namespace, name), None)
                     return retry
-                self._status(obj, "Unknown", "Progressing", "health check in progress: waiting for "
-                             + ", ".join(waiting[:4]) + (f" and {len(waiting) - 4} more" if len(waiting) > 4 else ""),
+                self._status(obj, "Unknown", "Progressing", "Reconciliation in progress",
+                             progressing=f"{checking}: waiting for " + ", ".join(waiting[:4])
+                             + (f" and {len(waiting) - 4} more" if len(waiting) > 4 else ""),
                              lastAttemptedRevision=revision)
                 return self.timing.poll
         self.health_since.pop((namespace, name), None)
@@ -537,7 +612,8 @@ class HelmReleases(Controller):
 
     def __init__(self, sim: Any) -> None:
         super().__init__(sim)
-        self.health_since: dict[Key, float] = {}
+        self.runs: dict[Key, dict[str, Any]] = {}  # Helm actions waiting for their workloads
+        self.rendered: dict[tuple[str, str, int], list[dict[str, Any]]] = {}  # each release's objects
 
     def keys_for(self, event: WatchEvent) -> list[Key]:
         meta = event.obj.get("metadata") or {}
@@ -561,20 +637,23 @@ class HelmReleases(Controller):
                         v.get("name") == meta.get("name") for v in (h.get("spec") or {}).get("valuesFrom") or [])]
         return []
 
-    def _status(self, obj: dict[str, Any], ready: str, reason: str, message: str, **extra: Any) -> None:
+    def _write(self, obj: dict[str, Any], status: dict[str, Any]) -> None:
         meta = obj["metadata"]
-        status = dict(obj.get("status") or {})
-        status.update(extra)
-        status["observedGeneration"] = meta.get("generation", 1)
-        status["conditions"] = ready_condition(ready, reason, message)
-        annotations = meta.get("annotations") or {}
-        if ready != "Unknown":
-            if annotations.get(REQUESTED_AT):
-                status["lastHandledReconcileAt"] = annotations[REQUESTED_AT]
-            if annotations.get(FORCE_AT):
-                status["lastHandledForceAt"] = annotations[FORCE_AT]
         if not _same(obj.get("status") or {}, status):
             self.store.set_status(self.res("HelmRelease"), meta["namespace"], meta["name"], status)
+
+    def _finish(self, obj: dict[str, Any], status: dict[str, Any], *, observed: bool) -> None:
+        """The deferred patch of helm-controller's Reconcile (internal/controller/helmrelease_controller.go):
+        lastHandledReconcileAt always; observedGeneration only when the reconcile ended without error and
+        without a requeue, or with a terminal error (patch.WithStatusObservedGeneration, fluxcd/pkg
+        runtime/patch/options.go). errWaitForDependency, errWaitForChart, ErrMustRequeue and retryable errors
+        leave it where it was."""
+        requested = (obj["metadata"].get("annotations") or {}).get(REQUESTED_AT)
+        if requested:
+            status["lastHandledReconcileAt"] = requested
+        if observed:
+            status["observedGeneration"] = int(obj["metadata"].get("generation", 1))
+        self._write(obj, status)
 
     def _chart(self, obj: dict[str, Any]) -> tuple[str, str, str | None]:
         """(chart, version, error)."""
@@ -599,7 +678,9 @@ class HelmReleases(Controller):
 
     def _helm_chart(self, obj: dict[str, Any], chart: str, version: str) -> str | None:
         """helm-controller's HelmChart ``<namespace>-<name>`` in the HelmRepository's namespace, made or updated
-        from chart.spec; None when it is Ready on that version, "" while it is pulled, else why it is not."""
+        from chart.spec; None when it is ready, else why not, as helm-controller's isReady words it
+        (internal/controller/helmrelease_controller.go): the HelmChart's Ready message while it has not
+        observed its generation and says Ready=False, its Stalled message, or that it has no artifact."""
         spec, meta = obj.get("spec") or {}, obj["metadata"]
         chart_spec = (spec.get("chart") or {}).get("spec") or {}
         source = chart_spec.get("sourceRef") or {}
@@ -610,16 +691,24 @@ class HelmReleases(Controller):
                   "interval": chart_spec.get("interval", "1h")}
         live = self.store.find(self.res("HelmChart"), namespace, name)
         if live is None or {k: (live.get("spec") or {}).get(k) for k in wanted} != wanted:
-            self.sim.apply(self.res("HelmChart"), {"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmChart",
-                                                   "metadata": {"name": name, "namespace": namespace},
-                                                   "spec": wanted})
-            return ""
+            live = self.sim.apply(self.res("HelmChart"), {"apiVersion": "source.toolkit.fluxcd.io/v1",
+                                                          "kind": "HelmChart",
+                                                          "metadata": {"name": name, "namespace": namespace},
+                                                          "spec": wanted})
+        status = live.get("status") or {}
         state, message = get_ready(live)
-        if state == "True" and ((live.get("status") or {}).get("artifact") or {}).get("revision") == version:
+        stalled = get_condition(status, "Stalled")
+        if status.get("observedGeneration") != live["metadata"].get("generation"):
+            why = message if state == "False" else "latest generation of object has not been reconciled"
+        elif stalled and stalled.get("status") == "True":
+            why = str(stalled.get("message", ""))
+        elif not status.get("artifact"):
+            why = "does not have an artifact"
+        elif (status.get("artifact") or {}).get("revision") != version:
+            why = "latest generation of object has not been reconciled"
+        else:
             return None
-        if state == "False":
-            return f"HelmChart '{namespace}/{name}' is not ready: {message}"
-        return ""
+        return f"HelmChart '{namespace}/{name}' is not ready: {why}"
 
     def _values(self, obj: dict[str, Any]) -> dict[str, Any]:
         spec, namespace = obj.get("spec") or {}, obj["metadata"]["namespace"]
@@ -638,73 +727,343 @@ class HelmReleases(Controller):
             merged = _deep_merge(merged, parse(data[key]) or {})
         return _deep_merge(merged, spec.get("values") or {})
 
+    # -- the release: helm-controller internal/reconcile/atomic_release.go, run as a state machine --------------
+    # The real AtomicRelease runs install/upgrade, its health wait and the remediation in one reconcile; here a
+    # Helm action waiting for its workloads is a ``run`` the next reconciles pick up, and the status shows what
+    # the real controller patches meanwhile (Reconciling=True, Ready=Unknown "Running 'upgrade' action …").
     def reconcile(self, namespace: str, name: str) -> float | None:
-        import time
-
         obj = self.store.find(self.res("HelmRelease"), namespace, name)
         if obj is None:
+            self.runs.pop((namespace, name), None)
             return None
         spec, meta = obj.get("spec") or {}, obj["metadata"]
         if spec.get("suspend"):
             return None
+        generation = int(meta.get("generation", 1))
+        status = copy.deepcopy(obj.get("status") or {})
+        run = self.runs.get((namespace, name))
+        if run is not None:
+            if run["generation"] == generation:
+                return self._await(obj, status, run)
+            # A new generation while the action waits: the real controller cancels the wait and finds the
+            # release locked (pending-*), which unlock.go marks failed.
+            self.runs.pop((namespace, name), None)
+            history = status.get("history") or []
+            if history and str(history[0].get("status", "")).startswith("pending"):
+                history[0]["status"] = "failed"
+        # helm-controller internal/controller/helmrelease_controller.go reconcileRelease
+        mark_reconciling(status, generation, "Progressing", "Fulfilling prerequisites")
         for dep in spec.get("dependsOn") or []:
             other = self.store.find(self.res("HelmRelease"), dep.get("namespace") or namespace, dep.get("name", ""))
-            if other is None or get_ready(other)[0] != "True":
-                self._status(obj, "False", "DependencyNotReady",
-                             f"dependency '{dep.get('namespace') or namespace}/{dep.get('name')}' is not ready")
+            if other is None or get_ready(other)[0] != "True" or (other.get("status") or {}).get(
+                    "observedGeneration") != other["metadata"].get("generation"):
+                set_condition(status, generation, "Ready", "False", "DependencyNotReady",
+                              f"dependency '{dep.get('namespace') or namespace}/{dep.get('name')}' is not ready")
+                self._finish(obj, status, observed=False)  # errWaitForDependency
                 return self.timing.retry
         chart, version, error = self._chart(obj)
         if error is None and not spec.get("chartRef"):
             error = self._helm_chart(obj, chart, version)
         elif error is None and not charts.known(chart, version):
-            error = (f"OCIRepository chart pull error: no '{chart}' chart with version matching '{version}' found")
-        if error == "":  # the HelmChart is being pulled: its status change brings the release back
-            self._status(obj, "Unknown", "Progressing", f"waiting for HelmChart '{namespace}-{name}' to be pulled")
-            return self.timing.poll
-        error = error or self.sim.failing("HelmRelease", namespace, name)
+            ref = spec["chartRef"]
+            error = (f"{ref.get('kind', 'OCIRepository')} '{ref.get('namespace') or namespace}/{ref.get('name')}' "
+                     f"is not ready: chart pull error: no '{chart}' chart with version matching '{version}' found")
         if error:
-            self._status(obj, "False", "ArtifactFailed" if "chart" in error else "InstallFailed", error,
-                         lastAttemptedRevision=version)
-            self.event(obj, "ReconciliationFailed", error, "Warning")
+            # isSourceReady false: Ready=False SourceNotReady, retried (errWaitForChart): no Stalled, and
+            # observedGeneration stays; the HelmChart's own failure is the message.
+            set_condition(status, generation, "Ready", "False", "SourceNotReady", error)
+            self._finish(obj, status, observed=False)
             return self.timing.retry
         try:
             values = self._values(obj)
         except BuildError as exc:
-            self._status(obj, "False", exc.reason, str(exc))
+            set_condition(status, generation, "Ready", "False", "ValuesError", str(exc))
+            self.event(obj, "ValuesError", str(exc), "Warning")
+            self._finish(obj, status, observed=False)
             return self.timing.retry
-        status = obj.get("status") or {}
-        history = list(status.get("history") or [])
         digest = hashlib.sha256(json.dumps([chart, version, values], sort_keys=True).encode()).hexdigest()[:16]
-        forced = (meta.get("annotations") or {}).get(FORCE_AT)
-        installed = history[0] if history else None
-        action = "install" if installed is None else "upgrade"
-        if installed is None or installed.get("digest") != digest or (forced and forced != status.get(
-                "lastHandledForceAt")):
-            objects = charts.render(name, namespace, chart, values)
+        annotations = meta.get("annotations") or {}
+        # internal/action/reset.go MustResetFailures: a new generation, chart version or values, or a resetAt
+        # request (api/v2/annotations.go ShouldHandleResetRequest) clears the failure counters.
+        reset = _handle_request(status, annotations, RESET_AT, "lastHandledResetAt")
+        if (status.get("lastAttemptedGeneration") != generation or status.get("lastAttemptedRevision") != version
+                or status.get("lastAttemptedConfigDigest") != digest or reset):
+            for counter in ("failures", "installFailures", "upgradeFailures"):
+                status.pop(counter, None)
+        status.update(lastAttemptedGeneration=generation, lastAttemptedRevision=version,
+                      lastAttemptedConfigDigest=digest)
+        run = {"generation": generation, "previous": [], "chart": chart, "version": version, "values": values,
+               "digest": digest}
+        return self._atomic(obj, status, run)
+
+    def _remediation(self, obj: dict[str, Any], status: dict[str, Any]) -> dict[str, Any] | None:
+        """The active remediation (api/v2/helmrelease_types.go GetActiveRemediation): install's (retries 0,
+        strategy uninstall, remediateLastFailure false) or upgrade's (retries 0, strategy rollback,
+        remediateLastFailure default retries > 0); retries -1 is unlimited."""
+        action = status.get("lastAttemptedReleaseAction")
+        if action not in ("install", "upgrade"):
+            return None
+        config = (((obj.get("spec") or {}).get(action) or {}).get("remediation")) or {}
+        retries = int(config.get("retries", 0) or 0)
+        last = config.get("remediateLastFailure")
+        count = int(status.get(f"{action}Failures", 0) or 0)
+        return {"action": action, "retries": retries, "count": count,
+                "exhausted": retries >= 0 and count > retries,
+                "remediate_last": bool(last) if last is not None else (action == "upgrade" and retries > 0),
+                "strategy": "uninstall" if action == "install" else str(config.get("strategy") or "rollback")}
+
+    def _exhausted(self, obj: dict[str, Any], status: dict[str, Any], action: str) -> bool:
+        config = (((obj.get("spec") or {}).get(action) or {}).get("remediation")) or {}
+        retries = int(config.get("retries", 0) or 0)
+        return retries >= 0 and int(status.get(f"{action}Failures", 0) or 0) > retries
+
+    def _next(self, obj: dict[str, Any], status: dict[str, Any], run: dict[str, Any],
+              forced: bool) -> tuple[str | None, str | None]:
+        """(action, stall reason) for the release's state: AtomicRelease.actionForState."""
+        history = status.get("history") or []
+        latest = history[0] if history else None
+        generation = int(obj["metadata"].get("generation", 1))
+        if latest is None or latest.get("status") == "uninstalled":
+            if self._exhausted(obj, status, "install") and not forced:
+                return None, "RetriesExceeded"
+            return "install", None
+        if latest.get("status") == "failed":
+            remediation = self._remediation(obj, status)
+            if remediation is None or remediation["count"] <= 0 or forced:
+                return "upgrade", None
+            if remediation["exhausted"] and not remediation["remediate_last"]:
+                return None, "RetriesExceeded"
+            if remediation["strategy"] == "uninstall":
+                return "uninstall", None
+            if self._previous(obj, status) is None:
+                return None, "MissingRollbackTarget"
+            return "rollback", None
+        if latest.get("digest") != run["digest"]:
+            if self._exhausted(obj, status, "upgrade") and not forced:
+                return None, "RetriesExceeded"
+            return "upgrade", None
+        if forced:
+            return "upgrade", None
+        released, remediated = get_condition(status, "Released"), get_condition(status, "Remediated")
+        full, versioned = self._names(obj, latest)
+        if remediated and remediated.get("status") == "True":
+            delete_condition(status, "Remediated")
+            set_condition(status, generation, "Released", "True", "UpgradeSucceeded",
+                          f"Helm upgrade succeeded for release {full} with chart {versioned}")
+        elif released and released.get("reason") in ("InstallFailed", "UpgradeFailed"):
+            verb = "Install" if released.get("reason") == "InstallFailed" else "Upgrade"
+            set_condition(status, generation, "Released", "True", f"{verb}Succeeded",
+                          f"Helm {verb.lower()} succeeded for release {full} with chart {versioned}")
+        return None, None
+
+    @staticmethod
+    def _names(obj: dict[str, Any], snapshot: dict[str, Any]) -> tuple[str, str]:
+        meta = obj["metadata"]
+        return (f"{meta['namespace']}/{meta['name']}.v{snapshot.get('version')}",
+                f"{snapshot.get('chartName')}@{snapshot.get('chartVersion')}")
+
+    def _previous(self, obj: dict[str, Any], status: dict[str, Any]) -> dict[str, Any] | None:
+        """The release a rollback goes back to (api/v2/snapshot_types.go Snapshots.Previous): the newest
+        earlier one that was deployed or superseded, whose objects the controller still knows."""
+        for snapshot in (status.get("history") or [])[1:]:
+            key = (obj["metadata"]["namespace"], obj["metadata"]["name"], int(snapshot.get("version", 0)))
+            if snapshot.get("status") in ("deployed", "superseded") and key in self.rendered:
+                return snapshot
+        return None
+
+    def _atomic(self, obj: dict[str, Any], status: dict[str, Any], run: dict[str, Any]) -> float | None:
+        meta = obj["metadata"]
+        namespace, name = meta["namespace"], meta["name"]
+        generation = int(meta.get("generation", 1))
+        every = interval((obj.get("spec") or {}).get("interval"), 3600) * self.timing.interval_scale
+        annotations = meta.get("annotations") or {}
+        while True:
+            forced = _handle_request(status, annotations, FORCE_AT, "lastHandledForceAt")
+            action, stall = self._next(obj, status, run, forced)
+            if stall == "RetriesExceeded":
+                remediation = self._remediation(obj, status)
+                mark_stalled(status, generation, "RetriesExceeded",
+                             f"Failed to {status.get('lastAttemptedReleaseAction')} after "
+                             f"{remediation['count'] if remediation else 0} attempt(s)")
+                return self._terminal(obj, status)
+            if stall == "MissingRollbackTarget":
+                mark_stalled(status, generation, "MissingRollbackTarget", "Failed to perform remediation: missing "
+                             "target release for rollback: cannot remediate failed release")
+                return self._terminal(obj, status)
+            if action is None:  # nothing left to do: summarize; Ready=True also clears Stalled
+                delete_condition(status, "Reconciling")
+                _summarize(status, generation)
+                self.runs.pop((namespace, name), None)
+                self._finish(obj, status, observed=True)
+                return every
+            kind_ = "remediate" if action in ("rollback", "uninstall") else "release"
+            if kind_ in run["previous"]:  # cleanReleaseStrategy.MustContinue: each kind once per reconcile
+                remediation = self._remediation(obj, status)
+                if remediation is None or not remediation["exhausted"]:
+                    return self._requeue(obj, status)
+                delete_condition(status, "Reconciling")
+                self.runs.pop((namespace, name), None)
+                self._finish(obj, status, observed=True)
+                return every
+            reconciling = f"Running '{action}' action with timeout of {(obj.get('spec') or {}).get('timeout', '5m0s')}"
+            mark_reconciling(status, generation, "Progressing", reconciling)
+            if kind_ == "release":
+                set_condition(status, generation, "Ready", "Unknown", "Progressing", reconciling)
+                return self._release(obj, status, run, action)
+            self._remediate(obj, status, action)
+            run["previous"].append("remediate")
+            # cleanReleaseStrategy.MustStop after a remediation: retry while retries remain (or after an
+            # uninstall that follows an upgrade), else Stalled RetriesExceeded
+            remediation = self._remediation(obj, status)
+            if remediation is None or not remediation["exhausted"] or (
+                    remediation["action"] == "upgrade" and remediation["strategy"] == "uninstall"):
+                return self._requeue(obj, status)
+            action_name = status.get("lastAttemptedReleaseAction")
+            mark_stalled(status, generation, "RetriesExceeded",
+                         f"Failed to {action_name} after {remediation['count']} attempt(s)")
+            return self._terminal(obj, status)
+
+    def _terminal(self, obj: dict[str, Any], status: dict[str, Any]) -> float | None:
+        """ErrExceededMaxRetries / ErrMissingRollbackTarget are terminal errors: observedGeneration is set and
+        nothing is retried until a new generation or a forceAt/resetAt request."""
+        self.runs.pop((obj["metadata"]["namespace"], obj["metadata"]["name"]), None)
+        self._finish(obj, status, observed=True)
+        return None
+
+    def _requeue(self, obj: dict[str, Any], status: dict[str, Any]) -> float:
+        """ErrMustRequeue: Reconciling=True ProgressingWithRetry with Ready's message, observedGeneration kept."""
+        ready = get_condition(status, "Ready") or {}
+        mark_reconciling(status, int(obj["metadata"].get("generation", 1)), "ProgressingWithRetry",
+                         str(ready.get("message", "")))
+        self.runs.pop((obj["metadata"]["namespace"], obj["metadata"]["name"]), None)
+        self._finish(obj, status, observed=False)
+        return self.timing.poll
+
+    def _release(self, obj: dict[str, Any], status: dict[str, Any], run: dict[str, Any], action: str) -> float | None:
+        """install.go / upgrade.go: a new release in the history; it waits for its workloads (_await)."""
+        import time
+
+        meta = obj["metadata"]
+        namespace, name = meta["namespace"], meta["name"]
+        history = list(status.get("history") or [])
+        status["lastAttemptedReleaseAction"] = action
+        delete_condition(status, "Remediated")
+        number = max([int(h.get("version", 0)) for h in history] or [0]) + 1
+        snapshot = {"name": name, "namespace": namespace, "version": number, "status": f"pending-{action}",
+                    "chartName": run["chart"], "chartVersion": run["version"], "digest": run["digest"],
+                    "firstDeployed": now(), "lastDeployed": now()}
+        status["history"] = [snapshot, *history][:5]
+        run.update(action=action, number=number, started=time.monotonic())
+        failing = self.sim.failing("HelmRelease", namespace, name)
+        if failing:  # the Helm action itself fails (a hook, a rejected object): a failed release is stored
+            return self._released(obj, status, run, failing)
+        objects = charts.render(name, namespace, run["chart"], run["values"])
+        self.rendered[(namespace, name, number)] = copy.deepcopy(objects)
+        self.sim.install(namespace, name, objects)
+        self.runs[(namespace, name)] = run
+        return self._await(obj, status, run)
+
+    def _await(self, obj: dict[str, Any], status: dict[str, Any], run: dict[str, Any]) -> float | None:
+        import time
+
+        meta = obj["metadata"]
+        waiting = [label for ok, label in (object_ready(self.sim, o)
+                                           for o in self.sim.installed(meta["namespace"], meta["name"])) if not ok]
+        if not waiting:
+            return self._released(obj, status, run, None)
+        if time.monotonic() - run["started"] > self.timing.health_timeout:
+            return self._released(obj, status, run, f"context deadline exceeded (waiting for {', '.join(waiting)})")
+        generation = int(meta.get("generation", 1))
+        message = (f"Running '{run['action']}' action with timeout of "
+                   f"{(obj.get('spec') or {}).get('timeout', '5m0s')}: waiting for {', '.join(waiting)}")
+        mark_reconciling(status, generation, "Progressing", message)
+        set_condition(status, generation, "Ready", "Unknown", "Progressing", message)
+        self._write(obj, status)  # an intermediate patch: lastHandledReconcileAt is written when it ends
+        return self.timing.poll
+
+    def _released(self, obj: dict[str, Any], status: dict[str, Any], run: dict[str, Any],
+                  error: str | None) -> float | None:
+        """Install/Upgrade success or failure (internal/reconcile/install.go, upgrade.go), then on with the
+        atomic release."""
+        meta = obj["metadata"]
+        namespace, name = meta["namespace"], meta["name"]
+        generation = int(meta.get("generation", 1))
+        action = run["action"]
+        self.runs.pop((namespace, name), None)
+        history = status["history"]
+        history[0]["status"] = "failed" if error else "deployed"
+        for older in history[1:]:
+            if not error and older.get("status") == "deployed":
+                older["status"] = "superseded"
+        verb = action.capitalize()
+        if error:
+            message = (f"Helm {action} failed for release {namespace}/{name} with chart "
+                       f"{run['chart']}@{run['version']}: {error}")
+            status["failures"] = int(status.get("failures", 0) or 0) + 1
+            status[f"{action}Failures"] = int(status.get(f"{action}Failures", 0) or 0) + 1
+            set_condition(status, generation, "Released", "False", f"{verb}Failed", message)
+            self.event(obj, f"{verb}Failed", message, "Warning")
+        else:
+            full, versioned = self._names(obj, history[0])
+            set_condition(status, generation, "Released", "True", f"{verb}Succeeded",
+                          f"Helm {action} succeeded for release {full} with chart {versioned}")
+        _summarize(status, generation)
+        run["previous"].append("release")
+        return self._atomic(obj, status, run)
+
+    def _remediate(self, obj: dict[str, Any], status: dict[str, Any], action: str) -> None:
+        """rollback_remediation.go / uninstall_remediation.go: Remediated=True, which summarizes to Ready=False."""
+        meta = obj["metadata"]
+        namespace, name = meta["namespace"], meta["name"]
+        generation = int(meta.get("generation", 1))
+        history = status["history"]
+        failed = history[0]
+        if action == "rollback":
+            target = self._previous(obj, status)
+            assert target is not None
+            objects = copy.deepcopy(self.rendered[(namespace, name, int(target.get("version", 0)))])
             self.sim.install(namespace, name, objects)
-            number = int(installed.get("version", 0)) + 1 if installed else 1
-            history.insert(0, {"chartName": chart, "chartVersion": version, "version": number, "digest": digest,
-                               "status": "deployed", "firstDeployed": now()})
-            status = {**status, "history": history[:5]}
-            obj["status"] = status
-            self.health_since[(namespace, name)] = time.monotonic()
-        waiting = [label for ok, label in (object_ready(self.sim, o) for o in self.sim.installed(namespace, name))
-                   if not ok]
-        number = history[0]["version"]
-        if waiting:
-            started = self.health_since.setdefault((namespace, name), time.monotonic())
-            if time.monotonic() - started > self.timing.health_timeout:
-                self._status(obj, "False", f"{action.capitalize()}Failed",
-                             f"Helm {action} failed for release {namespace}/{name} with chart {chart}@{version}: "
-                             f"context deadline exceeded (waiting for {', '.join(waiting)})",
-                             history=history, lastAttemptedRevision=version)
-                return self.timing.retry
-            self._status(obj, "Unknown", "Progressing", f"Running '{action}' action with timeout of 5m0s: waiting "
-                         f"for {', '.join(waiting)}", history=history, lastAttemptedRevision=version)
-            return self.timing.poll
-        self.health_since.pop((namespace, name), None)
-        verb = "install" if number == 1 else "upgrade"
-        self._status(obj, "True", f"{verb.capitalize()}Succeeded",
-                     f"Helm {verb} succeeded for release {namespace}/{name}.v{number} with chart {chart}@{version}",
-                     history=history, lastAttemptedRevision=version, lastAppliedRevision=version)
-        return interval(spec.get("interval"), 3600) * self.timing.interval_scale
+            number = max(int(h.get("version", 0)) for h in history) + 1
+            self.rendered[(namespace, name, number)] = copy.deepcopy(objects)
+            failed["status"] = "superseded"
+            target["status"] = "superseded"
+            status["history"] = [{**target, "version": number, "status": "deployed", "firstDeployed": now(),
+                                  "lastDeployed": now()}, *history][:5]
+            full, versioned = self._names(obj, target)
+            set_condition(status, generation, "Remediated", "True", "RollbackSucceeded",
+                          f"Helm rollback to previous release {full} with chart {versioned} succeeded")
+            self.event(obj, "RollbackSucceeded", f"Helm rollback to previous release {full} with chart {versioned} "
+                       "succeeded")
+        else:
+            self.sim.uninstall(namespace, name)
+            failed["status"] = "uninstalled"
+            full, versioned = self._names(obj, failed)
+            set_condition(status, generation, "Remediated", "True", "UninstallSucceeded",
+                          f"Helm uninstall remediation for release {full} with chart {versioned} succeeded")
+        _summarize(status, generation)
+
+
+def _handle_request(status: dict[str, Any], annotations: dict[str, Any], annotation: str, field: str) -> bool:
+    """fluxcd/pkg apis/meta/annotations.go HandleAnnotationRequest: a forceAt/resetAt request counts when it
+    equals requestedAt, that request is not handled yet, and this token was not handled before; the token is
+    recorded (lastHandledForceAt / lastHandledResetAt) whenever the annotation is present."""
+    request = annotations.get(annotation)
+    if request is None:
+        return False
+    last = status.get(field)
+    status[field] = request
+    reconcile_at = annotations.get(REQUESTED_AT)
+    return (request == reconcile_at and status.get("lastHandledReconcileAt") != reconcile_at
+            and last != request)
+
+
+def _summarize(status: dict[str, Any], generation: int) -> None:
+    """helm-controller internal/reconcile/release.go summarize: Ready from Remediated (always an error) or
+    Released; Ready=True removes Stalled."""
+    source = get_condition(status, "Remediated") or get_condition(status, "Released")
+    if source is None:
+        return
+    state = "False" if source["type"] == "Remediated" else str(source.get("status"))
+    if state == "True":
+        delete_condition(status, "Stalled")
+    set_condition(status, generation, "Ready", state, str(source.get("reason", "")), str(source.get("message", "")))
