@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from mediaops import clustersteps, flux, gitops, net, workloads
-from mediaops.engine import CheckFailed, Param, Runbook
+from mediaops.engine import CheckFailed, Concern, Param, Runbook
 from mediaops.engine.context import Context
 
 runbook = Runbook(
@@ -84,7 +84,7 @@ def _port(ctx: Context) -> int:
 def nas_answers(ctx: Context) -> str:
     up, detail = net.tcp_open(ctx.facts["nas"], _port(ctx))
     ctx.facts.update(nas_up=up, port=_port(ctx))
-    return detail
+    return detail if up else Concern(detail)
 
 
 @runbook.check("Pods with mount failures", needs_cluster=True)
@@ -96,7 +96,7 @@ def mount_failures(ctx: Context) -> str:
         events = workloads.events(kube, app.namespace, pods)
         if any(e.get("reason") == "FailedMount" for e in events):
             failing.append(app.name)
-    return f"mount failures in {', '.join(failing)}" if failing else "no mount-failure events"
+    return Concern(f"mount failures in {', '.join(failing)}") if failing else "no mount-failure events"
 
 
 def _healthy(ctx: Context) -> str | None:

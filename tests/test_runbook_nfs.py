@@ -38,6 +38,8 @@ def test_outage_maintenance_and_recovery(sim: Mediaops, home_ops: HomeOps) -> No
     ends = [(e["title"], e["outcome"]) for e in events if e["event"] == "step_end"]
     assert [o for _, o in ends] == ["done"] * 3 + ["not_needed"] + ["done"] * 6  # not planned: already down
     checks = {e["title"]: e.get("detail", "") for e in events if e["event"] == "check"}
+    concerns = {e["title"] for e in events if e["event"] == "check" and e["status"] == "concern"}
+    assert concerns == {"Does the NAS answer on its NFS port?", "Pods with mount failures"}  # bad news, no ✓
     assert "did not answer" in checks["Does the NAS answer on its NFS port?"] or \
         "refused" in checks["Does the NAS answer on its NFS port?"].lower()
     assert "books.example.test: 200 OK" in next(e["summary"] for e in events

@@ -1,8 +1,8 @@
 """The runbook engine: one definition of a procedure, walked by several readers (run, dry-run, docs).
 
-Runbooks import from here: ``Runbook``, ``Param``, ``Changes``, ``CheckFailed``.
+Runbooks import from here: ``Runbook``, ``Param``, ``Changes``, ``CheckFailed``, ``Concern``.
 """
 
-from mediaops.engine.model import Changes, CheckFailed, FileChange, Param, Runbook, Step
+from mediaops.engine.model import Changes, CheckFailed, Concern, FileChange, Param, Runbook, Step
 
-__all__ = ["Changes", "CheckFailed", "FileChange", "Param", "Runbook", "Step"]
+__all__ = ["Changes", "CheckFailed", "Concern", "FileChange", "Param", "Runbook", "Step"]

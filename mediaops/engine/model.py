@@ -22,6 +22,11 @@ Condition = Callable[["Context"], "str | None"]
 Template = str | Callable[["Context"], str]
 
 
+class Concern(str):
+    """What a check returns when it found bad news that is no reason to stop ("Connection refused" for a
+    NAS that is down during an outage): shown as a concern, not as a green tick."""
+
+
 class CheckFailed(Exception):
     """Raised by a check (or a step's ``when``) to say a precondition does not hold."""
 

@@ -22,7 +22,7 @@ from mediaops.engine import guard
 from mediaops.engine.context import Context
 from mediaops.engine.events import MASK, Emitter, Sink
 from mediaops.engine.journal import Journal, RunRecord, new_run_id
-from mediaops.engine.model import Changes, CheckFailed, Runbook, Step, content_digest, render
+from mediaops.engine.model import Changes, CheckFailed, Concern, Runbook, Step, content_digest, render
 from mediaops.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -286,7 +286,8 @@ class Runner:
             except MediaopsError as exc:
                 self.emitter.emit("check", title=check.title, status="failed", detail=exc.line())
                 raise PreconditionFailed(f"{check.title}: {exc.line()}") from None
-            self.emitter.emit("check", title=check.title, status="ok", detail=str(detail) if detail else None)
+            self.emitter.emit("check", title=check.title, status="concern" if isinstance(detail, Concern) else "ok",
+                              detail=str(detail) if detail else None)
         if self.ctx.facts:
             self.emitter.emit("facts", facts=self.ctx.facts)
 

@@ -82,10 +82,11 @@ class RichUI:
         self.console.print(Panel(lines, title="mediaops", title_align="left", border_style="blue"))
 
     def _on_check(self, e: dict[str, Any]) -> None:
-        mark, style = {"ok": ("✓", "green"), "failed": ("✗", "red"), "would_check": ("○", "blue")}[e["status"]]
+        mark, style = {"ok": ("✓", "green"), "failed": ("✗", "red"), "would_check": ("○", "blue"),
+                       "concern": ("!", "yellow")}[e["status"]]
         detail = f" — {e['detail']}" if e.get("detail") else ""
         prefix = "would check: " if e["status"] == "would_check" else ""
-        self.console.print(Text(f"  {mark} {prefix}{e['title']}{detail}", style=style if mark == "✗" else ""))
+        self.console.print(Text(f"  {mark} {prefix}{e['title']}{detail}", style=style if mark in "✗!" else ""))
 
     def _command(self, label: str, command: str) -> None:
         """A command as it pastes: on lines of its own, unbroken (soft wrap: the terminal folds it)."""
