@@ -102,14 +102,50 @@ RESOURCES: list[Resource] = [
     _r("external-secrets.io", "v1alpha1", "PushSecret", "pushsecrets"),
     _r("monitoring.coreos.com", "v1", "PodMonitor", "podmonitors", sub=()),
     _r("monitoring.coreos.com", "v1", "PrometheusRule", "prometheusrules", sub=(), short=("promrule",)),
+    # Served beside core/v1 Events from the same storage, as the API server does.
+    _r("events.k8s.io", "v1", "Event", "events", sub=(), short=("ev",)),
+    Resource("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", False, (),
+             (), ("create",)),
 ]
+# Groups whose kinds the API server itself defines (their schemas are the built-in OpenAPI); every other group
+# is a custom resource, defined by a CustomResourceDefinition.
+BUILTIN_GROUPS = frozenset({"", "apps", "batch", "networking.k8s.io", "coordination.k8s.io", "storage.k8s.io",
+                            "rbac.authorization.k8s.io", "policy", "autoscaling", "scheduling.k8s.io",
+                            "apiextensions.k8s.io", "admissionregistration.k8s.io", "discovery.k8s.io",
+                            "events.k8s.io", "authorization.k8s.io", "node.k8s.io", "certificates.k8s.io"})
+
+_READY = ('.status.conditions[?(@.type=="Ready")].status', '.status.conditions[?(@.type=="Ready")].message')
+_AGE = ("Age", "date", ".metadata.creationTimestamp")
+_READY_STATUS = (("Ready", "string", _READY[0]), ("Status", "string", _READY[1]))
+# additionalPrinterColumns of the upstream CRDs: (name, type, JSONPath). The kubebuilder markers in
+# fluxcd/source-controller api/v1/*_types.go, fluxcd/kustomize-controller api/v1/kustomization_types.go,
+# fluxcd/helm-controller api/v2/helmrelease_types.go, vmware-tanzu/velero pkg/apis/velero/v1/*_types.go
+# (Backup and Restore have none: kubectl shows NAME and AGE).
+PRINTER_COLUMNS: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {
+    ("kustomize.toolkit.fluxcd.io", "Kustomization"): (_AGE, *_READY_STATUS),
+    ("helm.toolkit.fluxcd.io", "HelmRelease"): (_AGE, *_READY_STATUS),
+    ("source.toolkit.fluxcd.io", "GitRepository"): (("URL", "string", ".spec.url"), _AGE, *_READY_STATUS),
+    ("source.toolkit.fluxcd.io", "HelmRepository"): (("URL", "string", ".spec.url"), _AGE, *_READY_STATUS),
+    ("source.toolkit.fluxcd.io", "OCIRepository"): (("URL", "string", ".spec.url"), *_READY_STATUS, _AGE),
+    ("source.toolkit.fluxcd.io", "HelmChart"): (
+        ("Chart", "string", ".spec.chart"), ("Version", "string", ".spec.version"),
+        ("Source Kind", "string", ".spec.sourceRef.kind"), ("Source Name", "string", ".spec.sourceRef.name"),
+        _AGE, *_READY_STATUS),
+    ("velero.io", "Backup"): (),
+    ("velero.io", "Restore"): (),
+    ("velero.io", "BackupStorageLocation"): (
+        ("Phase", "string", ".status.phase"), ("Last Validated", "date", ".status.lastValidationTime"), _AGE,
+        ("Default", "boolean", ".spec.default")),
+}
 # Kinds an older controller serves at an older version only (the client asks which one the server has).
 OLDER_VERSIONS = {("source.toolkit.fluxcd.io", "OCIRepository"): ("v1beta2",)}
 BY_PLURAL = {(r.group, r.plural): r for r in RESOURCES}
 BY_KIND = {(r.group, r.kind): r for r in RESOURCES}
 
 
-BY_NAME = {r.kind: r for r in RESOURCES}
+BY_NAME: dict[str, Resource] = {}
+for _resource in RESOURCES:
+    BY_NAME.setdefault(_resource.kind, _resource)  # the first of a kind name: core/v1 Event, not events.k8s.io
 # Custom kinds that are cluster-scoped although nothing in the repository says so (their CRDs come from charts).
 CLUSTER_SCOPED = {"GatewayClass", "CiliumLoadBalancerIPPool", "CiliumL2AnnouncementPolicy", "CiliumBGPClusterConfig",
                   "CiliumBGPPeerConfig", "CiliumBGPAdvertisement", "CiliumClusterwideNetworkPolicy", "CiliumNode",

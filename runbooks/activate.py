@@ -125,6 +125,7 @@ def enable_in_repository(ctx: Context) -> object:
     "Commit the activation",
     why="Flux deploys what is committed, not what is in this checkout.",
     command='git add -A -- {dir} {ns_file} && git commit -m "feat({ns}): activate {app}"',
+    after=(enable_in_repository,),
 )
 def commit_activation(ctx: Context) -> str:
     return gitsteps.commit(ctx, f"feat({ctx.facts['ns']}): activate {ctx.facts['app']}", _paths(ctx))
@@ -139,6 +140,7 @@ commit_activation.undoer("revert the commit (a new commit; history is not rewrit
     "Push to the tracking branch",
     why="The flux-system GitRepository follows the remote branch. Never forced.",
     command="git push",
+    after=(commit_activation,),
 )
 def push_activation(ctx: Context) -> str:
     return gitsteps.push(ctx)
@@ -166,6 +168,7 @@ def _revert_and_reconcile(ctx: Context) -> None:
     why="Flux fetches the pushed commit now instead of at its next interval.",
     command="flux reconcile source git flux-system -n flux-system",
     needs_cluster=True,
+    after=(push_activation,),
 )
 def fetch_activation(ctx: Context) -> str:
     return clustersteps.reconcile_source(ctx)
@@ -176,6 +179,7 @@ def fetch_activation(ctx: Context) -> str:
     why="cluster-apps creates the app's Kustomization from what the namespace kustomization.yaml lists.",
     command="flux reconcile kustomization cluster-apps -n flux-system",
     needs_cluster=True,
+    after=(fetch_activation,),
 )
 def apply_activation(ctx: Context) -> str:
     return clustersteps.reconcile_cluster_apps(ctx)
@@ -187,6 +191,7 @@ def apply_activation(ctx: Context) -> str:
     command="kubectl wait --for=condition=Ready kustomization/{ks} -n {ns} --timeout=5m",
     mutates=False,
     needs_cluster=True,
+    after=(apply_activation,),
 )
 def wait_kustomization(ctx: Context) -> str:
     return clustersteps.wait_kustomizations(ctx, _app(ctx))
@@ -198,6 +203,7 @@ def wait_kustomization(ctx: Context) -> str:
     command="kubectl wait --for=condition=Ready helmrelease/{app} -n {ns} --timeout=5m",
     mutates=False,
     needs_cluster=True,
+    after=(wait_kustomization,),
 )
 def wait_release(ctx: Context) -> str:
     return clustersteps.wait_helmreleases(ctx, _app(ctx))
@@ -209,6 +215,7 @@ def wait_release(ctx: Context) -> str:
     command="kubectl rollout status deployment -n {ns} -l app.kubernetes.io/name={app} --timeout=5m",
     mutates=False,
     needs_cluster=True,
+    after=(wait_release,),
 )
 def wait_pods(ctx: Context) -> str:
     return clustersteps.wait_pods(ctx, _app(ctx))
@@ -327,6 +334,7 @@ def disable_in_repository(ctx: Context) -> object:
     "Commit the deactivation",
     why="Flux deploys what is committed.",
     command='git add -A -- {dir} {ns_file} && git commit -m "chore({ns}): deactivate {app}"',
+    after=(disable_in_repository,),
 )
 def commit_deactivation(ctx: Context) -> str:
     return gitsteps.commit(ctx, f"chore({ctx.facts['ns']}): deactivate {ctx.facts['app']}", _paths(ctx))
@@ -341,6 +349,7 @@ commit_deactivation.undoer("revert the commit (a new commit; history is not rewr
     "Push to the tracking branch",
     why="Once pushed, Flux prunes the app from the cluster.",
     command="git push",
+    after=(commit_deactivation,),
 )
 def push_deactivation(ctx: Context) -> str:
     return gitsteps.push(ctx)
@@ -361,6 +370,7 @@ def revert_deactivation(ctx: Context) -> None:
     why="Flux fetches the pushed commit now instead of at its next interval.",
     command="flux reconcile source git flux-system -n flux-system",
     needs_cluster=True,
+    after=(push_deactivation,),
 )
 def fetch_deactivation(ctx: Context) -> str:
     return clustersteps.reconcile_source(ctx)
@@ -371,6 +381,7 @@ def fetch_deactivation(ctx: Context) -> str:
     why="cluster-apps no longer lists the app, so Flux prunes its Kustomization and everything it applied.",
     command="flux reconcile kustomization cluster-apps -n flux-system",
     needs_cluster=True,
+    after=(fetch_deactivation,),
 )
 def prune_app(ctx: Context) -> str:
     return clustersteps.reconcile_cluster_apps(ctx)
@@ -382,6 +393,7 @@ def prune_app(ctx: Context) -> str:
     command="kubectl wait --for=delete kustomization/{ks} -n {ns} --timeout=5m",
     mutates=False,
     needs_cluster=True,
+    after=(prune_app,),
 )
 def wait_pruned(ctx: Context) -> str:
     return clustersteps.wait_gone(ctx, _app(ctx))

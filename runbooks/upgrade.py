@@ -304,6 +304,7 @@ def no_version(ctx: Context) -> str | None:
     "Commit the upgrade",
     why="Flux deploys what is committed.",
     command='git commit -m "feat({ns}): upgrade {app}"',
+    after=(bump,),
 )
 def commit(ctx: Context) -> str:
     what = ", ".join(filter(None, [f"chart {ctx.params.get('chart_version')}" if ctx.params.get("chart_version")
@@ -322,7 +323,7 @@ def nothing_bumped(ctx: Context) -> str | None:
 commit.undoer("revert the commit", command="git revert --no-edit <commit>")(gitsteps.undo_commit)
 
 
-@runbook.step("Push to the tracking branch", why="Flux follows the remote branch.", command="git push")
+@runbook.step("Push to the tracking branch", why="Flux follows the remote branch.", command="git push", after=(commit,))
 def push(ctx: Context) -> str:
     return gitsteps.push(ctx)
 
@@ -337,6 +338,7 @@ push.undoer("push a commit that reverts the upgrade", command="git revert --no-e
     why="Flux fetches the commit and applies it now, then the HelmRelease upgrades.",
     command="flux reconcile kustomization {ks} -n {ns} --with-source && flux reconcile helmrelease {hr} -n {ns}",
     needs_cluster=True,
+    after=(push,),
 )
 def reconcile(ctx: Context) -> str:
     if ctx.params.get("no_push"):
@@ -372,6 +374,7 @@ def hold_off(ctx: Context) -> None:
     command="kubectl wait --for=condition=Ready helmrelease/{hr} -n {ns} --timeout=10m",
     mutates=False,
     needs_cluster=True,
+    after=(reconcile,),
 )
 def wait_upgraded(ctx: Context) -> str:
     app, kube = _app(ctx), clustersteps.kube(ctx)

@@ -72,3 +72,24 @@ def test_deactivate_backs_up_then_prunes(sim: Mediaops, home_ops: HomeOps) -> No
     assert backup["status"]["phase"] == "Completed"
     assert kubectl(sim, "get", "deployment", "tautulli", "-n", "media").returncode != 0
     assert home_ops.origin_log()[0] == "chore(media): deactivate tautulli"
+
+
+def test_skipping_the_rename_makes_no_false_statement_and_no_wait(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+    child = sim.spawn("run", "activate", "plex-exporter", timeout=30)
+    child.expect("step 1/")
+    child.expect("Run this step")
+    answer(child, "s")
+    for number in range(2, 9):  # commit, push, two reconciles, three waits: each says why and asks
+        child.expect(f"was skipped, and step {number} ")
+        child.expect(f"step {number}/")
+        child.expect("Run this step")
+        answer(child, "s")
+    child.expect("Done by hand")
+    answer(child, "s")
+    child.expect(pexpect.EOF)
+    child.close()
+    (events,) = sim.journals().values()
+    ends = {e["index"]: e for e in events if e["event"] == "step_end"}
+    assert all(ends[i]["outcome"] == "skipped" for i in range(8))
+    assert "already has these files" not in str(events)  # the commit step did not judge the files
+    assert home_ops.git("log", "-1", "--format=%s") == "initial import"

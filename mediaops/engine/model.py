@@ -153,6 +153,7 @@ class Step:
     undo_fn: Action | None = None
     undo_doc: str = ""
     undo_command: Template = ""
+    after: tuple[Step, ...] = ()  # steps it depends on: when one was skipped, this one says so and asks
 
     @property
     def is_manual(self) -> bool:
@@ -221,11 +222,12 @@ class Runbook:
         edit: bool = False,
         needs_cluster: bool = False,
         needs_terminal: bool = False,
+        after: tuple[Step, ...] = (),
     ) -> Callable[[Action], Step]:
         def register(fn: Action) -> Step:
             step = Step(
                 title, why, command, fn, mutates=mutates, edit=edit, needs_cluster=needs_cluster,
-                needs_terminal=needs_terminal,
+                needs_terminal=needs_terminal, after=after,
             )
             self.steps.append(step)
             return step

@@ -93,6 +93,9 @@ class Runner:
         self._previewed_change = False
         self._undone: set[int] = set()
         self._no_more_questions = False
+        # Steps the operator skipped (this session and, resumed, earlier ones): later steps may depend on them.
+        self._skipped: set[int] = {i for i, r in self.resume.steps.items() if r.outcome == "skipped"} \
+            if self.resume else set()
 
     @property
     def mode(self) -> str:
@@ -356,7 +359,17 @@ class Runner:
         # In a preview, once a step would have changed something, later "already done?" tests would
         # look at a state the run would not see; those steps are shown as what they would do.
         stale = self.mode == DRY_RUN and self._previewed_change
-        if step.when is not None and not cannot_look and not stale:
+        # A step after one the operator skipped, which it depends on, must not judge the world ("nothing to
+        # commit", "Ready") as if that step had run: it says so and asks (with --yes it is skipped too).
+        positions = {id(s): i for i, s in enumerate(self.runbook.steps)}
+        blocked_by = [positions[id(d)] for d in step.after if positions.get(id(d)) in self._skipped]
+        if blocked_by:
+            first = blocked_by[0]
+            emit("warning", message=f"step {first + 1} ({self.runbook.steps[first].title}) was skipped, and "
+                                    f"step {index + 1} ({step.title}) depends on it")
+            if self.mode != INTERACTIVE:
+                return self._skip(index, step, f"skipped: step {first + 1} it depends on was skipped")
+        if step.when is not None and not cannot_look and not stale and not blocked_by:
             with self._read_only():
                 reason = step.when(ctx)
             if reason:
@@ -393,13 +406,17 @@ class Runner:
             return outcome
         if step.is_manual:
             return self._manual(index, step, plan)
-        if self.mode == INTERACTIVE and step.mutates:
-            answer = self._ask(plan, step)
+        if self.mode == INTERACTIVE and (step.mutates or blocked_by):
+            answer = self._ask(plan, step, force=bool(blocked_by))
             if answer == "skip":
-                emit("step_start", index=index, title=step.title, mutates=step.mutates)
-                emit("step_end", index=index, title=step.title, outcome="skipped", summary="skipped by the operator")
-                return "skipped"
+                return self._skip(index, step, "skipped by the operator")
         return self._execute(index, step, changes)
+
+    def _skip(self, index: int, step: Step, summary: str) -> str:
+        self._skipped.add(index)
+        self.emitter.emit("step_start", index=index, title=step.title, mutates=step.mutates)
+        self.emitter.emit("step_end", index=index, title=step.title, outcome="skipped", summary=summary)
+        return "skipped"
 
     def _preview(self, index: int, step: Step, cannot_look: bool) -> str:
         emit = self.emitter.emit
@@ -415,8 +432,8 @@ class Runner:
              duration=round(time.monotonic() - started, 3))
         return "done"
 
-    def _ask(self, plan: dict[str, Any], step: Step) -> str:
-        if self._no_more_questions:
+    def _ask(self, plan: dict[str, Any], step: Step, force: bool = False) -> str:
+        if self._no_more_questions and not force:
             return "run"
         while True:
             answer = str(self.prompter.step())
@@ -495,6 +512,7 @@ class Runner:
                 if answer == "abort":
                     self.done += partial
                     raise Aborted from exc
+                self._skipped.add(index)
                 emit("step_end", index=index, title=step.title, outcome="skipped", summary="skipped after failure")
                 return "skipped"
             self._current = None

@@ -328,7 +328,7 @@ class Rehearsal:
     # -- inside the containers: files on volumes, a few commands, logs ---------------------------------------
     def _volume_gone(self, event: Any) -> None:
         """A deleted claim takes its data with it (dynamically provisioned volumes: reclaim policy Delete)."""
-        if event.kind == "DELETED" and event.resource.kind == "PersistentVolumeClaim":
+        if event.type == "DELETED" and event.resource.kind == "PersistentVolumeClaim":
             meta = event.obj.get("metadata") or {}
             self.volumes.pop(("pvc", meta.get("namespace", ""), meta.get("name", "")), None)
 

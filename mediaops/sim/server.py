@@ -3,22 +3,596 @@
 Serves what the Kubernetes Python client and kubectl use: discovery, get/list/watch, create, update,
 merge/JSON/strategic-merge patch, delete, the status and scale subresources, label and field selectors,
 resourceVersion semantics (watch from a version, 410 Gone when too old), and server-side Tables for
-``kubectl get``. Faults (5xx, 429, timeouts, dropped watches) are injected here, per request.
+``kubectl get``. Like a real API server it checks built-in kinds against their schema (fieldValidation),
+honours finalizers, DeleteOptions and dryRun, does server-side apply with managedFields, and serves
+/openapi/v2 and /openapi/v3, CRDs of the custom kinds, SelfSubjectAccessReviews and events.k8s.io/v1.
+Faults (5xx, 429, timeouts, dropped watches) are injected here, per request.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import random
+import re
 import threading
 import time
+import uuid
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from mediaops.kinds import BY_PLURAL, RESOURCES, Resource
-from mediaops.sim.store import ApiError, Store, apply_patch, field_value
+from mediaops.kinds import BUILTIN_GROUPS, BY_PLURAL, PRINTER_COLUMNS, RESOURCES, Resource
+from mediaops.sim.store import (
+    MERGE_KEYS,
+    ApiError,
+    Store,
+    apply_patch,
+    field_value,
+    merge_patch,
+    now,
+    parse_field_selector,
+    parse_selector,
+    strategic_merge_patch,
+)
+
+# -- schema validation of built-in kinds ---------------------------------------------------------------
+# The kinds' schemas are the kubernetes Python client's generated models (openapi_types, attribute_map and
+# which fields are required), imported on first use.
+_MODEL_NAMES = {("", "Event"): "CoreV1Event", ("events.k8s.io", "Event"): "EventsV1Event"}
+_MODEL_CACHE: dict[str, Any] = {}
+FIELD_VALIDATION = ("Strict", "Warn", "Ignore")
+
+
+def _models() -> Any:
+    if "module" not in _MODEL_CACHE:
+        import kubernetes.client as models
+
+        _MODEL_CACHE["module"] = models
+    return _MODEL_CACHE["module"]
+
+
+def model_for(resource: Resource) -> Any:
+    """The generated model class of a built-in kind, or None (custom resources, unknown kinds)."""
+    if resource.group not in BUILTIN_GROUPS:
+        return None
+    name = _MODEL_NAMES.get((resource.group, resource.kind), f"{resource.version.capitalize()}{resource.kind}")
+    return getattr(_models(), name, None)
+
+
+def _model(type_name: str) -> Any:
+    return getattr(_models(), type_name, None) if type_name[:1] in "VCE" else None
+
+
+def _fields_of(cls: Any) -> tuple[dict[str, tuple[str, str]], list[str]]:
+    """JSON name -> (attribute, type) and the required JSON names of a model class."""
+    cached = _MODEL_CACHE.get(cls.__name__)
+    if cached is None:
+        by_json = {json_name: (attr, cls.openapi_types[attr]) for attr, json_name in cls.attribute_map.items()}
+        fields = getattr(cls, "model_fields", {})
+        required = [cls.attribute_map[a] for a in cls.openapi_types if a in fields and fields[a].is_required()]
+        cached = _MODEL_CACHE[cls.__name__] = (by_json, required)
+    return cached
+
+
+def _walk(value: Any, type_name: str, path: str, unknown: list[str], missing: list[str], prune: bool) -> None:
+    if type_name.startswith("List[") and isinstance(value, list):
+        for index, item in enumerate(value):
+            _walk(item, type_name[5:-1], f"{path}[{index}]", unknown, missing, prune)
+        return
+    if type_name.startswith("Dict[") and isinstance(value, dict):
+        inner = type_name[5:-1].split(", ", 1)[1]
+        for key, item in value.items():
+            _walk(item, inner, f"{path}.{key}" if path else key, unknown, missing, prune)
+        return
+    cls = _model(type_name)
+    if cls is None or not isinstance(value, dict):
+        return
+    by_json, required = _fields_of(cls)
+    for key in list(value):
+        at = f"{path}.{key}" if path else key
+        if key not in by_json:
+            unknown.append(at)
+            if prune:
+                del value[key]
+            continue
+        _walk(value[key], by_json[key][1], at, unknown, missing, prune)
+    for key in required:
+        if value.get(key) in (None, "") and not (path == "" and key in ("metadata",)):
+            missing.append(f"{path}.{key}" if path else key)
+    if type_name == "V1Container" and not value.get("image"):
+        # pkg/apis/core/validation/validation.go (validateContainers): a container needs an image, also in
+        # the pod template of a workload, although the OpenAPI schema leaves it optional.
+        missing.append(f"{path}.image")
+
+
+def _invalid(resource: Resource, name: str, errors: list[tuple[str, str, str]]) -> ApiError:
+    """422 Invalid as staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go NewInvalid words it."""
+    label = f"{resource.kind}.{resource.group}" if resource.group else resource.kind
+    texts = [f"{field}: {detail}" for field, _, detail in errors]
+    joined = texts[0] if len(texts) == 1 else "[" + ", ".join(texts) + "]"
+    error = ApiError(422, "Invalid", f'{label} "{name}" is invalid: {joined}')
+    error.details = {"name": name, "group": resource.group, "kind": resource.kind,
+                     "causes": [{"reason": reason, "message": detail, "field": field}
+                                for field, reason, detail in errors]}
+    return error
+
+
+def validate(resource: Resource, obj: dict[str, Any], mode: str, *, verb: str = "create",
+             known_unknown: set[str] | None = None, required: bool = True) -> list[str]:
+    """Check a built-in object against its schema; returns the warnings of ``fieldValidation=Warn``.
+
+    Unknown fields as staging/src/k8s.io/apiserver/pkg/endpoints/handlers/create.go and rest.go handle them
+    per fieldValidation (Strict: 400 "strict decoding error", Warn: dropped with a 299 warning, Ignore: dropped);
+    missing required fields, then, are the 422 of the kind's validation (pkg/apis/*/validation)."""
+    cls = model_for(resource)
+    if cls is None or not isinstance(obj, dict):
+        return []
+    unknown: list[str] = []
+    missing: list[str] = []
+    _walk(obj, cls.__name__, "", unknown, missing, prune=mode != "Strict")
+    unknown = [u for u in unknown if u not in (known_unknown or set()) and u not in ("apiVersion", "kind")]
+    warnings: list[str] = []
+    if unknown and mode == "Strict":
+        fields = ", ".join(f'unknown field "{u}"' for u in unknown)
+        name = (obj.get("metadata") or {}).get("name", "")
+        if verb == "apply":
+            message = (f"failed to create typed patch object ({name}; {resource.api_version}, Kind={resource.kind}): "
+                       + ", ".join(f".{u}: field not declared in schema" for u in unknown))
+        else:
+            message = (f'{resource.kind} in version "{resource.version}" cannot be handled as a {resource.kind}: '
+                       f"strict decoding error: {fields}")
+        raise ApiError(400, "BadRequest", message)
+    if unknown and mode == "Warn":
+        warnings = [f'unknown field "{u}"' for u in unknown]
+    errors = [(m, "FieldValueRequired", "Required value") for m in missing] if required else []
+    errors += _apps_rules(resource, obj) if required else []
+    if errors:
+        raise _invalid(resource, (obj.get("metadata") or {}).get("name", ""), errors)
+    return warnings
+
+
+def _apps_rules(resource: Resource, obj: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """pkg/apis/apps/validation/validation.go: a workload's selector must select its own pod template."""
+    if resource.group not in ("apps", "batch") or resource.kind in ("Job", "CronJob"):
+        return []
+    spec = obj.get("spec") or {}
+    selector = (spec.get("selector") or {}).get("matchLabels") or {}
+    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    if selector and any(labels.get(k) != v for k, v in selector.items()):
+        shown = ", ".join(f'"{k}":"{v}"' for k, v in sorted(labels.items()))
+        return [("spec.template.metadata.labels", "FieldValueInvalid",
+                 f"Invalid value: map[string]string{{{shown}}}: `selector` does not match template `labels`")]
+    return []
+
+
+def unknown_fields(resource: Resource, obj: dict[str, Any]) -> set[str]:
+    """Unknown fields an object already holds (written by the rehearsal's controllers, not through the API)."""
+    cls = model_for(resource)
+    if cls is None:
+        return set()
+    unknown: list[str] = []
+    _walk(copy.deepcopy(obj), cls.__name__, "", unknown, [], prune=False)
+    return set(unknown)
+
+
+# -- server-side apply and managedFields (sigs.k8s.io/structured-merge-diff, simplified) --------------------
+Path = tuple[str, ...]
+_SKIP_META = ("name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp", "managedFields",
+              "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink")
+
+
+def field_paths(obj: Any, prefix: Path = (), top: bool = True) -> set[Path]:
+    """The leaf fields of an object as FieldsV1 paths (f:name, k:{"name":..} for keyed list items)."""
+    paths: set[Path] = set()
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if top and key in ("apiVersion", "kind", "status"):
+                continue
+            if prefix == ("f:metadata",) and key in _SKIP_META:
+                continue
+            sub = (*prefix, f"f:{key}")
+            if isinstance(value, list) and MERGE_KEYS.get(key) and all(
+                    isinstance(i, dict) and MERGE_KEYS[key] in i for i in value):
+                merge_key = str(MERGE_KEYS[key])
+                for item in value:
+                    item_path = (*sub, "k:" + json.dumps({merge_key: item[merge_key]}, separators=(",", ":")))
+                    paths |= field_paths(item, item_path, False) or {item_path}
+            elif isinstance(value, dict) and value:
+                paths |= field_paths(value, sub, False)
+            else:
+                paths.add(sub)
+    return paths
+
+
+def _step(value: Any, token: str) -> Any:
+    if token.startswith("f:"):
+        return value.get(token[2:]) if isinstance(value, dict) else None
+    key = json.loads(token[2:])
+    return next((i for i in value or [] if isinstance(i, dict) and all(i.get(k) == v for k, v in key.items())),
+                None) if isinstance(value, list) else None
+
+
+def value_at(obj: Any, path: Path) -> Any:
+    for token in path:
+        obj = _step(obj, token)
+        if obj is None:
+            return None
+    return obj
+
+
+def remove_at(obj: Any, path: Path) -> None:
+    parent = value_at(obj, path[:-1]) if len(path) > 1 else obj
+    last = path[-1]
+    if last.startswith("f:") and isinstance(parent, dict):
+        parent.pop(last[2:], None)
+    elif last.startswith("k:") and isinstance(parent, list):
+        item = _step(parent, last)
+        if item is not None:
+            parent.remove(item)
+
+
+def to_fields_v1(paths: set[Path]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for path in sorted(paths):
+        node = tree
+        for token in path:
+            node = node.setdefault(token, {})
+    return tree
+
+
+def from_fields_v1(tree: Any, prefix: Path = ()) -> set[Path]:
+    paths: set[Path] = set()
+    for token, sub in (tree or {}).items():
+        if token == ".":
+            continue
+        children = {k: v for k, v in (sub or {}).items() if k != "."}
+        paths |= from_fields_v1(children, (*prefix, token)) if children else {(*prefix, token)}
+    return paths
+
+
+def _owned(path: Path, owned: set[Path]) -> bool:
+    """A path is owned when the manager owns it or one of its ancestors/descendants (an atomic subtree)."""
+    return any(path[:len(o)] == o or o[:len(path)] == path for o in owned)
+
+
+def managed_update(resource: Resource, old: dict[str, Any] | None, new: dict[str, Any], manager: str,
+                   operation: str = "Update") -> None:
+    """Record an Update (create, put, non-apply patch) in metadata.managedFields: the manager takes the fields it
+    changed, which other managers no longer own (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/
+    fieldmanager, vendored as k8s.io/apimachinery/pkg/util/managedfields)."""
+    entries = list((old or {}).get("metadata", {}).get("managedFields") or [])
+    changed = {p for p in field_paths(new) if old is None or value_at(old, p) != value_at(new, p)}
+    gone = {p for p in field_paths(old or {}) if value_at(new, p) is None}
+    result = []
+    for entry in entries:
+        paths = from_fields_v1(entry.get("fieldsV1"))
+        if entry.get("manager") == manager and entry.get("operation") == operation:
+            changed |= {p for p in paths if value_at(new, p) is not None}
+            continue
+        paths = {p for p in paths if p not in changed and p not in gone}
+        if paths:
+            result.append({**entry, "fieldsV1": to_fields_v1(paths)})
+    if changed:
+        result.append({"manager": manager, "operation": operation, "apiVersion": resource.api_version,
+                       "time": now(), "fieldsType": "FieldsV1", "fieldsV1": to_fields_v1(changed)})
+    new.setdefault("metadata", {})["managedFields"] = result
+
+
+def server_side_apply(resource: Resource, live: dict[str, Any] | None, applied: dict[str, Any], manager: str,
+                      force: bool) -> dict[str, Any]:
+    """PATCH application/apply-patch+yaml: merge the manager's configuration, take ownership of its fields,
+    drop the fields it owned and no longer applies, and refuse (409) to change another manager's field unless
+    forced (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go applyPatcher; conflicts as
+    sigs.k8s.io/structured-merge-diff merge/conflict.go words them)."""
+    applied_paths = field_paths(applied)
+    entries = list(((live or {}).get("metadata") or {}).get("managedFields") or [])
+    conflicts: dict[str, list[Path]] = {}
+    mine: set[Path] = set()
+    for entry in entries:
+        paths = from_fields_v1(entry.get("fieldsV1"))
+        if entry.get("manager") == manager and entry.get("operation") == "Apply":
+            mine = paths
+            continue
+        for path in applied_paths:
+            if any(path[:len(p)] == p or p[:len(path)] == path for p in paths) and live is not None \
+                    and value_at(live, path) != value_at(applied, path):
+                conflicts.setdefault(f'{entry.get("manager")}|{entry.get("apiVersion", "")}', []).append(path)
+    if conflicts and not force:
+        causes, lines = [], []
+        for owner, clashes in conflicts.items():
+            who, _, version = owner.partition("|")
+            for path in sorted(clashes):
+                shown = "".join(f".{t[2:]}" if t.startswith("f:") else f"[{t[2:]}]" for t in path)
+                causes.append({"reason": "FieldManagerConflict",
+                               "message": f'conflict with "{who}" using {version}', "field": shown})
+                lines.append(f'conflict with "{who}" using {version}: {shown}')
+        count = len(causes)
+        error = ApiError(409, "Conflict", f"Apply failed with {count} conflict{'s' if count > 1 else ''}: "
+                         + "\n".join(lines))
+        error.details = {"causes": causes}
+        raise error
+    merged = copy.deepcopy(live) if live is not None else {}
+    body = {k: v for k, v in applied.items() if k != "status"}
+    merged = strategic_merge_patch(merged, body) if resource.group in BUILTIN_GROUPS else merge_patch(merged, body)
+    others: set[Path] = set()
+    result = []
+    for entry in entries:
+        if entry.get("manager") == manager and entry.get("operation") == "Apply":
+            continue
+        paths = from_fields_v1(entry.get("fieldsV1"))
+        if force:
+            paths = {p for p in paths if not _owned(p, applied_paths)}
+        others |= paths
+        if paths:
+            result.append({**entry, "fieldsV1": to_fields_v1(paths)})
+    for path in sorted(mine - applied_paths, key=len, reverse=True):
+        if not _owned(path, others) and not _owned(path, applied_paths):
+            remove_at(merged, path)
+    result.append({"manager": manager, "operation": "Apply", "apiVersion": resource.api_version, "time": now(),
+                   "fieldsType": "FieldsV1", "fieldsV1": to_fields_v1(applied_paths)})
+    merged.setdefault("metadata", {})["managedFields"] = result
+    return merged
+
+
+# -- OpenAPI (what kubectl explain and kubectl's field-validation check read) ------------------------------
+_OPENAPI_CACHE: dict[str, Any] = {}
+_MODEL_PREFIX = re.compile(r"^(V\d+(?:alpha\d+|beta\d+)?)([A-Z]\w*)$")
+_SCALARS = {"str": {"type": "string"}, "int": {"type": "integer", "format": "int64"},
+            "float": {"type": "number", "format": "double"}, "bool": {"type": "boolean"},
+            "datetime": {"type": "string", "format": "date-time"}, "date": {"type": "string", "format": "date"},
+            "object": {}}
+
+
+def _schema_name(class_name: str) -> str:
+    match = _MODEL_PREFIX.match(class_name)
+    return f"io.k8s.api.{match[1].lower()}.{match[2]}" if match else f"io.k8s.api.{class_name}"
+
+
+def _property(type_name: str, ref: str, todo: list[str]) -> dict[str, Any]:
+    if type_name.startswith("List["):
+        return {"type": "array", "items": _property(type_name[5:-1], ref, todo)}
+    if type_name.startswith("Dict["):
+        return {"type": "object", "additionalProperties": _property(type_name[5:-1].split(", ", 1)[1], ref, todo)}
+    if type_name in _SCALARS:
+        return dict(_SCALARS[type_name])
+    if _model(type_name) is not None:
+        todo.append(type_name)
+        return {"$ref": ref + _schema_name(type_name)}
+    return {}
+
+
+def _schemas(roots: dict[str, Resource], ref: str) -> dict[str, Any]:
+    """Schemas of the models reachable from the root kinds (class name -> resource), from the client's models."""
+    schemas: dict[str, Any] = {}
+    todo = list(roots)
+    while todo:
+        name = todo.pop()
+        key = _schema_name(name)
+        if key in schemas:
+            continue
+        cls = _model(name)
+        if cls is None:
+            continue
+        by_json, required = _fields_of(cls)
+        fields = getattr(cls, "model_fields", {})
+        properties = {}
+        for json_name, (attr, type_name) in sorted(by_json.items()):
+            prop = _property(type_name, ref, todo)
+            description = getattr(fields.get(attr), "description", None)
+            if description and "$ref" not in prop:
+                prop["description"] = description
+            elif description:
+                prop = {"description": description, "allOf": [prop]}
+            properties[json_name] = prop
+        schema: dict[str, Any] = {"type": "object", "properties": properties}
+        if required:
+            schema["required"] = required
+        doc = re.split(r"\n\s*Attributes:", cls.__doc__ or "")[0].strip()
+        if doc and "Do not edit the class manually" not in doc:
+            schema["description"] = doc
+        if name in roots:
+            resource = roots[name]
+            schema["x-kubernetes-group-version-kind"] = [{"group": resource.group, "version": resource.version,
+                                                          "kind": resource.kind}]
+        schemas[key] = schema
+    return schemas
+
+
+def _custom_schema(resource: Resource) -> dict[str, Any]:
+    return {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
+            "description": f"{resource.kind} is a custom resource ({resource.plural}.{resource.group}).",
+            "x-kubernetes-group-version-kind": [{"group": resource.group, "version": resource.version,
+                                                 "kind": resource.kind}]}
+
+
+def _operation_paths(resources: list[Resource], ref: str, names: dict[Resource, str]) -> dict[str, Any]:
+    """Paths with their write operations and the parameters kubectl looks for (fieldValidation on PATCH)."""
+    paths: dict[str, Any] = {}
+    for r in resources:
+        base = f"/api/{r.version}" if not r.group else f"/apis/{r.group}/{r.version}"
+        collection = f"{base}/namespaces/{{namespace}}/{r.plural}" if r.namespaced else f"{base}/{r.plural}"
+        gvk = {"group": r.group, "version": r.version, "kind": r.kind}
+        body = {"content": {"application/json": {"schema": {"$ref": ref + names[r]}}}}
+
+        def operation(action: str, params: tuple[str, ...], gvk: dict[str, str] = gvk,
+                      body: dict[str, Any] = body) -> dict[str, Any]:
+            return {"operationId": f"{action}{gvk['kind']}", "x-kubernetes-action": action,
+                    "x-kubernetes-group-version-kind": gvk,
+                    "parameters": [{"name": p, "in": "query", "schema": {"type": "string"}} for p in params],
+                    "responses": {"200": {"description": "OK", **body}}}
+
+        writes = ("dryRun", "fieldManager", "fieldValidation")
+        paths[collection] = {"get": operation("list", ("labelSelector", "fieldSelector", "watch")),
+                             "post": operation("post", writes)}
+        paths[collection + "/{name}"] = {"get": operation("get", ()), "put": operation("put", writes),
+                                         "patch": operation("patch", (*writes, "force")),
+                                         "delete": operation("delete", ("dryRun", "propagationPolicy"))}
+    return paths
+
+
+def openapi_v3(group: str, version: str) -> dict[str, Any] | None:
+    key = f"v3:{group}/{version}:{len(RESOURCES)}"  # kinds registered later (CRDs applied) change the document
+    if key not in _OPENAPI_CACHE:
+        resources = [r for r in RESOURCES if r.group == group and r.version == version]
+        if not resources:
+            return None
+        ref = "#/components/schemas/"
+        roots = {m.__name__: r for r in resources if (m := model_for(r)) is not None}
+        schemas = _schemas(roots, ref)
+        names = {r: _schema_name(m.__name__) if (m := model_for(r)) is not None else
+                 f"{'.'.join(reversed(r.group.split('.')))}.{r.version}.{r.kind}" for r in resources}
+        for r in resources:
+            if model_for(r) is None:
+                schemas[names[r]] = _custom_schema(r)
+        _OPENAPI_CACHE[key] = {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.31.0"},
+                               "paths": _operation_paths(resources, ref, names),
+                               "components": {"schemas": schemas}}
+    return _OPENAPI_CACHE[key]
+
+
+def openapi_v2() -> dict[str, Any]:
+    key = f"v2:{len(RESOURCES)}"
+    if key not in _OPENAPI_CACHE:
+        ref = "#/definitions/"
+        roots = {m.__name__: r for r in RESOURCES if (m := model_for(r)) is not None}
+        definitions = _schemas(roots, ref)
+        for r in RESOURCES:
+            if model_for(r) is None:
+                definitions[f"{'.'.join(reversed(r.group.split('.')))}.{r.version}.{r.kind}"] = _custom_schema(r)
+        _OPENAPI_CACHE[key] = {"swagger": "2.0", "info": {"title": "Kubernetes", "version": "v1.31.0"},
+                               "paths": {}, "definitions": definitions}
+    return _OPENAPI_CACHE[key]
+
+
+def openapi_v3_root() -> dict[str, Any]:
+    """/openapi/v3: one document per group-version (staging/src/k8s.io/kube-openapi/pkg/handler3)."""
+    versions = sorted({(r.group, r.version) for r in RESOURCES})
+    return {"paths": {(f"apis/{g}/{v}" if g else f"api/{v}"): {
+        "serverRelativeURL": f"/openapi/v3/{f'apis/{g}/{v}' if g else f'api/{v}'}?hash={len(RESOURCES):08X}"}
+        for g, v in versions}}
+
+
+# -- CustomResourceDefinitions of the custom kinds the registry knows ---------------------------------------
+def crd_for(resource: Resource, created: str) -> dict[str, Any]:
+    columns = PRINTER_COLUMNS.get((resource.group, resource.kind))
+    version: dict[str, Any] = {"name": resource.version, "served": True, "storage": True,
+                               "schema": {"openAPIV3Schema": {"type": "object",
+                                                              "x-kubernetes-preserve-unknown-fields": True}}}
+    if "status" in resource.subresources:
+        version["subresources"] = {"status": {}}
+    if columns:
+        version["additionalPrinterColumns"] = [{"name": n, "type": t, "jsonPath": p} for n, t, p in columns]
+    names: dict[str, Any] = {"kind": resource.kind, "listKind": f"{resource.kind}List", "plural": resource.plural,
+             "singular": resource.singular}
+    if resource.short:
+        names["shortNames"] = list(resource.short)
+    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": f"{resource.plural}.{resource.group}", "creationTimestamp": created,
+                         "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{resource.plural}.{resource.group}")),
+                         "resourceVersion": "1", "generation": 1},
+            "spec": {"group": resource.group, "names": names,
+                     "scope": "Namespaced" if resource.namespaced else "Cluster", "versions": [version]},
+            "status": {"acceptedNames": names, "storedVersions": [resource.version],
+                       "conditions": [{"type": "NamesAccepted", "status": "True", "reason": "NoConflicts",
+                                       "lastTransitionTime": created},
+                                      {"type": "Established", "status": "True", "reason": "InitialNamesAccepted",
+                                       "lastTransitionTime": created}]}}
+
+
+# -- events.k8s.io/v1 Events, stored as core/v1 Events (pkg/apis/events/v1/conversion.go) ------------------
+_EVENT_FIELDS = (("involvedObject", "regarding"), ("message", "note"), ("count", "deprecatedCount"),
+                 ("firstTimestamp", "deprecatedFirstTimestamp"), ("lastTimestamp", "deprecatedLastTimestamp"),
+                 ("source", "deprecatedSource"), ("related", "related"), ("reason", "reason"), ("type", "type"),
+                 ("action", "action"), ("eventTime", "eventTime"), ("series", "series"),
+                 ("reportingComponent", "reportingController"), ("reportingInstance", "reportingInstance"))
+
+
+def event_to_v1(event: dict[str, Any]) -> dict[str, Any]:
+    converted = {"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": event.get("metadata", {})}
+    for core, v1 in _EVENT_FIELDS:
+        if event.get(core) is not None:
+            converted[v1] = event[core]
+    if not converted.get("reportingController") and (event.get("source") or {}).get("component"):
+        converted["reportingController"] = event["source"]["component"]
+    if not converted.get("eventTime"):
+        converted["eventTime"] = None
+    return converted
+
+
+def event_from_v1(event: dict[str, Any]) -> dict[str, Any]:
+    converted = {"apiVersion": "v1", "kind": "Event", "metadata": event.get("metadata", {})}
+    for core, v1 in _EVENT_FIELDS:
+        if event.get(v1) is not None:
+            converted[core] = event[v1]
+    return converted
+
+
+def _protobuf_fields(data: bytes) -> list[tuple[int, Any]]:
+    """The fields of a protobuf message: (number, bytes or int); enough for the kinds kubectl sends so."""
+    fields: list[tuple[int, Any]] = []
+    at = 0
+
+    def varint() -> int:
+        nonlocal at
+        value, shift = 0, 0
+        while True:
+            if at >= len(data):
+                raise ApiError(400, "BadRequest", "truncated protobuf body")
+            byte = data[at]
+            at += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return value
+
+    while at < len(data):
+        key = varint()
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            fields.append((number, varint()))
+        elif wire == 2:
+            size = varint()
+            fields.append((number, data[at:at + size]))
+            at += size
+        elif wire in (1, 5):
+            at += 8 if wire == 1 else 4
+        else:
+            raise ApiError(400, "BadRequest", "unsupported protobuf body")
+    return fields
+
+
+def _access_review_from_protobuf(data: bytes) -> dict[str, Any]:
+    """A SelfSubjectAccessReview in the API's protobuf envelope (runtime.Unknown; k8s.io/api/authorization/v1
+    generated.proto: spec=2, resourceAttributes=1 with namespace, verb, group, version, resource, subresource,
+    name as fields 1-7, nonResourceAttributes=2 with path, verb)."""
+    raw = next((v for n, v in _protobuf_fields(data) if n == 2 and isinstance(v, bytes)), b"")
+    spec = next((v for n, v in _protobuf_fields(raw) if n == 2 and isinstance(v, bytes)), b"")
+    answer: dict[str, Any] = {}
+    for number, value in _protobuf_fields(spec):
+        if not isinstance(value, bytes):
+            continue
+        names = ("namespace", "verb", "group", "version", "resource", "subresource", "name") if number == 1 \
+            else ("path", "verb")
+        attributes = {names[n - 1]: v.decode(errors="replace") for n, v in _protobuf_fields(value)
+                      if isinstance(v, bytes) and 0 < n <= len(names)}
+        answer["resourceAttributes" if number == 1 else "nonResourceAttributes"] = attributes
+    return {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": answer}
+
+
+def _jsonpath(obj: Any, path: str) -> Any:
+    """The JSONPath subset CRD printer columns use: .a.b and [?(@.k=="v")] filters."""
+    for part in re.findall(r'\.(\w+)|\[\?\(@\.(\w+)=="([^"]*)"\)\]', path):
+        name, key, value = part
+        if name:
+            obj = obj.get(name) if isinstance(obj, dict) else None
+        else:
+            obj = next((i for i in obj or [] if isinstance(i, dict) and i.get(key) == value), None) \
+                if isinstance(obj, list) else None
+        if obj is None:
+            return None
+    return obj
 
 
 class Faults:
@@ -104,16 +678,43 @@ def _ready_cells(obj: dict[str, Any]) -> tuple[str, str]:
     return "", ""
 
 
+def _printer_table(resource: Resource, items: list[dict[str, Any]], rv: int) -> dict[str, Any]:
+    """A custom resource's Table from its CRD's additionalPrinterColumns (the default: NAME and AGE), as
+    staging/src/k8s.io/apiextensions-apiserver/pkg/registry/customresource/tableconvertor/tableconvertor.go
+    renders it: dates as ages, the rest as the JSONPath's value."""
+    columns = PRINTER_COLUMNS[(resource.group, resource.kind)] or (("Age", "date", ".metadata.creationTimestamp"),)
+    definitions = [{"name": "Name", "type": "string", "format": "name",
+                    "description": "Name must be unique within a namespace.", "priority": 0}]
+    definitions += [{"name": n, "type": t, "format": "", "description": "", "priority": 0} for n, t, _ in columns]
+    rows = []
+    for obj in items:
+        cells: list[Any] = [obj["metadata"]["name"]]
+        for _, type_, path in columns:
+            value = _jsonpath(obj, path)
+            if type_ == "date":
+                cells.append(_age(value) if value else "<unknown>")
+            elif value is None:
+                cells.append(None)
+            else:
+                cells.append(value if type_ in ("integer", "number", "boolean") else str(value))
+        rows.append({"cells": cells, "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                                                "metadata": obj["metadata"]}})
+    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": str(rv)},
+            "columnDefinitions": definitions, "rows": rows}
+
+
 def table(resource: Resource, items: list[dict[str, Any]], rv: int) -> dict[str, Any]:
     """A server-side Table as kubectl get asks for it."""
+    if (resource.group, resource.kind) in PRINTER_COLUMNS:
+        return _printer_table(resource, items, rv)
     columns = [("Name", "string", "name")]
     kind = resource.kind
     if kind in ("Deployment", "StatefulSet"):
         columns += [("Ready", "string", ""), ("Up-to-date", "integer", ""), ("Available", "integer", "")]
+    elif kind == "ReplicaSet":
+        columns += [("Desired", "integer", ""), ("Current", "integer", ""), ("Ready", "integer", "")]
     elif kind == "Pod":
         columns += [("Ready", "string", ""), ("Status", "string", ""), ("Restarts", "integer", "")]
-    elif kind in ("Backup", "Restore"):
-        columns += [("Phase", "string", "")]
     elif kind == "PersistentVolumeClaim":
         columns += [("Status", "string", ""), ("Capacity", "string", "")]
     elif any((o.get("status") or {}).get("conditions") for o in items) or resource.group.endswith("fluxcd.io"):
@@ -127,6 +728,9 @@ def table(resource: Resource, items: list[dict[str, Any]], rv: int) -> dict[str,
             want = (obj.get("spec") or {}).get("replicas", 1)
             cells += [f"{status.get('readyReplicas', 0)}/{want}", status.get("updatedReplicas", 0),
                       status.get("availableReplicas", 0)]
+        elif kind == "ReplicaSet":
+            cells += [(obj.get("spec") or {}).get("replicas", 1), status.get("replicas", 0),
+                      status.get("readyReplicas", 0)]
         elif kind == "Pod":
             statuses = status.get("containerStatuses") or []
             ready = sum(1 for c in statuses if c.get("ready"))
@@ -135,10 +739,10 @@ def table(resource: Resource, items: list[dict[str, Any]], rv: int) -> dict[str,
             terminating = "Terminating" if obj["metadata"].get("deletionTimestamp") else None
             cells += [f"{ready}/{len(statuses)}", terminating or reason or status.get("phase", ""),
                       sum(int(c.get("restartCount", 0)) for c in statuses)]
-        elif kind in ("Backup", "Restore"):
-            cells.append(status.get("phase", ""))
         elif kind == "PersistentVolumeClaim":
-            cells += [status.get("phase", ""), ((status.get("capacity") or {}).get("storage", ""))]
+            # pkg/printers/internalversion/printers.go printPersistentVolumeClaim: Terminating once deleted
+            phase = "Terminating" if obj["metadata"].get("deletionTimestamp") else status.get("phase", "")
+            cells += [phase, ((status.get("capacity") or {}).get("storage", ""))]
         elif len(columns) > 2:
             cells += list(_ready_cells(obj))
         cells.append(_age(obj["metadata"].get("creationTimestamp", "")))
@@ -159,7 +763,8 @@ class Handler(BaseHTTPRequestHandler):
         return
 
     # -- plumbing -----------------------------------------------------------------------------------
-    def _send(self, code: int, body: Any, extra: dict[str, str] | None = None) -> None:
+    def _send(self, code: int, body: Any, extra: dict[str, str] | None = None,
+              warnings: list[str] | None = None) -> None:
         if getattr(self, "_fail_after_write", False) and 200 <= code < 300:
             self._fail_after_write = False
             code, body, extra = 500, ApiError(500, "InternalError", "the rehearsal cluster committed the write, "
@@ -170,6 +775,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         for key, value in (extra or {}).items():
             self.send_header(key, value)
+        for warning in warnings or []:  # RFC 7234 warn-code 299, as the API server sends warnings
+            self.send_header("Warning", "299 - " + json.dumps(warning))
         self.end_headers()
         self.wfile.write(data)
 
@@ -185,12 +792,21 @@ class Handler(BaseHTTPRequestHandler):
         raw = self._read_body()
         if not raw:
             return None
+        if raw.startswith(b"k8s\x00"):  # protobuf (kubectl sends it for some built-in kinds)
+            if self.path.split("?")[0].endswith("/selfsubjectaccessreviews"):
+                return _access_review_from_protobuf(raw[4:])
+            raise ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
+                           "accepted media types include: application/json, application/yaml")
         try:
             return json.loads(raw)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, UnicodeDecodeError):
             import yaml
 
-            return yaml.safe_load(raw)
+            try:
+                return yaml.safe_load(raw)
+            except yaml.YAMLError as exc:
+                raise ApiError(400, "BadRequest", f"the body of the request is neither JSON nor YAML: "
+                               f"{str(exc).splitlines()[0]}") from None
 
     def _handle(self, method: str) -> None:
         url = urlsplit(self.path)
@@ -217,7 +833,7 @@ class Handler(BaseHTTPRequestHandler):
                 return
             if method != "GET" and faults.roll(faults.after_write_rate):
                 self._fail_after_write = True  # the write happens; its answer is lost to a 500
-            if method != "GET" and self.headers.get("Authorization", "") == "Bearer denied":
+            if method != "GET" and self._viewer() and not url.path.endswith("/selfsubjectaccessreviews"):
                 # A read-only user, to rehearse RBAC refusals: any write is forbidden.
                 raise ApiError(403, "Forbidden", f'User "viewer" cannot {method.lower()} this resource')
             self._route(method, url.path.rstrip("/") or "/", query)
@@ -225,6 +841,10 @@ class Handler(BaseHTTPRequestHandler):
             self._send(exc.code, exc.status())
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            # A body the checks above did not foresee: an answer, as the API server's panic recovery gives one.
+            self._send(500, ApiError(500, "InternalError", f"Internal error occurred: {type(exc).__name__}: "
+                                     f"{exc}").status())
 
     def do_GET(self) -> None:
         self._handle("GET")
@@ -250,6 +870,20 @@ class Handler(BaseHTTPRequestHandler):
             self._send(code, answer)
             return
         groups = _discovery()
+        if path == "/openapi/v2":
+            self._send(200, openapi_v2())
+            return
+        if path == "/openapi/v3":
+            self._send(200, openapi_v3_root())
+            return
+        if path.startswith("/openapi/v3/"):
+            gv = parts[2:]
+            document = openapi_v3(*(("", gv[1]) if gv[:1] == ["api"] and len(gv) == 2 else
+                                    (gv[1], gv[2]) if gv[:1] == ["apis"] and len(gv) == 3 else ("-", "-")))
+            if document is None:
+                raise ApiError(404, "NotFound", f"the server could not find the requested resource ({path})")
+            self._send(200, document)
+            return
         if path == "/version":
             self._send(200, {"major": "1", "minor": "31", "gitVersion": "v1.31.0-mediaops-rehearsal",
                              "platform": "linux/amd64"})
@@ -318,7 +952,19 @@ class Handler(BaseHTTPRequestHandler):
                 return
             self._exec(runtime, namespace, name)
             return
+        if resource.kind == "SelfSubjectAccessReview":
+            self._access_review(method)
+            return
+        if resource.group == "events.k8s.io":
+            self._events_v1(method, namespace, name, query)
+            return
         wants_table = "as=Table" in (self.headers.get("Accept") or "")
+        if resource.kind == "CustomResourceDefinition" and method == "GET":
+            if query.get("watch") in ("true", "1"):
+                self._watch(resource, namespace, query, extra=self._crd_items(query)[0])
+            else:
+                self._crds(name, wants_table, query)
+            return
         if method == "GET" and not name:
             if query.get("watch") in ("true", "1"):
                 self._watch(resource, namespace, query)
@@ -341,16 +987,20 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(200, obj)
             return
         if method == "POST":
-            body = self._body() or {}
+            body = self._object_body()
+            meta = body.setdefault("metadata", {})
             if resource.namespaced:
-                body.setdefault("metadata", {})["namespace"] = namespace
-            if query.get("dryRun"):
-                self._send(201, body)
-                return
-            self._send(201, store.create(resource, body))
+                if meta.get("namespace") and meta["namespace"] != namespace:
+                    raise ApiError(400, "BadRequest", "the namespace of the provided object does not match the "
+                                   "namespace sent on the request")
+                meta["namespace"] = namespace
+            warnings = validate(resource, body, self._field_validation(query))
+            managed_update(resource, None, body, self._manager(query))
+            created = store.create(resource, body, dry_run=self._dry_run(query))
+            self._send(201, created, warnings=warnings)
             return
         if method == "PUT":
-            body = self._body() or {}
+            body = self._object_body()
             if sub == "scale":
                 replicas = int((body.get("spec") or {}).get("replicas", 0))
                 obj = store.update(resource, namespace, name, lambda o: o.setdefault("spec", {}).update(
@@ -362,38 +1012,247 @@ class Handler(BaseHTTPRequestHandler):
             if resource.namespaced:
                 meta["namespace"] = namespace
             expect = meta.get("resourceVersion")
-            self._send(200, store.replace(resource, body, subresource=sub, expect_rv=expect))
+            with store.lock:
+                current = store.get(resource, namespace, name)
+                warnings = validate(resource, body, self._field_validation(query), verb="update",
+                                    known_unknown=unknown_fields(resource, current))
+                _keep_deletion(current, body)
+                if sub != "status":
+                    managed_update(resource, current, body, self._manager(query))
+                result = store.replace(resource, body, subresource=sub, expect_rv=expect,
+                                       dry_run=self._dry_run(query))
+            self._send(200, result, warnings=warnings)
             return
         if method == "PATCH":
-            body = self._body()
             content_type = self.headers.get("Content-Type", "")
+            if "apply-patch" in content_type:
+                self._apply(resource, namespace, name, sub, query)
+                return
+            body = self._body()
             with store.lock:
                 current = store.get(resource, namespace, name)
                 if sub == "scale":
                     scale = apply_patch(_scale(current), body, content_type.replace("strategic-", ""), resource)
                     current.setdefault("spec", {})["replicas"] = int((scale.get("spec") or {}).get("replicas", 0))
-                    obj = store.replace(resource, current)
+                    obj = store.replace(resource, current, dry_run=self._dry_run(query))
                     self._send(200, _scale(obj))
                     return
                 patched = apply_patch(current, body, content_type, resource)
+                if not isinstance(patched, dict):
+                    raise ApiError(400, "BadRequest", "the patch does not leave an object")
                 patched.setdefault("metadata", {})["name"] = name
                 if resource.namespaced:
                     patched["metadata"]["namespace"] = namespace
+                warnings = validate(resource, patched, self._field_validation(query), verb="patch",
+                                    known_unknown=unknown_fields(resource, current))
+                _keep_deletion(current, patched)
+                if sub != "status":
+                    managed_update(resource, current, patched, self._manager(query))
                 expect = (body or {}).get("metadata", {}).get("resourceVersion") if isinstance(body, dict) else None
-                result = store.replace(resource, patched, subresource=sub, expect_rv=expect)
-            self._send(200, result)
+                result = store.replace(resource, patched, subresource=sub, expect_rv=expect,
+                                       dry_run=self._dry_run(query))
+            self._send(200, result, warnings=warnings)
             return
         if method == "DELETE":
+            options = self._delete_options(query)
             if not name:
                 items, _ = store.select(resource, namespace, query.get("labelSelector", ""),
                                       query.get("fieldSelector", ""))
                 for item in items:
-                    store.delete(resource, item["metadata"].get("namespace", ""), item["metadata"]["name"])
+                    try:
+                        store.delete(resource, item["metadata"].get("namespace", ""), item["metadata"]["name"],
+                                     **options)
+                    except ApiError as exc:
+                        if exc.code != 404:
+                            raise
                 self._send(200, {"kind": "Status", "apiVersion": "v1", "status": "Success", "metadata": {}})
                 return
-            self._send(200, store.delete(resource, namespace, name))
+            deleted = store.delete(resource, namespace, name, **options)
+            # staging/src/k8s.io/apiserver/pkg/endpoints/handlers/delete.go: 202 when the object is not gone yet
+            self._send(202 if deleted["metadata"].get("deletionTimestamp") and store.find(
+                resource, namespace, name) is not None else 200, deleted)
             return
         raise ApiError(405, "MethodNotAllowed", f"{method} is not supported")
+
+    def _viewer(self) -> bool:
+        """The read-only user: the token "denied", or kubectl's --as viewer (kubectl sends no token over http)."""
+        return self.headers.get("Authorization", "") == "Bearer denied" or \
+            self.headers.get("Impersonate-User", "") == "viewer"
+
+    # -- kinds the API server answers itself ------------------------------------------------------------
+    def _access_review(self, method: str) -> None:
+        """SelfSubjectAccessReview (pkg/registry/authorization/selfsubjectaccessreview/rest.go): the rehearsal's
+        operator may do anything; the token "denied" (a read-only viewer) may only get, list and watch."""
+        if method != "POST":
+            raise ApiError(405, "MethodNotAllowed", f"{method} is not supported on selfsubjectaccessreviews")
+        body = self._object_body()
+        spec = body.get("spec") or {}
+        attributes = spec.get("resourceAttributes") or spec.get("nonResourceAttributes")
+        if not isinstance(attributes, dict):
+            raise ApiError(422, "Invalid", 'SelfSubjectAccessReview.authorization.k8s.io "" is invalid: '
+                           "spec.resourceAttributes: Invalid value: \"null\": exactly one of "
+                           "nonResourceAttributes or resourceAttributes must be specified")
+        viewer = self._viewer()
+        allowed = not viewer or attributes.get("verb") in ("get", "list", "watch")
+        status: dict[str, Any] = {"allowed": allowed}
+        if allowed:
+            status["reason"] = "RBAC: allowed by ClusterRoleBinding \"cluster-admin\"" if not viewer else \
+                'RBAC: allowed by ClusterRoleBinding "view"'
+        else:
+            status["denied"] = False
+            status["reason"] = ""
+        self._send(201, {"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
+                         "metadata": {"creationTimestamp": None}, "spec": spec, "status": status})
+
+    def _crd_items(self, query: dict[str, str]) -> tuple[list[dict[str, Any]], int]:
+        store = self.server.store
+        crd_res = BY_PLURAL[("apiextensions.k8s.io", "customresourcedefinitions")]
+        stored, rv = store.select(crd_res)
+        have = {c["metadata"]["name"] for c in stored}
+        created = getattr(self.server, "started", now())
+        known = [crd_for(r, created) for r in RESOURCES if r.group not in BUILTIN_GROUPS]
+        labels = parse_selector(query.get("labelSelector", ""))
+        fields = parse_field_selector(query.get("fieldSelector", ""))
+        items = sorted((c for c in stored + [c for c in known if c["metadata"]["name"] not in have]
+                        if labels(c) and fields(c)), key=lambda c: c["metadata"]["name"])
+        return items, rv
+
+    def _crds(self, name: str, wants_table: bool, query: dict[str, str]) -> None:
+        """The stored CustomResourceDefinitions, and one for every custom kind the registry knows."""
+        items, rv = self._crd_items(query)
+        if name:
+            match = [c for c in items if c["metadata"]["name"] == name]
+            if not match:
+                raise ApiError(404, "NotFound", f'customresourcedefinitions.apiextensions.k8s.io "{name}" not found')
+            items = match
+        if wants_table:
+            columns = [("Name", "string", "name"), ("Created At", "date", "")]
+            self._send(200, {"kind": "Table", "apiVersion": "meta.k8s.io/v1",
+                             "metadata": {"resourceVersion": str(rv)},
+                             "columnDefinitions": [{"name": n, "type": t, "format": f, "description": "",
+                                                    "priority": 0} for n, t, f in columns],
+                             "rows": [{"cells": [c["metadata"]["name"], c["metadata"].get("creationTimestamp")],
+                                       "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                                                  "metadata": c["metadata"]}} for c in items]})
+            return
+        if name:
+            self._send(200, items[0])
+            return
+        self._send(200, {"kind": "CustomResourceDefinitionList", "apiVersion": "apiextensions.k8s.io/v1",
+                         "metadata": {"resourceVersion": str(rv)}, "items": items})
+
+    def _events_v1(self, method: str, namespace: str, name: str, query: dict[str, str]) -> None:
+        store = self.server.store
+        core = BY_PLURAL[("", "events")]
+        if method == "GET" and query.get("watch") in ("true", "1"):
+            self._watch(core, namespace, query, convert=event_to_v1)
+            return
+        if method == "GET" and not name:
+            items, rv = store.select(core, namespace, query.get("labelSelector", ""),
+                                     query.get("fieldSelector", ""))
+            converted = [event_to_v1(e) for e in items]
+            if "as=Table" in (self.headers.get("Accept") or ""):
+                self._send(200, table(BY_PLURAL[("events.k8s.io", "events")], converted, rv))
+                return
+            self._send(200, {"kind": "EventList", "apiVersion": "events.k8s.io/v1",
+                             "metadata": {"resourceVersion": str(rv)}, "items": converted})
+            return
+        if method == "GET":
+            self._send(200, event_to_v1(store.get(core, namespace, name)))
+            return
+        if method == "DELETE":
+            self._send(200, event_to_v1(store.delete(core, namespace, name, **self._delete_options(query))))
+            return
+        body = self._object_body()
+        v1_res = BY_PLURAL[("events.k8s.io", "events")]
+        if method == "PATCH":
+            current = event_to_v1(store.get(core, namespace, name))
+            body = apply_patch(current, body, self.headers.get("Content-Type", ""), v1_res)
+        body.setdefault("metadata", {})["namespace"] = namespace
+        if name:
+            body["metadata"]["name"] = name
+        warnings = validate(v1_res, body, self._field_validation(query))
+        dry = self._dry_run(query)
+        if method == "POST":
+            self._send(201, event_to_v1(store.create(core, event_from_v1(body), dry_run=dry)), warnings=warnings)
+        else:
+            self._send(200, event_to_v1(store.replace(core, event_from_v1(body), dry_run=dry)), warnings=warnings)
+
+    # -- request options --------------------------------------------------------------------------------
+    def _object_body(self) -> dict[str, Any]:
+        body = self._body()
+        if body is None:
+            body = {}
+        if not isinstance(body, dict) or not isinstance(body.get("metadata", {}), dict):
+            raise ApiError(400, "BadRequest", "the body of the request is not a Kubernetes object")
+        return body
+
+    def _field_validation(self, query: dict[str, str]) -> str:
+        """The fieldValidation query parameter; Warn when absent (kubectl sends Strict)."""
+        mode = query.get("fieldValidation") or "Warn"
+        if mode not in FIELD_VALIDATION:
+            raise ApiError(400, "BadRequest", f'fieldValidation "{mode}" is not one of Ignore, Warn, Strict')
+        return mode
+
+    def _dry_run(self, query: dict[str, str], values: Any = None) -> bool:
+        given = [v for v in [*(values or []), *parse_qs(urlsplit(self.path).query).get("dryRun", [])] if v]
+        for value in given:
+            if value != "All":
+                raise ApiError(400, "BadRequest", f'dryRun: Unsupported value: "{value}": supported values: "All"')
+        return bool(given)
+
+    def _manager(self, query: dict[str, str]) -> str:
+        """fieldManager, or the client's User-Agent up to its first "/" as the API server derives it."""
+        manager = query.get("fieldManager") or (self.headers.get("User-Agent") or "unknown").split("/", 1)[0]
+        if len(manager) > 128:
+            raise ApiError(422, "Invalid", "fieldManager: Too long: may not be longer than 128")
+        return manager
+
+    def _delete_options(self, query: dict[str, str]) -> dict[str, Any]:
+        """DeleteOptions from the body (kubectl sends them there) and the query (client-go may)."""
+        body = self._body() if self._read_body() else None
+        body = body if isinstance(body, dict) else {}
+        policy = body.get("propagationPolicy") or query.get("propagationPolicy")
+        if policy is None and (body.get("orphanDependents") is True or query.get("orphanDependents") == "true"):
+            policy = "Orphan"
+        if policy not in (None, "Orphan", "Background", "Foreground"):
+            raise ApiError(422, "Invalid", f'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: '
+                           f'Unsupported value: "{policy}": supported values: "Foreground", "Background", "Orphan"')
+        dry_run = body.get("dryRun") or []
+        return {"propagation": policy or "Background",
+                "preconditions": body["preconditions"] if isinstance(body.get("preconditions"), dict) else None,
+                "dry_run": self._dry_run(query, [dry_run] if isinstance(dry_run, str) else dry_run)}
+
+    def _apply(self, resource: Resource, namespace: str, name: str, sub: str, query: dict[str, str]) -> None:
+        if not query.get("fieldManager"):
+            raise ApiError(400, "BadRequest", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required "
+                           "value: is required for apply patch")
+        applied = self._object_body()
+        meta = applied.setdefault("metadata", {})
+        if meta.get("name") not in (None, name):
+            raise ApiError(400, "BadRequest", "the name of the object does not match the name on the URL")
+        meta["name"] = name
+        if resource.namespaced:
+            meta["namespace"] = namespace
+        mode = self._field_validation(query) if "fieldValidation" in query else "Strict"
+        store = self.server.store
+        with store.lock:
+            current = store.find(resource, namespace, name)
+            # an apply configuration may be partial: the merged object is what has to be complete
+            warnings = validate(resource, applied, mode, verb="apply", required=current is None,
+                                known_unknown=unknown_fields(resource, current) if current else None)
+            merged = server_side_apply(resource, current, applied, query["fieldManager"],
+                                       query.get("force") in ("true", "1"))
+            dry = self._dry_run(query)
+            if current is None:
+                result = store.create(resource, merged, dry_run=dry)
+                self._send(201, result, warnings=warnings)
+                return
+            validate(resource, copy.deepcopy(merged), "Ignore", verb="apply",
+                     known_unknown=unknown_fields(resource, current))
+            _keep_deletion(current, merged)
+            result = store.replace(resource, merged, subresource=sub, dry_run=dry)
+        self._send(200, result, warnings=warnings)
 
     # -- exec (websocket, channel protocol v4/v5) ---------------------------------------------------------
     def _exec(self, runtime: Any, namespace: str, name: str) -> None:
@@ -466,9 +1325,9 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     # -- watch --------------------------------------------------------------------------------------
-    def _watch(self, resource: Resource, namespace: str, query: dict[str, str]) -> None:
+    def _watch(self, resource: Resource, namespace: str, query: dict[str, str],
+               convert: Any = None, extra: list[dict[str, Any]] | None = None) -> None:
         store = self.server.store
-        from mediaops.sim.store import parse_field_selector, parse_selector
 
         labels, fields = parse_selector(query.get("labelSelector", "")), parse_field_selector(
             query.get("fieldSelector", ""))
@@ -480,6 +1339,8 @@ class Handler(BaseHTTPRequestHandler):
                 # No version: the current objects as ADDED, then changes (as a real API server does).
                 items, rv = store.select(resource, namespace)
                 backlog = [("ADDED", o) for o in items if labels(o) and fields(o)]
+                seen = {o["metadata"]["name"] for _, o in backlog}
+                backlog += [("ADDED", o) for o in extra or [] if o["metadata"]["name"] not in seen]
                 position = rv
             else:
                 try:
@@ -497,7 +1358,7 @@ class Handler(BaseHTTPRequestHandler):
         drop = self.server.faults.drop_watches
         try:
             for kind, obj in backlog:
-                self._chunk({"type": kind, "object": obj})
+                self._chunk({"type": kind, "object": convert(obj) if convert else obj})
                 if drop:
                     return self._end_stream()
             if query.get("sendInitialEvents") == "true":  # WatchList, as kubectl 1.3x uses it
@@ -523,7 +1384,7 @@ class Handler(BaseHTTPRequestHandler):
                         continue
                     if not (labels(obj) and fields(obj)):
                         continue
-                    self._chunk({"type": event.type, "object": obj})
+                    self._chunk({"type": event.type, "object": convert(obj) if convert else obj})
                     if drop or self.server.faults.drop_watches:
                         return self._end_stream()
                 if time.monotonic() >= deadline:
@@ -553,6 +1414,16 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
         self.close_connection = True
+
+
+def _keep_deletion(current: dict[str, Any], new: dict[str, Any]) -> None:
+    """deletionTimestamp and deletionGracePeriodSeconds are the server's: a client's write keeps them."""
+    meta = new.setdefault("metadata", {})
+    for key in ("deletionTimestamp", "deletionGracePeriodSeconds"):
+        if key in current["metadata"]:
+            meta[key] = current["metadata"][key]
+        else:
+            meta.pop(key, None)
 
 
 def _scale(obj: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,8 @@ from typing import Any
 from mediaops import selectors
 from mediaops.kinds import BY_PLURAL, Resource
 
+PVC_PROTECTION = "kubernetes.io/pvc-protection"
+FOREGROUND = "foregroundDeletion"
 LOG_LIMIT = 20000  # events kept for watches; an older resourceVersion answers 410 Gone
 
 
@@ -37,10 +39,14 @@ class ApiError(Exception):
     def __init__(self, code: int, reason: str, message: str) -> None:
         super().__init__(message)
         self.code, self.reason, self.message = code, reason, message
+        self.details: dict[str, Any] | None = None
 
     def status(self) -> dict[str, Any]:
-        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                "message": self.message, "reason": self.reason, "code": self.code}
+        answer = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                  "message": self.message, "reason": self.reason, "code": self.code}
+        if self.details:
+            answer["details"] = self.details
+        return answer
 
 
 @dataclass
@@ -62,6 +68,9 @@ class Store:
     lock: threading.RLock = field(default_factory=threading.RLock)
     changed: threading.Condition = field(init=False)
     subscribers: list[Callable[[WatchEvent], None]] = field(default_factory=list)
+    # How a dependent pod goes when the garbage collector deletes it (the kubelet's part: the workload
+    # controllers set it, so a pod on a dead NFS mount stays Terminating); None deletes at once.
+    pod_reaper: Callable[[dict[str, Any]], None] | None = None
 
     def __post_init__(self) -> None:
         self.changed = threading.Condition(self.lock)
@@ -106,7 +115,7 @@ class Store:
         for subscriber in list(self.subscribers):
             subscriber(event)
 
-    def create(self, resource: Resource, obj: dict[str, Any]) -> dict[str, Any]:
+    def create(self, resource: Resource, obj: dict[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
         with self.lock:
             meta = obj.setdefault("metadata", {})
             if not meta.get("name") and meta.get("generateName"):
@@ -124,19 +133,25 @@ class Store:
                 ns_key = ("", "namespaces", "", namespace)
                 if ns_key not in self.objects:
                     raise ApiError(404, "NotFound", f'namespaces "{namespace}" not found')
-            self.rv += 1
+            if resource.kind == "PersistentVolumeClaim" and PVC_PROTECTION not in (meta.get("finalizers") or []):
+                # plugin/pkg/admission/storage/storageobjectinuseprotection/admission.go (kubernetes/kubernetes)
+                meta["finalizers"] = [*(meta.get("finalizers") or []), PVC_PROTECTION]
             obj["apiVersion"], obj["kind"] = resource.api_version, resource.kind
-            meta.update(uid=str(uuid.uuid4()), resourceVersion=str(self.rv), creationTimestamp=now(), generation=1)
             if not resource.namespaced:
                 meta.pop("namespace", None)
             else:
                 meta["namespace"] = namespace
+            if dry_run:  # everything checked, nothing stored (no resourceVersion either)
+                meta.update(uid=str(uuid.uuid4()), creationTimestamp=now(), generation=1)
+                return copy.deepcopy(obj)
+            self.rv += 1
+            meta.update(uid=str(uuid.uuid4()), resourceVersion=str(self.rv), creationTimestamp=now(), generation=1)
             self.objects[key] = copy.deepcopy(obj)
             self._record("ADDED", resource, obj)
             return copy.deepcopy(obj)
 
     def replace(self, resource: Resource, obj: dict[str, Any], *, subresource: str = "",
-                expect_rv: str | None = None) -> dict[str, Any]:
+                expect_rv: str | None = None, dry_run: bool = False) -> dict[str, Any]:
         """Write a whole object (update) or only its status; bumps generation when the spec changes."""
         with self.lock:
             meta = obj.get("metadata") or {}
@@ -166,10 +181,31 @@ class Store:
                         new["status"] = kept_status
                 if _spec(new) != _spec(current):
                     new["metadata"]["generation"] = int(current["metadata"].get("generation", 1)) + 1
+            deleting = current["metadata"].get("deletionTimestamp")
+            if deleting and subresource != "status":
+                # k8s.io/apimachinery pkg/api/validation/objectmeta.go (ValidateNoNewFinalizers): no new
+                # finalizers on an object being deleted.
+                added = [f for f in new["metadata"].get("finalizers") or []
+                         if f not in (current["metadata"].get("finalizers") or [])]
+                if added:
+                    shown = ", ".join(json.dumps(a) for a in added)
+                    raise ApiError(422, "Invalid", f'{_label(resource)} "{meta.get("name")}" is invalid: '
+                                   "metadata.finalizers: Forbidden: no new finalizers can be added if the object "
+                                   f"is being deleted, found new finalizers []string{{{shown}}}")
             if json.dumps(new, sort_keys=True) == json.dumps(current, sort_keys=True):
                 return copy.deepcopy(current)
+            if dry_run:
+                return copy.deepcopy(new)
             self.rv += 1
             new["metadata"]["resourceVersion"] = str(self.rv)
+            if (deleting and not new["metadata"].get("finalizers")
+                    and new["metadata"].get("deletionGracePeriodSeconds") == 0):
+                # staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go (ShouldDeleteDuringUpdate):
+                # the update that empties the finalizers of an object being deleted removes it.
+                del self.objects[key]
+                self._record("DELETED", resource, new)
+                self._collect(resource, new)
+                return copy.deepcopy(new)
             self.objects[key] = new
             self._record("MODIFIED", resource, new)
             return copy.deepcopy(new)
@@ -189,12 +225,54 @@ class Store:
                 obj["status"] = status
                 self.replace(resource, obj, subresource="status")
 
-    def delete(self, resource: Resource, namespace: str, name: str) -> dict[str, Any]:
+    def delete(self, resource: Resource, namespace: str, name: str, *, propagation: str = "Background",
+               preconditions: dict[str, Any] | None = None, dry_run: bool = False) -> dict[str, Any]:
+        """Delete as the API server's generic registry does (staging/src/k8s.io/apiserver/pkg/registry/generic/
+        registry/store.go): preconditions first, then an object with finalizers only gets its deletionTimestamp
+        (and deletionGracePeriodSeconds 0) and stays until an update empties them; ``propagation`` says what
+        happens to the objects it owns (the garbage collector, pkg/controller/garbagecollector)."""
         with self.lock:
             key = (resource.group, resource.plural, namespace if resource.namespaced else "", name)
-            obj = self.objects.pop(key, None)
+            obj = self.objects.get(key)
             if obj is None:
-                raise ApiError(404, "NotFound", f'{resource.plural} "{name}" not found')
+                raise ApiError(404, "NotFound", f'{_label(resource)} "{name}" not found')
+            meta = obj["metadata"]
+            for field_name, label in (("uid", "UID"), ("resourceVersion", "ResourceVersion")):
+                wanted = (preconditions or {}).get(field_name)
+                if wanted and wanted != meta.get(field_name):
+                    raise ApiError(409, "Conflict", f'Operation cannot be fulfilled on {_label(resource)} "{name}": '
+                                   f"Precondition failed: {label} in precondition: {wanted}, {label} in object "
+                                   f"meta: {meta.get(field_name)}")
+            finalizers = list(meta.get("finalizers") or [])
+            if propagation == "Foreground" and self._dependents(meta.get("uid", "")):
+                finalizers.append(FOREGROUND)
+            if dry_run:
+                shown = copy.deepcopy(obj)
+                if finalizers:
+                    shown["metadata"].update(finalizers=finalizers, deletionTimestamp=meta.get(
+                        "deletionTimestamp") or now(), deletionGracePeriodSeconds=0)
+                return shown
+            if propagation == "Orphan":
+                self._orphan(meta.get("uid", ""))
+            if finalizers:
+                if meta.get("deletionTimestamp") and finalizers == list(meta.get("finalizers") or []):
+                    return copy.deepcopy(obj)  # already being deleted: nothing changes
+                new = copy.deepcopy(obj)
+                new["metadata"].update(finalizers=list(dict.fromkeys(finalizers)),
+                                       deletionTimestamp=meta.get("deletionTimestamp") or now(),
+                                       deletionGracePeriodSeconds=0)
+                self.rv += 1
+                new["metadata"]["resourceVersion"] = str(self.rv)
+                self.objects[key] = new
+                self._record("MODIFIED", resource, new)
+                if FOREGROUND in finalizers:
+                    # a foreground owner's dependents go in the foreground too (garbagecollector.go
+                    # attemptToDeleteItem: waitingForDependentsDeletion)
+                    for dependent_resource, dependent in self._dependents(meta.get("uid", "")):
+                        self._reap(dependent_resource, dependent, "Foreground")
+                    self._release(new)
+                return copy.deepcopy(self.objects.get(key, new))
+            del self.objects[key]
             self.rv += 1
             obj["metadata"]["resourceVersion"] = str(self.rv)
             self._record("DELETED", resource, obj)
@@ -203,11 +281,75 @@ class Store:
                     gone = self.objects.pop(other)
                     self.rv += 1
                     self._record("DELETED", BY_PLURAL[(other[0], other[1])], gone)
+            self._collect(resource, obj)
             return copy.deepcopy(obj)
+
+    # -- the garbage collector (pkg/controller/garbagecollector/garbagecollector.go) -------------------------
+    def _dependents(self, uid: str) -> list[tuple[Resource, dict[str, Any]]]:
+        if not uid:
+            return []
+        return [(BY_PLURAL[(k[0], k[1])], o) for k, o in self.objects.items()
+                if any(ref.get("uid") == uid for ref in o["metadata"].get("ownerReferences") or [])
+                and (k[0], k[1]) in BY_PLURAL]
+
+    def _orphan(self, uid: str) -> None:
+        for dependent_resource, dependent in self._dependents(uid):
+            refs = [r for r in dependent["metadata"].get("ownerReferences") or [] if r.get("uid") != uid]
+            changed = copy.deepcopy(dependent)
+            if refs:
+                changed["metadata"]["ownerReferences"] = refs
+            else:
+                changed["metadata"].pop("ownerReferences", None)
+            self.replace(dependent_resource, changed)
+
+    def _reap(self, resource: Resource, obj: dict[str, Any], propagation: str = "Background") -> None:
+        meta = obj["metadata"]
+        if meta.get("deletionTimestamp") and resource.kind != "Pod":
+            return
+        if resource.kind == "Pod" and self.pod_reaper is not None:
+            self.pod_reaper(copy.deepcopy(obj))
+            return
+        try:
+            self.delete(resource, meta.get("namespace", ""), meta["name"], propagation=propagation)
+        except ApiError:
+            pass
+
+    def _collect(self, resource: Resource, obj: dict[str, Any]) -> None:
+        """An object is gone: delete what it owned alone (background), and let a foreground owner go."""
+        uid = obj["metadata"].get("uid", "")
+        for dependent_resource, dependent in self._dependents(uid):
+            alive = [r for r in dependent["metadata"].get("ownerReferences") or []
+                     if r.get("uid") != uid and self._by_uid(r.get("uid", "")) is not None]
+            if not alive:
+                self._reap(dependent_resource, dependent)
+        for ref in obj["metadata"].get("ownerReferences") or []:
+            owner = self._by_uid(ref.get("uid", ""))
+            if owner is not None:
+                self._release(owner[1])
+
+    def _by_uid(self, uid: str) -> tuple[Key, dict[str, Any]] | None:
+        return next(((k, o) for k, o in self.objects.items() if o["metadata"].get("uid") == uid), None)
+
+    def _release(self, owner: dict[str, Any]) -> None:
+        """Foreground deletion: the owner's foregroundDeletion finalizer goes when no dependent is left."""
+        meta = owner["metadata"]
+        if FOREGROUND not in (meta.get("finalizers") or []) or self._dependents(meta.get("uid", "")):
+            return
+        found = self._by_uid(meta.get("uid", ""))
+        if found is None:
+            return
+        key, live = found
+        changed = copy.deepcopy(live)
+        changed["metadata"]["finalizers"] = [f for f in live["metadata"]["finalizers"] if f != FOREGROUND]
+        self.replace(BY_PLURAL[(key[0], key[1])], changed)
 
     def all_of(self, resource: Resource) -> Iterator[dict[str, Any]]:
         items, _ = self.select(resource)
         return iter(items)
+
+
+def _label(resource: Resource) -> str:
+    return f"{resource.plural}.{resource.group}" if resource.group else resource.plural
 
 
 def _spec(obj: dict[str, Any]) -> Any:

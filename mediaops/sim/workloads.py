@@ -15,9 +15,10 @@ from typing import Any
 
 from mediaops.kinds import kind as kind_of
 from mediaops.sim.manager import Controller, Key
-from mediaops.sim.store import ApiError, WatchEvent, now
+from mediaops.sim.store import PVC_PROTECTION, ApiError, WatchEvent, now
 
 OWNER = "mediaops.sim/owner"  # label on pods: "<Kind>/<name>"
+REVISION = "deployment.kubernetes.io/revision"
 
 
 def template_hash(template: dict[str, Any]) -> str:
@@ -56,34 +57,104 @@ def _hung_mount(sim: Any, pod: dict[str, Any]) -> str | None:
     return None
 
 
+def _owned_by(obj: dict[str, Any], kind: str, name: str, uid: str = "") -> bool:
+    return any(r.get("kind") == kind and r.get("name") == name and (not uid or r.get("uid") == uid)
+               for r in obj["metadata"].get("ownerReferences") or [])
+
+
+def _owner_ref(owner: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": owner.get("apiVersion", ""), "kind": owner.get("kind", ""),
+            "name": owner["metadata"]["name"], "uid": owner["metadata"]["uid"], "controller": True,
+            "blockOwnerDeletion": True}
+
+
 class PodOwner(Controller):
-    """Shared by Deployment and StatefulSet: keep the right number of pods of the current template."""
+    """Shared by Deployment and StatefulSet: keep the right number of pods of the current template. A
+    Deployment does it through a ReplicaSet per template (pkg/controller/deployment/sync.go): the pods
+    carry the ``pod-template-hash`` label, the ReplicaSet owns them, older ReplicaSets are scaled to 0."""
 
     kind = "Deployment"
 
     def keys_for(self, event: WatchEvent) -> list[Key]:
         if event.resource.kind == "Pod":
             return _owner_keys(event, self.kind)
+        if event.resource.kind == "ReplicaSet":
+            return [(event.obj["metadata"].get("namespace", ""), r.get("name", ""))
+                    for r in event.obj["metadata"].get("ownerReferences") or [] if r.get("kind") == self.kind]
         return super().keys_for(event)
 
     def pod_name(self, name: str, template: str, index: int) -> str:
         return f"{name}-{template[:9]}-{uuid.uuid4().hex[:5]}"
+
+    def _replica_sets(self, namespace: str, name: str) -> list[dict[str, Any]]:
+        if self.kind != "Deployment":
+            return []
+        items, _ = self.store.select(self.res("ReplicaSet"), namespace)
+        return [rs for rs in items if _owned_by(rs, "Deployment", name)]
+
+    def _replica_set(self, obj: dict[str, Any], digest: str, want: int,
+                     owned: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """The ReplicaSet of the current template, created or scaled to ``want``; the others scaled to 0."""
+        meta = obj["metadata"]
+        rs_res = self.res("ReplicaSet")
+        rs_name = f"{meta['name']}-{digest[:9]}"
+        revisions = [int((rs["metadata"].get("annotations") or {}).get(REVISION, 0) or 0) for rs in owned]
+        for rs in owned:
+            if rs["metadata"]["name"] != rs_name and (rs.get("spec") or {}).get("replicas", 1) != 0:
+                self.store.update(rs_res, meta["namespace"], rs["metadata"]["name"],
+                                  lambda r: r.setdefault("spec", {}).update(replicas=0))
+        current = next((rs for rs in owned if rs["metadata"]["name"] == rs_name), None)
+        template = json.loads(json.dumps((obj.get("spec") or {}).get("template") or {}))
+        template.setdefault("metadata", {}).setdefault("labels", {})["pod-template-hash"] = digest[:9]
+        if current is None:
+            selector = json.loads(json.dumps((obj.get("spec") or {}).get("selector") or {}))
+            selector.setdefault("matchLabels", {})["pod-template-hash"] = digest[:9]
+            body = {"metadata": {"name": rs_name, "namespace": meta["namespace"],
+                                 "labels": dict(template["metadata"]["labels"]),
+                                 "annotations": {REVISION: str(max(revisions, default=0) + 1)},
+                                 "ownerReferences": [_owner_ref(obj)]},
+                    "spec": {"replicas": want, "selector": selector, "template": template}}
+            try:
+                return self.store.create(rs_res, body)
+            except ApiError:
+                return self.store.find(rs_res, meta["namespace"], rs_name)
+        if (current.get("spec") or {}).get("replicas") != want:
+            return self.store.update(rs_res, meta["namespace"], rs_name,
+                                     lambda r: r.setdefault("spec", {}).update(replicas=want))
+        return current
 
     def reconcile(self, namespace: str, name: str) -> float | None:
         obj = self.store.find(self.res(self.kind), namespace, name)
         pods_res = self.res("Pod")
         selector = f"{OWNER}={self.kind}.{name}"
         pods, _ = self.store.select(pods_res, namespace, selector)
+        owned = self._replica_sets(namespace, name)
         if obj is None:
+            # The garbage collector's part: what the owner still owns goes (an orphaning delete left none).
+            for rs in owned:
+                try:
+                    self.store.delete(self.res("ReplicaSet"), namespace, rs["metadata"]["name"])
+                except ApiError:
+                    pass
+            rs_names = {rs["metadata"]["name"] for rs in owned}
             for pod in pods:
-                terminate(self.sim, pod)
+                if _owned_by(pod, self.kind, name) or any(_owned_by(pod, "ReplicaSet", n) for n in rs_names):
+                    terminate(self.sim, pod)
             return None
+        if obj["metadata"].get("deletionTimestamp"):
+            return None  # being deleted (foreground): no new pods (deployment_controller.go syncDeployment)
         spec = obj.get("spec") or {}
         want = int(spec.get("replicas", 1))
         template = spec.get("template") or {}
         digest = template_hash(template)
+        replica_set = self._replica_set(obj, digest, want, owned) if self.kind == "Deployment" else None
+        owner = replica_set or obj
+        uids = {obj["metadata"]["uid"]} | {rs["metadata"]["uid"] for rs in owned}
+        if replica_set is not None:
+            uids.add(replica_set["metadata"]["uid"])
+        pods = [p for p in pods if any(r.get("uid") in uids for r in p["metadata"].get("ownerReferences") or [])]
         pods = [p for p in pods if not p["metadata"].get("deletionTimestamp")]  # Terminating: no longer counted
-        current = [p for p in pods if p["metadata"]["labels"].get("pod-template-hash") == digest]
+        current = [p for p in pods if p["metadata"]["labels"].get("pod-template-hash") == digest[:9]]
         for pod in pods:
             if pod not in current:  # Recreate: old pods go first
                 terminate(self.sim, pod)
@@ -92,18 +163,19 @@ class PodOwner(Controller):
         current = current[:want]
         for index in range(len(current), want):
             labels = dict((template.get("metadata") or {}).get("labels") or {})
-            labels.update({"pod-template-hash": digest, OWNER: f"{self.kind}.{name}"})
+            labels.update({"pod-template-hash": digest[:9], OWNER: f"{self.kind}.{name}"})
             pod = {"metadata": {"name": self.pod_name(name, digest, index), "namespace": namespace,
                                 "labels": labels,
                                 "annotations": dict((template.get("metadata") or {}).get("annotations") or {}),
-                                "ownerReferences": [{"kind": self.kind, "name": name,
-                                                     "uid": obj["metadata"]["uid"]}]},
+                                "ownerReferences": [_owner_ref(owner)]},
                    "spec": json.loads(json.dumps(template.get("spec") or {}))}
             try:
                 current.append(self.store.create(pods_res, pod))
             except ApiError:
                 continue
         ready = sum(1 for p in current if _is_ready(p))
+        if replica_set is not None:
+            self._replica_set_status(owned, replica_set, len(current), ready, pods)
         status = {"observedGeneration": obj["metadata"].get("generation", 1), "replicas": len(current),
                   "updatedReplicas": len(current), "readyReplicas": ready, "availableReplicas": ready,
                   "conditions": [
@@ -120,13 +192,33 @@ class PodOwner(Controller):
         comparable = {k: v for k, v in status.items() if k != "conditions"}
         if {k: old.get(k) for k in comparable} != comparable or not old.get("conditions"):
             self.store.set_status(self.res(self.kind), namespace, name, status)
+        if replica_set is not None and (obj["metadata"].get("annotations") or {}).get(REVISION) != (
+                replica_set["metadata"].get("annotations") or {}).get(REVISION):
+            revision = (replica_set["metadata"].get("annotations") or {}).get(REVISION, "1")
+            self.store.update(self.res(self.kind), namespace, name, lambda d: d["metadata"].setdefault(
+                "annotations", {}).update({REVISION: revision}))
         return None
+
+    def _replica_set_status(self, owned: list[dict[str, Any]], current_rs: dict[str, Any], replicas: int,
+                            ready: int, pods: list[dict[str, Any]]) -> None:
+        rs_res = self.res("ReplicaSet")
+        for rs in [current_rs, *[r for r in owned if r["metadata"]["name"] != current_rs["metadata"]["name"]]]:
+            if rs is current_rs:
+                counts = (replicas, ready)
+            else:
+                mine = [p for p in pods if _owned_by(p, "ReplicaSet", rs["metadata"]["name"])]
+                counts = (len(mine), sum(1 for p in mine if _is_ready(p)))
+            status = {"replicas": counts[0], "readyReplicas": counts[1], "availableReplicas": counts[1],
+                      "fullyLabeledReplicas": counts[0],
+                      "observedGeneration": rs["metadata"].get("generation", 1)}
+            if (rs.get("status") or {}) != status:
+                self.store.set_status(rs_res, rs["metadata"]["namespace"], rs["metadata"]["name"], status)
 
 
 class Deployments(PodOwner):
     name = "deployments"
     kind = "Deployment"
-    watches = ("Deployment", "Pod")
+    watches = ("Deployment", "ReplicaSet", "Pod")
 
 
 class StatefulSets(PodOwner):
@@ -181,6 +273,10 @@ class Pods(Controller):
 
     name = "pods"
     watches = ("Pod", "Secret", "ConfigMap", "Node", "PersistentVolumeClaim")
+
+    def __init__(self, sim: Any) -> None:
+        super().__init__(sim)
+        self.store.pod_reaper = lambda pod: terminate(sim, pod)  # the garbage collector's pods go as pods go
 
     def keys_for(self, event: WatchEvent) -> list[Key]:
         if event.resource.kind == "Pod":
@@ -282,13 +378,36 @@ class Pods(Controller):
 
 
 class Claims(Controller):
-    """PersistentVolumeClaims bind at once (the rehearsal has every storage class)."""
+    """PersistentVolumeClaims bind at once (the rehearsal has every storage class). A deleted claim keeps its
+    ``kubernetes.io/pvc-protection`` finalizer while a pod that is not terminated uses it
+    (pkg/controller/volume/pvcprotection/pvc_protection_controller.go)."""
 
     name = "claims"
-    watches = ("PersistentVolumeClaim",)
+    watches = ("PersistentVolumeClaim", "Pod")
+
+    def keys_for(self, event: WatchEvent) -> list[Key]:
+        if event.resource.kind == "Pod":
+            namespace = event.obj["metadata"].get("namespace", "")
+            return [(namespace, claim) for claim in _claims_of(event.obj)]
+        return super().keys_for(event)
+
+    def in_use(self, namespace: str, name: str) -> bool:
+        pods, _ = self.store.select(self.res("Pod"), namespace)
+        # podUsesPVC counts scheduled pods only; a pod that is Succeeded or Failed no longer holds the claim
+        return any(name in _claims_of(p) and (p.get("spec") or {}).get("nodeName")
+                   and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed") for p in pods)
 
     def reconcile(self, namespace: str, name: str) -> float | None:
-        claim = self.store.find(self.res("PersistentVolumeClaim"), namespace, name)
+        res = self.res("PersistentVolumeClaim")
+        claim = self.store.find(res, namespace, name)
+        if claim is not None and claim["metadata"].get("deletionTimestamp"):
+            if PVC_PROTECTION in (claim["metadata"].get("finalizers") or []) and not self.in_use(namespace, name):
+                try:
+                    self.store.update(res, namespace, name, lambda c: c["metadata"].update(finalizers=[
+                        f for f in c["metadata"].get("finalizers") or [] if f != PVC_PROTECTION]))
+                except ApiError:
+                    pass
+            return None
         if claim is None or (claim.get("status") or {}).get("phase") == "Bound":
             return None
         size = (((claim.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage", "1Gi")
@@ -297,6 +416,11 @@ class Claims(Controller):
             "phase": "Bound", "capacity": {"storage": size},
             "accessModes": (claim.get("spec") or {}).get("accessModes") or ["ReadWriteOnce"]})
         return None
+
+
+def _claims_of(pod: dict[str, Any]) -> list[str]:
+    return [str(v["persistentVolumeClaim"].get("claimName")) for v in (pod.get("spec") or {}).get("volumes") or []
+            if isinstance(v, dict) and isinstance(v.get("persistentVolumeClaim"), dict)]
 
 
 def _is_ready(pod: dict[str, Any]) -> bool:
