@@ -28,7 +28,7 @@ docs: $(STAMP)
 
 test: lint
 	$(CLEAN_ENV) $(BIN)/mediaops --repo examples/home-ops docs --check
-	$(CLEAN_ENV) $(BIN)/pytest -q
+	$(CLEAN_ENV) $(BIN)/pytest -q -n 3 --dist worksteal
 
 bench: $(STAMP)
 	$(CLEAN_ENV) $(BIN)/python bench/run.py

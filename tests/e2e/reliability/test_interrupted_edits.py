@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 
 import pexpect
 import pytest
 
-from tests.conftest import HomeOps, Mediaops, answer
+from tests.conftest import MEDIAOPS, HomeOps, Mediaops, answer
 from tests.test_sim_cli import kubectl, sim  # noqa: F401 - the fixture
 
 KS = "kubernetes/apps/media/plex-exporter/ks.yaml"
@@ -63,3 +64,23 @@ def test_someone_elses_change_to_the_same_file_still_blocks_the_resume(sim: Medi
     assert resumed.returncode == 3
     assert "uncommitted changes in" in resumed.stdout and "ks.yaml" in resumed.stdout
     assert home_ops.git("log", "-1", "--format=%s") == "initial import"
+
+
+@pytest.mark.parametrize("after", [1, 2, 3, 4], ids=["after-commit", "after-push", "after-source", "after-apps"])
+def test_activate_killed_after_any_step_resumes_to_one_commit_and_ready(sim: Mediaops, home_ops: HomeOps,  # noqa: F811
+                                                                         after: int) -> None:
+    run = subprocess.Popen([MEDIAOPS, "run", "activate", "plex-exporter", "--yes", "--json"], env=sim.env,
+                           cwd=home_ops.path, stdout=subprocess.PIPE, text=True)
+    assert run.stdout is not None
+    for line in run.stdout:  # killed on the run's own events: right after step `after` ended
+        event = json.loads(line)
+        if event["event"] == "step_end" and event["index"] == after:
+            break
+    run.send_signal(signal.SIGKILL)
+    run.wait(timeout=30)
+    (run_id, _), = sim.journals().items()
+    resumed = sim.run("resume", run_id, "--yes")
+    assert resumed.returncode == 0, resumed.stdout[-3000:]
+    assert [s for s in home_ops.origin_log() if "plex-exporter" in s] == ["feat(media): activate plex-exporter"]
+    ks = json.loads(kubectl(sim, "get", "kustomization", "plex-exporter", "-n", "media", "-o", "json").stdout)
+    assert any(c["type"] == "Ready" and c["status"] == "True" for c in ks["status"]["conditions"])
