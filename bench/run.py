@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import cluster, inventory, startup
+from bench import api, cluster, inventory, startup
 
 
 def main() -> None:
@@ -16,6 +16,7 @@ def main() -> None:
     cluster.startup()
     cluster.reaction()
     cluster.status()
+    api.main()
 
 
 if __name__ == "__main__":

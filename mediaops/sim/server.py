@@ -756,6 +756,9 @@ def table(resource: Resource, items: list[dict[str, Any]], rv: int) -> dict[str,
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm holds the body
+    # until the client's delayed ACK of the headers (about 40 ms per response). The API server (Go) sets it.
+    disable_nagle_algorithm = True
     server: ApiServer
     _raw: bytes | None = None
 
