@@ -77,7 +77,31 @@ class State:
             from mediaops import config
 
             self._config = config.load(self.config_file, self.flags)
+            self._adopt_background_rehearsal(self._config)
         return self._config
+
+    @staticmethod
+    def _adopt_background_rehearsal(config: Config) -> None:
+        """Pointed at the kubeconfig `mediaops sim up` wrote, the HTTP and NFS checks go to that rehearsal's
+        ingress and NAS unless set otherwise: one forgotten `export` must not send a check to a real host."""
+        import json
+        import os
+
+        kubeconfig = config.get("kubeconfig") or os.environ.get("KUBECONFIG", "")
+        path = config.state_dir / "sim" / "state.json"
+        if not kubeconfig or not path.is_file():
+            return
+        try:
+            state = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return
+        if Path(kubeconfig).resolve() != Path(str(state.get("kubeconfig", ""))).resolve():
+            return
+        if not config.get("ingress_base_url") and state.get("ingress"):
+            config.values["ingress_base_url"], config.sources["ingress_base_url"] = state["ingress"], "sim up"
+        nas = str(state.get("nas") or "")
+        if nas and config.sources.get("nas_port", "default") == "default":
+            config.values["nas_port"], config.sources["nas_port"] = nas.rpartition(":")[2], "sim up"
 
     @property
     def registry(self) -> Registry:
@@ -291,7 +315,7 @@ def _execute(state: State, runbook: Runbook, params: dict[str, Any], *, dry_run:
              as_json: bool, rollback_on_failure: bool, resume_id: str | None = None, undo: bool = False) -> int:
     from mediaops import services
     from mediaops.engine.journal import Journal
-    from mediaops.engine.runner import INTERACTIVE, Runner, RunOptions
+    from mediaops.engine.runner import INTERACTIVE, YES, Runner, RunOptions, refuse_unattended
     from mediaops.engine.ui import JsonUI, Prompter, RichUI
 
     mode = _decide_mode(dry_run, yes, as_json)
@@ -305,14 +329,16 @@ def _execute(state: State, runbook: Runbook, params: dict[str, Any], *, dry_run:
     problem = runbook.validate({**params, "_unattended": yes and not dry_run}) if runbook.validate else None
     if problem:
         raise UsageError(problem, hint=f"`mediaops run {runbook.name} --help`")
-    state.rehearse(click.get_current_context())
     journal = Journal(state.config.state_dir)
     record = journal.get(resume_id) if resume_id else None
+    if mode == YES and not undo:
+        refuse_unattended(runbook, record.first_step_not_done() if record else 0)
+    state.rehearse(click.get_current_context())
     env = services.Environment(state.config)
     runner = Runner(
         runbook,
         params,
-        RunOptions(mode=mode, rollback_on_failure=rollback_on_failure),
+        RunOptions(mode=mode, rollback_on_failure=rollback_on_failure, resumable=not state.sim),
         sinks=[JsonUI() if as_json else RichUI()],
         journal=journal,
         services=env.factories(),
@@ -398,7 +424,7 @@ def _complete_run(ctx: click.Context, param: click.Parameter, incomplete: str) -
 @click.option("--limit", default=20, show_default=True, help="How many runs, newest first.")
 @click.pass_context
 def runs(ctx: click.Context, as_json: bool, limit: int) -> None:
-    """List recorded runs (`mediaops runs show ID` for one)."""
+    """List recorded runs; `mediaops runs show ID [--markdown|--json]` for one (ID: a unique part, or `last`)."""
     if ctx.invoked_subcommand:
         return
     from mediaops import reports
@@ -733,9 +759,8 @@ def sim_up(ctx: click.Context, timing: str, timeout: float, nas_port: int) -> in
     _warn_not_ready(state.get("not_ready") or [])
     click.echo(f"rehearsal cluster up at {state['server']} (pid {state['pid']}) from {repo.root}")
     click.echo(f"export KUBECONFIG={state['kubeconfig']}")
-    click.echo(f"export MEDIAOPS_INGRESS_BASE_URL={state['ingress']}  # its ingress controller, for HTTP checks")
-    if state.get("nas") and not state["nas"].endswith(":2049"):
-        click.echo(f"export MEDIAOPS_NAS_PORT={state['nas'].rpartition(':')[2]}  # its NAS's NFS port")
+    click.echo(f"# with that KUBECONFIG, mediaops's HTTP checks go to its ingress ({state['ingress']}) and its NFS "
+               f"checks to its NAS ({state.get('nas') or '-'})")
     return 0
 
 
@@ -755,12 +780,34 @@ def sim_down(ctx: click.Context) -> int:
         click.echo("it had already stopped")
         return 0
     path = _sim_dir(ctx) / "state.json"
-    for _ in range(100):
-        if not path.is_file():
+    pid = int(state["pid"])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # "stopped" only once the process is gone
+        if not _alive(pid):
             break
         time.sleep(0.05)
-    click.echo(f"rehearsal cluster (pid {state['pid']}) stopped")
+    else:
+        os.kill(pid, signal.SIGKILL)
+        click.echo(f"rehearsal cluster (pid {pid}) did not stop within 10 s; killed it", err=True)
+    path.unlink(missing_ok=True)
+    click.echo(f"rehearsal cluster (pid {pid}) stopped")
     return 0
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process runs (a zombie nobody has reaped yet has stopped)."""
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return True
 
 
 def _control(ctx: click.Context, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -780,12 +827,24 @@ def _control(ctx: click.Context, path: str, body: dict[str, Any] | None = None) 
 
 
 @sim_group.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def sim_status(ctx: click.Context) -> None:
+def sim_status(ctx: click.Context, as_json: bool) -> None:
     """What the background rehearsal cluster is doing, and which faults are on."""
-    import json
-
-    click.echo(json.dumps(_control(ctx, "/rehearsal/status"), indent=2))
+    summary = _control(ctx, "/rehearsal/status")
+    if as_json:
+        click.echo(_json(summary))
+        return
+    faults = {k: v for k, v in (summary.get("faults") or {}).items() if v}
+    kustomizations = summary.get("kustomizations") or []
+    not_ready = [k["name"] for k in kustomizations if k.get("ready") != "True"]
+    lines = [f"server      {summary.get('server')}", f"ingress     {summary.get('ingress') or '-'}",
+             f"nas         {summary.get('nas') or '-'}", f"repository  {summary.get('repo')}",
+             f"faults      {', '.join(f'{k}={v}' for k, v in faults.items()) or 'none'}",
+             f"Kustomizations  {len(kustomizations) - len(not_ready)}/{len(kustomizations)} Ready"
+             + (f"; not Ready: {', '.join(not_ready)}" if not_ready else ""),
+             f"controller errors  {summary.get('controller_errors', 0)}"]
+    click.echo("\n".join(lines))
 
 
 @sim_group.command("vault")

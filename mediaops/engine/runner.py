@@ -46,6 +46,7 @@ class Aborted(Exception):
 class RunOptions:
     mode: str = INTERACTIVE
     rollback_on_failure: bool = False
+    resumable: bool = True  # False for an in-process rehearsal: its cluster is gone when the run ends
 
 
 @dataclass
@@ -132,9 +133,9 @@ class Runner:
             exit_code=code,
             message=message,
             duration=round(time.monotonic() - started, 3),
-            resume=resume if self.mode != DRY_RUN else None,
+            resume=resume if self.mode != DRY_RUN and self.options.resumable else None,
             undo=f"mediaops undo {self.run_id}" if left and status in ("interrupted", "failed", "aborted")
-            and self.mode != DRY_RUN else None,
+            and self.mode != DRY_RUN and self.options.resumable else None,
         )
         if journal_sink:
             journal_sink.close()
@@ -298,15 +299,8 @@ class Runner:
         return guard.read_only()
 
     def _refuse_manual_steps_up_front(self) -> None:
-        if self.mode != YES:
-            return
-        for step in self.runbook.steps[self.start_at :]:
-            if (step.is_manual and step.blocking and step.when is None) or step.needs_terminal:
-                raise UsageError(
-                    f"runbook {self.runbook.name} has a step a human must do ({step.title!r}); "
-                    "--yes cannot run it",
-                    hint="run it interactively at a terminal, or --dry-run to preview",
-                )
+        if self.mode == YES:
+            refuse_unattended(self.runbook, self.start_at)
 
     def _refuse_conditional_manual_steps(self) -> None:
         if self.mode != YES:
@@ -575,6 +569,16 @@ class Runner:
                 git.restore(path)
             else:
                 target.unlink(missing_ok=True)
+
+
+def refuse_unattended(runbook: Runbook, start_at: int = 0) -> None:
+    """--yes cannot go past a step a human must do: refused before anything (no rehearsal, no Lease)."""
+    for step in runbook.steps[start_at:]:
+        if (step.is_manual and step.blocking and step.when is None) or step.needs_terminal:
+            raise UsageError(
+                f"runbook {runbook.name} has a step a human must do ({step.title!r}); --yes cannot run it",
+                hint="run it interactively at a terminal, or --dry-run to preview",
+            )
 
 
 def _interrupt(signum: int, frame: Any) -> None:

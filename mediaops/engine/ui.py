@@ -304,7 +304,10 @@ class Prompter:
         )
 
     def password(self, message: str) -> str:
-        return str(self._q.password(message).unsafe_ask())
+        """A secret, echoed not even as one `*` per character (that would show its length)."""
+        import getpass
+
+        return getpass.getpass(f"? {message} (not shown) ")
 
     def confirm(self, message: str, default: bool = True) -> bool:
         return bool(self._q.confirm(message, default=default).unsafe_ask())

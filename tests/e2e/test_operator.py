@@ -10,6 +10,7 @@ import pexpect
 
 from mediaops.cli import hoist_global_options
 from tests.conftest import MEDIAOPS, Mediaops
+from tests.test_sim_cli import sim  # noqa: F401 - the fixture
 
 
 def test_global_options_go_anywhere_on_the_line() -> None:
@@ -61,3 +62,26 @@ def test_run_ids_by_last_or_a_unique_part(ops: Mediaops) -> None:
     assert json.loads(part.stdout)["run_id"] == ids[1]
     ambiguous = ops.run("runs", "show", "reconcile")
     assert ambiguous.returncode == 2 and "matches 2 runs" in ambiguous.stderr and ids[0] in ambiguous.stderr
+
+
+def test_a_run_needing_a_human_is_refused_before_any_rehearsal(ops: Mediaops) -> None:
+    result = ops.run("--sim", "run", "trakt-reauth", "--yes")
+    assert result.returncode == 2 and "a step a human must do" in result.stderr
+    assert "starting a rehearsal" not in result.stderr
+
+
+def test_an_in_process_rehearsal_offers_no_resume(ops: Mediaops) -> None:
+    failed = ops.run("--sim", "run", "backup-before-upgrade", "tautulli", "--chart-version", "9.9.9", "--yes")
+    assert failed.returncode == 1
+    assert "resume with" not in failed.stdout and "mediaops undo" not in failed.stdout  # its cluster is gone
+
+
+def test_checks_follow_the_background_rehearsal_without_extra_exports(sim: Mediaops) -> None:  # noqa: F811
+    sim.env.pop("MEDIAOPS_NAS_PORT", None)
+    shown = {k: v for k, v in json.loads(sim.run("config", "show", "--json").stdout).items()}
+    state = json.loads((sim.state / "sim" / "state.json").read_text())
+    assert shown["ingress_base_url"] == {"value": state["ingress"], "source": "sim up"}
+    assert shown["nas_port"] == {"value": state["nas"].rpartition(":")[2], "source": "sim up"}
+    status = sim.run("sim", "status")
+    assert status.returncode == 0 and "Kustomizations  11/11 Ready" in status.stdout
+    assert json.loads(sim.run("sim", "status", "--json").stdout)["controller_errors"] == 0
