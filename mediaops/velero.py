@@ -234,6 +234,7 @@ def restore_plan(backup_name: str, *, namespace: str, app: str, claims: list[str
     if claims:
         lines.append(f"kubectl delete pvc -n {namespace} {' '.join(claims)} --wait")
     lines.append(restore_command(backup_name))
+    lines.append("flux reconcile source git flux-system -n flux-system")  # the reverted commit, before resuming
     lines += [f"flux resume helmrelease {h} -n {namespace}" for h in helmreleases]
     lines += [f"flux resume kustomization {k} -n {namespace}" for k in kustomizations]
     return lines

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from mediaops import clustersteps, flux, gitops, workloads
-from mediaops.engine import CheckFailed, Param, Runbook
+from mediaops.engine import CheckFailed, Live, Param, Runbook
 from mediaops.engine.context import Context
 
 APP = Param("app", "the app folder name under kubernetes/apps/<namespace>/", complete="app", kind="name")
@@ -51,7 +51,10 @@ def _not_suspended(ctx: Context) -> str:
 reconcile = Runbook(
     name="reconcile",
     summary="Reconcile an app now: its Kustomization with source, then its HelmRelease",
-    params=[APP, NAMESPACE],
+    params=[APP, NAMESPACE,
+            Param("force", "reconcile even when everything is Ready at the pushed revision; the HelmRelease runs a "
+                  "Helm upgrade even without a change (flux reconcile helmrelease --force)", required=False,
+                  flag=True)],
     lock=lambda p: f"mediaops-reconcile-{p['app']}",
 )
 reconcile.check("The app exists and is active")(_active_app)
@@ -72,6 +75,8 @@ def reconcile_kustomization(ctx: Context) -> str:
 
 @reconcile_kustomization.skip_when
 def already_current(ctx: Context) -> str | None:
+    if ctx.params.get("force"):
+        return None
     app = _app(ctx)
     kube = clustersteps.kube(ctx)
     source = flux.status(kube, *clustersteps.SOURCE)
@@ -88,12 +93,16 @@ def already_current(ctx: Context) -> str | None:
 @reconcile.step(
     "Reconcile its HelmRelease",
     why="The HelmRelease re-checks its chart and values and upgrades when they changed.",
-    command="flux reconcile helmrelease {hr} -n {ns}",
+    command=Live(lambda ctx: " && ".join(f"flux reconcile helmrelease {h.name} -n {h.namespace}"
+                                         + (" --force" if ctx.params.get("force") else "")
+                                         for h in _app(ctx).helmreleases),
+                 doc="flux reconcile helmrelease {hr} -n {ns} [--force]"),
     needs_cluster=True,
 )
 def reconcile_release(ctx: Context) -> str:
-    app = _app(ctx)
-    return "; ".join(clustersteps.reconcile(ctx, "HelmRelease", h.name, h.namespace) for h in app.helmreleases)
+    app, force = _app(ctx), bool(ctx.params.get("force"))
+    return "; ".join(clustersteps.reconcile(ctx, "HelmRelease", h.name, h.namespace, force=force)
+                     for h in app.helmreleases)
 
 
 @reconcile_release.skip_when
@@ -101,6 +110,8 @@ def release_current(ctx: Context) -> str | None:
     app = _app(ctx)
     if not app.helmreleases:
         return "the app has no HelmRelease"
+    if ctx.params.get("force"):
+        return None
     kube = clustersteps.kube(ctx)
     if not all(flux.status(kube, "HelmRelease", h.name, h.namespace).ready == "True" for h in app.helmreleases):
         return None

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from mediaops import clustersteps, flux, gitops, gitsteps, velero, workloads
-from mediaops.engine import Changes, CheckFailed, FileChange, Param, Runbook
+from mediaops.engine import Changes, CheckFailed, FileChange, Live, Param, Runbook
 from mediaops.engine.context import Context
 from mediaops.errors import UsageError
 from mediaops.yamlfiles import YamlError, set_scalar
@@ -151,7 +151,10 @@ def backup(ctx: Context) -> str:
 
 @backup.undoer("if the new version reached the cluster: restore the app from the backup, data included "
                "(Flux held off, workloads stopped, claims deleted, restore, Flux resumed)",
-               command=lambda ctx: " && ".join(_restore_plan(ctx)))
+               command=Live(lambda ctx: " && ".join(_restore_plan(ctx)),
+                            doc=" && ".join(velero.restore_plan("{backup}", namespace="{ns}", app="{app}",
+                                                                claims=["<its claims>"], kustomizations=["{ks}"],
+                                                                helmreleases=["{hr}"]))))
 def restore(ctx: Context) -> None:
     if not ctx.facts.get("deployed"):
         return  # the upgrade never reached the cluster: the backup stays for its TTL, nothing to restore

@@ -52,3 +52,13 @@ def test_restart_replaces_pods_and_a_second_run_waits(sim: Mediaops, home_ops: H
     assert forced.returncode == 0 and "nothing to do" not in forced.stdout
     disabled = sim.run("run", "restart", "overseerr", "--yes")
     assert disabled.returncode == 3 and "is disabled, not active" in disabled.stdout
+
+
+def test_reconcile_force_insists_when_all_is_ready(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+    calm = sim.run("run", "reconcile", "tautulli", "--yes")
+    assert calm.returncode == 0 and "nothing to do" in calm.stdout
+    forced = sim.run("run", "reconcile", "tautulli", "--force", "--yes")
+    assert forced.returncode == 0, forced.stdout[-2000:]
+    assert "flux reconcile helmrelease tautulli -n media --force" in forced.stdout
+    hr = json.loads(kubectl(sim, "get", "helmrelease", "tautulli", "-n", "media", "-o", "json").stdout)
+    assert hr["status"].get("lastHandledForceAt")  # helm-controller ran the forced upgrade

@@ -256,11 +256,24 @@ class _Placeholders(dict[str, Any]):
         return f"<{key}>"
 
 
+@dataclass(frozen=True)
+class Live:
+    """A command written from the run's own values (``fn``), with the form the docs print (``doc``, a template)."""
+
+    fn: Callable[[Context], str]
+    doc: str = ""
+
+    def __call__(self, ctx: Context) -> str:
+        return self.fn(ctx)
+
+
 def render(template: Template, ctx: Context | None, values: Mapping[str, Any]) -> str:
-    """Fill a command template from params and facts; callables get the context (None in docs)."""
+    """Fill a command template from params and facts; callables get the context (in docs, a ``Live`` command
+    prints its ``doc`` form, other callables nothing)."""
     if callable(template):
         if ctx is None:
-            return ""
+            doc = template.doc if isinstance(template, Live) else ""
+            return render(doc, None, values) if doc else ""
         return template(ctx)
     names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
     known = _Placeholders({k: v for k, v in values.items() if k in names and v not in (None, "")})
