@@ -881,6 +881,12 @@ def config_group() -> None:
 def config_show(ctx: click.Context, as_json: bool) -> None:
     """Print every setting, its value and where it came from."""
     config = _state(ctx).config
+    if not config.get("repo"):  # found, not set: say which checkout and that it was found
+        from mediaops.services import find_repo_root
+
+        root = find_repo_root(config)
+        if root is not None:
+            config.values["repo"], config.sources["repo"] = str(root), "found from the working directory"
     if as_json:
         import json
 

@@ -579,7 +579,7 @@ class Rehearsal:
                 listener.bind((self.nas_host, self.nas_port))
             except OSError as exc:
                 listener.close()
-                raise RuntimeError(f"cannot serve the NAS on {self.nas_host}:{self.nas_port} ({exc.strerror}); "
+                raise SimError(f"cannot serve the NAS on {self.nas_host}:{self.nas_port} ({exc.strerror}); "
                                    "another rehearsal may hold it: use a free port (--nas-port 0)") from None
             self.nas_port = listener.getsockname()[1]
             listener.listen(16)

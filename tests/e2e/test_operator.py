@@ -85,3 +85,17 @@ def test_checks_follow_the_background_rehearsal_without_extra_exports(sim: Media
     status = sim.run("sim", "status")
     assert status.returncode == 0 and "Kustomizations  11/11 Ready" in status.stdout
     assert json.loads(sim.run("sim", "status", "--json").stdout)["controller_errors"] == 0
+
+
+def test_sim_up_on_a_taken_nas_port_says_why(ops: Mediaops) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        taken.bind(("127.0.2.40", 0))
+        taken.listen()
+        result = ops.run("sim", "up", "--timing", "fast", "--nas-port", str(taken.getsockname()[1]))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "cannot serve the NAS on 127.0.2.40:" in result.stderr and "--nas-port 0" in result.stderr
+    shown = json.loads(ops.run("config", "show", "--json").stdout)
+    assert shown["repo"]["source"] == "found from the working directory"
