@@ -127,12 +127,13 @@ def test_failure_with_yes_stops_and_rolls_back_only_when_asked(mediaops: Mediaop
     assert result.returncode == 1
     assert "found the file 'fail'" in result.stdout
     assert (scratch / "b.txt").exists()  # no rollback without the flag
-    assert "mediaops resume" in result.stdout
+    assert "mediaops resume" in result.stdout and "or undo what it did: mediaops undo" in result.stdout
     (scratch / "b.txt").unlink()
     (scratch / "a.txt").unlink()
     result = mediaops.run("run", "write-files", str(scratch), "--yes", "--rollback-on-failure")
     assert result.returncode == 1
     assert sorted(p.name for p in scratch.iterdir()) == ["fail"]
+    assert "resume with" not in result.stdout and "mediaops undo" not in result.stdout  # all of it was undone
 
 
 def test_interactive_run_skip_details_abort_and_undo(mediaops: Mediaops, scratch: Path) -> None:

@@ -127,6 +127,8 @@ class Runner:
         if status == "aborted" and any(not d.step.reversible for d in self.done):
             resume = f"mediaops resume {self.run_id}"
         left = [d for d in self.done if d.step.reversible and d.index not in self._undone]
+        if self._undone and not left:
+            resume = None  # everything it did was undone: there is nothing to continue
         self.emitter.emit(
             "run_end",
             status=status,
