@@ -462,14 +462,18 @@ def runs_show(ctx: click.Context, run_id: str, markdown: bool, as_json: bool) ->
 
 # -- documentation -------------------------------------------------------------------------------------
 @cli.command("docs")
-@click.option("--check", is_flag=True, help="Exit 1 when the pages differ from the runbooks.")
+@click.option("--check", is_flag=True, help="Exit 1 when the pages differ from the runbooks (or the faults table "
+                                            "from the rehearsal's faults).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("docs/runbooks"),
               show_default=True, help="Where the pages go.")
+@click.option("--rehearsal-page", type=click.Path(dir_okay=False, path_type=Path), default=Path("docs/rehearsal.md"),
+              show_default=True, help="The page whose faults table is written too (skipped when it does not exist).")
 @click.pass_context
-def docs_command(ctx: click.Context, check: bool, out: Path) -> int:
-    """Write docs/runbooks/<name>.md from the runbook definitions.
+def docs_command(ctx: click.Context, check: bool, out: Path, rehearsal_page: Path) -> int:
+    """Write docs/runbooks/<name>.md from the runbook definitions, and the faults table of docs/rehearsal.md.
 
-    With a repository (--repo or found from here), each page embeds the Mermaid graph of its apps.
+    With a repository (--repo or found from here), each page embeds the Mermaid graph of its apps. The faults
+    table is the part of the rehearsal page between its `<!-- faults: ... -->` and `<!-- /faults -->` markers.
     """
     from mediaops import reports
     from mediaops.services import find_repo_root, repository
@@ -480,12 +484,22 @@ def docs_command(ctx: click.Context, check: bool, out: Path) -> int:
     stale = [name for name, text in pages.items()
              if not (out / name).is_file() or (out / name).read_text(encoding="utf-8") != text]
     extra = sorted(p.name for p in out.glob("*.md") if p.name not in pages) if out.is_dir() else []
+    rehearsal_text: str | None = None  # the rehearsal page as it should be, when it is not
+    if rehearsal_page.is_file():
+        written = rehearsal_page.read_text(encoding="utf-8")
+        try:
+            rehearsal_text = reports.rehearsal_page(written)
+        except ValueError as exc:
+            raise UsageError(f"{rehearsal_page}: {exc}", hint="put them back, or pass --rehearsal-page") from None
+        rehearsal_text = None if rehearsal_text == written else rehearsal_text
     if check:
-        if stale or extra:
+        if stale or extra or rehearsal_text is not None:
             for name in stale:
                 click.echo(f"stale: {out / name}", err=True)
             for name in extra:
                 click.echo(f"no runbook for: {out / name}", err=True)
+            if rehearsal_text is not None:
+                click.echo(f"stale: the faults table in {rehearsal_page}", err=True)
             click.echo("docs are out of date: run `mediaops docs` and commit the result", err=True)
             return 1
         click.echo(f"docs up to date ({len(pages)} pages)")
@@ -495,7 +509,10 @@ def docs_command(ctx: click.Context, check: bool, out: Path) -> int:
         (out / name).write_text(pages[name], encoding="utf-8")
     for name in extra:
         (out / name).unlink()
-    click.echo(f"wrote {len(stale)} of {len(pages)} pages to {out}" + (f", removed {len(extra)}" if extra else ""))
+    if rehearsal_text is not None:
+        rehearsal_page.write_text(rehearsal_text, encoding="utf-8")
+    click.echo(f"wrote {len(stale)} of {len(pages)} pages to {out}" + (f", removed {len(extra)}" if extra else "")
+               + (f", and the faults table in {rehearsal_page}" if rehearsal_text is not None else ""))
     return 0
 
 
@@ -859,14 +876,29 @@ def sim_vault(ctx: click.Context, item: str, field: str) -> None:
     click.echo(_control(ctx, "/rehearsal/vault", {"item": item, "field": field, "value": value})["message"])
 
 
-@sim_group.command("fault")
+class FaultCommand(click.Command):
+    """`sim fault`: its help lists the faults and their values from mediaops/sim/faults.py."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from mediaops.sim.faults import FAULTS
+
+        with formatter.section("Faults"):
+            formatter.write_dl([(f.usage, f.effect.replace("`", "")) for f in FAULTS.values()])
+        values = {f.value.metavar or "VALUE": f.value.meaning for f in FAULTS.values()}
+        with formatter.section("Values"):
+            formatter.write_dl(list(values.items()))
+        super().format_epilog(ctx, formatter)
+
+
+@sim_group.command("fault", cls=FaultCommand)
 @click.argument("name")
 @click.argument("value", default="on")
 @click.pass_context
 def sim_fault(ctx: click.Context, name: str, value: str) -> None:
-    """Toggle a fault: api-errors RATE, api-throttle RATE, api-timeouts RATE, watch-drop, reconcile-fail
-    KIND/NS/NAME[=msg], backup-partial, nas-down, lease-held NS/NAME, store-down (VALUE on/off), receiver RATE,
-    api-errors-after-write RATE, eso-clock-skew SECONDS."""
+    """Switch a fault on or off, or set its value.
+
+    NAME is one of the background rehearsal's faults below; `mediaops sim status` shows those in force.
+    """
     click.echo(_control(ctx, "/rehearsal/fault", {"name": name, "value": value})["message"])
 
 

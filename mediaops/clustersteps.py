@@ -5,8 +5,10 @@ Facts used: ``app``, ``ns`` (the app's namespace), ``ks`` (its Kustomization nam
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from mediaops import flux, workloads
-from mediaops.engine import CheckFailed
+from mediaops.engine import CheckFailed, Live
 from mediaops.engine.context import Context
 from mediaops.gitops import App
 from mediaops.kube import Kube
@@ -145,3 +147,28 @@ def node_matches(ctx: Context, app: App) -> str:
 
 def noop(ctx: Context) -> None:
     """The undo of a step that only asked Flux to catch up: undoing the push brings the cluster back."""
+
+
+# -- the commands the shared waits amount to, written from the same objects --------------------------------
+def rollout_status_command(app_of: Callable[[Context], App]) -> Live:
+    """``kubectl rollout status`` for each Deployment and StatefulSet of the app, as ``wait_pods`` waits."""
+    def lines(ctx: Context) -> str:
+        app = app_of(ctx)
+        found = workloads.workloads(kube(ctx), app.namespace, app.name) if ctx.has_service("cluster") else []
+        return " && ".join(workloads.rollout_command("status", w["kind"], w["metadata"]["name"], app.namespace)
+                           for w in found) or f"# {app.name} has no Deployment or StatefulSet to wait for"
+
+    return Live(lines, doc="kubectl rollout status deployment/NAME -n {ns} --timeout=5m  "
+                           "# each Deployment and StatefulSet of {app}")
+
+
+def wait_command(kind: str, items_of: Callable[[Context], list[tuple[str, str]]], condition: str = "condition=Ready",
+                 timeout: str = "5m") -> Live:
+    """``kubectl wait`` for each object (name, namespace) of a kind: one line per object, never a list."""
+    resource = kind.lower()
+
+    def lines(ctx: Context) -> str:
+        return " && ".join(f"kubectl wait --for={condition} {resource}/{name} -n {namespace} --timeout={timeout}"
+                           for name, namespace in items_of(ctx))
+
+    return Live(lines, doc=f"kubectl wait --for={condition} {resource}/NAME -n {{ns}} --timeout={timeout}  # each")

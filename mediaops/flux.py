@@ -54,8 +54,10 @@ def now_nano() -> str:
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond * 1000:09d}Z"
 
 
-def command(kind: str, name: str, namespace: str, *, with_source: bool = False, force: bool = False) -> str:
-    line = f"flux reconcile {CLI_KIND[kind]} {name} -n {namespace}"
+def command(kind: str, name: str, namespace: str, *, with_source: bool = False, force: bool = False,
+            verb: str = "reconcile") -> str:
+    """The flux CLI line that does what the wrapper does (verb: reconcile, suspend or resume)."""
+    line = f"flux {verb} {CLI_KIND[kind]} {name} -n {namespace}"
     return line + (" --with-source" if with_source else "") + (" --force" if force else "")
 
 

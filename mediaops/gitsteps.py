@@ -10,7 +10,21 @@ from __future__ import annotations
 from typing import Any
 
 from mediaops.engine.context import Context
-from mediaops.engine.model import content_digest
+from mediaops.engine.model import Live, content_digest
+
+
+def revert_line(ctx: Context, then: str = "") -> str:
+    """``git revert`` of the commit the run made, ``then`` the commands that follow; before the commit is
+    known (a preview), it says in words which commit."""
+    sha = ctx.facts.get("commit")
+    line = f"git revert --no-edit {sha[:12] if sha else 'COMMIT'}" + (f" && {then}" if then else "")
+    return line if sha else f"{line}  # COMMIT: the commit this run makes"
+
+
+# The undo commands of a commit and a push, with the commit the run made once it is known.
+REVERT = Live(revert_line, doc="git revert --no-edit COMMIT  # the commit this run made")
+REVERT_AND_PUSH = Live(lambda ctx: revert_line(ctx, "git push"),
+                       doc="git revert --no-edit COMMIT && git push  # the commit this run made")
 
 
 def can_commit_and_push(ctx: Context) -> str:

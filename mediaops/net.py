@@ -28,6 +28,12 @@ class HttpCheck:
     note: str
 
 
+def http_check_command(host: str, path: str = "/", base_url: str | None = None) -> str:
+    """The curl line that asks what ``http_check`` asks (the same URL and Host header)."""
+    url = (base_url.rstrip("/") if base_url else f"https://{host}") + path
+    return f"curl -s -o /dev/null -w '%{{http_code}}' -H 'Host: {host}' {url}"
+
+
 def http_check(host: str, path: str = "/", base_url: str | None = None, timeout: float = 5.0) -> HttpCheck:
     """GET the ingress host as Gatus would: 200 is up, 401 is up behind auth, anything else is down.
 

@@ -48,6 +48,22 @@ def scale(kube: Kube, kind: str, name: str, namespace: str, replicas: int, *, no
     return previous
 
 
+def scale_command(kind: str, name: str, namespace: str, replicas: int, *, previous: int = 1, note: str = "") -> str:
+    """The kubectl lines ``scale`` amounts to: the count remembered first (scaling down), then the scale."""
+    target = f"{kind.lower()}/{name} -n {namespace}"
+    if replicas == 0:
+        remember = f"kubectl annotate {target} {PREVIOUS_REPLICAS}={previous} {SCALED_BY}={note} --overwrite"
+        return f"{remember} && kubectl scale {target} --replicas=0"
+    forget = f"kubectl annotate {target} {PREVIOUS_REPLICAS}- {SCALED_BY}-"
+    return f"{forget} && kubectl scale {target} --replicas={replicas}"
+
+
+def rollout_command(verb: str, kind: str, name: str, namespace: str) -> str:
+    """``kubectl rollout restart|status`` for one Deployment or StatefulSet, as the wrapper does it."""
+    return f"kubectl rollout {verb} {kind.lower()}/{name} -n {namespace}" + (" --timeout=5m" if verb == "status"
+                                                                               else "")
+
+
 def remembered(obj: dict[str, Any]) -> int | None:
     value = ((obj.get("metadata") or {}).get("annotations") or {}).get(PREVIOUS_REPLICAS)
     return int(value) if value is not None else None

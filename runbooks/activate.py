@@ -8,7 +8,7 @@ only creates the app's Kustomization from what that list names.
 from __future__ import annotations
 
 from mediaops import clustersteps, gitops, gitsteps, velero
-from mediaops.engine import CheckFailed, Param, Runbook
+from mediaops.engine import CheckFailed, Live, Param, Runbook
 from mediaops.engine.context import Context
 
 PARAMS = [
@@ -133,7 +133,7 @@ def commit_activation(ctx: Context) -> str:
 
 commit_activation.skip_when(lambda ctx: gitsteps.uncommitted(ctx, _paths(ctx)))
 commit_activation.undoer("revert the commit (a new commit; history is not rewritten)",
-                         command="git revert --no-edit <commit>")(gitsteps.undo_commit)
+                         command=gitsteps.REVERT)(gitsteps.undo_commit)
 
 
 @activate.step(
@@ -150,8 +150,11 @@ push_activation.skip_when(gitsteps.not_ahead)
 
 
 @push_activation.undoer("push a commit that reverts the activation, then let Flux prune the app",
-                        command="git revert --no-edit <commit> && git push && "
-                                "flux reconcile kustomization cluster-apps -n flux-system --with-source")
+                        command=Live(lambda ctx: gitsteps.revert_line(
+                                         ctx, "git push && flux reconcile kustomization cluster-apps -n flux-system "
+                                         "--with-source"),
+                                     doc=gitsteps.REVERT_AND_PUSH.doc + " && flux reconcile kustomization "
+                                     "cluster-apps -n flux-system --with-source"))
 def revert_activation(ctx: Context) -> None:
     _revert_and_reconcile(ctx)
 
@@ -188,7 +191,8 @@ def apply_activation(ctx: Context) -> str:
 @activate.step(
     "Wait until the app's Kustomization exists and is Ready",
     why="Ready means its dependencies were Ready and everything it applies passed Flux's health checks.",
-    command="kubectl wait --for=condition=Ready kustomization/{ks} -n {ns} --timeout=5m",
+    command=clustersteps.wait_command("Kustomization", lambda ctx: [(k.name, k.namespace)
+                                                                    for k in _app(ctx).kustomizations]),
     mutates=False,
     needs_cluster=True,
     after=(apply_activation,),
@@ -200,7 +204,8 @@ def wait_kustomization(ctx: Context) -> str:
 @activate.step(
     "Wait until its HelmRelease is Ready",
     why="The chart is installed and its workloads came up (Helm's --wait).",
-    command="kubectl wait --for=condition=Ready helmrelease/{app} -n {ns} --timeout=5m",
+    command=clustersteps.wait_command("HelmRelease", lambda ctx: [(h.name, h.namespace)
+                                                                  for h in _app(ctx).helmreleases]),
     mutates=False,
     needs_cluster=True,
     after=(wait_kustomization,),
@@ -212,7 +217,7 @@ def wait_release(ctx: Context) -> str:
 @activate.step(
     "Wait until its pods are ready",
     why="What users reach: every Deployment and StatefulSet of the app rolled out.",
-    command="kubectl rollout status deployment -n {ns} -l app.kubernetes.io/name={app} --timeout=5m",
+    command=clustersteps.rollout_status_command(_app),
     mutates=False,
     needs_cluster=True,
     after=(wait_release,),
@@ -265,6 +270,9 @@ def app_is_active(ctx: Context) -> str:
     volumes = [f"{v.name} ({v.size or 'size unknown'})" for v in app.volumes]
     ctx.facts["volumes"] = ", ".join(volumes)
     ctx.facts["claims"] = [v.name for v in app.volumes]
+    from datetime import UTC, datetime
+
+    ctx.facts.setdefault("backup", f"pre-deactivate-{app.name}-{datetime.now(UTC).strftime('%Y%m%d%H%M%S')}")
     if volumes and app.state == gitops.ACTIVE:
         ctx.warn(f"deactivating {app.name} deletes its PersistentVolumeClaims: {', '.join(volumes)}")
     return f"{app.namespace}/{app.name} is {app.state}"
@@ -280,20 +288,18 @@ activate.check("The repository can take a commit and push it")(gitsteps.can_comm
     why="With prune: true Flux deletes the app's PersistentVolumeClaims ({volumes}) and their data with them. "
         "Skip only if the data may go.",
     # The command velero.backup_command writes (braces of the policy doubled so the template keeps them).
-    command=velero.backup_command("pre-deactivate-{app}-<UTC time>", namespaces=["{ns}"],
+    command=velero.backup_command("{backup}", namespaces=["{ns}"],
                                   selector="app.kubernetes.io/name={app}").replace("{}", "{{}}"),
     needs_cluster=True,
 )
 def backup_volumes(ctx: Context) -> str:
-    from datetime import UTC, datetime
 
     kube, app, ns = clustersteps.kube(ctx), ctx.facts["app"], ctx.facts["ns"]
     # Velero captures a claim's data only through a running pod that mounts it (file-system backup).
     problems = velero.volume_plan(kube, ns, f"app.kubernetes.io/name={app}").problems()
     if problems:
         raise velero.VeleroError("the backup would not hold the data of " + "; ".join(problems))
-    name = ctx.facts.get("backup") or f"pre-deactivate-{app}-{datetime.now(UTC).strftime('%Y%m%d%H%M%S')}"
-    ctx.facts["backup"] = name
+    name = ctx.facts["backup"]  # named by the first check, so the command shown names it too
     if kube.find("Backup", name, velero.NAMESPACE) is None:
         velero.backup(kube, name, namespaces=[ns], selector={"app.kubernetes.io/name": app})
     with ctx.waiting(f"Velero backup {name}") as waiting:
@@ -342,7 +348,7 @@ def commit_deactivation(ctx: Context) -> str:
 
 commit_deactivation.skip_when(lambda ctx: gitsteps.uncommitted(ctx, _paths(ctx)))
 commit_deactivation.undoer("revert the commit (a new commit; history is not rewritten)",
-                           command="git revert --no-edit <commit>")(gitsteps.undo_commit)
+                           command=gitsteps.REVERT)(gitsteps.undo_commit)
 
 
 @deactivate.step(
@@ -359,8 +365,11 @@ push_deactivation.skip_when(gitsteps.not_ahead)
 
 
 @push_deactivation.undoer("push a commit that reverts the deactivation, then let Flux bring the app back",
-                          command="git revert --no-edit <commit> && git push && "
-                                  "flux reconcile kustomization cluster-apps -n flux-system --with-source")
+                          command=Live(lambda ctx: gitsteps.revert_line(
+                                           ctx, "git push && flux reconcile kustomization cluster-apps -n flux-system "
+                                           "--with-source"),
+                                       doc=gitsteps.REVERT_AND_PUSH.doc + " && flux reconcile kustomization "
+                                       "cluster-apps -n flux-system --with-source"))
 def revert_deactivation(ctx: Context) -> None:
     _revert_and_reconcile(ctx)
 
@@ -390,7 +399,9 @@ def prune_app(ctx: Context) -> str:
 @deactivate.step(
     "Wait until the app's Kustomization is gone",
     why="Gone means Flux pruned it, and with it the app's objects.",
-    command="kubectl wait --for=delete kustomization/{ks} -n {ns} --timeout=5m",
+    command=clustersteps.wait_command("Kustomization", lambda ctx: [(k.name, k.namespace)
+                                                                    for k in _app(ctx).kustomizations],
+                                      condition="delete"),
     mutates=False,
     needs_cluster=True,
     after=(prune_app,),

@@ -64,7 +64,9 @@ reconcile.check("Its Flux objects are in the cluster and not suspended", needs_c
 @reconcile.step(
     "Reconcile its Kustomization with source",
     why="Flux fetches the repository now and applies the app's manifests at that revision.",
-    command="flux reconcile kustomization {ks} -n {ns} --with-source",
+    command=Live(lambda ctx: " && ".join(flux.command("Kustomization", k.name, k.namespace, with_source=True)
+                                         for k in _app(ctx).kustomizations),
+                 doc="flux reconcile kustomization {ks} -n {ns} --with-source"),
     needs_cluster=True,
 )
 def reconcile_kustomization(ctx: Context) -> str:
@@ -126,7 +128,7 @@ for _step in (reconcile_kustomization, reconcile_release):
 @reconcile.step(
     "Wait until its pods are ready",
     why="What users reach: every Deployment and StatefulSet of the app rolled out.",
-    command="kubectl rollout status deployment -n {ns} -l app.kubernetes.io/name={app} --timeout=5m",
+    command=clustersteps.rollout_status_command(_app),
     mutates=False,
     needs_cluster=True,
 )
@@ -158,7 +160,11 @@ def has_workloads(ctx: Context) -> str:
 @restart.step(
     "Rollout restart its workloads",
     why="New pods, same spec: the way to pick up a changed NFS mount, Secret or config file.",
-    command="kubectl rollout restart deployment,statefulset -n {ns} -l app.kubernetes.io/name={app}",
+    command=Live(lambda ctx: " && ".join(workloads.rollout_command("restart", w["kind"], w["metadata"]["name"],
+                                                                  _app(ctx).namespace)
+                                         for w in workloads.workloads(clustersteps.kube(ctx), _app(ctx).namespace,
+                                                                      _app(ctx).name)),
+                 doc="kubectl rollout restart deployment/NAME -n {ns}  # each Deployment and StatefulSet of {app}"),
     needs_cluster=True,
 )
 def rollout_restart(ctx: Context) -> str:
@@ -193,7 +199,7 @@ rollout_restart.undoer("nothing to undo: the pods were replaced with the same sp
 @restart.step(
     "Wait until the rollout is complete",
     why="Restarted is not the same as running again: wait for every new pod to be ready.",
-    command="kubectl rollout status deployment -n {ns} -l app.kubernetes.io/name={app} --timeout=5m",
+    command=clustersteps.rollout_status_command(_app),
     mutates=False,
     needs_cluster=True,
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from mediaops import clustersteps, flux, gitops, net, workloads
-from mediaops.engine import CheckFailed, Concern, Param, Runbook
+from mediaops.engine import CheckFailed, Concern, Live, Param, Runbook
 from mediaops.engine.context import Context
 
 runbook = Runbook(
@@ -112,6 +112,39 @@ def _healthy(ctx: Context) -> str | None:
             "(pass --planned before planned NAS maintenance)")
 
 
+# -- the commands shown: written from the same objects the steps act on ----------------------------------------
+def _flux_lines(kind: str, verb: str) -> Live:
+    return Live(lambda ctx: " && ".join(flux.command(kind, name, namespace, verb=verb)
+                                        for namespace, name in _flux_objects(ctx, kind)),
+                doc=f"flux {verb} {flux.CLI_KIND[kind]} {{names}} -n {{ns}}  # each of them")
+
+
+def _scale_down_lines(ctx: Context) -> str:
+    kube = clustersteps.kube(ctx)
+    lines = []
+    for namespace, kind, name in _workloads(ctx):
+        live = kube.get(kind, name, namespace)
+        now = int((live.get("spec") or {}).get("replicas", 1))
+        previous = workloads.remembered(live) if now == 0 and workloads.remembered(live) is not None else now
+        lines.append(workloads.scale_command(kind, name, namespace, 0, previous=int(previous or 0), note=ctx.run_id))
+    return " && ".join(lines) or "# no Deployment or StatefulSet to scale"
+
+
+def _scale_back_lines(ctx: Context) -> str:
+    kube = clustersteps.kube(ctx)
+    counts = dict(ctx.facts.get("replicas") or {})
+    for namespace, kind, name in _workloads(ctx):
+        # Not journaled yet: what the annotation remembers, or (a preview, before the scale-down) the count
+        # the scale-down is about to remember.
+        live = kube.get(kind, name, namespace)
+        remembered = workloads.remembered(live)
+        now = int((live.get("spec") or {}).get("replicas", 1))
+        counts.setdefault(f"{namespace}/{kind}/{name}", remembered if remembered is not None else now)
+    return " && ".join(workloads.scale_command(kind, name, namespace, int(replicas))
+                       for key, replicas in counts.items()
+                       for namespace, kind, name in [key.split("/", 2)]) or "# nothing is scaled down"
+
+
 # -- maintenance ---------------------------------------------------------------------------------------------
 def _suspend(ctx: Context, kind: str) -> str:
     kube = clustersteps.kube(ctx)
@@ -148,7 +181,7 @@ def _resume(ctx: Context, kind: str, *, only_ours: bool, wait: bool = True) -> s
 @runbook.step(
     "Suspend their Kustomizations",
     why="First the Kustomization, so Flux does not re-apply the HelmRelease while we work.",
-    command="flux suspend kustomization {names} -n {ns}",
+    command=_flux_lines("Kustomization", "suspend"),
     needs_cluster=True,
 )
 def suspend_kustomizations(ctx: Context) -> str:
@@ -156,7 +189,7 @@ def suspend_kustomizations(ctx: Context) -> str:
 
 
 @suspend_kustomizations.undoer("resume the Kustomizations this run suspended (without waiting for health)",
-                               command="flux resume kustomization {names} -n {ns}")
+                               command=_flux_lines("Kustomization", "resume"))
 def undo_suspend_kustomizations(ctx: Context) -> None:
     _resume(ctx, "Kustomization", only_ours=True, wait=False)
 
@@ -164,7 +197,7 @@ def undo_suspend_kustomizations(ctx: Context) -> None:
 @runbook.step(
     "Suspend their HelmReleases",
     why="Then the HelmRelease, so helm-controller does not scale the workloads back up.",
-    command="flux suspend helmrelease {names} -n {ns}",
+    command=_flux_lines("HelmRelease", "suspend"),
     needs_cluster=True,
 )
 def suspend_releases(ctx: Context) -> str:
@@ -172,7 +205,7 @@ def suspend_releases(ctx: Context) -> str:
 
 
 @suspend_releases.undoer("resume the HelmReleases this run suspended (without waiting for health)",
-                         command="flux resume helmrelease {names} -n {ns}")
+                         command=_flux_lines("HelmRelease", "resume"))
 def undo_suspend_releases(ctx: Context) -> None:
     _resume(ctx, "HelmRelease", only_ours=True, wait=False)
 
@@ -180,8 +213,9 @@ def undo_suspend_releases(ctx: Context) -> None:
 @runbook.step(
     "Scale their workloads to 0, remembering the replicas",
     why="Pods stuck on a dead NFS mount hang in D state and flood events; with none running, nothing does.",
-    command="kubectl scale deployment -n {ns} -l app.kubernetes.io/name=<app> --replicas=0  "
-            "# after: kubectl annotate … mediaops.io/previous-replicas=<n>",
+    command=Live(_scale_down_lines, doc="kubectl annotate deployment/NAME -n {ns} mediaops.io/previous-replicas=N "
+                 "mediaops.io/scaled-by=RUN --overwrite && kubectl scale deployment/NAME -n {ns} --replicas=0  "
+                 "# each Deployment and StatefulSet"),
     needs_cluster=True,
 )
 def scale_down(ctx: Context) -> str:
@@ -194,7 +228,8 @@ def scale_down(ctx: Context) -> str:
     return "scaled to 0: " + ", ".join(f"{k} (was {v})" for k, v in remembered.items())
 
 
-@scale_down.undoer("scale back to the remembered replicas", command="kubectl scale deployment … --replicas=<n>")
+@scale_down.undoer("scale back to the remembered replicas",
+                   command=Live(_scale_back_lines, doc="kubectl scale deployment/NAME -n {ns} --replicas=N  # each"))
 def undo_scale_down(ctx: Context) -> None:
     _scale_back(ctx)
 
@@ -279,7 +314,8 @@ def _scale_back(ctx: Context) -> str:
 @runbook.step(
     "Scale back to the remembered replicas",
     why="The counts this run saw before scaling down (also on each workload as mediaops.io/previous-replicas).",
-    command="kubectl scale deployment -n {ns} <name> --replicas=<remembered>",
+    command=Live(_scale_back_lines, doc="kubectl annotate deployment/NAME -n {ns} mediaops.io/previous-replicas- "
+                 "mediaops.io/scaled-by- && kubectl scale deployment/NAME -n {ns} --replicas=N  # as remembered"),
     needs_cluster=True,
 )
 def scale_up(ctx: Context) -> str:
@@ -302,7 +338,11 @@ def nothing_scaled(ctx: Context) -> str | None:
 @runbook.step(
     "Rollout restart them",
     why="Fresh pods mount the NFS export anew; a pod that survived the outage may hold a stale handle.",
-    command="kubectl rollout restart deployment -n {ns} -l app.kubernetes.io/name=<app>",
+    command=Live(lambda ctx: " && ".join(workloads.rollout_command(verb, kind, name, namespace)
+                                         for verb in ("restart", "status")
+                                         for namespace, kind, name in _workloads(ctx)),
+                 doc="kubectl rollout restart deployment/NAME -n {ns} && "
+                     "kubectl rollout status deployment/NAME -n {ns} --timeout=5m  # each Deployment and StatefulSet"),
     needs_cluster=True,
 )
 def restart_apps(ctx: Context) -> str:
@@ -326,7 +366,7 @@ def nothing_to_restart(ctx: Context) -> str | None:
 @runbook.step(
     "Resume their HelmReleases",
     why="HelmReleases first: the Kustomization health-checks them, and would hang on a suspended one.",
-    command="flux resume helmrelease {names} -n {ns}",
+    command=_flux_lines("HelmRelease", "resume"),
     needs_cluster=True,
 )
 def resume_releases(ctx: Context) -> str:
@@ -336,7 +376,7 @@ def resume_releases(ctx: Context) -> str:
 @runbook.step(
     "Resume their Kustomizations",
     why="Flux manages the apps again; resume waits until each is Ready.",
-    command="flux resume kustomization {names} -n {ns}",
+    command=_flux_lines("Kustomization", "resume"),
     needs_cluster=True,
 )
 def resume_kustomizations(ctx: Context) -> str:
@@ -362,26 +402,35 @@ for _step in (scale_up, restart_apps, resume_releases, resume_kustomizations):
 @runbook.step(
     "Check their ingress answers as Gatus would",
     why="The last word: the app answers its users (200, or 401 behind auth).",
-    command="curl -s -o /dev/null -w '%{{http_code}}' https://<host>/",
+    command=Live(lambda ctx: " ; ".join(net.http_check_command(host, path, ctx.config.get("ingress_base_url"))
+                                        for host, path in _ingress_hosts(ctx)) or "# no ingress to check",
+                 doc="curl -s -o /dev/null -w '%{{http_code}}' -H 'Host: HOST' https://HOST/PATH  # each ingress host"),
     mutates=False,
     needs_cluster=True,
 )
 def check_ingress(ctx: Context) -> str:
-    kube = clustersteps.kube(ctx)
     base = ctx.config.get("ingress_base_url")
     results, failed = [], []
+    for host, path in _ingress_hosts(ctx):
+        check = net.http_check(host, path, base)
+        results.append(f"{host}: {check.note}")
+        if not check.ok:
+            failed.append(f"{host}: {check.note}")
+    if failed:
+        raise CheckFailed("; ".join(failed))
+    return "; ".join(results) if results else "no ingress to check"
+
+
+def _ingress_hosts(ctx: Context) -> list[tuple[str, str]]:
+    """(host, path) of the apps' Ingresses, the path as Gatus checks it (gatus.io/path)."""
+    kube = clustersteps.kube(ctx)
+    found = []
     for app in _apps(ctx):
         items, _ = kube.list("Ingress", app.namespace, labels=f"app.kubernetes.io/name={app.name}")
         for ingress in items:
             path = (ingress["metadata"].get("annotations") or {}).get("gatus.io/path", "/")
-            for rule in (ingress.get("spec") or {}).get("rules") or []:
-                check = net.http_check(str(rule.get("host")), path, base)
-                results.append(f"{rule.get('host')}: {check.note}")
-                if not check.ok:
-                    failed.append(f"{rule.get('host')}: {check.note}")
-    if failed:
-        raise CheckFailed("; ".join(failed))
-    return "; ".join(results) if results else "no ingress to check"
+            found += [(str(rule.get("host")), path) for rule in (ingress.get("spec") or {}).get("rules") or []]
+    return found
 
 
 def _left_behind(ctx: Context) -> list[str]:

@@ -180,7 +180,7 @@ def commit_rotation(ctx: Context) -> str:
 
 
 commit_rotation.skip_when(lambda ctx: gitsteps.uncommitted(ctx, [SOPS_FILE]))
-commit_rotation.undoer("revert the commit", command="git revert --no-edit <commit>")(gitsteps.undo_commit)
+commit_rotation.undoer("revert the commit", command=gitsteps.REVERT)(gitsteps.undo_commit)
 
 
 @runbook.step("Push to the tracking branch", why="Flux follows the remote branch.", command="git push")
@@ -189,7 +189,7 @@ def push_rotation(ctx: Context) -> str:
 
 
 push_rotation.skip_when(gitsteps.not_ahead)
-push_rotation.undoer("push a commit that reverts the rotation", command="git revert --no-edit <commit> && git push")(
+push_rotation.undoer("push a commit that reverts the rotation", command=gitsteps.REVERT_AND_PUSH)(
     gitsteps.undo_push)
 
 

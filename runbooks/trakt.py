@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mediaops import clustersteps, workloads
-from mediaops.engine import CheckFailed, Param, Runbook
+from mediaops.engine import CheckFailed, Live, Param, Runbook
 from mediaops.engine.context import Context
 from mediaops.kube import Verdict, exec_in, logs
 
@@ -40,8 +40,10 @@ def deployment_exists(ctx: Context) -> str:
     if not found:
         raise CheckFailed(f"no Deployment of {APP} in {namespace}; is it active? (mediaops run activate {APP})")
     deployment = found[0]
+    containers = ((deployment.get("spec") or {}).get("template") or {}).get("spec", {}).get("containers") or [{}]
     ctx.facts.update(ns=namespace, deployment=deployment["metadata"]["name"],
-                     replicas=int((deployment.get("spec") or {}).get("replicas", 1)))
+                     replicas=int((deployment.get("spec") or {}).get("replicas", 1)),
+                     login_pod=f"{deployment['metadata']['name']}-login", container=containers[0].get("name", ""))
     return f"Deployment {namespace}/{deployment['metadata']['name']} ({ctx.facts['replicas']} replica(s))"
 
 
@@ -66,6 +68,7 @@ def last_sync(ctx: Context) -> str:
         raise CheckFailed(f"no CronJob of {APP} in {ctx.facts['ns']}")
     cronjob = items[0]
     ctx.facts["cronjob"] = cronjob["metadata"]["name"]
+    ctx.facts.setdefault("job", f"{cronjob['metadata']['name']}-manual-{datetime.now(UTC).strftime('%Y%m%d%H%M%S')}")
     jobs, _ = _kube(ctx).list("Job", ctx.facts["ns"])
     runs = sorted((j for j in jobs if j["metadata"]["name"].startswith(ctx.facts["cronjob"])),
                   key=lambda j: j["metadata"].get("creationTimestamp", ""))
@@ -105,7 +108,11 @@ def _logged_in(ctx: Context) -> str | None:
 @runbook.step(
     "Stop the watch Deployment",
     why="So nothing writes the login file while the login runs.",
-    command="kubectl scale deployment {deployment} -n {ns} --replicas=0",
+    command=Live(lambda ctx: workloads.scale_command(
+        "Deployment", ctx.facts["deployment"], ctx.facts["ns"], 0, note=ctx.run_id,
+        previous=int((_kube(ctx).get("Deployment", ctx.facts["deployment"], ctx.facts["ns"]).get("spec") or {})
+                     .get("replicas", 1))),
+        doc="kubectl scale deployment/{deployment} -n {ns} --replicas=0  # its replicas remembered first"),
     needs_cluster=True,
 )
 def stop_watch(ctx: Context) -> str:
@@ -124,21 +131,17 @@ def undo_stop_watch(ctx: Context) -> None:
 @runbook.step(
     "Start a login pod with the config volume",
     why="A pod of the same image mounting the config PVC, doing nothing until the login runs in it.",
-    command="kubectl run {deployment}-login -n {ns} --image=<its image> --overrides=<mounts the PVC> "
-            "-- sleep infinity",
+    command=Live(lambda ctx: _login_pod_command(ctx),
+                 doc="kubectl run {deployment}-login -n {ns} --image=IMAGE --restart=Never --overrides='SPEC' "
+                     "-- sleep infinity  # IMAGE and SPEC: the watch Deployment's, its volumes mounted"),
     needs_cluster=True,
 )
 def start_login_pod(ctx: Context) -> str:
     kube = _kube(ctx)
-    deployment = kube.get("Deployment", ctx.facts["deployment"], ctx.facts["ns"])
-    spec = dict(deployment["spec"]["template"]["spec"])
-    main = dict(spec["containers"][0])
-    main.update(command=["sleep", "infinity"], args=[])
-    name = f"{ctx.facts['deployment']}-login"
-    ctx.facts.update(login_pod=name, container=main["name"])
+    name, body = _login_pod(ctx)
+    ctx.facts.update(login_pod=name, container=body["spec"]["containers"][0]["name"])
     if kube.find("Pod", name, ctx.facts["ns"]) is None:
-        kube.create("Pod", {"metadata": {"name": name, "namespace": ctx.facts["ns"], "labels": {LOGIN_LABEL: APP}},
-                            "spec": {**spec, "containers": [main], "restartPolicy": "Never"}})
+        kube.create("Pod", body)
 
     def running(obj: dict[str, Any] | None) -> Verdict:
         if workloads.pod_ready(obj or {}):
@@ -148,6 +151,29 @@ def start_login_pod(ctx: Context) -> str:
     with ctx.waiting(f"pod {name} running") as waiting:
         kube.wait("Pod", name, ctx.facts["ns"], running, timeout=clustersteps.TIMEOUT, waiting=waiting)
     return f"pod {name} running"
+
+
+def _login_pod(ctx: Context) -> tuple[str, dict[str, Any]]:
+    """The login pod: the watch Deployment's pod spec (image, volumes, mounts), idle until the login runs."""
+    deployment = _kube(ctx).get("Deployment", ctx.facts["deployment"], ctx.facts["ns"])
+    spec = dict(deployment["spec"]["template"]["spec"])
+    main = dict(spec["containers"][0])
+    main.update(command=["sleep", "infinity"], args=[])
+    name = f"{ctx.facts['deployment']}-login"
+    return name, {"apiVersion": "v1", "kind": "Pod",
+                  "metadata": {"name": name, "namespace": ctx.facts["ns"], "labels": {LOGIN_LABEL: APP}},
+                  "spec": {**spec, "containers": [main], "restartPolicy": "Never"}}
+
+
+def _login_pod_command(ctx: Context) -> str:
+    import json
+
+    name, body = _login_pod(ctx)
+    image = body["spec"]["containers"][0].get("image", "")
+    overrides = json.dumps({"apiVersion": "v1", "metadata": {"labels": body["metadata"]["labels"]},
+                            "spec": body["spec"]}, separators=(",", ":"))
+    return (f"kubectl run {name} -n {ctx.facts['ns']} --image={image} --restart=Never --overrides='{overrides}' "
+            "-- sleep infinity")
 
 
 @start_login_pod.undoer("delete the login pod", command="kubectl delete pod {login_pod} -n {ns}")
@@ -214,22 +240,23 @@ def verify_logs(ctx: Context) -> str:
 @runbook.step(
     "Run the sync CronJob once and wait for it",
     why="Proves the whole chain (Plex, Trakt, the login) instead of waiting for tonight's run.",
-    command="kubectl create job {cronjob}-manual-<time> -n {ns} --from=cronjob/{cronjob} && "
-            "kubectl wait --for=condition=Complete job/{cronjob}-manual-<time> -n {ns}",
+    command="kubectl create job {job} -n {ns} --from=cronjob/{cronjob} && "
+            "kubectl wait --for=condition=Complete job/{job} -n {ns}",
     needs_cluster=True,
 )
 def sync_once(ctx: Context) -> str:
     kube = _kube(ctx)
     cronjob = kube.get("CronJob", ctx.facts["cronjob"], ctx.facts["ns"])
-    name = f"{ctx.facts['cronjob']}-manual-{datetime.now(UTC).strftime('%Y%m%d%H%M%S')}"
+    name = ctx.facts["job"]  # named by the check, so the command shown names it too
     template = cronjob["spec"]["jobTemplate"]
-    kube.create("Job", {"metadata": {"name": name, "namespace": ctx.facts["ns"],
-                                     "annotations": {"cronjob.kubernetes.io/instantiate": "manual"},
-                                     "labels": dict((template.get("metadata") or {}).get("labels") or {}),
-                                     "ownerReferences": [{"apiVersion": "batch/v1", "kind": "CronJob",
-                                                          "name": ctx.facts["cronjob"],
-                                                          "uid": cronjob["metadata"]["uid"]}]},
-                        "spec": template["spec"]})
+    if kube.find("Job", name, ctx.facts["ns"]) is None:  # a resumed run waits for the Job it made
+        kube.create("Job", {"metadata": {"name": name, "namespace": ctx.facts["ns"],
+                                         "annotations": {"cronjob.kubernetes.io/instantiate": "manual"},
+                                         "labels": dict((template.get("metadata") or {}).get("labels") or {}),
+                                         "ownerReferences": [{"apiVersion": "batch/v1", "kind": "CronJob",
+                                                              "name": ctx.facts["cronjob"],
+                                                              "uid": cronjob["metadata"]["uid"]}]},
+                            "spec": template["spec"]})
 
     def complete(obj: dict[str, Any] | None) -> Verdict:
         status = (obj or {}).get("status") or {}

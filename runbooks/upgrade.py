@@ -287,7 +287,8 @@ def _bump(ctx: Context) -> Changes:
 @runbook.step(
     "Bump the version in the repository",
     why="The upgrade is a change in git like any other: reviewed as a diff, committed, pushed.",
-    command="# edit chart.spec.version ({chart_version}) or the image tag ({image_tag}) of {app}",
+    command=Live(lambda ctx: f"# {_bump(ctx).summary} in {', '.join(_bump(ctx).paths)} (the diff below)",
+                 doc="# set the chart version or the image tag of {app} in its files (the diff below)"),
     edit=True,
 )
 def bump(ctx: Context) -> Changes:
@@ -306,15 +307,19 @@ def no_version(ctx: Context) -> str | None:
 @runbook.step(
     "Commit the upgrade",
     why="Flux deploys what is committed.",
-    command='git commit -m "feat({ns}): upgrade {app}"',
+    command=Live(lambda ctx: f'git commit -m "{_commit_message(ctx)}" -- ' + " ".join(_bump(ctx).paths),
+                 doc='git commit -m "feat({ns}): upgrade {app} (chart VERSION, image TAG)" -- FILES'),
     after=(bump,),
 )
 def commit(ctx: Context) -> str:
+    return gitsteps.commit(ctx, _commit_message(ctx), list(ctx.facts.get("paths") or []))
+
+
+def _commit_message(ctx: Context) -> str:
     what = ", ".join(filter(None, [f"chart {ctx.params.get('chart_version')}" if ctx.params.get("chart_version")
                                    else "", f"image {ctx.params.get('image_tag')}" if ctx.params.get("image_tag")
                                    else ""]))
-    return gitsteps.commit(ctx, f"feat({ctx.facts['ns']}): upgrade {ctx.facts['app']} ({what})",
-                           list(ctx.facts.get("paths") or []))
+    return f"feat({ctx.facts['ns']}): upgrade {ctx.facts['app']} ({what})"
 
 
 @commit.skip_when
@@ -323,7 +328,7 @@ def nothing_bumped(ctx: Context) -> str | None:
     return gitsteps.uncommitted(ctx, paths) if paths else "no version given to bump"
 
 
-commit.undoer("revert the commit", command="git revert --no-edit <commit>")(gitsteps.undo_commit)
+commit.undoer("revert the commit", command=gitsteps.REVERT)(gitsteps.undo_commit)
 
 
 @runbook.step("Push to the tracking branch", why="Flux follows the remote branch.", command="git push", after=(commit,))
@@ -332,14 +337,17 @@ def push(ctx: Context) -> str:
 
 
 push.skip_when(gitsteps.not_ahead)
-push.undoer("push a commit that reverts the upgrade", command="git revert --no-edit <commit> && git push")(
+push.undoer("push a commit that reverts the upgrade", command=gitsteps.REVERT_AND_PUSH)(
     gitsteps.undo_push)
 
 
 @runbook.step(
     "Reconcile the app with source",
     why="Flux fetches the commit and applies it now, then the HelmRelease upgrades.",
-    command="flux reconcile kustomization {ks} -n {ns} --with-source && flux reconcile helmrelease {hr} -n {ns}",
+    command=Live(lambda ctx: " && ".join(
+        [flux.command("Kustomization", k.name, k.namespace, with_source=True) for k in _app(ctx).kustomizations]
+        + [flux.command("HelmRelease", h.name, h.namespace) for h in _app(ctx).helmreleases]),
+        doc="flux reconcile kustomization {ks} -n {ns} --with-source && flux reconcile helmrelease {hr} -n {ns}"),
     needs_cluster=True,
     after=(push,),
 )
@@ -360,7 +368,12 @@ reconcile.skip_when(_already_running)
 
 
 @reconcile.undoer("hold Flux off the app (suspend its Kustomizations and HelmReleases) until its data is restored",
-                  command="flux suspend kustomization {ks} -n {ns} && flux suspend helmrelease {hr} -n {ns}")
+                  command=Live(lambda ctx: " && ".join(
+                      [flux.command("Kustomization", k.name, k.namespace, verb="suspend")
+                       for k in _app(ctx).kustomizations]
+                      + [flux.command("HelmRelease", h.name, h.namespace, verb="suspend")
+                         for h in _app(ctx).helmreleases]),
+                      doc="flux suspend kustomization {ks} -n {ns} && flux suspend helmrelease {hr} -n {ns}"))
 def hold_off(ctx: Context) -> None:
     # Undone before the commit is reverted: nothing may run the old version on the new version's data
     # until the restore (the backup step's undo) has put the data back.
@@ -374,7 +387,8 @@ def hold_off(ctx: Context) -> None:
 @runbook.step(
     "Wait until the HelmRelease is Ready on the new version",
     why="Ready on the version asked for, with its workloads rolled out.",
-    command="kubectl wait --for=condition=Ready helmrelease/{hr} -n {ns} --timeout=10m",
+    command=clustersteps.wait_command("HelmRelease", lambda ctx: [(h.name, h.namespace)
+                                                                  for h in _app(ctx).helmreleases], timeout="10m"),
     mutates=False,
     needs_cluster=True,
     after=(reconcile,),

@@ -32,6 +32,7 @@ from mediaops.errors import MediaopsError, UsageError
 from mediaops.kinds import BY_KIND, Resource, kind
 from mediaops.sim import sops
 from mediaops.sim.addons import ExternalSecrets, Placeholders
+from mediaops.sim.faults import FAULTS
 from mediaops.sim.flux import HR_NAME, HR_NAMESPACE, HelmReleases, Kustomizations, Sources, get_ready
 from mediaops.sim.manager import Manager, Timing
 from mediaops.sim.server import ApiServer
@@ -39,23 +40,6 @@ from mediaops.sim.store import ApiError, Store, now
 from mediaops.sim.velero import Velero
 from mediaops.sim.workloads import Claims, Deployments, Jobs, Pods, StatefulSets
 
-FAULTS = {
-    "api-errors": "share of API requests answered 500 (0 to 1)",
-    "api-throttle": "share of API requests answered 429 with Retry-After (0 to 1)",
-    "api-timeouts": "share of API requests that hang past the client's timeout (0 to 1)",
-    "api-errors-after-write": "share of writes committed and then answered 500 (0 to 1)",
-    "watch-drop": "close every watch stream after its first event (on/off)",
-    "reconcile-fail": "KIND/NAMESPACE/NAME[=message]: that object fails to reconcile (off: KIND/NAMESPACE/NAME)",
-    "backup-partial": "Velero backups end PartiallyFailed after a plugin operation fails (on/off)",
-    "node-agent-down": "Velero's node-agent pods stop: file-system backups of volumes fail (on/off)",
-    "nas-down": "the NAS stops answering: NFS mounts fail, TCP 2049 refuses (on/off)",
-    "lease-held": "NAMESPACE/NAME: a Lease held by someone else (off: NAMESPACE/NAME)",
-    "store-down": "the 1Password ClusterSecretStore is not ready (on/off)",
-    "eso-clock-skew": "SECONDS the External Secrets controller's clock is ahead of the operator's (negative: "
-                      "behind; off: 0)",
-    "receiver": "share of source reconcile requests a webhook Receiver answers with a request of its own before "
-                "they are handled (0 to 1; default 0.05)",
-}
 VAULT = {
     "plex-api": {"PLEX_TOKEN": "sample-plex-token-0001", "PLEX_SERVER_SECURE": "https://plex.example.test:32400"},
     "minio-lab": {"AWS_ACCESS_KEY_ID": "sample-access-key", "AWS_SECRET_ACCESS_KEY": "sample-secret-key"},
@@ -85,10 +69,6 @@ def _documents(path: Path) -> list[Any]:
 
 class SimError(MediaopsError):
     """The rehearsal could not start: one line saying what it waited for and why."""
-
-
-def _truthy(value: str) -> bool:
-    return value.lower() not in ("off", "false", "0", "no", "")
 
 
 class Rehearsal:
@@ -418,73 +398,12 @@ class Rehearsal:
 
     # -- faults ----------------------------------------------------------------------------------------------
     def set_fault(self, name: str, value: str = "on") -> str:
-        """Switch a fault; returns a line saying what is now in force."""
-        api = self.server.faults
-        if name not in FAULTS:
-            raise KeyError(name)
-        if name in ("api-errors", "api-throttle", "api-timeouts", "api-errors-after-write"):
-            rate = 0.0 if value in ("off", "") else (1.0 if value == "on" else float(value))
-            setattr(api, {"api-errors": "error_rate", "api-throttle": "throttle_rate", "api-timeouts": "timeout_rate",
-                          "api-errors-after-write": "after_write_rate"}[name], rate)
-            return f"{name}: {rate:.0%} of requests"
-        if name == "eso-clock-skew":
-            seconds = 0.0 if value in ("off", "") else float(value)
-            self.faults["eso-clock-skew"] = seconds
-            return f"eso-clock-skew: {seconds:+.0f} s"
-        if name == "receiver":
-            rate = 0.0 if value in ("off", "") else (1.0 if value == "on" else float(value))
-            if not 0 <= rate <= 1:
-                raise ValueError(f"receiver takes a share from 0 to 1, not {value}")
-            self.faults["receiver"] = rate
-            return f"receiver: {rate:.0%} of source reconcile requests"
-        if name == "watch-drop":
-            api.drop_watches = _truthy(value)
-            return f"watch-drop: {'on' if api.drop_watches else 'off'}"
-        if name == "reconcile-fail":
-            target, _, message = value.partition("=")
-            kind_name, namespace, object_name = [*target.split("/"), "", "", ""][:3]
-            key = (kind_name, namespace, object_name)
-            if message == "off" or (not message and key in self.failures):
-                self.failures.pop(key, None)
-                state = "off"
-            else:
-                self.failures[key] = message or "injected failure: the rehearsal was told to fail this reconcile"
-                state = self.failures[key]
-            controller = {"Kustomization": "kustomize-controller", "HelmRelease": "helm-controller",
-                          "GitRepository": "source-controller"}.get(kind_name)
-            if controller:
-                self.manager.enqueue(controller, (namespace, object_name))
-            return f"reconcile-fail {target}: {state}"
-        if name == "lease-held":
-            target, _, state = value.partition("=")
-            namespace, _, lease = target.partition("/")
-            res = kind("Lease")
-            if state == "off":
-                try:
-                    self.store.delete(res, namespace, lease)
-                except ApiError:
-                    pass
-                return f"lease-held {target}: off"
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(time.time() - 600))
-            renew = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
-            self.apply(res, {"metadata": {"name": lease, "namespace": namespace,
-                                          "labels": {"app.kubernetes.io/managed-by": "mediaops"},
-                                          "annotations": {"mediaops.io/run-id": "20261124-220000-other-0000"}},
-                             "spec": {"holderIdentity": "alice@laptop", "leaseDurationSeconds": 3600,
-                                      "acquireTime": stamp, "renewTime": renew}})
-            return f"lease-held {target}: held by alice@laptop"
-        on = _truthy(value)
-        self.faults[name] = on
-        if name == "nas-down":
-            self._nas(not on)
-            for pod in self.store.all_of(kind("Pod")):
-                self.manager.enqueue("pods", (pod["metadata"]["namespace"], pod["metadata"]["name"]))
-        if name == "node-agent-down":
-            self._node_agents(running=not on)
-        if name == "store-down":
-            for store in self.store.all_of(kind("ClusterSecretStore")):
-                self.manager.enqueue("external-secrets", ("", "store/" + store["metadata"]["name"]))
-        return f"{name}: {'on' if on else 'off'}"
+        """Switch a fault (mediaops/sim/faults.py); returns a line saying what is now in force.
+
+        KeyError for a fault there is not, ValueError for a value it does not take.
+        """
+        fault = FAULTS[name]
+        return fault.apply(self, name, value)
 
     def control(self, method: str, path: str, body: Any) -> tuple[int, Any]:
         """The /rehearsal/ endpoint of the API server: status, faults and the vault."""

@@ -1,0 +1,94 @@
+"""The command shown is the command run: written from the objects the step acts on, never with a
+`<placeholder>`, and (for kubectl) pasted into a shell it does what the step does."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import HomeOps, Mediaops
+from tests.test_sim_cli import kubectl, sim  # noqa: F401 - the fixture
+
+PLACEHOLDER = re.compile(r"<[a-z_ ]+>|\{[a-z_]+\}")
+RUNS = [["activate", "plex-exporter"], ["deactivate", "tautulli"], ["nfs-outage", "--planned"],
+        ["backup-before-upgrade", "tautulli", "--chart-version", "3.7.2"], ["reconcile", "tautulli", "--force"],
+        ["restart", "tautulli", "--force"], ["trakt-reauth", "--force"]]
+
+
+def _plans(ops: Mediaops, *args: str) -> dict[str, str]:
+    result = ops.run("run", *args, "--dry-run", "--json")
+    assert result.returncode == 0, result.stdout[-2000:]
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    return {e["title"]: e.get("command") or "" for e in events if e["event"] == "step_plan"}
+
+
+def test_no_preview_has_a_placeholder(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+    assert sim.run("run", "activate", "plex-trakt-sync", "--yes").returncode == 0
+    for args in RUNS:
+        for title, command in _plans(sim, *args).items():
+            literal = command.replace("nfs: {}", "").replace("%{http_code}", "")  # a YAML map, a curl format
+            assert not PLACEHOLDER.search(literal), (args[0], title, command)
+
+
+def _paste(ops: Mediaops, command: str) -> None:
+    env = {**ops.env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{ops.env.get('PATH', '')}"}
+    result = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, (command, result.stderr)
+
+
+def _deployment(ops: Mediaops) -> dict:
+    return json.loads(kubectl(ops, "get", "deployment", "calibre-web", "-n", "media", "-o", "json").stdout)
+
+
+@pytest.mark.parametrize("by", ["the step", "the pasted command"])
+def test_the_scale_down_and_back_pasted_do_what_the_steps_do(sim: Mediaops, home_ops: HomeOps,  # noqa: F811
+                                                             by: str) -> None:
+    """nfs-outage's scale-down, then its scale-back, done by the run or by pasting what its preview showed:
+    the same replicas and annotations at each point."""
+    plans = _plans(sim, "nfs-outage", "--planned")
+    down = plans["Scale their workloads to 0, remembering the replicas"]
+    back = plans["Scale back to the remembered replicas"]
+    run_id = re.search(r"scaled-by=(\S+)", down).group(1)  # type: ignore[union-attr]
+    if by == "the step":
+        from mediaops import workloads
+        from mediaops.kube import Kube
+
+        kube = Kube(sim.env["KUBECONFIG"])
+        workloads.scale(kube, "Deployment", "calibre-web", "media", 0, note=run_id)
+    else:
+        _paste(sim, down)
+    after_down = _deployment(sim)
+    assert after_down["spec"]["replicas"] == 0
+    assert after_down["metadata"]["annotations"]["mediaops.io/previous-replicas"] == "1"
+    assert after_down["metadata"]["annotations"]["mediaops.io/scaled-by"] == run_id
+    if by == "the step":
+        workloads.scale(kube, "Deployment", "calibre-web", "media", 1)
+    else:
+        _paste(sim, back)
+    after_back = _deployment(sim)
+    assert after_back["spec"]["replicas"] == 1
+    assert not {"mediaops.io/previous-replicas", "mediaops.io/scaled-by"} & set(
+        after_back["metadata"].get("annotations") or {})
+
+
+def test_the_restart_and_waits_pasted_run_against_the_cluster(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+    plans = _plans(sim, "restart", "tautulli", "--force")
+    before = _get_template_annotations(sim)
+    for command in plans.values():
+        _paste(sim, command)
+    assert _get_template_annotations(sim) != before  # restarted: a new restartedAt
+    waits = _plans(sim, "activate", "plex-exporter")
+    assert sim.run("run", "activate", "plex-exporter", "--yes").returncode == 0
+    _paste(sim, waits["Wait until the app's Kustomization exists and is Ready"])
+    _paste(sim, waits["Wait until its HelmRelease is Ready"])
+
+
+def _get_template_annotations(ops: Mediaops) -> dict:
+    obj = json.loads(kubectl(ops, "get", "deployment", "tautulli", "-n", "media", "-o", "json").stdout)
+    return dict(obj["spec"]["template"]["metadata"].get("annotations") or {})
