@@ -22,6 +22,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check mediaops runbooks tests bench examples
 	$(BIN)/mypy
+	$(BIN)/vulture mediaops runbooks vulture_allowlist.py --min-confidence 60
 
 docs: $(STAMP)
 	$(CLEAN_ENV) $(BIN)/mediaops --repo examples/home-ops docs

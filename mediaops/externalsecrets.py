@@ -14,11 +14,6 @@ from mediaops.kube import Kube, Verdict, condition
 FORCE_SYNC = "force-sync"
 
 
-def force_sync_command(name: str, namespace: str) -> str:
-    return (f"kubectl annotate externalsecret {name} -n {namespace} "
-            f"{FORCE_SYNC}=$(date +%s) --overwrite")
-
-
 def target_of(es: dict[str, Any]) -> str:
     return str(((es.get("spec") or {}).get("target") or {}).get("name") or es["metadata"]["name"])
 

@@ -32,7 +32,6 @@ class FluxStatus:
     message: str
     revision: str
     suspended: bool
-    observed_current: bool
 
     @classmethod
     def of(cls, obj: dict[str, Any]) -> FluxStatus:
@@ -44,8 +43,7 @@ class FluxStatus:
         if obj.get("kind") == "HelmRelease" and history:
             revision = str(history[0].get("chartVersion", revision))
         return cls(str(ready.get("status", "")), str(ready.get("reason", "")), str(ready.get("message", "")),
-                   str(revision), bool((obj.get("spec") or {}).get("suspend")),
-                   status.get("observedGeneration") == (obj.get("metadata") or {}).get("generation"))
+                   str(revision), bool((obj.get("spec") or {}).get("suspend")))
 
 
 def now_nano() -> str:

@@ -71,12 +71,6 @@ class Git:
         return out if raw else out.strip()
 
     # -- reading ------------------------------------------------------------------------------------
-    def is_repository(self) -> bool:
-        try:
-            return self.query("rev-parse", "--is-inside-work-tree") == "true"
-        except GitError:
-            return False
-
     def head(self) -> str:
         return self.query("rev-parse", "HEAD")
 
@@ -121,10 +115,6 @@ class Git:
 
     def subject(self, rev: str = "HEAD") -> str:
         return self.query("log", "-1", "--format=%s", rev)
-
-    def last_commit_touching(self, path: str, grep: str) -> str | None:
-        out = self.query("log", "-1", "--format=%H", f"--grep={grep}", "--fixed-strings", "--", path)
-        return out or None
 
     # -- writing ------------------------------------------------------------------------------------
     def commit(self, message: str, paths: list[str]) -> str:

@@ -23,7 +23,6 @@ from mediaops.yamlfiles import YamlError, expand, is_kind, load_all, read_text, 
 
 FLUX_KS = "kustomize.toolkit.fluxcd.io"
 FLUX_HELM = "helm.toolkit.fluxcd.io"
-KUSTOMIZE = "kustomize.config.k8s.io"
 NO_SUBSTITUTE = "kustomize.toolkit.fluxcd.io/substitute"
 
 ACTIVE, DISABLED, ARCHIVED, INCONSISTENT = "active", "disabled", "archived", "inconsistent"

@@ -118,7 +118,6 @@ class Kube:
         self.server = configuration.host
         self.api = client.ApiClient(configuration)
         self.timeout, self.attempts, self.backoff = timeout, attempts, backoff
-        self.requests = 0
         self._served: dict[str, str] = {}  # group/kind -> the version the server serves it at (asked when needed)
 
     # -- transport ----------------------------------------------------------------------------------
@@ -183,7 +182,6 @@ class Kube:
             if body is not None:
                 headers["Content-Type"] = content_type
             self.api.update_params_for_auth(headers, [], ["BearerToken"], path, method, body)
-            self.requests += 1
             try:
                 response = self.api.call_api(method, url, header_params=headers, body=body,
                                              _request_timeout=timeout or self.timeout)

@@ -14,7 +14,6 @@ from mediaops.errors import MediaopsError, PreconditionFailed
 from mediaops.kube import Conflict, Kube, NotFound
 
 LEASE_SECONDS = 60
-NAMESPACE_DEFAULT = "default"
 
 
 class LockHeld(PreconditionFailed):
@@ -204,10 +203,6 @@ class Lock:
                 self.release(name, run_id)
             except (MediaopsError, NotFound):
                 pass
-
-    def leases(self) -> list[dict[str, Any]]:
-        items, _ = self.kube.list("Lease", self.namespace, labels="app.kubernetes.io/managed-by=mediaops")
-        return items
 
 
 def _run_of(lease: dict[str, Any] | None) -> str:

@@ -19,7 +19,6 @@ from mediaops.kube import Kube, Verdict
 NAMESPACE = "velero"
 # pkg/apis/velero/v1/backup_types.go, restore_types.go
 FAILED_PHASES = {"Failed", "FailedValidation", "PartiallyFailed"}
-PARTIAL_PHASES = {"WaitingForPluginOperationsPartiallyFailed", "FinalizingPartiallyFailed"}
 # A ConfigMap of volume policies (internal/resourcepolicies): NFS shares are the NAS's, not the app's data;
 # file-system backup would copy the whole media library.
 POLICY = "mediaops-skip-nfs"
@@ -204,11 +203,6 @@ def volume_restores(kube: Kube, restore_name: str) -> dict[str, dict[str, Any]]:
     items, _ = kube.list("PodVolumeRestore", NAMESPACE, labels=f"velero.io/restore-name={restore_name}")
     return {str((i["metadata"].get("labels") or {}).get("velero.io/pvc-name")): i for i in items
             if (i.get("status") or {}).get("phase") == "Completed"}
-
-
-def backups(kube: Kube, selector: str = "") -> list[dict[str, Any]]:
-    items, _ = kube.list("Backup", NAMESPACE, labels=selector)
-    return sorted(items, key=lambda b: b["metadata"].get("creationTimestamp", ""), reverse=True)
 
 
 def restore_command(backup_name: str, name: str = "") -> str:

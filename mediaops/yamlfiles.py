@@ -7,7 +7,6 @@ byte-identical.
 
 from __future__ import annotations
 
-import io
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -133,7 +132,7 @@ def _loader_class(base: Any) -> Any:
                 return _STR
             return _SEQ if kind is _SequenceNode else _MAP
 
-        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        def descend_resolver(self, _current_node: Any, _current_index: Any) -> None:
             return None
 
         def ascend_resolver(self) -> None:
@@ -523,12 +522,6 @@ def round_trip() -> Any:
     handler.indent(mapping=2, sequence=4, offset=2)
     handler.explicit_start = False
     return handler
-
-
-def dump_round_trip(handler: Any, data: Any) -> str:
-    buffer = io.StringIO()
-    handler.dump(data, buffer)
-    return buffer.getvalue()
 
 
 def _sequence(text: str, key: str, where: str) -> tuple[Any, list[str]]:

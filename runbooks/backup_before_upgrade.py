@@ -139,14 +139,21 @@ def backup(ctx: Context) -> str:
         outcome = velero.wait(kube, "Backup", name, accept_partial=bool(ctx.params.get("accept_partial")),
                               waiting=waiting)
     held = sorted(velero.volume_backups(kube, name)) if with_data else []
-    missing = [c for c in ctx.facts.get("claims") or [] if c not in held]
-    if with_data and missing:
-        raise velero.VeleroError(f"backup {name} holds no data for {', '.join(missing)}; see `velero backup "
-                                 f"describe {name} --details`")
     ctx.facts.update(backup_done=True, backup_claims=held)
     data = f"; data of {', '.join(held)}" if held else "; no volume data"
     return (f"backup {name} {outcome.phase}: {outcome.items} items, {outcome.errors} errors, "
             f"{outcome.warnings} warnings{data}")
+
+
+@backup.verifier("a completed PodVolumeBackup for every claim the app mounts (unless --objects-only)")
+def backup_holds_the_data(ctx: Context) -> None:
+    if ctx.params.get("objects_only"):
+        return
+    name, held = ctx.facts["backup"], set(ctx.facts.get("backup_claims") or [])
+    missing = [c for c in ctx.facts.get("claims") or [] if c not in held]
+    if missing:
+        raise velero.VeleroError(f"backup {name} holds no data for {', '.join(missing)}; see `velero backup "
+                                 f"describe {name} --details`")
 
 
 @backup.undoer("if the new version reached the cluster: restore the app from the backup, data included "

@@ -104,7 +104,7 @@ def test_backup_completes_with_progress(cluster: Cluster) -> None:
     assert outcome.phase == "Completed" and outcome.errors == 0 and outcome.items > 0
     totals = {total for _, _, total in recorder.updates if total}
     assert totals == {outcome.items}
-    assert [b["metadata"]["name"] for b in velero.backups(cluster.kube)] == ["pre-tautulli-1"]
+    assert [b["metadata"]["name"] for b in cluster.kube.list("Backup", velero.NAMESPACE)[0]] == ["pre-tautulli-1"]
     velero.restore(cluster.kube, "pre-tautulli-1")
     assert velero.wait(cluster.kube, "Restore", "pre-tautulli-1-restore", timeout=30).phase == "Completed"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -37,13 +37,11 @@ class Context:
         emitter: Emitter,
         services: Mapping[str, Callable[[], Any]] | None = None,
         facts: Mapping[str, Any] | None = None,
-        dry_run: bool = False,
         run_id: str = "",
     ) -> None:
         self.params: dict[str, Any] = dict(params)
         self.facts: dict[str, Any] = dict(facts or {})
         self.secrets: dict[str, str] = {}
-        self.dry_run = dry_run
         self.run_id = run_id
         self._emitter = emitter
         self._factories = dict(services or {})
@@ -95,5 +93,3 @@ class Context:
             raise UsageError(f"{question}: no terminal to ask at", hint="give it through the runbook's file option")
         return self.secret(name, self.ask(question))
 
-    def iter_facts(self) -> Iterator[tuple[str, Any]]:
-        return iter(self.facts.items())

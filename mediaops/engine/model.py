@@ -160,7 +160,7 @@ class Step:
         return self.manual is not None
 
     def verifier(self, doc: str) -> Callable[[Action], Action]:
-        """Decorate the function that proves the step worked (it may wait)."""
+        """Decorate the function that proves the step worked (it may wait); raising fails the step."""
 
         def register(fn: Action) -> Action:
             self.verify_fn, self.verify_doc = fn, doc

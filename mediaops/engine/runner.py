@@ -79,7 +79,6 @@ class Runner:
             emitter=self.emitter,
             services=self.services,
             facts=self.resume.facts if self.resume else None,
-            dry_run=self.mode == DRY_RUN,
             run_id=self.run_id,
         )
         if self.resume:
@@ -583,7 +582,7 @@ def refuse_unattended(runbook: Runbook, start_at: int = 0) -> None:
             )
 
 
-def _interrupt(signum: int, frame: Any) -> None:
+def _interrupt(_signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt
 
 

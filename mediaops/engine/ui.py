@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from typing import Any
 
 from rich.console import Console, Group
@@ -311,7 +310,3 @@ class Prompter:
 
     def confirm(self, message: str, default: bool = True) -> bool:
         return bool(self._q.confirm(message, default=default).unsafe_ask())
-
-
-def elapsed(started: float) -> float:
-    return round(time.monotonic() - started, 3)

@@ -684,16 +684,13 @@ class Rehearsal:
         names = {f"{k['metadata']['namespace']}/{k['metadata']['name']}" for k in items}
         return len(ready), len(items), bool(items) and names <= (ready | stuck)
 
-    def settled(self) -> bool:
-        """Every Kustomization has a verdict (none still progressing) and no controller has work queued."""
-        return self._verdicts(set())[2] and self.manager.idle()
-
     def not_ready(self) -> list[str]:
         """Kustomizations that are not Ready, each with Flux's reason, for one line to the operator."""
         return [f"{name} ({message})" for name, ready, message in self._kustomizations() if ready != "True"]
 
     def wait_settled(self, timeout: float = 120, progress: Callable[[int, int], None] | None = None) -> None:
-        """Wait until ``settled`` holds for a moment; report ``ready/total`` Kustomizations as they change."""
+        """Wait until every Kustomization has a verdict (none still progressing) and no controller has work
+        queued, for a moment; report ``ready/total`` Kustomizations as they change."""
         deadline = time.monotonic() + timeout
         seen: tuple[int, int] | None = None
         calm_since: float | None = None

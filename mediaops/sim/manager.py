@@ -12,7 +12,6 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,5 +173,3 @@ class Manager:
         with self.cond:
             return self.busy == 0 and not any(self.queues.values())
 
-
-Callback = Callable[[WatchEvent], None]
