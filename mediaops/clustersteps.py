@@ -145,9 +145,6 @@ def node_matches(ctx: Context, app: App) -> str:
     return ", ".join(f"{k}={v}" for k, v in wanted.items()) + " matches a node"
 
 
-def noop(ctx: Context) -> None:
-    """The undo of a step that only asked Flux to catch up: undoing the push brings the cluster back."""
-
 
 # -- the commands the shared waits amount to, written from the same objects --------------------------------
 def rollout_status_command(app_of: Callable[[Context], App]) -> Live:

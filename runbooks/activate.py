@@ -172,6 +172,7 @@ def _revert_and_reconcile(ctx: Context) -> None:
     command="flux reconcile source git flux-system -n flux-system",
     needs_cluster=True,
     after=(push_activation,),
+    nothing_to_undo="undoing the push brings the cluster back",
 )
 def fetch_activation(ctx: Context) -> str:
     return clustersteps.reconcile_source(ctx)
@@ -183,6 +184,7 @@ def fetch_activation(ctx: Context) -> str:
     command="flux reconcile kustomization cluster-apps -n flux-system",
     needs_cluster=True,
     after=(fetch_activation,),
+    nothing_to_undo="undoing the push brings the cluster back",
 )
 def apply_activation(ctx: Context) -> str:
     return clustersteps.reconcile_cluster_apps(ctx)
@@ -232,7 +234,6 @@ def _not_pushed(ctx: Context) -> str | None:
 
 for _step in (fetch_activation, apply_activation):
     _step.skip_when(lambda ctx: _not_pushed(ctx) or clustersteps.app_in_place(ctx, _app(ctx)))
-    _step.undoer("nothing to undo here: undoing the push brings the cluster back")(clustersteps.noop)
 
 for _step in (wait_kustomization, wait_release, wait_pods):
     _step.skip_when(_not_pushed)
@@ -380,6 +381,7 @@ def revert_deactivation(ctx: Context) -> None:
     command="flux reconcile source git flux-system -n flux-system",
     needs_cluster=True,
     after=(push_deactivation,),
+    nothing_to_undo="undoing the push brings the cluster back",
 )
 def fetch_deactivation(ctx: Context) -> str:
     return clustersteps.reconcile_source(ctx)
@@ -391,6 +393,7 @@ def fetch_deactivation(ctx: Context) -> str:
     command="flux reconcile kustomization cluster-apps -n flux-system",
     needs_cluster=True,
     after=(fetch_deactivation,),
+    nothing_to_undo="undoing the push brings the cluster back",
 )
 def prune_app(ctx: Context) -> str:
     return clustersteps.reconcile_cluster_apps(ctx)
@@ -413,5 +416,3 @@ def wait_pruned(ctx: Context) -> str:
 for _step in (fetch_deactivation, prune_app):
     _step.skip_when(lambda ctx: _not_pushed(ctx) or clustersteps.app_in_place(ctx, _app(ctx), present=False))
 wait_pruned.skip_when(_not_pushed)
-for _step in (fetch_deactivation, prune_app):
-    _step.undoer("nothing to undo here: undoing the push brings the cluster back")(clustersteps.noop)

@@ -68,6 +68,7 @@ reconcile.check("Its Flux objects are in the cluster and not suspended", needs_c
                                          for k in _app(ctx).kustomizations),
                  doc="flux reconcile kustomization {ks} -n {ns} --with-source"),
     needs_cluster=True,
+    nothing_to_undo="a reconcile only applies what the repository says",
 )
 def reconcile_kustomization(ctx: Context) -> str:
     clustersteps.reconcile_source(ctx)
@@ -100,6 +101,7 @@ def already_current(ctx: Context) -> str | None:
                                          for h in _app(ctx).helmreleases),
                  doc="flux reconcile helmrelease {hr} -n {ns} [--force]"),
     needs_cluster=True,
+    nothing_to_undo="a reconcile only applies what the repository says",
 )
 def reconcile_release(ctx: Context) -> str:
     app, force = _app(ctx), bool(ctx.params.get("force"))
@@ -119,10 +121,6 @@ def release_current(ctx: Context) -> str | None:
         return None
     current = already_current(ctx)
     return f"{current}; its HelmRelease is Ready" if current else None
-
-
-for _step in (reconcile_kustomization, reconcile_release):
-    _step.undoer("nothing to undo: a reconcile only applies what the repository says")(clustersteps.noop)
 
 
 @reconcile.step(
@@ -166,6 +164,7 @@ def has_workloads(ctx: Context) -> str:
                                                                       _app(ctx).name)),
                  doc="kubectl rollout restart deployment/NAME -n {ns}  # each Deployment and StatefulSet of {app}"),
     needs_cluster=True,
+    nothing_to_undo="the pods were replaced with the same spec",
 )
 def rollout_restart(ctx: Context) -> str:
     kube = clustersteps.kube(ctx)
@@ -191,9 +190,6 @@ def restarted_recently(ctx: Context) -> str | None:
         if datetime.now(UTC) - when > RECENT:
             return None
     return "restarted less than two minutes ago (pass --force to restart again)"
-
-
-rollout_restart.undoer("nothing to undo: the pods were replaced with the same spec")(clustersteps.noop)
 
 
 @restart.step(

@@ -317,6 +317,7 @@ def _scale_back(ctx: Context) -> str:
     command=Live(_scale_back_lines, doc="kubectl annotate deployment/NAME -n {ns} mediaops.io/previous-replicas- "
                  "mediaops.io/scaled-by- && kubectl scale deployment/NAME -n {ns} --replicas=N  # as remembered"),
     needs_cluster=True,
+    nothing_to_undo="this brings the apps back to normal",
 )
 def scale_up(ctx: Context) -> str:
     return _scale_back(ctx)
@@ -344,6 +345,7 @@ def nothing_scaled(ctx: Context) -> str | None:
                  doc="kubectl rollout restart deployment/NAME -n {ns} && "
                      "kubectl rollout status deployment/NAME -n {ns} --timeout=5m  # each Deployment and StatefulSet"),
     needs_cluster=True,
+    nothing_to_undo="this brings the apps back to normal",
 )
 def restart_apps(ctx: Context) -> str:
     kube = clustersteps.kube(ctx)
@@ -368,6 +370,7 @@ def nothing_to_restart(ctx: Context) -> str | None:
     why="HelmReleases first: the Kustomization health-checks them, and would hang on a suspended one.",
     command=_flux_lines("HelmRelease", "resume"),
     needs_cluster=True,
+    nothing_to_undo="this brings the apps back to normal",
 )
 def resume_releases(ctx: Context) -> str:
     return _resume(ctx, "HelmRelease", only_ours=False)
@@ -378,6 +381,7 @@ def resume_releases(ctx: Context) -> str:
     why="Flux manages the apps again; resume waits until each is Ready.",
     command=_flux_lines("Kustomization", "resume"),
     needs_cluster=True,
+    nothing_to_undo="this brings the apps back to normal",
 )
 def resume_kustomizations(ctx: Context) -> str:
     return _resume(ctx, "Kustomization", only_ours=False)
@@ -395,8 +399,6 @@ def _nothing_suspended(kind: str) -> Any:
 
 resume_releases.skip_when(_nothing_suspended("HelmRelease"))
 resume_kustomizations.skip_when(_nothing_suspended("Kustomization"))
-for _step in (scale_up, restart_apps, resume_releases, resume_kustomizations):
-    _step.undoer("nothing to undo: this brings the apps back to normal")(clustersteps.noop)
 
 
 @runbook.step(

@@ -123,6 +123,7 @@ update_store.skip_when(_skipped("eso", "plex-exporter"))
     why="External Secrets only re-reads 1Password on its refresh interval; force-sync makes it now.",
     command="kubectl annotate externalsecret plex-exporter -n {ns} force-sync=$(date +%s) --overwrite",
     needs_cluster=True,
+    nothing_to_undo="put the old token back in 1Password to go back",
 )
 def sync_external_secret(ctx: Context) -> str:
     with ctx.waiting("ExternalSecret plex-exporter synced") as waiting:
@@ -132,7 +133,6 @@ def sync_external_secret(ctx: Context) -> str:
 
 
 sync_external_secret.skip_when(_skipped("eso", "plex-exporter"))
-sync_external_secret.undoer("nothing to undo: put the old token back in 1Password to go back")(clustersteps.noop)
 
 
 # -- SOPS cluster-secrets ------------------------------------------------------------------------------------
@@ -200,6 +200,7 @@ push_rotation.undoer("push a commit that reverts the rotation", command=gitsteps
     command="flux reconcile kustomization cluster-apps -n flux-system --with-source && "
             "flux reconcile kustomization plex-trakt-sync -n {ns}",
     needs_cluster=True,
+    nothing_to_undo="undoing the push brings the old value back",
 )
 def reconcile_trakt(ctx: Context) -> str:
     kube, namespace = clustersteps.kube(ctx), ctx.facts["ns"]
@@ -230,8 +231,6 @@ def trakt_current(ctx: Context) -> str | None:
             if _digest(str(values.get("PLEX_TOKEN", ""))) != wanted:
                 return None
     return "plex-trakt-sync already runs with the new token"
-
-reconcile_trakt.undoer("nothing to undo here: undoing the push brings the old value back")(clustersteps.noop)
 
 
 # -- Tautulli ------------------------------------------------------------------------------------------------
@@ -298,6 +297,7 @@ def restore_config(ctx: Context) -> None:
     command="kubectl rollout restart deployment/tautulli -n {ns} && "
             "kubectl rollout status deployment/tautulli -n {ns}",
     needs_cluster=True,
+    nothing_to_undo="the config undo restores the old token",
 )
 def restart_tautulli(ctx: Context) -> str:
     kube, namespace = clustersteps.kube(ctx), ctx.facts["ns"]
@@ -318,4 +318,3 @@ def tautulli_unchanged(ctx: Context) -> str | None:
         return skipped
     return "config.ini was already current: no restart needed"
 
-restart_tautulli.undoer("nothing to undo: the config undo restores the old token")(clustersteps.noop)

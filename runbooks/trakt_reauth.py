@@ -188,6 +188,7 @@ def delete_login_pod(ctx: Context) -> None:
     command="kubectl exec -it -n {ns} {login_pod} -c {container} -- plextraktsync login",
     needs_cluster=True,
     needs_terminal=True,
+    nothing_to_undo="a new login replaces the old one",
 )
 def login(ctx: Context) -> str:
     kube = _kube(ctx)
@@ -201,15 +202,13 @@ def login(ctx: Context) -> str:
     return "logged in (the login file is on the config volume)"
 
 
-login.undoer("nothing to undo: a new login replaces the old one")(clustersteps.noop)
-
-
 @runbook.step(
     "Delete the login pod and start the watch Deployment again",
     why="The watch picks up the new login when it starts.",
     command="kubectl delete pod {login_pod} -n {ns} && kubectl scale deployment {deployment} -n {ns} "
             "--replicas={replicas} && kubectl rollout status deployment/{deployment} -n {ns}",
     needs_cluster=True,
+    nothing_to_undo="the app is back as it was",
 )
 def restart_watch(ctx: Context) -> str:
     delete_login_pod(ctx)
@@ -218,9 +217,6 @@ def restart_watch(ctx: Context) -> str:
         workloads.wait_rollout(_kube(ctx), "Deployment", ctx.facts["deployment"], ctx.facts["ns"],
                                timeout=clustersteps.TIMEOUT, waiting=waiting)
     return f"watch running again ({ctx.facts['replicas']} replica(s))"
-
-
-restart_watch.undoer("nothing to undo: the app is back as it was")(clustersteps.noop)
 
 
 @runbook.step(
@@ -243,6 +239,7 @@ def verify_logs(ctx: Context) -> str:
     command="kubectl create job {job} -n {ns} --from=cronjob/{cronjob} && "
             "kubectl wait --for=condition=Complete job/{job} -n {ns}",
     needs_cluster=True,
+    nothing_to_undo="one more sync is harmless",
 )
 def sync_once(ctx: Context) -> str:
     kube = _kube(ctx)
@@ -270,8 +267,6 @@ def sync_once(ctx: Context) -> str:
         kube.wait("Job", name, ctx.facts["ns"], complete, timeout=clustersteps.TIMEOUT, waiting=waiting)
     return f"Job {name} completed"
 
-
-sync_once.undoer("nothing to undo: one more sync is harmless")(clustersteps.noop)
 
 for _step in (stop_watch, start_login_pod, login, restart_watch, sync_once):
     _step.skip_when(_logged_in)

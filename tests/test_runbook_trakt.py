@@ -90,7 +90,7 @@ def test_a_failed_login_can_be_aborted_and_undone(sim: Mediaops, home_ops: HomeO
     child.sendline("too late")  # the device code expired
     child.expect("The step failed")
     answer(child, "a")
-    child.expect("Undo the 3 completed step")  # the failed login too (its undo is a no-op)
+    child.expect("Undo the 2 completed step")  # not the failed login: it has nothing to undo
     child.send("y")
     child.expect(pexpect.EOF)
     child.close()

@@ -26,8 +26,10 @@ def _step(number: int, step: Step) -> list[str]:
     lines += _command_block(render(step.command, None, {}))
     if step.verify_doc:
         lines += [f"**Verify:** {step.verify_doc}", ""]
-    if step.undo_doc or step.edit:
-        lines += [f"**Undo:** {step.undo_doc or 'the engine restores the files it changed.'}", ""]
+    if step.undo_doc or step.edit or step.nothing_to_undo:
+        what = step.undo_doc or (f"nothing to undo: {step.nothing_to_undo}" if step.nothing_to_undo
+                                 else "the engine restores the files it changed.")
+        lines += [f"**Undo:** {what}", ""]
         lines += _command_block(render(step.undo_command, None, {}))
     return lines
 

@@ -154,6 +154,7 @@ class Step:
     undo_doc: str = ""
     undo_command: Template = ""
     after: tuple[Step, ...] = ()  # steps it depends on: when one was skipped, this one says so and asks
+    nothing_to_undo: str = ""  # why the step needs no undo (it is then reversible: undoing it does nothing)
 
     @property
     def is_manual(self) -> bool:
@@ -184,7 +185,7 @@ class Step:
 
     @property
     def reversible(self) -> bool:
-        return self.undo_fn is not None or self.edit
+        return self.undo_fn is not None or self.edit or bool(self.nothing_to_undo)
 
 
 @dataclass
@@ -223,11 +224,12 @@ class Runbook:
         needs_cluster: bool = False,
         needs_terminal: bool = False,
         after: tuple[Step, ...] = (),
+        nothing_to_undo: str = "",
     ) -> Callable[[Action], Step]:
         def register(fn: Action) -> Step:
             step = Step(
                 title, why, command, fn, mutates=mutates, edit=edit, needs_cluster=needs_cluster,
-                needs_terminal=needs_terminal, after=after,
+                needs_terminal=needs_terminal, after=after, nothing_to_undo=nothing_to_undo,
             )
             self.steps.append(step)
             return step

@@ -183,7 +183,8 @@ class Runner:
                 step = done.step
                 self.emitter.emit("undo_start", index=done.index, title=step.title)
                 command = render(step.undo_command, self.ctx, self.ctx.values()) if step.undo_fn else ""
-                what = step.undo_doc or ("put its files back as they were" if step.edit else "no undo")
+                what = step.undo_doc or ("put its files back as they were" if step.edit else
+                                         f"do nothing: {step.nothing_to_undo}" if step.nothing_to_undo else "no undo")
                 self.emitter.emit("log", message=f"would {what}" + (f": {command}" if command else ""))
                 self.emitter.emit("undo_end", index=done.index, title=step.title, outcome="would_run")
             return EXIT_OK, "dry-run", "dry run complete: nothing was undone"
@@ -444,7 +445,9 @@ class Runner:
                     command=plan["command"],
                     diff=plan["diff"],
                     verify=step.verify_doc or "no automatic verification",
-                    undo=step.undo_doc or ("restore the files" if step.edit else "no automatic undo"),
+                    undo=step.undo_doc or ("restore the files" if step.edit
+                                           else f"nothing to undo: {step.nothing_to_undo}" if step.nothing_to_undo
+                                           else "no automatic undo"),
                     undo_command=render(step.undo_command, self.ctx, self.ctx.values()) or None,
                 )
                 continue
@@ -536,6 +539,10 @@ class Runner:
             step = done.step
             if not step.reversible:
                 emit("warning", message=f"step {done.index + 1} ({step.title}) has no undo; left as it is")
+                continue
+            if step.nothing_to_undo and step.undo_fn is None and not step.edit:
+                self.emitter.log(f"step {done.index + 1} ({step.title}): nothing to undo: {step.nothing_to_undo}")
+                self._undone.add(done.index)
                 continue
             emit("undo_start", index=done.index, title=step.title)
             try:
