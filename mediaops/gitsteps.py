@@ -7,10 +7,11 @@ procedure while commit, push and their undo behave the same everywhere. Facts ke
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mediaops.engine.context import Context
-from mediaops.engine.model import Live, content_digest
+from mediaops.engine.model import Live, Runbook, Step, content_digest
 
 
 def revert_line(ctx: Context, then: str = "") -> str:
@@ -106,3 +107,43 @@ def undo_push(ctx: Context) -> Any:
     undo_commit(ctx)
     if ctx.facts.get("reverted"):
         ctx.git.push()
+
+
+# -- the commit and push steps, declared once for every runbook that changes the repository ----------------
+def commit_step(runbook: Runbook, title: str, *, why: str, message: Callable[[Context], str],
+                paths: Callable[[Context], list[str]], after: tuple[Step, ...] = (),
+                doc_message: str = "") -> Step:
+    """Declare "commit these paths with this message": the command shown and the commit made are written from
+    the same ``message`` and ``paths``; skipped when the paths hold nothing to commit; undone by a revert."""
+    def action(ctx: Context) -> str:
+        return commit(ctx, message(ctx), paths(ctx))
+
+    step = runbook.step(
+        title, why=why,
+        command=Live(lambda ctx: f'git add -A -- {" ".join(paths(ctx))} && git commit -m "{message(ctx)}" '
+                                 f'-m "Mediaops-Run: {ctx.run_id}" -- {" ".join(paths(ctx))}',
+                     doc=f'git add -A -- FILES && git commit -m "{doc_message}" -m "Mediaops-Run: RUN" -- FILES  '
+                         "# the files the edit changed"),
+        after=after)(action)
+    step.skip_when(lambda ctx: uncommitted(ctx, paths(ctx)))
+    step.undoer("revert the commit (a new commit; history is not rewritten)", command=REVERT)(undo_commit)
+    return step
+
+
+def push_step(runbook: Runbook, *, why: str, after: tuple[Step, ...] = (), undo_doc: str = "",
+              undo: Callable[[Context], Any] | None = None, then: str = "") -> Step:
+    """Declare "push to the tracking branch" (never forced): skipped when there is nothing to push or with
+    --no-push; undone by pushing a revert (and ``undo``, e.g. letting Flux apply it, with ``then`` shown)."""
+    step = runbook.step("Push to the tracking branch", why=why, command="git push", after=after)(push)
+    step.skip_when(not_ahead)
+
+    def undo_it(ctx: Context) -> None:
+        undo_push(ctx)
+        if undo is not None:
+            undo(ctx)
+
+    step.undoer(undo_doc or "push a commit that reverts it",
+                command=Live(lambda ctx: revert_line(ctx, "git push" + (f" && {then}" if then else "")),
+                             doc=REVERT_AND_PUSH.doc.replace("  #", (f" && {then}" if then else "") + "  #")))(
+        undo_it)
+    return step

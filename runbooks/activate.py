@@ -8,7 +8,7 @@ only creates the app's Kustomization from what that list names.
 from __future__ import annotations
 
 from mediaops import clustersteps, gitops, gitsteps, velero
-from mediaops.engine import CheckFailed, Live, Param, Runbook
+from mediaops.engine import CheckFailed, Param, Runbook
 from mediaops.engine.context import Context
 
 PARAMS = [
@@ -121,46 +121,18 @@ def enable_in_repository(ctx: Context) -> object:
     return gitops.activation(ctx.repo, _app(ctx))
 
 
-@activate.step(
-    "Commit the activation",
-    why="Flux deploys what is committed, not what is in this checkout.",
-    command='git add -A -- {dir} {ns_file} && git commit -m "feat({ns}): activate {app}"',
-    after=(enable_in_repository,),
-)
-def commit_activation(ctx: Context) -> str:
-    return gitsteps.commit(ctx, f"feat({ctx.facts['ns']}): activate {ctx.facts['app']}", _paths(ctx))
+RECONCILE_APPS = "flux reconcile kustomization cluster-apps -n flux-system --with-source"
+commit_activation = gitsteps.commit_step(
+    activate, "Commit the activation", why="Flux deploys what is committed, not what is in this checkout.",
+    message=lambda ctx: f"feat({ctx.facts['ns']}): activate {ctx.facts['app']}", paths=_paths,
+    after=(enable_in_repository,), doc_message="feat({ns}): activate {app}")
+push_activation = gitsteps.push_step(
+    activate, why="The flux-system GitRepository follows the remote branch. Never forced.", after=(commit_activation,),
+    undo_doc="push a commit that reverts the activation, then let Flux prune the app",
+    undo=lambda ctx: _reconcile_revert(ctx), then=RECONCILE_APPS)
 
 
-commit_activation.skip_when(lambda ctx: gitsteps.uncommitted(ctx, _paths(ctx)))
-commit_activation.undoer("revert the commit (a new commit; history is not rewritten)",
-                         command=gitsteps.REVERT)(gitsteps.undo_commit)
-
-
-@activate.step(
-    "Push to the tracking branch",
-    why="The flux-system GitRepository follows the remote branch. Never forced.",
-    command="git push",
-    after=(commit_activation,),
-)
-def push_activation(ctx: Context) -> str:
-    return gitsteps.push(ctx)
-
-
-push_activation.skip_when(gitsteps.not_ahead)
-
-
-@push_activation.undoer("push a commit that reverts the activation, then let Flux prune the app",
-                        command=Live(lambda ctx: gitsteps.revert_line(
-                                         ctx, "git push && flux reconcile kustomization cluster-apps -n flux-system "
-                                         "--with-source"),
-                                     doc=gitsteps.REVERT_AND_PUSH.doc + " && flux reconcile kustomization "
-                                     "cluster-apps -n flux-system --with-source"))
-def revert_activation(ctx: Context) -> None:
-    _revert_and_reconcile(ctx)
-
-
-def _revert_and_reconcile(ctx: Context) -> None:
-    gitsteps.undo_push(ctx)
+def _reconcile_revert(ctx: Context) -> None:
     if ctx.has_service("cluster") and ctx.facts.get("reverted"):
         clustersteps.reconcile_source(ctx)
         clustersteps.reconcile_cluster_apps(ctx)
@@ -337,42 +309,14 @@ def disable_in_repository(ctx: Context) -> object:
     return gitops.deactivation(ctx.repo, _app(ctx))
 
 
-@deactivate.step(
-    "Commit the deactivation",
-    why="Flux deploys what is committed.",
-    command='git add -A -- {dir} {ns_file} && git commit -m "chore({ns}): deactivate {app}"',
-    after=(disable_in_repository,),
-)
-def commit_deactivation(ctx: Context) -> str:
-    return gitsteps.commit(ctx, f"chore({ctx.facts['ns']}): deactivate {ctx.facts['app']}", _paths(ctx))
-
-
-commit_deactivation.skip_when(lambda ctx: gitsteps.uncommitted(ctx, _paths(ctx)))
-commit_deactivation.undoer("revert the commit (a new commit; history is not rewritten)",
-                           command=gitsteps.REVERT)(gitsteps.undo_commit)
-
-
-@deactivate.step(
-    "Push to the tracking branch",
-    why="Once pushed, Flux prunes the app from the cluster.",
-    command="git push",
-    after=(commit_deactivation,),
-)
-def push_deactivation(ctx: Context) -> str:
-    return gitsteps.push(ctx)
-
-
-push_deactivation.skip_when(gitsteps.not_ahead)
-
-
-@push_deactivation.undoer("push a commit that reverts the deactivation, then let Flux bring the app back",
-                          command=Live(lambda ctx: gitsteps.revert_line(
-                                           ctx, "git push && flux reconcile kustomization cluster-apps -n flux-system "
-                                           "--with-source"),
-                                       doc=gitsteps.REVERT_AND_PUSH.doc + " && flux reconcile kustomization "
-                                       "cluster-apps -n flux-system --with-source"))
-def revert_deactivation(ctx: Context) -> None:
-    _revert_and_reconcile(ctx)
+commit_deactivation = gitsteps.commit_step(
+    deactivate, "Commit the deactivation", why="Flux deploys what is committed.",
+    message=lambda ctx: f"chore({ctx.facts['ns']}): deactivate {ctx.facts['app']}", paths=_paths,
+    after=(disable_in_repository,), doc_message="chore({ns}): deactivate {app}")
+push_deactivation = gitsteps.push_step(
+    deactivate, why="Once pushed, Flux prunes the app from the cluster.", after=(commit_deactivation,),
+    undo_doc="push a commit that reverts the deactivation, then let Flux bring the app back",
+    undo=lambda ctx: _reconcile_revert(ctx), then=RECONCILE_APPS)
 
 
 @deactivate.step(

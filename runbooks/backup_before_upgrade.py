@@ -311,17 +311,6 @@ def no_version(ctx: Context) -> str | None:
     return "no --chart-version or --image-tag given: only the backup was asked for"
 
 
-@runbook.step(
-    "Commit the upgrade",
-    why="Flux deploys what is committed.",
-    command=Live(lambda ctx: f'git commit -m "{_commit_message(ctx)}" -- ' + " ".join(_bump(ctx).paths),
-                 doc='git commit -m "feat({ns}): upgrade {app} (chart VERSION, image TAG)" -- FILES'),
-    after=(bump,),
-)
-def commit(ctx: Context) -> str:
-    return gitsteps.commit(ctx, _commit_message(ctx), list(ctx.facts.get("paths") or []))
-
-
 def _commit_message(ctx: Context) -> str:
     what = ", ".join(filter(None, [f"chart {ctx.params.get('chart_version')}" if ctx.params.get("chart_version")
                                    else "", f"image {ctx.params.get('image_tag')}" if ctx.params.get("image_tag")
@@ -329,23 +318,12 @@ def _commit_message(ctx: Context) -> str:
     return f"feat({ctx.facts['ns']}): upgrade {ctx.facts['app']} ({what})"
 
 
-@commit.skip_when
-def nothing_bumped(ctx: Context) -> str | None:
-    paths = list(ctx.facts.get("paths") or [])
-    return gitsteps.uncommitted(ctx, paths) if paths else "no version given to bump"
-
-
-commit.undoer("revert the commit", command=gitsteps.REVERT)(gitsteps.undo_commit)
-
-
-@runbook.step("Push to the tracking branch", why="Flux follows the remote branch.", command="git push", after=(commit,))
-def push(ctx: Context) -> str:
-    return gitsteps.push(ctx)
-
-
-push.skip_when(gitsteps.not_ahead)
-push.undoer("push a commit that reverts the upgrade", command=gitsteps.REVERT_AND_PUSH)(
-    gitsteps.undo_push)
+commit = gitsteps.commit_step(
+    runbook, "Commit the upgrade", why="Flux deploys what is committed.", message=_commit_message,
+    paths=lambda ctx: list(ctx.facts.get("paths") or _bump(ctx).paths), after=(bump,),
+    doc_message="feat({ns}): upgrade {app} (chart VERSION, image TAG)")
+push = gitsteps.push_step(runbook, why="Flux follows the remote branch.", after=(commit,),
+                          undo_doc="push a commit that reverts the upgrade")
 
 
 @runbook.step(

@@ -170,27 +170,12 @@ def undo_sops_set(ctx: Context) -> None:
         ctx.git.query("checkout", "--", SOPS_FILE)
 
 
-@runbook.step(
-    "Commit the rotation",
-    why="Flux reads cluster-secrets from git.",
-    command=f'git commit -m "fix(common): rotate the Plex token" -- {SOPS_FILE}',
-)
-def commit_rotation(ctx: Context) -> str:
-    return gitsteps.commit(ctx, "fix(common): rotate the Plex token", [SOPS_FILE])
-
-
-commit_rotation.skip_when(lambda ctx: gitsteps.uncommitted(ctx, [SOPS_FILE]))
-commit_rotation.undoer("revert the commit", command=gitsteps.REVERT)(gitsteps.undo_commit)
-
-
-@runbook.step("Push to the tracking branch", why="Flux follows the remote branch.", command="git push")
-def push_rotation(ctx: Context) -> str:
-    return gitsteps.push(ctx)
-
-
-push_rotation.skip_when(gitsteps.not_ahead)
-push_rotation.undoer("push a commit that reverts the rotation", command=gitsteps.REVERT_AND_PUSH)(
-    gitsteps.undo_push)
+commit_rotation = gitsteps.commit_step(
+    runbook, "Commit the rotation", why="Flux reads cluster-secrets from git.",
+    message=lambda ctx: "fix(common): rotate the Plex token", paths=lambda ctx: [SOPS_FILE],
+    doc_message="fix(common): rotate the Plex token")
+push_rotation = gitsteps.push_step(runbook, why="Flux follows the remote branch.", after=(commit_rotation,),
+                                   undo_doc="push a commit that reverts the rotation")
 
 
 @runbook.step(
@@ -201,6 +186,7 @@ push_rotation.undoer("push a commit that reverts the rotation", command=gitsteps
             "flux reconcile kustomization plex-trakt-sync -n {ns}",
     needs_cluster=True,
     nothing_to_undo="undoing the push brings the old value back",
+    after=(push_rotation,),
 )
 def reconcile_trakt(ctx: Context) -> str:
     kube, namespace = clustersteps.kube(ctx), ctx.facts["ns"]
