@@ -92,3 +92,21 @@ def test_the_restart_and_waits_pasted_run_against_the_cluster(sim: Mediaops, hom
 def _get_template_annotations(ops: Mediaops) -> dict:
     obj = json.loads(kubectl(ops, "get", "deployment", "tautulli", "-n", "media", "-o", "json").stdout)
     return dict(obj["spec"]["template"]["metadata"].get("annotations") or {})
+
+
+@pytest.mark.parametrize(("args", "title"), [
+    (["activate", "plex-exporter"], "Commit the activation"),
+    (["backup-before-upgrade", "tautulli", "--image-tag", "2.15.2"], "Commit the upgrade")],
+    ids=["activate", "upgrade"])
+def test_the_commit_pasted_makes_the_commit_the_step_made(ops: Mediaops, home_ops: HomeOps, args: list[str],
+                                                          title: str) -> None:
+    """The commit made by the run, then undone in the index and made again by pasting the command the run
+    showed: the same tree and the same message (the version and the Mediaops-Run trailer included)."""
+    result = ops.run("--sim", "run", *args, "--no-push", "--yes", "--json")
+    assert result.returncode == 0, result.stdout[-2000:]
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    shown = next(e["command"] for e in events if e["event"] == "step_plan" and e["title"] == title)
+    made = home_ops.git("log", "-1", "--format=%T%n%B")
+    home_ops.git("reset", "--quiet", "--mixed", "HEAD~1")
+    _paste(ops, f"cd {home_ops.path} && {shown}")
+    assert home_ops.git("log", "-1", "--format=%T%n%B") == made
