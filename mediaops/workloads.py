@@ -7,7 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mediaops.errors import MediaopsError
-from mediaops.kube import Kube, Verdict
+from mediaops.kube import Kube, Verdict, exec_in, logs
+
+# What runbooks use through this module rather than the client: a verdict for a wait, exec and logs.
+__all__ = ["Verdict", "exec_in", "logs"]
 
 APP_LABEL = "app.kubernetes.io/name"
 PREVIOUS_REPLICAS = "mediaops.io/previous-replicas"

