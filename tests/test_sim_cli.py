@@ -4,34 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import HomeOps, Mediaops
-
-KUBECTL = str(Path(sys.executable).parent / "kubectl")
-
-
-@pytest.fixture
-def sim(ops: Mediaops) -> Iterator[Mediaops]:
-    """`mediaops sim up` in the background, KUBECONFIG pointing at it, `sim down` afterwards."""
-    result = ops.run("sim", "up", "--timing", "fast", "--nas-port", "0")
-    assert result.returncode == 0, result.stderr
-    ops.env["KUBECONFIG"] = str(ops.state / "sim" / "kubeconfig")
-    state = json.loads((ops.state / "sim" / "state.json").read_text())
-    ops.env["MEDIAOPS_NAS_PORT"] = state["nas"].rpartition(":")[2]
-    try:
-        yield ops
-    finally:
-        down = ops.run("sim", "down")
-        assert down.returncode == 0, down.stderr
-
-
-def kubectl(ops: Mediaops, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([KUBECTL, *args], env=ops.env, capture_output=True, text=True, timeout=60)
+from tests.conftest import HomeOps, Mediaops, kubectl
 
 
 def test_sim_status_in_process(ops: Mediaops) -> None:

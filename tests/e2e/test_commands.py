@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import HomeOps, Mediaops
-from tests.test_sim_cli import kubectl, sim  # noqa: F401 - the fixture
+from tests.conftest import HomeOps, Mediaops, kubectl
 
 PLACEHOLDER = re.compile(r"<[a-z_ ]+>|\{[a-z_]+\}")
 RUNS = [["activate", "plex-exporter"], ["deactivate", "tautulli"], ["nfs-outage", "--planned"],
@@ -28,7 +27,7 @@ def _plans(ops: Mediaops, *args: str) -> dict[str, str]:
     return {e["title"]: e.get("command") or "" for e in events if e["event"] == "step_plan"}
 
 
-def test_no_preview_has_a_placeholder(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_no_preview_has_a_placeholder(sim: Mediaops, home_ops: HomeOps) -> None:
     assert sim.run("run", "activate", "plex-trakt-sync", "--yes").returncode == 0
     for args in RUNS:
         for title, command in _plans(sim, *args).items():
@@ -47,7 +46,7 @@ def _deployment(ops: Mediaops) -> dict:
 
 
 @pytest.mark.parametrize("by", ["the step", "the pasted command"])
-def test_the_scale_down_and_back_pasted_do_what_the_steps_do(sim: Mediaops, home_ops: HomeOps,  # noqa: F811
+def test_the_scale_down_and_back_pasted_do_what_the_steps_do(sim: Mediaops, home_ops: HomeOps,
                                                              by: str) -> None:
     """nfs-outage's scale-down, then its scale-back, done by the run or by pasting what its preview showed:
     the same replicas and annotations at each point."""
@@ -77,7 +76,7 @@ def test_the_scale_down_and_back_pasted_do_what_the_steps_do(sim: Mediaops, home
         after_back["metadata"].get("annotations") or {})
 
 
-def test_the_restart_and_waits_pasted_run_against_the_cluster(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_the_restart_and_waits_pasted_run_against_the_cluster(sim: Mediaops, home_ops: HomeOps) -> None:
     plans = _plans(sim, "restart", "tautulli", "--force")
     before = _get_template_annotations(sim)
     for command in plans.values():

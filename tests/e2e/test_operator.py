@@ -10,7 +10,6 @@ import pexpect
 
 from mediaops.cli import hoist_global_options
 from tests.conftest import MEDIAOPS, Mediaops
-from tests.test_sim_cli import sim  # noqa: F401 - the fixture
 
 
 def test_global_options_go_anywhere_on_the_line() -> None:
@@ -76,7 +75,7 @@ def test_an_in_process_rehearsal_offers_no_resume(ops: Mediaops) -> None:
     assert "resume with" not in failed.stdout and "mediaops undo" not in failed.stdout  # its cluster is gone
 
 
-def test_checks_follow_the_background_rehearsal_without_extra_exports(sim: Mediaops) -> None:  # noqa: F811
+def test_checks_follow_the_background_rehearsal_without_extra_exports(sim: Mediaops) -> None:
     sim.env.pop("MEDIAOPS_NAS_PORT", None)
     shown = {k: v for k, v in json.loads(sim.run("config", "show", "--json").stdout).items()}
     state = json.loads((sim.state / "sim" / "state.json").read_text())

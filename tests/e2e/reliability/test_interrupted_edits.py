@@ -10,14 +10,13 @@ import subprocess
 import pexpect
 import pytest
 
-from tests.conftest import MEDIAOPS, HomeOps, Mediaops, answer
-from tests.test_sim_cli import kubectl, sim  # noqa: F401 - the fixture
+from tests.conftest import MEDIAOPS, HomeOps, Mediaops, answer, kubectl
 
 KS = "kubernetes/apps/media/plex-exporter/ks.yaml"
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["INT", "TERM", "KILL"])
-def test_activate_stopped_after_its_edit_resumes_to_one_commit(sim: Mediaops, home_ops: HomeOps,  # noqa: F811
+def test_activate_stopped_after_its_edit_resumes_to_one_commit(sim: Mediaops, home_ops: HomeOps,
                                                                 signum: int) -> None:
     child = sim.spawn("run", "activate", "plex-exporter", timeout=60)
     child.expect("Run this step")
@@ -47,7 +46,7 @@ def test_activate_stopped_after_its_edit_resumes_to_one_commit(sim: Mediaops, ho
     assert any(c["type"] == "Ready" and c["status"] == "True" for c in ks["status"]["conditions"])
 
 
-def test_someone_elses_change_to_the_same_file_still_blocks_the_resume(sim: Mediaops,  # noqa: F811
+def test_someone_elses_change_to_the_same_file_still_blocks_the_resume(sim: Mediaops,
                                                                        home_ops: HomeOps) -> None:
     child = sim.spawn("run", "activate", "plex-exporter", timeout=60)
     child.expect("Run this step")
@@ -67,7 +66,7 @@ def test_someone_elses_change_to_the_same_file_still_blocks_the_resume(sim: Medi
 
 
 @pytest.mark.parametrize("after", [1, 2, 3, 4], ids=["after-commit", "after-push", "after-source", "after-apps"])
-def test_activate_killed_after_any_step_resumes_to_one_commit_and_ready(sim: Mediaops, home_ops: HomeOps,  # noqa: F811
+def test_activate_killed_after_any_step_resumes_to_one_commit_and_ready(sim: Mediaops, home_ops: HomeOps,
                                                                          after: int) -> None:
     run = subprocess.Popen([MEDIAOPS, "run", "activate", "plex-exporter", "--yes", "--json"], env=sim.env,
                            cwd=home_ops.path, stdout=subprocess.PIPE, text=True)

@@ -9,8 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import MEDIAOPS, HomeOps, Mediaops
-from tests.test_sim_cli import kubectl, sim  # noqa: F401 - the fixture
+from tests.conftest import MEDIAOPS, HomeOps, Mediaops, kubectl
 
 
 def _get(ops: Mediaops, kind: str, name: str) -> dict:
@@ -22,7 +21,7 @@ def _get(ops: Mediaops, kind: str, name: str) -> dict:
                          ids=["during-suspend-ks-KILL", "after-suspend-ks-KILL", "after-suspend-hr-TERM",
                               "mid-wait-KILL", "mid-wait-TERM"])
 def test_stopped_anywhere_in_the_outage_it_resumes_to_the_apps_as_they_were(
-        sim: Mediaops, home_ops: HomeOps, answered: int, signum: int) -> None:  # noqa: F811
+        sim: Mediaops, home_ops: HomeOps, answered: int, signum: int) -> None:
     state = json.loads((sim.state / "sim" / "state.json").read_text())
     sim.env["MEDIAOPS_INGRESS_BASE_URL"] = state["ingress"]
     sim.run("sim", "fault", "nas-down")

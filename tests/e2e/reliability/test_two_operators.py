@@ -8,8 +8,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from tests.conftest import MEDIAOPS, HomeOps, Mediaops, git
-from tests.test_sim_cli import kubectl, sim  # noqa: F401 - the fixture
+from tests.conftest import MEDIAOPS, HomeOps, Mediaops, git, kubectl
 
 
 def _ready(ops: Mediaops, kind: str, name: str) -> bool:
@@ -17,7 +16,7 @@ def _ready(ops: Mediaops, kind: str, name: str) -> bool:
     return any(c["type"] == "Ready" and c["status"] == "True" for c in obj["status"]["conditions"])
 
 
-def test_concurrent_runs_on_two_apps_do_not_wait_on_each_other(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_concurrent_runs_on_two_apps_do_not_wait_on_each_other(sim: Mediaops, home_ops: HomeOps) -> None:
     runs = [subprocess.Popen([MEDIAOPS, "run", *args, "--yes", "--json"], env=sim.env, cwd=home_ops.path,
                              stdout=subprocess.PIPE, text=True)
             for args in (["activate", "plex-exporter"], ["reconcile", "calibre-web"], ["reconcile", "tautulli"])]
@@ -29,7 +28,7 @@ def test_concurrent_runs_on_two_apps_do_not_wait_on_each_other(sim: Mediaops, ho
     assert _ready(sim, "kustomization", "plex-exporter")
 
 
-def test_a_push_rejected_by_a_newer_origin_keeps_the_commit_and_resumes(sim: Mediaops, home_ops: HomeOps,  # noqa: F811
+def test_a_push_rejected_by_a_newer_origin_keeps_the_commit_and_resumes(sim: Mediaops, home_ops: HomeOps,
                                                                          tmp_path: Path) -> None:
     bob = tmp_path / "bob"
     git(tmp_path, "clone", "--quiet", str(home_ops.origin), str(bob))

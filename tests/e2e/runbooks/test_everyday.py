@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import HomeOps, Mediaops
-from tests.test_sim_cli import kubectl, sim  # noqa: F401 - the fixture
+from tests.conftest import HomeOps, Mediaops, kubectl
 
 
-def test_reconcile_picks_up_a_pushed_change_then_has_nothing_to_do(sim: Mediaops,  # noqa: F811
+def test_reconcile_picks_up_a_pushed_change_then_has_nothing_to_do(sim: Mediaops,
                                                                     home_ops: HomeOps) -> None:
     values = home_ops.path / "kubernetes/apps/media/tautulli/app/values.yaml"
     values.write_text(values.read_text().replace("tag: 2.15.1", "tag: 2.15.2"))
@@ -23,14 +22,14 @@ def test_reconcile_picks_up_a_pushed_change_then_has_nothing_to_do(sim: Mediaops
     assert again.returncode == 0 and "nothing to do" in again.stdout
 
 
-def test_reconcile_refuses_a_suspended_app(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_reconcile_refuses_a_suspended_app(sim: Mediaops, home_ops: HomeOps) -> None:
     kubectl(sim, "patch", "helmrelease", "tautulli", "-n", "media", "--type=merge", "-p", '{"spec":{"suspend":true}}')
     result = sim.run("run", "reconcile", "tautulli", "--yes")
     assert result.returncode == 3
     assert "HelmRelease media/tautulli is suspended" in result.stdout
 
 
-def test_reconcile_reports_a_failing_release(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_reconcile_reports_a_failing_release(sim: Mediaops, home_ops: HomeOps) -> None:
     values = home_ops.path / "kubernetes/apps/media/tautulli/app/values.yaml"
     values.write_text(values.read_text().replace("tag: 2.15.1", "tag: 2.15.3"))
     home_ops.git("commit", "--quiet", "-am", "feat(media): tautulli 2.15.3")
@@ -40,7 +39,7 @@ def test_reconcile_reports_a_failing_release(sim: Mediaops, home_ops: HomeOps) -
     assert result.returncode == 1 and "pre-upgrade hook" in result.stdout
 
 
-def test_restart_replaces_pods_and_a_second_run_waits(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_restart_replaces_pods_and_a_second_run_waits(sim: Mediaops, home_ops: HomeOps) -> None:
     before = kubectl(sim, "get", "pods", "-n", "media", "-l", "app.kubernetes.io/name=tautulli", "-o", "name").stdout
     result = sim.run("run", "restart", "tautulli", "--yes")
     assert result.returncode == 0, result.stdout[-2000:]
@@ -54,7 +53,7 @@ def test_restart_replaces_pods_and_a_second_run_waits(sim: Mediaops, home_ops: H
     assert disabled.returncode == 3 and "is disabled, not active" in disabled.stdout
 
 
-def test_reconcile_force_insists_when_all_is_ready(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_reconcile_force_insists_when_all_is_ready(sim: Mediaops, home_ops: HomeOps) -> None:
     calm = sim.run("run", "reconcile", "tautulli", "--yes")
     assert calm.returncode == 0 and "nothing to do" in calm.stdout
     forced = sim.run("run", "reconcile", "tautulli", "--force", "--yes")

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pexpect
 
-from tests.conftest import MEDIAOPS, ROOT, HomeOps, Mediaops, answer, run_steps
-from tests.test_sim_cli import kubectl, sim  # noqa: F401 - the fixture
+from tests.conftest import MEDIAOPS, ROOT, HomeOps, Mediaops, answer, kubectl, run_steps
 
 TOKEN = "rotated-plex-token-0002"
 
@@ -39,7 +38,7 @@ def _tautulli_token(ops: Mediaops) -> str:
     return next(line.split("=", 1)[1].strip() for line in out.splitlines() if line.startswith("pms_token"))
 
 
-def test_rotation_reaches_every_deployed_consumer(sim: Mediaops, home_ops: HomeOps,  # noqa: F811
+def test_rotation_reaches_every_deployed_consumer(sim: Mediaops, home_ops: HomeOps,
                                                   tmp_path: Path) -> None:
     assert sim.run("run", "activate", "plex-trakt-sync", "--yes").returncode == 0
     calls = _with_sops(sim, tmp_path)
@@ -68,7 +67,7 @@ def test_rotation_reaches_every_deployed_consumer(sim: Mediaops, home_ops: HomeO
     assert again.returncode == 0 and "nothing to do" in again.stdout
 
 
-def test_interactive_rotation_with_the_store_updated_by_hand(sim: Mediaops, home_ops: HomeOps,  # noqa: F811
+def test_interactive_rotation_with_the_store_updated_by_hand(sim: Mediaops, home_ops: HomeOps,
                                                              tmp_path: Path) -> None:
     assert sim.run("run", "activate", "plex-exporter", "--yes").returncode == 0
     _with_sops(sim, tmp_path)
@@ -97,7 +96,7 @@ def test_interactive_rotation_with_the_store_updated_by_hand(sim: Mediaops, home
     assert _tautulli_token(sim) == TOKEN
 
 
-def test_without_sops_the_preflight_says_so(sim: Mediaops, home_ops: HomeOps, tmp_path: Path) -> None:  # noqa: F811
+def test_without_sops_the_preflight_says_so(sim: Mediaops, home_ops: HomeOps, tmp_path: Path) -> None:
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN)
     sim.env["PATH"] = os.pathsep.join(p for p in sim.env["PATH"].split(os.pathsep)
@@ -106,7 +105,7 @@ def test_without_sops_the_preflight_says_so(sim: Mediaops, home_ops: HomeOps, tm
     assert result.returncode == 3 and "sops is not installed" in result.stdout
 
 
-def test_abort_restores_tautullis_config_and_reverts(sim: Mediaops, home_ops: HomeOps,  # noqa: F811
+def test_abort_restores_tautullis_config_and_reverts(sim: Mediaops, home_ops: HomeOps,
                                                      tmp_path: Path) -> None:
     _with_sops(sim, tmp_path)
     before = _tautulli_token(sim)

@@ -7,15 +7,14 @@ import subprocess
 
 import pexpect
 
-from tests.conftest import HomeOps, Mediaops, answer, run_steps
-from tests.test_sim_cli import KUBECTL, kubectl, sim  # noqa: F401 - the fixture
+from tests.conftest import KUBECTL, HomeOps, Mediaops, answer, kubectl, run_steps
 
 
 def _items(ops: Mediaops, kind: str) -> list[dict]:
     return json.loads(kubectl(ops, "get", kind, "-n", "velero", "-o", "json").stdout)["items"]
 
 
-def test_backup_then_chart_upgrade(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_backup_then_chart_upgrade(sim: Mediaops, home_ops: HomeOps) -> None:
     release = home_ops.path / "kubernetes/apps/media/tautulli/app/helmrelease.yaml"
     original = release.read_text()
     result = sim.run("run", "backup-before-upgrade", "tautulli", "--chart-version", "3.7.2", "--yes")
@@ -38,7 +37,7 @@ def test_backup_then_chart_upgrade(sim: Mediaops, home_ops: HomeOps) -> None:  #
     assert len(_items(sim, "backups")) == 1
 
 
-def test_image_tag_upgrade_in_values(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_image_tag_upgrade_in_values(sim: Mediaops, home_ops: HomeOps) -> None:
     result = sim.run("run", "backup-before-upgrade", "tautulli", "--image-tag", "main=2.15.2", "--yes",
                      "--namespace-wide")
     assert result.returncode == 0, result.stdout[-3000:]
@@ -49,7 +48,7 @@ def test_image_tag_upgrade_in_values(sim: Mediaops, home_ops: HomeOps) -> None: 
                                                   deployment["spec"]["template"]["spec"]["containers"]]
 
 
-def test_partial_backup_stops_before_anything_changes(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_partial_backup_stops_before_anything_changes(sim: Mediaops, home_ops: HomeOps) -> None:
     sim.run("sim", "fault", "backup-partial")
     result = sim.run("run", "backup-before-upgrade", "tautulli", "--chart-version", "3.7.2", "--yes")
     assert result.returncode == 1 and "PartiallyFailed (1 error(s), 2 warning(s))" in result.stdout
@@ -64,7 +63,7 @@ def test_partial_backup_stops_before_anything_changes(sim: Mediaops, home_ops: H
     assert home_ops.origin_log()[0] == "feat(media): upgrade tautulli (chart 3.7.2)"
 
 
-def test_failed_upgrade_prints_the_restore(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_failed_upgrade_prints_the_restore(sim: Mediaops, home_ops: HomeOps) -> None:
     result = sim.run("run", "backup-before-upgrade", "tautulli", "--chart-version", "9.9.9", "--yes")
     assert result.returncode == 1
     assert "no 'app-template' chart with version matching '9.9.9'" in result.stdout
@@ -81,7 +80,7 @@ def _exec(ops: Mediaops, *command: str, stdin: str | None = None) -> str:
     return result.stdout
 
 
-def test_abort_after_a_failed_upgrade_restores_the_data_and_reverts(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_abort_after_a_failed_upgrade_restores_the_data_and_reverts(sim: Mediaops, home_ops: HomeOps) -> None:
     _exec(sim, "tee", "/config/tautulli.db", stdin="schema 1: watched history\n")
     child = sim.spawn("run", "backup-before-upgrade", "tautulli", "--chart-version", "9.9.9", timeout=60)
     run_steps(child, 5)  # backup, bump, commit, push, reconcile
@@ -106,7 +105,7 @@ def test_abort_after_a_failed_upgrade_restores_the_data_and_reverts(sim: Mediaop
     assert not hr["spec"].get("suspend")
 
 
-def test_no_backup_without_the_data_of_a_stopped_app(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_no_backup_without_the_data_of_a_stopped_app(sim: Mediaops, home_ops: HomeOps) -> None:
     kubectl(sim, "scale", "deployment/tautulli", "-n", "media", "--replicas=0")
     kubectl(sim, "wait", "--for=delete", "pod", "-n", "media", "-l", "app.kubernetes.io/name=tautulli",
             "--timeout=60s")
@@ -121,7 +120,7 @@ def test_no_backup_without_the_data_of_a_stopped_app(sim: Mediaops, home_ops: Ho
     assert "defaultVolumesToFsBackup" not in backup["spec"] and "no volume data" in objects.stdout
 
 
-def test_a_failed_upgrade_is_undone_later_with_its_data(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_a_failed_upgrade_is_undone_later_with_its_data(sim: Mediaops, home_ops: HomeOps) -> None:
     _exec(sim, "tee", "/config/tautulli.db", stdin="schema 1\n")
     failed = sim.run("run", "backup-before-upgrade", "tautulli", "--chart-version", "9.9.9", "--yes")
     assert failed.returncode == 1

@@ -7,8 +7,7 @@ import subprocess
 
 import pexpect
 
-from tests.conftest import MEDIAOPS, HomeOps, Mediaops, answer, run_steps
-from tests.test_sim_cli import kubectl, sim  # noqa: F401 - the fixture
+from tests.conftest import MEDIAOPS, HomeOps, Mediaops, answer, kubectl, run_steps
 
 
 def _ingress(ops: Mediaops) -> None:
@@ -16,7 +15,7 @@ def _ingress(ops: Mediaops) -> None:
     ops.env["MEDIAOPS_INGRESS_BASE_URL"] = state["ingress"]
 
 
-def test_outage_maintenance_and_recovery(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_outage_maintenance_and_recovery(sim: Mediaops, home_ops: HomeOps) -> None:
     _ingress(sim)
     sim.run("sim", "fault", "nas-down")
     run = subprocess.Popen([MEDIAOPS, "run", "nfs-outage", "--yes", "--json"], env=sim.env, cwd=sim.cwd,
@@ -52,7 +51,7 @@ def test_outage_maintenance_and_recovery(sim: Mediaops, home_ops: HomeOps) -> No
     assert again.returncode == 0 and "nothing to do" in again.stdout
 
 
-def test_abort_during_the_outage_offers_the_undo(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_abort_during_the_outage_offers_the_undo(sim: Mediaops, home_ops: HomeOps) -> None:
     _ingress(sim)
     sim.run("sim", "fault", "nas-down")
     child = sim.spawn("run", "nfs-outage", "--nas-timeout", "1", timeout=60)
@@ -72,7 +71,7 @@ def test_abort_during_the_outage_offers_the_undo(sim: Mediaops, home_ops: HomeOp
         assert not obj["spec"].get("suspend")
 
 
-def test_a_run_that_stops_with_the_app_suspended_says_so(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_a_run_that_stops_with_the_app_suspended_says_so(sim: Mediaops, home_ops: HomeOps) -> None:
     _ingress(sim)
     sim.run("sim", "fault", "nas-down")
     result = sim.run("run", "nfs-outage", "--yes", "--nas-timeout", "1")
@@ -86,7 +85,7 @@ def test_a_run_that_stops_with_the_app_suspended_says_so(sim: Mediaops, home_ops
     assert "still SUSPENDED" not in resumed.stdout
 
 
-def test_planned_maintenance_waits_for_the_nas_to_go_down_first(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_planned_maintenance_waits_for_the_nas_to_go_down_first(sim: Mediaops, home_ops: HomeOps) -> None:
     _ingress(sim)
     refused = sim.run("run", "nfs-outage", "--planned", "--yes")
     assert refused.returncode == 2 and "--planned --yes needs --down-timeout" in refused.stderr

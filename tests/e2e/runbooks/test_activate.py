@@ -6,11 +6,10 @@ import json
 
 import pexpect
 
-from tests.conftest import HomeOps, Mediaops, answer, run_steps
-from tests.test_sim_cli import kubectl, sim  # noqa: F401 - the fixture
+from tests.conftest import HomeOps, Mediaops, answer, kubectl, run_steps
 
 
-def test_activate_on_the_cluster_then_nothing_to_do(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_activate_on_the_cluster_then_nothing_to_do(sim: Mediaops, home_ops: HomeOps) -> None:
     result = sim.run("run", "activate", "plex-exporter", "--yes", "--json")
     assert result.returncode == 0, result.stdout[-2000:]
     events = [json.loads(line) for line in result.stdout.splitlines()]
@@ -24,7 +23,7 @@ def test_activate_on_the_cluster_then_nothing_to_do(sim: Mediaops, home_ops: Hom
     assert again.returncode == 0 and "nothing to do" in again.stdout
 
 
-def test_preflight_refuses_when_a_dependency_is_not_ready(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_preflight_refuses_when_a_dependency_is_not_ready(sim: Mediaops, home_ops: HomeOps) -> None:
     sim.run("sim", "fault", "reconcile-fail", "Kustomization/security/external-secrets-secretstores=store broken")
     kubectl(sim, "annotate", "kustomization", "external-secrets-secretstores", "-n", "security",
             "reconcile.fluxcd.io/requestedAt=now", "--overwrite")
@@ -37,7 +36,7 @@ def test_preflight_refuses_when_a_dependency_is_not_ready(sim: Mediaops, home_op
     assert home_ops.git("log", "-1", "--format=%s") == "initial import"
 
 
-def test_a_failing_release_fails_the_run_fast(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_a_failing_release_fails_the_run_fast(sim: Mediaops, home_ops: HomeOps) -> None:
     sim.run("sim", "fault", "reconcile-fail", "HelmRelease/media/plex-exporter=install failed: image pull backoff")
     result = sim.run("run", "activate", "plex-exporter", "--yes")
     assert result.returncode == 1
@@ -45,7 +44,7 @@ def test_a_failing_release_fails_the_run_fast(sim: Mediaops, home_ops: HomeOps) 
     assert "mediaops resume" in result.stdout
 
 
-def test_abort_after_reconcile_reverts_and_prunes(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_abort_after_reconcile_reverts_and_prunes(sim: Mediaops, home_ops: HomeOps) -> None:
     child = sim.spawn("run", "activate", "plex-exporter", timeout=60)
     run_steps(child, 5)  # edit, commit, push, reconcile source, reconcile cluster-apps
     child.expect("Done by hand")
@@ -62,7 +61,7 @@ def test_abort_after_reconcile_reverts_and_prunes(sim: Mediaops, home_ops: HomeO
     assert gone.returncode != 0 and "NotFound" in gone.stderr
 
 
-def test_deactivate_backs_up_then_prunes(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_deactivate_backs_up_then_prunes(sim: Mediaops, home_ops: HomeOps) -> None:
     result = sim.run("run", "deactivate", "tautulli", "--yes")
     assert result.returncode == 0, result.stdout[-3000:]
     assert "deletes its PersistentVolumeClaims: tautulli-config (5Gi)" in result.stdout
@@ -74,7 +73,7 @@ def test_deactivate_backs_up_then_prunes(sim: Mediaops, home_ops: HomeOps) -> No
     assert home_ops.origin_log()[0] == "chore(media): deactivate tautulli"
 
 
-def test_skipping_the_rename_makes_no_false_statement_and_no_wait(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_skipping_the_rename_makes_no_false_statement_and_no_wait(sim: Mediaops, home_ops: HomeOps) -> None:
     child = sim.spawn("run", "activate", "plex-exporter", timeout=30)
     child.expect("step 1/")
     child.expect("Run this step")

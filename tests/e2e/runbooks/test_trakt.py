@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pexpect
 
-from tests.conftest import ROOT, HomeOps, Mediaops, answer, run_steps
-from tests.test_sim_cli import kubectl, sim  # noqa: F401 - the fixture
+from tests.conftest import ROOT, HomeOps, Mediaops, answer, kubectl, run_steps
 
 
 def _with_standin(ops: Mediaops) -> None:
@@ -36,7 +35,7 @@ def _activate(ops: Mediaops) -> None:
     assert result.returncode == 0, result.stdout[-2000:]
 
 
-def test_reauth_logs_in_and_syncs(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_reauth_logs_in_and_syncs(sim: Mediaops, home_ops: HomeOps) -> None:
     _activate(sim)
     _with_standin(sim)
     refused = sim.run("run", "trakt-reauth", "--yes")
@@ -62,7 +61,7 @@ def test_reauth_logs_in_and_syncs(sim: Mediaops, home_ops: HomeOps) -> None:  # 
     _assert_watch_restored(sim)
 
 
-def test_abort_at_the_login_restores_the_watch(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_abort_at_the_login_restores_the_watch(sim: Mediaops, home_ops: HomeOps) -> None:
     _activate(sim)
     _with_standin(sim)
     child = sim.spawn("run", "trakt-reauth", timeout=60)
@@ -78,7 +77,7 @@ def test_abort_at_the_login_restores_the_watch(sim: Mediaops, home_ops: HomeOps)
     _assert_watch_restored(sim)
 
 
-def test_a_failed_login_can_be_aborted_and_undone(sim: Mediaops, home_ops: HomeOps) -> None:  # noqa: F811
+def test_a_failed_login_can_be_aborted_and_undone(sim: Mediaops, home_ops: HomeOps) -> None:
     _activate(sim)
     _with_standin(sim)
     child = sim.spawn("run", "trakt-reauth", timeout=60)
