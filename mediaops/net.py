@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import socket
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from typing import Any
 
 NFS_PORT = 2049
 
@@ -18,6 +20,27 @@ def tcp_open(host: str, port: int = NFS_PORT, timeout: float = 2.0) -> tuple[boo
         return False, f"{host}:{port} did not answer within {timeout:.0f}s"
     except OSError as exc:
         return False, f"{host}:{port}: {exc.strerror or type(exc).__name__}"
+
+
+class NotYet(Exception):
+    """``wait_tcp`` ran out of time; the message says what it last saw."""
+
+
+def wait_tcp(host: str, port: int, *, up: bool, timeout: float, waiting: Any = None,
+             interval: float = 1.0) -> str:
+    """Wait until ``host:port`` answers (``up``) or stops answering; returns what the last probe said. A TCP
+    port has no watch, so it is probed: at once, then after 0.1 s, doubling to ``interval``."""
+    started, pause = time.monotonic(), 0.1
+    while True:
+        answers, detail = tcp_open(host, port, timeout=min(1.0, interval))
+        if answers == up:
+            return detail
+        if time.monotonic() - started > timeout:
+            raise NotYet(detail)
+        if waiting is not None:
+            waiting.update(f"not answering: {detail}" if up else "still answering")
+        time.sleep(pause)
+        pause = min(interval, pause * 2)
 
 
 @dataclass

@@ -247,21 +247,15 @@ for _step in (suspend_kustomizations, suspend_releases, scale_down):
     mutates=False,
 )
 def wait_for_down(ctx: Context) -> str:
-    import time
-
     nas, limit = ctx.facts["nas"], float(ctx.params.get("down_timeout") or 86400)
-    started = time.monotonic()
     with ctx.waiting(f"the NAS {nas} to stop answering on TCP {_port(ctx)}") as waiting:
-        while True:
-            up, detail = net.tcp_open(nas, _port(ctx), timeout=1.0)
-            if not up:
-                ctx.facts["went_down"] = True
-                return f"the NAS stopped answering ({detail})"
-            if time.monotonic() - started > limit:
-                raise CheckFailed(f"the NAS still answers after {limit:.0f}s; when its maintenance has begun, "
-                                  "retry, or skip this step")
-            waiting.update("still answering")
-            time.sleep(1.0)  # a TCP port has no watch: probe once a second
+        try:
+            detail = net.wait_tcp(nas, _port(ctx), up=False, timeout=limit, waiting=waiting)
+        except net.NotYet:
+            raise CheckFailed(f"the NAS still answers after {limit:.0f}s; when its maintenance has begun, "
+                              "retry, or skip this step") from None
+    ctx.facts["went_down"] = True
+    return f"the NAS stopped answering ({detail})"
 
 
 @wait_for_down.skip_when
@@ -280,20 +274,13 @@ def unplanned(ctx: Context) -> str | None:
     mutates=False,
 )
 def wait_for_nas(ctx: Context) -> str:
-    import time
-
     nas, limit = ctx.facts["nas"], float(ctx.params.get("nas_timeout") or 3600)
-    started = time.monotonic()
     with ctx.waiting(f"the NAS {nas} to answer on TCP {_port(ctx)}") as waiting:
-        while True:
-            up, detail = net.tcp_open(nas, _port(ctx), timeout=1.0)
-            if up:
-                return detail
-            if time.monotonic() - started > limit:
-                raise CheckFailed(f"the NAS still does not answer after {limit:.0f}s ({detail}); when you know it "
-                                  "is back, skip this step")
-            waiting.update(f"not answering: {detail}")
-            time.sleep(1.0)  # a TCP port has no watch: probe once a second
+        try:
+            return net.wait_tcp(nas, _port(ctx), up=True, timeout=limit, waiting=waiting)
+        except net.NotYet as exc:
+            raise CheckFailed(f"the NAS still does not answer after {limit:.0f}s ({exc}); when you know it is "
+                              "back, skip this step") from None
 
 
 # -- recovery ------------------------------------------------------------------------------------------------
