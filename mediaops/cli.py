@@ -789,6 +789,8 @@ def sim_down(ctx: click.Context) -> int:
     import signal
     import time
 
+    from mediaops.engine.journal import process_alive
+
     state = _sim_state(ctx)
     try:
         os.kill(int(state["pid"]), signal.SIGTERM)
@@ -800,7 +802,7 @@ def sim_down(ctx: click.Context) -> int:
     pid = int(state["pid"])
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:  # "stopped" only once the process is gone
-        if not _alive(pid):
+        if not process_alive(pid):
             break
         time.sleep(0.05)
     else:
@@ -811,20 +813,6 @@ def sim_down(ctx: click.Context) -> int:
     return 0
 
 
-def _alive(pid: int) -> bool:
-    """Whether the process runs (a zombie nobody has reaped yet has stopped)."""
-    import os
-
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
-    except OSError:
-        return True
 
 
 def _control(ctx: click.Context, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:

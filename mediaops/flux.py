@@ -263,12 +263,17 @@ def suspended_by(obj: dict[str, Any]) -> str:
     return str(((obj.get("metadata") or {}).get("annotations") or {}).get(SUSPENDED_BY) or "")
 
 
+def unsuspend(kube: Kube, kind: str, name: str, namespace: str) -> None:
+    """Clear spec.suspend and mediaops's note of who suspended it, without asking for a reconcile."""
+    kube.patch(kind, name, {"spec": {"suspend": False}, "metadata": {"annotations": {SUSPENDED_BY: None}}},
+               namespace)
+
+
 def resume(kube: Kube, kind: str, name: str, namespace: str, *, timeout: float = 300,
            waiting: Any = None) -> FluxStatus:
     """Clear spec.suspend (and mediaops's note of who suspended it), request a reconcile and wait for it, as
     ``flux resume`` does."""
-    kube.patch(kind, name, {"spec": {"suspend": False}, "metadata": {"annotations": {SUSPENDED_BY: None}}},
-               namespace)
+    unsuspend(kube, kind, name, namespace)
     return reconcile(kube, kind, name, namespace, timeout=timeout, waiting=waiting)
 
 

@@ -168,10 +168,7 @@ def restore(ctx: Context) -> None:
     kube, app = clustersteps.kube(ctx), _app(ctx)
     backup_name, ns = ctx.facts["backup"], app.namespace
     restore_name = f"{backup_name}-restore"
-    for ks in app.kustomizations:
-        flux.suspend(kube, "Kustomization", ks.name, ks.namespace, by=ctx.run_id)
-    for hr in app.helmreleases:
-        flux.suspend(kube, "HelmRelease", hr.name, hr.namespace, by=ctx.run_id)
+    hold_off(ctx)  # again: an undo run later (mediaops undo) may find Flux running the app
     if kube.find("Restore", restore_name, velero.NAMESPACE) is None:
         # A claim is released only when no pod uses it (kubernetes.io/pvc-protection): stop the workloads
         # and let their pods go, then delete the claims whose data the backup holds.
@@ -197,8 +194,7 @@ def restore(ctx: Context) -> None:
     # then the Kustomizations resumed, which apply the reverted releases; then everything Ready.
     clustersteps.reconcile_source(ctx)
     for hr in app.helmreleases:
-        kube.patch("HelmRelease", hr.name, {"spec": {"suspend": False},
-                                            "metadata": {"annotations": {flux.SUSPENDED_BY: None}}}, hr.namespace)
+        flux.unsuspend(kube, "HelmRelease", hr.name, hr.namespace)
     for ks in app.kustomizations:
         with ctx.waiting(f"Kustomization {ks.namespace}/{ks.name} resumed") as waiting:
             flux.resume(kube, "Kustomization", ks.name, ks.namespace, timeout=clustersteps.TIMEOUT, waiting=waiting)

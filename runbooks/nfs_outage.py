@@ -168,8 +168,7 @@ def _resume(ctx: Context, kind: str, *, only_ours: bool, wait: bool = True) -> s
         if not flux.FluxStatus.of(live).suspended:
             continue
         if not wait:  # an abort mid-outage: hand it back to Flux; it cannot be healthy without the NAS
-            kube.patch(kind, name, {"spec": {"suspend": False},
-                                    "metadata": {"annotations": {flux.SUSPENDED_BY: None}}}, namespace)
+            flux.unsuspend(kube, kind, name, namespace)
             resumed.append(f"{namespace}/{name}")
             continue
         with ctx.waiting(f"{kind} {namespace}/{name} resumed and Ready") as waiting:

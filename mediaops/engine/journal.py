@@ -106,18 +106,9 @@ class RunRecord:
     def gone(self) -> bool:
         """Whether the process that wrote this run is known to be gone (same host, no such process): it was
         killed or the machine went down; it can be resumed."""
-        import os
         import socket
 
-        if not self.pid or self.host != socket.gethostname():
-            return False
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return False
+        return bool(self.pid) and self.host == socket.gethostname() and not process_alive(int(self.pid or 0))
 
     def _apply(self, event: dict[str, Any]) -> None:
         self.events.append(event)
@@ -190,6 +181,23 @@ class RunRecord:
         data["facts"] = self.facts
         data["steps"] = [vars(step) for _, step in sorted(self.steps.items())]
         return data
+
+
+def process_alive(pid: int) -> bool:
+    """Whether the process runs on this host (a zombie nobody has reaped yet has stopped)."""
+    import os
+    from pathlib import Path
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return True
 
 
 class Journal:
