@@ -568,8 +568,11 @@ class Rehearsal:
         key = sops.rehearsal_identity()
         self._create("Secret", {"metadata": {"name": "sops-age", "namespace": "flux-system"},
                                 "data": {"age.agekey": base64.b64encode(key.encode()).decode()}})
-        common = self.repo / "kubernetes" / "components" / "common"
-        for path in sorted(common.glob("*.yaml")) if common.is_dir() else []:
+        # The cluster-wide substitution sources, where templates keep them: the common component (and its
+        # sub-folders, e.g. cluster-vars/), or kubernetes/flux/vars/ that the bootstrap's own Kustomization
+        # applies to flux-system before cluster-apps reads them.
+        places = [self.repo / "kubernetes" / "components" / "common", self.repo / "kubernetes" / "flux" / "vars"]
+        for path in sorted(p for place in places if place.is_dir() for p in place.rglob("*.yaml")):
             for doc in _documents(path):
                 if isinstance(doc, dict) and doc.get("kind") in ("ConfigMap", "Secret") and \
                         (doc.get("metadata") or {}).get("name") in ("cluster-settings", "cluster-secrets"):

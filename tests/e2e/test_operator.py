@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 
 import pexpect
 
@@ -98,3 +99,12 @@ def test_sim_up_on_a_taken_nas_port_says_why(ops: Mediaops) -> None:
     assert "cannot serve the NAS on 127.0.2.40:" in result.stderr and "--nas-port 0" in result.stderr
     shown = json.loads(ops.run("config", "show", "--json").stdout)
     assert shown["repo"]["source"] == "found from the working directory"
+
+
+def test_shell_completion_offers_run_ids(ops: Mediaops) -> None:
+    assert ops.run("--sim", "run", "reconcile", "tautulli", "--yes").returncode == 0
+    (run_id,) = [r["run_id"] for r in json.loads(ops.run("runs", "--json").stdout)]
+    completed = subprocess.run([MEDIAOPS], env={**ops.env, "_MEDIAOPS_COMPLETE": "bash_complete",
+                                                "COMP_WORDS": f"mediaops undo {run_id[:8]}", "COMP_CWORD": "2"},
+                               cwd=ops.cwd, capture_output=True, text=True, timeout=60)
+    assert f"plain,{run_id}" in completed.stdout.splitlines()
