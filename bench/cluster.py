@@ -19,6 +19,7 @@ from pathlib import Path
 
 from bench.common import MEDIAOPS, clean_env
 from bench.inventory import generate
+from mediaops.cluster import waits
 
 
 def _git(cwd: Path, *args: str) -> None:
@@ -60,7 +61,7 @@ def _git_repo(root: Path, apps: int | None) -> Path:
 def startup(rounds: int = 3) -> dict[str, float]:
     """Rehearsal start-up to the steady state, with the normal delays and with the fast ones, side by side:
     start-up pays for the objects, not for the delays (targets: sample 3 s, 100 apps 15 s)."""
-    from mediaops.kinds import kind
+    from mediaops.cluster.kinds import kind
     from mediaops.sim.cluster import Rehearsal
     from mediaops.sim.manager import Timing
 
@@ -88,8 +89,9 @@ def startup(rounds: int = 3) -> dict[str, float]:
 
 
 def reaction(rounds: int = 30) -> float:
-    from mediaops.kinds import kind
-    from mediaops.kube import Kube, Verdict
+    from mediaops.cluster.client import Kube
+    from mediaops.cluster.kinds import kind
+    from mediaops.cluster.waits import Verdict
 
     with tempfile.TemporaryDirectory() as scratch:
         sim, _, kubeconfig = _rehearsal(Path(scratch), 6)
@@ -115,7 +117,7 @@ def reaction(rounds: int = 30) -> float:
                 watching.set()
                 return Verdict(done=((obj or {}).get("status") or {}).get("bench") == value)
 
-            kube.wait("Deployment", name, namespace, judge, timeout=30)
+            waits.until(kube, "Deployment", name, namespace, judge, timeout=30)
             samples.append(time.perf_counter() - changed_at[0])
         sim.stop()  # type: ignore[attr-defined]
     median = statistics.median(samples)

@@ -56,7 +56,7 @@ def parse_side_by_side(repo: Path, rounds: int = 5) -> tuple[float, float, int]:
 
     import yaml
 
-    from mediaops.yamlfiles import parse_all
+    from mediaops.repo.yamlfiles import parse_all
 
     texts = [p.read_text() for p in sorted(repo.rglob("*.y*ml"))]
     samples: dict[str, list[float]] = {"go": [], "pyyaml": []}

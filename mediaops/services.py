@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 from mediaops.errors import MediaopsError, UsageError
 
 if TYPE_CHECKING:
+    from mediaops.cluster.client import Kube
     from mediaops.config import Config
-    from mediaops.gitops import Repository
-    from mediaops.kube import Kube
+    from mediaops.repo import Repository
 
 
 def find_repo_root(config: Config) -> Path | None:
@@ -34,7 +34,7 @@ def find_repo_root(config: Config) -> Path | None:
 
 
 def repository(config: Config) -> Repository:
-    from mediaops.gitops import Repository
+    from mediaops.repo import Repository
 
     root = find_repo_root(config)
     if root is None:
@@ -53,7 +53,7 @@ def cluster_configured(config: Config) -> bool:
 
 def connect(config: Config) -> Kube:
     """A connection to the configured cluster, refusing a context the configuration does not allow."""
-    from mediaops.kube import Kube
+    from mediaops.cluster.client import Kube
 
     kube = Kube(config.get("kubeconfig"), config.get("context"))
     allowed = config.get("allowed_contexts") or []
@@ -81,7 +81,7 @@ class Environment:
 
     def factories(self) -> dict[str, Callable[[], Any]]:
         def git() -> Any:
-            from mediaops.git import Git
+            from mediaops.repo.git import Git
 
             return Git(repository(self.config).root)
 
@@ -113,7 +113,7 @@ class Environment:
 
         @contextmanager
         def hold(name: str, run_id: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
-            from mediaops.lock import Lock
+            from mediaops.cluster.lock import Lock
 
             with Lock(self.kube(), self.lock_namespace(params or {})).held(name, run_id) as holding:
                 yield holding

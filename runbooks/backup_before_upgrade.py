@@ -6,18 +6,21 @@ must hold the data of every claim the app mounts (file-system backup through the
 the NAS's and are skipped) unless --objects-only. If the upgrade goes wrong, the way back restores the app
 as the backup holds it: Flux held off the app, its workloads stopped, its claims deleted, the backup
 restored, Flux resumed. A real Velero restore skips what exists, so restoring onto the running app would
-bring back nothing (see mediaops/velero.py).
+bring back nothing (see mediaops/cluster/velero.py).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from mediaops import clustersteps, flux, gitops, gitsteps, velero, workloads
+from mediaops.cluster import flux, velero, waits, workloads
 from mediaops.engine import Changes, CheckFailed, FileChange, Live, Param, Runbook
 from mediaops.engine.context import Context
 from mediaops.errors import UsageError
-from mediaops.yamlfiles import YamlError, set_scalar
+from mediaops.repo import ACTIVE, App
+from mediaops.repo.yamlfiles import YamlError, set_scalar
+from mediaops.steps import cluster as clustersteps
+from mediaops.steps import git as gitsteps
 
 runbook = Runbook(
     name="backup-before-upgrade",
@@ -40,14 +43,14 @@ runbook = Runbook(
 )
 
 
-def _app(ctx: Context) -> gitops.App:
+def _app(ctx: Context) -> App:
     return ctx.repo.app(ctx.params["app"])
 
 
 @runbook.check("The app exists and is active")
 def app_active(ctx: Context) -> str:
     app = _app(ctx)
-    if app.state != gitops.ACTIVE:
+    if app.state != ACTIVE:
         raise CheckFailed(f"{app.namespace}/{app.name} is {app.state}, not active"
                           + (f" ({'; '.join(app.reasons)})" if app.reasons else ""))
     stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
@@ -114,10 +117,18 @@ def volumes_capturable(ctx: Context) -> str:
     return plan.describe()
 
 
-# The command shown is the one velero.backup_command writes for these facts (braces of the policy doubled
-# so the template keeps them).
-BACKUP_COMMAND = velero.backup_command("{backup}", namespaces=["{ns}"], selector="{selector}", ttl="{ttl}").replace(
-    "{}", "{{}}")
+def _backup_command(ctx: Context) -> str:
+    """What the backup step does, written by velero.backup_command from the same values it passes velero.backup:
+    no --selector with --namespace-wide, no volume data (nor its policy ConfigMap) with --objects-only."""
+    app = _app(ctx)
+    selector = "" if ctx.params.get("namespace_wide") else f"app.kubernetes.io/name={app.name}"
+    return velero.backup_command(ctx.facts["backup"], namespaces=[app.namespace], selector=selector,
+                                 ttl=str(ctx.params.get("ttl")), volumes=not ctx.params.get("objects_only"))
+
+
+BACKUP_COMMAND = Live(_backup_command, doc=velero.backup_command(
+    "{backup}", namespaces=["{ns}"], selector="app.kubernetes.io/name={app}", ttl="{ttl}").replace("{}", "{{}}")
+    + "  # without --selector with --namespace-wide; only the velero line with --objects-only")
 
 
 @runbook.step(
@@ -176,12 +187,12 @@ def restore(ctx: Context) -> None:
             kube.patch(item["kind"], item["metadata"]["name"], {"spec": {"replicas": 0}}, ns, sub="scale")
         for pod in workloads.pods(kube, ns, app.name):
             with ctx.waiting(f"pod {ns}/{pod['metadata']['name']} to go") as waiting:
-                kube.wait_deleted("Pod", pod["metadata"]["name"], ns, timeout=clustersteps.TIMEOUT, waiting=waiting)
+                waits.gone(kube, "Pod", pod["metadata"]["name"], ns, timeout=clustersteps.TIMEOUT, waiting=waiting)
         for claim in ctx.facts.get("backup_claims") or []:
             if kube.find("PersistentVolumeClaim", claim, ns) is not None:
                 kube.delete("PersistentVolumeClaim", claim, ns)
             with ctx.waiting(f"claim {ns}/{claim} to go") as waiting:
-                kube.wait_deleted("PersistentVolumeClaim", claim, ns, timeout=clustersteps.TIMEOUT, waiting=waiting)
+                waits.gone(kube, "PersistentVolumeClaim", claim, ns, timeout=clustersteps.TIMEOUT, waiting=waiting)
         velero.restore(kube, backup_name, restore_name)
     with ctx.waiting(f"Velero restore {restore_name}") as waiting:
         velero.wait(kube, "Restore", restore_name, waiting=waiting)
@@ -314,12 +325,12 @@ def _commit_message(ctx: Context) -> str:
     return f"feat({ctx.facts['ns']}): upgrade {ctx.facts['app']} ({what})"
 
 
-commit = gitsteps.commit_step(
-    runbook, "Commit the upgrade", why="Flux deploys what is committed.", message=_commit_message,
+commit = runbook.add(gitsteps.commit_step(
+    "Commit the upgrade", why="Flux deploys what is committed.", message=_commit_message,
     paths=lambda ctx: list(ctx.facts.get("paths") or _bump(ctx).paths), after=(bump,),
-    doc_message="feat({ns}): upgrade {app} (chart VERSION, image TAG)")
-push = gitsteps.push_step(runbook, why="Flux follows the remote branch.", after=(commit,),
-                          undo_doc="push a commit that reverts the upgrade")
+    doc_message="feat({ns}): upgrade {app} (chart VERSION, image TAG)"))
+push = runbook.add(gitsteps.push_step(why="Flux follows the remote branch.", after=(commit,),
+                                      undo_doc="push a commit that reverts the upgrade"))
 
 
 @runbook.step(
@@ -379,7 +390,7 @@ def wait_upgraded(ctx: Context) -> str:
     wanted = ctx.params.get("chart_version")
     for hr in app.helmreleases:
         with ctx.waiting(f"HelmRelease {hr.namespace}/{hr.name} Ready") as waiting:
-            obj = kube.wait("HelmRelease", hr.name, hr.namespace, flux.ready(), timeout=clustersteps.TIMEOUT,
+            obj = waits.until(kube, "HelmRelease", hr.name, hr.namespace, flux.ready(), timeout=clustersteps.TIMEOUT,
                             waiting=waiting)
         running = flux.FluxStatus.of(obj).revision
         if wanted and running != wanted:

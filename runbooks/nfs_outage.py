@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from mediaops import clustersteps, flux, gitops, net, workloads
+from mediaops import net
+from mediaops.cluster import flux, workloads
 from mediaops.engine import CheckFailed, Concern, Live, Param, Runbook
 from mediaops.engine.context import Context
+from mediaops.repo import ACTIVE, App
+from mediaops.steps import cluster as clustersteps
 
 runbook = Runbook(
     name="nfs-outage",
@@ -33,7 +36,7 @@ runbook = Runbook(
 )
 
 
-def _apps(ctx: Context) -> list[gitops.App]:
+def _apps(ctx: Context) -> list[App]:
     return [ctx.repo.app(name, namespace) for namespace, name in
             (entry.split("/", 1) for entry in ctx.facts["apps"])]
 
@@ -56,7 +59,7 @@ def _flux_objects(ctx: Context, kind: str) -> list[tuple[str, str]]:
 @runbook.check("The apps that mount NFS from the NAS")
 def nfs_apps(ctx: Context) -> str:
     repo = ctx.repo
-    mounts = {(a.namespace, a.name): a for a in repo.apps() if a.nfs and a.state == gitops.ACTIVE}
+    mounts = {(a.namespace, a.name): a for a in repo.apps() if a.nfs and a.state == ACTIVE}
     servers = sorted({n.server for a in mounts.values() for n in a.nfs})
     nas = ctx.config.get("nas_host") or (servers[0] if len(servers) == 1 else None)
     if nas is None:

@@ -16,9 +16,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mediaops import clustersteps, externalsecrets, flux, gitsteps, sops, workloads
+from mediaops.cluster import externalsecrets, flux, waits, workloads
 from mediaops.engine import CheckFailed, Param, Runbook
 from mediaops.engine.context import Context
+from mediaops.repo import sops
+from mediaops.steps import cluster as clustersteps
+from mediaops.steps import git as gitsteps
 
 SOPS_FILE = "kubernetes/components/common/cluster-secrets.sops.yaml"
 INDEX = '["stringData"]["SECRET_PLEXTOKEN"]'
@@ -156,12 +159,12 @@ def undo_sops_set(ctx: Context) -> None:
         ctx.git.query("checkout", "--", SOPS_FILE)
 
 
-commit_rotation = gitsteps.commit_step(
-    runbook, "Commit the rotation", why="Flux reads cluster-secrets from git.",
+commit_rotation = runbook.add(gitsteps.commit_step(
+    "Commit the rotation", why="Flux reads cluster-secrets from git.",
     message=lambda ctx: "fix(common): rotate the Plex token", paths=lambda ctx: [SOPS_FILE],
-    doc_message="fix(common): rotate the Plex token")
-push_rotation = gitsteps.push_step(runbook, why="Flux follows the remote branch.", after=(commit_rotation,),
-                                   undo_doc="push a commit that reverts the rotation")
+    doc_message="fix(common): rotate the Plex token"))
+push_rotation = runbook.add(gitsteps.push_step(why="Flux follows the remote branch.", after=(commit_rotation,),
+                                               undo_doc="push a commit that reverts the rotation"))
 
 
 @runbook.step(
@@ -180,7 +183,7 @@ def reconcile_trakt(ctx: Context) -> str:
     clustersteps.reconcile_cluster_apps(ctx)
     clustersteps.reconcile(ctx, "Kustomization", "plex-trakt-sync", namespace)
     with ctx.waiting("HelmRelease plex-trakt-sync Ready") as waiting:
-        kube.wait("HelmRelease", "plex-trakt-sync", namespace, flux.ready(), timeout=clustersteps.TIMEOUT,
+        waits.until(kube, "HelmRelease", "plex-trakt-sync", namespace, flux.ready(), timeout=clustersteps.TIMEOUT,
                   waiting=waiting)
     wanted = _digest(_token(ctx))
     for item in workloads.workloads(kube, namespace, "plex-trakt-sync"):

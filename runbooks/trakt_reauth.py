@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from mediaops import clustersteps, workloads
+from mediaops.cluster import waits, workloads
 from mediaops.engine import CheckFailed, Live, Param, Runbook
 from mediaops.engine.context import Context
+from mediaops.steps import cluster as clustersteps
 
 APP = "plex-trakt-sync"
 LOGIN_LABEL = "mediaops.io/login-for"
@@ -148,7 +149,7 @@ def start_login_pod(ctx: Context) -> str:
         return workloads.Verdict(status=str(((obj or {}).get("status") or {}).get("phase", "Pending")))
 
     with ctx.waiting(f"pod {name} running") as waiting:
-        kube.wait("Pod", name, ctx.facts["ns"], running, timeout=clustersteps.TIMEOUT, waiting=waiting)
+        waits.until(kube, "Pod", name, ctx.facts["ns"], running, timeout=clustersteps.TIMEOUT, waiting=waiting)
     return f"pod {name} running"
 
 
@@ -263,7 +264,7 @@ def sync_once(ctx: Context) -> str:
         return workloads.Verdict(status="running" if status.get("active") else "starting")
 
     with ctx.waiting(f"Job {name} to complete") as waiting:
-        kube.wait("Job", name, ctx.facts["ns"], complete, timeout=clustersteps.TIMEOUT, waiting=waiting)
+        waits.until(kube, "Job", name, ctx.facts["ns"], complete, timeout=clustersteps.TIMEOUT, waiting=waiting)
     return f"Job {name} completed"
 
 

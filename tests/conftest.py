@@ -194,7 +194,7 @@ class Cluster:
 
 @pytest.fixture
 def cluster(tmp_path: Path, home_ops: HomeOps) -> Any:
-    from mediaops.kube import Kube
+    from mediaops.cluster.client import Kube
     from mediaops.sim.cluster import Rehearsal
     from mediaops.sim.manager import Timing
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from mediaops import externalsecrets, flux, velero, workloads
-from mediaops.kube import Kube, KubeError, NotFound, WaitFailed
-from mediaops.lock import Lock, LockHeld
+from mediaops.cluster import externalsecrets, flux, velero, waits, workloads
+from mediaops.cluster.client import Kube, KubeError, NotFound
+from mediaops.cluster.lock import Lock, LockHeld
+from mediaops.cluster.waits import WaitFailed
 from tests.conftest import Cluster, Recorder
 
 MEDIA = "kubernetes/apps/media"
@@ -50,8 +51,8 @@ def test_cluster_apps_creates_only_listed_app_kustomizations(cluster: Cluster) -
 
     cluster.push("feat: list it", list_it)
     flux.reconcile(cluster.kube, "Kustomization", "cluster-apps", "flux-system", with_source=True, timeout=30)
-    cluster.kube.wait("Kustomization", "plex-exporter", "media", flux.ready(), timeout=30)
-    release = cluster.kube.wait("HelmRelease", "plex-exporter", "media", flux.ready(), timeout=30)
+    waits.until(cluster.kube, "Kustomization", "plex-exporter", "media", flux.ready(), timeout=30)
+    release = waits.until(cluster.kube, "HelmRelease", "plex-exporter", "media", flux.ready(), timeout=30)
     assert release["status"]["history"][0]["chartVersion"] == "3.7.3"
     secret = cluster.kube.get("Secret", "plex-exporter", "media")  # made by the ExternalSecret
     assert set(secret["data"]) == {"PLEX_TOKEN", "PLEX_SERVER"}
@@ -131,7 +132,7 @@ def test_scale_remembers_and_restart_replaces_pods(cluster: Cluster) -> None:
     assert workloads.scale(kube, "Deployment", "tautulli", "media", 0, note="run-1") == 1
     scaled = kube.get("Deployment", "tautulli", "media")
     assert workloads.remembered(scaled) == 1
-    kube.wait("Deployment", "tautulli", "media", workloads.rolled_out(), timeout=30)
+    waits.until(kube, "Deployment", "tautulli", "media", workloads.rolled_out(), timeout=30)
     assert workloads.pods(kube, "media", "tautulli") == []
     workloads.scale(kube, "Deployment", "tautulli", "media", 1)
     assert workloads.remembered(kube.get("Deployment", "tautulli", "media")) is None
@@ -166,7 +167,7 @@ def test_force_sync_waits_for_the_secret_to_change(cluster: Cluster) -> None:
     kube.create("ExternalSecret", {"metadata": {"name": "plex-test", "namespace": "media"}, "spec": {
         "secretStoreRef": {"kind": "ClusterSecretStore", "name": "onepassword"},
         "target": {"name": "plex-test"}, "dataFrom": [{"extract": {"key": "plex-api"}}]}})
-    kube.wait("ExternalSecret", "plex-test", "media", externalsecrets.ready(), timeout=30)
+    waits.until(kube, "ExternalSecret", "plex-test", "media", externalsecrets.ready(), timeout=30)
     cluster.sim.vault["plex-api"]["PLEX_TOKEN"] = "rotated-token-0002"
     before = externalsecrets.secret_version(kube, "plex-test", "media")
     assert externalsecrets.force_sync(kube, "plex-test", "media", timeout=30) == "plex-test"
@@ -178,7 +179,7 @@ def test_force_sync_reports_a_store_that_is_down(cluster: Cluster) -> None:
     kube.create("ExternalSecret", {"metadata": {"name": "plex-down", "namespace": "media"}, "spec": {
         "secretStoreRef": {"kind": "ClusterSecretStore", "name": "onepassword"},
         "dataFrom": [{"extract": {"key": "plex-api"}}]}})
-    kube.wait("ExternalSecret", "plex-down", "media", externalsecrets.ready(), timeout=30)
+    waits.until(kube, "ExternalSecret", "plex-down", "media", externalsecrets.ready(), timeout=30)
     cluster.sim.set_fault("store-down", "on")
     with pytest.raises(WaitFailed, match="ClusterSecretStore onepassword is not ready"):
         externalsecrets.force_sync(kube, "plex-down", "media", timeout=30)
@@ -262,8 +263,8 @@ def test_forbidden_is_one_line(cluster: Cluster, tmp_path: Path) -> None:
 
 
 def test_wait_reacts_to_a_status_change(cluster: Cluster) -> None:
-    from mediaops.kinds import kind
-    from mediaops.kube import Verdict
+    from mediaops.cluster.kinds import kind
+    from mediaops.cluster.waits import Verdict
 
     done = threading.Event()
 
@@ -278,11 +279,11 @@ def test_wait_reacts_to_a_status_change(cluster: Cluster) -> None:
         done.set()
         return Verdict(done=((obj or {}).get("metadata", {}).get("annotations") or {}).get("flipped") == "yes")
 
-    assert cluster.kube.wait("Deployment", "tautulli", "media", flipped, timeout=30)
+    assert waits.until(cluster.kube, "Deployment", "tautulli", "media", flipped, timeout=30)
 
 
 def test_exec_through_the_api_and_logs(cluster: Cluster) -> None:
-    from mediaops.kube import exec_in, logs
+    from mediaops.cluster.client import exec_in, logs
 
     kube = cluster.kube
     (pod,) = workloads.pods(kube, "media", "tautulli")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from mediaops import reports
+from mediaops.engine import reports
 from mediaops.sim.faults import FAULTS
 from tests.conftest import ROOT, HomeOps, Mediaops
 

@@ -91,7 +91,7 @@ def test_runbooks_preview_on_the_layouts(lay: Mediaops) -> None:
 
 
 def test_the_rehearsal_starts_from_the_layouts(tmp_path: Path, layouts: HomeOps) -> None:
-    from mediaops.kinds import kind
+    from mediaops.cluster.kinds import kind
     from mediaops.sim.cluster import Rehearsal
     from mediaops.sim.manager import Timing
 

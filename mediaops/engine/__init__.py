@@ -3,6 +3,6 @@
 Runbooks import from here: ``Runbook``, ``Param``, ``Changes``, ``CheckFailed``, ``Concern``.
 """
 
-from mediaops.engine.model import Changes, CheckFailed, Concern, FileChange, Live, Param, Runbook, Step
+from mediaops.engine.model import Changes, CheckFailed, Concern, FileChange, Live, Operation, Ops, Param, Runbook, Step
 
-__all__ = ["Changes", "CheckFailed", "Concern", "FileChange", "Live", "Param", "Runbook", "Step"]
+__all__ = ["Changes", "CheckFailed", "Concern", "FileChange", "Live", "Operation", "Ops", "Param", "Runbook", "Step"]

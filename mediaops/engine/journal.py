@@ -58,6 +58,7 @@ class StepRecord:
     summary: str = ""
     error: str = ""
     undone: bool = False
+    commands: list[str] = field(default_factory=list)  # what its operations rendered, as run (step_intent)
 
 
 @dataclass
@@ -137,6 +138,8 @@ class RunRecord:
             written = {e["path"]: e.get("after") for e in event.get("edits") or []}
             self.edits.update(written)
             self.step_edits.setdefault(event["index"], {}).update(written)
+            if event.get("commands") and event["index"] in self.steps:
+                self.steps[event["index"]].commands = list(event["commands"])
         elif kind == "undo_end" and event.get("outcome") == "done":
             if event["index"] in self.steps:
                 self.steps[event["index"]].undone = True

@@ -9,10 +9,10 @@ from __future__ import annotations
 import difflib
 import re
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from mediaops.engine.context import Context
@@ -124,6 +124,27 @@ class Changes:
         return any(change.before != change.after for change in self.files)
 
 
+class Operation(Protocol):
+    """One thing a step does to one object, that renders as the command a human could paste.
+
+    The engine builds a step's operations once, shows their ``render()`` in the preview, the prompt and the
+    journal, then calls ``run()`` on those very objects: what is shown cannot drift from what runs."""
+
+    def render(self) -> str: ...
+
+    def run(self, ctx: Context) -> str: ...
+
+
+@dataclass(frozen=True)
+class Ops:
+    """How a step finds its operations from the run's values (``build``), the form the docs print (``doc``),
+    and what the step says when there is nothing to act on (``empty``)."""
+
+    build: Callable[[Context], Sequence[Operation]]
+    doc: str
+    empty: str = "nothing to act on"
+
+
 @dataclass
 class Check:
     """A read-only precondition. Returns a short detail, raises ``CheckFailed`` when it does not hold."""
@@ -155,6 +176,12 @@ class Step:
     undo_command: Template = ""
     after: tuple[Step, ...] = ()  # steps it depends on: when one was skipped, this one says so and asks
     nothing_to_undo: str = ""  # why the step needs no undo (it is then reversible: undoing it does nothing)
+    ops: Ops | None = None  # the operations it performs; then its command is their rendering
+
+    def __post_init__(self) -> None:
+        if self.ops is not None and not self.command:
+            ops = self.ops
+            self.command = Live(lambda ctx: render_ops(ops.build(ctx)) or ops.empty, doc=ops.doc)
 
     @property
     def is_manual(self) -> bool:
@@ -236,6 +263,11 @@ class Runbook:
 
         return register
 
+    def add(self, step: Step) -> Step:
+        """Append a step declared whole elsewhere (a shared declaration from ``mediaops.steps``)."""
+        self.steps.append(step)
+        return step
+
     def manual(
         self, title: str, *, why: str, instructions: str, blocking: bool = True, command: Template = ""
     ) -> Step:
@@ -267,6 +299,11 @@ class Live:
 
     def __call__(self, ctx: Context) -> str:
         return self.fn(ctx)
+
+
+def render_ops(ops: Sequence[Operation]) -> str:
+    """A step's operations as the lines a human would paste, one per object, in the order they run."""
+    return "\n".join(op.render() for op in ops)
 
 
 def render(template: Template, ctx: Context | None, values: Mapping[str, Any]) -> str:

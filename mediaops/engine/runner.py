@@ -22,7 +22,17 @@ from mediaops.engine import guard
 from mediaops.engine.context import Context
 from mediaops.engine.events import MASK, Emitter, Sink
 from mediaops.engine.journal import Journal, RunRecord, new_run_id
-from mediaops.engine.model import Changes, CheckFailed, Concern, Runbook, Step, content_digest, render
+from mediaops.engine.model import (
+    Changes,
+    CheckFailed,
+    Concern,
+    Operation,
+    Runbook,
+    Step,
+    content_digest,
+    render,
+    render_ops,
+)
 from mediaops.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -383,13 +393,24 @@ class Runner:
                     summary="the files already say so", duration=0.0,
                 )
                 return "not_needed"
+        ops: list[Operation] | None = None
+        if step.ops is not None and not cannot_look:
+            with self._read_only():
+                ops = list(step.ops.build(ctx))
+            # "Nothing to act on" judges the world, which a step after a skipped one must not do: it asks.
+            if not ops and not blocked_by:
+                emit("step_start", index=index, title=step.title, mutates=step.mutates)
+                emit("step_end", index=index, title=step.title, outcome="not_needed", summary=step.ops.empty,
+                     duration=0.0)
+                return "not_needed"
         values = ctx.values()
         plan = {
             "index": index,
             "total": total,
             "title": step.title,
             "why": render(step.why, ctx, values),
-            "command": render(step.command, ctx, values) if not cannot_look else render(step.command, None, values),
+            "command": render_ops(ops) if ops
+            else render(step.command, ctx, values) if not cannot_look else render(step.command, None, values),
             "mutates": step.mutates,
             "manual": render(step.manual, ctx, values) if step.manual else None,
             "diff": changes.diff() if changes else None,
@@ -397,7 +418,7 @@ class Runner:
         }
         emit("step_plan", **plan)
         if self.mode == DRY_RUN:
-            outcome = self._preview(index, step, cannot_look)
+            outcome = self._preview(index, step, cannot_look, ops)
             self._previewed_change = self._previewed_change or outcome == "would_run"
             return outcome
         if step.is_manual:
@@ -406,7 +427,7 @@ class Runner:
             answer = self._ask(plan, step, force=bool(blocked_by))
             if answer == "skip":
                 return self._skip(index, step, "skipped by the operator")
-        return self._execute(index, step, changes)
+        return self._execute(index, step, changes, ops)
 
     def _skip(self, index: int, step: Step, summary: str) -> str:
         self._skipped.add(index)
@@ -414,16 +435,17 @@ class Runner:
         self.emitter.emit("step_end", index=index, title=step.title, outcome="skipped", summary=summary)
         return "skipped"
 
-    def _preview(self, index: int, step: Step, cannot_look: bool) -> str:
+    def _preview(self, index: int, step: Step, cannot_look: bool, ops: list[Operation] | None) -> str:
         emit = self.emitter.emit
         emit("step_start", index=index, title=step.title, mutates=step.mutates)
         # A read-only step after a would-be change would look at a state the run would not see.
-        if step.mutates or step.is_manual or cannot_look or step.action is None or self._previewed_change:
+        if (step.mutates or step.is_manual or cannot_look or (step.action is None and ops is None)
+                or self._previewed_change):
             emit("step_end", index=index, title=step.title, outcome="would_run")
             return "would_run"
         started = time.monotonic()
         with self._read_only():
-            result = step.action(self.ctx)
+            result = _perform(self.ctx, ops) if ops is not None else step.action(self.ctx) if step.action else None
         emit("step_end", index=index, title=step.title, outcome="done", summary=_summary(result),
              duration=round(time.monotonic() - started, 3))
         return "done"
@@ -470,7 +492,7 @@ class Runner:
         emit("step_end", index=index, title=step.title, outcome=outcome, summary=f"{outcome} by the operator")
         return outcome
 
-    def _execute(self, index: int, step: Step, changes: Changes | None) -> str:
+    def _execute(self, index: int, step: Step, changes: Changes | None, ops: list[Operation] | None = None) -> str:
         emit = self.emitter.emit
         while True:
             emit("step_start", index=index, title=step.title, mutates=step.mutates)
@@ -487,6 +509,10 @@ class Runner:
                         self.ctx.own_edits.update({c.path: content_digest(c.after) for c in changes.files})
                         _apply(changes)
                         result: Any = changes.summary or "wrote " + ", ".join(changes.paths)
+                    elif ops is not None:
+                        if step.mutates:  # journaled before the first call, as edits are
+                            emit("step_intent", index=index, title=step.title, commands=[o.render() for o in ops])
+                        result = _perform(self.ctx, ops) if ops else step.ops.empty if step.ops else ""
                     else:
                         result = step.action(self.ctx) if step.action else None
                 if step.verify_fn is not None:
@@ -629,3 +655,8 @@ def _restore(changes: Changes) -> None:
 
 def is_terminal() -> bool:
     return os.isatty(0) and os.isatty(1)
+
+
+def _perform(ctx: Context, ops: list[Operation]) -> str:
+    """Run a step's operations in order; the summary names what each did."""
+    return "; ".join(op.run(ctx) for op in ops)

@@ -28,8 +28,8 @@ from typing import Any
 
 import yaml
 
+from mediaops.cluster.kinds import BY_KIND, Resource, kind
 from mediaops.errors import MediaopsError, UsageError
-from mediaops.kinds import BY_KIND, Resource, kind
 from mediaops.sim import sops
 from mediaops.sim.addons import ExternalSecrets, Placeholders
 from mediaops.sim.faults import FAULTS
@@ -59,7 +59,7 @@ SEEDS = {
 
 def _documents(path: Path) -> list[Any]:
     """A repository file's documents as Flux reads them; a file Flux could not read either is skipped."""
-    from mediaops.yamlfiles import YamlError, load_all
+    from mediaops.repo.yamlfiles import YamlError, load_all
 
     try:
         return [copy.deepcopy(d) for d in load_all(path)]
@@ -148,7 +148,7 @@ class Rehearsal:
 
     def _nas_host(self) -> str | None:
         """The NAS of the repository's NFS mounts, when it is a loopback address the rehearsal may serve."""
-        from mediaops.gitops import Repository
+        from mediaops.repo import Repository
 
         try:
             servers = {n.server for a in Repository.open(self.repo).apps() for n in a.nfs}
@@ -203,7 +203,7 @@ class Rehearsal:
         """Remote bases (``https://…``, ``github.com/…``) are left out of the rehearsal's builds: it talks to
         127.0.0.1 only, and kustomize would fetch them from the internet. What they would add is missing from
         the rehearsal, which says so (``remote_bases``)."""
-        from mediaops.yamlfiles import parse
+        from mediaops.repo.yamlfiles import parse
 
         for path in root.rglob("kustomization.y*ml"):
             text = path.read_text(encoding="utf-8", errors="replace")
@@ -586,7 +586,7 @@ class Rehearsal:
                                                                                    "lastValidationTime": now()})
         # What `flux bootstrap` (or the flux-operator's FluxInstance) leaves behind: the entry Kustomizations
         # applied, and the GitRepository they follow pointing at this repository.
-        from mediaops.gitops import Repository
+        from mediaops.repo import Repository
 
         sources = {("flux-system", "flux-system")}
         for path in Repository(self.repo).flux_entry():

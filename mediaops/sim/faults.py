@@ -111,7 +111,7 @@ def _node_agent_down(sim: Rehearsal, name: str, value: str) -> str:
 
 
 def _nas_down(sim: Rehearsal, name: str, value: str) -> str:
-    from mediaops.kinds import kind
+    from mediaops.cluster.kinds import kind
 
     message = _switch(sim, name, value)
     sim._nas(not sim.faults[name])
@@ -121,7 +121,7 @@ def _nas_down(sim: Rehearsal, name: str, value: str) -> str:
 
 
 def _store_down(sim: Rehearsal, name: str, value: str) -> str:
-    from mediaops.kinds import kind
+    from mediaops.cluster.kinds import kind
 
     message = _switch(sim, name, value)
     for store in sim.store.all_of(kind("ClusterSecretStore")):
@@ -137,7 +137,7 @@ def _eso_clock_skew(sim: Rehearsal, name: str, value: str) -> str:
 
 # -- the lock -----------------------------------------------------------------------------------------------
 def _lease_held(sim: Rehearsal, name: str, value: str) -> str:
-    from mediaops.kinds import kind
+    from mediaops.cluster.kinds import kind
     from mediaops.sim.store import ApiError
 
     target, _, state = value.partition("=")

@@ -27,12 +27,13 @@ from typing import Any
 
 import yaml
 
-from mediaops import kinds, selectors
-from mediaops.kinds import BY_KIND, Resource
+from mediaops import selectors
+from mediaops.cluster import kinds
+from mediaops.cluster.kinds import BY_KIND, Resource
+from mediaops.repo.yamlfiles import expand, parse, parse_all
 from mediaops.sim import charts
 from mediaops.sim.manager import Controller, Key
 from mediaops.sim.store import ApiError, WatchEvent, now
-from mediaops.yamlfiles import expand, parse, parse_all
 
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
 FORCE_AT = "reconcile.fluxcd.io/forceAt"

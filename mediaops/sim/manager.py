@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from mediaops.kinds import Resource, kind
+from mediaops.cluster.kinds import Resource, kind
 from mediaops.sim.store import Store, WatchEvent, now
 
 Key = tuple[str, str]  # namespace, name

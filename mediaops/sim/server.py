@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from mediaops.kinds import BUILTIN_GROUPS, BY_PLURAL, PRINTER_COLUMNS, RESOURCES, Resource
+from mediaops.cluster.kinds import BUILTIN_GROUPS, BY_PLURAL, PRINTER_COLUMNS, RESOURCES, Resource
 from mediaops.sim.store import (
     MERGE_KEYS,
     ApiError,

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mediaops import selectors
-from mediaops.kinds import BY_PLURAL, Resource
+from mediaops.cluster.kinds import BY_PLURAL, Resource
 
 PVC_PROTECTION = "kubernetes.io/pvc-protection"
 FOREGROUND = "foregroundDeletion"

@@ -35,11 +35,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from mediaops import velero
-from mediaops.kinds import RESOURCES, Resource
+from mediaops.cluster import velero
+from mediaops.cluster.kinds import RESOURCES, Resource
+from mediaops.repo.yamlfiles import YamlError, parse
 from mediaops.sim.manager import Controller, Key
 from mediaops.sim.store import ApiError, WatchEvent, now
-from mediaops.yamlfiles import YamlError, parse
 
 # What a backup never holds here: the cluster's bookkeeping, and Velero's own objects.
 SKIPPED_KINDS = {"Event", "Lease", "Backup", "Restore", "PodVolumeBackup", "PodVolumeRestore", "Namespace"}

@@ -13,7 +13,7 @@ import time
 import uuid
 from typing import Any
 
-from mediaops.kinds import kind as kind_of
+from mediaops.cluster.kinds import kind as kind_of
 from mediaops.sim.manager import Controller, Key
 from mediaops.sim.store import PVC_PROTECTION, ApiError, WatchEvent, now
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mediaops.lock import Lock
+from mediaops.cluster.lock import Lock
 from tests.conftest import Cluster
 
 KUBECTL = str(Path(sys.executable).parent / "kubectl")

@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from mediaops import workloads
+from mediaops.cluster import waits, workloads
 from tests.conftest import Cluster
 
 KUBECTL = str(Path(sys.executable).parent / "kubectl")
@@ -141,7 +141,7 @@ def test_finalizers_hold_a_deleted_object_until_an_update_empties_them(cluster: 
                            content_type="application/merge-patch+json")
     assert code == 200 and answer["metadata"]["deletionTimestamp"]  # the server's field: a client cannot clear it
     cluster.kube.patch("ConfigMap", "held", {"metadata": {"finalizers": None}}, "media")
-    cluster.kube.wait_deleted("ConfigMap", "held", "media", timeout=10)
+    waits.gone(cluster.kube, "ConfigMap", "held", "media", timeout=10)
 
 
 def test_a_claim_in_use_stays_until_its_pods_are_gone(cluster: Cluster) -> None:
@@ -154,7 +154,7 @@ def test_a_claim_in_use_stays_until_its_pods_are_gone(cluster: Cluster) -> None:
     assert terminating["metadata"]["finalizers"] == ["kubernetes.io/pvc-protection"]
     assert "Terminating" in kubectl(cluster, "get", "pvc", "tautulli-config", "-n", "media").stdout
     workloads.scale(cluster.kube, "Deployment", "tautulli", "media", 0)
-    cluster.kube.wait_deleted("PersistentVolumeClaim", "tautulli-config", "media", timeout=20)
+    waits.gone(cluster.kube, "PersistentVolumeClaim", "tautulli-config", "media", timeout=20)
     assert cluster.kube.list("Pod", "media", labels="app.kubernetes.io/name=tautulli")[0] == []
 
 
@@ -203,7 +203,7 @@ def test_orphan_and_foreground_deletion(cluster: Cluster) -> None:
     (calibre_rs,) = _replica_sets(cluster, "calibre-web")
     foreground = kubectl(cluster, "delete", "deployment", "calibre-web", "-n", "media", "--cascade=foreground")
     assert foreground.returncode == 0, foreground.stderr
-    cluster.kube.wait_deleted("Deployment", "calibre-web", "media", timeout=20)
+    waits.gone(cluster.kube, "Deployment", "calibre-web", "media", timeout=20)
     assert cluster.kube.find("ReplicaSet", calibre_rs["metadata"]["name"], "media") is None
     assert cluster.kube.list("Pod", "media", labels="app.kubernetes.io/name=calibre-web")[0] == []
 
@@ -216,7 +216,7 @@ def test_foreground_deletion_waits_for_a_pod_stuck_on_a_dead_nas(cluster: Cluste
     assert pod["metadata"]["deletionTimestamp"]  # Terminating: its NFS mount does not let go
     assert cluster.kube.find("Deployment", "calibre-web", "media") is not None
     cluster.sim.set_fault("nas-down", "off")
-    cluster.kube.wait_deleted("Deployment", "calibre-web", "media", timeout=20)
+    waits.gone(cluster.kube, "Deployment", "calibre-web", "media", timeout=20)
 
 
 # -- 3. server-side apply -------------------------------------------------------------------------------------
@@ -335,7 +335,7 @@ def test_deployments_run_their_pods_through_replica_sets(cluster: Cluster) -> No
     assert restarted.returncode == 0, restarted.stderr
     rolled = kubectl(cluster, "rollout", "status", "deployment/tautulli", "-n", "media", "--timeout=30s")
     assert rolled.returncode == 0 and "successfully rolled out" in rolled.stdout
-    cluster.kube.wait("ReplicaSet", first["metadata"]["name"], "media",
+    waits.until(cluster.kube, "ReplicaSet", first["metadata"]["name"], "media",
                       lambda o: workloads.Verdict(done=(o or {}).get("status", {}).get("replicas") == 0), timeout=20)
     sets = {rs["metadata"]["name"]: rs for rs in _replica_sets(cluster, "tautulli")}
     assert len(sets) == 2 and sets[first["metadata"]["name"]]["spec"]["replicas"] == 0

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from mediaops import externalsecrets
+from mediaops.cluster import externalsecrets, waits
 from mediaops.errors import MediaopsError
 from tests.conftest import Cluster
 
@@ -15,7 +15,7 @@ def _external_secret(cluster: Cluster, name: str, **spec: object) -> None:
     cluster.kube.create("ExternalSecret", {"metadata": {"name": name, "namespace": "media"}, "spec": {
         "secretStoreRef": {"kind": "ClusterSecretStore", "name": "onepassword"}, "target": {"name": name},
         "dataFrom": [{"extract": {"key": "plex-api"}}], **spec}})
-    cluster.kube.wait("ExternalSecret", name, "media", externalsecrets.ready(), timeout=30)
+    waits.until(cluster.kube, "ExternalSecret", name, "media", externalsecrets.ready(), timeout=30)
 
 
 def test_a_resync_is_read_from_the_controllers_status_not_from_clocks(cluster: Cluster) -> None:

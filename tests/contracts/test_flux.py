@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from mediaops import flux
-from mediaops.kinds import kind
-from mediaops.kube import WaitFailed
+from mediaops.cluster import flux, waits
+from mediaops.cluster.kinds import kind
+from mediaops.cluster.waits import WaitFailed
 from tests.conftest import Cluster
 
 SOURCE = ("GitRepository", "flux-system", "flux-system")
@@ -47,7 +47,7 @@ def test_stalled_is_failed_at_once(cluster: Cluster) -> None:
         {"type": "Stalled", "status": "True", "reason": "InvalidPath", "message": "path not found"}])
     started = time.monotonic()
     with pytest.raises(WaitFailed, match="Stalled InvalidPath: path not found"):
-        cluster.kube.wait("Kustomization", "tautulli", "media", flux.ready(), timeout=10)
+        waits.until(cluster.kube, "Kustomization", "tautulli", "media", flux.ready(), timeout=10)
     assert time.monotonic() - started < 5
 
 
@@ -59,7 +59,7 @@ def test_reconciling_is_in_progress_not_failed(cluster: Cluster) -> None:
     obj = cluster.kube.get("Kustomization", "tautulli", "media")
     assert flux.kstatus(obj) == ("InProgress", "Reconciling Progressing: building")
     with pytest.raises(WaitFailed, match="timed out"):
-        cluster.kube.wait("Kustomization", "tautulli", "media", flux.ready(), timeout=0.5)
+        waits.until(cluster.kube, "Kustomization", "tautulli", "media", flux.ready(), timeout=0.5)
 
 
 def test_a_generation_not_yet_observed_is_in_progress(cluster: Cluster) -> None:
@@ -74,8 +74,8 @@ def test_a_generation_not_yet_observed_is_in_progress(cluster: Cluster) -> None:
 def test_ocirepository_is_spoken_at_the_version_the_cluster_serves(cluster: Cluster,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """source-controller v1.8 serves OCIRepository at v1 only; older ones at v1beta2 only: the client asks."""
-    from mediaops import kinds
-    from mediaops.kube import Kube
+    from mediaops.cluster import kinds
+    from mediaops.cluster.client import Kube
 
     assert kind("OCIRepository").version == "v1"
     assert cluster.kube.version(kind("OCIRepository")) == "v1"

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from mediaops import flux
-from mediaops.kube import Verdict, WaitFailed
+from mediaops.cluster import flux, waits
+from mediaops.cluster.waits import Verdict, WaitFailed
 from tests.conftest import Cluster
 
 HR = ("HelmRelease", "tautulli", "media")
@@ -51,7 +51,7 @@ def test_an_upgrade_out_of_retries_is_stalled_and_not_tried_again(cluster: Clust
     _hold_release(cluster)
     cluster.sim.set_fault("reconcile-fail", "HelmRelease/media/tautulli=pre-upgrade hooks failed: job failed")
     patched = _upgrade(cluster, "4.0.0", 0)
-    obj = cluster.kube.wait(*HR[:2], HR[2], _until(_stalled), timeout=30)
+    obj = waits.until(cluster.kube, *HR[:2], HR[2], _until(_stalled), timeout=30)
     status = obj["status"]
     assert _cond(obj, "Stalled")["reason"] == "RetriesExceeded"
     assert _cond(obj, "Stalled")["message"] == "Failed to upgrade after 1 attempt(s)"
@@ -79,12 +79,12 @@ def test_reset_at_clears_the_failure_count(cluster: Cluster) -> None:
     _hold_release(cluster)
     cluster.sim.set_fault("reconcile-fail", "HelmRelease/media/tautulli=upgrade failed")
     _upgrade(cluster, "4.0.0", 0)
-    cluster.kube.wait(*HR[:2], HR[2], _until(_stalled), timeout=30)
+    waits.until(cluster.kube, *HR[:2], HR[2], _until(_stalled), timeout=30)
     cluster.sim.set_fault("reconcile-fail", "HelmRelease/media/tautulli=off")
     stamp = flux.now_nano()
     cluster.kube.patch(*HR[:2], {"metadata": {"annotations": {flux.REQUESTED_AT: stamp,
                                                               "reconcile.fluxcd.io/resetAt": stamp}}}, HR[2])
-    obj = cluster.kube.wait(*HR[:2], HR[2], flux.handled(None), timeout=30)
+    obj = waits.until(cluster.kube, *HR[:2], HR[2], flux.handled(None), timeout=30)
     assert obj["status"]["lastHandledResetAt"] == stamp
     assert not _cond(obj, "Stalled") and flux.FluxStatus.of(obj).revision == "4.0.0"
     assert obj["status"].get("upgradeFailures", 0) == 0
@@ -99,7 +99,7 @@ def test_a_failed_upgrade_rolls_back_then_stalls(cluster: Cluster) -> None:
     before = cluster.kube.get(*HR[:2], HR[2])["status"]["history"][0]
     cluster.sim.set_fault("reconcile-fail", "HelmRelease/media/tautulli=upgrade failed: boom")
     _upgrade(cluster, "4.0.0", 1)
-    obj = cluster.kube.wait(*HR[:2], HR[2], _until(_stalled), timeout=30)
+    obj = waits.until(cluster.kube, *HR[:2], HR[2], _until(_stalled), timeout=30)
     status = obj["status"]
     assert _cond(obj, "Stalled")["message"] == "Failed to upgrade after 2 attempt(s)"
     assert (_cond(obj, "Ready")["status"], _cond(obj, "Ready")["reason"]) == ("False", "RollbackSucceeded")
@@ -115,7 +115,7 @@ def test_a_failed_upgrade_rolls_back_then_stalls(cluster: Cluster) -> None:
     assert flux.FluxStatus.of(obj).revision == before["chartVersion"]
     # the wrapper names both: the rollback Ready reports and the upgrade failure it remediated
     with pytest.raises(WaitFailed, match=r"Stalled RetriesExceeded: .*RollbackSucceeded: .*UpgradeFailed: .*boom"):
-        cluster.kube.wait(*HR[:2], HR[2], flux.ready(), timeout=10)
+        waits.until(cluster.kube, *HR[:2], HR[2], flux.ready(), timeout=10)
 
 
 def test_a_helmchart_that_cannot_be_pulled_is_retried_not_stalled(cluster: Cluster) -> None:
@@ -124,7 +124,7 @@ def test_a_helmchart_that_cannot_be_pulled_is_retried_not_stalled(cluster: Clust
     observedGeneration keeps the last generation reconciled."""
     _hold_release(cluster)
     patched = _upgrade(cluster, "9.9.9", 0)
-    obj = cluster.kube.wait(*HR[:2], HR[2], _until(
+    obj = waits.until(cluster.kube, *HR[:2], HR[2], _until(
         lambda o: _cond(o, "Ready").get("reason") == "SourceNotReady" and "9.9.9" in _cond(o, "Ready")["message"]),
         timeout=30)
     assert "no 'app-template' chart with version matching '9.9.9'" in _cond(obj, "Ready")["message"]
@@ -136,7 +136,7 @@ def test_a_helmchart_that_cannot_be_pulled_is_retried_not_stalled(cluster: Clust
     with pytest.raises(WaitFailed, match=r"SourceNotReady: HelmChart 'flux-system/media-tautulli' is not ready"):
         flux.reconcile(cluster.kube, *HR, timeout=30)
     with pytest.raises(WaitFailed, match=r"no 'app-template' chart with version matching '9\.9\.9'"):
-        cluster.kube.wait(*HR[:2], HR[2], flux.ready(), timeout=10)
+        waits.until(cluster.kube, *HR[:2], HR[2], flux.ready(), timeout=10)
 
 
 def test_a_kustomization_retry_keeps_observed_generation(cluster: Cluster) -> None:
@@ -148,7 +148,7 @@ def test_a_kustomization_retry_keeps_observed_generation(cluster: Cluster) -> No
     applied = cluster.kube.get(*ks[:2], ks[2])["status"]["lastAppliedRevision"]
     cluster.sim.set_fault("reconcile-fail", "Kustomization/media/tautulli=apply failed: boom")
     patched = cluster.kube.patch(*ks[:2], {"spec": {"timeout": "14m"}}, ks[2])
-    obj = cluster.kube.wait(*ks[:2], ks[2], _until(lambda o: _cond(o, "Ready").get("status") == "False"),
+    obj = waits.until(cluster.kube, *ks[:2], ks[2], _until(lambda o: _cond(o, "Ready").get("status") == "False"),
                             timeout=30)
     status = obj["status"]
     assert status["observedGeneration"] == patched["metadata"]["generation"] - 1
@@ -159,7 +159,7 @@ def test_a_kustomization_retry_keeps_observed_generation(cluster: Cluster) -> No
     assert flux.kstatus(obj)[0] == "InProgress"
     started = time.monotonic()
     with pytest.raises(WaitFailed, match="ReconciliationFailed: apply failed: boom"):
-        cluster.kube.wait(*ks[:2], ks[2], flux.ready(), timeout=30)
+        waits.until(cluster.kube, *ks[:2], ks[2], flux.ready(), timeout=30)
     assert time.monotonic() - started < 10
     cluster.sim.set_fault("reconcile-fail", "Kustomization/media/tautulli=off")
     done = flux.reconcile(cluster.kube, *ks, timeout=30)

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from mediaops import lock as lock_module
-from mediaops.lock import Lock, LockHeld, LockLost
+from mediaops.cluster import lock as lock_module
+from mediaops.cluster.lock import Lock, LockHeld, LockLost
 from tests.conftest import Cluster
 
 NAME = "mediaops-restart-tautulli"

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from mediaops import flux, velero, workloads
-from mediaops.kinds import kind
-from mediaops.kube import Verdict, WaitFailed
+from mediaops.cluster import flux, velero, waits, workloads
+from mediaops.cluster.kinds import kind
+from mediaops.cluster.waits import Verdict, WaitFailed
 from tests.conftest import Cluster
 
 APP = "app.kubernetes.io/name=calibre-web"
@@ -31,7 +31,7 @@ def _files(cluster: Cluster, claim: str = "calibre-web-config") -> dict[str, byt
 def _backup(cluster: Cluster, name: str, *, volumes: bool, selector: dict[str, str] | None = None) -> dict:
     velero.backup(cluster.kube, name, namespaces=["media"], selector=selector or {"app.kubernetes.io/name":
                                                                                  "calibre-web"}, volumes=volumes)
-    return cluster.kube.wait("Backup", name, velero.NAMESPACE,
+    return waits.until(cluster.kube, "Backup", name, velero.NAMESPACE,
                              lambda o: Verdict(done=((o or {}).get("status") or {}).get("phase") in
                                                velero.FAILED_PHASES | {"Completed"}), timeout=20)
 
@@ -86,7 +86,7 @@ def test_a_stopped_pod_is_skipped_without_an_error(cluster: Cluster) -> None:
     still Completed: mediaops must find this out before, from the plan."""
     workloads.scale(cluster.kube, "Deployment", "calibre-web", "media", 0)
     for pod in workloads.pods(cluster.kube, "media", "calibre-web"):
-        cluster.kube.wait_deleted("Pod", pod["metadata"]["name"], "media", timeout=20)
+        waits.gone(cluster.kube, "Pod", pod["metadata"]["name"], "media", timeout=20)
     problems = velero.volume_plan(cluster.kube, "media", APP).problems()
     assert problems == [] or "no running pod" in problems[0]
     backup = _backup(cluster, "stopped", volumes=True)
@@ -155,9 +155,9 @@ def test_a_restore_after_the_claim_is_deleted_brings_its_data_back(cluster: Clus
     for item in workloads.workloads(cluster.kube, "media", "calibre-web"):
         cluster.kube.patch(item["kind"], item["metadata"]["name"], {"spec": {"replicas": 0}}, "media", sub="scale")
     for pod in workloads.pods(cluster.kube, "media", "calibre-web"):
-        cluster.kube.wait_deleted("Pod", pod["metadata"]["name"], "media", timeout=20)
+        waits.gone(cluster.kube, "Pod", pod["metadata"]["name"], "media", timeout=20)
     cluster.kube.delete("PersistentVolumeClaim", "calibre-web-config", "media")
-    cluster.kube.wait_deleted("PersistentVolumeClaim", "calibre-web-config", "media", timeout=20)
+    waits.gone(cluster.kube, "PersistentVolumeClaim", "calibre-web-config", "media", timeout=20)
     assert _files(cluster) == {}  # reclaim policy Delete: the data went with the claim
     velero.restore(cluster.kube, "good", "good-restore")
     outcome = velero.wait(cluster.kube, "Restore", "good-restore", timeout=20)

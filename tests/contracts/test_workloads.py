@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mediaops import workloads
+from mediaops.cluster import waits, workloads
 from tests.conftest import Cluster
 
 KUBECTL = str(Path(sys.executable).parent / "kubectl")
@@ -20,7 +20,7 @@ def test_pods_on_a_dead_nfs_mount_hang_in_terminating_until_the_nas_is_back(clus
     (pod,) = _pods(cluster)
     cluster.sim.set_fault("nas-down", "on")
     workloads.scale(cluster.kube, "Deployment", "calibre-web", "media", 0)
-    cluster.kube.wait("Deployment", "calibre-web", "media",
+    waits.until(cluster.kube, "Deployment", "calibre-web", "media",
                       lambda o: workloads.Verdict(done=(o or {}).get("status", {}).get("replicas") == 0), timeout=20)
     (stuck,) = _pods(cluster)  # still there, with a deletionTimestamp: what `kubectl get pods` shows Terminating
     assert stuck["metadata"]["name"] == pod["metadata"]["name"] and stuck["metadata"]["deletionTimestamp"]
@@ -28,5 +28,5 @@ def test_pods_on_a_dead_nfs_mount_hang_in_terminating_until_the_nas_is_back(clus
                             capture_output=True, text=True, timeout=60)
     assert "Terminating" in listed.stdout
     cluster.sim.set_fault("nas-down", "off")
-    cluster.kube.wait_deleted("Pod", pod["metadata"]["name"], "media", timeout=20)
+    waits.gone(cluster.kube, "Pod", pod["metadata"]["name"], "media", timeout=20)
     assert _pods(cluster) == []

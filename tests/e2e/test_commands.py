@@ -55,8 +55,8 @@ def test_the_scale_down_and_back_pasted_do_what_the_steps_do(sim: Mediaops, home
     back = plans["Scale back to the remembered replicas"]
     run_id = re.search(r"scaled-by=(\S+)", down).group(1)  # type: ignore[union-attr]
     if by == "the step":
-        from mediaops import workloads
-        from mediaops.kube import Kube
+        from mediaops.cluster import workloads
+        from mediaops.cluster.client import Kube
 
         kube = Kube(sim.env["KUBECONFIG"])
         workloads.scale(kube, "Deployment", "calibre-web", "media", 0, note=run_id)

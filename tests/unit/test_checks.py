@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mediaops import gitops
+from mediaops.repo import Repository, problems
 
 ENTRY = """
 apiVersion: kustomize.toolkit.fluxcd.io/v1
@@ -35,7 +35,7 @@ data:
 
 
 def _repo(root: Path, ks_spec: str, manifest: str, extra: dict[str, str] | None = None,
-          listing: str = "  - ./app/ks.yaml\n") -> gitops.Repository:
+          listing: str = "  - ./app/ks.yaml\n") -> Repository:
     files = {
         "kubernetes/flux/cluster/ks.yaml": ENTRY,
         "kubernetes/flux/vars/cluster-settings.yaml": SETTINGS,
@@ -55,11 +55,11 @@ def _repo(root: Path, ks_spec: str, manifest: str, extra: dict[str, str] | None 
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-    return gitops.Repository.open(root)
+    return Repository.open(root)
 
 
-def _findings(repo: gitops.Repository) -> list[tuple[str, str]]:
-    return [(f.level, f.what) for f in gitops.problems(repo)]
+def _findings(repo: Repository) -> list[tuple[str, str]]:
+    return [(f.level, f.what) for f in problems(repo)]
 
 
 CONFIGMAP = """

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from mediaops.yamlfiles import YamlError, load_all, parse_all
+from mediaops.repo.yamlfiles import YamlError, load_all, parse_all
 
 ERROR = object()
 
@@ -134,7 +134,7 @@ def test_a_crd_bundle_of_several_megabytes(tmp_path: Path) -> None:
 
 
 def test_activation_puts_the_line_back_where_it_was_after_a_leading_namespace_yaml() -> None:
-    from mediaops.yamlfiles import add_list_entry, remove_list_entry
+    from mediaops.repo.yamlfiles import add_list_entry, remove_list_entry
 
     text = ("resources:\n  - ./namespace.yaml\n  - ./agregarr/ks.yaml\n  - ./overseerr/ks.yaml\n"
             "  - ./plex/ks.yaml\n")

@@ -30,7 +30,7 @@ def _with_sops(ops: Mediaops, tmp: Path) -> Path:
 
 
 def _tautulli_token(ops: Mediaops) -> str:
-    from mediaops.kube import Kube, exec_in
+    from mediaops.cluster.client import Kube, exec_in
 
     kube = Kube(ops.env["KUBECONFIG"])
     pods = kube.list("Pod", "media", labels="app.kubernetes.io/name=tautulli")[0]

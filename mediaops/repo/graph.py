@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from mediaops.gitops import ACTIVE, DISABLED, Ref, Repository
+from mediaops.repo.inventory import Repository
+from mediaops.repo.model import ACTIVE, DISABLED, Ref
 
 
 @dataclass

@@ -76,6 +76,11 @@ def run_markdown(record: RunRecord) -> str:
         duration = f"{step.duration:.1f}s" if step.duration is not None else ""
         note = (step.error or step.summary).replace("|", "\\|")
         lines.append(f"| {index + 1} | {step.title} | {outcome} | {duration} | {note} |")
+    ran = [(index, step) for index, step in sorted(record.steps.items()) if step.commands]
+    if ran:
+        lines += ["", "Commands run:", ""]
+        for index, step in ran:
+            lines += [f"{index + 1}. {step.title}", "", "   ```sh", *[f"   {c}" for c in step.commands], "   ```"]
     if record.status in ("interrupted", "failed", "aborted", "abandoned"):
         lines += ["", f"Resume with `mediaops resume {record.run_id}`."]
     return "\n".join(lines) + "\n"
@@ -90,7 +95,7 @@ def runbook_pages(runbooks: list[Runbook], repo: Any = None) -> dict[str, str]:
     from pathlib import Path
 
     def drawing(runbook: Runbook) -> str:
-        from mediaops import graph
+        from mediaops.repo import graph
 
         apps = runbook.apps or [a.name for a in repo.apps() if a.namespace == repo.default_namespace]
         return graph.mermaid(graph.build(repo, apps))

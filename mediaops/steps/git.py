@@ -1,17 +1,19 @@
-"""Bodies of the commit and push steps that repository-changing runbooks share.
+"""The commit and push steps that repository-changing runbooks share, declared once, and their bodies.
 
-A runbook declares its own steps (title, why, command) and calls these, so it still reads like the
-procedure while commit, push and their undo behave the same everywhere. Facts kept in the journal:
+A runbook adds ``commit_step(...)`` and ``push_step(...)``, so it still reads like the procedure while commit,
+push and their undo behave the same everywhere. Facts kept in the journal:
 ``commit`` (the commit made), ``pushed`` (the commit pushed), ``reverted`` (the revert made by undo).
 """
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from mediaops.engine.context import Context
-from mediaops.engine.model import Live, Runbook, Step, content_digest
+from mediaops.engine.model import Live, Ops, Step, content_digest
 
 
 def revert_line(ctx: Context, then: str = "") -> str:
@@ -32,7 +34,7 @@ def can_commit_and_push(ctx: Context) -> str:
     """A check for runbooks that commit: found before the first change, not at push time after a commit
     (a commit on a detached HEAD is easily lost; one with no identity fails after the files changed)."""
     from mediaops.engine import CheckFailed
-    from mediaops.git import GitError
+    from mediaops.repo.git import GitError
 
     branch = ctx.git.branch()
     if branch == "HEAD":
@@ -110,31 +112,52 @@ def undo_push(ctx: Context) -> Any:
 
 
 # -- the commit and push steps, declared once for every runbook that changes the repository ----------------
-def commit_step(runbook: Runbook, title: str, *, why: str, message: Callable[[Context], str],
-                paths: Callable[[Context], list[str]], after: tuple[Step, ...] = (),
-                doc_message: str = "") -> Step:
-    """Declare "commit these paths with this message": the command shown and the commit made are written from
-    the same ``message`` and ``paths``; skipped when the paths hold nothing to commit; undone by a revert."""
-    def action(ctx: Context) -> str:
-        return commit(ctx, message(ctx), paths(ctx))
+@dataclass(frozen=True)
+class Commit:
+    """``git add`` and ``git commit`` of exactly these paths, with the run's ID as a trailer."""
 
-    step = runbook.step(
-        title, why=why,
-        command=Live(lambda ctx: f'git add -A -- {" ".join(paths(ctx))} && git commit -m "{message(ctx)}" '
-                                 f'-m "Mediaops-Run: {ctx.run_id}" -- {" ".join(paths(ctx))}',
-                     doc=f'git add -A -- FILES && git commit -m "{doc_message}" -m "Mediaops-Run: RUN" -- FILES  '
-                         "# the files the edit changed"),
-        after=after)(action)
+    message: str
+    paths: tuple[str, ...]
+    run_id: str
+
+    def render(self) -> str:
+        files = " ".join(shlex.quote(p) for p in self.paths)
+        return (f"git add -A -- {files} && git commit -m {shlex.quote(self.message)} "
+                f"-m {shlex.quote('Mediaops-Run: ' + self.run_id)} -- {files}")
+
+    def run(self, ctx: Context) -> str:
+        return commit(ctx, self.message, list(self.paths))
+
+
+@dataclass(frozen=True)
+class Push:
+    """``git push`` of the branch to the branch it tracks; never forced."""
+
+    def render(self) -> str:
+        return "git push"
+
+    def run(self, ctx: Context) -> str:
+        return push(ctx)
+
+
+def commit_step(title: str, *, why: str, message: Callable[[Context], str], paths: Callable[[Context], list[str]],
+                after: tuple[Step, ...] = (), doc_message: str = "") -> Step:
+    """Declare "commit these paths with this message": the command shown and the commit made are the same
+    ``Commit``; skipped when the paths hold nothing to commit; undone by a revert."""
+    step = Step(title, why, after=after, ops=Ops(
+        lambda ctx: [Commit(message(ctx), tuple(paths(ctx)), ctx.run_id)],
+        doc=f"git add -A -- FILES && git commit -m '{doc_message}' -m 'Mediaops-Run: RUN' -- FILES  "
+            "# the files the edit changed"))
     step.skip_when(lambda ctx: uncommitted(ctx, paths(ctx)))
     step.undoer("revert the commit (a new commit; history is not rewritten)", command=REVERT)(undo_commit)
     return step
 
 
-def push_step(runbook: Runbook, *, why: str, after: tuple[Step, ...] = (), undo_doc: str = "",
+def push_step(*, why: str, after: tuple[Step, ...] = (), undo_doc: str = "",
               undo: Callable[[Context], Any] | None = None, then: str = "") -> Step:
     """Declare "push to the tracking branch" (never forced): skipped when there is nothing to push or with
     --no-push; undone by pushing a revert (and ``undo``, e.g. letting Flux apply it, with ``then`` shown)."""
-    step = runbook.step("Push to the tracking branch", why=why, command="git push", after=after)(push)
+    step = Step("Push to the tracking branch", why, after=after, ops=Ops(lambda ctx: [Push()], doc="git push"))
     step.skip_when(not_ahead)
 
     def undo_it(ctx: Context) -> None:

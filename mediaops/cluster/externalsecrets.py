@@ -8,8 +8,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from mediaops.cluster import waits
+from mediaops.cluster.client import Kube, condition
+from mediaops.cluster.waits import Verdict
 from mediaops.errors import MediaopsError
-from mediaops.kube import Kube, Verdict, condition
 
 FORCE_SYNC = "force-sync"
 
@@ -59,7 +61,7 @@ def force_sync(kube: Kube, name: str, namespace: str, *, timeout: float = 120, w
             return Verdict(failed=f"ExternalSecret {namespace}/{name}: {ready.get('reason')}: {ready.get('message')}")
         return Verdict(status=f"waiting for the controller to sync it again ({text})")
 
-    kube.wait("ExternalSecret", name, namespace, synced, timeout=timeout, waiting=waiting)
+    waits.until(kube, "ExternalSecret", name, namespace, synced, timeout=timeout, waiting=waiting)
     if waiting is not None and secret_version(kube, target, namespace) == before:
         # Synced, and the Secret is as it was: its periodic refresh had already brought the store's value
         # (or the store holds the old one; the steps that check the consumers tell which).

@@ -10,197 +10,35 @@ from __future__ import annotations
 import difflib
 import os
 import posixpath
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mediaops.engine.model import Changes, FileChange
 from mediaops.errors import UsageError
+from mediaops.repo.apptemplate import app_template, pod_spec, route_path, split_image
+from mediaops.repo.model import (
+    ACTIVE,
+    ARCHIVED,
+    DISABLED,
+    FLUX_HELM,
+    FLUX_KS,
+    INCONSISTENT,
+    NO_SUBSTITUTE,
+    UNREADABLE,
+    App,
+    ChartSource,
+    Container,
+    Controller,
+    ExternalName,
+    ExternalSecret,
+    FluxKustomization,
+    HelmRelease,
+    Ingress,
+    Ref,
+    Volume,
+)
+from mediaops.repo.yamlfiles import YamlError, expand, is_kind, load_all, read_text, variable_uses
 from mediaops.selectors import target_matches
-from mediaops.yamlfiles import YamlError, expand, is_kind, load_all, read_text, variable_uses
-
-FLUX_KS = "kustomize.toolkit.fluxcd.io"
-FLUX_HELM = "helm.toolkit.fluxcd.io"
-NO_SUBSTITUTE = "kustomize.toolkit.fluxcd.io/substitute"
-
-ACTIVE, DISABLED, ARCHIVED, INCONSISTENT = "active", "disabled", "archived", "inconsistent"
-# A file of the app's that Go's YAML rejects too: Flux fails on it, so mediaops reports it and reads the rest.
-UNREADABLE = "unreadable"
-STATES = (ACTIVE, DISABLED, ARCHIVED, INCONSISTENT, UNREADABLE)
-
-
-@dataclass(frozen=True)
-class Ref:
-    """A reference to a named object in a namespace (``dependsOn`` entries, stores)."""
-
-    name: str
-    namespace: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.namespace}/{self.name}" if self.namespace else self.name
-
-
-@dataclass
-class FluxKustomization:
-    name: str
-    namespace: str
-    path: str
-    file: str
-    depends_on: list[Ref] = field(default_factory=list)
-    target_namespace: str = ""
-    suspend: bool = False
-    wait: bool = False
-    prune: bool = False
-    substitute: dict[str, str] = field(default_factory=dict)
-    substitute_from: list[str] = field(default_factory=list)
-    substitute_from_refs: list[tuple[str, str]] = field(default_factory=list)  # (name, kind) as written
-    post_build: bool = False  # Flux substitutes variables only where postBuild is set (its own or patched in)
-    components: list[str] = field(default_factory=list)
-    labels: dict[str, str] = field(default_factory=dict)
-    # What its patches hand down to the Kustomizations it applies (cluster-apps to the apps'): per patch,
-    # the target and the postBuild substitute and substituteFrom names.
-    children: list[tuple[dict[str, Any], dict[str, str], list[str]]] = field(default_factory=list, repr=False)
-
-    @property
-    def ref(self) -> Ref:
-        return Ref(self.name, self.namespace)
-
-
-@dataclass
-class Container:
-    controller: str
-    name: str
-    image: str  # the repository with its registry: ghcr.io/home-operations/sonarr
-    tag: str  # without the digest; empty when the chart's default applies
-    digest: str = ""  # sha256:…, when the tag pins one
-
-    @property
-    def reference(self) -> str:
-        return self.image + (f":{self.tag}" if self.tag else "") + (f"@{self.digest}" if self.digest else "")
-
-
-@dataclass
-class Controller:
-    name: str
-    type: str
-    containers: list[Container] = field(default_factory=list)
-    node_selector: dict[str, str] = field(default_factory=dict)
-    probes: list[str] = field(default_factory=list)
-    schedule: str = ""
-
-
-@dataclass
-class ChartSource:
-    """An OCIRepository a HelmRelease takes its chart from (``chartRef``)."""
-
-    name: str
-    namespace: str
-    url: str
-    tag: str
-    file: str
-
-
-@dataclass
-class HelmRelease:
-    name: str
-    namespace: str
-    file: str
-    chart: str = ""
-    version: str = ""
-    chart_ref: str = ""  # OCIRepository/<namespace>/<name> for chartRef releases
-    source_file: str = ""  # where the chartRef's OCIRepository (and so the version) is written
-    depends_on: list[Ref] = field(default_factory=list)
-    values_from: list[str] = field(default_factory=list)
-    controllers: list[Controller] = field(default_factory=list)
-
-
-@dataclass
-class Volume:
-    name: str
-    size: str = ""
-    storage_class: str = ""
-    source: str = ""
-
-
-@dataclass
-class NfsMount:
-    name: str
-    server: str
-    path: str
-    mount_paths: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Ingress:
-    """How an app is reached: an Ingress, or a Gateway API route (HTTPRoute, app-template ``route:``)."""
-
-    name: str
-    hosts: list[str]
-    class_name: str = ""  # the ingress class, or the route's parent Gateways
-    path: str = "/"
-    kind: str = "Ingress"
-
-
-@dataclass
-class ExternalName:
-    name: str
-    target: str
-
-
-@dataclass
-class ExternalSecret:
-    name: str
-    store: Ref
-    store_kind: str
-    remote_keys: list[str]
-    target: str
-
-
-@dataclass
-class App:
-    """One app folder and everything the repository says about it."""
-
-    name: str
-    namespace: str
-    directory: str
-    state: str
-    reasons: list[str] = field(default_factory=list)
-    ks_file: str = ""
-    kustomizations: list[FluxKustomization] = field(default_factory=list)
-    helmreleases: list[HelmRelease] = field(default_factory=list)
-    controllers: list[Controller] = field(default_factory=list)
-    volumes: list[Volume] = field(default_factory=list)
-    nfs: list[NfsMount] = field(default_factory=list)
-    ingresses: list[Ingress] = field(default_factory=list)
-    external_names: list[ExternalName] = field(default_factory=list)
-    external_secrets: list[ExternalSecret] = field(default_factory=list)
-    secrets: list[str] = field(default_factory=list)
-    variables: list[str] = field(default_factory=list)  # ${VAR}s Flux substitutes in what the app deploys
-    required: list[str] = field(default_factory=list)  # of those, the ones without a default or a substitute
-    unsubstituted: list[str] = field(default_factory=list)  # ${VAR}s in objects Flux does not substitute
-    node_selectors: dict[str, str] = field(default_factory=dict)
-    probes: list[str] = field(default_factory=list)
-    service_monitors: list[str] = field(default_factory=list)
-    cronjobs: list[str] = field(default_factory=list)
-    sources: list[ChartSource] = field(default_factory=list)  # OCIRepositories it defines
-    claims: list[str] = field(default_factory=list)  # existing PVCs its charts mount (existingClaim)
-    files: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # what was assumed where the layout is ambiguous
-    # Generated ConfigMaps' files by generator name and key (HelmRelease valuesFrom reads them); not shown.
-    _generated: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict, repr=False)
-
-    @property
-    def generated(self) -> dict[str, dict[str, tuple[str, str]]]:
-        return self._generated
-
-    @property
-    def images(self) -> list[Container]:
-        return [c for controller in self.controllers for c in controller.containers]
-
-    def to_dict(self) -> dict[str, Any]:
-        return _plain(self)
 
 
 class Repository:
@@ -496,7 +334,7 @@ class Repository:
             self._chart_source(app, release, doc)
             values = self._values(app, doc, rel)
             chart = release.chart or ("app-template" if "controllers" in values else "")
-            release.controllers = _app_template(app, release.name, values, release.namespace, chart)
+            release.controllers = app_template(app, release.name, values, release.namespace, chart)
             app.controllers.extend(release.controllers)
             app.helmreleases.append(release)
         elif kind == "OCIRepository" and str(doc.get("apiVersion", "")).startswith("source.toolkit.fluxcd.io/"):
@@ -506,7 +344,7 @@ class Repository:
         elif kind == "HTTPRoute":
             parents = ", ".join(str(p.get("name")) for p in spec.get("parentRefs") or [] if isinstance(p, dict))
             app.ingresses.append(Ingress(name, [str(h) for h in spec.get("hostnames") or []], parents,
-                                         _route_path(spec), kind="HTTPRoute"))
+                                         route_path(spec), kind="HTTPRoute"))
         elif kind == "PersistentVolumeClaim":
             requests = (spec.get("resources") or {}).get("requests") or {}
             app.volumes.append(Volume(name, str(requests.get("storage", "")),
@@ -529,13 +367,13 @@ class Repository:
             app.service_monitors.append(name)
         elif kind == "CronJob":
             app.cronjobs.append(name)
-            _pod_spec(app, (((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}).get("spec"))
+            pod_spec(app, (((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}).get("spec"))
         elif kind in ("Deployment", "StatefulSet", "DaemonSet"):
             pod = ((spec.get("template") or {}).get("spec")) or {}
-            containers = [Container(name, str(c.get("name")), *_split_image(str(c.get("image", ""))))
+            containers = [Container(name, str(c.get("name")), *split_image(str(c.get("image", ""))))
                           for c in pod.get("containers", []) or [] if isinstance(c, dict)]
             app.controllers.append(Controller(name, kind.lower(), containers, dict(pod.get("nodeSelector") or {})))
-            _pod_spec(app, pod)
+            pod_spec(app, pod)
 
     def _chart_source(self, app: App, release: HelmRelease, doc: dict[str, Any]) -> None:
         """Chart name and version of a ``chartRef`` release, from its OCIRepository: the app's own (the usual
@@ -581,7 +419,7 @@ class Repository:
         """The HelmRelease's values as Flux merges them: each valuesFrom in order, then inline values."""
         import yaml
 
-        from mediaops.yamlfiles import describe_error, parse_cached
+        from mediaops.repo.yamlfiles import describe_error, parse_cached
 
         merged: dict[str, Any] = {}
         spec = doc.get("spec") or {}
@@ -706,22 +544,11 @@ class Repository:
         return self._sources_missing
 
 
-def _plain(value: Any) -> Any:
-    """Dataclasses to dicts without dataclasses.asdict's deep copies (it dominates a 300-app inventory)."""
-    if hasattr(value, "__dataclass_fields__"):
-        return {k: _plain(v) for k, v in vars(value).items() if not k.startswith("_")}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
 def flux_kustomization(doc: dict[str, Any], file: str, default_namespace: str,
                        override: bool = False) -> FluxKustomization:
     """A Flux Kustomization as the repository declares it; ``override``: the namespace kustomization's
     ``namespace:`` replaces the object's own (kustomize's namespace transformer does)."""
-    from mediaops.yamlfiles import parse
+    from mediaops.repo.yamlfiles import parse
 
     meta, spec = doc.get("metadata") or {}, doc.get("spec") or {}
     namespace = default_namespace if override else str(meta.get("namespace") or default_namespace)
@@ -844,333 +671,3 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:
             _merge(base[key], value)
         else:
             base[key] = value
-
-
-def _split_image(image: str) -> tuple[str, str, str]:
-    """(repository with registry, tag, digest) of an image reference."""
-    name, _, digest = image.partition("@")
-    repo, sep, tag = name.rpartition(":")
-    if not sep or "/" in tag:
-        return name, "" if digest else "latest", digest
-    return repo, tag, digest
-
-
-def _image(value: Any) -> tuple[str, str, str] | None:
-    """An app-template or chart ``image:`` block ({registry, repository, tag, digest}) as (image, tag, digest)."""
-    if isinstance(value, str):
-        return _split_image(value)
-    if not isinstance(value, dict) or not value.get("repository"):
-        return None
-    repository = str(value["repository"])
-    if value.get("registry") and not repository.startswith(str(value["registry"]) + "/"):
-        repository = f"{value['registry']}/{repository}"
-    tag, _, digest = str(value.get("tag") or "").partition("@")
-    return repository, tag, str(value.get("digest") or digest)
-
-
-def rendered(text: Any, release: str, namespace: str) -> str | None:
-    """A chart value as Helm renders it with ``tpl``: ``{{ .Release.Name }}`` and ``{{ .Release.Namespace }}``
-    filled in; None when anything else is templated (mediaops shows no name it cannot know)."""
-    value = str(text)
-    if "{{" not in value:
-        return value
-    value = re.sub(r"\{\{-?\s*\.Release\.Name\s*-?\}\}", release, value)
-    value = re.sub(r"\{\{-?\s*\.Release\.Namespace\s*-?\}\}", namespace, value)
-    return None if "{{" in value else value
-
-
-def _secret_refs(app: App, container: dict[str, Any], release: str = "", namespace: str = "") -> None:
-    names: list[Any] = []
-    for source in container.get("envFrom", []) or []:
-        if isinstance(source, dict) and isinstance(source.get("secretRef"), dict):
-            names.append(source["secretRef"].get("name"))
-    env = container.get("env") or {}
-    items = env.values() if isinstance(env, dict) else env
-    for item in items:
-        if isinstance(item, dict):
-            ref = ((item.get("valueFrom") or {}).get("secretKeyRef")) or {}
-            if isinstance(ref, dict) and ref.get("name"):
-                names.append(ref["name"])
-    for name in names:
-        shown = rendered(name, release, namespace) if name else None
-        if shown:
-            app.secrets.append(shown)
-
-
-def _pod_spec(app: App, pod: Any) -> None:
-    if not isinstance(pod, dict):
-        return
-    app.node_selectors.update({str(k): str(v) for k, v in (pod.get("nodeSelector") or {}).items()})
-    for container in pod.get("containers", []) or []:
-        if isinstance(container, dict):
-            _secret_refs(app, container)
-            for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
-                if container.get(probe):
-                    app.probes.append(f"{container.get('name')}: {probe.removesuffix('Probe')}")
-
-
-def _mount_paths(name: str, volume: dict[str, Any]) -> list[str]:
-    """Where app-template mounts a persistence item: globalMounts (path defaults to /<name>) and
-    advancedMounts (per controller and container)."""
-    paths = [str(m.get("path") or f"/{name}") for m in volume.get("globalMounts") or [] if isinstance(m, dict)]
-    for containers in (volume.get("advancedMounts") or {}).values():
-        for mounts in (containers or {}).values() if isinstance(containers, dict) else []:
-            paths += [str(m.get("path") or f"/{name}") for m in mounts or [] if isinstance(m, dict)]
-    if not volume.get("globalMounts") and not volume.get("advancedMounts"):
-        paths.append(f"/{name}")  # app-template mounts it everywhere at /<name> when neither is given
-    return list(dict.fromkeys(paths))
-
-
-def _identifier(release: str, key: str) -> str:
-    """The object name app-template gives a controller, route or monitor keyed ``key``."""
-    return release if key in (release, "app", "main") else f"{release}-{key}"
-
-
-def _app_template(app: App, release: str, values: dict[str, Any], namespace: str = "",
-                  chart: str = "app-template") -> list[Controller]:
-    """What a HelmRelease deploys, read from its values: bjw-s app-template (v3 to v5) in full; for any
-    other chart its top-level image, ``serviceMonitor.enabled`` and ``httpRoute``/``route`` hosts."""
-    controllers: list[Controller] = []
-    if chart != "app-template":
-        image = _image(values.get("image"))
-        if image is not None:
-            controllers.append(Controller(release, "deployment", [Container(release, release, *image)]))
-        metrics = values.get("metrics")
-        monitor = values.get("serviceMonitor") or (metrics.get("serviceMonitor") if isinstance(metrics, dict) else None)
-        if isinstance(monitor, dict) and monitor.get("enabled") is True:
-            app.service_monitors.append(release)
-        for key in ("httpRoute", "route"):
-            route = values.get(key)
-            if isinstance(route, dict) and route.get("enabled", True) is not False:
-                hosts = [h for h in (rendered(x, release, namespace) for x in
-                                     route.get("hostnames") or route.get("hosts") or []) if h]
-                parents = ", ".join(str(p.get("name")) for p in route.get("parentRefs") or [] if isinstance(p, dict))
-                if hosts:
-                    app.ingresses.append(Ingress(release, hosts, parents, kind="HTTPRoute"))
-        return controllers
-    default_pod = values.get("defaultPodOptions") or {}
-    app.node_selectors.update({str(k): str(v) for k, v in (default_pod.get("nodeSelector") or {}).items()})
-    for cname, controller in (values.get("controllers") or {}).items():
-        if not isinstance(controller, dict) or controller.get("enabled") is False:
-            continue
-        kind = str(controller.get("type", "deployment"))
-        pod = controller.get("pod") or {}
-        selector = {str(k): str(v) for k, v in (pod.get("nodeSelector") or {}).items()}
-        app.node_selectors.update(selector)
-        entry = Controller(str(cname), kind, node_selector=selector,
-                           schedule=str((controller.get("cronjob") or {}).get("schedule", "")))
-        for group in ("initContainers", "containers"):
-            for name, container in (controller.get(group) or {}).items():
-                if not isinstance(container, dict):
-                    continue
-                image = _image(container.get("image")) or ("", "", "")
-                entry.containers.append(Container(str(cname), str(name), *image))
-                _secret_refs(app, container, release, namespace)
-                for probe, settings in (container.get("probes") or {}).items():
-                    if isinstance(settings, dict) and settings.get("enabled"):
-                        entry.probes.append(f"{name}: {probe}")
-                        app.probes.append(f"{cname}/{name}: {probe}")
-        if kind == "cronjob":
-            app.cronjobs.append(_identifier(release, str(cname)))
-        controllers.append(entry)
-    for pname, volume in (values.get("persistence") or {}).items():
-        if not isinstance(volume, dict) or volume.get("enabled") is False:
-            continue
-        kind = str(volume.get("type", "persistentVolumeClaim"))
-        mounts = _mount_paths(str(pname), volume)
-        if kind == "nfs":
-            app.nfs.append(NfsMount(str(pname), str(volume.get("server", "")), str(volume.get("path", "")), mounts))
-        elif kind == "persistentVolumeClaim" and volume.get("existingClaim"):
-            claim = rendered(volume["existingClaim"], release, namespace)
-            if claim:
-                app.claims.append(claim)
-        elif kind == "persistentVolumeClaim":
-            app.volumes.append(Volume(_identifier(release, str(pname)) if pname != release else release,
-                                      str(volume.get("size", "")), str(volume.get("storageClass", "")),
-                                      "app-template persistence"))
-        elif kind == "secret":
-            name = rendered(volume.get("name", ""), release, namespace)
-            if name:
-                app.secrets.append(name)
-    for iname, ingress in (values.get("ingress") or {}).items():
-        if isinstance(ingress, dict) and ingress.get("enabled", True) is not False:
-            hosts = [h for h in (rendered(x.get("host"), release, namespace) for x in ingress.get("hosts", []) or []
-                                 if isinstance(x, dict)) if h]
-            paths = [str(p.get("path")) for h in ingress.get("hosts", []) or [] if isinstance(h, dict)
-                     for p in h.get("paths", []) or [] if isinstance(p, dict)]
-            annotations = ingress.get("annotations") or {}
-            path = str(annotations.get("gatus.io/path") or (paths[0] if paths else "/"))
-            app.ingresses.append(Ingress(_identifier(release, str(iname)), hosts, str(ingress.get("className", "")),
-                                         path))
-    for rname, route in (values.get("route") or {}).items():
-        if isinstance(route, dict) and route.get("enabled", True) is not False:
-            hosts = [h for h in (rendered(x, release, namespace) for x in route.get("hostnames") or []) if h]
-            parents = ", ".join(str(p.get("name")) for p in route.get("parentRefs") or [] if isinstance(p, dict))
-            app.ingresses.append(Ingress(_identifier(release, str(rname)), hosts, parents,
-                                         _route_path(route), kind="HTTPRoute"))
-    for sname, monitor in (values.get("serviceMonitor") or {}).items():
-        if isinstance(monitor, dict) and monitor.get("enabled", True) is not False:
-            app.service_monitors.append(_identifier(release, str(sname)))
-    return controllers
-
-
-def _route_path(route: dict[str, Any]) -> str:
-    """The path a health check should ask for: the gatus endpoint annotation's ``path``, else the first rule's."""
-    annotation = str((route.get("annotations") or {}).get("gatus.home-operations.com/endpoint") or "")
-    match = re.search(r"(?m)^\s*path:\s*['\"]?([^'\"\s]+)", annotation)
-    if match:
-        return match.group(1)
-    for rule in route.get("rules") or []:
-        for item in (rule or {}).get("matches") or [] if isinstance(rule, dict) else []:
-            value = ((item or {}).get("path") or {}).get("value") if isinstance(item, dict) else None
-            if value:
-                return str(value)
-    return "/"
-
-
-# -- activation edits ----------------------------------------------------------------------------------
-def _entry_style(repo: Repository, namespace: str, app: str) -> str:
-    path = repo.namespace_kustomization(namespace)
-    docs = load_all(path, repo.root) if path.is_file() else []
-    resources = [str(r) for r in (docs[0].get("resources") or [])] if docs and isinstance(docs[0], dict) else []
-    dotted = any(r.startswith("./") for r in resources) or not resources
-    return f"./{app}/ks.yaml" if dotted else f"{app}/ks.yaml"
-
-
-def activation(repo: Repository, app: App) -> Changes:
-    """ks.dis becomes ks.yaml and the namespace kustomization lists it; nothing else in either file moves."""
-    from mediaops.yamlfiles import add_list_entry
-
-    directory = repo.root / app.directory
-    ks_dis, ks_yaml = directory / "ks.dis", directory / "ks.yaml"
-    files: list[FileChange] = []
-    if ks_dis.is_file() and not ks_yaml.is_file():
-        text = read_text(ks_dis)
-        files += [FileChange(repo.rel(ks_dis), text, None),
-                  FileChange(repo.rel(ks_yaml), None, text, moved_from=repo.rel(ks_dis))]
-    ns_file = repo.namespace_kustomization(app.namespace)
-    if ns_file.is_file():
-        before = ns_file.read_text(encoding="utf-8")
-        after = add_list_entry(before, "resources", _entry_style(repo, app.namespace, app.name), repo.rel(ns_file))
-        if after != before:
-            files.append(FileChange(repo.rel(ns_file), before, after))
-    else:
-        raise UsageError(f"{repo.rel(ns_file)} does not exist", hint="create the namespace kustomization first")
-    return Changes(repo.root, tuple(files), summary=f"activated {app.name} in the repository")
-
-
-def deactivation(repo: Repository, app: App) -> Changes:
-    """The exact reverse of ``activation``."""
-    from mediaops.yamlfiles import remove_list_entry
-
-    directory = repo.root / app.directory
-    ks_dis, ks_yaml = directory / "ks.dis", directory / "ks.yaml"
-    files: list[FileChange] = []
-    if ks_yaml.is_file() and not ks_dis.is_file():
-        text = read_text(ks_yaml)
-        files += [FileChange(repo.rel(ks_yaml), text, None),
-                  FileChange(repo.rel(ks_dis), None, text, moved_from=repo.rel(ks_yaml))]
-    ns_file = repo.namespace_kustomization(app.namespace)
-    if ns_file.is_file():
-        before = ns_file.read_text(encoding="utf-8")
-        after = before
-        for entry in (f"./{app.name}/ks.yaml", f"{app.name}/ks.yaml"):
-            after = remove_list_entry(after, "resources", entry, repo.rel(ns_file))
-        if after != before:
-            files.append(FileChange(repo.rel(ns_file), before, after))
-    return Changes(repo.root, tuple(files), summary=f"deactivated {app.name} in the repository")
-
-
-# -- consistency -----------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Finding:
-    """One thing ``apps --check`` reports: an error (Flux fails, or deploys something else than meant) or a
-    warning (mediaops cannot tell from the repository alone)."""
-
-    where: str
-    what: str
-    level: str = "error"
-
-
-def variable_findings(repo: Repository, app: App) -> list[Finding]:
-    """What is wrong with the ``${VAR}``s of one app, judged as Flux's post-build substitution works."""
-    where = f"{app.namespace}/{app.name}"
-    defined = repo.substitution_sources()
-    missing = repo.substitution_sources_missing()
-    sources = list(dict.fromkeys(name for ks in app.kustomizations for name in ks.substitute_from))
-    elsewhere = [name for name in sources if name in missing]
-    # A substituteFrom Secret an ExternalSecret of the repository makes: its keys are in the secret store,
-    # which the repository does not show; nothing to say about its variables.
-    from_store = {e.target for a in repo.apps() for e in a.external_secrets} & set(elsewhere)
-    found: list[Finding] = []
-    for var in app.required:
-        if var in defined or from_store:
-            continue
-        if elsewhere:
-            found.append(Finding(where, f"${{{var}}} is defined nowhere under kubernetes/; it may come from "
-                                        f"{', '.join(elsewhere)} (substituteFrom), which is created elsewhere",
-                                 "warning"))
-        elif sources:
-            found.append(Finding(where, f"${{{var}}} is defined by none of its substitution sources "
-                                        f"({', '.join(sources)}); Flux renders it empty"))
-        else:
-            found.append(Finding(where, f"${{{var}}} has no value: its Kustomization substitutes only "
-                                        "postBuild.substitute; Flux renders it empty"))
-    for var in app.unsubstituted:
-        if var in defined:  # a cluster variable where Flux will not put it: almost surely meant to be filled in
-            found.append(Finding(where, f"${{{var}}} sits in a file Flux does not substitute ({NO_SUBSTITUTE}: "
-                                        f"disabled, or no postBuild); it reaches the cluster as written"))
-    return found
-
-
-def problems(repo: Repository, namespace: str | None = None) -> list[Finding]:
-    """Everything ``mediaops apps --check`` reports, each following Flux's documented behaviour."""
-    found: list[Finding] = []
-    apps = [a for a in repo.apps() if a.state != ARCHIVED and (namespace is None or a.namespace == namespace)]
-    known_ks = {k.ref for k in repo.flux_kustomizations()}
-    known_hr = {Ref(h.name, h.namespace) for a in repo.apps() for h in a.helmreleases}
-    owners: dict[Ref, list[str]] = {}
-    for app in repo.apps():
-        for ks in app.kustomizations:
-            if app.state != ARCHIVED:
-                owners.setdefault(ks.ref, []).append(f"{app.namespace}/{app.name}")
-    for ns_dir in repo.namespace_dirs():
-        if namespace is not None and ns_dir.name != namespace:
-            continue
-        try:
-            listed = repo.listed(ns_dir.name)
-        except YamlError:
-            continue
-        for entry in sorted({e for e in listed if listed.count(e) > 1}):
-            found.append(Finding(repo.rel(repo.namespace_kustomization(ns_dir.name)),
-                                 f"lists {entry} twice: kustomize refuses the build, and every app of the "
-                                 "entry Kustomization with it"))
-    for ref, where_defined in owners.items():
-        if len(where_defined) > 1:
-            for where in where_defined:
-                if namespace is None or where.startswith(namespace + "/"):
-                    found.append(Finding(where, f"Kustomization {ref} is also defined by "
-                                                f"{', '.join(w for w in where_defined if w != where)}: "
-                                                "one overwrites the other (or the build fails)"))
-    for app in apps:
-        where = f"{app.namespace}/{app.name}"
-        found += [Finding(where, reason) for reason in app.reasons]
-        if app.state == UNREADABLE:
-            continue
-        for ks in app.kustomizations:
-            for dep in ks.depends_on:
-                if dep not in known_ks:
-                    found.append(Finding(where, f"Kustomization {ks.name} dependsOn {dep}, "
-                                                "which exists nowhere in the repository"))
-        for hr in app.helmreleases:
-            for dep in hr.depends_on:
-                if dep not in known_hr:
-                    found.append(Finding(where, f"HelmRelease {hr.name} dependsOn HelmRelease {dep}, "
-                                                "which exists nowhere in the repository"))
-        found += variable_findings(repo, app)
-    # One line per problem: a broken namespace kustomization.yaml is one problem, not one per app.
-    unique: dict[tuple[str, str], Finding] = {}
-    for finding in found:
-        about_a_file = finding.what.startswith("kubernetes/")  # file:line: … is the same for every app
-        unique.setdefault(("", finding.what) if about_a_file else (finding.where, finding.what), finding)
-    return list(unique.values())

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from mediaops.cluster import waits
+from mediaops.cluster.client import Kube, condition
+from mediaops.cluster.waits import Verdict
 from mediaops.errors import MediaopsError
-from mediaops.kube import Kube, Verdict, condition
+
+if TYPE_CHECKING:
+    from mediaops.engine.context import Context
 
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
 FORCE_AT = "reconcile.fluxcd.io/forceAt"
@@ -54,7 +59,13 @@ def now_nano() -> str:
 
 def command(kind: str, name: str, namespace: str, *, with_source: bool = False, force: bool = False,
             verb: str = "reconcile") -> str:
-    """The flux CLI line that does what the wrapper does (verb: reconcile, suspend or resume)."""
+    """The flux CLI line that does what the wrapper does (verb: reconcile, suspend or resume). Flags only where
+    fluxcd/flux2 defines them: --force on reconcile helmrelease (cmd/flux/reconcile_helmrelease.go),
+    --with-source on reconcile kustomization, helmrelease and source chart."""
+    if force and (verb, kind) != ("reconcile", "HelmRelease"):
+        raise ValueError(f"flux {verb} {CLI_KIND[kind]} has no --force")
+    if with_source and (verb != "reconcile" or kind not in ("Kustomization", "HelmRelease", "HelmChart")):
+        raise ValueError(f"flux {verb} {CLI_KIND[kind]} has no --with-source")
     line = f"flux {verb} {CLI_KIND[kind]} {name} -n {namespace}"
     return line + (" --with-source" if with_source else "") + (" --force" if force else "")
 
@@ -238,7 +249,7 @@ def reconcile(kube: Kube, kind: str, name: str, namespace: str, *, with_source: 
     # What was handled before our request: the value right after our write (the flux CLI reads it from
     # its Update's answer), so a handling that raced in before is not taken for ours.
     status = (patched or obj).get("status") or {}
-    done = kube.wait(kind, name, namespace, handled(status.get("lastHandledReconcileAt"),
+    done = waits.until(kube, kind, name, namespace, handled(status.get("lastHandledReconcileAt"),
                                                     force_before=status.get("lastHandledForceAt"), force=force),
                      timeout=timeout, waiting=waiting)
     return FluxStatus.of(done)
@@ -279,3 +290,101 @@ def resume(kube: Kube, kind: str, name: str, namespace: str, *, timeout: float =
 
 def status(kube: Kube, kind: str, name: str, namespace: str) -> FluxStatus:
     return FluxStatus.of(kube.get(kind, name, namespace))
+
+
+# -- the handle and its operations --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FluxObject:
+    """A Flux object by identity on one cluster (kr8s's APIObject shape): what it is, where, and what can be
+    done to it and waited for, without threading (kube, kind, name, namespace) through every call."""
+
+    kube: Kube
+    kind: str
+    name: str
+    namespace: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+    def find(self) -> dict[str, Any] | None:
+        return self.kube.find(self.kind, self.name, self.namespace)
+
+    def status(self) -> FluxStatus:
+        return status(self.kube, self.kind, self.name, self.namespace)
+
+    def current(self) -> bool:
+        """Ready for its current generation (kstatus Current): a Ready left from the previous spec is not."""
+        obj = self.find()
+        return obj is not None and kstatus(obj)[0] == "Current"
+
+    def reconcile(self, *, with_source: bool = False, force: bool = False, timeout: float = waits.TIMEOUT,
+                  waiting: Any = None) -> FluxStatus:
+        return reconcile(self.kube, self.kind, self.name, self.namespace, with_source=with_source, force=force,
+                         timeout=timeout, waiting=waiting)
+
+    def suspend(self, *, by: str = "") -> bool:
+        return suspend(self.kube, self.kind, self.name, self.namespace, by=by)
+
+    def unsuspend(self) -> None:
+        unsuspend(self.kube, self.kind, self.name, self.namespace)
+
+    def wait_ready(self, *, timeout: float = waits.TIMEOUT, waiting: Any = None) -> dict[str, Any]:
+        return waits.until(self.kube, self.kind, self.name, self.namespace, ready(), timeout=timeout,
+                           waiting=waiting)
+
+    def wait_gone(self, *, timeout: float = waits.TIMEOUT, waiting: Any = None) -> None:
+        waits.gone(self.kube, self.kind, self.name, self.namespace, timeout=timeout, waiting=waiting)
+
+    def command(self, verb: str = "reconcile", *, with_source: bool = False, force: bool = False) -> str:
+        return command(self.kind, self.name, self.namespace, verb=verb, with_source=with_source, force=force)
+
+    def wait_command(self, condition: str = "condition=Ready", timeout: float = waits.TIMEOUT) -> str:
+        return (f"kubectl wait --for={condition} {self.kind.lower()}/{self.name} -n {self.namespace} "
+                f"--timeout={waits.timeout_flag(timeout)}")
+
+
+@dataclass(frozen=True)
+class Reconcile:
+    """``flux reconcile``: request it, wait until it is handled and Ready for the current generation."""
+
+    obj: FluxObject
+    with_source: bool = False
+    force: bool = False
+
+    def render(self) -> str:
+        return self.obj.command("reconcile", with_source=self.with_source, force=self.force)
+
+    def run(self, ctx: Context) -> str:
+        with ctx.waiting(f"{self.obj} to reconcile") as waiting:
+            state = self.obj.reconcile(with_source=self.with_source, force=self.force, waiting=waiting)
+        return f"{self.obj}: {state.message or 'Ready'}"
+
+
+@dataclass(frozen=True)
+class WaitReady:
+    """``kubectl wait --for=condition=Ready``, judged as kstatus does (a terminal failure fails at once)."""
+
+    obj: FluxObject
+
+    def render(self) -> str:
+        return self.obj.wait_command()
+
+    def run(self, ctx: Context) -> str:
+        with ctx.waiting(f"{self.obj} Ready") as waiting:
+            self.obj.wait_ready(waiting=waiting)
+        return f"{self.obj} Ready"
+
+
+@dataclass(frozen=True)
+class WaitGone:
+    """``kubectl wait --for=delete``: Flux pruned the object."""
+
+    obj: FluxObject
+
+    def render(self) -> str:
+        return self.obj.wait_command("delete")
+
+    def run(self, ctx: Context) -> str:
+        with ctx.waiting(f"{self.obj} to be pruned") as waiting:
+            self.obj.wait_gone(waiting=waiting)
+        return f"{self.obj} removed from the cluster"

@@ -1,11 +1,10 @@
 """The one client layer: configuration, retries, errors and watches for every cluster call.
 
-Objects are plain dicts at raw API paths (from ``mediaops.kinds``): no discovery round trips and no
+Objects are plain dicts at raw API paths (from ``mediaops.cluster.kinds``): no discovery round trips and no
 per-kind model classes. Transient failures (5xx, 429 with Retry-After, connection resets, timeouts)
 are retried with backoff up to a bound; 401/403/404 become one clear line naming the verb, the
-resource and the object. Waits read the object, then watch it from that resourceVersion, re-listing
-and resuming when a watch expires (410) or drops, and return as soon as the object says it is done
-or has failed.
+resource and the object. ``watch`` resumes from the last resourceVersion, re-listing when a watch expires
+(410) or drops; the waits built on it live in ``mediaops.cluster.waits``.
 """
 
 from __future__ import annotations
@@ -14,14 +13,13 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from mediaops import kinds
+from mediaops.cluster import kinds
+from mediaops.cluster.kinds import Resource, kind
 from mediaops.engine import guard
 from mediaops.errors import MediaopsError, UsageError
-from mediaops.kinds import Resource, kind
 
 RETRYABLE = {500, 502, 503, 504, 429}
 
@@ -38,21 +36,6 @@ class NotFound(KubeError):
 
 class Conflict(KubeError):
     code = 409
-
-
-class WaitFailed(KubeError):
-    """The awaited object reported failure (or the wait timed out)."""
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What a wait condition says of the object as it is now."""
-
-    done: bool = False
-    failed: str | None = None
-    status: str = ""
-    completed: int | None = None
-    total: int | None = None
 
 
 def _written(obj: dict[str, Any]) -> dict[str, Any]:
@@ -355,52 +338,6 @@ class Kube:
                 pass
             finally:
                 response.response.release_conn()
-
-    def wait(self, kind_name: str, name: str, namespace: str | None, condition: Callable[[dict[str, Any] | None],
-             Verdict], *, timeout: float, waiting: Any = None, label: str = "") -> dict[str, Any]:
-        """Watch one object until ``condition`` says done (returned) or failed (raised), or time runs out."""
-        res = kind(kind_name)
-        what = label or _what(res, name, namespace)
-        last = Verdict(status="not seen yet")
-        started = time.monotonic()
-        items, rv = self.list(kind_name, namespace, fields=f"metadata.name={name}")
-        current = items[0] if items else None
-        last = self._judge(condition, current, waiting, last)
-        if last.done and current is not None:
-            return current
-        for event, obj in self.watch(kind_name, namespace, name=name, since=rv, timeout=timeout):
-            current = None if event == "DELETED" else obj
-            last = self._judge(condition, current, waiting, last)
-            if last.done and current is not None:
-                return current
-            if time.monotonic() - started > timeout:
-                break
-        raise WaitFailed(f"timed out after {timeout:.0f}s waiting for {what}: {last.status or 'no status'}")
-
-    def wait_deleted(self, kind_name: str, name: str, namespace: str | None, *, timeout: float,
-                     waiting: Any = None) -> None:
-        """Watch until the object is gone."""
-        items, rv = self.list(kind_name, namespace, fields=f"metadata.name={name}")
-        if not items:
-            return
-        if waiting is not None:
-            waiting.update("still there")
-        for event, _ in self.watch(kind_name, namespace, name=name, since=rv, timeout=timeout):
-            if event == "DELETED":
-                return
-        if self.find(kind_name, name, namespace) is not None:
-            raise WaitFailed(f"timed out after {timeout:.0f}s waiting for {kind_name} {namespace}/{name} to go away")
-
-    @staticmethod
-    def _judge(condition: Callable[[dict[str, Any] | None], Verdict], obj: dict[str, Any] | None, waiting: Any,
-               last: Verdict) -> Verdict:
-        verdict = condition(obj)
-        if verdict.failed:
-            raise WaitFailed(verdict.failed)
-        changed = (verdict.status, verdict.completed) != (last.status, last.completed)
-        if waiting is not None and verdict.status and changed:
-            waiting.update(verdict.status, completed=verdict.completed, total=verdict.total)
-        return verdict
 
 
 def _message(response: Any) -> str:

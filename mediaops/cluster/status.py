@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from mediaops.flux import FluxStatus
-from mediaops.gitops import ARCHIVED, Repository
-from mediaops.kube import Kube
-from mediaops.workloads import APP_LABEL, PREVIOUS_REPLICAS
+from mediaops.cluster.client import Kube
+from mediaops.cluster.flux import FluxStatus
+from mediaops.cluster.workloads import APP_LABEL, PREVIOUS_REPLICAS
+from mediaops.repo import ARCHIVED, Repository
 
 KINDS = ("Kustomization", "HelmRelease", "Deployment", "StatefulSet", "Pod")
 

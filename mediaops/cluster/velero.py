@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mediaops.cluster import waits
+from mediaops.cluster.client import Kube
+from mediaops.cluster.kinds import register
+from mediaops.cluster.waits import Verdict
 from mediaops.errors import MediaopsError
-from mediaops.kinds import register
-from mediaops.kube import Kube, Verdict
 
 NAMESPACE = "velero"
 # pkg/apis/velero/v1/backup_types.go, restore_types.go
@@ -180,7 +182,7 @@ def _phase(kind: str, accept_partial: bool) -> Any:
 
 def wait(kube: Kube, kind: str, name: str, *, accept_partial: bool = False, timeout: float = 1800,
          waiting: Any = None) -> Outcome:
-    obj = kube.wait(kind, name, NAMESPACE, _phase(kind, accept_partial), timeout=timeout, waiting=waiting)
+    obj = waits.until(kube, kind, name, NAMESPACE, _phase(kind, accept_partial), timeout=timeout, waiting=waiting)
     status = obj.get("status") or {}
     progress = status.get("progress") or {}
     return Outcome(name, str(status.get("phase")), int(status.get("errors", 0)), int(status.get("warnings", 0)),

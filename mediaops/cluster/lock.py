@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from mediaops.cluster.client import Conflict, Kube, NotFound
 from mediaops.errors import MediaopsError, PreconditionFailed
-from mediaops.kube import Conflict, Kube, NotFound
 
 LEASE_SECONDS = 60
 

@@ -1,0 +1,247 @@
+"""`list`, `show`, `run RUNBOOK`, `resume` and `undo`: the runbooks and their runs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from mediaops.cli.root import State, cli, new_console, pass_state, state_of
+from mediaops.errors import MediaopsError, UsageError
+
+if TYPE_CHECKING:
+    from mediaops.engine.model import Param, Runbook
+
+
+# -- runbooks ---------------------------------------------------------------------------------------
+@cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def list_runbooks(state: State, as_json: bool) -> None:
+    """List the runbooks."""
+    runbooks = state.registry.all()
+    if as_json:
+        import json
+
+        rows = [{"name": r.name, "summary": r.summary, "params": [p.name for p in r.params],
+                 "steps": len(r.steps), "source": r.source} for r in runbooks]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(show_edge=False)
+    table.add_column("runbook", style="bold")
+    table.add_column("usage")
+    table.add_column("what it does")
+    for r in runbooks:
+        usage = " ".join(f"<{p.name}>" if p.required and not p.flag else f"[{p.option}]" for p in r.params)
+        table.add_row(r.name, usage, r.summary)
+    new_console().print(table)
+
+
+def complete_runbook(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    try:
+        return [n for n in state_of(ctx).registry.names() if n.startswith(incomplete)]
+    except MediaopsError:
+        return []
+
+
+@cli.command("show")
+@click.argument("runbook", shell_complete=complete_runbook)
+@pass_state
+def show(state: State, runbook: str) -> None:
+    """Print a runbook as a procedure: steps, why, commands, verification and undo."""
+    from rich.markdown import Markdown
+
+    from mediaops.engine import docs
+
+    text = docs.markdown(state.registry.get(runbook))
+    new_console().print(Markdown(text.split("\n", 1)[1]))
+
+
+class RunGroup(click.Group):
+    """``mediaops run RUNBOOK``: one subcommand per runbook, built from its declared parameters."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        try:
+            return state_of(ctx).registry.names()
+        except MediaopsError:
+            return []
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        registry = state_of(ctx).registry
+        if cmd_name not in registry.names():
+            registry.get(cmd_name)  # raises with the closest names
+        return _runbook_command(registry.get(cmd_name))
+
+
+def complete_app(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    try:
+        from mediaops.services import repository
+
+        return [a.name for a in repository(state_of(ctx).config).apps() if a.name.startswith(incomplete)]
+    except Exception:  # completion must never print a traceback into the shell
+        return []
+
+
+def _click_param(p: Param) -> click.Parameter:
+    complete = complete_app if p.complete == "app" else None
+    if p.flag:
+        return click.Option([p.option], is_flag=True, default=bool(p.default), help=p.help)
+    if p.required:
+        return click.Argument([p.name], shell_complete=complete)
+    kind = click.Choice(p.choices) if p.choices else None
+    return click.Option([p.option, p.name], type=kind, default=p.default, help=p.help,
+                        show_default=p.default is not None, shell_complete=complete)
+
+
+def _runbook_command(runbook: Runbook) -> click.Command:
+    def callback(**kwargs: Any) -> int:
+        ctx = click.get_current_context()
+        modes = {k: kwargs.pop(k) for k in ("dry_run", "yes", "as_json", "rollback_on_failure")}
+        return _execute(state_of(ctx), runbook, kwargs, **modes)
+
+    params: list[click.Parameter] = [_click_param(p) for p in runbook.params]
+    params += _mode_options()
+    usage_help = f"{runbook.summary}\n\nThe procedure: `mediaops show {runbook.name}`."
+    return click.Command(runbook.name, callback=callback, params=params, help=usage_help,
+                         short_help=runbook.summary)
+
+
+def _mode_options() -> list[click.Parameter]:
+    return [
+        click.Option(["--dry-run"], is_flag=True, help="Preview every step; change nothing."),
+        click.Option(["--yes", "-y"], is_flag=True, help="Run without prompts (maintenance windows)."),
+        click.Option(["--json", "as_json"], is_flag=True, help="Print one JSON event per line."),
+        click.Option(["--rollback-on-failure"], is_flag=True, help="With --yes: undo completed steps on failure."),
+    ]
+
+
+@cli.group("run", cls=RunGroup)
+def run_group() -> None:
+    """Run a runbook: `mediaops run RUNBOOK [PARAMS] [--dry-run | --yes] [--json]`."""
+
+
+def _decide_mode(dry_run: bool, yes: bool, as_json: bool) -> str:
+    from mediaops.engine.runner import DRY_RUN, INTERACTIVE, YES, is_terminal
+
+    if dry_run and yes:
+        raise UsageError("--dry-run and --yes exclude each other", hint="choose one")
+    if dry_run:
+        return DRY_RUN
+    if yes:
+        return YES
+    if as_json:
+        raise UsageError("--json never prompts", hint="add --yes to run unattended or --dry-run to preview")
+    if not is_terminal():
+        raise UsageError(
+            "not at a terminal and --yes not given: refusing to wait for answers",
+            hint="pass --yes to run unattended or --dry-run to preview",
+        )
+    return INTERACTIVE
+
+
+def _execute(state: State, runbook: Runbook, params: dict[str, Any], *, dry_run: bool, yes: bool,
+             as_json: bool, rollback_on_failure: bool, resume_id: str | None = None, undo: bool = False) -> int:
+    from mediaops import services
+    from mediaops.engine.journal import Journal
+    from mediaops.engine.runner import INTERACTIVE, YES, Runner, RunOptions, refuse_unattended
+    from mediaops.engine.ui import JsonUI, Prompter, RichUI
+
+    mode = _decide_mode(dry_run, yes, as_json)
+    if rollback_on_failure and not yes:
+        raise UsageError("--rollback-on-failure goes with --yes", hint="interactive runs offer the undo on abort")
+    # Every parameter is checked before anything happens: no rehearsal, no Lease, no backup, no change.
+    for param in runbook.params:
+        problem = param.check(params.get(param.name))
+        if problem:
+            raise UsageError(problem, hint=f"`mediaops run {runbook.name} --help` says what each parameter takes")
+    problem = runbook.validate({**params, "_unattended": yes and not dry_run}) if runbook.validate else None
+    if problem:
+        raise UsageError(problem, hint=f"`mediaops run {runbook.name} --help`")
+    journal = Journal(state.config.state_dir)
+    record = journal.get(resume_id) if resume_id else None
+    if mode == YES and not undo:
+        refuse_unattended(runbook, record.first_step_not_done() if record else 0)
+    state.rehearse(click.get_current_context())
+    env = services.Environment(state.config)
+    runner = Runner(
+        runbook,
+        params,
+        RunOptions(mode=mode, rollback_on_failure=rollback_on_failure, resumable=not state.sim),
+        sinks=[JsonUI() if as_json else RichUI()],
+        journal=journal,
+        services=env.factories(),
+        target=env.target(),
+        prompter=Prompter() if mode == INTERACTIVE else None,
+        locker=env.locker(),
+        resume=record,
+    )
+    return runner.undo() if undo else runner.run()
+
+
+@cli.command("resume", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("run_id", shell_complete=lambda c, p, i: complete_run(c, p, i))
+@click.option("--dry-run", is_flag=True, help="Preview what is left; change nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Run the rest without prompts.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON event per line.")
+@click.option("--rollback-on-failure", is_flag=True, help="With --yes: undo completed steps on failure.")
+@click.pass_context
+def resume(ctx: click.Context, run_id: str, dry_run: bool, yes: bool, as_json: bool,
+           rollback_on_failure: bool) -> int:
+    """Continue a run at its first step not done, re-running the preconditions first.
+
+    The runbook's own flags may be added (e.g. `--accept-partial` for a backup that ended PartiallyFailed);
+    its other parameters are the run's."""
+    from mediaops.engine.journal import Journal
+
+    state = state_of(ctx)
+    record = Journal(state.config.state_dir).get(run_id)
+    if record.status == "done":
+        raise UsageError(f"run {record.run_id} already finished", hint="nothing to resume")
+    runbook = state.registry.get(record.runbook)
+    params = {p.name: record.params.get(p.name, p.default) for p in runbook.params}
+    flags = {f"--{p.name.replace('_', '-')}": p.name for p in runbook.params if p.flag}
+    for extra in ctx.args:
+        if extra not in flags:
+            raise UsageError(f"resume takes no {extra!r}", hint=f"{runbook.name}'s flags that resume takes: "
+                             f"{', '.join(flags) or 'none'}; its other parameters are the run's")
+        params[flags[extra]] = True
+    secret = [p.name for p in runbook.params if p.secret and record.params.get(p.name)]
+    if secret:
+        raise UsageError(f"run {record.run_id} had secret parameters ({', '.join(secret)}) that are never kept",
+                         hint="start a new run")
+    return _execute(state, runbook, params, dry_run=dry_run, yes=yes, as_json=as_json,
+                    rollback_on_failure=rollback_on_failure, resume_id=record.run_id)
+
+
+@cli.command("undo")
+@click.argument("run_id", shell_complete=lambda c, p, i: complete_run(c, p, i))
+@click.option("--dry-run", is_flag=True, help="Show what would be undone; change nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Undo without asking.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON event per line.")
+@pass_state
+def undo(state: State, run_id: str, dry_run: bool, yes: bool, as_json: bool) -> int:
+    """Undo the completed steps of a run (finished, failed, interrupted or abandoned), most recent first.
+
+    RUN_ID is a run ID, a unique part of one, or `last`."""
+    from mediaops.engine.journal import Journal
+
+    record = Journal(state.config.state_dir).get(run_id)
+    runbook = state.registry.get(record.runbook)
+    params = {p.name: record.params.get(p.name, p.default) for p in runbook.params}
+    return _execute(state, runbook, params, dry_run=dry_run, yes=yes, as_json=as_json, rollback_on_failure=False,
+                    resume_id=record.run_id, undo=True)
+
+
+def complete_run(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Run IDs for shell completion, newest first."""
+    from click.shell_completion import CompletionItem
+
+    from mediaops.engine.journal import Journal
+
+    try:
+        records = Journal(state_of(ctx).config.state_dir).runs()
+    except Exception:  # completion never fails loudly
+        return []
+    return [CompletionItem(r.run_id, help=f"{r.runbook} {r.status}") for r in records if incomplete in r.run_id]
