@@ -96,9 +96,7 @@ class Rehearsal:
         for controller in (Sources, Kustomizations, HelmReleases, Deployments, StatefulSets, Jobs, Pods, Claims,
                            Velero, ExternalSecrets):
             self.manager.add(controller(self))
-        self.server = ApiServer(self.store)
-        self.server.control = self.control  # type: ignore[attr-defined]
-        self.server.runtime = self  # type: ignore[attr-defined]
+        self.server = ApiServer(self.store, runtime=self)
         self.volumes: dict[tuple[str, ...], dict[str, bytes]] = {}
         self.store.subscribers.append(self._volume_gone)
         self.nas_host = self._nas_host()

@@ -20,7 +20,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from mediaops.cluster.kinds import BUILTIN_GROUPS, BY_PLURAL, PRINTER_COLUMNS, RESOURCES, Resource
@@ -611,13 +611,27 @@ class Faults:
         return rate > 0 and self.rng.random() < rate
 
 
+class Runtime(Protocol):
+    """What the server asks of the rehearsal behind it: pods' logs and exec (the container file system is the
+    rehearsal's), and its control endpoint ``/rehearsal/…`` (faults, status, the vault stand-in)."""
+
+    def logs(self, namespace: str, pod: str, container: str, tail: int) -> str: ...
+
+    def exec(self, namespace: str, pod: str, container: str, command: list[str],
+             stdin: bytes) -> tuple[bytes, bytes, int]: ...
+
+    def control(self, method: str, path: str, body: Any) -> tuple[int, dict[str, Any]]: ...
+
+
 class ApiServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, store: Store, address: tuple[str, int] = ("127.0.0.1", 0)) -> None:
+    def __init__(self, store: Store, address: tuple[str, int] = ("127.0.0.1", 0), *,
+                 runtime: Runtime | None = None) -> None:
         super().__init__(address, Handler)
         self.store = store
+        self.runtime = runtime  # None: an API without pods' logs, exec or a control endpoint
         self.faults = Faults()
         self.requests: list[tuple[str, str]] = []
         self.requests_lock = threading.Lock()
@@ -867,9 +881,9 @@ class Handler(BaseHTTPRequestHandler):
     # -- routing ------------------------------------------------------------------------------------
     def _route(self, method: str, path: str, query: dict[str, str]) -> None:
         parts = [p for p in path.split("/") if p]
-        control = getattr(self.server, "control", None)
-        if parts[:1] == ["rehearsal"] and control is not None:
-            code, answer = control(method, path, self._body() if method == "POST" else None)
+        runtime = self.server.runtime
+        if parts[:1] == ["rehearsal"] and runtime is not None:
+            code, answer = runtime.control(method, path, self._body() if method == "POST" else None)
             self._send(code, answer)
             return
         groups = _discovery()
@@ -941,7 +955,7 @@ class Handler(BaseHTTPRequestHandler):
         store = self.server.store
         if sub in ("exec", "log"):
             store.get(resource, namespace, name)
-            runtime = getattr(self.server, "runtime", None)
+            runtime = self.server.runtime
             if runtime is None:
                 raise ApiError(501, "NotImplemented", f"this server cannot {sub} in pods")
             if sub == "log":

@@ -45,6 +45,9 @@ def test_restart_replaces_pods_and_a_second_run_waits(sim: Mediaops, home_ops: H
     assert result.returncode == 0, result.stdout[-2000:]
     after = kubectl(sim, "get", "pods", "-n", "media", "-l", "app.kubernetes.io/name=tautulli", "-o", "name").stdout
     assert before.strip() and after.strip() and before != after
+    report = sim.run("runs", "show", "last", "--markdown").stdout
+    # The commands the run's operations rendered, journaled before they ran: the report lists them as run.
+    assert "Commands run:" in report and "kubectl rollout restart deployment/tautulli -n media" in report, report
     again = sim.run("run", "restart", "tautulli", "--yes")
     assert "nothing to do" in again.stdout and "restarted less than two minutes ago" in again.stdout
     forced = sim.run("run", "restart", "tautulli", "--yes", "--force")
