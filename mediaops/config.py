@@ -22,6 +22,12 @@ KEYS: dict[str, tuple[Any, str, str]] = {
     "nas_host": (None, "str", "the NAS serving NFS (else taken from the apps' NFS mounts)"),
     "nas_port": ("2049", "port", "the NAS's NFS port, for reachability checks"),
     "ingress_base_url": (None, "str", "base URL for ingress checks, e.g. https://{host} or http://127.0.0.1:8080"),
+    "dns_server": (None, "str", "the resolver the ExternalName check asks, HOST[:PORT] (else the system's)"),
+    "prometheus_url": (None, "str", "Prometheus's HTTP API, for the scrape check, e.g. http://127.0.0.1:9090"),
+    "overseerr_url": (None, "str", "Overseerr's base URL, for its checks (the API key: MEDIAOPS_OVERSEERR_API_KEY)"),
+    "alertmanager_url": (None, "str", "Alertmanager's API, for the silences runbooks open while an app is down"),
+    "backup_rpo_hours": ("24", "count", "how old the newest backup of an app's data may be, in hours"),
+    "pvc_warn_percent": ("80", "count", "a PersistentVolumeClaim fuller than this warns (95: fails)"),
     "state_dir": (None, "path", "where run journals live"),
     "runbook_paths": ([], "list", "extra directories of site-specific runbooks"),
 }
@@ -86,6 +92,8 @@ def _coerce(key: str, value: Any, origin: str) -> Any:
     if not isinstance(value, str | int | float):
         raise UsageError(f"{origin}: {key} must be a single value, not {type(value).__name__}")
     text = str(value)
+    if kind == "count" and not (text.isdigit() and int(text) > 0):
+        raise UsageError(f"{origin}: {key} must be a whole number above 0, not {text!r}")
     if kind == "port" and not (text.isdigit() and 0 < int(text) < 65536):
         raise UsageError(f"{origin}: {key} must be a TCP port (1 to 65535), not {text!r}")
     return str(Path(text).expanduser()) if kind == "path" else text

@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from mediaops.cli import cluster, config, docs, journal, repo, runbooks, sim  # noqa: F401  (they register commands)
+from mediaops.cli import check, cluster, config, docs, journal, repo, runbooks, sim  # noqa: F401  (they register commands)
 from mediaops.cli.root import cli
 from mediaops.errors import EXIT_INTERRUPTED, EXIT_USAGE, MediaopsError
 

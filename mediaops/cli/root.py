@@ -68,6 +68,11 @@ class State:
         if not self.config.get("ingress_base_url"):
             self.config.values["ingress_base_url"] = rehearsal.ingress_url
             self.config.sources["ingress_base_url"] = "--sim"
+        # The rehearsal's own resolver and Alertmanager: a check or a silence never leaves 127.0.0.1.
+        for key, attribute in (("dns_server", "dns_address"), ("alertmanager_url", "alertmanager_url")):
+            value = getattr(rehearsal, attribute, "")
+            if value and key in self.config.values:
+                self.config.values[key], self.config.sources[key] = value, "--sim"
 
     @property
     def config(self) -> Config:
@@ -100,6 +105,9 @@ class State:
         nas = str(state.get("nas") or "")
         if nas and config.sources.get("nas_port", "default") == "default":
             config.values["nas_port"], config.sources["nas_port"] = nas.rpartition(":")[2], "sim up"
+        for key, found in (("dns_server", "dns"), ("alertmanager_url", "alertmanager")):
+            if key in config.values and not config.get(key) and state.get(found):
+                config.values[key], config.sources[key] = str(state[found]), "sim up"
 
     @property
     def registry(self) -> Registry:

@@ -1,0 +1,44 @@
+"""Does every host of the app answer, as a Gatus or blackbox check would ask it?
+
+Each host of the app's Ingresses and HTTPRoutes in the cluster (those its Kustomizations and HelmReleases
+applied) is asked over HTTP(S) at the path Gatus checks (the `gatus.io/path` annotation, else `/`): 200 is
+ok, 401 is ok behind auth (Authelia answers 401 to an anonymous request), anything else or no answer fails.
+
+The request goes to `ingress_base_url` with the host in the Host header when that setting is set (the ingress
+controller's address, a port-forward), else to `https://HOST/`. By hand: the `curl` line each result shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from mediaops.checks import FAIL, OK, Check, Result
+from mediaops.checks.probe import Probe
+from mediaops.repo import ACTIVE, App
+
+
+def _hosts(probe: Probe, app: App) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for ingress in probe.applied("Ingress", app):
+        path = str((ingress["metadata"].get("annotations") or {}).get("gatus.io/path") or "/")
+        found += [(str(r["host"]), path) for r in (ingress.get("spec") or {}).get("rules") or [] if r.get("host")]
+    route: dict[str, Any]
+    for route in probe.applied("HTTPRoute", app):
+        found += [(str(h), "/") for h in (route.get("spec") or {}).get("hostnames") or []]
+    return list(dict.fromkeys(found))
+
+
+def run(probe: Probe, app: App) -> Iterator[Result]:
+    from mediaops import net
+
+    where = f"{app.namespace}/{app.name}"
+    base = probe.setting("ingress_base_url") or None
+    for host, path in _hosts(probe, app):
+        answer = net.http_check(host, path, base)
+        yield Result("ingress-hosts", where, OK if answer.ok else FAIL, f"{host}{path}: {answer.note}",
+                     net.http_check_command(host, path, base))
+
+
+CHECK = Check("ingress-hosts", "Every Ingress and HTTPRoute host of the app answers (200, or 401 behind auth)",
+              applies=lambda app: app.state == ACTIVE and bool(app.ingresses), run=run)
