@@ -60,6 +60,7 @@ _.do_POST  # BaseHTTPRequestHandler dispatches POST (sim/server.py Handler)
 _.do_PUT  # BaseHTTPRequestHandler dispatches PUT (sim/server.py Handler)
 _.do_PATCH  # BaseHTTPRequestHandler dispatches PATCH (sim/server.py Handler)
 _.do_DELETE  # BaseHTTPRequestHandler dispatches DELETE (sim/server.py Handler)
+_.do_HEAD  # BaseHTTPRequestHandler dispatches HEAD (sim/standins.py Alertmanager: /-/healthy, /-/ready)
 _.log_message  # BaseHTTPRequestHandler calls it for every request; overridden to keep output quiet
 _.protocol_version  # BaseHTTPRequestHandler: HTTP/1.1 keep-alive for the API server
 _.disable_nagle_algorithm  # StreamRequestHandler: sets TCP_NODELAY on each connection
@@ -118,3 +119,6 @@ _.last_sync  # trakt_reauth.py, @runbook.check
 _.login_state  # trakt_reauth.py, @runbook.check
 _.undo_stop_watch  # trakt_reauth.py, @stop_watch.undoer
 _.verify_logs  # trakt_reauth.py, @runbook.step
+_.check_command  # cli/check.py, @cli.command
+_.nameservers  # checks/external_names.py, dnspython's Resolver reads it
+_.lifetime  # checks/external_names.py, dnspython's Resolver reads it

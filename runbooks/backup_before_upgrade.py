@@ -68,17 +68,12 @@ def versions(ctx: Context) -> str:
                      + [f"{c.name} {c.image}:{c.tag}" for c in app.images])
     if not ctx.has_service("cluster"):
         return f"repository: {repo}"
-    kube = clustersteps.kube(ctx)
     live = []
-    for hr in app.helmreleases:
-        obj = kube.find("HelmRelease", hr.name, hr.namespace)
+    for hr in clustersteps.helmreleases(ctx, app):
+        obj = hr.find()
         live.append(f"chart {flux.FluxStatus.of(obj).revision if obj else 'not installed'}")
-    for kind in ("Deployment", "StatefulSet", "CronJob"):
-        items, _ = kube.list(kind, app.namespace, labels=f"app.kubernetes.io/name={app.name}")
-        for item in items:
-            spec = (item.get("spec") or {}).get("template") or ((item.get("spec") or {}).get("jobTemplate") or {}
-                                                               ).get("spec", {}).get("template") or {}
-            live += [f"{c.get('name')} {c.get('image')}" for c in (spec.get("spec") or {}).get("containers") or []]
+    live += [f"{container} {image}" for container, image in workloads.images(
+        clustersteps.kube(ctx), app.namespace, app.name, kinds=("Deployment", "StatefulSet", "CronJob"))]
     return f"repository: {repo} | cluster: {'; '.join(live)}"
 
 
@@ -95,8 +90,7 @@ runbook.check("The repository can take a commit and push it")(gitsteps.can_commi
 
 @runbook.check("Velero's backup storage location is Available", needs_cluster=True)
 def storage_available(ctx: Context) -> str:
-    location = clustersteps.kube(ctx).find("BackupStorageLocation", "default", velero.NAMESPACE)
-    phase = ((location or {}).get("status") or {}).get("phase")
+    phase = velero.location_phase(clustersteps.kube(ctx), "default")
     if phase != "Available":
         raise CheckFailed(f"BackupStorageLocation velero/default is {phase or 'missing'}")
     return "velero/default Available"
@@ -143,7 +137,7 @@ def backup(ctx: Context) -> str:
     name, app = ctx.facts["backup"], _app(ctx)
     selector = None if ctx.params.get("namespace_wide") else {"app.kubernetes.io/name": app.name}
     with_data = not ctx.params.get("objects_only")
-    if kube.find("Backup", name, velero.NAMESPACE) is None:
+    if not velero.exists(kube, "Backup", name):
         velero.backup(kube, name, namespaces=[app.namespace], selector=selector, ttl=str(ctx.params.get("ttl")),
                       labels={"mediaops.io/run-id": ctx.run_id}, volumes=with_data)
     with ctx.waiting(f"Velero backup {name}") as waiting:
@@ -180,17 +174,17 @@ def restore(ctx: Context) -> None:
     backup_name, ns = ctx.facts["backup"], app.namespace
     restore_name = f"{backup_name}-restore"
     hold_off(ctx)  # again: an undo run later (mediaops undo) may find Flux running the app
-    if kube.find("Restore", restore_name, velero.NAMESPACE) is None:
+    if not velero.exists(kube, "Restore", restore_name):
         # A claim is released only when no pod uses it (kubernetes.io/pvc-protection): stop the workloads
-        # and let their pods go, then delete the claims whose data the backup holds.
-        for item in workloads.workloads(kube, ns, app.name):
-            kube.patch(item["kind"], item["metadata"]["name"], {"spec": {"replicas": 0}}, ns, sub="scale")
+        # and let their pods go, then delete the claims whose data the backup holds. A plain scale, as the
+        # restore plan shows it: the restore puts the replicas back, and a remembered count would outlive it.
+        for workload in workloads.of_app(kube, ns, app.name):
+            workload.scale(0, remember=False)
         for pod in workloads.pods(kube, ns, app.name):
             with ctx.waiting(f"pod {ns}/{pod['metadata']['name']} to go") as waiting:
                 waits.gone(kube, "Pod", pod["metadata"]["name"], ns, timeout=clustersteps.TIMEOUT, waiting=waiting)
         for claim in ctx.facts.get("backup_claims") or []:
-            if kube.find("PersistentVolumeClaim", claim, ns) is not None:
-                kube.delete("PersistentVolumeClaim", claim, ns)
+            workloads.delete_claim(kube, claim, ns)
             with ctx.waiting(f"claim {ns}/{claim} to go") as waiting:
                 waits.gone(kube, "PersistentVolumeClaim", claim, ns, timeout=clustersteps.TIMEOUT, waiting=waiting)
         velero.restore(kube, backup_name, restore_name)
@@ -227,17 +221,15 @@ def _already_running(ctx: Context) -> str | None:
     version, tag = ctx.params.get("chart_version"), ctx.params.get("image_tag")
     if not (version or tag) or not ctx.has_service("cluster"):
         return None
-    app, kube = _app(ctx), clustersteps.kube(ctx)
+    app = _app(ctx)
     if version:
-        for hr in app.helmreleases:
-            obj = kube.find("HelmRelease", hr.name, hr.namespace)
+        for hr in clustersteps.helmreleases(ctx, app):
+            obj = hr.find()
             if obj is None or flux.FluxStatus.of(obj).revision != version or flux.FluxStatus.of(obj).ready != "True":
                 return None
     if tag:
         wanted = str(tag).rpartition("=")[2]
-        images = [c.get("image", "") for kind in ("Deployment", "StatefulSet")
-                  for w in kube.list(kind, app.namespace, labels=f"app.kubernetes.io/name={app.name}")[0]
-                  for c in w["spec"]["template"]["spec"].get("containers") or []]
+        images = [image for _, image in workloads.images(clustersteps.kube(ctx), app.namespace, app.name)]
         if not any(image.endswith(f":{wanted}") for image in images):
             return None
     return f"{app.name} already runs {' and '.join(filter(None, [version and f'chart {version}', tag]))}"

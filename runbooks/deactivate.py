@@ -61,7 +61,7 @@ def backup_volumes(ctx: Context) -> str:
     if problems:
         raise velero.VeleroError("the backup would not hold the data of " + "; ".join(problems))
     name = ctx.facts["backup"]  # named by the first check, so the command shown names it too
-    if kube.find("Backup", name, velero.NAMESPACE) is None:
+    if not velero.exists(kube, "Backup", name):
         velero.backup(kube, name, namespaces=[ns], selector={"app.kubernetes.io/name": app})
     with ctx.waiting(f"Velero backup {name}") as waiting:
         outcome = velero.wait(kube, "Backup", name, waiting=waiting)

@@ -41,11 +41,15 @@ def _apps(ctx: Context) -> list[App]:
             (entry.split("/", 1) for entry in ctx.facts["apps"])]
 
 
-def _workloads(ctx: Context) -> list[tuple[str, str, str]]:
-    """(namespace, kind, name) of every workload of the apps."""
+def _workloads(ctx: Context) -> list[workloads.Workload]:
+    """Handles on every Deployment and StatefulSet of the apps."""
     kube = clustersteps.kube(ctx)
-    return [(app.namespace, w["kind"], w["metadata"]["name"]) for app in _apps(ctx)
-            for w in workloads.workloads(kube, app.namespace, app.name)]
+    return [w for app in _apps(ctx) for w in workloads.of_app(kube, app.namespace, app.name)]
+
+
+def _key(workload: workloads.Workload) -> str:
+    """How the run's facts name a workload: namespace/kind/name."""
+    return f"{workload.namespace}/{workload.kind}/{workload.name}"
 
 
 def _flux_objects(ctx: Context, kind: str) -> list[tuple[str, str]]:
@@ -123,26 +127,19 @@ def _flux_lines(kind: str, verb: str) -> Live:
 
 
 def _scale_down_lines(ctx: Context) -> str:
-    kube = clustersteps.kube(ctx)
-    lines = []
-    for namespace, kind, name in _workloads(ctx):
-        live = kube.get(kind, name, namespace)
-        now = int((live.get("spec") or {}).get("replicas", 1))
-        previous = workloads.remembered(live) if now == 0 and workloads.remembered(live) is not None else now
-        lines.append(workloads.scale_command(kind, name, namespace, 0, previous=int(previous or 0), note=ctx.run_id))
+    lines = [workloads.scale_command(w.kind, w.name, w.namespace, 0, previous=workloads.to_remember(w.get()),
+                                     note=ctx.run_id) for w in _workloads(ctx)]
     return " && ".join(lines) or "# no Deployment or StatefulSet to scale"
 
 
 def _scale_back_lines(ctx: Context) -> str:
-    kube = clustersteps.kube(ctx)
     counts = dict(ctx.facts.get("replicas") or {})
-    for namespace, kind, name in _workloads(ctx):
+    for workload in _workloads(ctx):
         # Not journaled yet: what the annotation remembers, or (a preview, before the scale-down) the count
         # the scale-down is about to remember.
-        live = kube.get(kind, name, namespace)
+        live = workload.get()
         remembered = workloads.remembered(live)
-        now = int((live.get("spec") or {}).get("replicas", 1))
-        counts.setdefault(f"{namespace}/{kind}/{name}", remembered if remembered is not None else now)
+        counts.setdefault(_key(workload), remembered if remembered is not None else workloads.replicas_of(live))
     return " && ".join(workloads.scale_command(kind, name, namespace, int(replicas))
                        for key, replicas in counts.items()
                        for namespace, kind, name in [key.split("/", 2)]) or "# nothing is scaled down"
@@ -163,7 +160,7 @@ def _resume(ctx: Context, kind: str, *, only_ours: bool, wait: bool = True) -> s
     resumed = []
     for namespace, name in _flux_objects(ctx, kind):
         key = f"{kind}/{namespace}/{name}"
-        live = kube.get(kind, name, namespace)
+        live = flux.FluxObject(kube, kind, name, namespace).get()
         # Ours: journaled as suspended by this run, or annotated so by it (a run stopped before its journal
         # caught up still knows what it suspended).
         if only_ours and key not in ctx.facts.get("suspended", []) and flux.suspended_by(live) != ctx.run_id:
@@ -221,12 +218,10 @@ def undo_suspend_releases(ctx: Context) -> None:
     needs_cluster=True,
 )
 def scale_down(ctx: Context) -> str:
-    kube = clustersteps.kube(ctx)
     remembered: dict[str, Any] = ctx.facts.setdefault("replicas", {})
-    for namespace, kind, name in _workloads(ctx):
-        key = f"{namespace}/{kind}/{name}"
-        previous = workloads.scale(kube, kind, name, namespace, 0, note=ctx.run_id)
-        remembered.setdefault(key, previous)
+    for workload in _workloads(ctx):
+        previous = workload.scale(0, note=ctx.run_id)
+        remembered.setdefault(_key(workload), previous)
     return "scaled to 0: " + ", ".join(f"{k} (was {v})" for k, v in remembered.items())
 
 
@@ -291,11 +286,11 @@ def _scale_back(ctx: Context) -> str:
     restored = []
     for key, replicas in (ctx.facts.get("replicas") or {}).items():
         namespace, kind, name = key.split("/", 2)
-        obj = kube.find(kind, name, namespace)
-        if obj is None or ((obj.get("spec") or {}).get("replicas", 1) == replicas
-                           and workloads.remembered(obj) is None):
+        workload = workloads.Workload(kube, kind, name, namespace)
+        obj = workload.find()
+        if obj is None or (workloads.replicas_of(obj) == replicas and workloads.remembered(obj) is None):
             continue
-        workloads.scale(kube, kind, name, namespace, int(replicas))
+        workload.scale(int(replicas))
         restored.append(f"{key}={replicas}")
     return "scaled back: " + ", ".join(restored) if restored else "nothing was scaled down"
 
@@ -314,13 +309,12 @@ def scale_up(ctx: Context) -> str:
 
 @scale_up.skip_when
 def nothing_scaled(ctx: Context) -> str | None:
-    kube = clustersteps.kube(ctx)
     if ctx.facts.get("replicas"):
         return None
-    for namespace, kind, name in _workloads(ctx):
-        if workloads.remembered(kube.get(kind, name, namespace)) is not None:
-            ctx.facts.setdefault("replicas", {})[f"{namespace}/{kind}/{name}"] = workloads.remembered(
-                kube.get(kind, name, namespace))
+    for workload in _workloads(ctx):
+        previous = workloads.remembered(workload.get())
+        if previous is not None:
+            ctx.facts.setdefault("replicas", {})[_key(workload)] = previous
             return None
     return "nothing is scaled down"
 
@@ -328,20 +322,18 @@ def nothing_scaled(ctx: Context) -> str | None:
 @runbook.step(
     "Rollout restart them",
     why="Fresh pods mount the NFS export anew; a pod that survived the outage may hold a stale handle.",
-    command=Live(lambda ctx: " && ".join(workloads.rollout_command(verb, kind, name, namespace)
-                                         for verb in ("restart", "status")
-                                         for namespace, kind, name in _workloads(ctx)),
+    command=Live(lambda ctx: " && ".join(w.rollout_command(verb) for verb in ("restart", "status")
+                                         for w in _workloads(ctx)),
                  doc="kubectl rollout restart deployment/NAME -n {ns} && "
                      "kubectl rollout status deployment/NAME -n {ns} --timeout=5m  # each Deployment and StatefulSet"),
     needs_cluster=True,
     nothing_to_undo="this brings the apps back to normal",
 )
 def restart_apps(ctx: Context) -> str:
-    kube = clustersteps.kube(ctx)
     names = []
-    for namespace, kind, name in _workloads(ctx):
-        workloads.restart(kube, kind, name, namespace)
-        names.append(f"{kind}/{name}")
+    for workload in _workloads(ctx):
+        workload.restart()
+        names.append(f"{workload.kind}/{workload.name}")
     for app in _apps(ctx):
         clustersteps.wait_pods(ctx, app)
     return "restarted and ready: " + ", ".join(names)
@@ -415,13 +407,7 @@ def check_ingress(ctx: Context) -> str:
 def _ingress_hosts(ctx: Context) -> list[tuple[str, str]]:
     """(host, path) of the apps' Ingresses, the path as Gatus checks it (gatus.io/path)."""
     kube = clustersteps.kube(ctx)
-    found = []
-    for app in _apps(ctx):
-        items, _ = kube.list("Ingress", app.namespace, labels=f"app.kubernetes.io/name={app.name}")
-        for ingress in items:
-            path = (ingress["metadata"].get("annotations") or {}).get("gatus.io/path", "/")
-            found += [(str(rule.get("host")), path) for rule in (ingress.get("spec") or {}).get("rules") or []]
-    return found
+    return [found for app in _apps(ctx) for found in workloads.ingress_hosts(kube, app.namespace, app.name)]
 
 
 def _left_behind(ctx: Context) -> list[str]:
@@ -434,10 +420,10 @@ def _left_behind(ctx: Context) -> list[str]:
             if flux.status(kube, kind, name, namespace).suspended:
                 lines.append(f"{kind} {namespace}/{name} is still SUSPENDED: Flux does not manage it "
                              f"(flux resume {flux.CLI_KIND[kind]} {name} -n {namespace})")
-    for namespace, kind, name in _workloads(ctx):
-        previous = workloads.remembered(kube.get(kind, name, namespace))
+    for workload in _workloads(ctx):
+        previous = workloads.remembered(workload.get())
         if previous is not None:
-            lines.append(f"{kind} {namespace}/{name} is still scaled down (was {previous})")
+            lines.append(f"{workload} is still scaled down (was {previous})")
     return lines
 
 

@@ -86,8 +86,8 @@ def sops_installed(ctx: Context) -> str:
 def consumers(ctx: Context) -> str:
     kube, namespace = clustersteps.kube(ctx), ctx.facts["ns"]
     deployed = {
-        "eso": kube.find("ExternalSecret", "plex-exporter", namespace) is not None,
-        "trakt": kube.find("Kustomization", "plex-trakt-sync", namespace) is not None,
+        "eso": externalsecrets.exists(kube, "plex-exporter", namespace),
+        "trakt": flux.FluxObject(kube, "Kustomization", "plex-trakt-sync", namespace).find() is not None,
         "tautulli": bool([w for w in workloads.workloads(kube, namespace, "tautulli")]),
     }
     ctx.facts["deployed"] = deployed

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from mediaops.cluster import waits, workloads
+from mediaops.cluster import workloads
 from mediaops.engine import CheckFailed, Live, Param, Runbook
 from mediaops.engine.context import Context
 from mediaops.steps import cluster as clustersteps
@@ -29,14 +29,15 @@ runbook = Runbook(
 )
 
 
-def _kube(ctx: Context) -> Any:
-    return clustersteps.kube(ctx)
+def _watch(ctx: Context) -> workloads.Workload:
+    """The watch Deployment (found by the first check)."""
+    return workloads.Workload(clustersteps.kube(ctx), "Deployment", ctx.facts["deployment"], ctx.facts["ns"])
 
 
 @runbook.check("Its watch Deployment exists", needs_cluster=True)
 def deployment_exists(ctx: Context) -> str:
     namespace = ctx.params.get("namespace") or "media"
-    found = [w for w in workloads.workloads(_kube(ctx), namespace, APP) if w["kind"] == "Deployment"]
+    found = [w for w in workloads.workloads(clustersteps.kube(ctx), namespace, APP) if w["kind"] == "Deployment"]
     if not found:
         raise CheckFailed(f"no Deployment of {APP} in {namespace}; is it active? (mediaops run activate {APP})")
     deployment = found[0]
@@ -49,12 +50,10 @@ def deployment_exists(ctx: Context) -> str:
 
 @runbook.check("Its config PVC is Bound", needs_cluster=True)
 def pvc_bound(ctx: Context) -> str:
-    deployment = _kube(ctx).get("Deployment", ctx.facts["deployment"], ctx.facts["ns"])
-    claims = [v["persistentVolumeClaim"]["claimName"] for v in deployment["spec"]["template"]["spec"].get(
-        "volumes") or [] if v.get("persistentVolumeClaim")]
+    claims = _watch(ctx).claims()
     if not claims:
         raise CheckFailed("the Deployment mounts no PersistentVolumeClaim: where would the login go?")
-    phase = workloads.pvc_phase(_kube(ctx), ctx.facts["ns"], claims[0])
+    phase = workloads.pvc_phase(clustersteps.kube(ctx), ctx.facts["ns"], claims[0])
     if phase != "Bound":
         raise CheckFailed(f"PVC {claims[0]} is {phase}")
     ctx.facts["claim"] = claims[0]
@@ -63,15 +62,14 @@ def pvc_bound(ctx: Context) -> str:
 
 @runbook.check("The sync CronJob and its last run", needs_cluster=True)
 def last_sync(ctx: Context) -> str:
-    items, _ = _kube(ctx).list("CronJob", ctx.facts["ns"], labels=f"app.kubernetes.io/name={APP}")
-    if not items:
+    kube = clustersteps.kube(ctx)
+    found = workloads.cronjobs(kube, ctx.facts["ns"], APP)
+    if not found:
         raise CheckFailed(f"no CronJob of {APP} in {ctx.facts['ns']}")
-    cronjob = items[0]
+    cronjob = found[0]
     ctx.facts["cronjob"] = cronjob["metadata"]["name"]
     ctx.facts.setdefault("job", f"{cronjob['metadata']['name']}-manual-{datetime.now(UTC).strftime('%Y%m%d%H%M%S')}")
-    jobs, _ = _kube(ctx).list("Job", ctx.facts["ns"])
-    runs = sorted((j for j in jobs if j["metadata"]["name"].startswith(ctx.facts["cronjob"])),
-                  key=lambda j: j["metadata"].get("creationTimestamp", ""))
+    runs = workloads.runs(kube, ctx.facts["cronjob"], ctx.facts["ns"])
     if not runs:
         return f"CronJob {ctx.facts['cronjob']} ({cronjob['spec'].get('schedule')}): no run yet"
     last = runs[-1]
@@ -80,7 +78,7 @@ def last_sync(ctx: Context) -> str:
 
 
 def _watch_login_line(ctx: Context) -> str:
-    kube = _kube(ctx)
+    kube = clustersteps.kube(ctx)
     pods = [p for p in workloads.pods(kube, ctx.facts["ns"], APP) if LOGIN_LABEL not in p["metadata"].get(
         "labels", {}) and not p["metadata"]["labels"].get("job-name") and workloads.pod_ready(p)]
     for pod in pods:
@@ -110,14 +108,12 @@ def _logged_in(ctx: Context) -> str | None:
     why="So nothing writes the login file while the login runs.",
     command=Live(lambda ctx: workloads.scale_command(
         "Deployment", ctx.facts["deployment"], ctx.facts["ns"], 0, note=ctx.run_id,
-        previous=int((_kube(ctx).get("Deployment", ctx.facts["deployment"], ctx.facts["ns"]).get("spec") or {})
-                     .get("replicas", 1))),
+        previous=workloads.to_remember(_watch(ctx).get())),
         doc="kubectl scale deployment/{deployment} -n {ns} --replicas=0  # its replicas remembered first"),
     needs_cluster=True,
 )
 def stop_watch(ctx: Context) -> str:
-    previous = workloads.scale(_kube(ctx), "Deployment", ctx.facts["deployment"], ctx.facts["ns"], 0,
-                               note=ctx.run_id)
+    previous = _watch(ctx).scale(0, note=ctx.run_id)
     ctx.facts["replicas"] = previous
     return f"scaled to 0 (was {previous})"
 
@@ -125,7 +121,7 @@ def stop_watch(ctx: Context) -> str:
 @stop_watch.undoer("start the watch Deployment again", command="kubectl scale deployment {deployment} -n {ns} "
                    "--replicas={replicas}")
 def undo_stop_watch(ctx: Context) -> None:
-    workloads.scale(_kube(ctx), "Deployment", ctx.facts["deployment"], ctx.facts["ns"], int(ctx.facts["replicas"]))
+    _watch(ctx).scale(int(ctx.facts["replicas"]))
 
 
 @runbook.step(
@@ -137,25 +133,18 @@ def undo_stop_watch(ctx: Context) -> None:
     needs_cluster=True,
 )
 def start_login_pod(ctx: Context) -> str:
-    kube = _kube(ctx)
+    kube = clustersteps.kube(ctx)
     name, body = _login_pod(ctx)
     ctx.facts.update(login_pod=name, container=body["spec"]["containers"][0]["name"])
-    if kube.find("Pod", name, ctx.facts["ns"]) is None:
-        kube.create("Pod", body)
-
-    def running(obj: dict[str, Any] | None) -> workloads.Verdict:
-        if workloads.pod_ready(obj or {}):
-            return workloads.Verdict(done=True)
-        return workloads.Verdict(status=str(((obj or {}).get("status") or {}).get("phase", "Pending")))
-
+    workloads.create_pod(kube, body)  # a resumed run keeps the pod it made
     with ctx.waiting(f"pod {name} running") as waiting:
-        waits.until(kube, "Pod", name, ctx.facts["ns"], running, timeout=clustersteps.TIMEOUT, waiting=waiting)
+        workloads.wait_pod_ready(kube, name, ctx.facts["ns"], timeout=clustersteps.TIMEOUT, waiting=waiting)
     return f"pod {name} running"
 
 
 def _login_pod(ctx: Context) -> tuple[str, dict[str, Any]]:
     """The login pod: the watch Deployment's pod spec (image, volumes, mounts), idle until the login runs."""
-    deployment = _kube(ctx).get("Deployment", ctx.facts["deployment"], ctx.facts["ns"])
+    deployment = _watch(ctx).get()
     spec = dict(deployment["spec"]["template"]["spec"])
     main = dict(spec["containers"][0])
     main.update(command=["sleep", "infinity"], args=[])
@@ -178,8 +167,7 @@ def _login_pod_command(ctx: Context) -> str:
 
 @start_login_pod.undoer("delete the login pod", command="kubectl delete pod {login_pod} -n {ns}")
 def delete_login_pod(ctx: Context) -> None:
-    if _kube(ctx).find("Pod", ctx.facts.get("login_pod", ""), ctx.facts["ns"]) is not None:
-        _kube(ctx).delete("Pod", ctx.facts["login_pod"], ctx.facts["ns"])
+    workloads.delete_pod(clustersteps.kube(ctx), ctx.facts.get("login_pod", ""), ctx.facts["ns"])
 
 
 @runbook.step(
@@ -191,7 +179,7 @@ def delete_login_pod(ctx: Context) -> None:
     nothing_to_undo="a new login replaces the old one",
 )
 def login(ctx: Context) -> str:
-    kube = _kube(ctx)
+    kube = clustersteps.kube(ctx)
     workloads.exec_interactive(ctx.facts["ns"], ctx.facts["login_pod"], ["plextraktsync", "login"],
                                container=ctx.facts["container"], context=kube.context,
                                kubeconfig=ctx.config.get("kubeconfig") or "")
@@ -212,10 +200,10 @@ def login(ctx: Context) -> str:
 )
 def restart_watch(ctx: Context) -> str:
     delete_login_pod(ctx)
-    workloads.scale(_kube(ctx), "Deployment", ctx.facts["deployment"], ctx.facts["ns"], int(ctx.facts["replicas"]))
+    watch = _watch(ctx)
+    watch.scale(int(ctx.facts["replicas"]))
     with ctx.waiting(f"Deployment {ctx.facts['deployment']} rolled out") as waiting:
-        workloads.wait_rollout(_kube(ctx), "Deployment", ctx.facts["deployment"], ctx.facts["ns"],
-                               timeout=clustersteps.TIMEOUT, waiting=waiting)
+        watch.wait_rolled_out(timeout=clustersteps.TIMEOUT, waiting=waiting)
     return f"watch running again ({ctx.facts['replicas']} replica(s))"
 
 
@@ -242,29 +230,11 @@ def verify_logs(ctx: Context) -> str:
     nothing_to_undo="one more sync is harmless",
 )
 def sync_once(ctx: Context) -> str:
-    kube = _kube(ctx)
-    cronjob = kube.get("CronJob", ctx.facts["cronjob"], ctx.facts["ns"])
+    kube = clustersteps.kube(ctx)
     name = ctx.facts["job"]  # named by the check, so the command shown names it too
-    template = cronjob["spec"]["jobTemplate"]
-    if kube.find("Job", name, ctx.facts["ns"]) is None:  # a resumed run waits for the Job it made
-        kube.create("Job", {"metadata": {"name": name, "namespace": ctx.facts["ns"],
-                                         "annotations": {"cronjob.kubernetes.io/instantiate": "manual"},
-                                         "labels": dict((template.get("metadata") or {}).get("labels") or {}),
-                                         "ownerReferences": [{"apiVersion": "batch/v1", "kind": "CronJob",
-                                                              "name": ctx.facts["cronjob"],
-                                                              "uid": cronjob["metadata"]["uid"]}]},
-                            "spec": template["spec"]})
-
-    def complete(obj: dict[str, Any] | None) -> workloads.Verdict:
-        status = (obj or {}).get("status") or {}
-        if status.get("succeeded"):
-            return workloads.Verdict(done=True, status="Complete")
-        if status.get("failed"):
-            return workloads.Verdict(failed=f"Job {name} failed; kubectl logs job/{name} -n {ctx.facts['ns']}")
-        return workloads.Verdict(status="running" if status.get("active") else "starting")
-
+    workloads.run_job_from(kube, ctx.facts["cronjob"], name, ctx.facts["ns"])  # a resumed run waits for its Job
     with ctx.waiting(f"Job {name} to complete") as waiting:
-        waits.until(kube, "Job", name, ctx.facts["ns"], complete, timeout=clustersteps.TIMEOUT, waiting=waiting)
+        workloads.wait_job_complete(kube, name, ctx.facts["ns"], timeout=clustersteps.TIMEOUT, waiting=waiting)
     return f"Job {name} completed"
 
 

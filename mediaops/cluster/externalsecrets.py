@@ -20,6 +20,11 @@ def target_of(es: dict[str, Any]) -> str:
     return str(((es.get("spec") or {}).get("target") or {}).get("name") or es["metadata"]["name"])
 
 
+def exists(kube: Kube, name: str, namespace: str) -> bool:
+    """Whether the ExternalSecret is deployed."""
+    return kube.find("ExternalSecret", name, namespace) is not None
+
+
 def secret_version(kube: Kube, name: str, namespace: str) -> str | None:
     secret = kube.find("Secret", name, namespace)
     return str(secret["metadata"]["resourceVersion"]) if secret else None

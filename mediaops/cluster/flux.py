@@ -309,6 +309,10 @@ class FluxObject:
     def find(self) -> dict[str, Any] | None:
         return self.kube.find(self.kind, self.name, self.namespace)
 
+    def get(self) -> dict[str, Any]:
+        """The object as it is now (NotFound when it does not exist)."""
+        return self.kube.get(self.kind, self.name, self.namespace)
+
     def status(self) -> FluxStatus:
         return status(self.kube, self.kind, self.name, self.namespace)
 

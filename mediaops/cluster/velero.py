@@ -86,6 +86,17 @@ class VolumePlan:
         return ", ".join(dict.fromkeys(parts)) or "no volumes"
 
 
+def exists(kube: Kube, kind: str, name: str) -> bool:
+    """Whether Velero's namespace holds this Backup or Restore (a resumed run waits for the one it made)."""
+    return kube.find(kind, name, NAMESPACE) is not None
+
+
+def location_phase(kube: Kube, name: str = "default") -> str:
+    """The phase of a BackupStorageLocation (Available, Unavailable); "" when missing or not reported yet."""
+    location = kube.find("BackupStorageLocation", name, NAMESPACE)
+    return str(((location or {}).get("status") or {}).get("phase") or "")
+
+
 def volume_plan(kube: Kube, namespace: str, selector: str) -> VolumePlan:
     """The volumes of the app's workloads and pods, and the nodes Velero's node agent runs on
     (pkg/nodeagent: pods labelled role=node-agent). A workload scaled to 0 still names its claims."""

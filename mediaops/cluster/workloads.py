@@ -1,4 +1,5 @@
-"""Deployments, StatefulSets, pods, PVCs and nodes of an app (label ``app.kubernetes.io/name``)."""
+"""Deployments, StatefulSets, CronJobs and their Jobs, pods, PVCs, Ingresses and nodes of an app (label
+``app.kubernetes.io/name``)."""
 
 from __future__ import annotations
 
@@ -37,14 +38,20 @@ def workloads(kube: Kube, namespace: str, app: str) -> list[dict[str, Any]]:
     return found
 
 
-def scale(kube: Kube, kind: str, name: str, namespace: str, replicas: int, *, note: str = "") -> int:
+def scale(kube: Kube, kind: str, name: str, namespace: str, replicas: int, *, note: str = "",
+          remember: bool = True) -> int:
     """Scale and remember the count to come back to as an annotation (written before the scale, so a crash
     in between loses nothing), for the run's undo and for another operator to see; returns that count.
 
     Scaling to 0 something mediaops already scaled to 0 (a resumed or repeated run) keeps the count first
-    remembered: a later observation of 0 never overwrites it, so the app always comes back as it was."""
+    remembered: a later observation of 0 never overwrites it, so the app always comes back as it was.
+    ``remember=False`` is a plain ``kubectl scale``: no annotation written or cleared (for a stop whose way
+    back is not a scale, such as a Velero restore); it returns the replicas it found."""
     obj = kube.get(kind, name, namespace)
-    previous = int((obj.get("spec") or {}).get("replicas", 1))
+    previous = replicas_of(obj)
+    if not remember:
+        kube.patch(kind, name, {"spec": {"replicas": replicas}}, namespace, sub="scale")
+        return previous
     if replicas == 0:
         kept = remembered(obj)
         if previous == 0 and kept is not None:
@@ -76,6 +83,17 @@ def rollout_command(verb: str, kind: str, name: str, namespace: str) -> str:
 def remembered(obj: dict[str, Any]) -> int | None:
     value = ((obj.get("metadata") or {}).get("annotations") or {}).get(PREVIOUS_REPLICAS)
     return int(value) if value is not None else None
+
+
+def replicas_of(obj: dict[str, Any]) -> int:
+    """A workload's spec.replicas (1 when unset, as the API server defaults it)."""
+    return int((obj.get("spec") or {}).get("replicas", 1))
+
+
+def to_remember(obj: dict[str, Any]) -> int:
+    """The count ``scale`` to 0 remembers: the replicas now, or the count kept when mediaops scaled it to 0."""
+    kept = remembered(obj)
+    return kept if replicas_of(obj) == 0 and kept is not None else replicas_of(obj)
 
 
 def restart(kube: Kube, kind: str, name: str, namespace: str) -> str:
@@ -121,6 +139,123 @@ def pods(kube: Kube, namespace: str, app: str) -> list[dict[str, Any]]:
 def pod_ready(pod: dict[str, Any]) -> bool:
     return any(c.get("type") == "Ready" and c.get("status") == "True"
                for c in (pod.get("status") or {}).get("conditions") or [])
+
+
+def pod_running() -> Any:
+    """A wait condition: the pod is Ready; until then, its phase."""
+
+    def judge(obj: dict[str, Any] | None) -> Verdict:
+        if pod_ready(obj or {}):
+            return Verdict(done=True)
+        return Verdict(status=str(((obj or {}).get("status") or {}).get("phase", "Pending")))
+
+    return judge
+
+
+def wait_pod_ready(kube: Kube, name: str, namespace: str, *, timeout: float = waits.TIMEOUT,
+                   waiting: Any = None) -> dict[str, Any]:
+    """Wait until the pod is Ready (``kubectl wait --for=condition=Ready pod/NAME``)."""
+    return waits.until(kube, "Pod", name, namespace, pod_running(), timeout=timeout, waiting=waiting)
+
+
+def create_pod(kube: Kube, body: dict[str, Any]) -> bool:
+    """Create the pod unless one of its name exists (a resumed run keeps the one it made); whether it did."""
+    meta = body["metadata"]
+    if kube.find("Pod", meta["name"], meta["namespace"]) is not None:
+        return False
+    kube.create("Pod", body)
+    return True
+
+
+def delete_pod(kube: Kube, name: str, namespace: str) -> bool:
+    """Delete the pod if it is there; whether it was."""
+    if not name or kube.find("Pod", name, namespace) is None:
+        return False
+    kube.delete("Pod", name, namespace)
+    return True
+
+
+def delete_claim(kube: Kube, name: str, namespace: str) -> bool:
+    """Delete the PersistentVolumeClaim if it is there (it goes once no pod uses it); whether it was."""
+    if not name or kube.find("PersistentVolumeClaim", name, namespace) is None:
+        return False
+    kube.delete("PersistentVolumeClaim", name, namespace)
+    return True
+
+
+def cronjobs(kube: Kube, namespace: str, app: str) -> list[dict[str, Any]]:
+    """The app's CronJobs."""
+    items, _ = kube.list("CronJob", namespace, labels=f"{APP_LABEL}={app}")
+    return items
+
+
+def runs(kube: Kube, cronjob: str, namespace: str) -> list[dict[str, Any]]:
+    """The Jobs named after a CronJob (its scheduled and manual runs), oldest first."""
+    items, _ = kube.list("Job", namespace)
+    return sorted((j for j in items if j["metadata"]["name"].startswith(cronjob)),
+                  key=lambda j: j["metadata"].get("creationTimestamp", ""))
+
+
+def run_job_from(kube: Kube, cronjob: str, name: str, namespace: str) -> bool:
+    """``kubectl create job NAME --from=cronjob/CRONJOB``: a Job of its template that it owns, unless one of that
+    name exists (a resumed run waits for the Job it made); whether it made it."""
+    if kube.find("Job", name, namespace) is not None:
+        return False
+    source = kube.get("CronJob", cronjob, namespace)
+    template = source["spec"]["jobTemplate"]
+    kube.create("Job", {"metadata": {"name": name, "namespace": namespace,
+                                     "annotations": {"cronjob.kubernetes.io/instantiate": "manual"},
+                                     "labels": dict((template.get("metadata") or {}).get("labels") or {}),
+                                     "ownerReferences": [{"apiVersion": "batch/v1", "kind": "CronJob",
+                                                          "name": cronjob, "uid": source["metadata"]["uid"]}]},
+                        "spec": template["spec"]})
+    return True
+
+
+def job_complete() -> Any:
+    """A wait condition as ``kubectl wait --for=condition=Complete job/NAME`` has it, failing when the Job failed."""
+
+    def judge(obj: dict[str, Any] | None) -> Verdict:
+        status = (obj or {}).get("status") or {}
+        if status.get("succeeded"):
+            return Verdict(done=True, status="Complete")
+        if status.get("failed"):
+            meta = (obj or {}).get("metadata") or {}
+            name, namespace = meta.get("name"), meta.get("namespace")
+            return Verdict(failed=f"Job {name} failed; kubectl logs job/{name} -n {namespace}")
+        return Verdict(status="running" if status.get("active") else "starting")
+
+    return judge
+
+
+def wait_job_complete(kube: Kube, name: str, namespace: str, *, timeout: float = waits.TIMEOUT,
+                      waiting: Any = None) -> dict[str, Any]:
+    """Wait until the Job succeeded; raise as soon as it failed."""
+    return waits.until(kube, "Job", name, namespace, job_complete(), timeout=timeout, waiting=waiting)
+
+
+def images(kube: Kube, namespace: str, app: str,
+           kinds: tuple[str, ...] = ("Deployment", "StatefulSet")) -> list[tuple[str, str]]:
+    """(container, image) of every container of the app's workloads of these kinds (a CronJob's: its Jobs')."""
+    found = []
+    for kind in kinds:
+        items, _ = kube.list(kind, namespace, labels=f"{APP_LABEL}={app}")
+        for item in items:
+            spec = item.get("spec") or {}
+            template = spec.get("template") or ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}
+            found += [(str(c.get("name")), str(c.get("image", ""))) for c in
+                      (template.get("spec") or {}).get("containers") or []]
+    return found
+
+
+def ingress_hosts(kube: Kube, namespace: str, app: str) -> list[tuple[str, str]]:
+    """(host, path) of each rule of the app's Ingresses, the path as Gatus checks it (gatus.io/path, else /)."""
+    items, _ = kube.list("Ingress", namespace, labels=f"{APP_LABEL}={app}")
+    found = []
+    for ingress in items:
+        path = (ingress["metadata"].get("annotations") or {}).get("gatus.io/path", "/")
+        found += [(str(rule.get("host")), path) for rule in (ingress.get("spec") or {}).get("rules") or []]
+    return found
 
 
 def events(kube: Kube, namespace: str, names: list[str]) -> list[dict[str, Any]]:
@@ -179,8 +314,18 @@ class Workload:
     def get(self) -> dict[str, Any]:
         return self.kube.get(self.kind, self.name, self.namespace)
 
-    def scale(self, replicas: int, *, note: str = "") -> int:
-        return scale(self.kube, self.kind, self.name, self.namespace, replicas, note=note)
+    def find(self) -> dict[str, Any] | None:
+        """The object as it is now, or None when it is gone."""
+        return self.kube.find(self.kind, self.name, self.namespace)
+
+    def claims(self) -> list[str]:
+        """The PersistentVolumeClaims its pod template mounts, in order."""
+        template = (self.get().get("spec") or {}).get("template") or {}
+        return [str(v["persistentVolumeClaim"]["claimName"]) for v in (template.get("spec") or {}).get("volumes")
+                or [] if v.get("persistentVolumeClaim")]
+
+    def scale(self, replicas: int, *, note: str = "", remember: bool = True) -> int:
+        return scale(self.kube, self.kind, self.name, self.namespace, replicas, note=note, remember=remember)
 
     def restart(self) -> str:
         return restart(self.kube, self.kind, self.name, self.namespace)
