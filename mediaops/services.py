@@ -98,6 +98,28 @@ class Environment:
             lines.update(context=kube.context, server=kube.server)
         return lines
 
+    def silences(self) -> Any:
+        """The maintenance bracket's Alertmanager, when ``alertmanager_url`` is set."""
+        url = self.config.get("alertmanager_url")
+        if not url:
+            return None
+        from mediaops.maintenance import Silences
+
+        return Silences(str(url), labels=tuple(self.config.get("silence_labels") or ()),
+                        minutes=int(self.config.get("silence_minutes", 120)))
+
+    def sinks(self) -> list[Any]:
+        """Event sinks the settings ask for: the start-and-end webhook (``notify_url``)."""
+        url = self.config.get("notify_url")
+        if not url:
+            return []
+        from mediaops.maintenance import Notifier, NotifySink
+
+        style = str(self.config.get("notify_format", "slack"))
+        if style not in ("slack", "discord", "ntfy"):
+            raise UsageError(f"notify_format {style!r} is not slack, discord or ntfy", hint="fix the setting")
+        return [NotifySink(Notifier(str(url), style))]
+
     def lock_namespace(self, params: dict[str, Any]) -> str:
         """Where a run's Lease lives: the namespace of the app it acts on, else the configured namespace."""
         if params.get("app") and self.repo_root is not None:

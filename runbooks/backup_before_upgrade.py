@@ -25,6 +25,7 @@ from mediaops.steps import git as gitsteps
 runbook = Runbook(
     name="backup-before-upgrade",
     summary="Velero-backup an app, then bump its chart or image tag, push, reconcile and wait",
+    takes_down=lambda ctx: [(_app(ctx).namespace, _app(ctx).name)],
     params=[
         Param("app", "the app folder name under kubernetes/apps/<namespace>/", complete="app", kind="name"),
         Param("chart_version", "the chart version to upgrade to", required=False, kind="semver"),
@@ -328,6 +329,7 @@ push = runbook.add(gitsteps.push_step(why="Flux follows the remote branch.", aft
 @runbook.step(
     "Reconcile the app with source",
     why="Flux fetches the commit and applies it now, then the HelmRelease upgrades.",
+    disrupts=True,
     command=Live(lambda ctx: " && ".join(
         [flux.command("Kustomization", k.name, k.namespace, with_source=True) for k in _app(ctx).kustomizations]
         + [flux.command("HelmRelease", h.name, h.namespace) for h in _app(ctx).helmreleases]),
@@ -363,9 +365,9 @@ def hold_off(ctx: Context) -> None:
     # until the restore (the backup step's undo) has put the data back.
     kube, app = clustersteps.kube(ctx), _app(ctx)
     for ks in app.kustomizations:
-        flux.suspend(kube, "Kustomization", ks.name, ks.namespace, by=ctx.run_id)
+        flux.suspend(kube, "Kustomization", ks.name, ks.namespace, by=ctx.run_id, why="undoing an upgrade")
     for hr in app.helmreleases:
-        flux.suspend(kube, "HelmRelease", hr.name, hr.namespace, by=ctx.run_id)
+        flux.suspend(kube, "HelmRelease", hr.name, hr.namespace, by=ctx.run_id, why="undoing an upgrade")
 
 
 @runbook.step(

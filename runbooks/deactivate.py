@@ -23,6 +23,7 @@ deactivate = Runbook(
     summary="Deactivate an app: ks.yaml back to ks.dis, unlist it, commit and push",
     params=shared.PARAMS,
     lock=lambda p: f"mediaops-activate-{p['app']}",
+    takes_down=lambda ctx: [(app_of(ctx).namespace, app_of(ctx).name)],
 )
 
 
@@ -115,5 +116,5 @@ fetch = deactivate.add(clustersteps.reconcile_source_step(
     after=(push,), when=_pushed_and_not_gone, nothing_to_undo=UNDONE_BY_PUSH))
 prune = deactivate.add(clustersteps.reconcile_cluster_apps_step(
     "cluster-apps no longer lists the app, so Flux prunes its Kustomization and everything it applied.",
-    after=(fetch,), when=_pushed_and_not_gone, nothing_to_undo=UNDONE_BY_PUSH))
+    after=(fetch,), when=_pushed_and_not_gone, nothing_to_undo=UNDONE_BY_PUSH, disrupts=True))
 deactivate.add(clustersteps.wait_pruned_step(app_of, after=(prune,), when=shared.not_pushed))

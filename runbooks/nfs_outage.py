@@ -20,6 +20,7 @@ from mediaops.steps import cluster as clustersteps
 runbook = Runbook(
     name="nfs-outage",
     summary="Put the apps that mount the NAS into maintenance, wait for the NAS, bring them back",
+    takes_down=lambda ctx: [(a.namespace, a.name) for a in _apps(ctx)],
     params=[
         Param("app", "only this app (default: every active app mounting NFS from the NAS)", required=False,
               complete="app", kind="name"),
@@ -150,7 +151,8 @@ def _suspend(ctx: Context, kind: str) -> str:
     kube = clustersteps.kube(ctx)
     done = ctx.facts.setdefault("suspended", [])
     for namespace, name in _flux_objects(ctx, kind):
-        if not flux.suspend(kube, kind, name, namespace, by=ctx.run_id):
+        why = "NFS outage maintenance: the NAS is " + ("about to go down" if ctx.params.get("planned") else "gone")
+        if not flux.suspend(kube, kind, name, namespace, by=ctx.run_id, why=why):
             done.append(f"{kind}/{namespace}/{name}")
     return "suspended " + ", ".join(f"{kind} {n}/{m}" for n, m in _flux_objects(ctx, kind))
 
@@ -212,6 +214,7 @@ def undo_suspend_releases(ctx: Context) -> None:
 @runbook.step(
     "Scale their workloads to 0, remembering the replicas",
     why="Pods stuck on a dead NFS mount hang in D state and flood events; with none running, nothing does.",
+    disrupts=True,
     command=Live(_scale_down_lines, doc="kubectl annotate deployment/NAME -n {ns} mediaops.io/previous-replicas=N "
                  "mediaops.io/scaled-by=RUN --overwrite && kubectl scale deployment/NAME -n {ns} --replicas=0  "
                  "# each Deployment and StatefulSet"),

@@ -37,9 +37,9 @@ def run(probe: Probe, app: App) -> Iterator[Result]:
                 continue
             state = flux.FluxStatus.of(live)
             if state.suspended:
-                by = flux.suspended_by(live)
-                yield Result("flux-ready", where, WARN, f"{label} is suspended"
-                             + (f" by mediaops run {by}" if by else ""), command)
+                note = flux.suspension(live)
+                yield Result("flux-ready", where, WARN, f"{label} is suspended" + (f" ({note})" if note else ""),
+                             command)
                 continue
             verdict, why = flux.kstatus(live)
             failed = flux.failure(live, handled=True)

@@ -145,7 +145,7 @@ def _execute(state: State, runbook: Runbook, params: dict[str, Any], *, dry_run:
              as_json: bool, rollback_on_failure: bool, resume_id: str | None = None, undo: bool = False) -> int:
     from mediaops import services
     from mediaops.engine.journal import Journal
-    from mediaops.engine.runner import INTERACTIVE, YES, Runner, RunOptions, refuse_unattended
+    from mediaops.engine.runner import DRY_RUN, INTERACTIVE, YES, Runner, RunOptions, refuse_unattended
     from mediaops.engine.ui import JsonUI, Prompter, RichUI
 
     mode = _decide_mode(dry_run, yes, as_json)
@@ -169,13 +169,14 @@ def _execute(state: State, runbook: Runbook, params: dict[str, Any], *, dry_run:
         runbook,
         params,
         RunOptions(mode=mode, rollback_on_failure=rollback_on_failure, resumable=not state.sim),
-        sinks=[JsonUI() if as_json else RichUI()],
+        sinks=[JsonUI() if as_json else RichUI(), *(env.sinks() if mode != DRY_RUN else [])],
         journal=journal,
         services=env.factories(),
         target=env.target(),
         prompter=Prompter() if mode == INTERACTIVE else None,
         locker=env.locker(),
         resume=record,
+        silences=env.silences(),
     )
     return runner.undo() if undo else runner.run()
 

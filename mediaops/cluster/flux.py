@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
 FORCE_AT = "reconcile.fluxcd.io/forceAt"
 SUSPENDED_BY = "mediaops.io/suspended-by"
+SUSPENDED_BY_USER = "mediaops.io/suspended-by-user"
+SUSPEND_REASON = "mediaops.io/suspend-reason"
 CLI_KIND = {"Kustomization": "kustomization", "HelmRelease": "helmrelease", "GitRepository": "source git",
             "OCIRepository": "source oci", "HelmRepository": "source helm", "HelmChart": "source chart"}
 
@@ -255,16 +257,21 @@ def reconcile(kube: Kube, kind: str, name: str, namespace: str, *, with_source: 
     return FluxStatus.of(done)
 
 
-def suspend(kube: Kube, kind: str, name: str, namespace: str, *, by: str = "") -> bool:
-    """Set spec.suspend; returns whether it was already suspended. ``by`` (a run ID) is written in the same
-    patch as ``mediaops.io/suspended-by``, so whoever suspended it is known even if the run stops before it
-    could journal that (the annotation is what `flux suspend` leaves out)."""
+def suspend(kube: Kube, kind: str, name: str, namespace: str, *, by: str = "", why: str = "") -> bool:
+    """Set spec.suspend; returns whether it was already suspended. With ``by`` (a run ID), the same patch says
+    who suspended it, in which run and why (mediaops.io/suspended-by, -by-user, suspend-reason), so anyone who
+    finds it suspended knows, even if the run stops before it could journal that (`flux suspend` leaves no
+    such note)."""
     obj = kube.get(kind, name, namespace)
     was = bool((obj.get("spec") or {}).get("suspend"))
     if not was:
         patch: dict[str, Any] = {"spec": {"suspend": True}}
         if by:
-            patch["metadata"] = {"annotations": {SUSPENDED_BY: by}}
+            import getpass
+            import socket
+
+            patch["metadata"] = {"annotations": {SUSPENDED_BY: by, SUSPENDED_BY_USER: f"{getpass.getuser()}@"
+                                                 f"{socket.gethostname()}", SUSPEND_REASON: why or None}}
         kube.patch(kind, name, patch, namespace)
     return was
 
@@ -274,10 +281,21 @@ def suspended_by(obj: dict[str, Any]) -> str:
     return str(((obj.get("metadata") or {}).get("annotations") or {}).get(SUSPENDED_BY) or "")
 
 
+def suspension(obj: dict[str, Any]) -> str:
+    """Who suspended the object, in which run and why, as mediaops noted it ("" when it did not)."""
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    run = annotations.get(SUSPENDED_BY)
+    if not run:
+        return ""
+    who = annotations.get(SUSPENDED_BY_USER)
+    why = annotations.get(SUSPEND_REASON)
+    return f"by {who + ', ' if who else ''}run {run}" + (f": {why}" if why else "")
+
+
 def unsuspend(kube: Kube, kind: str, name: str, namespace: str) -> None:
     """Clear spec.suspend and mediaops's note of who suspended it, without asking for a reconcile."""
-    kube.patch(kind, name, {"spec": {"suspend": False}, "metadata": {"annotations": {SUSPENDED_BY: None}}},
-               namespace)
+    kube.patch(kind, name, {"spec": {"suspend": False}, "metadata": {"annotations": {
+        SUSPENDED_BY: None, SUSPENDED_BY_USER: None, SUSPEND_REASON: None}}}, namespace)
 
 
 def resume(kube: Kube, kind: str, name: str, namespace: str, *, timeout: float = 300,
@@ -326,8 +344,8 @@ class FluxObject:
         return reconcile(self.kube, self.kind, self.name, self.namespace, with_source=with_source, force=force,
                          timeout=timeout, waiting=waiting)
 
-    def suspend(self, *, by: str = "") -> bool:
-        return suspend(self.kube, self.kind, self.name, self.namespace, by=by)
+    def suspend(self, *, by: str = "", why: str = "") -> bool:
+        return suspend(self.kube, self.kind, self.name, self.namespace, by=by, why=why)
 
     def unsuspend(self) -> None:
         unsuspend(self.kube, self.kind, self.name, self.namespace)

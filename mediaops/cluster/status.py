@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mediaops.cluster.client import Kube
-from mediaops.cluster.flux import FluxStatus
+from mediaops.cluster.flux import FluxStatus, suspension
 from mediaops.cluster.workloads import APP_LABEL, PREVIOUS_REPLICAS
 from mediaops.repo import ARCHIVED, Repository
 
@@ -103,7 +103,8 @@ def gather(kube: Kube, repo: Repository, namespace: str | None = None, head: str
             if state.ready != "True":
                 row.message = state.message
             if state.suspended:
-                row.suspended.append(f"Kustomization {ks.namespace}/{ks.name}")
+                note = suspension(live)
+                row.suspended.append(f"Kustomization {ks.namespace}/{ks.name}" + (f" ({note})" if note else ""))
         for hr in app.helmreleases:
             live = releases.get((hr.namespace, hr.name))
             if live is None:
@@ -113,7 +114,9 @@ def gather(kube: Kube, repo: Repository, namespace: str | None = None, head: str
             if state.ready != "True" and not row.message:
                 row.message = state.message
             if state.suspended:
-                row.suspended.append(f"HelmRelease {live['metadata']['namespace']}/{hr.name}")
+                note = suspension(live)
+                row.suspended.append(f"HelmRelease {live['metadata']['namespace']}/{hr.name}"
+                                     + (f" ({note})" if note else ""))
         workloads = [w for kind_name in ("Deployment", "StatefulSet") for w in lists[kind_name]
                      if (w["metadata"].get("labels") or {}).get(APP_LABEL) == app.name
                      and w["metadata"]["namespace"] == app.namespace]

@@ -177,6 +177,7 @@ class Step:
     after: tuple[Step, ...] = ()  # steps it depends on: when one was skipped, this one says so and asks
     nothing_to_undo: str = ""  # why the step needs no undo (it is then reversible: undoing it does nothing)
     ops: Ops | None = None  # the operations it performs; then its command is their rendering
+    disrupts: bool = False  # the apps the runbook ``takes_down`` stop serving from this step on
 
     def __post_init__(self) -> None:
         if self.ops is not None and not self.command:
@@ -225,6 +226,9 @@ class Runbook:
     lock: Callable[[Mapping[str, Any]], str] | None = None  # the Lease name for this target
     apps: list[str] | None = None  # the apps it is about (docs draw their graph); None: any app
     epilogue: Callable[[Context], list[str]] | None = None  # warnings for however the run ended
+    # The apps (namespace, name) a run takes down: alerts about them are silenced from the first step that
+    # ``disrupts`` until the run ends (the maintenance bracket, mediaops/maintenance.py).
+    takes_down: Callable[[Context], list[tuple[str, str]]] | None = None
     # Why these parameters together cannot make a run (exit 2 before anything), or None.
     # (The parameters, with ``_unattended`` True under --yes: some are needed only without a human.)
     validate: Callable[[Mapping[str, Any]], str | None] | None = None
@@ -252,11 +256,12 @@ class Runbook:
         needs_terminal: bool = False,
         after: tuple[Step, ...] = (),
         nothing_to_undo: str = "",
+        disrupts: bool = False,
     ) -> Callable[[Action], Step]:
         def register(fn: Action) -> Step:
             step = Step(
                 title, why, command, fn, mutates=mutates, edit=edit, needs_cluster=needs_cluster,
-                needs_terminal=needs_terminal, after=after, nothing_to_undo=nothing_to_undo,
+                needs_terminal=needs_terminal, after=after, nothing_to_undo=nothing_to_undo, disrupts=disrupts,
             )
             self.steps.append(step)
             return step

@@ -80,6 +80,7 @@ class Runner:
     prompter: Any = None
     locker: Callable[..., AbstractContextManager[Any]] | None = None
     resume: RunRecord | None = None
+    silences: Any = None  # mediaops.maintenance.Silences when alertmanager_url is set
 
     def __post_init__(self) -> None:
         self.run_id = self.resume.run_id if self.resume else new_run_id(self.runbook.name)
@@ -101,6 +102,7 @@ class Runner:
         self._current: tuple[int, Step] | None = None
         self._holding: Any = None  # what the locker yields: its check() raises once the lock is lost
         self._previewed_change = False
+        self._previewed_silence = False
         self._undone: set[int] = set()
         self._no_more_questions = False
         # Steps the operator skipped (this session and, resumed, earlier ones): later steps may depend on them.
@@ -126,6 +128,10 @@ class Runner:
             code, status, message = self._run_guarded()
         finally:
             signal.signal(signal.SIGTERM, previous_sigterm)
+        # The bracket closes when the run ends, is aborted (and undone) or is refused; a failed or interrupted
+        # run keeps its silences (the app may still be down) until the resume ends or they run out.
+        if self.mode != DRY_RUN and status not in ("failed", "interrupted"):
+            self._close_bracket()
         if self.runbook.epilogue is not None and self.mode != DRY_RUN and status != "refused":
             try:
                 for line in self.runbook.epilogue(self.ctx):
@@ -169,6 +175,8 @@ class Runner:
             code, status, message = self._undo_guarded()
         finally:
             signal.signal(signal.SIGTERM, previous_sigterm)
+        if self.mode != DRY_RUN and status == "undone":
+            self._close_bracket()
         self.emitter.emit("run_end", status=status, exit_code=code, message=message,
                           duration=round(time.monotonic() - started, 3),
                           resume=f"mediaops undo {self.run_id}" if status in ("failed", "interrupted") else None)
@@ -429,6 +437,41 @@ class Runner:
                 return self._skip(index, step, "skipped by the operator")
         return self._execute(index, step, changes, ops)
 
+    # -- the maintenance bracket ----------------------------------------------------------------------
+    def _open_bracket(self) -> None:
+        """Silence the alerts of the apps the run takes down, once, before the first step that disrupts them.
+        A silence that cannot be made is a warning: the maintenance itself must not wait on Alertmanager."""
+        if self.silences is None or self.runbook.takes_down is None or self.ctx.facts.get("silences"):
+            return
+        apps = self.runbook.takes_down(self.ctx)
+        if not apps:
+            return
+        reason = f"{self.runbook.name}: {self.runbook.summary}"
+        try:
+            ids = self.silences.open(apps, run_id=self.run_id, user=getpass.getuser(), reason=reason)
+        except MediaopsError as exc:
+            self.emitter.emit("warning", message=f"alerts not silenced: {exc.line()}")
+            return
+        self.ctx.facts["silences"] = ids
+        self.emitter.emit("facts", facts={"silences": ids})
+        names = ", ".join(f"{ns}/{app}" for ns, app in apps)
+        self.emitter.log(f"silenced the alerts of {names} in Alertmanager for {self.silences.minutes} min "
+                         f"({len(ids)} silences, ended when the run ends)")
+
+    def _close_bracket(self) -> None:
+        ids = list(self.ctx.facts.get("silences") or [])
+        if self.silences is None or not ids:
+            return
+        try:
+            expired = self.silences.expire(ids)
+        except MediaopsError as exc:
+            self.emitter.emit("warning", message=f"silences left to expire on their own: {exc.line()}")
+            return
+        self.ctx.facts["silences"] = []
+        self.emitter.emit("facts", facts={"silences": []})
+        if expired:
+            self.emitter.log(f"expired the run's {expired} Alertmanager silence(s): alerts are live again")
+
     def _skip(self, index: int, step: Step, summary: str) -> str:
         self._skipped.add(index)
         self.emitter.emit("step_start", index=index, title=step.title, mutates=step.mutates)
@@ -437,6 +480,12 @@ class Runner:
 
     def _preview(self, index: int, step: Step, cannot_look: bool, ops: list[Operation] | None) -> str:
         emit = self.emitter.emit
+        if step.disrupts and self.silences is not None and self.runbook.takes_down is not None \
+                and not self._previewed_silence:
+            self._previewed_silence = True
+            apps = self.runbook.takes_down(self.ctx)
+            emit("log", message="would first silence their alerts in Alertmanager until the run ends:\n"
+                 + self.silences.command(apps, f"{self.runbook.name} (mediaops)"))
         emit("step_start", index=index, title=step.title, mutates=step.mutates)
         # A read-only step after a would-be change would look at a state the run would not see.
         if (step.mutates or step.is_manual or cannot_look or (step.action is None and ops is None)
@@ -494,6 +543,8 @@ class Runner:
 
     def _execute(self, index: int, step: Step, changes: Changes | None, ops: list[Operation] | None = None) -> str:
         emit = self.emitter.emit
+        if step.disrupts:
+            self._open_bracket()
         while True:
             emit("step_start", index=index, title=step.title, mutates=step.mutates)
             self._current = (index, step)

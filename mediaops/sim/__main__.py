@@ -1,7 +1,7 @@
 """``python -m mediaops.sim``: serve a rehearsal cluster until SIGTERM (what ``mediaops sim up`` starts).
 
-It writes its kubeconfig and a state file (pid, API URL, kubeconfig path, ready) into the given
-directory, so ``mediaops sim down|status|fault`` can find it.
+It writes its kubeconfig and a state file (pid, API URL, kubeconfig path, the ingress, NAS, DNS and Alertmanager
+addresses, ready) into the given directory, so ``mediaops sim down|status|fault`` can find it.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ def main() -> None:
         state["server"] = rehearsal.server.url
         state["ingress"] = rehearsal.ingress_url
         state["nas"] = f"{rehearsal.nas_host}:{rehearsal.nas_port}" if rehearsal.nas_host else ""
+        state["dns"] = rehearsal.dns_address
+        state["alertmanager"] = rehearsal.alertmanager_url
         rehearsal.kubeconfig(kubeconfig)
         state_file.write_text(json.dumps(state))
 

@@ -36,6 +36,8 @@ from mediaops.sim.faults import FAULTS
 from mediaops.sim.flux import HR_NAME, HR_NAMESPACE, HelmReleases, Kustomizations, Sources, get_ready
 from mediaops.sim.manager import Manager, Timing
 from mediaops.sim.server import ApiServer
+from mediaops.sim.standins import Alertmanager, DnsServer
+from mediaops.sim.standins import kubelet as kubelet_answer
 from mediaops.sim.store import ApiError, Store, now
 from mediaops.sim.velero import Velero
 from mediaops.sim.workloads import Claims, Deployments, Jobs, Pods, StatefulSets
@@ -105,6 +107,8 @@ class Rehearsal:
         self._installed: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._threads: list[threading.Thread] = []
         self._configured = dataclasses.replace(self.timing)
+        self.dns = DnsServer(self._external_names, lambda: self.faults.get("dns-nxdomain") or [])
+        self.alertmanager = Alertmanager()
 
     # -- where things come from ------------------------------------------------------------------------
     def _git(self, *args: str, cwd: Path | None = None) -> str:
@@ -424,7 +428,8 @@ class Rehearsal:
         ks = [{"name": f"{k['metadata']['namespace']}/{k['metadata']['name']}", "ready": get_ready(k)[0]}
               for k in self.store.all_of(kind("Kustomization"))]
         return {"server": self.server.url, "ingress": self.ingress_url if hasattr(self, "ingress_server") else "",
-                "nas": f"{self.nas_host}:{self.nas_port}" if self.nas_host else "", "repo": str(self.repo),
+                "nas": f"{self.nas_host}:{self.nas_port}" if self.nas_host else "", "dns": self.dns_address,
+                "alertmanager": self.alertmanager_url, "repo": str(self.repo),
                 "origin": self.origin,
                 "faults": {**{k: v for k, v in self.faults.items() if v},
                            "reconcile-fail": ["/".join(k) for k in self.failures]},
@@ -477,6 +482,30 @@ class Rehearsal:
                 return 200, "OK\n"
             return 503, "503 Service Temporarily Unavailable\n"
         return 404, "404 Not Found\n"
+
+    # -- the stand-ins (standins.py): DNS, the kubelet's stats, Alertmanager ---------------------------------------
+    def _external_names(self) -> list[str]:
+        """What the DNS server resolves: the ``spec.externalName`` of every ExternalName Service in the store."""
+        return [str(spec.get("externalName")) for service in self.store.all_of(kind("Service"))
+                if (spec := service.get("spec") or {}).get("type") == "ExternalName" and spec.get("externalName")]
+
+    @property
+    def dns_address(self) -> str:
+        """``127.0.0.1:PORT`` of the DNS server (UDP and TCP); empty until the rehearsal serves."""
+        return self.dns.address
+
+    @property
+    def alertmanager_url(self) -> str:
+        """``http://127.0.0.1:PORT`` of the Alertmanager API stand-in (``/api/v2/...``); empty until it serves."""
+        return self.alertmanager.url
+
+    def silences(self) -> list[dict[str, Any]]:
+        """Every silence, as ``GET /api/v2/silences`` lists them (gettableSilence: id, status.state, matchers...)."""
+        return self.alertmanager.silences()
+
+    def kubelet(self, node: str, path: str, method: str, query: dict[str, str]) -> tuple[int, str, bytes]:
+        """What the API server's node proxy gets from ``node``'s kubelet at ``path`` (standins.kubelet)."""
+        return kubelet_answer(self, node, path, method, query)
 
     # -- NAS -------------------------------------------------------------------------------------------------
     def _nas(self, up: bool) -> None:
@@ -540,6 +569,8 @@ class Rehearsal:
         self._bootstrap()
         self._nas(True)
         self._ingress()
+        self.dns.start()
+        self.alertmanager.start()
         self.manager.start()
 
     def settle(self, timeout: float = 120, progress: Callable[[int, int], None] | None = None) -> None:
@@ -736,5 +767,7 @@ class Rehearsal:
             self.ingress_server.shutdown()
             self.ingress_server.server_close()
         self._nas(False)
+        self.dns.stop()
+        self.alertmanager.stop()
         if self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)

@@ -31,6 +31,8 @@ RATE = Value("RATE", "a share from 0 to 1; on: 1, off: 0")
 SECONDS = Value("SECONDS", "seconds, negative too; off: 0")
 OBJECT = Value("KIND/NS/NAME[=message]", "the object that fails, and the message it fails with; =off clears it")
 LEASE = Value("NS/NAME", "the Lease's namespace and name; =off removes it")
+HOST = Value("NAME", "a host name; NAME=off clears that one, off clears them all")
+USAGE = Value("NS/CLAIM=PERCENT", "a claim and how full it reads, 0 to 100; NS/CLAIM=off clears it, off clears all")
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,46 @@ def _eso_clock_skew(sim: Rehearsal, name: str, value: str) -> str:
     return f"eso-clock-skew: {seconds:+.0f} s"
 
 
+# -- the stand-ins (mediaops/sim/standins.py) -----------------------------------------------------------------
+def _dns_nxdomain(sim: Rehearsal, name: str, value: str) -> str:
+    from mediaops.sim.standins import host_name
+
+    names = set(sim.faults.get(name) or [])
+    target, _, state = value.partition("=")
+    if value.strip().lower() in ("off", ""):
+        names.clear()
+    elif state.strip().lower() == "off":
+        names.discard(host_name(target))
+    elif state or value == "on":
+        raise ValueError(f"dns-nxdomain takes a host name (NAME=off clears it), not {value}")
+    else:
+        names.add(host_name(target))
+    sim.faults[name] = sorted(names)
+    return f"dns-nxdomain: {', '.join(sorted(names)) or 'off'}"
+
+
+def _pvc_usage(sim: Rehearsal, name: str, value: str) -> str:
+    usage = dict(sim.faults.get(name) or {})
+    target, _, percent = value.partition("=")
+    namespace, _, claim = target.partition("/")
+    if value.strip().lower() in ("off", ""):
+        usage.clear()
+    elif not namespace or not claim or not percent:
+        raise ValueError(f"pvc-usage takes NS/CLAIM=PERCENT, not {value}")
+    elif percent.strip().lower() == "off":
+        usage.pop(target, None)
+    else:
+        try:
+            share = float(percent.strip().rstrip("%"))
+        except ValueError:
+            raise ValueError(f"pvc-usage takes a percentage from 0 to 100, not {percent}") from None
+        if not 0 <= share <= 100:
+            raise ValueError(f"pvc-usage takes a percentage from 0 to 100, not {percent}")
+        usage[target] = share
+    sim.faults[name] = usage
+    return "pvc-usage: " + (", ".join(f"{k} {v:g}%" for k, v in sorted(usage.items())) or "off")
+
+
 # -- the lock -----------------------------------------------------------------------------------------------
 def _lease_held(sim: Rehearsal, name: str, value: str) -> str:
     from mediaops.cluster.kinds import kind
@@ -184,4 +226,10 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           "that share of source reconcile requests is answered by a webhook Receiver's own request before it is "
           "handled, as a push's webhook does (on by default at 0.05; `receiver 1` every time, `receiver off`)",
           _receiver),
+    Fault("dns-nxdomain", HOST,
+          "the rehearsal's DNS server answers NXDOMAIN for that name (an ExternalName Service's target it "
+          "otherwise resolves to 127.0.0.1)", _dns_nxdomain),
+    Fault("pvc-usage", USAGE,
+          "the kubelet's stats summary reports the claim's volume that full (`usedBytes` that share of "
+          "`capacityBytes`) instead of the bytes it holds", _pvc_usage),
 )}

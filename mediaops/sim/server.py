@@ -622,6 +622,8 @@ class Runtime(Protocol):
 
     def control(self, method: str, path: str, body: Any) -> tuple[int, dict[str, Any]]: ...
 
+    def kubelet(self, node: str, path: str, method: str, query: dict[str, str]) -> tuple[int, str, bytes]: ...
+
 
 class ApiServer(ThreadingHTTPServer):
     daemon_threads = True
@@ -936,6 +938,9 @@ class Handler(BaseHTTPRequestHandler):
             group, version, rest = parts[1], parts[2], parts[3:]
         else:
             raise ApiError(404, "NotFound", f"the server could not find the requested resource ({path})")
+        if group == "" and version == "v1" and len(rest) >= 3 and rest[:1] == ["nodes"] and rest[2] == "proxy":
+            self._node_proxy(method, rest[1], "/".join(rest[3:]), query)
+            return
         namespace = ""
         if len(rest) >= 3 and rest[0] == "namespaces":
             namespace, rest = rest[1], rest[2:]
@@ -949,6 +954,23 @@ class Handler(BaseHTTPRequestHandler):
         if sub and sub not in resource.subresources:
             raise ApiError(404, "NotFound", f"{resource.plural} has no subresource {sub}")
         self._resource(method, resource, namespace, name, sub, query)
+
+    def _node_proxy(self, method: str, node: str, path: str, query: dict[str, str]) -> None:
+        """``/api/v1/nodes/{node}/proxy/{path}``: the API server forwards to the node's kubelet and relays its
+        answer (kubernetes pkg/registry/core/node/rest/proxy.go, strategy.go ResourceLocation: the name may carry a
+        scheme and a port, utilnet.SplitSchemeNamePort; an unknown node is 404 ``nodes "x" not found``)."""
+        parts = node.split(":")
+        name = parts[1] if len(parts) == 3 or (len(parts) == 2 and parts[0] in ("http", "https")) else parts[0]
+        self.server.store.get(BY_PLURAL[("", "nodes")], "", name)
+        runtime = self.server.runtime
+        if runtime is None:
+            raise ApiError(503, "ServiceUnavailable", f'no kubelet answers for node "{name}"')
+        code, content_type, data = runtime.kubelet(name, path, method, query)
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def _resource(self, method: str, resource: Resource, namespace: str, name: str, sub: str,
                   query: dict[str, str]) -> None:

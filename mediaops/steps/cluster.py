@@ -200,10 +200,12 @@ def reconcile_source_step(*, after: tuple[Step, ...] = (), when: Condition | Non
 
 
 def reconcile_cluster_apps_step(why: str, *, after: tuple[Step, ...] = (), when: Condition | None = None,
-                                nothing_to_undo: str = REAPPLIES) -> Step:
-    """Reconcile cluster-apps, the Kustomization that creates (or prunes) the apps' Kustomizations."""
-    return _step("Reconcile cluster-apps", why, lambda ctx: [flux.Reconcile(cluster_apps(ctx))],
+                                nothing_to_undo: str = REAPPLIES, disrupts: bool = False) -> Step:
+    """Reconcile cluster-apps, the Kustomization that creates (or prunes: ``disrupts``) the apps' Kustomizations."""
+    step = _step("Reconcile cluster-apps", why, lambda ctx: [flux.Reconcile(cluster_apps(ctx))],
                  flux.command(*CLUSTER_APPS), mutates=True, after=after, when=when, nothing_to_undo=nothing_to_undo)
+    step.disrupts = disrupts
+    return step
 
 
 def wait_kustomizations_step(app_of: AppOf, title: str, why: str, *, after: tuple[Step, ...] = (),

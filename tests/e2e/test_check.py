@@ -149,3 +149,30 @@ def test_bad_input_is_one_line_and_the_table_fits_a_pipe(sim: Mediaops) -> None:
     lines = table.stdout.splitlines()
     assert lines[0].split() == ["APP", "CHECK", "STATUS", "MESSAGE"] and all(len(line) <= 80 for line in lines)
     assert "\x1b[" not in table.stdout
+
+
+def test_external_names_resolve_through_the_configured_resolver(sim: Mediaops) -> None:
+    # The background rehearsal's resolver (its state file names it) answers Mediabox's targets.
+    code, results = _check(sim, "mediabox", "--only", "external-names")
+    assert {r["status"] for r in results} == {"ok"} and len(results) == 3 and code == 0
+    assert all(r["command"].startswith("dig +short @127.0.0.1 -p ") for r in results)
+    assert sim.run("sim", "fault", "dns-nxdomain", "radarr.mediabox.example.test").returncode == 0
+    code, results = _check(sim, "mediabox", "--only", "external-names", "--failed")
+    assert code == 1 and [(r["status"], "radarr" in r["message"], "NXDOMAIN" in r["message"]) for r in results] \
+        == [("fail", True, True)]
+
+
+def test_pvc_usage_reads_the_kubelets_stats_through_the_node_proxy(sim: Mediaops) -> None:
+    code, results = _check(sim, "tautulli", "--only", "pvc-usage")
+    (result,) = results
+    assert result["status"] == "ok" and "% used" in result["message"] and code == 0
+    node = result["command"].split("/nodes/")[1].split("/")[0]
+    claim = result["message"].split(":")[0]
+    raw = kubectl(sim, "get", "--raw", f"/api/v1/nodes/{node}/proxy/stats/summary")  # the command it shows
+    assert raw.returncode == 0 and f'"name": "{claim}"' in raw.stdout.replace('":"', '": "')
+    assert sim.run("sim", "fault", "pvc-usage", f"media/{claim}=85").returncode == 0
+    assert _check(sim, "tautulli", "--only", "pvc-usage")[1][0]["status"] == "warn"
+    assert sim.run("sim", "fault", "pvc-usage", f"media/{claim}=97").returncode == 0
+    code, results = _check(sim, "tautulli", "--only", "pvc-usage")
+    assert (code, results[0]["status"], results[0]["message"].split(":")[1].split("(")[0].strip()) == \
+        (1, "fail", "97 % used")
