@@ -122,3 +122,6 @@ _.verify_logs  # trakt_reauth.py, @runbook.step
 _.check_command  # cli/check.py, @cli.command
 _.nameservers  # checks/external_names.py, dnspython's Resolver reads it
 _.lifetime  # checks/external_names.py, dnspython's Resolver reads it
+_.backup_chosen  # restore.py, @restore.check
+_.start_again  # restore.py, @stop.undoer
+_.data_from_backup  # restore.py, @restored.verifier

@@ -83,13 +83,17 @@ class Silences:
                 expired += 1
         return expired
 
-    def command(self, apps: list[tuple[str, str]], reason: str) -> str:
+    def command(self, apps: list[tuple[str, str]], *, run_id: str, user: str, reason: str) -> str:
         """The amtool lines that open the same silences by hand."""
+        import shlex
+
+        comment = shlex.quote(f"{reason} (mediaops run {run_id})")
         lines = []
         for namespace, app in apps:
             for label in self.labels:
                 lines.append(f"amtool silence add --alertmanager.url={self.url} --duration={self.minutes}m "
-                             f"--comment='{reason}' namespace={namespace} '{label}=~{app}(-.*)?'")
+                             f"--author={shlex.quote('mediaops ' + user)} --comment={comment} "
+                             f"namespace={namespace} '{label}=~{app}(-.*)?'")
         return "\n".join(lines)
 
 

@@ -410,3 +410,34 @@ class WaitGone:
         with ctx.waiting(f"{self.obj} to be pruned") as waiting:
             self.obj.wait_gone(waiting=waiting)
         return f"{self.obj} removed from the cluster"
+
+
+@dataclass(frozen=True)
+class Suspend:
+    """``flux suspend``, noting on the object who suspended it, in which run and why."""
+
+    obj: FluxObject
+    run_id: str
+    why: str
+
+    def render(self) -> str:
+        return self.obj.command("suspend")
+
+    def run(self, ctx: Context) -> str:
+        was = self.obj.suspend(by=self.run_id, why=self.why)
+        return f"{self.obj} {'was already' if was else ''} suspended".replace("  ", " ")
+
+
+@dataclass(frozen=True)
+class Resume:
+    """``flux resume``: unsuspend, request a reconcile and wait until it is handled and Ready."""
+
+    obj: FluxObject
+
+    def render(self) -> str:
+        return self.obj.command("resume")
+
+    def run(self, ctx: Context) -> str:
+        with ctx.waiting(f"{self.obj} resumed and Ready") as waiting:
+            state = resume(self.obj.kube, self.obj.kind, self.obj.name, self.obj.namespace, waiting=waiting)
+        return f"{self.obj} resumed: {state.message or 'Ready'}"

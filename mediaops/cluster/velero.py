@@ -10,13 +10,16 @@ only by deleting its claims first, with the workloads that mount them stopped: `
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mediaops.cluster import waits
 from mediaops.cluster.client import Kube
 from mediaops.cluster.kinds import register
 from mediaops.cluster.waits import Verdict
 from mediaops.errors import MediaopsError
+
+if TYPE_CHECKING:
+    from mediaops.engine.context import Context
 
 NAMESPACE = "velero"
 # pkg/apis/velero/v1/backup_types.go, restore_types.go
@@ -245,3 +248,40 @@ def restore_plan(backup_name: str, *, namespace: str, app: str, claims: list[str
     lines += [f"flux resume helmrelease {h} -n {namespace}" for h in helmreleases]
     lines += [f"flux resume kustomization {k} -n {namespace}" for k in kustomizations]
     return lines
+
+
+def backups_of(kube: Kube, claims: list[str], namespace: str) -> list[tuple[str, str]]:
+    """(name, completion time) of the Completed backups holding the data of every one of ``claims`` of the
+    namespace, newest first: what a restore of those claims can come from."""
+    items, _ = kube.list("Backup", NAMESPACE)
+    found = []
+    for backup in items:
+        status, spec = backup.get("status") or {}, backup.get("spec") or {}
+        included = spec.get("includedNamespaces") or ["*"]
+        if status.get("phase") != "Completed" or not (namespace in included or "*" in included):
+            continue
+        held = volume_backups(kube, backup["metadata"]["name"])
+        if all(c in held for c in claims):
+            found.append((str(backup["metadata"]["name"]), str(status.get("completionTimestamp") or "")))
+    return sorted(found, key=lambda item: item[1], reverse=True)
+
+
+@dataclass(frozen=True)
+class Restore:
+    """``velero restore create --from-backup``: the app's objects updated, the deleted claims made again with
+    their data (PodVolumeRestores), Flux's objects left to Flux; waits until the restore ends."""
+
+    kube: Kube
+    backup: str
+    name: str
+
+    def render(self) -> str:
+        return restore_command(self.backup, self.name)
+
+    def run(self, ctx: Context) -> str:
+        if not exists(self.kube, "Restore", self.name):
+            restore(self.kube, self.backup, self.name)
+        with ctx.waiting(f"Velero restore {self.name}") as waiting:
+            outcome = wait(self.kube, "Restore", self.name, waiting=waiting)
+        held = sorted(volume_restores(self.kube, self.name))
+        return f"restore {self.name} {outcome.phase}: data of {', '.join(held) or 'no claim'}"

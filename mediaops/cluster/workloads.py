@@ -369,3 +369,62 @@ class RolloutStatus:
         with ctx.waiting(f"{self.workload} rolled out") as waiting:
             self.workload.wait_rolled_out(waiting=waiting)
         return f"{self.workload.kind}/{self.workload.name} ready"
+
+
+@dataclass(frozen=True)
+class Scale:
+    """``kubectl scale``; to 0 remembering the count to come back to (``mediaops.io/previous-replicas``), back
+    up forgetting it."""
+
+    workload: Workload
+    replicas: int
+    previous: int = 1
+    note: str = ""
+
+    def render(self) -> str:
+        w = self.workload
+        return scale_command(w.kind, w.name, w.namespace, self.replicas, previous=self.previous, note=self.note)
+
+    def run(self, ctx: Context) -> str:
+        self.workload.scale(self.replicas, note=self.note)
+        return f"{self.workload.kind}/{self.workload.name} scaled to {self.replicas}"
+
+
+@dataclass(frozen=True)
+class PodsGone:
+    """``kubectl wait --for=delete pod -l app.kubernetes.io/name=APP``: no pod of the app left (a claim is
+    released only when no pod uses it: kubernetes.io/pvc-protection)."""
+
+    kube: Kube
+    namespace: str
+    app: str
+
+    def render(self) -> str:
+        return (f"kubectl wait --for=delete pod -n {self.namespace} -l {APP_LABEL}={self.app} "
+                f"--timeout={waits.timeout_flag()}")
+
+    def run(self, ctx: Context) -> str:
+        for pod in pods(self.kube, self.namespace, self.app):
+            with ctx.waiting(f"pod {self.namespace}/{pod['metadata']['name']} to go") as waiting:
+                waits.gone(self.kube, "Pod", pod["metadata"]["name"], self.namespace, timeout=waits.TIMEOUT,
+                           waiting=waiting)
+        return f"no pod of {self.app} left"
+
+
+@dataclass(frozen=True)
+class DeleteClaim:
+    """``kubectl delete pvc --wait``: the claim and, with a Delete reclaim policy, its volume's data."""
+
+    kube: Kube
+    name: str
+    namespace: str
+
+    def render(self) -> str:
+        return f"kubectl delete pvc {self.name} -n {self.namespace} --wait"
+
+    def run(self, ctx: Context) -> str:
+        delete_claim(self.kube, self.name, self.namespace)
+        with ctx.waiting(f"claim {self.namespace}/{self.name} to go") as waiting:
+            waits.gone(self.kube, "PersistentVolumeClaim", self.name, self.namespace, timeout=waits.TIMEOUT,
+                       waiting=waiting)
+        return f"claim {self.name} deleted"

@@ -405,8 +405,9 @@ class Runner:
         if step.ops is not None and not cannot_look:
             with self._read_only():
                 ops = list(step.ops.build(ctx))
-            # "Nothing to act on" judges the world, which a step after a skipped one must not do: it asks.
-            if not ops and not blocked_by:
+            # "Nothing to act on" judges the world, which a step after a skipped one must not do (it asks), nor
+            # one previewed after a would-be change (the world it would see is not this one).
+            if not ops and not blocked_by and not stale:
                 emit("step_start", index=index, title=step.title, mutates=step.mutates)
                 emit("step_end", index=index, title=step.title, outcome="not_needed", summary=step.ops.empty,
                      duration=0.0)
@@ -417,13 +418,17 @@ class Runner:
             "total": total,
             "title": step.title,
             "why": render(step.why, ctx, values),
-            "command": render_ops(ops) if ops
-            else render(step.command, ctx, values) if not cannot_look else render(step.command, None, values),
+            # Operations not found yet (a preview after a would-be change, a step after a skipped one): the
+            # declaration's own form, with what the run knows filled in.
+            "command": render_ops(ops) if ops else render(step.command, None, values) if ops == [] or cannot_look
+            else render(step.command, ctx, values),
             "mutates": step.mutates,
             "manual": render(step.manual, ctx, values) if step.manual else None,
             "diff": changes.diff() if changes else None,
             "verify": step.verify_doc or None,
         }
+        if self.mode == DRY_RUN:
+            self._preview_bracket(step)
         emit("step_plan", **plan)
         if self.mode == DRY_RUN:
             outcome = self._preview(index, step, cannot_look, ops)
@@ -446,7 +451,7 @@ class Runner:
         apps = self.runbook.takes_down(self.ctx)
         if not apps:
             return
-        reason = f"{self.runbook.name}: {self.runbook.summary}"
+        reason = self._silence_reason()
         try:
             ids = self.silences.open(apps, run_id=self.run_id, user=getpass.getuser(), reason=reason)
         except MediaopsError as exc:
@@ -457,6 +462,19 @@ class Runner:
         names = ", ".join(f"{ns}/{app}" for ns, app in apps)
         self.emitter.log(f"silenced the alerts of {names} in Alertmanager for {self.silences.minutes} min "
                          f"({len(ids)} silences, ended when the run ends)")
+
+    def _preview_bracket(self, step: Step) -> None:
+        if not step.disrupts or self.silences is None or self.runbook.takes_down is None or self._previewed_silence:
+            return
+        self._previewed_silence = True
+        apps = self.runbook.takes_down(self.ctx)
+        self.emitter.log("before the next step, mediaops would silence the alerts of "
+                         + ", ".join(f"{ns}/{app}" for ns, app in apps) + " in Alertmanager until the run ends:\n"
+                         + self.silences.command(apps, run_id=self.run_id, user=getpass.getuser(),
+                                                 reason=self._silence_reason()))
+
+    def _silence_reason(self) -> str:
+        return f"{self.runbook.name}: {self.runbook.summary}"
 
     def _close_bracket(self) -> None:
         ids = list(self.ctx.facts.get("silences") or [])
@@ -480,12 +498,6 @@ class Runner:
 
     def _preview(self, index: int, step: Step, cannot_look: bool, ops: list[Operation] | None) -> str:
         emit = self.emitter.emit
-        if step.disrupts and self.silences is not None and self.runbook.takes_down is not None \
-                and not self._previewed_silence:
-            self._previewed_silence = True
-            apps = self.runbook.takes_down(self.ctx)
-            emit("log", message="would first silence their alerts in Alertmanager until the run ends:\n"
-                 + self.silences.command(apps, f"{self.runbook.name} (mediaops)"))
         emit("step_start", index=index, title=step.title, mutates=step.mutates)
         # A read-only step after a would-be change would look at a state the run would not see.
         if (step.mutates or step.is_manual or cannot_look or (step.action is None and ops is None)

@@ -41,3 +41,12 @@ def not_suspended(ctx: Context) -> str:
             raise CheckFailed(f"{obj} is suspended (an NFS outage maintenance?); resume it first: "
                               f"{obj.command('resume')}")
     return "its Kustomization and HelmRelease exist and are not suspended"
+
+
+def present(ctx: Context) -> str:
+    """Check: the app's Kustomizations and HelmReleases exist in the cluster (suspended or not)."""
+    app = app_of(ctx)
+    missing = [str(o) for o in kustomizations(ctx, app) + helmreleases(ctx, app) if o.find() is None]
+    if missing:
+        raise CheckFailed(f"not in the cluster: {', '.join(missing)}")
+    return f"{len(app.kustomizations)} Kustomization(s), {len(app.helmreleases)} HelmRelease(s)"

@@ -30,6 +30,7 @@ import io
 import json
 import re
 import shlex
+import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -41,7 +42,7 @@ import pytest
 
 from mediaops.cluster import flux, velero
 from mediaops.repo import sops
-from tests.conftest import ROOT, HomeOps, Mediaops
+from tests.conftest import KUBECTL, ROOT, HomeOps, Mediaops, kubectl
 
 # -- the grammar ---------------------------------------------------------------------------------------------
 
@@ -696,6 +697,7 @@ RUNS: dict[str, list[list[str]]] = {
     "restart": [["tautulli", "--force"]],
     "rotate-plex-token": [["--token-file", "{token_file}"]],
     "trakt-reauth": [["--force"]],
+    "restore": [["tautulli"], ["tautulli", "--backup", "nightly"]],
 }
 # The undo preview prints "would <what>: <command>" (engine/runner.py _undo_guarded); <what> may hold ": ".
 _UNDO_COMMAND = re.compile(r": (?=(?:flux|velero|sops|kubectl|git) )")
@@ -759,6 +761,12 @@ def test_every_runbook_preview_parses(sim: Mediaops, home_ops: HomeOps, tmp_path
     token_file.write_text(TOKEN + "\n")
     token_file.chmod(0o600)
     assert sim.run("--repo", str(home_ops.path), "run", "activate", "plex-trakt-sync", "--yes").returncode == 0
+    backup = {"apiVersion": "velero.io/v1", "kind": "Backup", "metadata": {"name": "nightly", "namespace": "velero"},
+              "spec": {"includedNamespaces": ["media"], "defaultVolumesToFsBackup": True}}
+    made = subprocess.run([KUBECTL, "create", "-f", "-"], input=json.dumps(backup), env=sim.env, text=True,
+                          capture_output=True, timeout=60)
+    assert made.returncode == 0 and kubectl(sim, "wait", "--for=jsonpath={.status.phase}=Completed",
+                                            "backup/nightly", "-n", "velero", "--timeout=60s").returncode == 0
     found: list[list[str]] = []
     for runbook, variants in RUNS.items():
         for variant in variants:

@@ -1,0 +1,91 @@
+"""restore end to end on the rehearsal: the data comes back as the chosen backup holds it, in the safe order,
+and an abort at any step before the data is gone leaves the app as it was."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pexpect
+
+from tests.conftest import KUBECTL, Mediaops, answer, kubectl
+
+
+def _exec(ops: Mediaops, *command: str, stdin: str | None = None) -> str:
+    result = subprocess.run([KUBECTL, "exec", "-i" if stdin is not None else "-q", "-n", "media", "deploy/tautulli",
+                             "--", *command], input=stdin, env=ops.env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def _backup(ops: Mediaops, name: str) -> None:
+    body = {"apiVersion": "velero.io/v1", "kind": "Backup", "metadata": {"name": name, "namespace": "velero"},
+            "spec": {"includedNamespaces": ["media"], "defaultVolumesToFsBackup": True}}
+    created = subprocess.run([KUBECTL, "create", "-f", "-"], input=json.dumps(body), env=ops.env,
+                             capture_output=True, text=True, timeout=60)
+    assert created.returncode == 0, created.stderr
+    done = kubectl(ops, "wait", "--for=jsonpath={.status.phase}=Completed", f"backup/{name}", "-n", "velero",
+                   "--timeout=60s")
+    assert done.returncode == 0, done.stderr
+
+
+def _replicas(ops: Mediaops) -> int:
+    return int(json.loads(kubectl(ops, "get", "deployment", "tautulli", "-n", "media", "-o", "json").stdout)
+               ["spec"]["replicas"])
+
+
+def test_restore_brings_back_the_chosen_backups_data(sim: Mediaops) -> None:
+    refused = sim.run("run", "restore", "tautulli", "--yes")
+    assert refused.returncode == 3 and "no Completed Velero backup holds the data of tautulli-config" in \
+        " ".join(refused.stdout.split())
+    _exec(sim, "tee", "/config/tautulli.db", stdin="monday\n")
+    _backup(sim, "nightly-monday")
+    _exec(sim, "tee", "/config/tautulli.db", stdin="tuesday\n")
+    _backup(sim, "nightly-tuesday")
+    _exec(sim, "tee", "/config/tautulli.db", stdin="corrupted by a bad migration\n")
+    preview = sim.run("run", "restore", "tautulli", "--backup", "nightly-monday", "--dry-run")
+    text = preview.stdout
+    assert preview.returncode == 0 and "--from-backup nightly-monday" in text and "<" not in text.split("summary")[0]
+    order = [text.index(s) for s in ("flux suspend kustomization tautulli", "kubectl scale deployment/tautulli",
+                                     "kubectl wait --for=delete pod", "kubectl delete pvc tautulli-config",
+                                     "velero restore create", "flux resume helmrelease tautulli",
+                                     "flux resume kustomization tautulli")]
+    assert order == sorted(order)
+    done = sim.run("run", "restore", "tautulli", "--backup", "nightly-monday", "--yes")
+    assert done.returncode == 0, done.stdout[-2500:]
+    assert _exec(sim, "cat", "/config/tautulli.db") == "monday\n"
+    assert _replicas(sim) == 1
+    ks = json.loads(kubectl(sim, "get", "kustomization", "tautulli", "-n", "media", "-o", "json").stdout)
+    assert not ks["spec"].get("suspend") and not (ks["metadata"].get("annotations") or {}).get(
+        "mediaops.io/suspended-by")
+    report = sim.run("runs", "show", "last", "--markdown").stdout
+    assert "velero restore create nightly-monday-restore-" in report and "kubectl delete pvc tautulli-config" in report
+    # Without --backup: the newest that holds the data (seconds are Velero's resolution: either, on a tie).
+    stamps = {b["metadata"]["name"]: b["status"]["completionTimestamp"] for b in json.loads(
+        kubectl(sim, "get", "backups", "-n", "velero", "-o", "json").stdout)["items"]}
+    newest = sim.run("run", "restore", "tautulli", "--dry-run").stdout
+    chosen = next(name for name in stamps if f"--from-backup {name} " in newest)
+    assert stamps[chosen] == max(stamps.values())
+
+
+def test_an_abort_before_the_claims_go_leaves_the_app_running(sim: Mediaops) -> None:
+    _exec(sim, "tee", "/config/tautulli.db", stdin="kept\n")
+    _backup(sim, "nightly")
+    child = sim.spawn("run", "restore", "tautulli", timeout=60)
+    child.expect("step 1/")
+    child.expect("Run this step")
+    answer(child, "r")  # suspend
+    child.expect("step 2/")
+    child.expect("Run this step")
+    answer(child, "r")  # scale to 0
+    child.expect("step 4/")
+    child.expect("Run this step")
+    answer(child, "a")  # abort before deleting the claims
+    child.expect("Undo the 2 completed step")
+    answer(child, "y")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert _replicas(sim) == 1
+    assert _exec(sim, "cat", "/config/tautulli.db") == "kept\n"
+    ks = json.loads(kubectl(sim, "get", "kustomization", "tautulli", "-n", "media", "-o", "json").stdout)
+    assert not ks["spec"].get("suspend")
