@@ -698,6 +698,7 @@ RUNS: dict[str, list[list[str]]] = {
     "rotate-plex-token": [["--token-file", "{token_file}"]],
     "trakt-reauth": [["--force"]],
     "restore": [["tautulli"], ["tautulli", "--backup", "nightly"]],
+    "mediabox-ingress": [[], ["--host", "radarr.example.test"]],
 }
 # The undo preview prints "would <what>: <command>" (engine/runner.py _undo_guarded); <what> may hold ": ".
 _UNDO_COMMAND = re.compile(r": (?=(?:flux|velero|sops|kubectl|git) )")
