@@ -129,3 +129,6 @@ _.hosts_known  # mediabox_ingress.py, @runbook.check
 _.ask_hosts  # mediabox_ingress.py, @runbook.step
 _.controller_logs  # mediabox_ingress.py, @runbook.step
 _.certificates  # mediabox_ingress.py, @runbook.step
+_.cannot_ask_prometheus  # activate.py, @scraped.skip_when
+_.asked_prometheus  # activate.py, @check_scrape.skip_when
+_.no_cronjobs  # activate.py, @cronjobs_fine.skip_when

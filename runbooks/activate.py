@@ -7,7 +7,9 @@ only creates the app's Kustomization from what that list names.
 
 from __future__ import annotations
 
-from mediaops.engine import CheckFailed, Runbook
+from typing import Any
+
+from mediaops.engine import CheckFailed, Live, Runbook
 from mediaops.engine.context import Context
 from mediaops.repo import ARCHIVED, INCONSISTENT, UNREADABLE, activation
 from mediaops.steps import activation as shared
@@ -91,18 +93,99 @@ ready = activate.add(clustersteps.wait_kustomizations_step(
     "Ready means its dependencies were Ready and everything it applies passed Flux's health checks.",
     after=(apply,), when=shared.not_pushed))
 released = activate.add(clustersteps.wait_helmreleases_step(app_of, after=(ready,), when=shared.not_pushed))
-activate.add(clustersteps.wait_rolled_out_step(app_of, after=(released,), when=shared.not_pushed))
+
+rolled_out = activate.add(clustersteps.wait_rolled_out_step(app_of, after=(released,), when=shared.not_pushed))
+
+
+def _probe(ctx: Context) -> Any:
+    from mediaops.checks.probe import Probe
+
+    return Probe(ctx.config, ctx.repo, clustersteps.kube(ctx) if ctx.has_service("cluster") else None)
+
+
+@activate.step(
+    "Check that Prometheus scrapes it",
+    why="The app ships a ServiceMonitor; a target that is down or missing means no metrics and no alerts. "
+        "Prometheus finds a new target at its next scrape, so this waits up to two minutes for `up` to be 1.",
+    command=Live(lambda ctx: _scrape_query(ctx), doc="curl -s 'PROMETHEUS_URL/api/v1/query?query="
+                 'up{{namespace="{ns}", service="{app}"}}\''),
+    mutates=False,
+)
+def scraped(ctx: Context) -> str:
+    import time
+
+    from mediaops.checks import OK, prometheus_scrape
+
+    deadline, pause, last = time.monotonic() + SCRAPE_PATIENCE, 1.0, None
+    with ctx.waiting("Prometheus to scrape it") as waiting:
+        while True:
+            (last,) = list(prometheus_scrape.run(_probe(ctx), app_of(ctx)))[:1]
+            if last.status == OK or time.monotonic() > deadline:
+                break
+            waiting.update(last.message)
+            time.sleep(pause)
+            pause = min(pause * 2, 10.0)
+    if last.status != OK:
+        raise CheckFailed(f"Prometheus does not scrape it: {last.message}")
+    return last.message
+
+
+def _scrape_query(ctx: Context) -> str:
+    from urllib.parse import urlencode
+
+    app = app_of(ctx)
+    query = urlencode({"query": f'up{{namespace="{app.namespace}", service="{app.name}"}}'})
+    return f"curl -s '{str(ctx.config.get('prometheus_url') or '').rstrip('/')}/api/v1/query?{query}'"
+
+
+SCRAPE_PATIENCE = 120.0
+
+
+@scraped.skip_when
+def cannot_ask_prometheus(ctx: Context) -> str | None:
+    return no_service_monitor(ctx) or shared.not_pushed(ctx) or (
+        None if ctx.config.get("prometheus_url") else "prometheus_url is not set: the next step says how to look")
+
 
 check_scrape = activate.manual(
-    "Check that Prometheus scrapes it",
+    "Check by hand that Prometheus scrapes it",
     why="The app ships a ServiceMonitor; a target that is down or missing means no metrics and no alerts.",
     instructions="In Prometheus (Status > Targets) the target serviceMonitor/{ns}/{app}/0 must be UP. "
                  "From a terminal: kubectl -n observability port-forward svc/prometheus-operated 9090 and "
-                 'query up{{namespace="{ns}", service="{app}"}} (1 means scraped).',
+                 'query up{{namespace="{ns}", service="{app}"}} (1 means scraped). '
+                 "With prometheus_url set, mediaops asks Prometheus itself.",
     blocking=False,
 )
 
 
 @check_scrape.skip_when
+def asked_prometheus(ctx: Context) -> str | None:
+    if ctx.config.get("prometheus_url") and app_of(ctx).service_monitors:
+        return "prometheus_url is set: the step before asked Prometheus"
+    return no_service_monitor(ctx)
+
+
 def no_service_monitor(ctx: Context) -> str | None:
     return None if app_of(ctx).service_monitors else "the app has no ServiceMonitor"
+
+
+@activate.step(
+    "Check its CronJobs",
+    why="A CronJob that is suspended, or whose last run failed, does nothing while everything looks Ready "
+        "(plex-trakt-sync's daily sync).",
+    command="kubectl get cronjobs,jobs -n {ns} -l app.kubernetes.io/name={app}",
+    mutates=False, needs_cluster=True,
+)
+def cronjobs_fine(ctx: Context) -> str:
+    from mediaops.checks import FAIL, WARN, cronjobs
+
+    results = list(cronjobs.run(_probe(ctx), app_of(ctx)))
+    bad = [r.message for r in results if r.status in (FAIL, WARN)]
+    if bad:
+        raise CheckFailed("; ".join(bad))
+    return "; ".join(r.message for r in results) or "no CronJob of the app in the cluster"
+
+
+@cronjobs_fine.skip_when
+def no_cronjobs(ctx: Context) -> str | None:
+    return shared.not_pushed(ctx) or (None if app_of(ctx).cronjobs else "the app has no CronJob")

@@ -6,10 +6,14 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import pexpect
 import pytest
@@ -238,3 +242,35 @@ def sim(ops: Mediaops) -> Iterator[Mediaops]:
 
 def kubectl(ops: Mediaops, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([KUBECTL, *args], env=ops.env, capture_output=True, text=True, timeout=60)
+
+
+@contextmanager
+def json_api(routes: dict[str, Any]) -> Iterator[str]:
+    """A JSON API on 127.0.0.1: path -> answer (a dict, or a function of the query)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def do_GET(self) -> None:
+            url = urlparse(self.path)
+            answer = routes.get(url.path)
+            if answer is None:
+                self.send_response(404)
+                self.end_headers()
+                return
+            body = json.dumps(answer(parse_qs(url.query)) if callable(answer) else answer).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -7,14 +7,9 @@ the resolver and the kubelet's stats are the rehearsal's own.
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
-from tests.conftest import Mediaops, kubectl
+from tests.conftest import Mediaops, json_api, kubectl
 
 
 def _check(ops: Mediaops, *args: str) -> tuple[int, list[dict[str, Any]]]:
@@ -26,38 +21,6 @@ def _check(ops: Mediaops, *args: str) -> tuple[int, list[dict[str, Any]]]:
 
 def _status(results: list[dict[str, Any]], check: str, app: str) -> set[str]:
     return {r["status"] for r in results if r["check"] == check and r["app"] == app}
-
-
-@contextmanager
-def _api(routes: dict[str, Any]) -> Iterator[str]:
-    """A JSON API on 127.0.0.1: path -> answer (a dict, or a function of the query)."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-        def do_GET(self) -> None:
-            url = urlparse(self.path)
-            answer = routes.get(url.path)
-            if answer is None:
-                self.send_response(404)
-                self.end_headers()
-                return
-            body = json.dumps(answer(parse_qs(url.query)) if callable(answer) else answer).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_a_healthy_stack_passes_and_a_broken_one_fails(sim: Mediaops) -> None:
@@ -122,7 +85,7 @@ def test_prometheus_and_overseerr_through_their_apis(sim: Mediaops) -> None:
         return {"status": "success", "data": {"resultType": "vector", "result": [
             {"metric": {"instance": "10.42.0.9:9000", "service": "plex-exporter"}, "value": [0, up["1"]]}]}}
 
-    with _api({"/api/v1/query": query}) as prometheus:
+    with json_api({"/api/v1/query": query}) as prometheus:
         sim.env["MEDIAOPS_PROMETHEUS_URL"] = prometheus
         code, results = _check(sim, "plex-exporter", "--only", "prometheus-scrape")
         assert [r["status"] for r in results] == ["ok"] and code == 0
@@ -131,7 +94,7 @@ def test_prometheus_and_overseerr_through_their_apis(sim: Mediaops) -> None:
         assert [r["status"] for r in results] == ["fail"] and "10.42.0.9:9000" in results[0]["message"]
         assert code == 1
     assert sim.run("run", "activate", "overseerr", "--yes").returncode == 0
-    with _api({"/api/v1/status": {"version": "1.34.0", "commitTag": "v1.34.0", "updateAvailable": False}}) as api:
+    with json_api({"/api/v1/status": {"version": "1.34.0", "commitTag": "v1.34.0", "updateAvailable": False}}) as api:
         sim.env["MEDIAOPS_OVERSEERR_URL"] = api
         _, results = _check(sim, "overseerr", "--only", "overseerr-status")
         assert [(r["status"], r["message"]) for r in results] == [("ok", "version 1.34.0")]

@@ -6,7 +6,7 @@ import json
 
 import pexpect
 
-from tests.conftest import HomeOps, Mediaops, answer, kubectl, run_steps
+from tests.conftest import HomeOps, Mediaops, answer, json_api, kubectl, run_steps
 
 
 def test_activate_on_the_cluster_then_nothing_to_do(sim: Mediaops, home_ops: HomeOps) -> None:
@@ -15,7 +15,8 @@ def test_activate_on_the_cluster_then_nothing_to_do(sim: Mediaops, home_ops: Hom
     events = [json.loads(line) for line in result.stdout.splitlines()]
     ends = {e["title"]: e["outcome"] for e in events if e["event"] == "step_end"}
     assert ends["Wait until its pods are ready"] == "done"
-    assert ends["Check that Prometheus scrapes it"] == "todo"
+    assert ends["Check that Prometheus scrapes it"] == "not_needed"  # no prometheus_url: it cannot ask
+    assert ends["Check by hand that Prometheus scrapes it"] == "todo"
     assert any(e["event"] == "check" and "matches a node" in e.get("detail", "") for e in events)
     rollout = kubectl(sim, "rollout", "status", "deployment/plex-exporter", "-n", "media", "--timeout=5s")
     assert rollout.returncode == 0
@@ -90,5 +91,31 @@ def test_skipping_the_rename_makes_no_false_statement_and_no_wait(sim: Mediaops,
     (events,) = sim.journals().values()
     ends = {e["index"]: e for e in events if e["event"] == "step_end"}
     assert all(ends[i]["outcome"] == "skipped" for i in range(8))
+    assert ends[8]["outcome"] == "not_needed" and "prometheus_url is not set" in ends[8]["summary"]
     assert "already has these files" not in str(events)  # the commit step did not judge the files
     assert home_ops.git("log", "-1", "--format=%s") == "initial import"
+
+
+def test_activation_asks_prometheus_and_checks_the_cronjob_when_it_can(sim: Mediaops) -> None:
+    up = {"value": "0"}
+
+    def query(params: dict[str, list[str]]) -> dict[str, object]:
+        answer = up["value"]
+        up["value"] = "1"  # scraped from the second question on, as Prometheus finds a new target
+        return {"status": "success", "data": {"resultType": "vector", "result": [
+            {"metric": {"instance": "10.42.0.7:9000"}, "value": [0, answer]}]}}
+
+    with json_api({"/api/v1/query": query}) as prometheus:
+        sim.env["MEDIAOPS_PROMETHEUS_URL"] = prometheus
+        result = sim.run("run", "activate", "plex-exporter", "--yes", "--json")
+    assert result.returncode == 0, result.stdout[-1500:]
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    ends = {e["title"]: e for e in events if e["event"] == "step_end"}
+    assert ends["Check that Prometheus scrapes it"]["outcome"] == "done"
+    assert ends["Check that Prometheus scrapes it"]["summary"] == "1 target(s) up"
+    assert not any(e["event"] == "follow_up" for e in events)  # no manual step left for the operator
+    trakt = sim.run("run", "activate", "plex-trakt-sync", "--yes", "--json")
+    assert trakt.returncode == 0, trakt.stdout[-1500:]
+    ends = {e["title"]: e for e in map(json.loads, trakt.stdout.splitlines()) if e["event"] == "step_end"}
+    assert ends["Check its CronJobs"]["outcome"] == "done" and "no finished run yet" in ends["Check its CronJobs"][
+        "summary"]
