@@ -21,6 +21,7 @@ _.sim_down  # `mediaops sim down` (cli.py, @sim_group.command)
 _.sim_status  # `mediaops sim status` (cli.py, @sim_group.command)
 _.sim_vault  # `mediaops sim vault` (cli.py, @sim_group.command)
 _.sim_fault  # `mediaops sim fault` (cli.py, @sim_group.command)
+_.overseerr_tests  # sim/cluster.py Rehearsal: what tests read of the Overseerr stand-in
 _.config_show  # `mediaops config show` (cli.py, @config_group.command)
 _.list_commands  # RunGroup overrides click.Group.list_commands: click lists `mediaops run` subcommands
 _.get_command  # RunGroup overrides click.Group.get_command: click resolves `mediaops run RUNBOOK`
@@ -132,3 +133,6 @@ _.certificates  # mediabox_ingress.py, @runbook.step
 _.cannot_ask_prometheus  # activate.py, @scraped.skip_when
 _.asked_prometheus  # activate.py, @check_scrape.skip_when
 _.no_cronjobs  # activate.py, @cronjobs_fine.skip_when
+_.configured  # overseerr_weekly.py, @runbook.check
+_.nothing_to_test  # overseerr_weekly.py, @test_notifications.skip_when
+_.latest_backup  # overseerr_weekly.py, @runbook.step

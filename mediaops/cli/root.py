@@ -69,6 +69,9 @@ class State:
             self.config.values["ingress_base_url"] = rehearsal.ingress_url
             self.config.sources["ingress_base_url"] = "--sim"
         # The rehearsal's own resolver and Alertmanager: a check or a silence never leaves 127.0.0.1.
+        if not self.config.get("overseerr_url") and rehearsal.overseerr_url:
+            self.config.values["overseerr_url"], self.config.sources["overseerr_url"] = rehearsal.overseerr_url, "--sim"
+            self.config.values["_overseerr_api_key"] = rehearsal.overseerr_api_key
         for key, attribute in (("dns_server", "dns_address"), ("alertmanager_url", "alertmanager_url")):
             value = getattr(rehearsal, attribute, "")
             if value and key in self.config.values:
@@ -105,6 +108,10 @@ class State:
         nas = str(state.get("nas") or "")
         if nas and config.sources.get("nas_port", "default") == "default":
             config.values["nas_port"], config.sources["nas_port"] = nas.rpartition(":")[2], "sim up"
+        if not config.get("overseerr_url") and state.get("overseerr"):
+            config.values["overseerr_url"], config.sources["overseerr_url"] = str(state["overseerr"]), "sim up"
+            # The rehearsal's own key: not a setting (a key is never one), only for its stand-in.
+            config.values["_overseerr_api_key"] = str(state.get("overseerr_api_key") or "")
         for key, found in (("dns_server", "dns"), ("alertmanager_url", "alertmanager")):
             if key in config.values and not config.get(key) and state.get(found):
                 config.values[key], config.sources[key] = str(state[found]), "sim up"

@@ -62,6 +62,19 @@ RESOURCES: list[Resource] = [
     _r("monitoring.coreos.com", "v1", "ServiceMonitor", "servicemonitors", sub=(), short=("smon",)),
     _r("kyverno.io", "v1", "ClusterPolicy", "clusterpolicies", False, short=("cpol",)),
     _r("k8up.io", "v1", "Schedule", "schedules"),
+    # K8up's and VolSync's kinds (k8up-io/k8up api/v1, backube/volsync api/v1alpha1): K8up's Backup and Restore
+    # share their names with Velero's, so they are addressed by group ("k8up.io/Backup", BY_KIND); the API serves
+    # them only while their CRDs are installed (SERVED_WHEN_INSTALLED).
+    _r("k8up.io", "v1", "Backup", "backups"),
+    _r("k8up.io", "v1", "Restore", "restores"),
+    _r("k8up.io", "v1", "Snapshot", "snapshots"),
+    _r("k8up.io", "v1", "Archive", "archives"),
+    _r("k8up.io", "v1", "Check", "checks"),
+    _r("k8up.io", "v1", "Prune", "prunes"),
+    _r("k8up.io", "v1", "PreBackupPod", "prebackuppods"),
+    _r("k8up.io", "v1", "PodConfig", "podconfigs"),
+    _r("volsync.backube", "v1alpha1", "ReplicationSource", "replicationsources"),
+    _r("volsync.backube", "v1alpha1", "ReplicationDestination", "replicationdestinations"),
     # Built-in kinds that repositories apply besides the ones mediaops acts on, with their real scope.
     _r("apps", "v1", "DaemonSet", "daemonsets", short=("ds",)),
     _r("", "v1", "PersistentVolume", "persistentvolumes", False, short=("pv",)),
@@ -117,6 +130,10 @@ BUILTIN_GROUPS = frozenset({"", "apps", "batch", "networking.k8s.io", "coordinat
 _READY = ('.status.conditions[?(@.type=="Ready")].status', '.status.conditions[?(@.type=="Ready")].message')
 _AGE = ("Age", "date", ".metadata.creationTimestamp")
 _READY_STATUS = (("Ready", "string", _READY[0]), ("Status", "string", _READY[1]))
+_SCHEDULE_REF = ("Schedule Ref", "string", '.metadata.ownerReferences[?(@.kind == "Schedule")].name')
+_COMPLETION = ("Completion", "string", '.status.conditions[?(@.type == "Completed")].reason')
+_SYNC_COLUMNS = (("Last sync", "string", ".status.lastSyncTime"), ("Duration", "string", ".status.lastSyncDuration"),
+                 ("Next sync", "string", ".status.nextSyncTime"))
 # additionalPrinterColumns of the upstream CRDs: (name, type, JSONPath). The kubebuilder markers in
 # fluxcd/source-controller api/v1/*_types.go, fluxcd/kustomize-controller api/v1/kustomization_types.go,
 # fluxcd/helm-controller api/v2/helmrelease_types.go, vmware-tanzu/velero pkg/apis/velero/v1/*_types.go
@@ -136,7 +153,20 @@ PRINTER_COLUMNS: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {
     ("velero.io", "BackupStorageLocation"): (
         ("Phase", "string", ".status.phase"), ("Last Validated", "date", ".status.lastValidationTime"), _AGE,
         ("Default", "boolean", ".spec.default")),
+    # k8up-io/k8up api/v1/*_types.go (kubebuilder:printcolumn); Schedule, PreBackupPod and PodConfig have none
+    ("k8up.io", "Backup"): (_SCHEDULE_REF, _COMPLETION, (
+        "PreBackup", "string", '.status.conditions[?(@.type == "PreBackupPodReady")].reason'), _AGE),
+    **{("k8up.io", k): (_SCHEDULE_REF, _COMPLETION, _AGE) for k in ("Restore", "Archive", "Check", "Prune")},
+    **{("k8up.io", k): () for k in ("Schedule", "PreBackupPod", "PodConfig")},
+    ("k8up.io", "Snapshot"): (("Date taken", "string", ".spec.date"), ("Paths", "string", ".spec.paths[*]"),
+                              ("Repository", "string", ".spec.repository")),
+    # backube/volsync api/v1alpha1/replication{source,destination}_types.go
+    ("volsync.backube", "ReplicationSource"): (("Source", "string", ".spec.sourcePVC"), *_SYNC_COLUMNS),
+    ("volsync.backube", "ReplicationDestination"): _SYNC_COLUMNS,
 }
+# Groups the API serves only while their CustomResourceDefinitions are in the store (installed by a chart or a
+# Kustomization, as on a cluster); every other custom kind the registry knows is served from the start.
+SERVED_WHEN_INSTALLED = frozenset({"k8up.io", "volsync.backube"})
 # Kinds an older controller serves at an older version only (the client asks which one the server has).
 OLDER_VERSIONS = {("source.toolkit.fluxcd.io", "OCIRepository"): ("v1beta2",)}
 BY_PLURAL = {(r.group, r.plural): r for r in RESOURCES}
@@ -195,8 +225,12 @@ def register_crd(crd: dict[str, object]) -> Resource | None:
 
 
 def kind(name: str) -> Resource:
-    """The resource of a kind name ("Deployment", "HelmRelease"); kinds are unique in this registry."""
+    """The resource of a kind name ("Deployment", "HelmRelease"), or of a kind in a group ("k8up.io/Backup"): a
+    bare name is the first kind of that name the registry lists (Velero's Backup and Restore, core/v1 Event)."""
     try:
+        if "/" in name:
+            group, _, kind_name = name.rpartition("/")
+            return BY_KIND[(group, kind_name)]
         return BY_NAME[name]
     except KeyError:
         raise KeyError(f"unknown kind {name}") from None

@@ -62,6 +62,7 @@ _TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(@sha256:[a-f0-9]{64})?"
 PARAM_KINDS: dict[str, tuple[str, str]] = {
     "name": (r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", "a Kubernetes name (lower-case letters, digits and -)"),
     "seconds": (r"[0-9]+(\.[0-9]+)?", "a number of seconds"),
+    "days": (r"[0-9]+(\.[0-9]+)?", "a number of days"),
     "duration": (r"([0-9]+(\.[0-9]+)?(h|m|s|ms))+", "a duration such as 720h or 90m"),
     "semver": (r"v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?", "a chart version (semver, 1.2.3)"),
     "image-tag": (rf"([a-z0-9][a-z0-9_.-]*=)?{_TAG}", "an image tag (TAG or CONTAINER=TAG, optionally @sha256:…)"),

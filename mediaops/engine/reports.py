@@ -76,6 +76,9 @@ def run_markdown(record: RunRecord) -> str:
         duration = f"{step.duration:.1f}s" if step.duration is not None else ""
         note = (step.error or step.summary).replace("|", "\\|")
         lines.append(f"| {index + 1} | {step.title} | {outcome} | {duration} | {note} |")
+    warnings = [str(e.get("message", "")) for e in record.events if e.get("event") == "warning"]
+    if warnings:
+        lines += ["", "Findings and warnings:", "", *[f"- {w}" for w in dict.fromkeys(warnings)]]
     ran = [(index, step) for index, step in sorted(record.steps.items()) if step.commands]
     if ran:
         lines += ["", "Commands run:", ""]

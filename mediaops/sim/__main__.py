@@ -1,7 +1,8 @@
 """``python -m mediaops.sim``: serve a rehearsal cluster until SIGTERM (what ``mediaops sim up`` starts).
 
-It writes its kubeconfig and a state file (pid, API URL, kubeconfig path, the ingress, NAS, DNS and Alertmanager
-addresses, ready) into the given directory, so ``mediaops sim down|status|fault`` can find it.
+It writes its kubeconfig and a state file (pid, API URL, kubeconfig path, the ingress, NAS, DNS, Alertmanager
+and Overseerr addresses, Overseerr's API key, ready) into the given directory, so
+``mediaops sim down|status|fault`` can find it.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ def main() -> None:
         state["nas"] = f"{rehearsal.nas_host}:{rehearsal.nas_port}" if rehearsal.nas_host else ""
         state["dns"] = rehearsal.dns_address
         state["alertmanager"] = rehearsal.alertmanager_url
+        state["overseerr"] = rehearsal.overseerr_url
+        state["overseerr_api_key"] = rehearsal.overseerr_api_key
         rehearsal.kubeconfig(kubeconfig)
         state_file.write_text(json.dumps(state))
 

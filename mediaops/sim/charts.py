@@ -3,7 +3,8 @@
 Enough of the chart for the runbooks: one workload per controller (Deployment, StatefulSet or CronJob)
 named like the chart names it, containers with images, env, envFrom and probes, persistence as PVCs,
 NFS, emptyDir and ConfigMap volumes, Services, Ingresses and ServiceMonitors. Any other chart becomes a
-single Deployment of ``values.image``. The chart catalog says which versions exist.
+single Deployment of ``values.image`` (with the CustomResourceDefinitions of the charts that ship them:
+k8up, volsync). The chart catalog says which versions exist.
 """
 
 from __future__ import annotations
@@ -15,6 +16,24 @@ CATALOG: dict[str, list[str]] = {
     "app-template": ["3.5.1", "3.6.0", "3.6.1", "3.7.0", "3.7.1", "3.7.2", "3.7.3", "4.0.0", "4.0.1", "4.1.0",
                      "4.1.1", "4.1.2", "4.2.0", "4.3.0", "4.4.0", "5.0.0", "5.0.1", "5.1.0", "5.1.1", "5.2.0"],
 }
+
+
+# Charts that install CustomResourceDefinitions with the release, by the group of the kinds they define:
+# k8up-io/k8up charts/k8up/crds/ (Helm's crds/ folder: installed when absent, never upgraded or deleted; the chart's
+# README, "Handling CRDs": "they're now included in the Helm chart") and backube/volsync
+# helm/volsync/templates/volsync.backube_*.yaml (with `helm.sh/resource-policy: keep`: Helm leaves them on
+# uninstall). Rehearsal.install creates them when absent and never deletes them.
+CRD_GROUPS: dict[str, str] = {"k8up": "k8up.io", "volsync": "volsync.backube"}
+
+
+def crds(group: str) -> list[dict[str, Any]]:
+    """The CustomResourceDefinitions of every kind the registry knows in a group (Established, their printer
+    columns), as a chart that ships them installs them."""
+    from mediaops.cluster.kinds import RESOURCES
+    from mediaops.sim.server import crd_for
+    from mediaops.sim.store import now
+
+    return [crd_for(r, now()) for r in RESOURCES if r.group == group]
 
 
 def known(chart: str, version: str) -> bool:
@@ -61,7 +80,8 @@ def render(release: str, namespace: str, chart: str, values: dict[str, Any]) -> 
     if chart != "app-template":
         image = values.get("image") or {}
         single = {"name": release, "image": f"{image.get('repository', release)}:{image.get('tag', 'latest')}"}
-        return [_workload("Deployment", release, namespace, labels, {"containers": [single]}, 1)]
+        return [*(crds(CRD_GROUPS[chart]) if chart in CRD_GROUPS else []),
+                _workload("Deployment", release, namespace, labels, {"containers": [single]}, 1)]
     objects: list[dict[str, Any]] = []
     default_pod = values.get("defaultPodOptions") or {}
     persistence = {k: v for k, v in (values.get("persistence") or {}).items()

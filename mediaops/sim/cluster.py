@@ -34,13 +34,26 @@ from mediaops.sim import sops
 from mediaops.sim.addons import ExternalSecrets, Placeholders
 from mediaops.sim.faults import FAULTS
 from mediaops.sim.flux import HR_NAME, HR_NAMESPACE, HelmReleases, Kustomizations, Sources, get_ready
+from mediaops.sim.k8up import K8up
 from mediaops.sim.manager import Manager, Timing
+from mediaops.sim.overseerr import API_KEY as OVERSEERR_API_KEY
+from mediaops.sim.overseerr import Overseerr
 from mediaops.sim.server import ApiServer
 from mediaops.sim.standins import Alertmanager, DnsServer
 from mediaops.sim.standins import kubelet as kubelet_answer
 from mediaops.sim.store import ApiError, Store, now
 from mediaops.sim.velero import Velero
-from mediaops.sim.workloads import Claims, Deployments, Jobs, Pods, StatefulSets
+from mediaops.sim.volsync import VolSync
+from mediaops.sim.workloads import (
+    Claims,
+    Deployments,
+    Jobs,
+    Pods,
+    StatefulSets,
+    crashing_containers,
+    git_sync_log,
+    is_git_sync,
+)
 
 VAULT = {
     "plex-api": {"PLEX_TOKEN": "sample-plex-token-0001", "PLEX_SERVER_SECURE": "https://plex.example.test:32400"},
@@ -96,10 +109,12 @@ class Rehearsal:
         self.vault = copy.deepcopy(VAULT)
         self.manager = Manager(self.store)
         for controller in (Sources, Kustomizations, HelmReleases, Deployments, StatefulSets, Jobs, Pods, Claims,
-                           Velero, ExternalSecrets):
+                           Velero, ExternalSecrets, K8up, VolSync):
             self.manager.add(controller(self))
         self.server = ApiServer(self.store, runtime=self)
         self.volumes: dict[tuple[str, ...], dict[str, bytes]] = {}
+        # restic repositories (K8up's jobs, VolSync's restic mover), by URL: their snapshots, each with its files
+        self.repositories: dict[str, list[dict[str, Any]]] = {}
         self.store.subscribers.append(self._volume_gone)
         self.nas_host = self._nas_host()
         self.nas_port = nas_port
@@ -109,6 +124,7 @@ class Rehearsal:
         self._configured = dataclasses.replace(self.timing)
         self.dns = DnsServer(self._external_names, lambda: self.faults.get("dns-nxdomain") or [])
         self.alertmanager = Alertmanager()
+        self.overseerr = Overseerr()
 
     # -- where things come from ------------------------------------------------------------------------
     def _git(self, *args: str, cwd: Path | None = None) -> str:
@@ -279,7 +295,14 @@ class Rehearsal:
         return self.store.replace(res, merged)
 
     def install(self, namespace: str, release: str, objects: list[dict[str, Any]]) -> None:
-        """Apply a release's rendered objects; delete what the previous revision had and this one has not."""
+        """Apply a release's rendered objects; delete what the previous revision had and this one has not.
+        CustomResourceDefinitions a chart ships are created when absent and never deleted (Helm's crds/ folder,
+        or ``helm.sh/resource-policy: keep``: charts.CRD_GROUPS)."""
+        crd_res = kind("CustomResourceDefinition")
+        for crd in [o for o in objects if o.get("kind") == "CustomResourceDefinition"]:
+            if self.store.find(crd_res, "", crd["metadata"]["name"]) is None:
+                self._create("CustomResourceDefinition", copy.deepcopy(crd))
+        objects = [o for o in objects if o.get("kind") != "CustomResourceDefinition"]
         keep = set()
         for obj in objects:
             res = BY_KIND[(obj["apiVersion"].rpartition("/")[0] if "/" in obj["apiVersion"] else "", obj["kind"])]
@@ -387,6 +410,8 @@ class Rehearsal:
                       (spec.get("containers") or [{}])[0])
         started = (pod.get("metadata") or {}).get("creationTimestamp", now())
         lines = [f"{started} starting {chosen.get('name')} ({chosen.get('image')})"]
+        if is_git_sync(chosen):  # git-sync v4 writes JSON lines (workloads.git_sync_log)
+            lines = git_sync_log(self, pod, chosen)
         app = ((pod.get("metadata") or {}).get("labels") or {}).get("app.kubernetes.io/name")
         if app == "plex-trakt-sync":
             files, rel = self._locate(namespace, pod_name, chosen.get("name", ""), "/app/config/.pytrakt.json")
@@ -396,6 +421,8 @@ class Rehearsal:
                 lines.append(f"{started} INFO  Watching Plex for changes")
             else:
                 lines.append(f"{started} ERROR Trakt: not logged in; run `plextraktsync login`")
+        if not is_git_sync(chosen) and chosen.get("name") in crashing_containers(self, pod):  # the crashloop fault
+            lines.append(f"{now()} ERROR {chosen.get('name')} exited with status 1")
         return "\n".join(lines[-tail:] if tail else lines) + "\n"
 
     # -- faults ----------------------------------------------------------------------------------------------
@@ -429,7 +456,8 @@ class Rehearsal:
               for k in self.store.all_of(kind("Kustomization"))]
         return {"server": self.server.url, "ingress": self.ingress_url if hasattr(self, "ingress_server") else "",
                 "nas": f"{self.nas_host}:{self.nas_port}" if self.nas_host else "", "dns": self.dns_address,
-                "alertmanager": self.alertmanager_url, "repo": str(self.repo),
+                "alertmanager": self.alertmanager_url, "overseerr": self.overseerr_url,
+                "overseerr_api_key": self.overseerr_api_key, "repo": str(self.repo),
                 "origin": self.origin,
                 "faults": {**{k: v for k, v in self.faults.items() if v},
                            "reconcile-fail": ["/".join(k) for k in self.failures]},
@@ -503,6 +531,22 @@ class Rehearsal:
         """Every silence, as ``GET /api/v2/silences`` lists them (gettableSilence: id, status.state, matchers...)."""
         return self.alertmanager.silences()
 
+    @property
+    def overseerr_url(self) -> str:
+        """``http://127.0.0.1:PORT`` of the Overseerr API stand-in (``/api/v1/...``, mediaops/sim/overseerr.py); empty
+        until it serves. The port stays while the ``overseerr-down`` fault closes it."""
+        return self.overseerr.url
+
+    @property
+    def overseerr_api_key(self) -> str:
+        """The rehearsal's Overseerr API key (``X-Api-Key``): fixed, fake."""
+        return OVERSEERR_API_KEY
+
+    def overseerr_tests(self) -> list[str]:
+        """The notification agents a test notification was sent to (``POST .../{agent}/test`` answered 204), in
+        order."""
+        return list(self.overseerr.tests)
+
     def kubelet(self, node: str, path: str, method: str, query: dict[str, str]) -> tuple[int, str, bytes]:
         """What the API server's node proxy gets from ``node``'s kubelet at ``path`` (standins.kubelet)."""
         return kubelet_answer(self, node, path, method, query)
@@ -571,6 +615,7 @@ class Rehearsal:
         self._ingress()
         self.dns.start()
         self.alertmanager.start()
+        self.overseerr.start()
         self.manager.start()
 
     def settle(self, timeout: float = 120, progress: Callable[[int, int], None] | None = None) -> None:
@@ -769,5 +814,6 @@ class Rehearsal:
         self._nas(False)
         self.dns.stop()
         self.alertmanager.stop()
+        self.overseerr.stop()
         if self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)

@@ -33,6 +33,12 @@ OBJECT = Value("KIND/NS/NAME[=message]", "the object that fails, and the message
 LEASE = Value("NS/NAME", "the Lease's namespace and name; =off removes it")
 HOST = Value("NAME", "a host name; NAME=off clears that one, off clears them all")
 USAGE = Value("NS/CLAIM=PERCENT", "a claim and how full it reads, 0 to 100; NS/CLAIM=off clears it, off clears all")
+AGENT = Value("AGENT", "an Overseerr notification agent (discord, email, gotify, lunasea, pushbullet, pushover, slack, "
+                       "telegram, webhook, webpush); AGENT=off clears that one, off clears them all")
+COUNT = Value("N", "a number of requests, 0 or more; off: as seeded")
+APP = Value("NS/APP", "an app's namespace and name (its pods' app.kubernetes.io/name or instance, or its workload); "
+                      "NS/APP=off heals it, off heals all")
+CRONJOB = Value("NS/CRONJOB", "a CronJob's namespace and name; NS/CRONJOB=off clears it, off clears all")
 
 
 @dataclass(frozen=True)
@@ -177,6 +183,106 @@ def _pvc_usage(sim: Rehearsal, name: str, value: str) -> str:
     return "pvc-usage: " + (", ".join(f"{k} {v:g}%" for k, v in sorted(usage.items())) or "off")
 
 
+# -- Overseerr (mediaops/sim/overseerr.py) -------------------------------------------------------------------
+def _overseerr_down(sim: Rehearsal, name: str, value: str) -> str:
+    message = _switch(sim, name, value)
+    if sim.faults[name]:
+        sim.overseerr.stop()
+    elif sim.overseerr.port:  # it served before: back on its port (a rehearsal that never served stays as it is)
+        sim.overseerr.start()
+    return message
+
+
+def _overseerr_notify_fail(sim: Rehearsal, name: str, value: str) -> str:
+    from mediaops.sim.overseerr import AGENTS
+
+    agents = set(sim.faults.get(name) or [])
+    target, _, state = value.partition("=")
+    agent = target.strip().lower()
+    if value.strip().lower() in ("off", ""):
+        agents.clear()
+    elif agent not in AGENTS or (state and state.strip().lower() != "off"):
+        raise ValueError(f"overseerr-notify-fail takes an agent ({', '.join(AGENTS)}; AGENT=off clears it), "
+                         f"not {value}")
+    elif state:
+        agents.discard(agent)
+    else:
+        agents.add(agent)
+    sim.faults[name] = sorted(agents)
+    sim.overseerr.failing = set(agents)
+    return f"overseerr-notify-fail: {', '.join(sorted(agents)) or 'off'}"
+
+
+def _overseerr_pending(sim: Rehearsal, name: str, value: str) -> str:
+    if value.strip().lower() in ("off", ""):
+        sim.overseerr.set_pending(None)
+        sim.faults.pop(name, None)
+        return "overseerr-pending: off (the seeded requests)"
+    try:
+        count = int(value)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise ValueError(f"overseerr-pending takes a number of requests, 0 or more (or off), not {value}")
+    sim.overseerr.set_pending(count)
+    sim.faults[name] = f"{count} pending, the oldest {count} days old" if count else "none pending"
+    return f"overseerr-pending: {sim.faults[name]}"
+
+
+# -- workloads (mediaops/sim/workloads.py): containers and Jobs that fail ---------------------------------------
+def _failing_targets(sim: Rehearsal, name: str, value: str) -> str:
+    """Switch a fault that names NS/NAME targets (crashloop, git-sync-fail, job-fail); the pods of the namespaces
+    it changes are looked at again."""
+    from mediaops.cluster.kinds import kind
+
+    targets = set(sim.faults.get(name) or [])
+    target, _, state = value.partition("=")
+    namespace, _, app = target.strip().partition("/")
+    before = set(targets)
+    if value.strip().lower() in ("off", ""):
+        targets.clear()
+    elif not namespace or not app or "/" in app or (state and state.strip().lower() != "off"):
+        metavar = FAULTS[name].value.metavar
+        raise ValueError(f"{name} takes {metavar} ({metavar}=off clears it, off clears all), not {value}")
+    elif state:
+        targets.discard(f"{namespace}/{app}")
+    else:
+        targets.add(f"{namespace}/{app}")
+    sim.faults[name] = sorted(targets)
+    namespaces = {t.partition("/")[0] for t in before ^ targets}
+    for pod in sim.store.all_of(kind("Pod")):
+        if pod["metadata"].get("namespace") in namespaces:
+            sim.manager.enqueue("pods", (pod["metadata"]["namespace"], pod["metadata"]["name"]))
+    return f"{name}: {', '.join(sim.faults[name]) or 'off'}"
+
+
+# -- an operator the repository does not install (mediaops/sim/volsync.py) -------------------------------------
+def _volsync_installed(sim: Rehearsal, name: str, value: str) -> str:
+    """VolSync's CRDs as its chart installs them (charts.crds); off, deleted with their objects first, as the
+    apiextensions-apiserver's customresourcecleanup finalizer deletes a CRD's objects before the CRD."""
+    from mediaops.cluster.kinds import BY_KIND, kind
+    from mediaops.sim.charts import CRD_GROUPS, crds
+    from mediaops.sim.store import ApiError
+
+    on = truthy(value)
+    sim.faults[name] = on
+    definitions = kind("CustomResourceDefinition")
+    for crd in crds(CRD_GROUPS["volsync"]):
+        crd_name = crd["metadata"]["name"]
+        if on:
+            if sim.store.find(definitions, "", crd_name) is None:
+                sim.store.create(definitions, crd)
+            continue
+        resource = BY_KIND[(crd["spec"]["group"], crd["spec"]["names"]["kind"])]
+        for obj in [*sim.store.all_of(resource), {"metadata": {"namespace": "", "name": crd_name}}]:
+            try:
+                sim.store.delete(resource if obj["metadata"]["namespace"] else definitions,
+                                 obj["metadata"]["namespace"], obj["metadata"]["name"])
+            except ApiError:
+                pass
+    return f"volsync-installed: {'on' if on else 'off'}"
+
+
 # -- the lock -----------------------------------------------------------------------------------------------
 def _lease_held(sim: Rehearsal, name: str, value: str) -> str:
     from mediaops.cluster.kinds import kind
@@ -232,4 +338,30 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("pvc-usage", USAGE,
           "the kubelet's stats summary reports the claim's volume that full (`usedBytes` that share of "
           "`capacityBytes`) instead of the bytes it holds", _pvc_usage),
+    Fault("overseerr-down", SWITCH,
+          "the rehearsal's Overseerr stops listening: connections to its port are refused (its API, `/api/v1/status` "
+          "too), as to a Service whose pod is down", _overseerr_down),
+    Fault("overseerr-notify-fail", AGENT,
+          "Overseerr's test notification to that agent fails: `POST /api/v1/settings/notifications/AGENT/test` "
+          "answers 500 with upstream's message (`Failed to send Discord notification.`)", _overseerr_notify_fail),
+    Fault("overseerr-pending", COUNT,
+          "Overseerr has N pending requests, the oldest N days old and one a day newer after it (instead of the "
+          "seeded two, 7 days and 1 day old)", _overseerr_pending),
+    Fault("crashloop", APP,
+          "the app's pods' main container exits with an error and is restarted: `CrashLoopBackOff`, `restartCount` "
+          "growing with the kubelet's back-off, `lastState.terminated` reason Error; the pods are not Ready",
+          _failing_targets),
+    Fault("git-sync-fail", APP,
+          "the git-sync container of the app's pods (named git-sync or running a git-sync image) cannot fetch: "
+          "it logs git-sync v4's JSON error lines and, with its default `--max-failures=0`, exits and is "
+          "restarted (`CrashLoopBackOff`, `restartCount` growing)", _failing_targets),
+    Fault("job-fail", CRONJOB,
+          "the Jobs that CronJob owns (by ownerReference, as `kubectl create job --from=cronjob/NAME` makes them) "
+          "fail: their pod "
+          "exits with an error, the Job gets `status.failed` and `Failed=True` reason BackoffLimitExceeded",
+          _failing_targets),
+    Fault("volsync-installed", SWITCH,
+          "VolSync's CRDs (`replicationsources`, `replicationdestinations.volsync.backube`) are installed, as its "
+          "chart installs them, and its controller runs (the sample repository has no VolSync app; K8up comes with "
+          "its storage app); `off` deletes them and their objects", _volsync_installed),
 )}

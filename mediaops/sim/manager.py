@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from mediaops.cluster.kinds import Resource, kind
+from mediaops.cluster.kinds import BY_NAME, Resource, kind
 from mediaops.sim.store import Store, WatchEvent, now
 
 Key = tuple[str, str]  # namespace, name
@@ -40,8 +40,20 @@ class Timing:
                    interval_scale=1 / 600, health_timeout=20.0)
 
 
+def watched(entry: str, resource: Resource) -> bool:
+    """Whether a controller's ``watches`` entry names a resource: "group/Kind" (``k8up.io/Backup``) that kind of that
+    group; a bare name the kind the registry knows by that name (``Backup`` is Velero's, not K8up's)."""
+    group, _, name = entry.rpartition("/")
+    if name != resource.kind:
+        return False
+    if "/" in entry:
+        return group == resource.group
+    known = BY_NAME.get(name)
+    return known is None or known.group == resource.group
+
+
 class Controller:
-    watches: tuple[str, ...] = ()
+    watches: tuple[str, ...] = ()  # kind names, or "group/Kind" where another group has a kind of that name
     name = "controller"
 
     def __init__(self, sim: Any) -> None:
@@ -102,7 +114,7 @@ class Manager:
 
     def _on_event(self, event: WatchEvent) -> None:
         for controller in self.controllers.values():
-            if event.resource.kind in controller.watches:
+            if any(watched(entry, event.resource) for entry in controller.watches):
                 for key in controller.keys_for(event):
                     self.enqueue(controller.name, key)
 

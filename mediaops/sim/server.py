@@ -18,12 +18,20 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from mediaops.cluster.kinds import BUILTIN_GROUPS, BY_PLURAL, PRINTER_COLUMNS, RESOURCES, Resource
+from mediaops.cluster.kinds import (
+    BUILTIN_GROUPS,
+    BY_PLURAL,
+    PRINTER_COLUMNS,
+    RESOURCES,
+    SERVED_WHEN_INSTALLED,
+    Resource,
+)
 from mediaops.sim.store import (
     MERGE_KEYS,
     ApiError,
@@ -582,11 +590,15 @@ def _access_review_from_protobuf(data: bytes) -> dict[str, Any]:
 
 
 def _jsonpath(obj: Any, path: str) -> Any:
-    """The JSONPath subset CRD printer columns use: .a.b and [?(@.k=="v")] filters."""
-    for part in re.findall(r'\.(\w+)|\[\?\(@\.(\w+)=="([^"]*)"\)\]', path):
-        name, key, value = part
+    """The JSONPath subset CRD printer columns use: .a.b, [?(@.k=="v")] filters and [*]; of several results the
+    first, as the API server's tableconvertor takes (apiextensions-apiserver pkg/registry/customresource/
+    tableconvertor/tableconvertor.go: "we can assume to have only one result")."""
+    for part in re.findall(r'\.(\w+)|\[\?\(@\.(\w+)\s*==\s*"([^"]*)"\)\]|(\[\*\])', path):
+        name, key, value, every = part
         if name:
             obj = obj.get(name) if isinstance(obj, dict) else None
+        elif every:
+            obj = obj[0] if isinstance(obj, list) and obj else None
         else:
             obj = next((i for i in obj or [] if isinstance(i, dict) and i.get(key) == value), None) \
                 if isinstance(obj, list) else None
@@ -648,6 +660,15 @@ class ApiServer(ThreadingHTTPServer):
         with self.requests_lock:
             self.requests.append((method, path))
 
+    def serves(self, resource: Resource) -> bool:
+        """Whether the API serves a kind: a group of SERVED_WHEN_INSTALLED only while its kind's
+        CustomResourceDefinition is in the store (apiextensions-apiserver serves a CRD's resource once it is
+        Established, and stops when it is deleted)."""
+        if resource.group not in SERVED_WHEN_INSTALLED:
+            return True
+        crds = BY_PLURAL[("apiextensions.k8s.io", "customresourcedefinitions")]
+        return self.store.find(crds, "", f"{resource.plural}.{resource.group}") is not None
+
     def shutdown(self) -> None:
         self.stopping.set()
         with self.store.lock:
@@ -655,9 +676,11 @@ class ApiServer(ThreadingHTTPServer):
         super().shutdown()
 
 
-def _discovery() -> dict[str, Any]:
+def _discovery(served: Callable[[Resource], bool]) -> dict[str, Any]:
     groups: dict[str, dict[str, list[Resource]]] = {}
     for resource in RESOURCES:
+        if not served(resource):
+            continue
         groups.setdefault(resource.group, {}).setdefault(resource.version, []).append(resource)
     return groups
 
@@ -814,8 +837,13 @@ class Handler(BaseHTTPRequestHandler):
         if raw.startswith(b"k8s\x00"):  # protobuf (kubectl sends it for some built-in kinds)
             if self.path.split("?")[0].endswith("/selfsubjectaccessreviews"):
                 return _access_review_from_protobuf(raw[4:])
-            raise ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
-                           "accepted media types include: application/json, application/yaml")
+            from mediaops.sim.protobuf import ProtobufError, decode_object
+
+            try:  # the kinds kubectl's generators send (create job --from, create configmap/secret)
+                return decode_object(raw)
+            except ProtobufError:
+                raise ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
+                               "accepted media types include: application/json, application/yaml") from None
         try:
             return json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -888,15 +916,20 @@ class Handler(BaseHTTPRequestHandler):
             code, answer = runtime.control(method, path, self._body() if method == "POST" else None)
             self._send(code, answer)
             return
-        groups = _discovery()
+        groups = _discovery(self.server.serves)
         if path == "/openapi/v2":
             self._send(200, openapi_v2())
             return
         if path == "/openapi/v3":
-            self._send(200, openapi_v3_root())
+            root = openapi_v3_root()
+            served = {f"apis/{g}/{v}" for g, versions in groups.items() if g for v in versions}
+            self._send(200, {"paths": {k: v for k, v in root["paths"].items()
+                                       if not k.startswith("apis/") or k in served}})
             return
         if path.startswith("/openapi/v3/"):
             gv = parts[2:]
+            if gv[:1] == ["apis"] and len(gv) == 3 and gv[2] not in groups.get(gv[1], {}):
+                raise ApiError(404, "NotFound", f"the server could not find the requested resource ({path})")
             document = openapi_v3(*(("", gv[1]) if gv[:1] == ["api"] and len(gv) == 2 else
                                     (gv[1], gv[2]) if gv[:1] == ["apis"] and len(gv) == 3 else ("-", "-")))
             if document is None:
@@ -947,7 +980,7 @@ class Handler(BaseHTTPRequestHandler):
         elif len(rest) == 2 and rest[0] == "namespaces" and group == "":
             rest = ["namespaces", rest[1]]
         resource = BY_PLURAL.get((group, rest[0])) if rest else None
-        if resource is None or resource.version != version:
+        if resource is None or resource.version != version or not self.server.serves(resource):
             raise ApiError(404, "NotFound", f"the server could not find the requested resource ({path})")
         name = rest[1] if len(rest) > 1 else ""
         sub = rest[2] if len(rest) > 2 else ""
@@ -1149,7 +1182,7 @@ class Handler(BaseHTTPRequestHandler):
         stored, rv = store.select(crd_res)
         have = {c["metadata"]["name"] for c in stored}
         created = getattr(self.server, "started", now())
-        known = [crd_for(r, created) for r in RESOURCES if r.group not in BUILTIN_GROUPS]
+        known = [crd_for(r, created) for r in RESOURCES if r.group not in BUILTIN_GROUPS | SERVED_WHEN_INSTALLED]
         labels = parse_selector(query.get("labelSelector", ""))
         fields = parse_field_selector(query.get("fieldSelector", ""))
         items = sorted((c for c in stored + [c for c in known if c["metadata"]["name"] not in have]

@@ -3,6 +3,11 @@
 A pod becomes ready ``Timing.pod_start`` after it is created, unless something real would stop it:
 no node matches its nodeSelector, a Secret or ConfigMap it needs is missing, or its NFS server (the
 NAS) is down. Each of these shows as the pod's waiting reason and as an Event, as on a real cluster.
+
+Three faults make containers fail as they do on a cluster: ``crashloop`` (the app's main container exits with an
+error and the kubelet restarts it with a growing back-off), ``git-sync-fail`` (a git-sync container cannot fetch;
+with its default ``--max-failures=0`` it exits and is restarted the same way) and ``job-fail`` (the pods of the
+Jobs a CronJob owns exit with an error, so those Jobs fail).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import hashlib
 import json
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from mediaops.cluster.kinds import kind as kind_of
@@ -18,6 +24,9 @@ from mediaops.sim.manager import Controller, Key
 from mediaops.sim.store import PVC_PROTECTION, ApiError, WatchEvent, now
 
 OWNER = "mediaops.sim/owner"  # label on pods: "<Kind>/<name>"
+# On a Job's pod template: the exit code its container ends with (a controller that knows its program will fail,
+# as K8up's restic does on a snapshot that does not exist, says so); absent, 0.
+EXIT_CODE = "mediaops.sim/exit-code"
 REVISION = "deployment.kubernetes.io/revision"
 
 
@@ -243,7 +252,8 @@ class Jobs(Controller):
 
     def reconcile(self, namespace: str, name: str) -> float | None:
         job = self.store.find(self.res("Job"), namespace, name)
-        if job is None or (job.get("status") or {}).get("completionTime"):
+        if job is None or (job.get("status") or {}).get("completionTime") or any(
+                c.get("type") == "Failed" for c in (job.get("status") or {}).get("conditions") or []):
             return None
         pods_res = self.res("Pod")
         pods, _ = self.store.select(pods_res, namespace, f"{OWNER}=Job.{name}")
@@ -251,7 +261,9 @@ class Jobs(Controller):
         if not pods:
             labels = dict((template.get("metadata") or {}).get("labels") or {})
             labels.update({OWNER: f"Job.{name}", "job-name": name})
+            annotations = dict((template.get("metadata") or {}).get("annotations") or {})
             pod = {"metadata": {"name": f"{name}-{uuid.uuid4().hex[:5]}", "namespace": namespace, "labels": labels,
+                                **({"annotations": annotations} if annotations else {}),
                                 "ownerReferences": [{"kind": "Job", "name": name, "uid": job["metadata"]["uid"]}]},
                    "spec": json.loads(json.dumps(template.get("spec") or {}))}
             self.store.create(pods_res, pod)
@@ -265,6 +277,12 @@ class Jobs(Controller):
                 "completionTime": now(),
                 "conditions": [{"type": "Complete", "status": "True", "lastTransitionTime": now()}]})
             return None
+        if status.get("phase") == "Failed":  # the rehearsal runs one pod: its failure is the Job's (no retries)
+            self.store.set_status(self.res("Job"), namespace, name, {
+                "failed": 1, "startTime": (job.get("status") or {}).get("startTime", now()),
+                "conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
+                                "message": "Job has reached the specified backoff limit",
+                                "lastTransitionTime": now()}]})
         return None
 
 
@@ -277,6 +295,7 @@ class Pods(Controller):
     def __init__(self, sim: Any) -> None:
         super().__init__(sim)
         self.store.pod_reaper = lambda pod: terminate(sim, pod)  # the garbage collector's pods go as pods go
+        self._backoff: dict[tuple[str, str, str], tuple[int, float]] = {}  # (crashes, next restart) per container
 
     def keys_for(self, event: WatchEvent) -> list[Key]:
         if event.resource.kind == "Pod":
@@ -319,12 +338,13 @@ class Pods(Controller):
     def reconcile(self, namespace: str, name: str) -> float | None:
         pod = self.store.find(self.res("Pod"), namespace, name)
         if pod is None:
+            self._forget(namespace, name)
             return None
         if pod["metadata"].get("deletionTimestamp"):  # Terminating: it goes once its NFS mount lets go
             terminate(self.sim, pod)
             return None
         status = pod.get("status") or {}
-        if status.get("phase") == "Succeeded":
+        if status.get("phase") in ("Succeeded", "Failed"):
             return None
         containers = [c.get("name", "main") for c in (pod.get("spec") or {}).get("containers") or []]
         blocked = self.blocked(pod)
@@ -360,21 +380,223 @@ class Pods(Controller):
         node = self.sim.node_for(pod)
         is_job = "job-name" in (pod["metadata"].get("labels") or {})
         if is_job:
+            code = int((pod["metadata"].get("annotations") or {}).get(EXIT_CODE) or 0) or \
+                (1 if job_fails(self.sim, pod) else 0)  # the job-fail fault: its container exits with an error
             self.store.set_status(self.res("Pod"), namespace, name, {
-                "phase": "Succeeded", "conditions": [{"type": "Ready", "status": "False"}],
+                "phase": "Failed" if code else "Succeeded", "conditions": [{"type": "Ready", "status": "False"}],
                 "containerStatuses": [{"name": c, "ready": False, "restartCount": 0,
-                                       "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}}
+                                       "state": {"terminated": {"exitCode": code,
+                                                                "reason": "Error" if code else "Completed"}}}
                                       for c in containers]})
             return None
-        ready = {"phase": "Running", "hostIP": "127.0.0.1", "podIP": "127.0.0.1", "startTime": now(),
+        crashing = crashing_containers(self.sim, pod)
+        if crashing:
+            return self._crash_loop(pod, containers, crashing, node)
+        self._forget(namespace, name)
+        before = {c.get("name"): c for c in status.get("containerStatuses") or []}  # restarts stay counted
+        ready = {"phase": "Running", "hostIP": "127.0.0.1", "podIP": "127.0.0.1",
+                 "startTime": status.get("startTime") or now(),
                  "conditions": [{"type": "Ready", "status": "True"}, {"type": "PodScheduled", "status": "True"}],
-                 "containerStatuses": [{"name": c, "ready": True, "restartCount": 0,
-                                        "state": {"running": {"startedAt": now()}}} for c in containers]}
+                 "containerStatuses": [{"name": c, "ready": True,
+                                        "restartCount": (before.get(c) or {}).get("restartCount", 0),
+                                        "state": {"running": {"startedAt": now()}},
+                                        **({"lastState": before[c]["lastState"]}
+                                           if (before.get(c) or {}).get("lastState") else {})}
+                                       for c in containers]}
         if not _is_ready(pod):
             self.store.update(self.res("Pod"), namespace, name,
                               lambda p: p.setdefault("spec", {}).update(nodeName=node))
             self.store.set_status(self.res("Pod"), namespace, name, ready)
         return None
+
+
+    def _forget(self, namespace: str, name: str) -> None:
+        for key in [k for k in self._backoff if k[:2] == (namespace, name)]:
+            del self._backoff[key]
+
+    def _crash_loop(self, pod: dict[str, Any], containers: list[str], crashing: set[str], node: str) -> float:
+        """The kubelet restarting containers that exit with an error: each crash adds a restart, the container
+        waits in CrashLoopBackOff (back-off 10 s, doubled, at most 5 minutes: kubernetes pkg/kubelet/kubelet.go
+        backOffPeriod, MaxContainerBackOff; the message of pkg/kubelet/kuberuntime/kuberuntime_manager.go
+        doBackOff), its lastState is the terminated run (reason Error, exit code 1), and the pod is not Ready
+        (ContainersNotReady). The back-off is scaled by ``Timing.interval_scale``."""
+        meta = pod["metadata"]
+        namespace, name = meta["namespace"], meta["name"]
+        status = pod.get("status") or {}
+        before = {c.get("name"): c for c in status.get("containerStatuses") or []}
+        moment, stamp = time.time(), now()
+        statuses, waits, changed = [], [], False
+        for container in containers:
+            old = before.get(container) or {}
+            restarts = int(old.get("restartCount") or 0)
+            if container not in crashing:
+                self._backoff.pop((namespace, name, container), None)
+                running = (old.get("state") or {}).get("running") if old.get("ready") else None
+                changed |= running is None
+                statuses.append({"name": container, "ready": True, "started": True, "restartCount": restarts,
+                                 "state": {"running": running or {"startedAt": stamp}},
+                                 **({"lastState": old["lastState"]} if old.get("lastState") else {})})
+                continue
+            crashes, due = self._backoff.get((namespace, name, container), (0, 0.0))
+            state = old.get("state") or {}
+            if moment >= due or (state.get("waiting") or {}).get("reason") != "CrashLoopBackOff":
+                crashes += 1
+                restarts += 1
+                delay = min(10 * 2 ** (crashes - 1), 300)
+                due = moment + delay * self.timing.interval_scale
+                self._backoff[(namespace, name, container)] = (crashes, due)
+                pod_ref = f"{name}_{namespace}({meta.get('uid', '')})"
+                if crashes == 1:
+                    self.event(pod, "BackOff", f"Back-off restarting failed container {container} in pod {pod_ref}",
+                               "Warning")
+                state = {"waiting": {"reason": "CrashLoopBackOff", "message": f"back-off {_go_duration(delay)} "
+                                     f"restarting failed container={container} pod={pod_ref}"}}
+                old = {**old, "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "startedAt": stamp,
+                                                           "finishedAt": stamp}}}
+                changed = True
+            waits.append(due - moment)
+            statuses.append({"name": container, "ready": False, "started": False, "restartCount": restarts,
+                             "state": state, "lastState": old.get("lastState") or {}})
+        unready = f"containers with unready status: [{' '.join(sorted(crashing))}]"
+        new = {"phase": "Running", "hostIP": "127.0.0.1", "podIP": "127.0.0.1",
+               "startTime": status.get("startTime") or stamp,
+               "conditions": [{"type": "Ready", "status": "False", "reason": "ContainersNotReady", "message": unready},
+                              {"type": "ContainersReady", "status": "False", "reason": "ContainersNotReady",
+                               "message": unready},
+                              {"type": "PodScheduled", "status": "True"}],
+               "containerStatuses": statuses}
+        if changed or status.get("conditions") != new["conditions"]:
+            if not (pod.get("spec") or {}).get("nodeName"):
+                self.store.update(self.res("Pod"), namespace, name,
+                                  lambda p: p.setdefault("spec", {}).update(nodeName=node))
+            self.store.set_status(self.res("Pod"), namespace, name, new)
+        return max(min(waits), 0.001)
+
+
+def _go_duration(seconds: int) -> str:
+    """Go's time.Duration String for whole seconds: 10s, 1m20s, 5m0s."""
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes}m{rest}s" if minutes else f"{rest}s"
+
+
+# -- what the faults make of pods (mediaops/sim/faults.py: crashloop, git-sync-fail, job-fail) ------------------
+def is_git_sync(container: dict[str, Any]) -> bool:
+    """A git-sync container: named git-sync, or running a git-sync image (registry.k8s.io/git-sync/git-sync)."""
+    return container.get("name") == "git-sync" or "git-sync" in str(container.get("image") or "")
+
+
+def _apps_of(pod: dict[str, Any]) -> set[str]:
+    """The names a pod answers to as an app: its app.kubernetes.io name and instance, and its workload's name."""
+    labels = pod["metadata"].get("labels") or {}
+    names = {labels.get("app.kubernetes.io/name"), labels.get("app.kubernetes.io/instance"), labels.get("app")}
+    names.add(str(labels.get(OWNER, "")).partition(".")[2])
+    return {str(n) for n in names if n}
+
+
+def targeted(sim: Any, fault: str, pod: dict[str, Any]) -> bool:
+    """Whether a fault that names NS/APP (crashloop, git-sync-fail) is in force for this pod."""
+    targets = sim.faults.get(fault) or []
+    namespace = pod["metadata"].get("namespace", "")
+    return any(f"{namespace}/{app}" in targets for app in _apps_of(pod))
+
+
+def git_sync_max_failures(container: dict[str, Any]) -> int:
+    """git-sync v4's ``--max-failures`` (kubernetes/git-sync main.go: envInt(0, "GITSYNC_MAX_FAILURES",
+    "GIT_SYNC_MAX_FAILURES"), the flag overriding it); -1 retries forever."""
+    value: Any = 0
+    for item in container.get("env") or []:
+        if isinstance(item, dict) and item.get("name") in ("GITSYNC_MAX_FAILURES", "GIT_SYNC_MAX_FAILURES"):
+            value = item.get("value", 0)
+    for arg in container.get("args") or []:
+        if str(arg).startswith(("--max-failures=", "--max-sync-failures=")):
+            value = str(arg).partition("=")[2]
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def crashing_containers(sim: Any, pod: dict[str, Any]) -> set[str]:
+    """The containers of a pod that exit with an error: under ``crashloop`` its main container (named main, else
+    the first that is not git-sync); under ``git-sync-fail`` its git-sync containers that give up (git-sync exits
+    once failCount reaches --max-failures, default 0; with -1 it retries and keeps running)."""
+    containers = [c for c in (pod.get("spec") or {}).get("containers") or [] if isinstance(c, dict)]
+    crashing: set[str] = set()
+    if containers and targeted(sim, "crashloop", pod):
+        main = next((c for c in containers if c.get("name") == "main"), None) or \
+            next((c for c in containers if not is_git_sync(c)), containers[0])
+        crashing.add(str(main.get("name", "main")))
+    if targeted(sim, "git-sync-fail", pod):
+        crashing |= {str(c.get("name")) for c in containers if is_git_sync(c) and git_sync_max_failures(c) >= 0}
+    return crashing
+
+
+def job_fails(sim: Any, pod: dict[str, Any]) -> bool:
+    """Whether a Job's pod fails: its Job is owned (ownerReferences) by a CronJob the ``job-fail`` fault names, as
+    `kubectl create job --from=cronjob/NAME` and the CronJob controller make them."""
+    targets = sim.faults.get("job-fail") or []
+    if not targets:
+        return False
+    namespace = pod["metadata"].get("namespace", "")
+    for ref in pod["metadata"].get("ownerReferences") or []:
+        if ref.get("kind") != "Job":
+            continue
+        job = sim.store.find(kind_of("Job"), namespace, ref.get("name", ""))
+        if job is not None and any(r.get("kind") == "CronJob" and f"{namespace}/{r.get('name')}" in targets
+                                   for r in job["metadata"].get("ownerReferences") or []):
+            return True
+    return False
+
+
+def git_sync_log(sim: Any, pod: dict[str, Any], container: dict[str, Any]) -> list[str]:
+    """What a git-sync v4 container writes to stderr: JSON lines of go-logr funcr (kubernetes/git-sync
+    pkg/logging/logging.go New: funcr.NewJSON with LogCaller All and LogTimestamp; vendored funcr.go FormatInfo,
+    FormatError). Info lines are {logger, ts, caller, level, msg, key/values...}; error lines are {logger, ts,
+    caller, msg, error, key/values...}: funcr writes no level on an error. The messages and call sites are
+    main.go's at v4.5.1: "starting up" (626), SyncRepo's "update required" (1777) and "updated successfully"
+    (1823); when a sync fails (the git-sync-fail fault: its fetch cannot resolve the host) "error syncing repo, will
+    retry" (927) until failCount reaches --max-failures, then "too many failures, aborting" (924) and exit 1. The
+    error is pkg/cmd/cmd.go's ``Run(<command>): <error>: { stdout: "", stderr: "..." }``."""
+    from urllib.parse import urlsplit
+
+    env = {str(e.get("name")): str(e.get("value", "")) for e in container.get("env") or [] if isinstance(e, dict)}
+    flags = {str(a).partition("=")[0][2:]: str(a).partition("=")[2] for a in container.get("args") or []
+             if str(a).startswith("--")}
+    repo = flags.get("repo") or env.get("GITSYNC_REPO") or env.get("GIT_SYNC_REPO") or ""
+    ref = flags.get("ref") or env.get("GITSYNC_REF") or "HEAD"
+    depth = flags.get("depth") or env.get("GITSYNC_DEPTH") or env.get("GIT_SYNC_DEPTH") or "1"
+    tag = str(container.get("image") or "").rpartition(":")[2]
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # funcr's TimestampFormat "2006-01-02 15:04:05.000000"
+    user = ((pod.get("spec") or {}).get("securityContext") or {}).get("runAsUser", 65533)
+
+    def line(caller: int, msg: str, *values: Any, error: str | None = None) -> str:
+        entry: dict[str, Any] = {"logger": "", "ts": stamp, "caller": {"file": "main.go", "line": caller}}
+        if error is None:
+            entry["level"] = 0
+        entry["msg"] = msg
+        if error is not None:
+            entry["error"] = error
+        entry.update(zip(values[::2], values[1::2], strict=True))
+        return json.dumps(entry, separators=(",", ":"))
+
+    lines = [line(626, "starting up", "version", tag if tag.startswith("v") else "v4.5.1", "pid", 7, "uid", user,
+                  "gid", user, "home", "/tmp", "flags", [f"--{k}={v}" for k, v in sorted(flags.items())])]
+    if not targeted(sim, "git-sync-fail", pod):
+        remote = hashlib.sha1(f"{repo}@{ref}".encode()).hexdigest()
+        lines.append(line(1777, "update required", "ref", ref, "local", "", "remote", remote, "syncCount", 0))
+        lines.append(line(1823, "updated successfully", "ref", ref, "remote", remote, "syncCount", 1))
+        return lines
+    host = urlsplit(repo).hostname or repo.partition("@")[2].partition(":")[0] or repo
+    command = f"git fetch {repo} {ref} --verbose --no-progress --prune --no-auto-gc --depth {depth}"
+    stderr = json.dumps(f"fatal: unable to access '{repo.rstrip('/')}/': Could not resolve host: {host}")
+    error = f'Run({command}): exit status 128: {{ stdout: "", stderr: {stderr} }}'
+    most = git_sync_max_failures(container)
+    for count in range(1, (most if most > 0 else 1 if most == 0 else 3) + 1):  # -1: it keeps retrying
+        if 0 <= most <= count:
+            lines.append(line(924, "too many failures, aborting", "failCount", count, error=error))
+            break
+        lines.append(line(927, "error syncing repo, will retry", "failCount", count, error=error))
+    return lines
 
 
 class Claims(Controller):

@@ -266,6 +266,8 @@ VELERO = Cli(
             *_OUTPUT,
             HELP,
         ), args=(0, 1), one_of=("from-backup", "from-schedule")),
+        # pkg/cmd/cli/backup/get.go NewGetCommand: "[NAME1] [NAME2] [NAME...]", --selector/-l and output.BindFlags.
+        ("backup", "get"): Command((Flag("selector", "l"), *_OUTPUT, HELP), args=(0, None)),
         # pkg/cmd/cli/backup/describe.go and restore/describe.go: "[NAME1] [NAME2] [NAME...]".
         ("backup", "describe"): Command((
             Flag("selector", "l"), boolean("details"), boolean("insecure-skip-tls-verify"), Flag("cacert"),
@@ -699,6 +701,7 @@ RUNS: dict[str, list[list[str]]] = {
     "trakt-reauth": [["--force"]],
     "restore": [["tautulli"], ["tautulli", "--backup", "nightly"]],
     "mediabox-ingress": [[], ["--host", "radarr.example.test"]],
+    "overseerr-weekly": [[]],
 }
 # The undo preview prints "would <what>: <command>" (engine/runner.py _undo_guarded); <what> may hold ": ".
 _UNDO_COMMAND = re.compile(r": (?=(?:flux|velero|sops|kubectl|git) )")

@@ -139,3 +139,37 @@ def test_pvc_usage_reads_the_kubelets_stats_through_the_node_proxy(sim: Mediaops
     code, results = _check(sim, "tautulli", "--only", "pvc-usage")
     assert (code, results[0]["status"], results[0]["message"].split(":")[1].split("(")[0].strip()) == \
         (1, "fail", "97 % used")
+
+
+def test_restarts_and_git_sync_fail_on_a_crashing_sidecar_and_pass_without(sim: Mediaops) -> None:
+    code, results = _check(sim, "tautulli", "--only", "git-sync", "--only", "restarts")
+    assert _status(results, "git-sync", "media/tautulli") == {"ok"} and code == 0
+    assert _status(results, "restarts", "media/tautulli") == {"ok"}
+    assert sim.run("sim", "fault", "git-sync-fail", "media/tautulli").returncode == 0
+    code, results = _check(sim, "tautulli", "--only", "git-sync")
+    (failed,) = results
+    assert code == 1 and failed["status"] == "fail" and "error line(s)" in failed["message"], failed
+    assert failed["command"].startswith("kubectl logs ") and "-c jbops" in failed["command"]  # the sidecar's name
+    assert sim.run("sim", "fault", "crashloop", "media/calibre-web").returncode == 0
+    code, results = _check(sim, "calibre-web", "--only", "restarts")
+    assert code == 1 and _status(results, "restarts", "media/calibre-web") == {"fail"}
+    assert "CrashLoopBackOff" in results[0]["message"]
+
+
+def test_cronjobs_pass_on_a_successful_run_and_fail_on_a_failed_one(sim: Mediaops) -> None:
+    assert sim.run("run", "activate", "plex-trakt-sync", "--yes").returncode == 0
+    _, results = _check(sim, "plex-trakt-sync", "--only", "cronjobs")
+    assert [r["status"] for r in results] == ["unknown"] and "no finished run yet" in results[0]["message"]
+    cronjob = json.loads(kubectl(sim, "get", "cronjobs", "-n", "media", "-o", "json").stdout)["items"][0]
+    name = cronjob["metadata"]["name"]
+    assert kubectl(sim, "create", "job", "--from", f"cronjob/{name}", "first-run", "-n", "media").returncode == 0
+    assert kubectl(sim, "wait", "--for=condition=Complete", "job/first-run", "-n", "media",
+                   "--timeout=60s").returncode == 0
+    code, results = _check(sim, "plex-trakt-sync", "--only", "cronjobs")
+    assert code == 0 and [r["status"] for r in results] == ["ok"] and "first-run succeeded" in results[0]["message"]
+    assert sim.run("sim", "fault", "job-fail", f"media/{name}").returncode == 0
+    assert kubectl(sim, "create", "job", "--from", f"cronjob/{name}", "second-run", "-n", "media").returncode == 0
+    assert kubectl(sim, "wait", "--for=condition=Failed", "job/second-run", "-n", "media",
+                   "--timeout=60s").returncode == 0
+    code, results = _check(sim, "plex-trakt-sync", "--only", "cronjobs")
+    assert code == 1 and results[0]["status"] == "fail" and "second-run, failed" in results[0]["message"]

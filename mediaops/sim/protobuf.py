@@ -1,0 +1,494 @@
+"""Request bodies kubectl sends as protobuf, read as the API server reads them.
+
+kubectl's typed clients send built-in kinds as ``application/vnd.kubernetes.protobuf``: the magic ``k8s\\x00``, then a
+runtime.Unknown envelope (k8s.io/apimachinery pkg/runtime/generated.proto: typeMeta = 1 {apiVersion = 1, kind = 2},
+raw = 2) around the object's message. ``kubectl create job --from=cronjob/NAME``, ``kubectl create configmap`` and
+``kubectl create secret`` do; the rehearsal reads the kinds of ``ROOTS`` and answers 415 for any other.
+
+The message table below is generated from k8s.io/api (core/v1 and batch/v1 ``generated.proto`` for the field
+numbers and types, ``types.go`` for the JSON names, ``omitempty``, pointers and inlined structs) and
+k8s.io/apimachinery (pkg/apis/meta/v1) at commits 10b39a39bcee and eed236ceee2c. The object is then what
+encoding/json would write of the Go struct: a non-pointer field with ``omitempty`` is left out when it is the zero
+value (gogo-protobuf writes those fields always), a pointer is kept as sent (it is on the wire only when set), an
+inlined struct's fields are the parent's (``json:",inline"``), metav1.Time is RFC 3339 (and left out when zero),
+resource.Quantity a string, intstr.IntOrString a number or a string, FieldsV1 its raw JSON. A field the table does
+not know is refused (415) rather than dropped.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+REPEATED, OMIT, INLINE = 1, 2, 4
+ROOTS = {("batch/v1", "Job"): "batch.Job", ("batch/v1", "CronJob"): "batch.CronJob",
+         ("v1", "ConfigMap"): "core.ConfigMap", ("v1", "Secret"): "core.Secret"}
+
+
+class ProtobufError(ValueError):
+    """A body the rehearsal cannot read (not a kind of ROOTS, a field it does not know, a malformed message)."""
+
+
+def fields(data: bytes) -> list[tuple[int, int, Any]]:
+    """(number, wire type, value) of each field of a message: varints as int, fixed as bytes, others as bytes."""
+    found: list[tuple[int, int, Any]] = []
+    at = 0
+
+    def varint() -> int:
+        nonlocal at
+        value, shift = 0, 0
+        while True:
+            if at >= len(data):
+                raise ProtobufError("truncated protobuf body")
+            byte = data[at]
+            at += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return value
+
+    while at < len(data):
+        key = varint()
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            found.append((number, wire, varint()))
+        elif wire == 2:
+            size = varint()
+            if at + size > len(data):
+                raise ProtobufError("truncated protobuf body")
+            found.append((number, wire, data[at:at + size]))
+            at += size
+        elif wire in (1, 5):
+            width = 8 if wire == 1 else 4
+            found.append((number, wire, data[at:at + width]))
+            at += width
+        else:
+            raise ProtobufError(f"unsupported protobuf wire type {wire}")
+    return found
+
+
+def _signed(value: int) -> int:
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _varints(data: bytes) -> list[int]:
+    """A packed repeated varint field."""
+    out: list[int] = []
+    at = 0
+    while at < len(data):
+        value, shift = 0, 0
+        while True:
+            if at >= len(data):
+                raise ProtobufError("truncated protobuf body")
+            byte = data[at]
+            at += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                break
+        out.append(_signed(value))
+    return out
+
+
+def _scalar(kind: str, wire: int, value: Any) -> Any:
+    if wire != (0 if kind in ("int", "bool") else 2):
+        raise ProtobufError(f"a {kind} field with wire type {wire}")
+    if kind == "string":
+        return bytes(value).decode("utf-8")
+    if kind == "bytes":
+        return base64.b64encode(bytes(value)).decode()  # []byte is base64 in JSON
+    if kind == "int":
+        return _signed(int(value))
+    if kind == "bool":
+        return bool(value)
+    if kind == "time":  # metav1.Time: Timestamp {seconds = 1, nanos = 2}; empty when zero
+        seconds = next((_signed(v) for n, _, v in fields(value) if n == 1), 0)
+        if not seconds:
+            return None
+        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if kind == "intstr":  # intstr.IntOrString: type = 1 (0 int, 1 string), intVal = 2, strVal = 3
+        parts = {n: v for n, _, v in fields(value)}
+        return bytes(parts.get(3, b"")).decode() if parts.get(1) == 1 else _signed(int(parts.get(2, 0)))
+    if kind == "json":  # FieldsV1 / RawExtension: raw = 1
+        raw = next((v for n, _, v in fields(value) if n == 1), b"")
+        return json.loads(raw) if raw else None
+    return decode(kind, bytes(value))
+
+
+def _zero(value: Any) -> bool:
+    return value in ("", 0, False, None) or value == [] or value == {}
+
+
+def decode(message: str, data: bytes) -> dict[str, Any]:
+    """The JSON object of a message of the table."""
+    rows = {row[0]: row for row in MESSAGES[message]}
+    out: dict[str, Any] = {}
+    for number, wire, value in fields(data):
+        row = rows.get(number)
+        if row is None:
+            raise ProtobufError(f"field {number} of {message} is not one the rehearsal knows")
+        _, name, kind, flags = row
+        if kind.startswith("map:"):  # a map entry: key = 1, value = 2
+            entry = {n: (w, v) for n, w, v in fields(value)}
+            key = bytes(entry.get(1, (2, b""))[1]).decode()
+            inner_wire, inner = entry.get(2, (2, b""))
+            out.setdefault(name, {})[key] = _scalar(kind[4:], inner_wire, inner)
+        elif flags & REPEATED:
+            if kind in ("int", "bool") and wire == 2:  # packed
+                out.setdefault(name, []).extend(bool(v) if kind == "bool" else v for v in _varints(value))
+            else:
+                out.setdefault(name, []).append(_scalar(kind, wire, value))
+        elif flags & INLINE:
+            out.update(_scalar(kind, wire, value))
+        else:
+            out[name] = _scalar(kind, wire, value)
+    for _, name, kind, flags in MESSAGES[message]:
+        if name in out and (out[name] is None or (flags & OMIT and "." not in kind and _zero(out[name]))):
+            del out[name]
+    return out
+
+
+def decode_object(body: bytes) -> dict[str, Any]:
+    """An object from a protobuf request body (``k8s\\x00`` + runtime.Unknown), with its apiVersion and kind."""
+    if not body.startswith(b"k8s\x00"):
+        raise ProtobufError("not a protobuf body")
+    envelope = {n: v for n, _, v in fields(body[4:])}
+    type_meta = {n: bytes(v).decode() for n, _, v in fields(envelope.get(1, b""))}
+    api_version, kind = type_meta.get(1, ""), type_meta.get(2, "")
+    root = ROOTS.get((api_version, kind))
+    if root is None:
+        raise ProtobufError(f"the rehearsal cannot read a protobuf {kind or 'body'}")
+    return {"apiVersion": api_version, "kind": kind, **decode(root, bytes(envelope.get(2, b"")))}
+
+
+# -- generated: see the module's docstring --------------------------------------------------------------------
+MESSAGES: dict[str, tuple[tuple[int, str, str, int], ...]] = {
+    'batch.Job': ((1, 'metadata', 'meta.ObjectMeta', 2), (2, 'spec', 'batch.JobSpec', 2),
+        (3, 'status', 'batch.JobStatus', 2)),
+    'meta.ObjectMeta': ((1, 'name', 'string', 2), (2, 'generateName', 'string', 2), (3, 'namespace', 'string', 2),
+        (4, 'selfLink', 'string', 2), (5, 'uid', 'string', 2), (6, 'resourceVersion', 'string', 2),
+        (7, 'generation', 'int', 2), (8, 'creationTimestamp', 'time', 2), (9, 'deletionTimestamp', 'time', 0),
+        (10, 'deletionGracePeriodSeconds', 'int', 0), (11, 'labels', 'map:string', 2),
+        (12, 'annotations', 'map:string', 2), (13, 'ownerReferences', 'meta.OwnerReference', 3),
+        (14, 'finalizers', 'string', 3), (17, 'managedFields', 'meta.ManagedFieldsEntry', 3)),
+    'meta.OwnerReference': ((5, 'apiVersion', 'string', 0), (1, 'kind', 'string', 0), (3, 'name', 'string', 0),
+        (4, 'uid', 'string', 0), (6, 'controller', 'bool', 0), (7, 'blockOwnerDeletion', 'bool', 0)),
+    'meta.ManagedFieldsEntry': ((1, 'manager', 'string', 2), (2, 'operation', 'string', 2),
+        (3, 'apiVersion', 'string', 2), (4, 'time', 'time', 0), (6, 'fieldsType', 'string', 2),
+        (7, 'fieldsV1', 'json', 0), (8, 'subresource', 'string', 2)),
+    'batch.JobSpec': ((1, 'parallelism', 'int', 0), (2, 'completions', 'int', 0),
+        (3, 'activeDeadlineSeconds', 'int', 0), (11, 'podFailurePolicy', 'batch.PodFailurePolicy', 0),
+        (16, 'successPolicy', 'batch.SuccessPolicy', 0), (7, 'backoffLimit', 'int', 0),
+        (12, 'backoffLimitPerIndex', 'int', 0), (13, 'maxFailedIndexes', 'int', 0),
+        (4, 'selector', 'meta.LabelSelector', 0), (5, 'manualSelector', 'bool', 0),
+        (6, 'template', 'core.PodTemplateSpec', 0), (8, 'ttlSecondsAfterFinished', 'int', 0),
+        (9, 'completionMode', 'string', 0), (10, 'suspend', 'bool', 0), (14, 'podReplacementPolicy', 'string', 0),
+        (15, 'managedBy', 'string', 0), (17, 'scheduling', 'batch.JobSchedulingConfiguration', 0)),
+    'batch.PodFailurePolicy': ((1, 'rules', 'batch.PodFailurePolicyRule', 1),),
+    'batch.PodFailurePolicyRule': ((1, 'action', 'string', 0),
+        (2, 'onExitCodes', 'batch.PodFailurePolicyOnExitCodesRequirement', 0),
+        (3, 'onPodConditions', 'batch.PodFailurePolicyOnPodConditionsPattern', 3)),
+    'batch.PodFailurePolicyOnExitCodesRequirement': ((1, 'containerName', 'string', 0), (2, 'operator', 'string', 0),
+        (3, 'values', 'int', 1)),
+    'batch.PodFailurePolicyOnPodConditionsPattern': ((1, 'type', 'string', 0), (2, 'status', 'string', 0)),
+    'batch.SuccessPolicy': ((1, 'rules', 'batch.SuccessPolicyRule', 1),),
+    'batch.SuccessPolicyRule': ((1, 'succeededIndexes', 'string', 0), (2, 'succeededCount', 'int', 0)),
+    'meta.LabelSelector': ((1, 'matchLabels', 'map:string', 2),
+        (2, 'matchExpressions', 'meta.LabelSelectorRequirement', 3)),
+    'meta.LabelSelectorRequirement': ((1, 'key', 'string', 0), (2, 'operator', 'string', 0),
+        (3, 'values', 'string', 3)),
+    'core.PodTemplateSpec': ((1, 'metadata', 'meta.ObjectMeta', 2), (2, 'spec', 'core.PodSpec', 2)),
+    'core.PodSpec': ((1, 'volumes', 'core.Volume', 3), (20, 'initContainers', 'core.Container', 3),
+        (2, 'containers', 'core.Container', 1), (34, 'ephemeralContainers', 'core.EphemeralContainer', 3),
+        (3, 'restartPolicy', 'string', 2), (4, 'terminationGracePeriodSeconds', 'int', 0),
+        (5, 'activeDeadlineSeconds', 'int', 0), (6, 'dnsPolicy', 'string', 2), (7, 'nodeSelector', 'map:string', 2),
+        (8, 'serviceAccountName', 'string', 2), (9, 'serviceAccount', 'string', 2),
+        (21, 'automountServiceAccountToken', 'bool', 0), (10, 'nodeName', 'string', 2),
+        (11, 'hostNetwork', 'bool', 2), (12, 'hostPID', 'bool', 2), (13, 'hostIPC', 'bool', 2),
+        (27, 'shareProcessNamespace', 'bool', 0), (14, 'securityContext', 'core.PodSecurityContext', 0),
+        (15, 'imagePullSecrets', 'core.LocalObjectReference', 3), (16, 'hostname', 'string', 2),
+        (17, 'subdomain', 'string', 2), (18, 'affinity', 'core.Affinity', 0), (19, 'schedulerName', 'string', 2),
+        (22, 'tolerations', 'core.Toleration', 3), (23, 'hostAliases', 'core.HostAlias', 3),
+        (24, 'priorityClassName', 'string', 2), (25, 'priority', 'int', 0),
+        (26, 'dnsConfig', 'core.PodDNSConfig', 0), (28, 'readinessGates', 'core.PodReadinessGate', 3),
+        (29, 'runtimeClassName', 'string', 0), (30, 'enableServiceLinks', 'bool', 0),
+        (31, 'preemptionPolicy', 'string', 0), (32, 'overhead', 'map:string', 2),
+        (33, 'topologySpreadConstraints', 'core.TopologySpreadConstraint', 3), (35, 'setHostnameAsFQDN', 'bool', 0),
+        (36, 'os', 'core.PodOS', 0), (37, 'hostUsers', 'bool', 0),
+        (38, 'schedulingGates', 'core.PodSchedulingGate', 3), (39, 'resourceClaims', 'core.PodResourceClaim', 3),
+        (40, 'resources', 'core.ResourceRequirements', 0), (41, 'hostnameOverride', 'string', 0),
+        (43, 'schedulingGroup', 'core.PodSchedulingGroup', 0),
+        (44, 'evictionResponders', 'core.EvictionResponder', 3)),
+    'core.Volume': ((1, 'name', 'string', 0), (2, '', 'core.VolumeSource', 4)),
+    'core.VolumeSource': ((1, 'hostPath', 'core.HostPathVolumeSource', 0),
+        (2, 'emptyDir', 'core.EmptyDirVolumeSource', 0),
+        (3, 'gcePersistentDisk', 'core.GCEPersistentDiskVolumeSource', 0),
+        (4, 'awsElasticBlockStore', 'core.AWSElasticBlockStoreVolumeSource', 0),
+        (5, 'gitRepo', 'core.GitRepoVolumeSource', 0), (6, 'secret', 'core.SecretVolumeSource', 0),
+        (7, 'nfs', 'core.NFSVolumeSource', 0), (8, 'iscsi', 'core.ISCSIVolumeSource', 0),
+        (9, 'glusterfs', 'core.GlusterfsVolumeSource', 0),
+        (10, 'persistentVolumeClaim', 'core.PersistentVolumeClaimVolumeSource', 0),
+        (11, 'rbd', 'core.RBDVolumeSource', 0), (12, 'flexVolume', 'core.FlexVolumeSource', 0),
+        (13, 'cinder', 'core.CinderVolumeSource', 0), (14, 'cephfs', 'core.CephFSVolumeSource', 0),
+        (15, 'flocker', 'core.FlockerVolumeSource', 0), (16, 'downwardAPI', 'core.DownwardAPIVolumeSource', 0),
+        (17, 'fc', 'core.FCVolumeSource', 0), (18, 'azureFile', 'core.AzureFileVolumeSource', 0),
+        (19, 'configMap', 'core.ConfigMapVolumeSource', 0),
+        (20, 'vsphereVolume', 'core.VsphereVirtualDiskVolumeSource', 0),
+        (21, 'quobyte', 'core.QuobyteVolumeSource', 0), (22, 'azureDisk', 'core.AzureDiskVolumeSource', 0),
+        (23, 'photonPersistentDisk', 'core.PhotonPersistentDiskVolumeSource', 0),
+        (26, 'projected', 'core.ProjectedVolumeSource', 0), (24, 'portworxVolume', 'core.PortworxVolumeSource', 0),
+        (25, 'scaleIO', 'core.ScaleIOVolumeSource', 0), (27, 'storageos', 'core.StorageOSVolumeSource', 0),
+        (28, 'csi', 'core.CSIVolumeSource', 0), (29, 'ephemeral', 'core.EphemeralVolumeSource', 0),
+        (30, 'image', 'core.ImageVolumeSource', 0)),
+    'core.HostPathVolumeSource': ((1, 'path', 'string', 0), (2, 'type', 'string', 0)),
+    'core.EmptyDirVolumeSource': ((1, 'medium', 'string', 2), (2, 'sizeLimit', 'string', 0), (3, 'mode', 'int', 0)),
+    'core.GCEPersistentDiskVolumeSource': ((1, 'pdName', 'string', 0), (2, 'fsType', 'string', 2),
+        (3, 'partition', 'int', 2), (4, 'readOnly', 'bool', 2)),
+    'core.AWSElasticBlockStoreVolumeSource': ((1, 'volumeID', 'string', 0), (2, 'fsType', 'string', 2),
+        (3, 'partition', 'int', 2), (4, 'readOnly', 'bool', 2)),
+    'core.GitRepoVolumeSource': ((1, 'repository', 'string', 0), (2, 'revision', 'string', 2),
+        (3, 'directory', 'string', 2)),
+    'core.SecretVolumeSource': ((1, 'secretName', 'string', 2), (2, 'items', 'core.KeyToPath', 3),
+        (3, 'defaultMode', 'int', 0), (4, 'optional', 'bool', 0), (5, 'defaultUser', 'int', 0)),
+    'core.KeyToPath': ((1, 'key', 'string', 0), (2, 'path', 'string', 0), (3, 'mode', 'int', 0),
+        (4, 'user', 'int', 0)),
+    'core.NFSVolumeSource': ((1, 'server', 'string', 0), (2, 'path', 'string', 0), (3, 'readOnly', 'bool', 2)),
+    'core.ISCSIVolumeSource': ((1, 'targetPortal', 'string', 0), (2, 'iqn', 'string', 0), (3, 'lun', 'int', 0),
+        (4, 'iscsiInterface', 'string', 2), (5, 'fsType', 'string', 2), (6, 'readOnly', 'bool', 2),
+        (7, 'portals', 'string', 3), (8, 'chapAuthDiscovery', 'bool', 2), (11, 'chapAuthSession', 'bool', 2),
+        (10, 'secretRef', 'core.LocalObjectReference', 0), (12, 'initiatorName', 'string', 0)),
+    'core.LocalObjectReference': ((1, 'name', 'string', 2),),
+    'core.GlusterfsVolumeSource': ((1, 'endpoints', 'string', 0), (2, 'path', 'string', 0),
+        (3, 'readOnly', 'bool', 2)),
+    'core.PersistentVolumeClaimVolumeSource': ((1, 'claimName', 'string', 0), (2, 'readOnly', 'bool', 2)),
+    'core.RBDVolumeSource': ((1, 'monitors', 'string', 1), (2, 'image', 'string', 0), (3, 'fsType', 'string', 2),
+        (4, 'pool', 'string', 2), (5, 'user', 'string', 2), (6, 'keyring', 'string', 2),
+        (7, 'secretRef', 'core.LocalObjectReference', 0), (8, 'readOnly', 'bool', 2)),
+    'core.FlexVolumeSource': ((1, 'driver', 'string', 0), (2, 'fsType', 'string', 2),
+        (3, 'secretRef', 'core.LocalObjectReference', 0), (4, 'readOnly', 'bool', 2),
+        (5, 'options', 'map:string', 2)),
+    'core.CinderVolumeSource': ((1, 'volumeID', 'string', 0), (2, 'fsType', 'string', 2), (3, 'readOnly', 'bool', 2),
+        (4, 'secretRef', 'core.LocalObjectReference', 0)),
+    'core.CephFSVolumeSource': ((1, 'monitors', 'string', 1), (2, 'path', 'string', 2), (3, 'user', 'string', 2),
+        (4, 'secretFile', 'string', 2), (5, 'secretRef', 'core.LocalObjectReference', 0), (6, 'readOnly', 'bool', 2)),
+    'core.FlockerVolumeSource': ((1, 'datasetName', 'string', 2), (2, 'datasetUUID', 'string', 2)),
+    'core.DownwardAPIVolumeSource': ((1, 'items', 'core.DownwardAPIVolumeFile', 3), (2, 'defaultMode', 'int', 0),
+        (3, 'defaultUser', 'int', 0)),
+    'core.DownwardAPIVolumeFile': ((1, 'path', 'string', 0), (2, 'fieldRef', 'core.ObjectFieldSelector', 0),
+        (3, 'resourceFieldRef', 'core.ResourceFieldSelector', 0), (4, 'mode', 'int', 0), (5, 'user', 'int', 0)),
+    'core.ObjectFieldSelector': ((1, 'apiVersion', 'string', 2), (2, 'fieldPath', 'string', 0)),
+    'core.ResourceFieldSelector': ((1, 'containerName', 'string', 2), (2, 'resource', 'string', 0),
+        (3, 'divisor', 'string', 2)),
+    'core.FCVolumeSource': ((1, 'targetWWNs', 'string', 3), (2, 'lun', 'int', 0), (3, 'fsType', 'string', 2),
+        (4, 'readOnly', 'bool', 2), (5, 'wwids', 'string', 3)),
+    'core.AzureFileVolumeSource': ((1, 'secretName', 'string', 0), (2, 'shareName', 'string', 0),
+        (3, 'readOnly', 'bool', 2)),
+    'core.ConfigMapVolumeSource': ((1, '', 'core.LocalObjectReference', 4), (2, 'items', 'core.KeyToPath', 3),
+        (3, 'defaultMode', 'int', 0), (4, 'optional', 'bool', 0), (5, 'defaultUser', 'int', 0)),
+    'core.VsphereVirtualDiskVolumeSource': ((1, 'volumePath', 'string', 0), (2, 'fsType', 'string', 2),
+        (3, 'storagePolicyName', 'string', 2), (4, 'storagePolicyID', 'string', 2)),
+    'core.QuobyteVolumeSource': ((1, 'registry', 'string', 0), (2, 'volume', 'string', 0),
+        (3, 'readOnly', 'bool', 2), (4, 'user', 'string', 2), (5, 'group', 'string', 2), (6, 'tenant', 'string', 2)),
+    'core.AzureDiskVolumeSource': ((1, 'diskName', 'string', 0), (2, 'diskURI', 'string', 0),
+        (3, 'cachingMode', 'string', 0), (4, 'fsType', 'string', 0), (5, 'readOnly', 'bool', 0),
+        (6, 'kind', 'string', 0)),
+    'core.PhotonPersistentDiskVolumeSource': ((1, 'pdID', 'string', 0), (2, 'fsType', 'string', 2)),
+    'core.ProjectedVolumeSource': ((1, 'sources', 'core.VolumeProjection', 1), (2, 'defaultMode', 'int', 0),
+        (3, 'defaultUser', 'int', 0)),
+    'core.VolumeProjection': ((1, 'secret', 'core.SecretProjection', 0),
+        (2, 'downwardAPI', 'core.DownwardAPIProjection', 0), (3, 'configMap', 'core.ConfigMapProjection', 0),
+        (4, 'serviceAccountToken', 'core.ServiceAccountTokenProjection', 0),
+        (5, 'clusterTrustBundle', 'core.ClusterTrustBundleProjection', 0),
+        (6, 'podCertificate', 'core.PodCertificateProjection', 0)),
+    'core.SecretProjection': ((1, '', 'core.LocalObjectReference', 4), (2, 'items', 'core.KeyToPath', 3),
+        (4, 'optional', 'bool', 0)),
+    'core.DownwardAPIProjection': ((1, 'items', 'core.DownwardAPIVolumeFile', 3),),
+    'core.ConfigMapProjection': ((1, '', 'core.LocalObjectReference', 4), (2, 'items', 'core.KeyToPath', 3),
+        (4, 'optional', 'bool', 0)),
+    'core.ServiceAccountTokenProjection': ((1, 'audience', 'string', 2), (2, 'expirationSeconds', 'int', 0),
+        (3, 'path', 'string', 0), (4, 'user', 'int', 0)),
+    'core.ClusterTrustBundleProjection': ((1, 'name', 'string', 0), (2, 'signerName', 'string', 0),
+        (3, 'labelSelector', 'meta.LabelSelector', 0), (5, 'optional', 'bool', 0), (4, 'path', 'string', 0),
+        (6, 'user', 'int', 0)),
+    'core.PodCertificateProjection': ((1, 'signerName', 'string', 2), (2, 'keyType', 'string', 2),
+        (3, 'maxExpirationSeconds', 'int', 0), (4, 'credentialBundlePath', 'string', 2), (5, 'keyPath', 'string', 2),
+        (6, 'certificateChainPath', 'string', 2), (7, 'userAnnotations', 'map:string', 2), (8, 'user', 'int', 0)),
+    'core.PortworxVolumeSource': ((1, 'volumeID', 'string', 0), (2, 'fsType', 'string', 2),
+        (3, 'readOnly', 'bool', 2)),
+    'core.ScaleIOVolumeSource': ((1, 'gateway', 'string', 0), (2, 'system', 'string', 0),
+        (3, 'secretRef', 'core.LocalObjectReference', 0), (4, 'sslEnabled', 'bool', 2),
+        (5, 'protectionDomain', 'string', 2), (6, 'storagePool', 'string', 2), (7, 'storageMode', 'string', 2),
+        (8, 'volumeName', 'string', 2), (9, 'fsType', 'string', 2), (10, 'readOnly', 'bool', 2)),
+    'core.StorageOSVolumeSource': ((1, 'volumeName', 'string', 2), (2, 'volumeNamespace', 'string', 2),
+        (3, 'fsType', 'string', 2), (4, 'readOnly', 'bool', 2), (5, 'secretRef', 'core.LocalObjectReference', 0)),
+    'core.CSIVolumeSource': ((1, 'driver', 'string', 0), (2, 'readOnly', 'bool', 0), (3, 'fsType', 'string', 0),
+        (4, 'volumeAttributes', 'map:string', 2), (5, 'nodePublishSecretRef', 'core.LocalObjectReference', 0)),
+    'core.EphemeralVolumeSource': ((1, 'volumeClaimTemplate', 'core.PersistentVolumeClaimTemplate', 0),),
+    'core.PersistentVolumeClaimTemplate': ((1, 'metadata', 'meta.ObjectMeta', 2),
+        (2, 'spec', 'core.PersistentVolumeClaimSpec', 0)),
+    'core.PersistentVolumeClaimSpec': ((1, 'accessModes', 'string', 3), (4, 'selector', 'meta.LabelSelector', 0),
+        (2, 'resources', 'core.VolumeResourceRequirements', 2), (3, 'volumeName', 'string', 2),
+        (5, 'storageClassName', 'string', 0), (6, 'volumeMode', 'string', 0),
+        (7, 'dataSource', 'core.TypedLocalObjectReference', 0), (8, 'dataSourceRef', 'core.TypedObjectReference', 0),
+        (9, 'volumeAttributesClassName', 'string', 0)),
+    'core.VolumeResourceRequirements': ((1, 'limits', 'map:string', 2), (2, 'requests', 'map:string', 2)),
+    'core.TypedLocalObjectReference': ((1, 'apiGroup', 'string', 0), (2, 'kind', 'string', 0),
+        (3, 'name', 'string', 0)),
+    'core.TypedObjectReference': ((1, 'apiGroup', 'string', 0), (2, 'kind', 'string', 0), (3, 'name', 'string', 0),
+        (4, 'namespace', 'string', 0)),
+    'core.ImageVolumeSource': ((1, 'reference', 'string', 2), (2, 'pullPolicy', 'string', 2)),
+    'core.Container': ((1, 'name', 'string', 0), (2, 'image', 'string', 2), (3, 'command', 'string', 3),
+        (4, 'args', 'string', 3), (5, 'workingDir', 'string', 2), (6, 'ports', 'core.ContainerPort', 3),
+        (19, 'envFrom', 'core.EnvFromSource', 3), (7, 'env', 'core.EnvVar', 3),
+        (8, 'resources', 'core.ResourceRequirements', 2), (23, 'resizePolicy', 'core.ContainerResizePolicy', 3),
+        (24, 'restartPolicy', 'string', 0), (25, 'restartPolicyRules', 'core.ContainerRestartRule', 3),
+        (9, 'volumeMounts', 'core.VolumeMount', 3), (21, 'volumeDevices', 'core.VolumeDevice', 3),
+        (10, 'livenessProbe', 'core.Probe', 0), (11, 'readinessProbe', 'core.Probe', 0),
+        (22, 'startupProbe', 'core.Probe', 0), (12, 'lifecycle', 'core.Lifecycle', 0),
+        (13, 'terminationMessagePath', 'string', 2), (20, 'terminationMessagePolicy', 'string', 2),
+        (14, 'imagePullPolicy', 'string', 2), (15, 'securityContext', 'core.SecurityContext', 0),
+        (16, 'stdin', 'bool', 2), (17, 'stdinOnce', 'bool', 2), (18, 'tty', 'bool', 2)),
+    'core.ContainerPort': ((1, 'name', 'string', 2), (2, 'hostPort', 'int', 2), (3, 'containerPort', 'int', 0),
+        (4, 'protocol', 'string', 2), (5, 'hostIP', 'string', 2)),
+    'core.EnvFromSource': ((1, 'prefix', 'string', 2), (2, 'configMapRef', 'core.ConfigMapEnvSource', 0),
+        (3, 'secretRef', 'core.SecretEnvSource', 0)),
+    'core.ConfigMapEnvSource': ((1, '', 'core.LocalObjectReference', 4), (2, 'optional', 'bool', 0)),
+    'core.SecretEnvSource': ((1, '', 'core.LocalObjectReference', 4), (2, 'optional', 'bool', 0)),
+    'core.EnvVar': ((1, 'name', 'string', 0), (2, 'value', 'string', 2), (3, 'valueFrom', 'core.EnvVarSource', 0)),
+    'core.EnvVarSource': ((1, 'fieldRef', 'core.ObjectFieldSelector', 0),
+        (2, 'resourceFieldRef', 'core.ResourceFieldSelector', 0),
+        (3, 'configMapKeyRef', 'core.ConfigMapKeySelector', 0), (4, 'secretKeyRef', 'core.SecretKeySelector', 0),
+        (5, 'fileKeyRef', 'core.FileKeySelector', 0)),
+    'core.ConfigMapKeySelector': ((1, '', 'core.LocalObjectReference', 4), (2, 'key', 'string', 0),
+        (3, 'optional', 'bool', 0)),
+    'core.SecretKeySelector': ((1, '', 'core.LocalObjectReference', 4), (2, 'key', 'string', 0),
+        (3, 'optional', 'bool', 0)),
+    'core.FileKeySelector': ((1, 'volumeName', 'string', 0), (2, 'path', 'string', 0), (3, 'key', 'string', 0),
+        (4, 'optional', 'bool', 0)),
+    'core.ResourceRequirements': ((1, 'limits', 'map:string', 2), (2, 'requests', 'map:string', 2),
+        (3, 'claims', 'core.ResourceClaim', 3)),
+    'core.ResourceClaim': ((1, 'name', 'string', 0), (2, 'request', 'string', 2)),
+    'core.ContainerResizePolicy': ((1, 'resourceName', 'string', 0), (2, 'restartPolicy', 'string', 0)),
+    'core.ContainerRestartRule': ((1, 'action', 'string', 2),
+        (2, 'exitCodes', 'core.ContainerRestartRuleOnExitCodes', 0)),
+    'core.ContainerRestartRuleOnExitCodes': ((1, 'operator', 'string', 2), (2, 'values', 'int', 3)),
+    'core.VolumeMount': ((1, 'name', 'string', 0), (2, 'readOnly', 'bool', 2), (7, 'recursiveReadOnly', 'string', 0),
+        (3, 'mountPath', 'string', 0), (4, 'subPath', 'string', 2), (5, 'mountPropagation', 'string', 0),
+        (6, 'subPathExpr', 'string', 2), (8, 'bindMountOptions', 'string', 3)),
+    'core.VolumeDevice': ((1, 'name', 'string', 0), (2, 'devicePath', 'string', 0)),
+    'core.Probe': ((1, '', 'core.ProbeHandler', 4), (2, 'initialDelaySeconds', 'int', 2),
+        (3, 'timeoutSeconds', 'int', 2), (4, 'periodSeconds', 'int', 2), (5, 'successThreshold', 'int', 2),
+        (6, 'failureThreshold', 'int', 2), (7, 'terminationGracePeriodSeconds', 'int', 0)),
+    'core.ProbeHandler': ((1, 'exec', 'core.ExecAction', 0), (2, 'httpGet', 'core.HTTPGetAction', 0),
+        (3, 'tcpSocket', 'core.TCPSocketAction', 0), (4, 'grpc', 'core.GRPCAction', 0)),
+    'core.ExecAction': ((1, 'command', 'string', 3),),
+    'core.HTTPGetAction': ((1, 'path', 'string', 2), (2, 'port', 'intstr', 0), (3, 'host', 'string', 2),
+        (4, 'scheme', 'string', 2), (5, 'httpHeaders', 'core.HTTPHeader', 3), (6, 'protocol', 'string', 0)),
+    'core.HTTPHeader': ((1, 'name', 'string', 0), (2, 'value', 'string', 0)),
+    'core.TCPSocketAction': ((1, 'port', 'intstr', 0), (2, 'host', 'string', 2)),
+    'core.GRPCAction': ((1, 'port', 'int', 0), (2, 'service', 'string', 0), (3, 'mode', 'string', 0)),
+    'core.Lifecycle': ((1, 'postStart', 'core.LifecycleHandler', 0), (2, 'preStop', 'core.LifecycleHandler', 0),
+        (3, 'stopSignal', 'string', 0)),
+    'core.LifecycleHandler': ((1, 'exec', 'core.ExecAction', 0), (2, 'httpGet', 'core.HTTPGetAction', 0),
+        (3, 'tcpSocket', 'core.TCPSocketAction', 0), (4, 'sleep', 'core.SleepAction', 0)),
+    'core.SleepAction': ((1, 'seconds', 'int', 0),),
+    'core.SecurityContext': ((1, 'capabilities', 'core.Capabilities', 0), (2, 'privileged', 'bool', 0),
+        (3, 'seLinuxOptions', 'core.SELinuxOptions', 0),
+        (10, 'windowsOptions', 'core.WindowsSecurityContextOptions', 0), (4, 'runAsUser', 'int', 0),
+        (8, 'runAsGroup', 'int', 0), (5, 'runAsNonRoot', 'bool', 0), (6, 'readOnlyRootFilesystem', 'bool', 0),
+        (7, 'allowPrivilegeEscalation', 'bool', 0), (9, 'procMount', 'string', 0),
+        (11, 'seccompProfile', 'core.SeccompProfile', 0), (12, 'appArmorProfile', 'core.AppArmorProfile', 0)),
+    'core.Capabilities': ((1, 'add', 'string', 3), (2, 'drop', 'string', 3)),
+    'core.SELinuxOptions': ((1, 'user', 'string', 2), (2, 'role', 'string', 2), (3, 'type', 'string', 2),
+        (4, 'level', 'string', 2)),
+    'core.WindowsSecurityContextOptions': ((1, 'gmsaCredentialSpecName', 'string', 0),
+        (2, 'gmsaCredentialSpec', 'string', 0), (3, 'runAsUserName', 'string', 0), (4, 'hostProcess', 'bool', 0)),
+    'core.SeccompProfile': ((1, 'type', 'string', 0), (2, 'localhostProfile', 'string', 0)),
+    'core.AppArmorProfile': ((1, 'type', 'string', 0), (2, 'localhostProfile', 'string', 0)),
+    'core.EphemeralContainer': ((1, '', 'core.EphemeralContainerCommon', 4), (2, 'targetContainerName', 'string', 2)),
+    'core.EphemeralContainerCommon': ((1, 'name', 'string', 0), (2, 'image', 'string', 2),
+        (3, 'command', 'string', 3), (4, 'args', 'string', 3), (5, 'workingDir', 'string', 2),
+        (6, 'ports', 'core.ContainerPort', 3), (19, 'envFrom', 'core.EnvFromSource', 3),
+        (7, 'env', 'core.EnvVar', 3), (8, 'resources', 'core.ResourceRequirements', 2),
+        (23, 'resizePolicy', 'core.ContainerResizePolicy', 3), (24, 'restartPolicy', 'string', 0),
+        (25, 'restartPolicyRules', 'core.ContainerRestartRule', 3), (9, 'volumeMounts', 'core.VolumeMount', 3),
+        (21, 'volumeDevices', 'core.VolumeDevice', 3), (10, 'livenessProbe', 'core.Probe', 0),
+        (11, 'readinessProbe', 'core.Probe', 0), (22, 'startupProbe', 'core.Probe', 0),
+        (12, 'lifecycle', 'core.Lifecycle', 0), (13, 'terminationMessagePath', 'string', 2),
+        (20, 'terminationMessagePolicy', 'string', 2), (14, 'imagePullPolicy', 'string', 2),
+        (15, 'securityContext', 'core.SecurityContext', 0), (16, 'stdin', 'bool', 2), (17, 'stdinOnce', 'bool', 2),
+        (18, 'tty', 'bool', 2)),
+    'core.PodSecurityContext': ((1, 'seLinuxOptions', 'core.SELinuxOptions', 0),
+        (8, 'windowsOptions', 'core.WindowsSecurityContextOptions', 0), (2, 'runAsUser', 'int', 0),
+        (6, 'runAsGroup', 'int', 0), (3, 'runAsNonRoot', 'bool', 0), (4, 'supplementalGroups', 'int', 3),
+        (12, 'supplementalGroupsPolicy', 'string', 0), (5, 'fsGroup', 'int', 0), (7, 'sysctls', 'core.Sysctl', 3),
+        (9, 'fsGroupChangePolicy', 'string', 0), (10, 'seccompProfile', 'core.SeccompProfile', 0),
+        (11, 'appArmorProfile', 'core.AppArmorProfile', 0), (13, 'seLinuxChangePolicy', 'string', 0)),
+    'core.Sysctl': ((1, 'name', 'string', 0), (2, 'value', 'string', 0)),
+    'core.Affinity': ((1, 'nodeAffinity', 'core.NodeAffinity', 0), (2, 'podAffinity', 'core.PodAffinity', 0),
+        (3, 'podAntiAffinity', 'core.PodAntiAffinity', 0)),
+    'core.NodeAffinity': ((1, 'requiredDuringSchedulingIgnoredDuringExecution', 'core.NodeSelector', 0),
+        (2, 'preferredDuringSchedulingIgnoredDuringExecution', 'core.PreferredSchedulingTerm', 3)),
+    'core.NodeSelector': ((1, 'nodeSelectorTerms', 'core.NodeSelectorTerm', 1),),
+    'core.NodeSelectorTerm': ((1, 'matchExpressions', 'core.NodeSelectorRequirement', 3),
+        (2, 'matchFields', 'core.NodeSelectorRequirement', 3)),
+    'core.NodeSelectorRequirement': ((1, 'key', 'string', 0), (2, 'operator', 'string', 0),
+        (3, 'values', 'string', 3)),
+    'core.PreferredSchedulingTerm': ((1, 'weight', 'int', 0), (2, 'preference', 'core.NodeSelectorTerm', 0)),
+    'core.PodAffinity': ((1, 'requiredDuringSchedulingIgnoredDuringExecution', 'core.PodAffinityTerm', 3),
+        (2, 'preferredDuringSchedulingIgnoredDuringExecution', 'core.WeightedPodAffinityTerm', 3)),
+    'core.PodAffinityTerm': ((1, 'labelSelector', 'meta.LabelSelector', 0), (2, 'namespaces', 'string', 3),
+        (3, 'topologyKey', 'string', 0), (4, 'namespaceSelector', 'meta.LabelSelector', 0),
+        (5, 'matchLabelKeys', 'string', 3), (6, 'mismatchLabelKeys', 'string', 3)),
+    'core.WeightedPodAffinityTerm': ((1, 'weight', 'int', 0), (2, 'podAffinityTerm', 'core.PodAffinityTerm', 0)),
+    'core.PodAntiAffinity': ((1, 'requiredDuringSchedulingIgnoredDuringExecution', 'core.PodAffinityTerm', 3),
+        (2, 'preferredDuringSchedulingIgnoredDuringExecution', 'core.WeightedPodAffinityTerm', 3)),
+    'core.Toleration': ((1, 'key', 'string', 2), (2, 'operator', 'string', 2), (3, 'value', 'string', 2),
+        (4, 'effect', 'string', 2), (5, 'tolerationSeconds', 'int', 0)),
+    'core.HostAlias': ((1, 'ip', 'string', 0), (2, 'hostnames', 'string', 3)),
+    'core.PodDNSConfig': ((1, 'nameservers', 'string', 3), (2, 'searches', 'string', 3),
+        (3, 'options', 'core.PodDNSConfigOption', 3)),
+    'core.PodDNSConfigOption': ((1, 'name', 'string', 2), (2, 'value', 'string', 0)),
+    'core.PodReadinessGate': ((1, 'conditionType', 'string', 0),),
+    'core.TopologySpreadConstraint': ((1, 'maxSkew', 'int', 0), (2, 'topologyKey', 'string', 0),
+        (3, 'whenUnsatisfiable', 'string', 0), (4, 'labelSelector', 'meta.LabelSelector', 0),
+        (5, 'minDomains', 'int', 0), (6, 'nodeAffinityPolicy', 'string', 0), (7, 'nodeTaintsPolicy', 'string', 0),
+        (8, 'matchLabelKeys', 'string', 3)),
+    'core.PodOS': ((1, 'name', 'string', 0),),
+    'core.PodSchedulingGate': ((1, 'name', 'string', 0),),
+    'core.PodResourceClaim': ((1, 'name', 'string', 0), (3, 'resourceClaimName', 'string', 0),
+        (4, 'resourceClaimTemplateName', 'string', 0)),
+    'core.PodSchedulingGroup': ((1, 'podGroupName', 'string', 0),),
+    'core.EvictionResponder': ((1, 'name', 'string', 0), (2, 'priority', 'int', 0)),
+    'batch.JobSchedulingConfiguration': (
+        (1, 'schedulingPolicy', 'k8s.io.api.scheduling.v1alpha3.WorkloadPodGroupSchedulingPolicy', 0),
+        (2, 'schedulingConstraints', 'k8s.io.api.scheduling.v1alpha3.WorkloadPodGroupSchedulingConstraints', 0),
+        (3, 'disruptionMode', 'k8s.io.api.scheduling.v1alpha3.WorkloadPodGroupDisruptionMode', 0),
+        (4, 'resourceClaims', 'k8s.io.api.scheduling.v1alpha3.WorkloadPodGroupResourceClaim', 3)),
+    'batch.JobStatus': ((1, 'conditions', 'batch.JobCondition', 3), (2, 'startTime', 'time', 0),
+        (3, 'completionTime', 'time', 0), (4, 'active', 'int', 2), (5, 'succeeded', 'int', 2),
+        (6, 'failed', 'int', 2), (11, 'terminating', 'int', 0), (7, 'completedIndexes', 'string', 2),
+        (10, 'failedIndexes', 'string', 0), (8, 'uncountedTerminatedPods', 'batch.UncountedTerminatedPods', 0),
+        (9, 'ready', 'int', 0)),
+    'batch.JobCondition': ((1, 'type', 'string', 0), (2, 'status', 'string', 0), (3, 'lastProbeTime', 'time', 2),
+        (4, 'lastTransitionTime', 'time', 2), (5, 'reason', 'string', 2), (6, 'message', 'string', 2)),
+    'batch.UncountedTerminatedPods': ((1, 'succeeded', 'string', 3), (2, 'failed', 'string', 3)),
+    'batch.CronJob': ((1, 'metadata', 'meta.ObjectMeta', 2), (2, 'spec', 'batch.CronJobSpec', 2),
+        (3, 'status', 'batch.CronJobStatus', 2)),
+    'batch.CronJobSpec': ((1, 'schedule', 'string', 0), (8, 'timeZone', 'string', 0),
+        (2, 'startingDeadlineSeconds', 'int', 0), (3, 'concurrencyPolicy', 'string', 2), (4, 'suspend', 'bool', 0),
+        (5, 'jobTemplate', 'batch.JobTemplateSpec', 0), (6, 'successfulJobsHistoryLimit', 'int', 0),
+        (7, 'failedJobsHistoryLimit', 'int', 0)),
+    'batch.JobTemplateSpec': ((1, 'metadata', 'meta.ObjectMeta', 2), (2, 'spec', 'batch.JobSpec', 2)),
+    'batch.CronJobStatus': ((1, 'active', 'core.ObjectReference', 3), (4, 'lastScheduleTime', 'time', 0),
+        (5, 'lastSuccessfulTime', 'time', 0)),
+    'core.ObjectReference': ((1, 'kind', 'string', 2), (2, 'namespace', 'string', 2), (3, 'name', 'string', 2),
+        (4, 'uid', 'string', 2), (5, 'apiVersion', 'string', 2), (6, 'resourceVersion', 'string', 2),
+        (7, 'fieldPath', 'string', 2)),
+    'core.ConfigMap': ((1, 'metadata', 'meta.ObjectMeta', 2), (4, 'immutable', 'bool', 0),
+        (2, 'data', 'map:string', 2), (3, 'binaryData', 'map:bytes', 2)),
+    'core.Secret': ((1, 'metadata', 'meta.ObjectMeta', 2), (5, 'immutable', 'bool', 0), (2, 'data', 'map:bytes', 2),
+        (4, 'stringData', 'map:string', 2), (3, 'type', 'string', 2)),
+}
