@@ -10,7 +10,7 @@ from typing import Any
 
 from mediaops.cluster import waits
 from mediaops.cluster.client import Kube, condition
-from mediaops.cluster.waits import Verdict
+from mediaops.cluster.waits import Verdict, WaitFailed
 from mediaops.errors import MediaopsError
 
 FORCE_SYNC = "force-sync"
@@ -48,6 +48,16 @@ def force_sync(kube: Kube, name: str, namespace: str, *, timeout: float = 120, w
                             f"again while Secret {target} exists",
                             hint=f"delete the Secret to have it made again: kubectl delete secret {target} "
                                  f"-n {namespace}")
+    # The controller syncs only from a Ready store (external-secrets externalsecret_controller.go: a store that is
+    # not Ready fails the sync with SecretSyncedError and is retried): a refresh requested while the store is
+    # down cannot succeed, and an ExternalSecret already failing on it shows no new attempt to wait for.
+    ref = (es.get("spec") or {}).get("secretStoreRef") or {}
+    store_kind = str(ref.get("kind") or "SecretStore")
+    store = kube.find(store_kind, str(ref.get("name", "")), None if store_kind == "ClusterSecretStore" else namespace)
+    store_ready = condition(store) or {}
+    if store is not None and store_ready.get("status") == "False":
+        raise WaitFailed(f"ExternalSecret {namespace}/{name}: {store_kind} {ref.get('name')} is not ready: "
+                         f"{store_ready.get('reason', '')}: {store_ready.get('message', '')}".rstrip(": "))
     before = secret_version(kube, target, namespace)
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     patched = kube.patch("ExternalSecret", name, {"metadata": {"annotations": {FORCE_SYNC: stamp}}}, namespace)

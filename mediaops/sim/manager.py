@@ -37,7 +37,7 @@ class Timing:
     @classmethod
     def fast(cls) -> Timing:
         return cls(pod_start=0.02, job_run=0.02, backup_tick=0.01, backup_steps=4, retry=0.05, poll=0.02,
-                   interval_scale=1 / 600, health_timeout=20.0)
+                   interval_scale=1 / 600, health_timeout=8.0)
 
 
 def watched(entry: str, resource: Resource) -> bool:
