@@ -1,4 +1,4 @@
-"""Restore an app's volumes from a Velero backup, in the order that is safe.
+"""Restore an app's volumes from a backup (Velero, or K8up snapshots), in the order that is safe.
 
 The order operators get wrong by hand: Flux held off the app first (else it scales the app back up mid-way),
 the workloads stopped with their replicas remembered, the pods gone (a claim is released only when no pod
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from mediaops.cluster import flux, velero, workloads
+from mediaops.cluster import flux, k8up, velero, workloads
 from mediaops.engine import CheckFailed, Ops, Param, Runbook, Step
 from mediaops.engine.context import Context
 from mediaops.steps import app as appsteps
@@ -21,9 +21,10 @@ from mediaops.steps.app import app_of
 
 restore = Runbook(
     name="restore",
-    summary="Restore an app's volumes from a Velero backup: Flux held off, stopped, restored, brought back",
+    summary="Restore an app's volumes from a backup (Velero or K8up): Flux held off, stopped, restored, brought back",
     params=[appsteps.APP, appsteps.NAMESPACE,
-            Param("backup", "the Velero backup to restore (default: the newest that holds every claim's data)",
+            Param("backup", "the Velero backup (or K8up snapshot ID) to restore (default: the newest that holds every "
+                  "claim's data)",
                   required=False, kind="name")],
     lock=lambda p: f"mediaops-restore-{p['app']}",
     takes_down=lambda ctx: [(app_of(ctx).namespace, app_of(ctx).name)],
@@ -32,24 +33,54 @@ restore.check("The app exists and is active")(appsteps.active)
 restore.check("Its Flux objects are in the cluster", needs_cluster=True)(appsteps.present)
 
 
+def _when(stamp: str) -> datetime:
+    try:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+
+
 @restore.check("A backup holds the data of every claim the app mounts", needs_cluster=True)
 def backup_chosen(ctx: Context) -> str:
-    app = app_of(ctx)
+    """The newest backup holding every claim's data, from whichever system made it: a Velero backup (its
+    PodVolumeBackups), or K8up snapshots of each claim's folder; --backup names a Velero backup or, for an app
+    with one claim, a K8up snapshot ID (a prefix will do, as restic takes it)."""
+    app, kube = app_of(ctx), clustersteps.kube(ctx)
     claims = sorted({v.name for v in app.volumes} | set(app.claims))
     if not claims:
         raise CheckFailed(f"{app.name} mounts no PersistentVolumeClaim: there is no data to restore")
-    candidates = velero.backups_of(clustersteps.kube(ctx), claims, app.namespace)
-    wanted = ctx.params.get("backup")
-    chosen = next((c for c in candidates if c[0] == wanted), None) if wanted else (candidates[0] if candidates
-                                                                                    else None)
+    # (name, finished at, system, K8up snapshot IDs by claim)
+    candidates: list[tuple[str, str, str, dict[str, str]]] = [
+        (name, when, "velero", {}) for name, when in velero.backups_of(kube, claims, app.namespace)]
+    snaps = k8up.snapshots_of(kube, app.namespace, claims)
+    if snaps and len(snaps) == len(claims):
+        ids = {claim: str(s["spec"]["id"]) for claim, s in snaps.items()}
+        oldest = min(str(s["spec"].get("date", "")) for s in snaps.values())
+        candidates.append((f"k8up snapshot {' '.join(i[:8] for i in ids.values())}", oldest, "k8up", ids))
+    candidates.sort(key=lambda c: _when(c[1]), reverse=True)
+    wanted = str(ctx.params.get("backup") or "")
+    chosen = next((c for c in candidates if c[0] == wanted or (c[2] == "k8up" and len(c[3]) == 1 and wanted and
+                                                               next(iter(c[3].values())).startswith(wanted))),
+                  None) if wanted else (candidates[0] if candidates else None)
     if chosen is None:
-        found = ", ".join(name for name, _ in candidates[:3]) or "none"
-        raise CheckFailed((f"backup {wanted} is not a Completed backup holding the data of {', '.join(claims)}"
-                           if wanted else f"no Completed Velero backup holds the data of {', '.join(claims)}")
-                          + f" (those that do: {found}); `velero backup get` lists them")
-    ctx.facts.setdefault("restore", f"{chosen[0]}-restore-{datetime.now(UTC).strftime('%H%M%S')}")
-    ctx.facts.update(backup=chosen[0], backup_time=chosen[1], claims=claims)
-    return f"{chosen[0]}, completed {chosen[1]}, holds {', '.join(claims)}"
+        found = ", ".join(c[0] for c in candidates[:3]) or "none"
+        raise CheckFailed((f"backup {wanted} is not a finished backup holding the data of {', '.join(claims)}"
+                           if wanted else f"no Completed Velero backup nor K8up snapshot holds the data of "
+                                          f"{', '.join(claims)}")
+                          + f" (those that do: {found}); `velero backup get`, `kubectl get snapshots -n "
+                            f"{app.namespace}` list them")
+    name, when, system, ids = chosen
+    stamp = datetime.now(UTC).strftime("%H%M%S")
+    if system == "k8up":
+        found_backend = k8up.backend(kube, app.namespace)
+        if found_backend is None:
+            raise CheckFailed(f"no K8up Schedule or Backup in {app.namespace} names the repository to restore from")
+        ctx.facts.update(snapshots=ids, k8up_backend=found_backend)
+        ctx.facts.setdefault("restore", f"{app.name}-restore-{stamp}")
+    else:
+        ctx.facts.setdefault("restore", f"{name}-restore-{stamp}")
+    ctx.facts.update(backup=name, backup_time=when, claims=claims, system=system)
+    return f"{name}, finished {when}, holds {', '.join(claims)}"
 
 
 def _flux(ctx: Context) -> list[flux.FluxObject]:
@@ -120,20 +151,33 @@ delete = restore.add(Step(
     ops=Ops(lambda ctx: [workloads.DeleteClaim(clustersteps.kube(ctx), c, app_of(ctx).namespace)
                          for c in ctx.facts["claims"]],
             doc="kubectl delete pvc CLAIM -n {ns} --wait  # each claim the backup holds data for"),
-    needs_cluster=True, after=(gone,)))
+    needs_cluster=True, after=(gone,), when=lambda ctx: "K8up restores into the existing claims"
+    if ctx.facts.get("system") == "k8up" else None))
 
 restored = restore.add(Step(
     "Restore from the backup",
     why="The claims come back with the backup's data; the app's other objects are updated to the backup's, "
         "Flux's own objects left to Flux.",
-    ops=Ops(lambda ctx: [velero.Restore(clustersteps.kube(ctx), ctx.facts["backup"], ctx.facts["restore"])],
-            doc=velero.restore_command("{backup}", "{restore}")),
+    ops=Ops(lambda ctx: _restores(ctx), doc=velero.restore_command("{backup}", "{restore}")
+            + "  # a Velero backup; from K8up snapshots: a k8up.io Restore per claim"),
     needs_cluster=True, after=(delete,), nothing_to_undo="the data restored is the backup's; undoing it would "
                                                          "mean another restore"))
 
 
-@restored.verifier("each claim's data came back from the chosen backup (a completed PodVolumeRestore of it)")
+def _restores(ctx: Context) -> list[velero.Restore | k8up.Restore]:
+    kube, namespace = clustersteps.kube(ctx), app_of(ctx).namespace
+    if ctx.facts.get("system") == "k8up":
+        return [k8up.Restore(kube, namespace, f"{ctx.facts['restore']}-{claim}"[:63], snapshot, claim,
+                             ctx.facts["k8up_backend"]) for claim, snapshot in sorted(ctx.facts["snapshots"].items())]
+    return [velero.Restore(kube, ctx.facts["backup"], ctx.facts["restore"])]
+
+
+@restored.verifier("each claim's data came back from the chosen backup (Velero: a completed PodVolumeRestore of "
+                   "it; K8up: its Restore of that snapshot Completed Succeeded)")
 def data_from_backup(ctx: Context) -> None:
+    if ctx.facts.get("system") == "k8up":
+        ctx.facts["restored_as_of"] = ctx.facts.get("backup_time", "")
+        return  # each Restore's wait failed unless Completed with reason Succeeded
     done = velero.volume_restores(clustersteps.kube(ctx), ctx.facts["restore"])
     missing = [c for c in ctx.facts["claims"] if c not in done]
     if missing:

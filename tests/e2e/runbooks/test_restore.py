@@ -36,8 +36,8 @@ def _replicas(ops: Mediaops) -> int:
 
 def test_restore_brings_back_the_chosen_backups_data(sim: Mediaops) -> None:
     refused = sim.run("run", "restore", "tautulli", "--yes")
-    assert refused.returncode == 3 and "no Completed Velero backup holds the data of tautulli-config" in \
-        " ".join(refused.stdout.split())
+    why = "no Completed Velero backup nor K8up snapshot holds the data of tautulli-config"
+    assert refused.returncode == 3 and why in " ".join(refused.stdout.split())
     _exec(sim, "tee", "/config/tautulli.db", stdin="monday\n")
     _backup(sim, "nightly-monday")
     _exec(sim, "tee", "/config/tautulli.db", stdin="tuesday\n")
@@ -89,3 +89,30 @@ def test_an_abort_before_the_claims_go_leaves_the_app_running(sim: Mediaops) -> 
     assert _exec(sim, "cat", "/config/tautulli.db") == "kept\n"
     ks = json.loads(kubectl(sim, "get", "kustomization", "tautulli", "-n", "media", "-o", "json").stdout)
     assert not ks["spec"].get("suspend")
+
+
+def test_restore_from_k8up_snapshots_writes_into_the_existing_claim(sim: Mediaops) -> None:
+    """K8up restores into the claim (restoreMethod.folder): no claim is deleted, the Restore is shown as the
+    manifest applied, and the data is the snapshot's."""
+    _exec(sim, "tee", "/config/tautulli.db", stdin="k8up monday\n")
+    # The sample's Schedule lands in storage (its Kustomization's targetNamespace): its backend, for media.
+    schedule = json.loads(kubectl(sim, "get", "schedules.k8up.io", "media-daily", "-n", "storage", "-o", "json").stdout)
+    body = {"apiVersion": "k8up.io/v1", "kind": "Backup", "metadata": {"name": "by-hand", "namespace": "media"},
+            "spec": {"backend": schedule["spec"]["backend"]}}
+    made = subprocess.run([KUBECTL, "create", "-f", "-"], input=json.dumps(body), env=sim.env, text=True,
+                          capture_output=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    assert kubectl(sim, "wait", "--for=condition=Completed", "backups.k8up.io/by-hand", "-n", "media",
+                   "--timeout=60s").returncode == 0
+    _exec(sim, "tee", "/config/tautulli.db", stdin="broken\n")
+    preview = sim.run("run", "restore", "tautulli", "--dry-run").stdout
+    assert "kind: Restore" in preview and "claimName: tautulli-config" in preview
+    done = sim.run("run", "restore", "tautulli", "--yes", "--json")
+    assert done.returncode == 0, done.stdout[-2500:]
+    ends = {e["title"]: e for e in map(json.loads, done.stdout.splitlines()) if e["event"] == "step_end"}
+    deleted = ends["Delete the claims whose data the backup holds"]
+    assert deleted["outcome"] == "not_needed" and "K8up restores into the existing claims" in deleted["summary"]
+    assert _exec(sim, "cat", "/config/tautulli.db") == "k8up monday\n"
+    assert _replicas(sim) == 1
+    restores = json.loads(kubectl(sim, "get", "restores.k8up.io", "-n", "media", "-o", "json").stdout)["items"]
+    assert [r["spec"]["restoreMethod"]["folder"]["claimName"] for r in restores] == ["tautulli-config"]
