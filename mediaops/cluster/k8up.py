@@ -13,17 +13,12 @@ import yaml
 from mediaops.cluster import waits
 from mediaops.cluster.client import Kube, KubeError
 from mediaops.cluster.waits import Verdict
-from mediaops.errors import MediaopsError
 
 if TYPE_CHECKING:
     from mediaops.engine.context import Context
 
 API = "k8up.io/v1"
 MOUNT_PATH = "/data"  # where K8up's backup pods mount each claim (operator/backupcontroller/backup_utils.go)
-
-
-class K8upError(MediaopsError):
-    pass
 
 
 def _items(kube: Kube, plural: str, namespace: str) -> list[dict[str, Any]]:
