@@ -234,3 +234,11 @@ def kind(name: str) -> Resource:
         return BY_NAME[name]
     except KeyError:
         raise KeyError(f"unknown kind {name}") from None
+
+
+def namespaced(kind_name: str) -> bool:
+    """Whether objects of a kind live in a namespace (unknown kinds: unless cluster-scoped by name)."""
+    resource = BY_NAME.get(kind_name)
+    if resource is not None:
+        return resource.namespaced
+    return not (kind_name.startswith("Cluster") or kind_name in CLUSTER_SCOPED)

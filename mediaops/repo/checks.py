@@ -81,6 +81,9 @@ def problems(repo: Repository, namespace: str | None = None) -> list[Finding]:
                                                 "one overwrites the other (or the build fails)"))
     for app in apps:
         where = f"{app.namespace}/{app.name}"
+        for what, named, target in app.moved:
+            found.append(Finding(where, f"{what} names namespace {named}, but its Kustomization's targetNamespace "
+                                        f"puts it in {target} (Flux overrides it)", level="warning"))
         found += [Finding(where, reason) for reason in app.reasons]
         if app.state == UNREADABLE:
             continue

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from mediaops.cluster.kinds import namespaced
 from mediaops.errors import UsageError
 from mediaops.repo.apptemplate import app_template, pod_spec, route_path, split_image
 from mediaops.repo.model import (
@@ -325,6 +326,11 @@ class Repository:
         meta = doc.get("metadata") or {}
         name = str(meta.get("name", ""))
         namespace = ks.target_namespace or str(meta.get("namespace", "")) or app.namespace
+        named = str(meta.get("namespace") or "")
+        if ks.target_namespace and named and named != ks.target_namespace and namespaced(str(kind)):
+            # kustomize-controller sets every namespaced object's namespace to spec.targetNamespace
+            # (fluxcd/kustomize-controller internal/generator: the kustomization's Namespace field).
+            app.moved.append((f"{kind}/{name}", named, ks.target_namespace))
         spec = doc.get("spec") or {}
         if kind == "_Generated":
             app.generated.setdefault(str(doc["name"]), {})[str(doc["key"])] = (str(doc["file"]), str(doc["text"]))

@@ -172,6 +172,8 @@ class App:
     claims: list[str] = field(default_factory=list)  # existing PVCs its charts mount (existingClaim)
     files: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what was assumed where the layout is ambiguous
+    # Objects that name a namespace their Kustomization's targetNamespace overrides: (kind/name, named, target).
+    moved: list[tuple[str, str, str]] = field(default_factory=list)
     # Generated ConfigMaps' files by generator name and key (HelmRelease valuesFrom reads them); not shown.
     _generated: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict, repr=False)
 

@@ -200,3 +200,29 @@ def test_a_substitution_secret_from_the_secret_store(tmp_path: Path, made_by_an_
               "  dataFrom: [{extract: {key: app}}]\n")
     manifest = _configmap("${TOKEN}") + (secret if made_by_an_external_secret else "")
     assert _findings(_repo(tmp_path, spec, manifest)) == expected
+
+
+# -- targetNamespace overrides what an object names -----------------------------------------------------------
+MOVED = """
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: {named}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: reader
+  namespace: elsewhere
+"""
+
+
+@pytest.mark.parametrize(("named", "reported"), [("media", True), ("demo", False)])
+def test_an_object_naming_a_namespace_targetnamespace_overrides_warns(tmp_path: Path, named: str,
+                                                                      reported: bool) -> None:
+    repo = _repo(tmp_path, "targetNamespace: demo", MOVED.format(named=named))
+    found = [f for f in problems(repo) if "targetNamespace" in f.what]
+    # kustomize-controller sets every namespaced object's namespace to targetNamespace; a ClusterRole has none.
+    assert [(f.level, "ConfigMap/settings names namespace media" in f.what) for f in found] == (
+        [("warning", True)] if reported else [])
