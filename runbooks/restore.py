@@ -152,7 +152,9 @@ delete = restore.add(Step(
                          for c in ctx.facts["claims"]],
             doc="kubectl delete pvc CLAIM -n {ns} --wait  # each claim the backup holds data for"),
     needs_cluster=True, after=(gone,), when=lambda ctx: "K8up restores into the existing claims"
-    if ctx.facts.get("system") == "k8up" else None))
+    if ctx.facts.get("system") == "k8up" else None,
+    no_way_back="the claims and their data are gone: resuming Flux now would make them again, empty; only the "
+                "restore brings the data back"))
 
 restored = restore.add(Step(
     "Restore from the backup",

@@ -31,6 +31,9 @@ def _step(number: int, step: Step) -> list[str]:
                                  else "the engine restores the files it changed.")
         lines += [f"**Undo:** {what}", ""]
         lines += _command_block(render(step.undo_command, None, {}))
+    if step.no_way_back:
+        lines += [f"**No way back:** once this step ran, nothing before it is undone ({step.no_way_back}); "
+                  "`mediaops resume` finishes the run.", ""]
     return lines
 
 

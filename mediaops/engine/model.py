@@ -179,6 +179,8 @@ class Step:
     nothing_to_undo: str = ""  # why the step needs no undo (it is then reversible: undoing it does nothing)
     ops: Ops | None = None  # the operations it performs; then its command is their rendering
     disrupts: bool = False  # the apps the runbook ``takes_down`` stop serving from this step on
+    # Once this step ran, undoing the steps before it would do harm (why, in words): the way back is forward.
+    no_way_back: str = ""
 
     def __post_init__(self) -> None:
         if self.ops is not None and not self.command:

@@ -610,9 +610,19 @@ class Runner:
             return "done"
 
     # -- undo ---------------------------------------------------------------------------------------
+    def _past_the_point_of_no_return(self) -> bool:
+        """Say so when a step after which there is no way back was done: then nothing is undone."""
+        done = next((d for d in self.done if d.step.no_way_back and d.index not in self._undone), None)
+        if done is None:
+            return False
+        self.emitter.emit("warning", message=f"nothing undone: step {done.index + 1} ({done.step.title}) was done, "
+                                             f"and there is no way back from it: {done.step.no_way_back}; "
+                                             f"`mediaops resume {self.run_id}` finishes the run")
+        return True
+
     def _offer_undo(self) -> None:
         reversible = [d for d in self.done if d.step.reversible]
-        if not reversible:
+        if not reversible or self._past_the_point_of_no_return():
             return
         if self.mode == INTERACTIVE:
             question = f"Undo the {len(reversible)} completed step(s), most recent first?"
@@ -624,6 +634,8 @@ class Runner:
 
     def _undo_all(self) -> bool:
         emit = self.emitter.emit
+        if self._past_the_point_of_no_return():
+            return False
         for done in reversed(self.done):
             step = done.step
             if not step.reversible:

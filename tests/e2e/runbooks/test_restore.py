@@ -116,3 +116,30 @@ def test_restore_from_k8up_snapshots_writes_into_the_existing_claim(sim: Mediaop
     assert _replicas(sim) == 1
     restores = json.loads(kubectl(sim, "get", "restores.k8up.io", "-n", "media", "-o", "json").stdout)["items"]
     assert [r["spec"]["restoreMethod"]["folder"]["claimName"] for r in restores] == ["tautulli-config"]
+
+
+def test_after_the_claims_are_gone_the_way_back_is_forward(sim: Mediaops) -> None:
+    """An abort after the claims are deleted undoes nothing (resuming Flux would make them again, empty): the
+    run says so, and `resume` finishes it with the data back."""
+    _exec(sim, "tee", "/config/tautulli.db", stdin="precious\n")
+    _backup(sim, "nightly")
+    child = sim.spawn("run", "restore", "tautulli", timeout=60)
+    for _ in range(3):  # suspend, scale to 0, delete the claims (the wait between asks nothing)
+        child.expect("Run this step")
+        answer(child, "r")
+    child.expect("step 5/")
+    child.expect("Run this step")
+    answer(child, "a")
+    child.expect("there is no way back from it")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    assert kubectl(sim, "get", "pvc", "tautulli-config", "-n", "media").returncode != 0  # not made again, empty
+    ks = json.loads(kubectl(sim, "get", "kustomization", "tautulli", "-n", "media", "-o", "json").stdout)
+    assert ks["spec"].get("suspend") is True  # Flux still held off
+    undo = sim.run("undo", "last", "--yes")
+    assert undo.returncode == 1 and "there is no way back" in " ".join(undo.stdout.split())
+    done = sim.run("resume", "last", "--yes")
+    assert done.returncode == 0, done.stdout[-2500:]
+    assert _exec(sim, "cat", "/config/tautulli.db") == "precious\n"
+    assert _replicas(sim) == 1
