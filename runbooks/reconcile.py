@@ -29,7 +29,14 @@ reconcile.check("Its Flux objects are in the cluster and not suspended", needs_c
 
 
 def already_current(ctx: Context) -> str | None:
-    """The source and the app's Kustomizations are Ready at the revision the remote branch has."""
+    """The source and the app's Kustomizations are Ready at the revision the remote branch has. What it found
+    before the first step is kept (``current_before``): the HelmRelease step needs it."""
+    reason = _current(ctx)
+    ctx.facts.setdefault("current_before", reason is not None)
+    return reason
+
+
+def _current(ctx: Context) -> str | None:
     if ctx.params.get("force"):
         return None
     remote = ctx.git.query("rev-parse", "@{upstream}") if ctx.git.upstream() else ctx.git.head()
@@ -42,15 +49,16 @@ def already_current(ctx: Context) -> str | None:
 
 
 def release_current(ctx: Context) -> str | None:
-    """Nothing new for the HelmRelease: Ready for its current spec, and its Kustomization current (unless
-    --force). A Ready left from before the Kustomization applied a new spec is not current."""
+    """Nothing new for the HelmRelease: the app was current before this run (the first step had nothing to
+    apply) and its HelmRelease is Ready for its current spec. After an apply it always reconciles: values from a
+    ConfigMap (valuesFrom) change without changing the HelmRelease, which helm-controller would only notice at
+    its next interval."""
     releases = clustersteps.helmreleases(ctx, app_of(ctx))
     if not releases:
         return "the app has no HelmRelease"
-    if ctx.params.get("force") or not all(r.current() for r in releases):
+    if ctx.params.get("force") or not ctx.facts.get("current_before") or not all(r.current() for r in releases):
         return None
-    current = already_current(ctx)
-    return f"{current}; its HelmRelease is Ready" if current else None
+    return f"{_current(ctx)}; its HelmRelease is Ready"
 
 
 kustomizations = reconcile.add(Step(
