@@ -68,10 +68,10 @@ class State:
         if not self.config.get("ingress_base_url"):
             self.config.values["ingress_base_url"] = rehearsal.ingress_url
             self.config.sources["ingress_base_url"] = "--sim"
-        # The rehearsal's own resolver and Alertmanager: a check or a silence never leaves 127.0.0.1.
         if not self.config.get("overseerr_url") and rehearsal.overseerr_url:
             self.config.values["overseerr_url"], self.config.sources["overseerr_url"] = rehearsal.overseerr_url, "--sim"
             self.config.values["_overseerr_api_key"] = rehearsal.overseerr_api_key
+        # The rehearsal's own resolver and Alertmanager: a check or a silence never leaves 127.0.0.1.
         for key, attribute in (("dns_server", "dns_address"), ("alertmanager_url", "alertmanager_url")):
             value = getattr(rehearsal, attribute, "")
             if value and key in self.config.values:

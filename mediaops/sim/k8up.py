@@ -53,8 +53,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from mediaops.cluster.kinds import Resource
-from mediaops.sim.manager import Controller, Key
+from mediaops.sim.manager import Key, Operator
 from mediaops.sim.store import ApiError, WatchEvent, now
 from mediaops.sim.workloads import EXIT_CODE
 
@@ -273,10 +272,12 @@ def repository_of(backend: dict[str, Any] | None) -> str:
     return ""
 
 
-class K8up(Controller):
+class K8up(Operator):
     """K8up's operator: the backup, restore and schedule controllers, and what their restic jobs do."""
 
     name = "k8up"
+    group = GROUP
+    kinds = ("Backup", "Restore", "Schedule")
     watches = ("k8up.io/Backup", "k8up.io/Restore", "k8up.io/Schedule", "Job", "CustomResourceDefinition")
     skip_without_annotation = False  # --skip-pvcs-without-annotation (BACKUP_SKIP_WITHOUT_ANNOTATION), off
     relaxed_scheduling = False  # --enable-relaxed-scheduling (BACKUP_ENABLE_RELAXED_SCHEDULING), off
@@ -287,24 +288,15 @@ class K8up(Controller):
         self.fires: dict[tuple[str, str], tuple[str, datetime]] = {}  # Schedule -> (effective schedule, next time)
 
     def keys_for(self, event: WatchEvent) -> list[Key]:
+        own = self.own_keys(event)
+        if own is not None:
+            return own
         meta = event.obj.get("metadata") or {}
-        namespace = meta.get("namespace", "")
-        if event.resource.group == GROUP:
-            return [(namespace, f"{event.resource.kind}/{meta.get('name', '')}")]
         if event.resource.kind == "Job":
             kind_name, _, owner = ((meta.get("labels") or {}).get(OWNED_BY) or "").partition("_")
-            return [(namespace, f"{kind_name.capitalize()}/{owner}")] if kind_name in ("backup", "restore") else []
-        if ((event.obj.get("spec") or {}).get("group")) == GROUP:  # the CRDs came: the operator starts working
-            keys: list[Key] = []
-            for kind_name in ("Backup", "Restore", "Schedule"):
-                for obj in self.store.all_of(self.res(f"{GROUP}/{kind_name}")):
-                    keys.append((obj["metadata"]["namespace"], f"{kind_name}/{obj['metadata']['name']}"))
-            return keys
+            return [(meta.get("namespace", ""), f"{kind_name.capitalize()}/{owner}")] \
+                if kind_name in ("backup", "restore") else []
         return []
-
-    def installed(self, resource: Resource) -> bool:
-        """The operator runs where its chart installed it; its kinds exist where their CRDs do."""
-        return self.store.find(self.res("CustomResourceDefinition"), "", f"{resource.plural}.{GROUP}") is not None
 
     def reconcile(self, namespace: str, name: str) -> float | None:
         kind_name, _, object_name = name.partition("/")

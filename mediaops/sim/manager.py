@@ -83,6 +83,27 @@ class Controller:
         self.store.create(self.res("Event"), body)
 
 
+class Operator(Controller):
+    """A controller of custom kinds (K8up, VolSync): it works where its CRDs are installed, and when they come it
+    takes up every object of its kinds that was waiting for it. Keys are "Kind/name" in the object's namespace."""
+
+    group = ""
+    kinds: tuple[str, ...] = ()
+
+    def installed(self, resource: Resource) -> bool:
+        return self.store.find(self.res("CustomResourceDefinition"), "", f"{resource.plural}.{self.group}") is not None
+
+    def own_keys(self, event: WatchEvent) -> list[Key] | None:
+        """The keys of an event about one of its objects or its CRDs; None for any other event."""
+        meta = event.obj.get("metadata") or {}
+        if event.resource.group == self.group:
+            return [(meta.get("namespace", ""), f"{event.resource.kind}/{meta.get('name', '')}")]
+        if ((event.obj.get("spec") or {}).get("group")) == self.group:  # the CRDs came: the operator starts working
+            return [(obj["metadata"]["namespace"], f"{kind_name}/{obj['metadata']['name']}")
+                    for kind_name in self.kinds for obj in self.store.all_of(self.res(f"{self.group}/{kind_name}"))]
+        return None
+
+
 @dataclass(order=True)
 class _Timer:
     due: float

@@ -34,15 +34,14 @@ import copy
 import json
 import math
 import re
-import selectors
-import socket
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from mediaops.sim.standins import LoopbackHTTP
 
 HOST = "127.0.0.1"
 VERSION = "1.34.0"
@@ -210,10 +209,7 @@ class Overseerr:
         self.agents = default_agents()
         self.failing: set[str] = set()  # agents whose test fails (the overseerr-notify-fail fault)
         self.tests: list[str] = []  # agents a test notification was sent to, in order
-        self.port = 0
-        self._server: ThreadingHTTPServer | None = None
-        self._wake: tuple[socket.socket, socket.socket] | None = None
-        self._thread: threading.Thread | None = None
+        self.http = LoopbackHTTP("overseerr", self._answer)
 
     # -- the requests ------------------------------------------------------------------------------------------
     def _request(self, ident: int, media_type: str, tmdb: int, status: int, media_status: int, days: float,
@@ -441,68 +437,26 @@ class Overseerr:
         return parsed
 
     # -- serving ---------------------------------------------------------------------------------------------------
+    def _answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str],
+                                                                                              bytes]:
+        code, answer = self.handle(method, path, headers, body)
+        return code, {"Content-Type": "application/json; charset=utf-8"} if answer else {}, answer
+
     def start(self) -> None:
         """Serve on 127.0.0.1: a free port the first time, the same port when it comes back up."""
-        if self._server is not None:
-            return
-        overseerr = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                data = self.rfile.read(length) if length else b""
-                code, answer = overseerr.handle(self.command, self.path, dict(self.headers.items()), data)
-                self.send_response(code)
-                if answer:
-                    self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(answer)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
-
-        self._server = ThreadingHTTPServer((HOST, self.port), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self._wake = socket.socketpair()
-        self._thread = threading.Thread(target=self._serve, args=(self._server, self._wake[0]),
-                                        name="sim-overseerr", daemon=True)
-        self._thread.start()
-
-    @staticmethod
-    def _serve(server: ThreadingHTTPServer, wake: socket.socket) -> None:
-        server.timeout = None
-        with selectors.DefaultSelector() as selector:
-            selector.register(server.socket, selectors.EVENT_READ)
-            selector.register(wake, selectors.EVENT_READ)
-            while all(key.fileobj is not wake for key, _ in selector.select()):
-                server.handle_request()
-        wake.close()
+        self.http.start()
 
     def stop(self) -> None:
         """Stop listening: connections to the port are refused (as to a Service whose pod is down)."""
-        if self._server is None or self._wake is None:
-            return
-        try:
-            self._wake[1].send(b"x")
-        except OSError:
-            pass
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-        self._wake[1].close()
-        self._server.server_close()
-        self._server, self._wake = None, None
+        self.http.stop()
+
+    @property
+    def port(self) -> int:
+        return self.http.port
 
     @property
     def url(self) -> str:
-        return f"http://{HOST}:{self.port}" if self.port else ""
+        return self.http.url
 
 
 def _parse_json(headers: dict[str, str], body: bytes) -> Any:

@@ -377,6 +377,83 @@ def _regex(pattern: str) -> re.Pattern[str] | None:
         return None
 
 
+class LoopbackHTTP:
+    """An HTTP server on 127.0.0.1 for a stand-in: ``handle(method, path, headers, body)`` answers (code, headers,
+    body). Its loop is serve_forever without the poll: a stop wakes it at once, so a rehearsal stops in no extra
+    time, and connections to the port are then refused (as to a Service whose pod is down)."""
+
+    def __init__(self, name: str, handle: Callable[[str, str, dict[str, str], bytes],
+                                                   tuple[int, dict[str, str], bytes]]) -> None:
+        self.name = name
+        self.handle = handle
+        self.port = 0
+        self._server: ThreadingHTTPServer | None = None
+        self._wake: tuple[socket.socket, socket.socket] | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}" if self.port else ""
+
+    def start(self) -> None:
+        """Serve: on a free port the first time, on the same port when started again."""
+        if self._server is not None:
+            return
+        handle = self.handle
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                code, headers, data = handle(self.command, self.path, dict(self.headers.items()), body)
+                self.send_response(code)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+
+        self._server = ThreadingHTTPServer((HOST, self.port), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._wake = socket.socketpair()
+        self._thread = threading.Thread(target=self._serve, args=(self._server, self._wake[0]),
+                                        name=f"sim-{self.name}", daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _serve(server: ThreadingHTTPServer, wake: socket.socket) -> None:
+        server.timeout = None
+        with selectors.DefaultSelector() as selector:
+            selector.register(server.socket, selectors.EVENT_READ)
+            selector.register(wake, selectors.EVENT_READ)
+            while all(key.fileobj is not wake for key, _ in selector.select()):
+                server.handle_request()  # a connection is waiting: accepted at once, served in its own thread
+        wake.close()
+
+    def stop(self) -> None:
+        if self._server is None or self._wake is None:
+            return
+        try:
+            self._wake[1].send(b"x")
+        except OSError:
+            pass
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+        self._wake[1].close()
+        self._server.server_close()
+        self._server, self._wake = None, None
+
+
 class Alertmanager:
     """The silences of an Alertmanager, through its API v2 (prometheus/alertmanager api/v2/openapi.yaml)."""
 
@@ -385,9 +462,7 @@ class Alertmanager:
         self.started = self.clock()
         self._silences: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._wake: tuple[socket.socket, socket.socket] | None = None
-        self._thread: threading.Thread | None = None
+        self.http = LoopbackHTTP("alertmanager", lambda method, path, headers, body: self.handle(method, path, body))
 
     # -- the silences (silence/silence.go) -------------------------------------------------------------------
     @staticmethod
@@ -597,66 +672,14 @@ class Alertmanager:
 
     def start(self) -> None:
         self.started = self.clock()
-        alertmanager = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                code, headers, data = alertmanager.handle(self.command, self.path, body)
-                self.send_response(code)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
-
-        self._server = ThreadingHTTPServer((HOST, 0), Handler)
-        self._server.daemon_threads = True
-        self._wake = socket.socketpair()
-        self._thread = threading.Thread(target=self._serve, args=(self._server, self._wake[0]),
-                                        name="sim-alertmanager", daemon=True)
-        self._thread.start()
-
-    @staticmethod
-    def _serve(server: ThreadingHTTPServer, wake: socket.socket) -> None:
-        """serve_forever without its poll: a stop wakes the loop at once (a rehearsal stops in no extra time)."""
-        server.timeout = None
-        with selectors.DefaultSelector() as selector:
-            selector.register(server.socket, selectors.EVENT_READ)
-            selector.register(wake, selectors.EVENT_READ)
-            while all(key.fileobj is not wake for key, _ in selector.select()):
-                server.handle_request()  # a connection is waiting: accepted at once, served in its own thread
-        wake.close()
+        self.http.start()
 
     @property
     def url(self) -> str:
-        if self._server is None:
-            return ""
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.http.url
 
     def stop(self) -> None:
-        if self._server is None or self._wake is None:
-            return
-        try:
-            self._wake[1].send(b"x")
-        except OSError:
-            pass
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-        self._wake[1].close()
-        self._server.server_close()
-        self._server, self._wake = None, None
+        self.http.stop()
 
 
 def _body(raw: bytes) -> dict[str, Any]:

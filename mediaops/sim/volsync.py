@@ -50,9 +50,8 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from mediaops.cluster.kinds import Resource
 from mediaops.sim.k8up import cron_next, job_state, restore_into, set_condition, snapshot, snapshots
-from mediaops.sim.manager import Controller, Key
+from mediaops.sim.manager import Key, Operator
 from mediaops.sim.store import ApiError, WatchEvent, now
 
 GROUP = "volsync.backube"
@@ -132,10 +131,12 @@ def _restic_duration(text: str) -> timedelta:
     return total
 
 
-class VolSync(Controller):
+class VolSync(Operator):
     """VolSync's ReplicationSource and ReplicationDestination controllers, the restic mover, its volume populator."""
 
     name = "volsync"
+    group = GROUP
+    kinds = ("ReplicationSource", "ReplicationDestination")
     watches = ("volsync.backube/ReplicationSource", "volsync.backube/ReplicationDestination", "Job",
                "CustomResourceDefinition")
 
@@ -145,23 +146,14 @@ class VolSync(Controller):
         self.store.subscribers.append(self._populate)
 
     def keys_for(self, event: WatchEvent) -> list[Key]:
+        own = self.own_keys(event)
+        if own is not None:
+            return own
         meta = event.obj.get("metadata") or {}
-        namespace = meta.get("namespace", "")
-        if event.resource.group == GROUP:
-            return [(namespace, f"{event.resource.kind}/{meta.get('name', '')}")]
         if event.resource.kind == "Job":
-            return [(namespace, f"{ref.get('kind')}/{ref.get('name')}") for ref in meta.get("ownerReferences") or []
-                    if ref.get("kind") in ("ReplicationSource", "ReplicationDestination")]
-        if ((event.obj.get("spec") or {}).get("group")) == GROUP:
-            keys: list[Key] = []
-            for kind_name in ("ReplicationSource", "ReplicationDestination"):
-                for obj in self.store.all_of(self.res(f"{GROUP}/{kind_name}")):
-                    keys.append((obj["metadata"]["namespace"], f"{kind_name}/{obj['metadata']['name']}"))
-            return keys
+            return [(meta.get("namespace", ""), f"{ref.get('kind')}/{ref.get('name')}")
+                    for ref in meta.get("ownerReferences") or [] if ref.get("kind") in self.kinds]
         return []
-
-    def installed(self, resource: Resource) -> bool:
-        return self.store.find(self.res("CustomResourceDefinition"), "", f"{resource.plural}.{GROUP}") is not None
 
     def reconcile(self, namespace: str, name: str) -> float | None:
         kind_name, _, object_name = name.partition("/")

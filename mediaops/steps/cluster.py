@@ -28,16 +28,12 @@ def kube(ctx: Context) -> Kube:
 
 
 def reconcile(ctx: Context, kind: str, name: str, namespace: str, *, force: bool = False) -> str:
-    with ctx.waiting(f"{kind} {namespace}/{name} to reconcile") as waiting:
-        state = flux.reconcile(kube(ctx), kind, name, namespace, force=force, timeout=TIMEOUT, waiting=waiting)
-    return f"{kind} {namespace}/{name}: {state.message or 'Ready'}"
+    """For a step body that reconciles as part of more work: the same operation the shared steps run."""
+    return flux.Reconcile(flux.FluxObject(kube(ctx), kind, name, namespace), force=force).run(ctx)
 
 
 def reconcile_source(ctx: Context) -> str:
-    result = reconcile(ctx, *SOURCE)
-    revision = flux.status(kube(ctx), *SOURCE).revision
-    ctx.facts["revision"] = revision
-    return result
+    return reconcile(ctx, *SOURCE)
 
 
 def reconcile_cluster_apps(ctx: Context) -> str:
@@ -62,26 +58,16 @@ def app_in_place(ctx: Context, app: App, *, present: bool = True) -> str | None:
     return f"the cluster already {word} {app.name} at {head[:10]}"
 
 
-def wait_gone(ctx: Context, app: App) -> str:
-    for ks in app.kustomizations:
-        with ctx.waiting(f"Kustomization {ks.namespace}/{ks.name} to be pruned") as waiting:
-            waits.gone(kube(ctx), "Kustomization", ks.name, ks.namespace, timeout=TIMEOUT, waiting=waiting)
-    return "removed from the cluster"
-
-
 def wait_helmreleases(ctx: Context, app: App) -> str:
-    for hr in app.helmreleases:
-        with ctx.waiting(f"HelmRelease {hr.namespace}/{hr.name} Ready") as waiting:
-            waits.until(kube(ctx), "HelmRelease", hr.name, hr.namespace, flux.ready(), timeout=TIMEOUT, waiting=waiting)
+    for op in [flux.WaitReady(o) for o in helmreleases(ctx, app)]:
+        op.run(ctx)
     return ", ".join(f"{h.name}" for h in app.helmreleases) + " Ready" if app.helmreleases else "no HelmRelease"
 
 
 def wait_pods(ctx: Context, app: App) -> str:
-    found = workloads.workloads(kube(ctx), app.namespace, app.name)
-    for item in found:
-        name = item["metadata"]["name"]
-        with ctx.waiting(f"{item['kind']} {app.namespace}/{name} rolled out") as waiting:
-            workloads.wait_rollout(kube(ctx), item["kind"], name, app.namespace, timeout=TIMEOUT, waiting=waiting)
+    found = app_workloads(ctx, app)
+    for op in [workloads.RolloutStatus(w) for w in found]:
+        op.run(ctx)
     return f"{len(found)} workload(s) ready" if found else "no Deployment or StatefulSet to wait for"
 
 
