@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import posixpath
+
 from mediaops.engine.model import Changes, FileChange
 from mediaops.errors import UsageError
 from mediaops.repo.inventory import Repository
@@ -15,6 +17,11 @@ def _entry_style(repo: Repository, namespace: str, app: str) -> str:
     resources = [str(r) for r in (docs[0].get("resources") or [])] if docs and isinstance(docs[0], dict) else []
     dotted = any(r.startswith("./") for r in resources) or not resources
     return f"./{app}/ks.yaml" if dotted else f"{app}/ks.yaml"
+
+
+def _listed_as(repo: Repository, app: App) -> str:
+    """The app's folder as the namespace kustomization lists it: its name, or group/name in a group folder."""
+    return posixpath.relpath(app.directory, repo.rel(repo.namespace_kustomization(app.namespace).parent))
 
 
 def activation(repo: Repository, app: App) -> Changes:
@@ -31,7 +38,8 @@ def activation(repo: Repository, app: App) -> Changes:
     ns_file = repo.namespace_kustomization(app.namespace)
     if ns_file.is_file():
         before = ns_file.read_text(encoding="utf-8")
-        after = add_list_entry(before, "resources", _entry_style(repo, app.namespace, app.name), repo.rel(ns_file))
+        after = add_list_entry(before, "resources", _entry_style(repo, app.namespace, _listed_as(repo, app)),
+                                repo.rel(ns_file))
         if after != before:
             files.append(FileChange(repo.rel(ns_file), before, after))
     else:
@@ -54,7 +62,8 @@ def deactivation(repo: Repository, app: App) -> Changes:
     if ns_file.is_file():
         before = ns_file.read_text(encoding="utf-8")
         after = before
-        for entry in (f"./{app.name}/ks.yaml", f"{app.name}/ks.yaml"):
+        listed_as = _listed_as(repo, app)
+        for entry in (f"./{listed_as}/ks.yaml", f"{listed_as}/ks.yaml"):
             after = remove_list_entry(after, "resources", entry, repo.rel(ns_file))
         if after != before:
             files.append(FileChange(repo.rel(ns_file), before, after))

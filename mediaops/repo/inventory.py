@@ -150,6 +150,14 @@ class Repository:
         seen: set[str] = set()
         for app_dir in sorted(p for p in ns_dir.iterdir() if p.is_dir()):
             seen.add(app_dir.name)
+            grouped = [e.split("/", 1)[1] for e in listed if e.startswith(app_dir.name + "/") and e.count("/") == 2]
+            if grouped and not (app_dir / "ks.yaml").is_file() and not (app_dir / "ks.dis").is_file():
+                # A group folder the namespace lists into (./mcp/context7/ks.yaml): each sub-folder is an app.
+                for sub_dir in sorted(p for p in app_dir.iterdir() if p.is_dir()):
+                    app = self._app(sub_dir, namespace, grouped)
+                    if app is not None:
+                        yield app
+                continue
             app = self._app(app_dir, namespace, listed)
             if app is not None:
                 yield app
@@ -463,10 +471,45 @@ class Repository:
                     for doc in load_all(path, self.root):
                         if is_kind(doc, "Kustomization", FLUX_KS):
                             found.append(flux_kustomization(doc, self.rel(path), "flux-system"))
+            # Trees other entry Kustomizations apply beside kubernetes/apps (cluster-core -> ./kubernetes/core,
+            # cluster-platform -> ./kubernetes/platform): their Kustomizations exist too, as dependsOn targets.
+            apps_dir = (self.kubernetes / "apps").resolve()
+            for entry in list(found):
+                tree = (self.root / entry.path).resolve() if entry.path else None
+                if tree is None or not tree.is_dir() or tree == apps_dir or apps_dir in tree.parents \
+                        or self.root.resolve() not in tree.parents or tree == flux_dir.resolve():
+                    continue
+                for path in sorted(tree.rglob("*.yaml")):
+                    if path.name == "kustomization.yaml":
+                        continue
+                    try:
+                        docs = load_all(path, self.root)
+                    except YamlError:
+                        continue
+                    namespace = self._enclosing_namespace(path.parent, tree)
+                    found += [flux_kustomization(doc, self.rel(path), namespace) for doc in docs
+                              if is_kind(doc, "Kustomization", FLUX_KS)]
             for app in self.apps():
                 found.extend(app.kustomizations)
             self._flux = found
         return self._flux
+
+    def _enclosing_namespace(self, directory: Path, top: Path) -> str:
+        """The ``namespace:`` the nearest kustomization.yaml from ``directory`` up to ``top`` sets (kustomize's
+        namespace transformer gives it to what that directory lists), else flux-system."""
+        while True:
+            for name in ("kustomization.yaml", "kustomization.yml"):
+                spec = directory / name
+                if spec.is_file():
+                    try:
+                        docs = load_all(spec, self.root)
+                    except YamlError:
+                        docs = []
+                    if docs and isinstance(docs[0], dict) and docs[0].get("namespace"):
+                        return str(docs[0]["namespace"])
+            if directory == top or top not in directory.parents:
+                return "flux-system"
+            directory = directory.parent
 
     def flux_entry(self) -> list[Path]:
         """The files holding the Flux Kustomizations that ``flux bootstrap`` starts from.

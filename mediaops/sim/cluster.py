@@ -663,7 +663,7 @@ class Rehearsal:
         from mediaops.repo import Repository
 
         sources = {("flux-system", "flux-system")}
-        for path in Repository(self.repo).flux_entry():
+        for path in _bootstrapped(Repository(self.repo).flux_entry()):
             for doc in _documents(path):
                 if isinstance(doc, dict) and doc.get("kind") == "Kustomization" and \
                         str(doc.get("apiVersion", "")).startswith("kustomize.toolkit.fluxcd.io/"):
@@ -817,3 +817,24 @@ class Rehearsal:
         self.overseerr.stop()
         if self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _bootstrapped(entries: list[Path]) -> list[Path]:
+    """The entry files and their siblings the bootstrap applies with them: the directory `flux bootstrap` points
+    its flux-system Kustomization at applies every file its kustomization.yaml lists (cluster-core and
+    cluster-platform beside cluster-apps), or every file when it has none."""
+    from mediaops.repo.yamlfiles import YamlError, load_all
+
+    found: list[Path] = list(entries)
+    for directory in dict.fromkeys(p.parent for p in entries):
+        listing = directory / "kustomization.yaml"
+        if listing.is_file():
+            try:
+                docs = load_all(listing, directory)
+            except YamlError:
+                continue
+            resources = (docs[0].get("resources") or []) if docs and isinstance(docs[0], dict) else []
+            found += [directory / str(r) for r in resources if (directory / str(r)).is_file()]
+        else:
+            found += sorted(directory.glob("*.yaml"))
+    return list(dict.fromkeys(p.resolve() for p in found))

@@ -1,0 +1,61 @@
+"""Layouts found on public home-ops repositories: apps in a group folder the namespace lists into
+(`./mcp/context7/ks.yaml`), and entry Kustomizations beside cluster-apps (cluster-core -> ./kubernetes/core) whose
+Kustomizations other apps dependsOn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mediaops.repo import Repository, activation, problems
+
+KS = """apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: {name}
+spec:
+  path: ./kubernetes/apps/ai/{path}/app
+  sourceRef: {{kind: GitRepository, name: flux-system}}
+{extra}"""
+ENTRY = """apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: {name}
+  namespace: flux-system
+spec:
+  path: ./kubernetes/{tree}
+  sourceRef: {{kind: GitRepository, name: flux-system}}
+"""
+
+
+def _write(root: Path, files: dict[str, str]) -> Repository:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return Repository.open(root)
+
+
+def test_group_folders_hold_apps_and_core_trees_hold_dependencies(tmp_path: Path) -> None:
+    listing = "  - ./mcp/context7/ks.yaml\n  # - ./mcp/sentry/ks.yaml\n  - ./tei/ks.yaml\n"
+    repo = _write(tmp_path, {
+        "kubernetes/flux/cluster/cluster-apps.yaml": ENTRY.format(name="cluster-apps", tree="apps"),
+        "kubernetes/flux/cluster/cluster-core.yaml": ENTRY.format(name="cluster-core", tree="core"),
+        "kubernetes/core/rook-ceph/kustomization.yaml": "namespace: rook-ceph\nresources:\n  - ./cluster/ks.yaml\n",
+        "kubernetes/core/rook-ceph/cluster/ks.yaml": KS.format(name="rook-ceph-cluster", path="x", extra=""),
+        "kubernetes/apps/ai/kustomization.yaml": "namespace: ai\nresources:\n" + listing,
+        "kubernetes/apps/ai/mcp/context7/ks.yaml": KS.format(
+            name="context7", path="mcp/context7",
+            extra="  dependsOn:\n    - name: rook-ceph-cluster\n      namespace: rook-ceph\n"),
+        "kubernetes/apps/ai/mcp/sentry/ks.dis": KS.format(name="sentry", path="mcp/sentry", extra=""),
+        "kubernetes/apps/ai/tei/ks.yaml": KS.format(name="tei", path="tei", extra=""),
+        **{f"kubernetes/apps/ai/{d}/app/kustomization.yaml": "resources: []\n"
+           for d in ("mcp/context7", "mcp/sentry", "tei")},
+    })
+    states = {(a.name, a.directory): a.state for a in repo.apps()}
+    assert states == {("context7", "kubernetes/apps/ai/mcp/context7"): "active",
+                      ("sentry", "kubernetes/apps/ai/mcp/sentry"): "disabled",
+                      ("tei", "kubernetes/apps/ai/tei"): "active"}
+    # The dependency lives in the core tree that cluster-core applies: it exists, so nothing is reported.
+    assert [f.what for f in problems(repo) if f.level == "error"] == []
+    listed = next(c for c in activation(repo, repo.app("sentry")).files if c.path.endswith("kustomization.yaml"))
+    assert listed.after is not None and "  - ./mcp/sentry/ks.yaml\n" in listed.after
