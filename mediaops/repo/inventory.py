@@ -337,7 +337,8 @@ class Repository:
         named = str(meta.get("namespace") or "")
         if ks.target_namespace and named and named != ks.target_namespace and namespaced(str(kind)):
             # kustomize-controller sets every namespaced object's namespace to spec.targetNamespace
-            # (fluxcd/kustomize-controller internal/generator: the kustomization's Namespace field).
+            # (fluxcd/pkg kustomize/kustomize_generator.go: the generated kustomization.yaml gets namespace:
+            # targetNamespace, and kustomize's namespace transformer applies it).
             app.moved.append((f"{kind}/{name}", named, ks.target_namespace))
         spec = doc.get("spec") or {}
         if kind == "_Generated":
