@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from mediaops.cluster import flux, velero, waits, workloads
-from mediaops.engine import Changes, CheckFailed, FileChange, Live, Param, Runbook
+from mediaops.engine import Changes, CheckFailed, FileChange, Live, Operation, Ops, Param, Runbook, Step, render_ops
 from mediaops.engine.context import Context
 from mediaops.errors import UsageError
 from mediaops.repo import ACTIVE, App
@@ -27,7 +27,7 @@ runbook = Runbook(
     summary="Velero-backup an app, then bump its chart or image tag, push, reconcile and wait",
     takes_down=lambda ctx: [(_app(ctx).namespace, _app(ctx).name)],
     params=[
-        Param("app", "the app folder name under kubernetes/apps/<namespace>/", complete="app", kind="name"),
+        Param("app", "the app folder name under kubernetes/apps/NAMESPACE/", complete="app", kind="name"),
         Param("chart_version", "the chart version to upgrade to", required=False, kind="semver"),
         Param("image_tag", "the image tag to upgrade to: TAG (the first container) or CONTAINER=TAG",
               required=False, kind="image-tag"),
@@ -112,109 +112,90 @@ def volumes_capturable(ctx: Context) -> str:
     return plan.describe()
 
 
-def _backup_command(ctx: Context) -> str:
-    """What the backup step does, written by velero.backup_command from the same values it passes velero.backup:
-    no --selector with --namespace-wide, no volume data (nor its policy ConfigMap) with --objects-only."""
+def _backups(ctx: Context) -> list[velero.Backup]:
+    """The backup, as velero.Backup renders and runs it: no --selector with --namespace-wide, no volume data (nor
+    its policy ConfigMap) with --objects-only."""
     app = _app(ctx)
-    selector = "" if ctx.params.get("namespace_wide") else f"app.kubernetes.io/name={app.name}"
-    return velero.backup_command(ctx.facts["backup"], namespaces=[app.namespace], selector=selector,
-                                 ttl=str(ctx.params.get("ttl")), volumes=not ctx.params.get("objects_only"))
+    return [velero.Backup(clustersteps.kube(ctx), ctx.facts["backup"], app.namespace,
+                          selector="" if ctx.params.get("namespace_wide") else f"app.kubernetes.io/name={app.name}",
+                          ttl=str(ctx.params.get("ttl")), volumes=not ctx.params.get("objects_only"),
+                          accept_partial=bool(ctx.params.get("accept_partial")), run_id=ctx.run_id)]
 
 
-BACKUP_COMMAND = Live(_backup_command, doc=velero.backup_command(
-    "{backup}", namespaces=["{ns}"], selector="app.kubernetes.io/name={app}", ttl="{ttl}").replace("{}", "{{}}")
-    + "  # without --selector with --namespace-wide; only the velero line with --objects-only")
+def _restores(ctx: Context) -> list[Operation]:
+    """The way back, in its order: Flux held off the app, its workloads stopped (a plain scale: the restore puts
+    the replicas back, and a remembered count would outlive it), their pods gone (a claim is released only when
+    no pod uses it: kubernetes.io/pvc-protection), the claims whose data the backup holds deleted (a real Velero
+    restore skips what exists), the restore, the source reconciled (the revert is on the branch by now), the
+    HelmReleases unsuspended, then the Kustomizations resumed, which apply the reverted releases."""
+    kube, app = clustersteps.kube(ctx), _app(ctx)
+    backup_name = ctx.facts["backup"]
+    restore_name = f"{backup_name}-restore"
+    ks, hr = clustersteps.kustomizations(ctx, app), clustersteps.helmreleases(ctx, app)
+    ops: list[Operation] = [flux.Suspend(o, ctx.run_id, "undoing an upgrade") for o in ks + hr]
+    if not velero.exists(kube, "Restore", restore_name):  # a resumed undo goes on with the restore it made
+        ops += [workloads.Scale(w, 0, remember=False) for w in workloads.of_app(kube, app.namespace, app.name)]
+        ops.append(workloads.PodsGone(kube, app.namespace, app.name))
+        ops += [workloads.DeleteClaim(kube, c, app.namespace) for c in ctx.facts.get("backup_claims") or []]
+    ops.append(velero.Restore(kube, backup_name, restore_name))
+    ops.append(flux.Reconcile(clustersteps.source(ctx)))
+    ops += [flux.Resume(o, wait=False) for o in hr] + [flux.Resume(o) for o in ks]
+    return ops
 
 
-@runbook.step(
+backup = runbook.add(Step(
     "Back up the app with Velero, its volumes' data included",
     why="The way back if the upgrade breaks the app or migrates its data badly. Velero captures a volume's "
         "data only through file-system backup (or snapshots), never by default.",
-    command=BACKUP_COMMAND,
-    needs_cluster=True,
-)
-def backup(ctx: Context) -> str:
-    kube = clustersteps.kube(ctx)
-    name, app = ctx.facts["backup"], _app(ctx)
-    selector = None if ctx.params.get("namespace_wide") else {"app.kubernetes.io/name": app.name}
-    with_data = not ctx.params.get("objects_only")
-    if not velero.exists(kube, "Backup", name):
-        velero.backup(kube, name, namespaces=[app.namespace], selector=selector, ttl=str(ctx.params.get("ttl")),
-                      labels={"mediaops.io/run-id": ctx.run_id}, volumes=with_data)
-    with ctx.waiting(f"Velero backup {name}") as waiting:
-        outcome = velero.wait(kube, "Backup", name, accept_partial=bool(ctx.params.get("accept_partial")),
-                              waiting=waiting)
-    held = sorted(velero.volume_backups(kube, name)) if with_data else []
-    ctx.facts.update(backup_done=True, backup_claims=held)
-    data = f"; data of {', '.join(held)}" if held else "; no volume data"
-    return (f"backup {name} {outcome.phase}: {outcome.items} items, {outcome.errors} errors, "
-            f"{outcome.warnings} warnings{data}")
+    ops=Ops(_backups, doc=velero.backup_command("{backup}", namespaces=["{ns}"],
+                                                selector="app.kubernetes.io/name={app}", ttl="{ttl}").replace(
+                                                    "{}", "{{}}")
+            + "  # without --selector with --namespace-wide; only the velero line with --objects-only"),
+    needs_cluster=True, when=lambda ctx: _already_running(ctx)))
 
 
 @backup.verifier("a completed PodVolumeBackup for every claim the app mounts (unless --objects-only)")
 def backup_holds_the_data(ctx: Context) -> None:
+    name = ctx.facts["backup"]
+    held = sorted(velero.volume_backups(clustersteps.kube(ctx), name)) if not ctx.params.get("objects_only") else []
+    ctx.facts.update(backup_done=True, backup_claims=held)
     if ctx.params.get("objects_only"):
         return
-    name, held = ctx.facts["backup"], set(ctx.facts.get("backup_claims") or [])
     missing = [c for c in ctx.facts.get("claims") or [] if c not in held]
     if missing:
         raise velero.VeleroError(f"backup {name} holds no data for {', '.join(missing)}; see `velero backup "
                                  f"describe {name} --details`")
 
 
+RESTORE_DOC = ("flux suspend kustomization KUSTOMIZATION -n {ns}\nflux suspend helmrelease HELMRELEASE -n {ns}\n"
+               "kubectl scale deployment/NAME -n {ns} --replicas=0  # each Deployment and StatefulSet of {app}\n"
+               "kubectl wait --for=delete pod -n {ns} -l app.kubernetes.io/name={app} --timeout=5m\n"
+               "kubectl delete pvc CLAIM -n {ns} --wait  # each claim the backup holds data of\n"
+               + velero.restore_command("{backup}", "{backup}-restore") + "\n"
+               + flux.command(*clustersteps.SOURCE) + "\n"
+               "flux resume helmrelease HELMRELEASE -n {ns} --wait=false\n"
+               "flux resume kustomization KUSTOMIZATION -n {ns}")
+
+
 @backup.undoer("if the new version reached the cluster: restore the app from the backup, data included "
                "(Flux held off, workloads stopped, claims deleted, restore, Flux resumed)",
-               command=Live(lambda ctx: " && ".join(_restore_plan(ctx)),
-                            doc=" && ".join(velero.restore_plan("{backup}", namespace="{ns}", app="{app}",
-                                                                claims=["<its claims>"], kustomizations=["{ks}"],
-                                                                helmreleases=["{hr}"]))))
+               command=Live(lambda ctx: render_ops(_restores(ctx)), doc=RESTORE_DOC))
 def restore(ctx: Context) -> None:
     if not ctx.facts.get("deployed"):
         return  # the upgrade never reached the cluster: the backup stays for its TTL, nothing to restore
-    kube, app = clustersteps.kube(ctx), _app(ctx)
-    backup_name, ns = ctx.facts["backup"], app.namespace
-    restore_name = f"{backup_name}-restore"
-    hold_off(ctx)  # again: an undo run later (mediaops undo) may find Flux running the app
-    if not velero.exists(kube, "Restore", restore_name):
-        # A claim is released only when no pod uses it (kubernetes.io/pvc-protection): stop the workloads
-        # and let their pods go, then delete the claims whose data the backup holds. A plain scale, as the
-        # restore plan shows it: the restore puts the replicas back, and a remembered count would outlive it.
-        for workload in workloads.of_app(kube, ns, app.name):
-            workload.scale(0, remember=False)
-        for pod in workloads.pods(kube, ns, app.name):
-            with ctx.waiting(f"pod {ns}/{pod['metadata']['name']} to go") as waiting:
-                waits.gone(kube, "Pod", pod["metadata"]["name"], ns, timeout=clustersteps.TIMEOUT, waiting=waiting)
-        for claim in ctx.facts.get("backup_claims") or []:
-            workloads.delete_claim(kube, claim, ns)
-            with ctx.waiting(f"claim {ns}/{claim} to go") as waiting:
-                waits.gone(kube, "PersistentVolumeClaim", claim, ns, timeout=clustersteps.TIMEOUT, waiting=waiting)
-        velero.restore(kube, backup_name, restore_name)
-    with ctx.waiting(f"Velero restore {restore_name}") as waiting:
-        velero.wait(kube, "Restore", restore_name, waiting=waiting)
+    ops = _restores(ctx)  # the hold-off again: an undo run later (mediaops undo) may find Flux running the app
+    for op in ops:
+        op.run(ctx)
     # What came back: each claim made again by this restore, with its data.
-    restored = velero.volume_restores(kube, restore_name)
+    restore_name = f"{ctx.facts['backup']}-restore"
+    restored = velero.volume_restores(clustersteps.kube(ctx), restore_name)
     lost = [c for c in ctx.facts.get("backup_claims") or [] if c not in restored]
     if lost:
         raise velero.VeleroError(f"restore {restore_name} did not bring back the data of {', '.join(lost)}")
-    # Flux back on the app: the source first (the revert is on the branch by now), the releases unsuspended,
-    # then the Kustomizations resumed, which apply the reverted releases; then everything Ready.
-    clustersteps.reconcile_source(ctx)
-    for hr in app.helmreleases:
-        flux.unsuspend(kube, "HelmRelease", hr.name, hr.namespace)
-    for ks in app.kustomizations:
-        with ctx.waiting(f"Kustomization {ks.namespace}/{ks.name} resumed") as waiting:
-            flux.resume(kube, "Kustomization", ks.name, ks.namespace, timeout=clustersteps.TIMEOUT, waiting=waiting)
+    app = _app(ctx)
     clustersteps.wait_helmreleases(ctx, app)
     clustersteps.wait_pods(ctx, app)
     ctx.facts["restored"] = True
-
-
-def _restore_plan(ctx: Context) -> list[str]:
-    app = _app(ctx)
-    return velero.restore_plan(ctx.facts.get("backup", "<backup>"), namespace=app.namespace, app=app.name,
-                               claims=list(ctx.facts.get("backup_claims") or []),
-                               kustomizations=[k.name for k in app.kustomizations],
-                               helmreleases=[h.name for h in app.helmreleases])
 
 
 def _already_running(ctx: Context) -> str | None:
@@ -235,8 +216,6 @@ def _already_running(ctx: Context) -> str | None:
             return None
     return f"{app.name} already runs {' and '.join(filter(None, [version and f'chart {version}', tag]))}"
 
-
-backup.skip_when(_already_running)
 
 
 def _bump(ctx: Context) -> Changes:
@@ -326,48 +305,50 @@ push = runbook.add(gitsteps.push_step(why="Flux follows the remote branch.", aft
                                       undo_doc="push a commit that reverts the upgrade"))
 
 
-@runbook.step(
+def _reconciles(ctx: Context) -> list[flux.Reconcile]:
+    app = _app(ctx)
+    return ([flux.Reconcile(o, with_source=True) for o in clustersteps.kustomizations(ctx, app)]
+            + [flux.Reconcile(o) for o in clustersteps.helmreleases(ctx, app)])
+
+
+class _Deploys(flux.Reconcile):
+    """The first reconcile: from here the new version may reach the cluster (what the backup's undo asks)."""
+
+    def run(self, ctx: Context) -> str:
+        ctx.facts["deployed"] = True
+        return super().run(ctx)
+
+
+def _first_deploys(ctx: Context) -> list[flux.Reconcile]:
+    ops = _reconciles(ctx)
+    return [_Deploys(ops[0].obj, with_source=ops[0].with_source), *ops[1:]] if ops else []
+
+
+def _hold_offs(ctx: Context) -> list[flux.Suspend]:
+    app = _app(ctx)
+    return [flux.Suspend(o, ctx.run_id, "undoing an upgrade")
+            for o in clustersteps.kustomizations(ctx, app) + clustersteps.helmreleases(ctx, app)]
+
+
+reconcile = runbook.add(Step(
     "Reconcile the app with source",
     why="Flux fetches the commit and applies it now, then the HelmRelease upgrades.",
-    disrupts=True,
-    command=Live(lambda ctx: " && ".join(
-        [flux.command("Kustomization", k.name, k.namespace, with_source=True) for k in _app(ctx).kustomizations]
-        + [flux.command("HelmRelease", h.name, h.namespace) for h in _app(ctx).helmreleases]),
-        doc="flux reconcile kustomization {ks} -n {ns} --with-source && flux reconcile helmrelease {hr} -n {ns}"),
-    needs_cluster=True,
-    after=(push,),
-)
-def reconcile(ctx: Context) -> str:
-    if ctx.params.get("no_push"):
-        return "--no-push: left for Flux's next interval once pushed"
-    ctx.facts["deployed"] = True  # from here the new version may reach the cluster
-    clustersteps.reconcile_source(ctx)
-    app = _app(ctx)
-    for ks in app.kustomizations:
-        clustersteps.reconcile(ctx, "Kustomization", ks.name, ks.namespace)
-    for hr in app.helmreleases:
-        clustersteps.reconcile(ctx, "HelmRelease", hr.name, hr.namespace)
-    return f"reconciled {app.name}"
-
-
-reconcile.skip_when(_already_running)
+    ops=Ops(_first_deploys, doc="flux reconcile kustomization KUSTOMIZATION -n {ns} --with-source\n"
+                                "flux reconcile helmrelease HELMRELEASE -n {ns}"),
+    disrupts=True, needs_cluster=True, after=(push,),
+    when=lambda ctx: "--no-push: left for Flux's next interval once pushed" if ctx.params.get("no_push")
+    else _already_running(ctx)))
 
 
 @reconcile.undoer("hold Flux off the app (suspend its Kustomizations and HelmReleases) until its data is restored",
-                  command=Live(lambda ctx: " && ".join(
-                      [flux.command("Kustomization", k.name, k.namespace, verb="suspend")
-                       for k in _app(ctx).kustomizations]
-                      + [flux.command("HelmRelease", h.name, h.namespace, verb="suspend")
-                         for h in _app(ctx).helmreleases]),
-                      doc="flux suspend kustomization {ks} -n {ns} && flux suspend helmrelease {hr} -n {ns}"))
+                  command=Live(lambda ctx: render_ops(_hold_offs(ctx)),
+                               doc="flux suspend kustomization KUSTOMIZATION -n {ns}\n"
+                                   "flux suspend helmrelease HELMRELEASE -n {ns}"))
 def hold_off(ctx: Context) -> None:
     # Undone before the commit is reverted: nothing may run the old version on the new version's data
     # until the restore (the backup step's undo) has put the data back.
-    kube, app = clustersteps.kube(ctx), _app(ctx)
-    for ks in app.kustomizations:
-        flux.suspend(kube, "Kustomization", ks.name, ks.namespace, by=ctx.run_id, why="undoing an upgrade")
-    for hr in app.helmreleases:
-        flux.suspend(kube, "HelmRelease", hr.name, hr.namespace, by=ctx.run_id, why="undoing an upgrade")
+    for op in _hold_offs(ctx):
+        op.run(ctx)
 
 
 @runbook.step(
@@ -402,7 +383,7 @@ def not_pushed(ctx: Context) -> str | None:
 def _way_back(ctx: Context) -> list[str]:
     if ctx.facts.get("deployed") and not ctx.facts.get("upgraded") and not ctx.facts.get("restored"):
         return ["the upgrade did not finish; to go back, revert the commit, then restore the app from the backup, "
-                "in this order: " + " ; ".join(_restore_plan(ctx))]
+                "in this order: " + " ; ".join(op.render() for op in _restores(ctx))]
     return []
 
 

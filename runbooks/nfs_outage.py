@@ -8,11 +8,9 @@ the run's journal and as an annotation on each workload, so another operator can
 
 from __future__ import annotations
 
-from typing import Any
-
 from mediaops import net
 from mediaops.cluster import flux, workloads
-from mediaops.engine import CheckFailed, Concern, Live, Param, Runbook
+from mediaops.engine import CheckFailed, Concern, Live, Ops, Param, Runbook, Step, render_ops
 from mediaops.engine.context import Context
 from mediaops.repo import ACTIVE, App
 from mediaops.steps import cluster as clustersteps
@@ -46,11 +44,6 @@ def _workloads(ctx: Context) -> list[workloads.Workload]:
     """Handles on every Deployment and StatefulSet of the apps."""
     kube = clustersteps.kube(ctx)
     return [w for app in _apps(ctx) for w in workloads.of_app(kube, app.namespace, app.name)]
-
-
-def _key(workload: workloads.Workload) -> str:
-    """How the run's facts name a workload: namespace/kind/name."""
-    return f"{workload.namespace}/{workload.kind}/{workload.name}"
 
 
 def _flux_objects(ctx: Context, kind: str) -> list[tuple[str, str]]:
@@ -120,122 +113,96 @@ def _healthy(ctx: Context) -> str | None:
             "(pass --planned before planned NAS maintenance)")
 
 
-# -- the commands shown: written from the same objects the steps act on ----------------------------------------
-def _flux_lines(kind: str, verb: str) -> Live:
-    return Live(lambda ctx: " && ".join(flux.command(kind, name, namespace, verb=verb)
-                                        for namespace, name in _flux_objects(ctx, kind)),
-                doc=f"flux {verb} {flux.CLI_KIND[kind]} {{names}} -n {{ns}}  # each of them")
+# -- the operations: what is shown is what runs ----------------------------------------------------------------
+def _handles(ctx: Context, kind: str) -> list[flux.FluxObject]:
+    kube = clustersteps.kube(ctx)
+    return [flux.FluxObject(kube, kind, name, namespace) for namespace, name in _flux_objects(ctx, kind)]
 
 
-def _scale_down_lines(ctx: Context) -> str:
-    lines = [workloads.scale_command(w.kind, w.name, w.namespace, 0, previous=workloads.to_remember(w.get()),
-                                     note=ctx.run_id) for w in _workloads(ctx)]
-    return " && ".join(lines) or "# no Deployment or StatefulSet to scale"
+def _suspends(kind: str) -> Ops:
+    def build(ctx: Context) -> list[flux.Suspend]:
+        why = "NFS outage maintenance: the NAS is " + ("about to go down" if ctx.params.get("planned") else "gone")
+        return [flux.Suspend(o, ctx.run_id, why) for o in _handles(ctx, kind)]
+
+    return Ops(build, doc=f"flux suspend {flux.CLI_KIND[kind]} NAME -n {{ns}}  # each of {{names}}",
+               empty=f"no {kind} to suspend")
 
 
-def _scale_back_lines(ctx: Context) -> str:
+def _resume_lines(kind: str) -> Live:
+    return Live(lambda ctx: "\n".join(o.command("resume") for o in _handles(ctx, kind)),
+                doc=f"flux resume {flux.CLI_KIND[kind]} NAME -n {{ns}}  # each of {{names}}")
+
+
+def _resume(ctx: Context, kind: str) -> None:
+    """Undo of a suspend: hand back to Flux what this run suspended, without waiting for health (mid-outage
+    it cannot be healthy without the NAS). Ours: journaled as suspended by this run, or annotated so by it (a
+    run stopped before its journal caught up still knows what it suspended)."""
+    for obj in _handles(ctx, kind):
+        live = obj.find()
+        if live is None or not flux.FluxStatus.of(live).suspended:
+            continue
+        key = f"{kind}/{obj.namespace}/{obj.name}"
+        if key in ctx.facts.get("suspended", []) or flux.suspended_by(live) == ctx.run_id:
+            obj.unsuspend()
+
+
+def _scale_downs(ctx: Context) -> list[workloads.Scale]:
+    return [workloads.Scale(w, 0, previous=workloads.to_remember(w.get()), note=ctx.run_id) for w in _workloads(ctx)]
+
+
+def _scale_backs(ctx: Context) -> list[workloads.Scale]:
+    """Back to the counts remembered: in the run's journal, else on each workload (mediaops.io/previous-replicas);
+    a workload already at its count with nothing remembered on it is left alone."""
+    kube = clustersteps.kube(ctx)
     counts = dict(ctx.facts.get("replicas") or {})
     for workload in _workloads(ctx):
-        # Not journaled yet: what the annotation remembers, or (a preview, before the scale-down) the count
-        # the scale-down is about to remember.
-        live = workload.get()
-        remembered = workloads.remembered(live)
-        counts.setdefault(_key(workload), remembered if remembered is not None else workloads.replicas_of(live))
-    return " && ".join(workloads.scale_command(kind, name, namespace, int(replicas))
-                       for key, replicas in counts.items()
-                       for namespace, kind, name in [key.split("/", 2)]) or "# nothing is scaled down"
+        kept = workloads.remembered(workload.get())
+        if kept is not None:
+            counts.setdefault(workload.key, kept)
+    found = []
+    for key, replicas in counts.items():
+        workload = workloads.Workload.of_key(kube, key)
+        obj = workload.find()
+        if obj is None or (workloads.replicas_of(obj) == int(replicas) and workloads.remembered(obj) is None):
+            continue
+        found.append(workloads.Scale(workload, int(replicas)))
+    return found
+
+
+SCALE_BACK_DOC = ("kubectl annotate deployment/NAME -n {ns} mediaops.io/previous-replicas- mediaops.io/scaled-by- "
+                  "&& kubectl scale deployment/NAME -n {ns} --replicas=N  # each, to its remembered count")
+
+
+def _scale_back(ctx: Context) -> None:
+    for op in _scale_backs(ctx):
+        op.run(ctx)
 
 
 # -- maintenance ---------------------------------------------------------------------------------------------
-def _suspend(ctx: Context, kind: str) -> str:
-    kube = clustersteps.kube(ctx)
-    done = ctx.facts.setdefault("suspended", [])
-    for namespace, name in _flux_objects(ctx, kind):
-        why = "NFS outage maintenance: the NAS is " + ("about to go down" if ctx.params.get("planned") else "gone")
-        if not flux.suspend(kube, kind, name, namespace, by=ctx.run_id, why=why):
-            done.append(f"{kind}/{namespace}/{name}")
-    return "suspended " + ", ".join(f"{kind} {n}/{m}" for n, m in _flux_objects(ctx, kind))
-
-
-def _resume(ctx: Context, kind: str, *, only_ours: bool, wait: bool = True) -> str:
-    kube = clustersteps.kube(ctx)
-    resumed = []
-    for namespace, name in _flux_objects(ctx, kind):
-        key = f"{kind}/{namespace}/{name}"
-        live = flux.FluxObject(kube, kind, name, namespace).get()
-        # Ours: journaled as suspended by this run, or annotated so by it (a run stopped before its journal
-        # caught up still knows what it suspended).
-        if only_ours and key not in ctx.facts.get("suspended", []) and flux.suspended_by(live) != ctx.run_id:
-            continue
-        if not flux.FluxStatus.of(live).suspended:
-            continue
-        if not wait:  # an abort mid-outage: hand it back to Flux; it cannot be healthy without the NAS
-            flux.unsuspend(kube, kind, name, namespace)
-            resumed.append(f"{namespace}/{name}")
-            continue
-        with ctx.waiting(f"{kind} {namespace}/{name} resumed and Ready") as waiting:
-            flux.resume(kube, kind, name, namespace, timeout=clustersteps.TIMEOUT, waiting=waiting)
-        resumed.append(f"{namespace}/{name}")
-    return f"resumed {kind} {', '.join(resumed)}" if resumed else f"no {kind} was suspended"
-
-
-@runbook.step(
+suspend_kustomizations = runbook.add(Step(
     "Suspend their Kustomizations",
     why="First the Kustomization, so Flux does not re-apply the HelmRelease while we work.",
-    command=_flux_lines("Kustomization", "suspend"),
-    needs_cluster=True,
-)
-def suspend_kustomizations(ctx: Context) -> str:
-    return _suspend(ctx, "Kustomization")
+    ops=_suspends("Kustomization"), needs_cluster=True, when=_healthy))
+suspend_kustomizations.undoer("resume the Kustomizations this run suspended (without waiting for health)",
+                              command=_resume_lines("Kustomization"))(lambda ctx: _resume(ctx, "Kustomization"))
 
-
-@suspend_kustomizations.undoer("resume the Kustomizations this run suspended (without waiting for health)",
-                               command=_flux_lines("Kustomization", "resume"))
-def undo_suspend_kustomizations(ctx: Context) -> None:
-    _resume(ctx, "Kustomization", only_ours=True, wait=False)
-
-
-@runbook.step(
+suspend_releases = runbook.add(Step(
     "Suspend their HelmReleases",
     why="Then the HelmRelease, so helm-controller does not scale the workloads back up.",
-    command=_flux_lines("HelmRelease", "suspend"),
-    needs_cluster=True,
-)
-def suspend_releases(ctx: Context) -> str:
-    return _suspend(ctx, "HelmRelease")
+    ops=_suspends("HelmRelease"), needs_cluster=True, when=_healthy))
+suspend_releases.undoer("resume the HelmReleases this run suspended (without waiting for health)",
+                        command=_resume_lines("HelmRelease"))(lambda ctx: _resume(ctx, "HelmRelease"))
 
-
-@suspend_releases.undoer("resume the HelmReleases this run suspended (without waiting for health)",
-                         command=_flux_lines("HelmRelease", "resume"))
-def undo_suspend_releases(ctx: Context) -> None:
-    _resume(ctx, "HelmRelease", only_ours=True, wait=False)
-
-
-@runbook.step(
+scale_down = runbook.add(Step(
     "Scale their workloads to 0, remembering the replicas",
     why="Pods stuck on a dead NFS mount hang in D state and flood events; with none running, nothing does.",
-    disrupts=True,
-    command=Live(_scale_down_lines, doc="kubectl annotate deployment/NAME -n {ns} mediaops.io/previous-replicas=N "
-                 "mediaops.io/scaled-by=RUN --overwrite && kubectl scale deployment/NAME -n {ns} --replicas=0  "
-                 "# each Deployment and StatefulSet"),
-    needs_cluster=True,
-)
-def scale_down(ctx: Context) -> str:
-    remembered: dict[str, Any] = ctx.facts.setdefault("replicas", {})
-    for workload in _workloads(ctx):
-        previous = workload.scale(0, note=ctx.run_id)
-        remembered.setdefault(_key(workload), previous)
-    return "scaled to 0: " + ", ".join(f"{k} (was {v})" for k, v in remembered.items())
-
-
-@scale_down.undoer("scale back to the remembered replicas",
-                   command=Live(_scale_back_lines, doc="kubectl scale deployment/NAME -n {ns} --replicas=N  # each"))
-def undo_scale_down(ctx: Context) -> None:
-    _scale_back(ctx)
-
-
-for _step in (suspend_kustomizations, suspend_releases, scale_down):
-    _step.skip_when(_healthy)
+    ops=Ops(_scale_downs, doc="kubectl annotate deployment/NAME -n {ns} mediaops.io/previous-replicas=N "
+                              "mediaops.io/scaled-by=RUN --overwrite && kubectl scale deployment/NAME -n {ns} "
+                              "--replicas=0  # each Deployment and StatefulSet",
+            empty="no Deployment or StatefulSet to scale"),
+    disrupts=True, needs_cluster=True, when=_healthy))
+scale_down.undoer("scale back to the remembered replicas",
+                  command=Live(lambda ctx: render_ops(_scale_backs(ctx)), doc=SCALE_BACK_DOC))(_scale_back)
 
 
 # -- waiting -------------------------------------------------------------------------------------------------
@@ -284,105 +251,56 @@ def wait_for_nas(ctx: Context) -> str:
 
 
 # -- recovery ------------------------------------------------------------------------------------------------
-def _scale_back(ctx: Context) -> str:
-    kube = clustersteps.kube(ctx)
-    restored = []
-    for key, replicas in (ctx.facts.get("replicas") or {}).items():
-        namespace, kind, name = key.split("/", 2)
-        workload = workloads.Workload(kube, kind, name, namespace)
-        obj = workload.find()
-        if obj is None or (workloads.replicas_of(obj) == replicas and workloads.remembered(obj) is None):
-            continue
-        workload.scale(int(replicas))
-        restored.append(f"{key}={replicas}")
-    return "scaled back: " + ", ".join(restored) if restored else "nothing was scaled down"
-
-
-@runbook.step(
-    "Scale back to the remembered replicas",
-    why="The counts this run saw before scaling down (also on each workload as mediaops.io/previous-replicas).",
-    command=Live(_scale_back_lines, doc="kubectl annotate deployment/NAME -n {ns} mediaops.io/previous-replicas- "
-                 "mediaops.io/scaled-by- && kubectl scale deployment/NAME -n {ns} --replicas=N  # as remembered"),
-    needs_cluster=True,
-    nothing_to_undo="this brings the apps back to normal",
-)
-def scale_up(ctx: Context) -> str:
-    return _scale_back(ctx)
-
-
-@scale_up.skip_when
-def nothing_scaled(ctx: Context) -> str | None:
+def _nothing_scaled(ctx: Context) -> str | None:
     if ctx.facts.get("replicas"):
         return None
     for workload in _workloads(ctx):
-        previous = workloads.remembered(workload.get())
-        if previous is not None:
-            ctx.facts.setdefault("replicas", {})[_key(workload)] = previous
+        if workloads.remembered(workload.get()) is not None:
             return None
     return "nothing is scaled down"
 
 
-@runbook.step(
-    "Rollout restart them",
-    why="Fresh pods mount the NFS export anew; a pod that survived the outage may hold a stale handle.",
-    command=Live(lambda ctx: " && ".join(w.rollout_command(verb) for verb in ("restart", "status")
-                                         for w in _workloads(ctx)),
-                 doc="kubectl rollout restart deployment/NAME -n {ns} && "
-                     "kubectl rollout status deployment/NAME -n {ns} --timeout=5m  # each Deployment and StatefulSet"),
-    needs_cluster=True,
-    nothing_to_undo="this brings the apps back to normal",
-)
-def restart_apps(ctx: Context) -> str:
-    names = []
-    for workload in _workloads(ctx):
-        workload.restart()
-        names.append(f"{workload.kind}/{workload.name}")
-    for app in _apps(ctx):
-        clustersteps.wait_pods(ctx, app)
-    return "restarted and ready: " + ", ".join(names)
+runbook.add(Step(
+    "Scale back to the remembered replicas",
+    why="The counts this run saw before scaling down (also on each workload as mediaops.io/previous-replicas).",
+    ops=Ops(_scale_backs, doc=SCALE_BACK_DOC, empty="nothing is scaled down"),
+    needs_cluster=True, when=_nothing_scaled, nothing_to_undo="this brings the apps back to normal"))
 
 
-@restart_apps.skip_when
-def nothing_to_restart(ctx: Context) -> str | None:
+def _nothing_to_restart(ctx: Context) -> str | None:
     if ctx.facts.get("replicas") or ctx.facts.get("suspended"):
         return None
     return _healthy(ctx)
 
 
-@runbook.step(
+runbook.add(Step(
+    "Rollout restart them",
+    why="Fresh pods mount the NFS export anew; a pod that survived the outage may hold a stale handle.",
+    ops=Ops(lambda ctx: [op for w in _workloads(ctx) for op in (workloads.RolloutRestart(w),
+                                                                 workloads.RolloutStatus(w))],
+            doc="kubectl rollout restart deployment/NAME -n {ns}\n"
+                "kubectl rollout status deployment/NAME -n {ns} --timeout=5m  # each Deployment and StatefulSet",
+            empty="no Deployment or StatefulSet to restart"),
+    needs_cluster=True, when=_nothing_to_restart, nothing_to_undo="this brings the apps back to normal"))
+
+
+def _suspended(ctx: Context, kind: str) -> list[flux.Resume]:
+    return [flux.Resume(o) for o in _handles(ctx, kind) if flux.FluxStatus.of(o.get()).suspended]
+
+
+runbook.add(Step(
     "Resume their HelmReleases",
     why="HelmReleases first: the Kustomization health-checks them, and would hang on a suspended one.",
-    command=_flux_lines("HelmRelease", "resume"),
-    needs_cluster=True,
-    nothing_to_undo="this brings the apps back to normal",
-)
-def resume_releases(ctx: Context) -> str:
-    return _resume(ctx, "HelmRelease", only_ours=False)
-
-
-@runbook.step(
+    ops=Ops(lambda ctx: _suspended(ctx, "HelmRelease"), doc="flux resume helmrelease NAME -n {ns}  # each of {names}",
+            empty="no HelmRelease of theirs is suspended"),
+    needs_cluster=True, nothing_to_undo="this brings the apps back to normal"))
+runbook.add(Step(
     "Resume their Kustomizations",
     why="Flux manages the apps again; resume waits until each is Ready.",
-    command=_flux_lines("Kustomization", "resume"),
-    needs_cluster=True,
-    nothing_to_undo="this brings the apps back to normal",
-)
-def resume_kustomizations(ctx: Context) -> str:
-    return _resume(ctx, "Kustomization", only_ours=False)
-
-
-def _nothing_suspended(kind: str) -> Any:
-    def test(ctx: Context) -> str | None:
-        kube = clustersteps.kube(ctx)
-        if any(flux.status(kube, kind, name, namespace).suspended for namespace, name in _flux_objects(ctx, kind)):
-            return None
-        return f"no {kind} of theirs is suspended"
-
-    return test
-
-
-resume_releases.skip_when(_nothing_suspended("HelmRelease"))
-resume_kustomizations.skip_when(_nothing_suspended("Kustomization"))
+    ops=Ops(lambda ctx: _suspended(ctx, "Kustomization"),
+            doc="flux resume kustomization NAME -n {ns}  # each of {names}",
+            empty="no Kustomization of theirs is suspended"),
+    needs_cluster=True, nothing_to_undo="this brings the apps back to normal"))
 
 
 @runbook.step(

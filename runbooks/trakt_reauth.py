@@ -9,10 +9,9 @@ config volume, while the watch Deployment is stopped so nothing writes the login
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from mediaops.cluster import workloads
-from mediaops.engine import CheckFailed, Live, Param, Runbook
+from mediaops.engine import CheckFailed, Live, Ops, Param, Runbook, Step
 from mediaops.engine.context import Context
 from mediaops.steps import cluster as clustersteps
 
@@ -43,9 +42,9 @@ def deployment_exists(ctx: Context) -> str:
     deployment = found[0]
     containers = ((deployment.get("spec") or {}).get("template") or {}).get("spec", {}).get("containers") or [{}]
     ctx.facts.update(ns=namespace, deployment=deployment["metadata"]["name"],
-                     replicas=int((deployment.get("spec") or {}).get("replicas", 1)),
+                     watch_replicas=workloads.to_remember(deployment),
                      login_pod=f"{deployment['metadata']['name']}-login", container=containers[0].get("name", ""))
-    return f"Deployment {namespace}/{deployment['metadata']['name']} ({ctx.facts['replicas']} replica(s))"
+    return f"Deployment {namespace}/{deployment['metadata']['name']} ({ctx.facts['watch_replicas']} replica(s))"
 
 
 @runbook.check("Its config PVC is Bound", needs_cluster=True)
@@ -103,71 +102,61 @@ def _logged_in(ctx: Context) -> str | None:
     return "it is logged in to Trakt already (pass --force to log in again)"
 
 
-@runbook.step(
+def _count(ctx: Context) -> int:
+    """The watch's replicas to come back to: as this run remembered them, else as the Deployment does
+    (mediaops.io/previous-replicas), else as the first check saw them."""
+    watch = _watch(ctx)
+    kept = (ctx.facts.get("replicas") or {}).get(watch.key)
+    if kept is None:
+        kept = workloads.remembered(watch.get())
+    return int(kept if kept is not None else ctx.facts.get("watch_replicas", 1))
+
+
+def _start_watch(ctx: Context) -> workloads.Scale:
+    return workloads.Scale(_watch(ctx), _count(ctx))
+
+
+stop_watch = runbook.add(Step(
     "Stop the watch Deployment",
     why="So nothing writes the login file while the login runs.",
-    command=Live(lambda ctx: workloads.scale_command(
-        "Deployment", ctx.facts["deployment"], ctx.facts["ns"], 0, note=ctx.run_id,
-        previous=workloads.to_remember(_watch(ctx).get())),
-        doc="kubectl scale deployment/{deployment} -n {ns} --replicas=0  # its replicas remembered first"),
-    needs_cluster=True,
-)
-def stop_watch(ctx: Context) -> str:
-    previous = _watch(ctx).scale(0, note=ctx.run_id)
-    ctx.facts["replicas"] = previous
-    return f"scaled to 0 (was {previous})"
+    ops=Ops(lambda ctx: [workloads.Scale(_watch(ctx), 0, previous=workloads.to_remember(_watch(ctx).get()),
+                                         note=ctx.run_id)],
+            doc="kubectl annotate deployment/{deployment} -n {ns} mediaops.io/previous-replicas=N "
+                "mediaops.io/scaled-by=RUN --overwrite && kubectl scale deployment/{deployment} -n {ns} --replicas=0"),
+    needs_cluster=True, when=_logged_in))
+stop_watch.undoer("start the watch Deployment again", command=Live(
+    lambda ctx: _start_watch(ctx).render(),
+    doc="kubectl annotate deployment/{deployment} -n {ns} mediaops.io/previous-replicas- mediaops.io/scaled-by- "
+        "&& kubectl scale deployment/{deployment} -n {ns} --replicas=N"))(lambda ctx: _start_watch(ctx).run(ctx))
 
 
-@stop_watch.undoer("start the watch Deployment again", command="kubectl scale deployment {deployment} -n {ns} "
-                   "--replicas={replicas}")
-def undo_stop_watch(ctx: Context) -> None:
-    _watch(ctx).scale(int(ctx.facts["replicas"]))
-
-
-@runbook.step(
-    "Start a login pod with the config volume",
-    why="A pod of the same image mounting the config PVC, doing nothing until the login runs in it.",
-    command=Live(lambda ctx: _login_pod_command(ctx),
-                 doc="kubectl run {deployment}-login -n {ns} --image=IMAGE --restart=Never --overrides='SPEC' "
-                     "-- sleep infinity  # IMAGE and SPEC: the watch Deployment's, its volumes mounted"),
-    needs_cluster=True,
-)
-def start_login_pod(ctx: Context) -> str:
-    kube = clustersteps.kube(ctx)
-    name, body = _login_pod(ctx)
-    ctx.facts.update(login_pod=name, container=body["spec"]["containers"][0]["name"])
-    workloads.create_pod(kube, body)  # a resumed run keeps the pod it made
-    with ctx.waiting(f"pod {name} running") as waiting:
-        workloads.wait_pod_ready(kube, name, ctx.facts["ns"], timeout=clustersteps.TIMEOUT, waiting=waiting)
-    return f"pod {name} running"
-
-
-def _login_pod(ctx: Context) -> tuple[str, dict[str, Any]]:
+def _login_pod(ctx: Context) -> workloads.RunPod:
     """The login pod: the watch Deployment's pod spec (image, volumes, mounts), idle until the login runs."""
     deployment = _watch(ctx).get()
     spec = dict(deployment["spec"]["template"]["spec"])
     main = dict(spec["containers"][0])
     main.update(command=["sleep", "infinity"], args=[])
-    name = f"{ctx.facts['deployment']}-login"
-    return name, {"apiVersion": "v1", "kind": "Pod",
-                  "metadata": {"name": name, "namespace": ctx.facts["ns"], "labels": {LOGIN_LABEL: APP}},
-                  "spec": {**spec, "containers": [main], "restartPolicy": "Never"}}
+    return workloads.RunPod(clustersteps.kube(ctx), {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": ctx.facts["login_pod"], "namespace": ctx.facts["ns"], "labels": {LOGIN_LABEL: APP}},
+        "spec": {**spec, "containers": [main], "restartPolicy": "Never"}})
 
 
-def _login_pod_command(ctx: Context) -> str:
-    import json
-
-    name, body = _login_pod(ctx)
-    image = body["spec"]["containers"][0].get("image", "")
-    overrides = json.dumps({"apiVersion": "v1", "metadata": {"labels": body["metadata"]["labels"]},
-                            "spec": body["spec"]}, separators=(",", ":"))
-    return (f"kubectl run {name} -n {ctx.facts['ns']} --image={image} --restart=Never --overrides='{overrides}' "
-            "-- sleep infinity")
+def _delete_login_pod(ctx: Context) -> workloads.DeletePod:
+    return workloads.DeletePod(clustersteps.kube(ctx), ctx.facts["login_pod"], ctx.facts["ns"])
 
 
-@start_login_pod.undoer("delete the login pod", command="kubectl delete pod {login_pod} -n {ns}")
-def delete_login_pod(ctx: Context) -> None:
-    workloads.delete_pod(clustersteps.kube(ctx), ctx.facts.get("login_pod", ""), ctx.facts["ns"])
+start_login_pod = runbook.add(Step(
+    "Start a login pod with the config volume",
+    why="A pod of the same image mounting the config PVC, doing nothing until the login runs in it.",
+    ops=Ops(lambda ctx: [_login_pod(ctx)],
+            doc="kubectl run {login_pod} -n {ns} --image=IMAGE --restart=Never --overrides='SPEC' && "
+                "kubectl wait --for=condition=Ready pod/{login_pod} -n {ns} --timeout=5m  "
+                "# IMAGE and SPEC: the watch Deployment's, its volumes mounted, the container idle"),
+    needs_cluster=True, when=_logged_in))
+start_login_pod.undoer("delete the login pod", command=Live(lambda ctx: _delete_login_pod(ctx).render(),
+                                                             doc="kubectl delete pod {login_pod} -n {ns}"))(
+    lambda ctx: _delete_login_pod(ctx).run(ctx))
 
 
 @runbook.step(
@@ -190,21 +179,14 @@ def login(ctx: Context) -> str:
     return "logged in (the login file is on the config volume)"
 
 
-@runbook.step(
+runbook.add(Step(
     "Delete the login pod and start the watch Deployment again",
     why="The watch picks up the new login when it starts.",
-    command="kubectl delete pod {login_pod} -n {ns} && kubectl scale deployment {deployment} -n {ns} "
-            "--replicas={replicas} && kubectl rollout status deployment/{deployment} -n {ns}",
-    needs_cluster=True,
-    nothing_to_undo="the app is back as it was",
-)
-def restart_watch(ctx: Context) -> str:
-    delete_login_pod(ctx)
-    watch = _watch(ctx)
-    watch.scale(int(ctx.facts["replicas"]))
-    with ctx.waiting(f"Deployment {ctx.facts['deployment']} rolled out") as waiting:
-        watch.wait_rolled_out(timeout=clustersteps.TIMEOUT, waiting=waiting)
-    return f"watch running again ({ctx.facts['replicas']} replica(s))"
+    ops=Ops(lambda ctx: [_delete_login_pod(ctx), _start_watch(ctx), workloads.RolloutStatus(_watch(ctx))],
+            doc="kubectl delete pod {login_pod} -n {ns}\nkubectl annotate deployment/{deployment} -n {ns} "
+                "mediaops.io/previous-replicas- mediaops.io/scaled-by- && kubectl scale deployment/{deployment} "
+                "-n {ns} --replicas=N\nkubectl rollout status deployment/{deployment} -n {ns} --timeout=5m"),
+    needs_cluster=True, when=_logged_in, nothing_to_undo="the app is back as it was"))
 
 
 @runbook.step(
@@ -221,22 +203,15 @@ def verify_logs(ctx: Context) -> str:
     return line
 
 
-@runbook.step(
+runbook.add(Step(
     "Run the sync CronJob once and wait for it",
     why="Proves the whole chain (Plex, Trakt, the login) instead of waiting for tonight's run.",
-    command="kubectl create job {job} -n {ns} --from=cronjob/{cronjob} && "
-            "kubectl wait --for=condition=Complete job/{job} -n {ns}",
-    needs_cluster=True,
-    nothing_to_undo="one more sync is harmless",
-)
-def sync_once(ctx: Context) -> str:
-    kube = clustersteps.kube(ctx)
-    name = ctx.facts["job"]  # named by the check, so the command shown names it too
-    workloads.run_job_from(kube, ctx.facts["cronjob"], name, ctx.facts["ns"])  # a resumed run waits for its Job
-    with ctx.waiting(f"Job {name} to complete") as waiting:
-        workloads.wait_job_complete(kube, name, ctx.facts["ns"], timeout=clustersteps.TIMEOUT, waiting=waiting)
-    return f"Job {name} completed"
+    # The Job is named by the check, so a resumed run waits for the Job it made.
+    ops=Ops(lambda ctx: [workloads.RunJobFrom(clustersteps.kube(ctx), ctx.facts["cronjob"], ctx.facts["job"],
+                                              ctx.facts["ns"])],
+            doc="kubectl create job {job} -n {ns} --from=cronjob/{cronjob} && "
+                "kubectl wait --for=condition=Complete job/{job} -n {ns} --timeout=5m"),
+    needs_cluster=True, when=_logged_in, nothing_to_undo="one more sync is harmless"))
 
 
-for _step in (stop_watch, start_login_pod, login, restart_watch, sync_once):
-    _step.skip_when(_logged_in)
+login.skip_when(_logged_in)

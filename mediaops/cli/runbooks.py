@@ -34,7 +34,7 @@ def list_runbooks(state: State, as_json: bool) -> None:
     table.add_column("usage")
     table.add_column("what it does")
     for r in runbooks:
-        usage = " ".join(f"<{p.name}>" if p.required and not p.flag else f"[{p.option}]" for p in r.params)
+        usage = " ".join(p.name.upper() if p.required and not p.flag else f"[{p.option}]" for p in r.params)
         table.add_row(r.name, usage, r.summary)
     new_console().print(table)
 

@@ -60,7 +60,7 @@ def now_nano() -> str:
 
 
 def command(kind: str, name: str, namespace: str, *, with_source: bool = False, force: bool = False,
-            verb: str = "reconcile") -> str:
+            verb: str = "reconcile", wait: bool = True) -> str:
     """The flux CLI line that does what the wrapper does (verb: reconcile, suspend or resume). Flags only where
     fluxcd/flux2 defines them: --force on reconcile helmrelease (cmd/flux/reconcile_helmrelease.go),
     --with-source on reconcile kustomization, helmrelease and source chart."""
@@ -68,8 +68,11 @@ def command(kind: str, name: str, namespace: str, *, with_source: bool = False, 
         raise ValueError(f"flux {verb} {CLI_KIND[kind]} has no --force")
     if with_source and (verb != "reconcile" or kind not in ("Kustomization", "HelmRelease", "HelmChart")):
         raise ValueError(f"flux {verb} {CLI_KIND[kind]} has no --with-source")
+    if not wait and verb != "resume":
+        raise ValueError(f"flux {verb} {CLI_KIND[kind]} has no --wait")
     line = f"flux {verb} {CLI_KIND[kind]} {name} -n {namespace}"
-    return line + (" --with-source" if with_source else "") + (" --force" if force else "")
+    return (line + (" --with-source" if with_source else "") + (" --force" if force else "")
+            + ("" if wait else " --wait=false"))
 
 
 def source_of(obj: dict[str, Any]) -> tuple[str, str, str] | None:
@@ -357,8 +360,10 @@ class FluxObject:
     def wait_gone(self, *, timeout: float = waits.TIMEOUT, waiting: Any = None) -> None:
         waits.gone(self.kube, self.kind, self.name, self.namespace, timeout=timeout, waiting=waiting)
 
-    def command(self, verb: str = "reconcile", *, with_source: bool = False, force: bool = False) -> str:
-        return command(self.kind, self.name, self.namespace, verb=verb, with_source=with_source, force=force)
+    def command(self, verb: str = "reconcile", *, with_source: bool = False, force: bool = False,
+                wait: bool = True) -> str:
+        return command(self.kind, self.name, self.namespace, verb=verb, with_source=with_source, force=force,
+                       wait=wait)
 
     def wait_command(self, condition: str = "condition=Ready", timeout: float = waits.TIMEOUT) -> str:
         return (f"kubectl wait --for={condition} {self.kind.lower()}/{self.name} -n {self.namespace} "
@@ -425,19 +430,28 @@ class Suspend:
 
     def run(self, ctx: Context) -> str:
         was = self.obj.suspend(by=self.run_id, why=self.why)
+        if not was:  # what this run suspended, in its journal too (facts ``suspended``: KIND/NAMESPACE/NAME)
+            ctx.facts.setdefault("suspended", []).append(f"{self.obj.kind}/{self.obj.namespace}/{self.obj.name}")
         return f"{self.obj} {'was already' if was else ''} suspended".replace("  ", " ")
 
 
 @dataclass(frozen=True)
 class Resume:
-    """``flux resume``: unsuspend, request a reconcile and wait until it is handled and Ready."""
+    """``flux resume``: unsuspend, request a reconcile and wait until it is handled and Ready. With
+    ``wait=False`` (``--wait=false``) only the patch of spec.suspend, as the flux CLI does
+    (fluxcd/flux2 da2d22d cmd/flux/resume.go: ``patch`` sets suspend false, the wait only with --wait or one
+    name given; the spec change is a new generation, which the controller reconciles)."""
 
     obj: FluxObject
+    wait: bool = True
 
     def render(self) -> str:
-        return self.obj.command("resume")
+        return self.obj.command("resume", wait=self.wait)
 
     def run(self, ctx: Context) -> str:
+        if not self.wait:
+            self.obj.unsuspend()
+            return f"{self.obj} resumed"
         with ctx.waiting(f"{self.obj} resumed and Ready") as waiting:
             state = resume(self.obj.kube, self.obj.kind, self.obj.name, self.obj.namespace, waiting=waiting)
         return f"{self.obj} resumed: {state.message or 'Ready'}"

@@ -4,7 +4,8 @@ The rules followed are Velero's own (vmware-tanzu/velero; see mediaops/sim/veler
 a backup holds a volume's *data* only through file-system backup (the node agent reads the volume of a
 running pod) or snapshots, never by default; a restore creates what does not exist and skips what does
 (``existingResourcePolicy: update`` patches objects, never a claim's data). So an app's data comes back
-only by deleting its claims first, with the workloads that mount them stopped: ``restore_plan``.
+only by deleting its claims first, with the workloads that mount them stopped (runbooks/restore.py, and
+the way back of runbooks/backup_before_upgrade.py).
 """
 
 from __future__ import annotations
@@ -233,23 +234,6 @@ def restore(kube: Kube, backup_name: str, name: str | None = None) -> dict[str, 
     return kube.create("Restore", body, NAMESPACE)
 
 
-def restore_plan(backup_name: str, *, namespace: str, app: str, claims: list[str], kustomizations: list[str],
-                 helmreleases: list[str]) -> list[str]:
-    """The commands that bring an app back as the backup holds it, data included, in their order."""
-    lines = [f"flux suspend kustomization {k} -n {namespace}" for k in kustomizations]
-    lines += [f"flux suspend helmrelease {h} -n {namespace}" for h in helmreleases]
-    lines.append(f"kubectl scale deployment,statefulset -n {namespace} -l app.kubernetes.io/name={app} "
-                 "--replicas=0")
-    lines.append(f"kubectl wait --for=delete pod -n {namespace} -l app.kubernetes.io/name={app} --timeout=5m")
-    if claims:
-        lines.append(f"kubectl delete pvc -n {namespace} {' '.join(claims)} --wait")
-    lines.append(restore_command(backup_name))
-    lines.append("flux reconcile source git flux-system -n flux-system")  # the reverted commit, before resuming
-    lines += [f"flux resume helmrelease {h} -n {namespace}" for h in helmreleases]
-    lines += [f"flux resume kustomization {k} -n {namespace}" for k in kustomizations]
-    return lines
-
-
 def backups_of(kube: Kube, claims: list[str], namespace: str) -> list[tuple[str, str]]:
     """(name, completion time) of the Completed backups holding the data of every one of ``claims`` of the
     namespace, newest first: what a restore of those claims can come from."""
@@ -285,3 +269,36 @@ class Restore:
             outcome = wait(self.kube, "Restore", self.name, waiting=waiting)
         held = sorted(volume_restores(self.kube, self.name))
         return f"restore {self.name} {outcome.phase}: data of {', '.join(held) or 'no claim'}"
+
+
+@dataclass(frozen=True)
+class Backup:
+    """``velero backup create --wait``: the app's objects and (``volumes``) its claims' data through file-system
+    backup, NFS left to the NAS; waits until the backup ends (PartiallyFailed fails unless ``accept_partial``).
+    A backup of that name already there (a resumed run) is waited for, not made again."""
+
+    kube: Kube
+    name: str
+    namespace: str
+    selector: str = ""  # KEY=VALUE, or "" for the whole namespace
+    ttl: str = "720h"
+    volumes: bool = True
+    accept_partial: bool = False
+    run_id: str = ""
+
+    def render(self) -> str:
+        return backup_command(self.name, namespaces=[self.namespace], selector=self.selector, ttl=self.ttl,
+                              volumes=self.volumes)
+
+    def run(self, ctx: Context) -> str:
+        if not exists(self.kube, "Backup", self.name):
+            key, _, value = self.selector.partition("=")
+            backup(self.kube, self.name, namespaces=[self.namespace], selector={key: value} if key else None,
+                   ttl=self.ttl, labels={"mediaops.io/run-id": self.run_id} if self.run_id else None,
+                   volumes=self.volumes)
+        with ctx.waiting(f"Velero backup {self.name}") as waiting:
+            outcome = wait(self.kube, "Backup", self.name, accept_partial=self.accept_partial, waiting=waiting)
+        held = sorted(volume_backups(self.kube, self.name)) if self.volumes else []
+        data = f"; data of {', '.join(held)}" if held else "; no volume data"
+        return (f"backup {self.name} {outcome.phase}: {outcome.items} items, {outcome.errors} errors, "
+                f"{outcome.warnings} warnings{data}")

@@ -311,6 +311,16 @@ class Workload:
     def __str__(self) -> str:
         return f"{self.kind} {self.namespace}/{self.name}"
 
+    @property
+    def key(self) -> str:
+        """How a run's facts name it (``replicas``): namespace/kind/name."""
+        return f"{self.namespace}/{self.kind}/{self.name}"
+
+    @classmethod
+    def of_key(cls, kube: Kube, key: str) -> Workload:
+        namespace, kind, name = key.split("/", 2)
+        return cls(kube, kind, name, namespace)
+
     def get(self) -> dict[str, Any]:
         return self.kube.get(self.kind, self.name, self.namespace)
 
@@ -380,13 +390,19 @@ class Scale:
     replicas: int
     previous: int = 1
     note: str = ""
+    remember: bool = True  # False: a plain scale, no annotation written or cleared (see ``scale``)
 
     def render(self) -> str:
         w = self.workload
+        if not self.remember:
+            return f"kubectl scale {w.kind.lower()}/{w.name} -n {w.namespace} --replicas={self.replicas}"
         return scale_command(w.kind, w.name, w.namespace, self.replicas, previous=self.previous, note=self.note)
 
     def run(self, ctx: Context) -> str:
-        self.workload.scale(self.replicas, note=self.note)
+        previous = self.workload.scale(self.replicas, note=self.note, remember=self.remember)
+        if self.replicas == 0 and self.remember:  # the run's journal remembers the count too (facts ``replicas``)
+            ctx.facts.setdefault("replicas", {}).setdefault(self.workload.key, previous)
+            return f"{self.workload.kind}/{self.workload.name} scaled to 0 (was {previous})"
         return f"{self.workload.kind}/{self.workload.name} scaled to {self.replicas}"
 
 
@@ -428,3 +444,80 @@ class DeleteClaim:
             waits.gone(self.kube, "PersistentVolumeClaim", self.name, self.namespace, timeout=waits.TIMEOUT,
                        waiting=waiting)
         return f"claim {self.name} deleted"
+
+
+@dataclass(frozen=True)
+class RunPod:
+    """``kubectl run NAME --overrides=SPEC``: a pod of the given spec (``kubectl run`` merges the overrides into
+    the pod it generates: k8s.io/kubectl pkg/cmd/run, --override-type merge), then waits until it is Ready. A pod
+    of that name already there (a resumed run) is kept and waited for."""
+
+    kube: Kube
+    body: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return str(self.body["metadata"]["name"])
+
+    @property
+    def namespace(self) -> str:
+        return str(self.body["metadata"]["namespace"])
+
+    def render(self) -> str:
+        import json
+
+        spec = self.body["spec"]
+        image = spec["containers"][0].get("image", "")
+        overrides = json.dumps({"apiVersion": "v1", "metadata": {"labels": self.body["metadata"].get("labels") or {}},
+                                "spec": spec}, separators=(",", ":"))
+        return (f"kubectl run {self.name} -n {self.namespace} --image={image} --restart=Never "
+                f"--overrides={shlex.quote(overrides)} && "
+                f"kubectl wait --for=condition=Ready pod/{self.name} -n {self.namespace} "
+                f"--timeout={waits.timeout_flag()}")
+
+    def run(self, ctx: Context) -> str:
+        create_pod(self.kube, self.body)
+        with ctx.waiting(f"pod {self.name} running") as waiting:
+            wait_pod_ready(self.kube, self.name, self.namespace, waiting=waiting)
+        return f"pod {self.name} running"
+
+
+@dataclass(frozen=True)
+class DeletePod:
+    """``kubectl delete pod``: deleted, and (as kubectl's --wait defaults to true) gone before it returns."""
+
+    kube: Kube
+    name: str
+    namespace: str
+
+    def render(self) -> str:
+        return f"kubectl delete pod {self.name} -n {self.namespace}"
+
+    def run(self, ctx: Context) -> str:
+        if not delete_pod(self.kube, self.name, self.namespace):
+            return f"pod {self.name} already gone"
+        with ctx.waiting(f"pod {self.namespace}/{self.name} to go") as waiting:
+            waits.gone(self.kube, "Pod", self.name, self.namespace, timeout=waits.TIMEOUT, waiting=waiting)
+        return f"pod {self.name} deleted"
+
+
+@dataclass(frozen=True)
+class RunJobFrom:
+    """``kubectl create job NAME --from=cronjob/CRONJOB``, then ``kubectl wait --for=condition=Complete``
+    (failing as soon as the Job fails). A Job of that name already there (a resumed run) is waited for."""
+
+    kube: Kube
+    cronjob: str
+    name: str
+    namespace: str
+
+    def render(self) -> str:
+        return (f"kubectl create job {self.name} -n {self.namespace} --from=cronjob/{self.cronjob} && "
+                f"kubectl wait --for=condition=Complete job/{self.name} -n {self.namespace} "
+                f"--timeout={waits.timeout_flag()}")
+
+    def run(self, ctx: Context) -> str:
+        run_job_from(self.kube, self.cronjob, self.name, self.namespace)
+        with ctx.waiting(f"Job {self.name} to complete") as waiting:
+            wait_job_complete(self.kube, self.name, self.namespace, waiting=waiting)
+        return f"Job {self.name} completed"

@@ -3,6 +3,19 @@
 Runbooks import from here: ``Runbook``, ``Param``, ``Changes``, ``CheckFailed``, ``Concern``.
 """
 
-from mediaops.engine.model import Changes, CheckFailed, Concern, FileChange, Live, Operation, Ops, Param, Runbook, Step
+from mediaops.engine.model import (
+           Changes,
+           CheckFailed,
+           Concern,
+           FileChange,
+           Live,
+           Operation,
+           Ops,
+           Param,
+           Runbook,
+           Step,
+           render_ops,
+)
 
-__all__ = ["Changes", "CheckFailed", "Concern", "FileChange", "Live", "Operation", "Ops", "Param", "Runbook", "Step"]
+__all__ = ["Changes", "CheckFailed", "Concern", "FileChange", "Live", "Operation", "Ops", "Param", "Runbook", "Step",
+           "render_ops"]

@@ -292,10 +292,29 @@ class Runbook:
 
 
 class _Placeholders(dict[str, Any]):
-    """format_map source that renders unknown names as <name>, as a runbook page would."""
+    """format_map source for a run: a name the run has no value for shows as <name>, a bug the tests look for."""
 
     def __missing__(self, key: str) -> str:
         return f"<{key}>"
+
+
+# How a runbook page names a value it cannot know: a word in capitals, as the flux and kubectl docs write
+# NAME and NAMESPACE, never an angle-bracket placeholder.
+DOC_WORDS = {"ns": "NAMESPACE", "ks": "KUSTOMIZATION", "hr": "HELMRELEASE", "dir": "APP_DIR",
+             "ns_file": "NAMESPACE_KUSTOMIZATION", "names": "NAMES", "nas": "NAS", "login_pod": "LOGIN_POD",
+             "restore": "RESTORE", "backup": "BACKUP", "run_id": "RUN", "volumes": "CLAIMS"}
+
+
+class _DocWords(dict[str, Any]):
+    """format_map source for a runbook page: every value it cannot know as a word in capitals."""
+
+    def __missing__(self, key: str) -> str:
+        return doc_word(key)
+
+
+def doc_word(key: str) -> str:
+    """The capitalised word a page prints for a value only a run knows (``ns`` -> NAMESPACE)."""
+    return DOC_WORDS.get(key, key.upper())
 
 
 @dataclass(frozen=True)
@@ -323,5 +342,6 @@ def render(template: Template, ctx: Context | None, values: Mapping[str, Any]) -
             return render(doc, None, values) if doc else ""
         return template(ctx)
     names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
-    known = _Placeholders({k: v for k, v in values.items() if k in names and v not in (None, "")})
+    source = _Placeholders if ctx is not None else _DocWords
+    known = source({k: v for k, v in values.items() if k in names and v not in (None, "")})
     return template.format_map(known)

@@ -9,7 +9,7 @@ from mediaops.engine.context import Context
 from mediaops.repo import ACTIVE, DISABLED, App
 from mediaops.steps.cluster import helmreleases, kustomizations
 
-APP = Param("app", "the app folder name under kubernetes/apps/<namespace>/", complete="app", kind="name")
+APP = Param("app", "the app folder name under kubernetes/apps/NAMESPACE/", complete="app", kind="name")
 NAMESPACE = Param("namespace", "the app's namespace, when its name is not unique", required=False, kind="name")
 
 

@@ -640,12 +640,9 @@ def _rendered() -> Iterator[tuple[str, str]]:
                                  volumes=False))
     yield "velero.restore_command()", velero.restore_command(name)
     yield "velero.restore_command(name=)", velero.restore_command(name, f"{name}-again")
-    for claims, kustomizations, helmreleases in ((["tautulli-config"], ["tautulli"], ["tautulli"]),
-                                                 ([], ["mediabox", "mediabox-extras"], ["sonarr", "radarr"]),
-                                                 (["a-config", "b-config"], [], [])):
-        yield (f"velero.restore_plan(claims={claims}, kustomizations={kustomizations}, helmreleases={helmreleases})",
-               "\n".join(velero.restore_plan(name, namespace="media", app="tautulli", claims=claims,
-                                             kustomizations=kustomizations, helmreleases=helmreleases)))
+    for kind in ("Kustomization", "HelmRelease"):
+        yield f"flux.command({kind}, verb=resume, wait=False)", flux.command(kind, "tautulli", "media", verb="resume",
+                                                                              wait=False)
     yield ("sops.set_command()",
            sops.set_command("kubernetes/components/common/cluster-secrets.sops.yaml",
                             '["stringData"]["SECRET_PLEXTOKEN"]'))
@@ -791,7 +788,7 @@ def test_every_runbook_preview_parses(sim: Mediaops, home_ops: HomeOps, tmp_path
 
 
 def test_the_undo_preview_and_a_failed_backup_show_commands_that_parse(sim: Mediaops, home_ops: HomeOps) -> None:
-    """What only a run shows: the undo preview of backup-before-upgrade (velero.restore_plan with the run's
+    """What only a run shows: the undo preview of backup-before-upgrade (the restore's operations with the run's
     facts), and the hint of a backup that ended PartiallyFailed (`velero backup describe …`)."""
     events = _events(sim, home_ops, "run", "backup-before-upgrade", "tautulli", "--chart-version", "3.7.2", "--yes")
     found = _check_events(events, "`mediaops run backup-before-upgrade tautulli --yes`")

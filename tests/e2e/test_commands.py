@@ -50,9 +50,7 @@ def test_the_scale_down_and_back_pasted_do_what_the_steps_do(sim: Mediaops, home
                                                              by: str) -> None:
     """nfs-outage's scale-down, then its scale-back, done by the run or by pasting what its preview showed:
     the same replicas and annotations at each point."""
-    plans = _plans(sim, "nfs-outage", "--planned")
-    down = plans["Scale their workloads to 0, remembering the replicas"]
-    back = plans["Scale back to the remembered replicas"]
+    down = _plans(sim, "nfs-outage", "--planned")["Scale their workloads to 0, remembering the replicas"]
     run_id = re.search(r"scaled-by=(\S+)", down).group(1)  # type: ignore[union-attr]
     if by == "the step":
         from mediaops.cluster import workloads
@@ -66,6 +64,9 @@ def test_the_scale_down_and_back_pasted_do_what_the_steps_do(sim: Mediaops, home
     assert after_down["spec"]["replicas"] == 0
     assert after_down["metadata"]["annotations"]["mediaops.io/previous-replicas"] == "1"
     assert after_down["metadata"]["annotations"]["mediaops.io/scaled-by"] == run_id
+    # What the scale-back shows once the scale-down is done: the count remembered on the workload.
+    back = _plans(sim, "nfs-outage", "--planned")["Scale back to the remembered replicas"]
+    assert "deployment/calibre-web -n media --replicas=1" in back, back
     if by == "the step":
         workloads.scale(kube, "Deployment", "calibre-web", "media", 1)
     else:
@@ -109,3 +110,104 @@ def test_the_commit_pasted_makes_the_commit_the_step_made(ops: Mediaops, home_op
     home_ops.git("reset", "--quiet", "--mixed", "HEAD~1")
     _paste(ops, f"cd {home_ops.path} && {shown}")
     assert home_ops.git("log", "-1", "--format=%T%n%B") == made
+
+
+def _get(ops: Mediaops, kind: str, name: str, namespace: str = "media") -> dict | None:
+    result = kubectl(ops, "get", kind, name, "-n", namespace, "-o", "json", "--ignore-not-found")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout) if result.stdout.strip() else None
+
+
+def test_restores_stop_wait_and_delete_pasted_free_the_claims(sim: Mediaops) -> None:
+    """restore's stop, its wait for the pods to go and its deletion of the claims, pasted from the preview one
+    after the other: the workload at 0 remembering 1, no pod of the app left, the claim gone, as the steps leave
+    them (tests/e2e/runbooks/test_restore.py runs the steps)."""
+    body = {"apiVersion": "velero.io/v1", "kind": "Backup", "metadata": {"name": "nightly", "namespace": "velero"},
+            "spec": {"includedNamespaces": ["media"], "defaultVolumesToFsBackup": True}}
+    made = subprocess.run(["kubectl", "create", "-f", "-"], input=json.dumps(body), capture_output=True, text=True,
+                          env={**sim.env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{sim.env['PATH']}"})
+    assert made.returncode == 0, made.stderr
+    assert kubectl(sim, "wait", "--for=jsonpath={.status.phase}=Completed", "backup/nightly", "-n", "velero",
+                   "--timeout=60s").returncode == 0
+    plans = _plans(sim, "restore", "tautulli", "--backup", "nightly")
+    stop = plans["Stop its workloads, remembering the replicas"]
+    gone = plans["Wait until its pods are gone"]
+    delete = plans["Delete the claims whose data the backup holds"]
+    assert delete == "kubectl delete pvc tautulli-config -n media --wait", delete
+    for command in (stop, gone, delete):
+        _paste(sim, command)
+    deployment = _get(sim, "deployment", "tautulli")
+    assert deployment is not None and deployment["spec"]["replicas"] == 0
+    assert deployment["metadata"]["annotations"]["mediaops.io/previous-replicas"] == "1"
+    pods = json.loads(kubectl(sim, "get", "pods", "-n", "media", "-l", "app.kubernetes.io/name=tautulli",
+                              "-o", "json").stdout)["items"]
+    assert pods == []
+    assert _get(sim, "pvc", "tautulli-config") is None
+
+
+def test_trakts_login_pod_pasted_is_the_pod_the_step_makes(sim: Mediaops, home_ops: HomeOps) -> None:
+    """trakt-reauth's login pod made by pasting the `kubectl run --overrides` the preview shows: the watch
+    Deployment's image and volumes, the container idle, the label the run looks for; then the step's own
+    deletion, pasted, removes it."""
+    assert sim.run("run", "activate", "plex-trakt-sync", "--yes").returncode == 0
+    plans = _plans(sim, "trakt-reauth", "--force")
+    run_pod = plans["Start a login pod with the config volume"]
+    assert run_pod.startswith("kubectl run plex-trakt-sync-login -n media --image="), run_pod
+    _paste(sim, run_pod)
+    pod = _get(sim, "pod", "plex-trakt-sync-login")
+    deployment = _get(sim, "deployment", "plex-trakt-sync")
+    assert pod is not None and deployment is not None
+    template = deployment["spec"]["template"]["spec"]
+    (container,) = pod["spec"]["containers"]
+    assert container["image"] == template["containers"][0]["image"]
+    assert container["command"] == ["sleep", "infinity"]
+    assert container["volumeMounts"] == template["containers"][0]["volumeMounts"]
+    assert pod["spec"]["volumes"] == template["volumes"]
+    assert pod["metadata"]["labels"]["mediaops.io/login-for"] == "plex-trakt-sync"
+    back = plans["Delete the login pod and start the watch Deployment again"].splitlines()[0]
+    assert back == "kubectl delete pod plex-trakt-sync-login -n media", back
+    _paste(sim, back)
+    assert _get(sim, "pod", "plex-trakt-sync-login") is None
+
+
+def test_the_push_and_the_undo_revert_pasted_do_what_the_steps_do(ops: Mediaops, home_ops: HomeOps) -> None:
+    """activate's push as its preview shows it, pasted after a run told not to push: origin gets the run's commit;
+    then the revert its undo shows, pasted: the tree is the one before the run, as `mediaops undo` leaves it."""
+    before = home_ops.git("rev-parse", "HEAD^{tree}")
+    preview = ops.run("--sim", "run", "activate", "plex-exporter", "--dry-run", "--json")
+    events = [json.loads(line) for line in preview.stdout.splitlines()]
+    push = next(e["command"] for e in events if e["event"] == "step_plan" and e["title"].startswith("Push"))
+    assert "<" not in push and push.startswith("git push"), push
+    result = ops.run("--sim", "run", "activate", "plex-exporter", "--no-push", "--yes", "--json")
+    assert result.returncode == 0, result.stdout[-2000:]
+    _paste(ops, f"cd {home_ops.path} && {push}")
+    assert home_ops.origin_log()[0] == home_ops.git("log", "-1", "--format=%s")
+    undo = ops.run("undo", "last", "--dry-run", "--json")
+    assert undo.returncode == 0, undo.stdout[-2000:]
+    logged = [json.loads(line).get("message") or "" for line in undo.stdout.splitlines()]
+    revert = next(m.partition(": ")[2] for m in logged if ": git revert" in m)
+    assert re.match(r"git revert --no-edit [0-9a-f]{7,40}", revert), revert
+    _paste(ops, f"cd {home_ops.path} && {revert}")
+    assert home_ops.git("rev-parse", "HEAD^{tree}") == before
+    assert home_ops.git("log", "-1", "--format=%s").startswith("Revert")
+
+
+def test_no_page_and_no_show_has_a_placeholder(mediaops: Mediaops, tmp_path: Path) -> None:
+    """What a page cannot know it names in capitals (NAMESPACE, APP), as flux and kubectl docs do: no `<ns>`, no
+    `{ns}` in `mediaops show` of any runbook nor in any page `mediaops docs` writes."""
+    listed = mediaops.run("list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    names = [r["name"] for r in json.loads(listed.stdout)]
+    assert len(names) >= 11
+    for name in names:
+        shown = mediaops.run("show", name)
+        assert shown.returncode == 0, shown.stderr
+        text = shown.stdout.replace("nfs: {}", "").replace("%{http_code}", "")  # a YAML map, a curl format
+        assert not PLACEHOLDER.search(text), (name, PLACEHOLDER.search(text))
+    out = tmp_path / "pages"
+    assert mediaops.run("docs", "--out", str(out), "--checks-out", str(tmp_path / "checks")).returncode == 0
+    pages = sorted(out.glob("*.md")) + sorted((tmp_path / "checks").glob("*.md"))
+    assert len(pages) > len(names)
+    for page in pages:
+        text = page.read_text().replace("<!--", "").replace("nfs: {}", "").replace("%{http_code}", "")
+        assert not PLACEHOLDER.search(text), (page.name, PLACEHOLDER.search(text))

@@ -69,7 +69,7 @@ def test_failed_upgrade_prints_the_restore(sim: Mediaops, home_ops: HomeOps) -> 
     assert "no 'app-template' chart with version matching '9.9.9'" in result.stdout
     flat = " ".join(result.stdout.split())
     assert "to go back, revert the commit, then restore the app from the backup" in flat
-    assert "kubectl delete pvc -n media tautulli-config --wait" in flat  # before the restore: it skips what exists
+    assert "kubectl delete pvc tautulli-config -n media --wait" in flat  # before the restore: it skips what exists
     assert "--from-backup pre-tautulli-" in flat and "--existing-resource-policy update" in flat
 
 
