@@ -75,6 +75,12 @@ RESOURCES: list[Resource] = [
     _r("k8up.io", "v1", "PodConfig", "podconfigs"),
     _r("volsync.backube", "v1alpha1", "ReplicationSource", "replicationsources"),
     _r("volsync.backube", "v1alpha1", "ReplicationDestination", "replicationdestinations"),
+    # Longhorn's kinds the backups check reads (longhorn/longhorn-manager k8s/pkg/apis/longhorn/v1beta2: volume.go,
+    # recurringjob.go, backup.go; kubebuilder shortNames lhv, lhrj, lhb), served only while their CRDs are installed
+    # (the longhorn chart's templates/crds.yaml). Its Backup shares its name with Velero's: "longhorn.io/Backup".
+    _r("longhorn.io", "v1beta2", "Volume", "volumes", short=("lhv",)),
+    _r("longhorn.io", "v1beta2", "RecurringJob", "recurringjobs", short=("lhrj",)),
+    _r("longhorn.io", "v1beta2", "Backup", "backups", short=("lhb",)),
     # Built-in kinds that repositories apply besides the ones mediaops acts on, with their real scope.
     _r("apps", "v1", "DaemonSet", "daemonsets", short=("ds",)),
     _r("", "v1", "PersistentVolume", "persistentvolumes", False, short=("pv",)),
@@ -100,7 +106,7 @@ RESOURCES: list[Resource] = [
        False, sub=()),
     _r("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", sub=()),
     _r("snapshot.storage.k8s.io", "v1", "VolumeSnapshotClass", "volumesnapshotclasses", False, sub=()),
-    _r("snapshot.storage.k8s.io", "v1", "VolumeSnapshot", "volumesnapshots"),
+    _r("snapshot.storage.k8s.io", "v1", "VolumeSnapshot", "volumesnapshots", short=("vs",)),
     _r("gateway.networking.k8s.io", "v1", "GatewayClass", "gatewayclasses", False),
     _r("gateway.networking.k8s.io", "v1", "Gateway", "gateways", short=("gtw",)),
     _r("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes"),
@@ -163,10 +169,35 @@ PRINTER_COLUMNS: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {
     # backube/volsync api/v1alpha1/replication{source,destination}_types.go
     ("volsync.backube", "ReplicationSource"): (("Source", "string", ".spec.sourcePVC"), *_SYNC_COLUMNS),
     ("volsync.backube", "ReplicationDestination"): _SYNC_COLUMNS,
+    # kubernetes-csi/external-snapshotter client/apis/volumesnapshot/v1/types.go (VolumeSnapshot)
+    ("snapshot.storage.k8s.io", "VolumeSnapshot"): (
+        ("ReadyToUse", "boolean", ".status.readyToUse"),
+        ("SourcePVC", "string", ".spec.source.persistentVolumeClaimName"),
+        ("SourceSnapshotContent", "string", ".spec.source.volumeSnapshotContentName"),
+        ("RestoreSize", "string", ".status.restoreSize"), ("SnapshotClass", "string", ".spec.volumeSnapshotClassName"),
+        ("SnapshotContent", "string", ".status.boundVolumeSnapshotContentName"),
+        ("CreationTime", "date", ".status.creationTime"), _AGE),
+    # longhorn/longhorn-manager k8s/pkg/apis/longhorn/v1beta2/{volume,recurringjob,backup}.go (Volume's
+    # Switchover column is priority 1: kubectl shows it with -o wide only, and the rehearsal not at all)
+    ("longhorn.io", "Volume"): (
+        ("Data Engine", "string", ".spec.dataEngine"), ("State", "string", ".status.state"),
+        ("Robustness", "string", ".status.robustness"),
+        ("Scheduled", "string", '.status.conditions[?(@.type == "Schedulable")].status'),
+        ("Size", "string", ".spec.size"), ("Node", "string", ".status.currentNodeID"), _AGE),
+    ("longhorn.io", "RecurringJob"): (
+        ("Groups", "string", ".spec.groups"), ("Task", "string", ".spec.task"), ("Cron", "string", ".spec.cron"),
+        ("RetentionPolicy", "string", ".spec.retentionPolicy"), ("RetainCount", "integer", ".spec.retain"),
+        ("RetainAge", "string", ".spec.retainAge"), ("Concurrency", "integer", ".spec.concurrency"), _AGE,
+        ("Labels", "string", ".spec.labels")),
+    ("longhorn.io", "Backup"): (
+        ("SnapshotName", "string", ".status.snapshotName"), ("SnapshotSize", "string", ".status.size"),
+        ("SnapshotCreatedAt", "string", ".status.snapshotCreatedAt"),
+        ("BackupTarget", "string", ".status.backupTargetName"), ("State", "string", ".status.state"),
+        ("LastSyncedAt", "string", ".status.lastSyncedAt")),
 }
 # Groups the API serves only while their CustomResourceDefinitions are in the store (installed by a chart or a
 # Kustomization, as on a cluster); every other custom kind the registry knows is served from the start.
-SERVED_WHEN_INSTALLED = frozenset({"k8up.io", "volsync.backube"})
+SERVED_WHEN_INSTALLED = frozenset({"k8up.io", "volsync.backube", "longhorn.io"})
 # Kinds an older controller serves at an older version only (the client asks which one the server has).
 OLDER_VERSIONS = {("source.toolkit.fluxcd.io", "OCIRepository"): ("v1beta2",)}
 BY_PLURAL = {(r.group, r.plural): r for r in RESOURCES}

@@ -4,7 +4,7 @@ Enough of the chart for the runbooks: one workload per controller (Deployment, S
 named like the chart names it, containers with images, env, envFrom and probes, persistence as PVCs,
 NFS, emptyDir and ConfigMap volumes, Services, Ingresses and ServiceMonitors. Any other chart becomes a
 single Deployment of ``values.image`` (with the CustomResourceDefinitions of the charts that ship them:
-k8up, volsync). The chart catalog says which versions exist.
+k8up, volsync, longhorn). The chart catalog says which versions exist.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ CATALOG: dict[str, list[str]] = {
 # k8up-io/k8up charts/k8up/crds/ (Helm's crds/ folder: installed when absent, never upgraded or deleted; the chart's
 # README, "Handling CRDs": "they're now included in the Helm chart") and backube/volsync
 # helm/volsync/templates/volsync.backube_*.yaml (with `helm.sh/resource-policy: keep`: Helm leaves them on
-# uninstall). Rehearsal.install creates them when absent and never deletes them.
-CRD_GROUPS: dict[str, str] = {"k8up": "k8up.io", "volsync": "volsync.backube"}
+# uninstall), and longhorn/longhorn chart/templates/crds.yaml (its longhorn.io kinds, as a template of the
+# release). Rehearsal.install creates them when absent and never deletes them.
+CRD_GROUPS: dict[str, str] = {"k8up": "k8up.io", "volsync": "volsync.backube", "longhorn": "longhorn.io"}
 
 
 def crds(group: str) -> list[dict[str, Any]]:

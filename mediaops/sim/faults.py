@@ -256,10 +256,11 @@ def _failing_targets(sim: Rehearsal, name: str, value: str) -> str:
     return f"{name}: {', '.join(sim.faults[name]) or 'off'}"
 
 
-# -- an operator the repository does not install (mediaops/sim/volsync.py) -------------------------------------
-def _volsync_installed(sim: Rehearsal, name: str, value: str) -> str:
-    """VolSync's CRDs as its chart installs them (charts.crds); off, deleted with their objects first, as the
-    apiextensions-apiserver's customresourcecleanup finalizer deletes a CRD's objects before the CRD."""
+# -- operators the repository does not install (mediaops/sim/volsync.py; Longhorn, whose kinds only) ----------
+def _crds_installed(sim: Rehearsal, name: str, value: str) -> str:
+    """An operator's CRDs (``volsync-installed``: VolSync's, ``longhorn-installed``: Longhorn's) as its chart
+    installs them (charts.crds); off, deleted with their objects first, as the apiextensions-apiserver's
+    customresourcecleanup finalizer deletes a CRD's objects before the CRD."""
     from mediaops.cluster.kinds import BY_KIND, kind
     from mediaops.sim.charts import CRD_GROUPS, crds
     from mediaops.sim.store import ApiError
@@ -267,7 +268,7 @@ def _volsync_installed(sim: Rehearsal, name: str, value: str) -> str:
     on = truthy(value)
     sim.faults[name] = on
     definitions = kind("CustomResourceDefinition")
-    for crd in crds(CRD_GROUPS["volsync"]):
+    for crd in crds(CRD_GROUPS[name.removesuffix("-installed")]):
         crd_name = crd["metadata"]["name"]
         if on:
             if sim.store.find(definitions, "", crd_name) is None:
@@ -280,7 +281,7 @@ def _volsync_installed(sim: Rehearsal, name: str, value: str) -> str:
                                  obj["metadata"]["namespace"], obj["metadata"]["name"])
             except ApiError:
                 pass
-    return f"volsync-installed: {'on' if on else 'off'}"
+    return f"{name}: {'on' if on else 'off'}"
 
 
 # -- the lock -----------------------------------------------------------------------------------------------
@@ -363,5 +364,9 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("volsync-installed", SWITCH,
           "VolSync's CRDs (`replicationsources`, `replicationdestinations.volsync.backube`) are installed, as its "
           "chart installs them, and its controller runs (the sample repository has no VolSync app; K8up comes with "
-          "its storage app); `off` deletes them and their objects", _volsync_installed),
+          "its storage app); `off` deletes them and their objects", _crds_installed),
+    Fault("longhorn-installed", SWITCH,
+          "Longhorn's CRDs (`volumes`, `recurringjobs`, `backups.longhorn.io`) are installed, as its chart installs "
+          "them, without its manager: its objects are stored as written (nothing labels volumes, runs recurring "
+          "jobs or makes Backups); `off` deletes them and their objects", _crds_installed),
 )}
