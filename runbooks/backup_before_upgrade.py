@@ -1,19 +1,21 @@
-"""Take a Velero backup of an app, its volumes' data included, then upgrade it: bump the chart or an image
-tag, push, reconcile, wait.
+"""Back up an app, its volumes' data included, then upgrade it: bump the chart or an image tag, push,
+reconcile, wait.
 
-The backup comes first and must be Completed (PartiallyFailed stops the run unless --accept-partial), and
-must hold the data of every claim the app mounts (file-system backup through the node agent; NFS shares are
-the NAS's and are skipped) unless --objects-only. If the upgrade goes wrong, the way back restores the app
-as the backup holds it: Flux held off the app, its workloads stopped, its claims deleted, the backup
-restored, Flux resumed. A real Velero restore skips what exists, so restoring onto the running app would
-bring back nothing (see mediaops/cluster/velero.py).
+The backup is taken with the system the cluster backs up with (mediaops/cluster/backups.py: Velero or K8up,
+or the one --backup-with names). It comes first and must succeed (a Velero backup PartiallyFailed stops the run
+unless --accept-partial) and hold the data of every claim the app mounts (Velero: file-system backup through
+the node agent, NFS shares left to the NAS, unless --objects-only; K8up: a restic snapshot of each claim's
+folder). If the upgrade goes wrong, the way back restores the app as the backup holds it: Flux held off the
+app, its workloads stopped, then Velero: its claims deleted and the backup restored (a real Velero restore
+skips what exists, so restoring onto the running app would bring back nothing: mediaops/cluster/velero.py);
+K8up: each claim's snapshot restored into it and the replicas put back; Flux resumed.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from mediaops.cluster import flux, velero, waits, workloads
+from mediaops.cluster import backups, flux, k8up, velero, waits, workloads
 from mediaops.engine import Changes, CheckFailed, FileChange, Live, Operation, Ops, Param, Runbook, Step, render_ops
 from mediaops.engine.context import Context
 from mediaops.errors import UsageError
@@ -24,7 +26,7 @@ from mediaops.steps import git as gitsteps
 
 runbook = Runbook(
     name="backup-before-upgrade",
-    summary="Velero-backup an app, then bump its chart or image tag, push, reconcile and wait",
+    summary="Back up an app (Velero or K8up), then bump its chart or image tag, push, reconcile and wait",
     takes_down=lambda ctx: [(_app(ctx).namespace, _app(ctx).name)],
     params=[
         Param("app", "the app folder name under kubernetes/apps/NAMESPACE/", complete="app", kind="name"),
@@ -36,6 +38,8 @@ runbook = Runbook(
         Param("accept_partial", "go on when the backup ends PartiallyFailed", required=False, flag=True),
         Param("objects_only", "back up the app's objects without its volumes' data", required=False, flag=True),
         Param("ttl", "how long Velero keeps the backup", required=False, default="720h", kind="duration"),
+        Param("backup_with", "the backup system to use (default: the one whose routine backups cover the "
+              "namespace, else Velero if it can, else K8up)", required=False, choices=backups.SYSTEMS),
         Param("no_push", "commit the bump but do not push (and do not reconcile)", required=False, flag=True),
     ],
     lock=lambda p: f"mediaops-upgrade-{p['app']}",
@@ -89,15 +93,18 @@ def bump_possible(ctx: Context) -> str:
 runbook.check("The repository can take a commit and push it")(gitsteps.can_commit_and_push)
 
 
-@runbook.check("Velero's backup storage location is Available", needs_cluster=True)
-def storage_available(ctx: Context) -> str:
-    phase = velero.location_phase(clustersteps.kube(ctx), "default")
-    if phase != "Available":
-        raise CheckFailed(f"BackupStorageLocation velero/default is {phase or 'missing'}")
-    return "velero/default Available"
+@runbook.check("A backup system can back up the app's namespace", needs_cluster=True)
+def system_chosen(ctx: Context) -> str:
+    app, kube = _app(ctx), clustersteps.kube(ctx)
+    try:
+        choice = backups.choose(kube, app.namespace, str(ctx.params.get("backup_with") or ""))
+    except backups.NoBackupSystem as exc:
+        raise CheckFailed(f"{exc}; {exc.hint}" if exc.hint else str(exc)) from None
+    ctx.facts.update(system=choice.system, k8up_backend=choice.backend)
+    return f"{choice.system}: {choice.why}"
 
 
-@runbook.check("Velero can capture the app's volume data", needs_cluster=True)
+@runbook.check("The backup can capture the app's volume data", needs_cluster=True)
 def volumes_capturable(ctx: Context) -> str:
     app, kube = _app(ctx), clustersteps.kube(ctx)
     selector = f"app.kubernetes.io/name={app.name}"
@@ -105,6 +112,12 @@ def volumes_capturable(ctx: Context) -> str:
     ctx.facts["claims"] = plan.claims
     if ctx.params.get("objects_only"):
         return f"--objects-only: the backup leaves out {', '.join(plan.claims) or 'no claims'}"
+    if ctx.facts.get("system") == "k8up":
+        # K8up's job mounts each claim itself: a stopped app's data is backed up too; NFS is the NAS's.
+        left_out = backups.k8up_skipped(kube, app.namespace, plan.claims)
+        if left_out:
+            raise CheckFailed("a K8up backup would leave out " + "; ".join(left_out))
+        return f"K8up backs up {', '.join(plan.claims) or 'no claim'} (a restic snapshot each)"
     problems = plan.problems()
     if problems:
         raise CheckFailed("the backup would not hold the data of " + "; ".join(problems)
@@ -112,14 +125,18 @@ def volumes_capturable(ctx: Context) -> str:
     return plan.describe()
 
 
-def _backups(ctx: Context) -> list[velero.Backup]:
-    """The backup, as velero.Backup renders and runs it: no --selector with --namespace-wide, no volume data (nor
-    its policy ConfigMap) with --objects-only."""
+def _choice(ctx: Context) -> backups.Choice:
+    return backups.Choice(str(ctx.facts.get("system") or "velero"), "", ctx.facts.get("k8up_backend"))
+
+
+def _backups(ctx: Context) -> list[velero.Backup | k8up.Backup]:
+    """The backup, as the chosen system's operation renders and runs it: for Velero, no --selector with
+    --namespace-wide, no volume data (nor its policy ConfigMap) with --objects-only."""
     app = _app(ctx)
-    return [velero.Backup(clustersteps.kube(ctx), ctx.facts["backup"], app.namespace,
-                          selector="" if ctx.params.get("namespace_wide") else f"app.kubernetes.io/name={app.name}",
-                          ttl=str(ctx.params.get("ttl")), volumes=not ctx.params.get("objects_only"),
-                          accept_partial=bool(ctx.params.get("accept_partial")), run_id=ctx.run_id)]
+    return [backups.operation(clustersteps.kube(ctx), _choice(ctx), name=ctx.facts["backup"], namespace=app.namespace,
+                              selector="" if ctx.params.get("namespace_wide") else f"app.kubernetes.io/name={app.name}",
+                              ttl=str(ctx.params.get("ttl")), volumes=not ctx.params.get("objects_only"),
+                              accept_partial=bool(ctx.params.get("accept_partial")), run_id=ctx.run_id)]
 
 
 def _restores(ctx: Context) -> list[Operation]:
@@ -133,6 +150,19 @@ def _restores(ctx: Context) -> list[Operation]:
     restore_name = f"{backup_name}-restore"
     ks, hr = clustersteps.kustomizations(ctx, app), clustersteps.helmreleases(ctx, app)
     ops: list[Operation] = [flux.Suspend(o, ctx.run_id, "undoing an upgrade") for o in ks + hr]
+    if ctx.facts.get("system") == "k8up":
+        # K8up writes each snapshot back into its claim (the files overwritten); the objects are left as they
+        # are, so the replicas are put back by hand (remembered on each workload) before Flux takes over again.
+        stopped = workloads.of_app(kube, app.namespace, app.name)
+        counts = [workloads.to_remember(w.get()) for w in stopped]
+        ops += [workloads.Scale(w, 0, previous=n, note=ctx.run_id) for w, n in zip(stopped, counts, strict=True)]
+        ops.append(workloads.PodsGone(kube, app.namespace, app.name))
+        ops += backups.restore_into_claims(kube, namespace=app.namespace, name=restore_name,
+                                           snapshots=dict(ctx.facts.get("k8up_snapshots") or {}),
+                                           backend=dict(ctx.facts.get("k8up_backend") or {}))
+        ops += [workloads.Scale(w, n) for w, n in zip(stopped, counts, strict=True)]
+        ops.append(flux.Reconcile(clustersteps.source(ctx)))
+        return ops + [flux.Resume(o, wait=False) for o in hr] + [flux.Resume(o) for o in ks]
     if not velero.exists(kube, "Restore", restore_name):  # a resumed undo goes on with the restore it made
         ops += [workloads.Scale(w, 0, remember=False) for w in workloads.of_app(kube, app.namespace, app.name)]
         ops.append(workloads.PodsGone(kube, app.namespace, app.name))
@@ -144,27 +174,34 @@ def _restores(ctx: Context) -> list[Operation]:
 
 
 backup = runbook.add(Step(
-    "Back up the app with Velero, its volumes' data included",
+    "Back up the app, its volumes' data included",
     why="The way back if the upgrade breaks the app or migrates its data badly. Velero captures a volume's "
-        "data only through file-system backup (or snapshots), never by default.",
+        "data only through file-system backup (or snapshots), never by default; K8up snapshots each claim.",
     ops=Ops(_backups, doc=velero.backup_command("{backup}", namespaces=["{ns}"],
                                                 selector="app.kubernetes.io/name={app}", ttl="{ttl}").replace(
                                                     "{}", "{{}}")
-            + "  # without --selector with --namespace-wide; only the velero line with --objects-only"),
+            + "  # without --selector with --namespace-wide; only the velero line with --objects-only\n"
+              "# with K8up: kubectl apply a k8up.io/v1 Backup with the namespace's backend, then "
+              "kubectl wait --for=condition=Completed backup.k8up.io/{backup} -n {ns} --timeout=30m"),
     needs_cluster=True, when=lambda ctx: _already_running(ctx)))
 
 
-@backup.verifier("a completed PodVolumeBackup for every claim the app mounts (unless --objects-only)")
+@backup.verifier("the backup holds the data of every claim the app mounts (Velero: a completed PodVolumeBackup of "
+                 "each, unless --objects-only; K8up: a snapshot of each taken by this backup)")
 def backup_holds_the_data(ctx: Context) -> None:
-    name = ctx.facts["backup"]
-    held = sorted(velero.volume_backups(clustersteps.kube(ctx), name)) if not ctx.params.get("objects_only") else []
-    ctx.facts.update(backup_done=True, backup_claims=held)
-    if ctx.params.get("objects_only"):
+    name, system, app = ctx.facts["backup"], str(ctx.facts.get("system") or "velero"), _app(ctx)
+    claims = list(ctx.facts.get("claims") or [])
+    held = {} if ctx.params.get("objects_only") and system == "velero" else backups.held(
+        clustersteps.kube(ctx), system, name, app.namespace, claims)
+    ctx.facts.update(backup_done=True, backup_claims=sorted(held),
+                     k8up_snapshots={c: i for c, i in held.items()} if system == "k8up" else {})
+    if ctx.params.get("objects_only") and system == "velero":
         return
-    missing = [c for c in ctx.facts.get("claims") or [] if c not in held]
+    missing = [c for c in claims if c not in held]
     if missing:
-        raise velero.VeleroError(f"backup {name} holds no data for {', '.join(missing)}; see `velero backup "
-                                 f"describe {name} --details`")
+        see = (f"`velero backup describe {name} --details`" if system == "velero"
+               else f"`kubectl describe backup.k8up.io/{name} -n {app.namespace}` and its job's logs")
+        raise CheckFailed(f"backup {name} holds no data for {', '.join(missing)}; see {see}")
 
 
 RESTORE_DOC = ("flux suspend kustomization KUSTOMIZATION -n {ns}\nflux suspend helmrelease HELMRELEASE -n {ns}\n"
@@ -174,7 +211,9 @@ RESTORE_DOC = ("flux suspend kustomization KUSTOMIZATION -n {ns}\nflux suspend h
                + velero.restore_command("{backup}", "{backup}-restore") + "\n"
                + flux.command(*clustersteps.SOURCE) + "\n"
                "flux resume helmrelease HELMRELEASE -n {ns} --wait=false\n"
-               "flux resume kustomization KUSTOMIZATION -n {ns}")
+               "flux resume kustomization KUSTOMIZATION -n {ns}\n"
+               "# with K8up: no claim deleted; a k8up.io/v1 Restore of each claim's snapshot into it, then the "
+               "replicas scaled back, before the source is reconciled")
 
 
 @backup.undoer("if the new version reached the cluster: restore the app from the backup, data included "
@@ -186,12 +225,13 @@ def restore(ctx: Context) -> None:
     ops = _restores(ctx)  # the hold-off again: an undo run later (mediaops undo) may find Flux running the app
     for op in ops:
         op.run(ctx)
-    # What came back: each claim made again by this restore, with its data.
-    restore_name = f"{ctx.facts['backup']}-restore"
-    restored = velero.volume_restores(clustersteps.kube(ctx), restore_name)
-    lost = [c for c in ctx.facts.get("backup_claims") or [] if c not in restored]
-    if lost:
-        raise velero.VeleroError(f"restore {restore_name} did not bring back the data of {', '.join(lost)}")
+    if ctx.facts.get("system") != "k8up":  # K8up: each Restore's wait failed unless Completed Succeeded
+        # What came back: each claim made again by this restore, with its data.
+        restore_name = f"{ctx.facts['backup']}-restore"
+        restored = velero.volume_restores(clustersteps.kube(ctx), restore_name)
+        lost = [c for c in ctx.facts.get("backup_claims") or [] if c not in restored]
+        if lost:
+            raise velero.VeleroError(f"restore {restore_name} did not bring back the data of {', '.join(lost)}")
     app = _app(ctx)
     clustersteps.wait_helmreleases(ctx, app)
     clustersteps.wait_pods(ctx, app)

@@ -2,15 +2,16 @@
 
 Renaming ``ks.yaml`` to ``ks.dis`` and unlisting it makes Flux's ``cluster-apps`` prune the app's Kustomization,
 and with ``prune: true`` everything it applied, the app's PersistentVolumeClaims and their data included; so the
-volumes are backed up with Velero first.
+volumes are backed up first, with the system the cluster backs up with (Velero or K8up:
+mediaops/cluster/backups.py).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from mediaops.cluster import velero
-from mediaops.engine import CheckFailed, Runbook
+from mediaops.cluster import backups, k8up, velero
+from mediaops.engine import CheckFailed, Concern, Ops, Runbook, Step
 from mediaops.engine.context import Context
 from mediaops.repo import ACTIVE, ARCHIVED, INCONSISTENT, UNREADABLE, deactivation
 from mediaops.steps import activation as shared
@@ -46,32 +47,48 @@ deactivate.check("Its files have no uncommitted changes and nothing unrelated is
 deactivate.check("The repository can take a commit and push it")(gitsteps.can_commit_and_push)
 
 
-@deactivate.step(
-    "Back up its volumes with Velero before the prune deletes them",
+@deactivate.check("The backup system that would back up its claims", needs_cluster=True)
+def backup_system(ctx: Context) -> str:
+    app = app_of(ctx)
+    if not ctx.facts.get("claims"):
+        return "no claim to back up"
+    try:
+        choice = backups.choose(clustersteps.kube(ctx), app.namespace)
+    except backups.NoBackupSystem as exc:
+        ctx.facts.update(system="velero", k8up_backend=None)
+        return Concern(f"{exc}: the backup step will fail; skip it only if the data may go")
+    ctx.facts.update(system=choice.system, k8up_backend=choice.backend)
+    return f"{choice.system}: {choice.why}"
+
+
+def _backup(ctx: Context) -> list[velero.Backup | k8up.Backup]:
+    choice = backups.Choice(str(ctx.facts.get("system") or "velero"), "", ctx.facts.get("k8up_backend"))
+    return [backups.operation(clustersteps.kube(ctx), choice, name=ctx.facts["backup"], namespace=ctx.facts["ns"],
+                              selector=f"app.kubernetes.io/name={ctx.facts['app']}", run_id=ctx.run_id)]
+
+
+backup_volumes = deactivate.add(Step(
+    "Back up its volumes before the prune deletes them",
     why="With prune: true Flux deletes the app's PersistentVolumeClaims ({volumes}) and their data with them. "
         "Skip only if the data may go.",
-    # The command velero.backup_command writes (braces of the policy doubled so the template keeps them).
-    command=velero.backup_command("{backup}", namespaces=["{ns}"],
-                                  selector="app.kubernetes.io/name={app}").replace("{}", "{{}}"),
-    needs_cluster=True,
-)
-def backup_volumes(ctx: Context) -> str:
-    kube, app, ns = clustersteps.kube(ctx), ctx.facts["app"], ctx.facts["ns"]
-    # Velero captures a claim's data only through a running pod that mounts it (file-system backup).
-    problems = velero.volume_plan(kube, ns, f"app.kubernetes.io/name={app}").problems()
-    if problems:
-        raise velero.VeleroError("the backup would not hold the data of " + "; ".join(problems))
-    name = ctx.facts["backup"]  # named by the first check, so the command shown names it too
-    if not velero.exists(kube, "Backup", name):
-        velero.backup(kube, name, namespaces=[ns], selector={"app.kubernetes.io/name": app})
-    with ctx.waiting(f"Velero backup {name}") as waiting:
-        outcome = velero.wait(kube, "Backup", name, waiting=waiting)
-    held = sorted(velero.volume_backups(kube, name))
-    missing = [c for c in ctx.facts.get("claims") or [] if c not in held]
+    # velero.backup_command's line (braces of the policy doubled so the template keeps them), or K8up's Backup.
+    ops=Ops(_backup, doc=velero.backup_command("{backup}", namespaces=["{ns}"],
+                                               selector="app.kubernetes.io/name={app}").replace("{}", "{{}}")
+            + "\n# with K8up: kubectl apply a k8up.io/v1 Backup with the namespace's backend, then "
+              "kubectl wait --for=condition=Completed backup.k8up.io/{backup} -n {ns} --timeout=30m"),
+    needs_cluster=True))
+
+
+@backup_volumes.verifier("the backup holds the data of every claim (Velero: a completed PodVolumeBackup of each; "
+                         "K8up: a snapshot of each taken by this backup)")
+def backup_holds_the_claims(ctx: Context) -> None:
+    name, system = ctx.facts["backup"], str(ctx.facts.get("system") or "velero")
+    claims = list(ctx.facts.get("claims") or [])
+    held = backups.held(clustersteps.kube(ctx), system, name, ctx.facts["ns"], claims)
+    missing = [c for c in claims if c not in held]
     if missing:
-        raise velero.VeleroError(f"backup {name} holds no data for {', '.join(missing)}")
-    return (f"backup {name} {outcome.phase} ({outcome.items} items, data of {', '.join(held) or 'no claim'}); "
-            f"restore: {velero.restore_command(name)}")
+        raise CheckFailed(f"backup {name} holds no data for {', '.join(missing)}")
+    ctx.facts["backup_claims"] = sorted(held)
 
 
 @backup_volumes.skip_when

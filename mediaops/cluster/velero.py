@@ -292,6 +292,10 @@ class Backup:
 
     def run(self, ctx: Context) -> str:
         if not exists(self.kube, "Backup", self.name):
+            if self.volumes:  # the data of a claim no running pod mounts would be skipped without an error
+                problems = volume_plan(self.kube, self.namespace, self.selector).problems()
+                if problems:
+                    raise VeleroError("the backup would not hold the data of " + "; ".join(problems))
             key, _, value = self.selector.partition("=")
             backup(self.kube, self.name, namespaces=[self.namespace], selector={key: value} if key else None,
                    ttl=self.ttl, labels={"mediaops.io/run-id": self.run_id} if self.run_id else None,

@@ -58,7 +58,7 @@ def test_a_finished_upgrade_silences_only_while_it_runs(sim: Mediaops) -> None:
     order = [e["event"] if e["event"] != "step_start" else e["title"] for e in events]
     silenced = next(i for i, e in enumerate(events) if e["event"] == "facts" and e["facts"].get("silences"))
     assert silenced < order.index("Reconcile the app with source")  # before the step that takes it down
-    assert order.index("Back up the app with Velero, its volumes' data included") < silenced
+    assert order.index("Back up the app, its volumes' data included") < silenced
 
 
 @contextmanager

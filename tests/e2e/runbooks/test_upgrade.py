@@ -136,3 +136,50 @@ def test_a_failed_upgrade_is_undone_later_with_its_data(sim: Mediaops, home_ops:
     assert home_ops.git("status", "--porcelain") == ""
     again = sim.run("undo", "last", "--yes")
     assert again.returncode == 0 and "has no completed step to undo" in again.stdout
+
+
+def _k8up_schedule_for_media(ops: Mediaops) -> None:
+    """A K8up Schedule in media, as a cluster that backs up with K8up has (the sample's lands in storage: its
+    Kustomization's targetNamespace), with the sample's backend."""
+    sample = json.loads(kubectl(ops, "get", "schedules.k8up.io", "media-daily", "-n", "storage", "-o", "json").stdout)
+    body = {"apiVersion": "k8up.io/v1", "kind": "Schedule", "metadata": {"name": "media-routine", "namespace": "media"},
+            "spec": {"backend": sample["spec"]["backend"], "backup": {"schedule": "0 3 * * *"}}}
+    made = subprocess.run([KUBECTL, "create", "-f", "-"], input=json.dumps(body), env=ops.env, text=True,
+                          capture_output=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+
+
+def test_with_k8up_the_backup_and_the_way_back_are_k8ups(sim: Mediaops, home_ops: HomeOps) -> None:
+    """A namespace K8up backs up: the backup is a K8up Backup (a snapshot of the claim), no Velero object is made,
+    and undoing the failed upgrade writes the snapshot back into the claim, its replicas put back, Flux running."""
+    _k8up_schedule_for_media(sim)
+    _exec(sim, "tee", "/config/tautulli.db", stdin="schema 1\n")
+    preview = sim.run("run", "backup-before-upgrade", "tautulli", "--chart-version", "9.9.9", "--dry-run")
+    flat = " ".join(preview.stdout.split())
+    assert "k8up: a K8up Schedule backs up media" in flat and "kind: Backup" in preview.stdout, flat[-3000:]
+    failed = sim.run("run", "backup-before-upgrade", "tautulli", "--chart-version", "9.9.9", "--yes", "--json")
+    assert failed.returncode == 1, failed.stdout[-3000:]
+    backups = json.loads(kubectl(sim, "get", "backups.k8up.io", "-n", "media", "-o", "json").stdout)["items"]
+    assert [b["metadata"]["name"] for b in backups if b["metadata"]["name"].startswith("pre-tautulli-")]
+    assert _items(sim, "backups.velero.io") == []
+    _exec(sim, "tee", "/config/tautulli.db", stdin="schema 2\n")
+    undone = sim.run("undo", "last", "--yes")
+    assert undone.returncode == 0, undone.stdout[-3000:]
+    assert _exec(sim, "cat", "/config/tautulli.db") == "schema 1\n"
+    restores = json.loads(kubectl(sim, "get", "restores.k8up.io", "-n", "media", "-o", "json").stdout)["items"]
+    assert [r["spec"]["restoreMethod"]["folder"]["claimName"] for r in restores] == ["tautulli-config"]
+    deployment = json.loads(kubectl(sim, "get", "deployment", "tautulli", "-n", "media", "-o", "json").stdout)
+    assert deployment["spec"]["replicas"] == 1
+    assert "mediaops.io/previous-replicas" not in (deployment["metadata"].get("annotations") or {})
+    hr = json.loads(kubectl(sim, "get", "helmrelease", "tautulli", "-n", "media", "-o", "json").stdout)
+    assert not hr["spec"].get("suspend")
+    assert home_ops.origin_log()[0].startswith('Revert "feat(media): upgrade tautulli')
+
+
+def test_backup_with_names_the_system(sim: Mediaops, home_ops: HomeOps) -> None:
+    """--backup-with k8up where no K8up backend is named for the namespace: refused before anything changes."""
+    refused = sim.run("run", "backup-before-upgrade", "tautulli", "--chart-version", "3.7.2", "--backup-with", "k8up",
+                      "--yes")
+    assert refused.returncode == 3, refused.stdout[-2000:]
+    assert "no K8up Schedule or Backup in media names a backend" in " ".join(refused.stdout.split())
+    assert home_ops.git("log", "-1", "--format=%s") == "initial import"

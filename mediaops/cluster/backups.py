@@ -1,0 +1,125 @@
+"""The backup a runbook takes before it risks an app's data, with whichever system the cluster backs up with.
+
+Velero (vmware-tanzu/velero) and K8up (k8up-io/k8up) are both common in home-ops clusters, often one of them
+only. Which one takes the backup: the one asked for (``--backup-with``); else the one whose routine backups
+already cover the app's namespace (a K8up Schedule in it, a Velero Schedule including it); else Velero when
+its storage location is Available, else K8up when the namespace names a K8up backend. VolSync backs up one
+claim per ReplicationSource on its own schedule; it is read by ``mediaops check`` and ``restore``, not taken
+here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from mediaops.cluster import k8up, velero
+from mediaops.cluster.client import Kube, KubeError
+from mediaops.errors import MediaopsError
+
+SYSTEMS = ("velero", "k8up")
+
+
+class NoBackupSystem(MediaopsError):
+    pass
+
+
+@dataclass(frozen=True)
+class Choice:
+    system: str  # "velero" or "k8up"
+    why: str
+    backend: dict[str, Any] | None = None  # K8up's repository, as the namespace's Schedule names it
+
+
+def _velero_routine(kube: Kube, namespace: str) -> bool:
+    try:
+        answer = kube.request("GET", f"/apis/velero.io/v1/namespaces/{velero.NAMESPACE}/schedules",
+                              what="schedules.velero.io", verb="list")
+    except KubeError:
+        return False  # not served here
+    for schedule in answer.get("items") or []:
+        template = (schedule.get("spec") or {}).get("template") or {}
+        included = template.get("includedNamespaces") or ["*"]
+        if (namespace in included or "*" in included) and namespace not in (template.get("excludedNamespaces") or []):
+            return True
+    return False
+
+
+def choose(kube: Kube, namespace: str, wanted: str = "") -> Choice:
+    """Which system backs up the namespace now (see the module's docstring); NoBackupSystem when none can."""
+    phase = velero.location_phase(kube)
+    velero_ok = phase == "Available"
+    backend = k8up.backend(kube, namespace) if k8up.serves(kube) else None
+    if wanted == "velero":
+        if not velero_ok:
+            raise NoBackupSystem(f"Velero's BackupStorageLocation velero/default is {phase or 'missing'}",
+                                 hint="`velero backup-location get`; or --backup-with k8up")
+        return Choice("velero", "asked for (--backup-with velero)")
+    if wanted == "k8up":
+        if backend is None:
+            raise NoBackupSystem(f"no K8up Schedule or Backup in {namespace} names a backend to back up to",
+                                 hint="add a K8up Schedule for the namespace, or --backup-with velero")
+        return Choice("k8up", "asked for (--backup-with k8up)", backend)
+    k8up_routine = backend is not None and bool(k8up.schedules(kube, namespace))
+    velero_routine = velero_ok and _velero_routine(kube, namespace)
+    if k8up_routine and not velero_routine:
+        return Choice("k8up", f"a K8up Schedule backs up {namespace}", backend)
+    if velero_ok:
+        return Choice("velero", f"a Velero Schedule includes {namespace}" if velero_routine
+                      else "Velero's storage location is Available")
+    if backend is not None:
+        return Choice("k8up", f"Velero's storage location is {phase or 'missing'}; K8up's backend is named in "
+                              f"{namespace}", backend)
+    raise NoBackupSystem(f"no backup system can back up {namespace}: Velero's storage location is "
+                         f"{phase or 'missing'} and no K8up Schedule or Backup in {namespace} names a backend",
+                         hint="install Velero or add a K8up Schedule; --backup-with picks one")
+
+
+def k8up_skipped(kube: Kube, namespace: str, claims: list[str]) -> list[str]:
+    """The claims a K8up Backup of the namespace would leave out, each with why."""
+    found = []
+    for claim in claims:
+        obj = kube.find("PersistentVolumeClaim", claim, namespace)
+        why = "it does not exist" if obj is None else k8up.skips(obj)
+        if why:
+            found.append(f"{claim} ({why})")
+    return found
+
+
+def operation(kube: Kube, choice: Choice, *, name: str, namespace: str, selector: str = "", ttl: str = "720h",
+              volumes: bool = True, accept_partial: bool = False, run_id: str = "") -> velero.Backup | k8up.Backup:
+    """The backup as an operation of the chosen system (K8up backs up every claim of the namespace it may)."""
+    if choice.system == "k8up":
+        return k8up.Backup(kube, namespace, name, dict(choice.backend or {}), run_id=run_id)
+    return velero.Backup(kube, name, namespace, selector=selector, ttl=ttl, volumes=volumes,
+                         accept_partial=accept_partial, run_id=run_id)
+
+
+def _time(stamp: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def held(kube: Kube, system: str, name: str, namespace: str, claims: list[str]) -> dict[str, str]:
+    """The claims whose data the backup holds: Velero, each completed PodVolumeBackup (by claim: the backup's
+    name); K8up, each claim's newest Snapshot taken since the Backup was made (by claim: the snapshot ID)."""
+    if system != "k8up":
+        return {claim: name for claim in velero.volume_backups(kube, name)}
+    backup = kube.find("k8up.io/Backup", name, namespace)
+    since = _time(str(((backup or {}).get("metadata") or {}).get("creationTimestamp") or ""))
+    found = {}
+    for claim, snap in k8up.snapshots_of(kube, namespace, claims).items():
+        taken = _time(str((snap.get("spec") or {}).get("date") or ""))
+        if since is not None and taken is not None and taken >= since:
+            found[claim] = str(snap["spec"]["id"])
+    return found
+
+
+def restore_into_claims(kube: Kube, *, namespace: str, name: str, snapshots: dict[str, str],
+                        backend: dict[str, Any]) -> list[k8up.Restore]:
+    """K8up Restores of each claim's snapshot into the claim (they overwrite its files)."""
+    return [k8up.Restore(kube, namespace, f"{name}-{claim}"[:63], snapshot, claim, backend)
+            for claim, snapshot in sorted(snapshots.items())]
