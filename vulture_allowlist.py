@@ -136,3 +136,6 @@ _.no_cronjobs  # activate.py, @cronjobs_fine.skip_when
 _.configured  # overseerr_weekly.py, @runbook.check
 _.nothing_to_test  # overseerr_weekly.py, @test_notifications.skip_when
 _.latest_backup  # overseerr_weekly.py, @runbook.step
+_.system_chosen  # backup_before_upgrade.py, @runbook.check
+_.backup_system  # deactivate.py, @deactivate.check
+_.backup_holds_the_claims  # deactivate.py, @backup_volumes.verifier
