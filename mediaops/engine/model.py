@@ -300,7 +300,7 @@ class _Placeholders(dict[str, Any]):
 
 # How a runbook page names a value it cannot know: a word in capitals, as the flux and kubectl docs write
 # NAME and NAMESPACE, never an angle-bracket placeholder.
-DOC_WORDS = {"ns": "NAMESPACE", "ks": "KUSTOMIZATION", "hr": "HELMRELEASE", "dir": "APP_DIR",
+DOC_WORDS = {"ns": "NAMESPACE", "ks": "KUSTOMIZATION", "hr": "HELMRELEASE",
              "ns_file": "NAMESPACE_KUSTOMIZATION", "names": "NAMES", "nas": "NAS", "login_pod": "LOGIN_POD",
              "restore": "RESTORE", "backup": "BACKUP", "run_id": "RUN", "volumes": "CLAIMS"}
 

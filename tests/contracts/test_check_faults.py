@@ -6,62 +6,15 @@ sent as protobuf; the Job's Failed condition, reason BackoffLimitExceeded)."""
 from __future__ import annotations
 
 import json
-import subprocess
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from tests.conftest import KUBECTL, make_home_ops
+from tests.contracts.conftest import Rehearsed
 
-MEDIA = Path("kubernetes") / "apps" / "media"
 CRONJOB = "plex-trakt-sync-sync"
-
-
-def activate_trakt(work: Path) -> None:
-    """plex-trakt-sync active, as `mediaops run activate plex-trakt-sync` leaves the repository."""
-    (work / MEDIA / "plex-trakt-sync" / "ks.dis").rename(work / MEDIA / "plex-trakt-sync" / "ks.yaml")
-    listing = work / MEDIA / "kustomization.yaml"
-    listing.write_text(listing.read_text().replace("  - ./tautulli/ks.yaml\n",
-                                                   "  - ./tautulli/ks.yaml\n  - ./plex-trakt-sync/ks.yaml\n"))
-
-
-class Rehearsed:
-    def __init__(self, sim: Any, kubeconfig: Path) -> None:
-        self.sim, self.kubeconfig = sim, kubeconfig
-
-    def kubectl(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([KUBECTL, "--kubeconfig", str(self.kubeconfig), *args], capture_output=True, text=True,
-                              timeout=60)
-
-    def json(self, *args: str) -> Any:
-        result = self.kubectl(*args, "-o", "json")
-        assert result.returncode == 0, result.stderr
-        return json.loads(result.stdout)
-
-    def pod(self, app: str) -> dict[str, Any]:
-        items = self.json("get", "pod", "-n", "media", "-l", f"app.kubernetes.io/name={app}")["items"]
-        running = [p for p in items if "job-name" not in p["metadata"].get("labels", {})]
-        assert len(running) == 1, [p["metadata"]["name"] for p in items]
-        return dict(running[0])
-
-
-@pytest.fixture(scope="module")
-def rehearsed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rehearsed]:
-    from mediaops.sim.cluster import Rehearsal
-    from mediaops.sim.manager import Timing
-
-    tmp = tmp_path_factory.mktemp("check-faults")
-    home_ops = make_home_ops(tmp, prepare=activate_trakt)
-    sim = Rehearsal(home_ops.path, timing=Timing.fast(), workdir=tmp / "rehearsal", nas_port=0)
-    sim.start(timeout=60)
-    try:
-        yield Rehearsed(sim, sim.kubeconfig(tmp / "kubeconfig"))
-    finally:
-        sim.stop()
-        assert sim.manager.errors == [], sim.manager.errors[:1]
 
 
 def until(what: Callable[[], Any], timeout: float = 20) -> Any:

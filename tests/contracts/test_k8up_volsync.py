@@ -11,39 +11,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from mediaops.cluster import kinds
 from mediaops.sim.manager import watched
 from tests.conftest import Cluster
+from tests.contracts.conftest import apply, kubectl, ok
 
-KUBECTL = str(Path(sys.executable).parent / "kubectl")
 BACKEND = {"repoPasswordSecretRef": {"name": "k8up-credentials", "key": "repo-password"},
            "s3": {"endpoint": "http://127.0.2.40:9091", "bucket": "k8up"}}
 REPOSITORY = "s3:http://127.0.2.40:9091/k8up"
-
-
-def kubectl(cluster: Cluster, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([KUBECTL, "--kubeconfig", str(cluster.kubeconfig), *args], input=input,
-                          capture_output=True, text=True, timeout=60)
-
-
-def ok(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-def apply(cluster: Cluster, *objects: dict[str, Any]) -> None:
-    ok(kubectl(cluster, "apply", "-f", "-", input="\n---\n".join(json.dumps(o) for o in objects)))
 
 
 def get(cluster: Cluster, resource: str, name: str, namespace: str = "media") -> dict[str, Any]:
@@ -67,14 +47,6 @@ def reason(obj: dict[str, Any], type_: str) -> str | None:
 def wait_completed(cluster: Cluster, resource: str, name: str) -> dict[str, Any]:
     ok(kubectl(cluster, "wait", "--for=condition=Completed", f"{resource}/{name}", "-n", "media", "--timeout=30s"))
     return get(cluster, resource, name)
-
-
-@pytest.fixture
-def credentials(cluster: Cluster) -> Cluster:
-    apply(cluster, {"apiVersion": "v1", "kind": "Secret",
-                    "metadata": {"name": "k8up-credentials", "namespace": "media"},
-                    "stringData": {"repo-password": "rehearsal"}})
-    return cluster
 
 
 # -- the registry: K8up's Backup and Restore beside Velero's -----------------------------------------------------
@@ -263,19 +235,6 @@ def test_a_schedule_creates_backups_it_owns(credentials: Cluster) -> None:
 
 
 # -- VolSync ----------------------------------------------------------------------------------------------------
-@pytest.fixture
-def volsync(cluster: Cluster) -> Iterator[Cluster]:
-    gone = kubectl(cluster, "get", "replicationsources", "-n", "media")
-    assert gone.returncode == 1 and 'the server doesn\'t have a resource type "replicationsources"' in gone.stderr
-    cluster.sim.set_fault("volsync-installed", "on")
-    apply(cluster, {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "restic-tautulli", "namespace": "media"},
-                    "stringData": {"RESTIC_REPOSITORY": "s3:http://127.0.2.40:9091/volsync/tautulli",
-                                   "RESTIC_PASSWORD": "rehearsal"}})
-    yield cluster
-    cluster.sim.set_fault("volsync-installed", "off")
-    assert kubectl(cluster, "get", "replicationsources", "-n", "media").returncode == 1
-
-
 def _synced(cluster: Cluster, resource: str, name: str, tag: str) -> dict[str, Any]:
     ok(kubectl(cluster, "wait", f"--for=jsonpath={{.status.lastManualSync}}={tag}", f"{resource}/{name}", "-n",
                "media", "--timeout=30s"))

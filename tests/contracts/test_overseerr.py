@@ -11,7 +11,6 @@ import socket
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -41,16 +40,6 @@ def call(base: str, method: str, path: str, *, key: str | None = API_KEY, body: 
     except urllib.error.HTTPError as error:
         text = error.read()
         return error.code, json.loads(text) if text else None
-
-
-@pytest.fixture
-def overseerr() -> Iterator[Overseerr]:
-    served = Overseerr()
-    served.start()
-    try:
-        yield served
-    finally:
-        served.stop()
 
 
 def age_days(stamp: str) -> float:

@@ -1,20 +1,12 @@
-"""The layouts of real home-ops repositories (tests/fixtures/layouts): inventory, checks and rehearsal."""
+"""The layouts of real home-ops repositories (tests/fixtures/layouts) through the CLI: inventory, checks, previews and
+the rehearsal's status (the rehearsal built from them in-process: tests/unit/test_layouts.py)."""
 
 from __future__ import annotations
 
-import base64
 import json
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.conftest import HomeOps, Mediaops, clean_env
-
-
-@pytest.fixture
-def lay(tmp_path: Path, layouts: HomeOps) -> Mediaops:
-    return Mediaops(clean_env(tmp_path), layouts.path, tmp_path / "state")
+from tests.conftest import Mediaops
 
 
 def _app(ops: Mediaops, name: str) -> dict[str, Any]:
@@ -88,39 +80,6 @@ def test_runbooks_preview_on_the_layouts(lay: Mediaops) -> None:
     upgrade = lay.run("run", "backup-before-upgrade", "radarr", "--chart-version", "4.2.0", "--dry-run")
     assert upgrade.returncode == 0, upgrade.stdout
     assert "ocirepository.yaml" in upgrade.stdout and "+    tag: 4.2.0" in upgrade.stdout
-
-
-def test_the_rehearsal_starts_from_the_layouts(tmp_path: Path, layouts: HomeOps) -> None:
-    from mediaops.cluster.kinds import kind
-    from mediaops.sim.cluster import Rehearsal
-    from mediaops.sim.manager import Timing
-
-    sim = Rehearsal(layouts.path, timing=Timing.fast(), workdir=tmp_path / "rehearsal", nas_port=0)
-    sim.start(timeout=60)
-    try:
-        assert sim.not_ready() == []
-        store = sim.store
-        # the GitRepository the entry follows is this repository, whatever its name and URL
-        assert store.get(kind("GitRepository"), "flux-system", "home-kubernetes")["status"]["artifact"]
-        # a SOPS file for the operator's key: placeholders, never the real values
-        secret = store.get(kind("Secret"), "flux-system", "cluster-secrets")
-        assert base64.b64decode(secret["data"]["SECRET_API_TOKEN"]).decode() == "rehearsal-secret-api-token"
-        # $${VAR} renders ${VAR}; a labelled-out Kustomization and a disabled generator are left as written
-        settings = store.get(kind("ConfigMap"), "media", "scripts-settings")["data"]["settings"]
-        assert settings == "key=${API_KEY} zone=Europe/Berlin"
-        assert store.get(kind("ConfigMap"), "media", "radarr-quality")["data"]["profile"] == "${QUALITY_PROFILE}"
-        assert "${sonarr_eventtype}" in store.get(kind("ConfigMap"), "media", "scripts")["data"]["refresh.sh"]
-        claim = store.get(kind("PersistentVolumeClaim"), "media", "radarr")
-        assert claim["spec"]["resources"]["requests"]["storage"] == "5Gi"
-        # kinds without a controller are stored and listed, with the scope their CRDs give them
-        assert store.get(kind("CiliumLoadBalancerIPPool"), "", "pool")
-        assert store.get(kind("AlertmanagerConfig"), "observability", "alertmanager")
-        assert store.get(kind("Alert"), "media", "alert-manager")
-        assert sim.remote_bases == ["kubernetes/apps/network/kustomization.yaml: https://github.com/kubernetes-sigs"
-                                    "/gateway-api/releases/download/v1.2.1/standard-install.yaml"]
-    finally:
-        sim.stop()
-    assert sim.manager.errors == []
 
 
 def test_sim_status_on_the_layouts(lay: Mediaops) -> None:

@@ -16,13 +16,6 @@ from tests.conftest import ROOT, Mediaops, answer, tree_digest
 SCHEMA = json.loads((ROOT / "mediaops" / "schemas" / "events.schema.json").read_text())
 
 
-@pytest.fixture
-def scratch(tmp_path: Path) -> Path:
-    path = tmp_path / "scratch"
-    path.mkdir()
-    return path
-
-
 def test_dry_run_writes_nothing_and_shows_the_diff(mediaops: Mediaops, scratch: Path) -> None:
     (scratch / "a.txt").write_text("old\n")
     before = tree_digest(scratch)
@@ -249,7 +242,7 @@ def test_show_and_list_describe_the_runbooks(mediaops: Mediaops) -> None:
     assert {"write-files", "sneaky", "handmade"} <= {r["name"] for r in listed}
     shown = mediaops.run("show", "write-files")
     assert shown.returncode == 0
-    assert "Write c.txt unless told to fail" in shown.stdout and "rm <dir>/c.txt" in shown.stdout
+    assert "Write c.txt unless told to fail" in shown.stdout and "rm DIR/c.txt" in shown.stdout
 
 
 def test_continue_without_asking_runs_the_rest_but_a_manual_step_still_asks(mediaops: Mediaops,
