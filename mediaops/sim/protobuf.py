@@ -13,14 +13,21 @@ value (gogo-protobuf writes those fields always), a pointer is kept as sent (it 
 inlined struct's fields are the parent's (``json:",inline"``), metav1.Time is RFC 3339 (and left out when zero),
 resource.Quantity a string, intstr.IntOrString a number or a string, FieldsV1 its raw JSON. A field the table does
 not know is refused (415) rather than dropped.
+
+The other way, ``openapi_v2_document`` writes the /openapi/v2 document as the API server serves it to a client that
+asks for ``application/com.github.proto-openapi.spec.v2@v1.0+protobuf`` (kubectl does, and accepts nothing else):
+gnostic's openapi_v2.Document, without the ``k8s\\x00`` envelope of the API's objects.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import struct
 from datetime import UTC, datetime
 from typing import Any
+
+import yaml
 
 REPEATED, OMIT, INLINE = 1, 2, 4
 ROOTS = {("batch/v1", "Job"): "batch.Job", ("batch/v1", "CronJob"): "batch.CronJob",
@@ -161,6 +168,128 @@ def decode_object(body: bytes) -> dict[str, Any]:
     if root is None:
         raise ProtobufError(f"the rehearsal cannot read a protobuf {kind or 'body'}")
     return {"apiVersion": api_version, "kind": kind, **decode(root, bytes(envelope.get(2, b"")))}
+
+
+# -- the OpenAPI v2 document as protobuf ------------------------------------------------------------------------
+# k8s.io/kube-openapi pkg/handler/handler.go (ToProtoBinary) serves the JSON document parsed by gnostic
+# (github.com/google/gnostic-models openapiv2/document.go ParseDocument, OpenAPIv2.go) and marshalled as
+# openapiv2/OpenAPIv2.proto's Document: no ``k8s\x00`` magic and no runtime.Unknown envelope (those are
+# k8s.io/apimachinery pkg/runtime/serializer/protobuf/protobuf.go's, for API objects). kubectl reads it with
+# proto.Unmarshal (k8s.io/client-go discovery OpenAPISchema) to validate what it cannot leave to the server's
+# fieldValidation, such as each item of a ``kind: List`` (k8s.io/cli-runtime pkg/resource query_param_verifier.go).
+# Vendor extensions (``x-...``) and other free values are gnostic's Any: their YAML text (compiler.Marshal).
+_STRING, _DOUBLE, _INT, _BOOL, _ANY, _ANYS, _STRINGS = "string", "double", "int", "bool", "any", "anys", "strings"
+_SCHEMA_FIELDS: dict[str, tuple[int, str]] = {  # Schema: JSON key -> (field number, kind)
+    "$ref": (1, _STRING), "format": (2, _STRING), "title": (3, _STRING), "description": (4, _STRING),
+    "default": (5, _ANY), "multipleOf": (6, _DOUBLE), "maximum": (7, _DOUBLE), "exclusiveMaximum": (8, _BOOL),
+    "minimum": (9, _DOUBLE), "exclusiveMinimum": (10, _BOOL), "maxLength": (11, _INT), "minLength": (12, _INT),
+    "pattern": (13, _STRING), "maxItems": (14, _INT), "minItems": (15, _INT), "uniqueItems": (16, _BOOL),
+    "maxProperties": (17, _INT), "minProperties": (18, _INT), "required": (19, _STRINGS), "enum": (20, _ANYS),
+    "additionalProperties": (21, "additionalProperties"), "type": (22, "type"), "items": (23, "items"),
+    "allOf": (24, "allOf"), "properties": (25, "properties"), "discriminator": (26, _STRING),
+    "readOnly": (27, _BOOL), "example": (30, _ANY)}
+_SCHEMA_EXTENSIONS, _INFO_EXTENSIONS, _DOCUMENT_EXTENSIONS = 31, 7, 16
+
+
+def _key(number: int, wire: int) -> bytes:
+    return _varint_bytes(number << 3 | wire)
+
+
+def _varint_bytes(value: int) -> bytes:
+    value &= (1 << 64) - 1  # negative int64: two's complement, ten bytes
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if not value:
+            out.append(byte)
+            return bytes(out)
+        out.append(byte | 0x80)
+
+
+def _message(number: int, payload: bytes) -> bytes:
+    """A length-delimited field (a string, bytes or an embedded message, written even when empty)."""
+    return _key(number, 2) + _varint_bytes(len(payload)) + payload
+
+
+def _any(value: Any) -> bytes:
+    """gnostic's Any: yaml = 2, the value's YAML text."""
+    text = yaml.safe_dump(value, default_flow_style=False, sort_keys=False, allow_unicode=True)
+    return _message(2, text.removesuffix("...\n").encode())
+
+
+def _extensions(number: int, obj: dict[str, Any]) -> bytes:
+    """NamedAny {name = 1, value = 2} of each ``x-`` key, in the document's order."""
+    return b"".join(_message(number, _message(1, key.encode()) + _message(2, _any(value)))
+                    for key, value in obj.items() if key.startswith("x-"))
+
+
+def _unknown(obj: dict[str, Any], known: Any, at: str) -> None:
+    extra = [key for key in obj if key not in known and not key.startswith("x-")]
+    if extra:
+        raise ProtobufError(f"the rehearsal cannot write {', '.join(extra)} of {at} in protobuf")
+
+
+def _schema(schema: dict[str, Any], at: str) -> bytes:
+    """An openapi_v2.Schema, its fields in number order (as proto.Marshal writes them)."""
+    if not isinstance(schema, dict):
+        raise ProtobufError(f"{at} is not a schema")
+    _unknown(schema, _SCHEMA_FIELDS, at)
+    out = bytearray()
+    for key, (number, kind) in sorted(_SCHEMA_FIELDS.items(), key=lambda item: item[1][0]):
+        if key not in schema:
+            continue
+        value = schema[key]
+        if kind == _STRING:
+            out += _message(number, str(value).encode()) if value else b""
+        elif kind == _DOUBLE:
+            out += _key(number, 1) + struct.pack("<d", float(value)) if value else b""
+        elif kind in (_INT, _BOOL):
+            out += _key(number, 0) + _varint_bytes(int(value)) if value else b""
+        elif kind == _ANY:
+            out += _message(number, _any(value))
+        elif kind == _ANYS:
+            out += b"".join(_message(number, _any(v)) for v in value)
+        elif kind == _STRINGS:
+            out += b"".join(_message(number, str(v).encode()) for v in value)
+        elif kind == "additionalProperties":  # AdditionalPropertiesItem: oneof {schema = 1, boolean = 2}
+            inner = (_key(2, 0) + _varint_bytes(int(value)) if isinstance(value, bool)
+                     else _message(1, _schema(value, f"{at}.additionalProperties")))
+            out += _message(number, inner)
+        elif kind == "type":  # TypeItem: value = 1, a string or a list of them
+            out += _message(number, b"".join(_message(1, str(v).encode())
+                                             for v in (value if isinstance(value, list) else [value])))
+        elif kind == "items":  # ItemsItem: schema = 1 (gnostic reads one schema, not a list)
+            out += _message(number, _message(1, _schema(value, f"{at}.items")))
+        elif kind == "allOf":
+            out += b"".join(_message(number, _schema(v, f"{at}.allOf")) for v in value)
+        else:  # Properties: additional_properties = 1, NamedSchema {name = 1, value = 2}
+            out += _message(number, b"".join(
+                _message(1, _message(1, name.encode()) + _message(2, _schema(sub, f"{at}.{name}")))
+                for name, sub in value.items()))
+    out += _extensions(_SCHEMA_EXTENSIONS, schema)
+    return bytes(out)
+
+
+def openapi_v2_document(document: dict[str, Any]) -> bytes:
+    """The JSON /openapi/v2 document as gnostic's openapi_v2.Document (swagger = 1, info = 2, paths = 8,
+    definitions = 9, vendor_extension = 16). The rehearsal's document has no operations under ``paths``; one
+    that had, or a key of the document this does not know, is refused rather than dropped."""
+    _unknown(document, ("swagger", "info", "paths", "definitions"), "the OpenAPI document")
+    info = document.get("info") or {}
+    _unknown(info, ("title", "version", "description"), "the OpenAPI info")
+    paths = document.get("paths") or {}
+    if any(not key.startswith("x-") for key in paths):
+        raise ProtobufError("the rehearsal cannot write the OpenAPI paths' operations in protobuf")
+    out = bytearray(_message(1, str(document.get("swagger", "2.0")).encode()))
+    out += _message(2, b"".join(_message(n, str(info[k]).encode()) for n, k in
+                                ((1, "title"), (2, "version"), (3, "description")) if info.get(k))
+                    + _extensions(_INFO_EXTENSIONS, info))
+    out += _message(8, _extensions(1, paths))  # Paths: vendor_extension = 1, path = 2
+    out += _message(9, b"".join(_message(1, _message(1, name.encode()) + _message(2, _schema(schema, name)))
+                                for name, schema in (document.get("definitions") or {}).items()))
+    out += _extensions(_DOCUMENT_EXTENSIONS, document)
+    return bytes(out)
 
 
 # -- generated: see the module's docstring --------------------------------------------------------------------

@@ -474,6 +474,46 @@ def openapi_v2() -> dict[str, Any]:
     return _OPENAPI_CACHE[key]
 
 
+# The subtypes /openapi/v2 is offered in, and the Content-Type of each answer (k8s.io/kube-openapi
+# pkg/handler/handler.go: subTypeJSON, subTypeProtobufDeprecated (what kubectl asks for), subTypeProtobuf).
+_OPENAPI_V2_OFFERS = (("json", "application/json"),
+                      ("com.github.proto-openapi.spec.v2@v1.0+protobuf",
+                       "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"),
+                      ("com.github.proto-openapi.spec.v2.v1.0+protobuf",
+                       "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"))
+
+
+def openapi_v2_protobuf() -> bytes:
+    """/openapi/v2 as the protobuf kubectl asks for (see mediaops.sim.protobuf.openapi_v2_document)."""
+    from mediaops.sim.protobuf import openapi_v2_document
+
+    key = f"v2-protobuf:{len(RESOURCES)}"
+    if key not in _OPENAPI_CACHE:
+        _OPENAPI_CACHE[key] = openapi_v2_document(openapi_v2())
+    data: bytes = _OPENAPI_CACHE[key]
+    return data
+
+
+def _accept_clauses(header: str) -> list[tuple[str, float]]:
+    """The media ranges of an Accept header, best first: by q, then concrete before ``*``
+    (github.com/munnerz/goautoneg ParseAccept)."""
+    clauses: list[tuple[str, float]] = []
+    for part in header.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        if not media:
+            continue
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        clauses.append((media if "/" in media else media + "/*", q))
+    return sorted(clauses, key=lambda c: (-c[1], c[0].startswith("*/"), c[0].endswith("/*")))
+
+
 def openapi_v3_root() -> dict[str, Any]:
     """/openapi/v3: one document per group-version (staging/src/k8s.io/kube-openapi/pkg/handler3)."""
     versions = sorted({(r.group, r.version) for r in RESOURCES})
@@ -918,7 +958,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         groups = _discovery(self.server.serves)
         if path == "/openapi/v2":
-            self._send(200, openapi_v2())
+            self._openapi_v2()
             return
         if path == "/openapi/v3":
             root = openapi_v3_root()
@@ -987,6 +1027,30 @@ class Handler(BaseHTTPRequestHandler):
         if sub and sub not in resource.subresources:
             raise ApiError(404, "NotFound", f"{resource.plural} has no subresource {sub}")
         self._resource(method, resource, namespace, name, sub, query)
+
+    def _openapi_v2(self) -> None:
+        """/openapi/v2 in the first media type of the Accept header the server offers: JSON, or gnostic's protobuf
+        (kubectl asks for that one only), else 406 (k8s.io/kube-openapi pkg/handler/handler.go
+        RegisterOpenAPIVersionedService, the clauses ordered as github.com/munnerz/goautoneg ParseAccept does)."""
+        for media, _ in _accept_clauses(self.headers.get("Accept") or "*/*"):
+            kind, _, subtype = media.partition("/")
+            for offer, content_type in _OPENAPI_V2_OFFERS:
+                if kind in ("application", "*") and subtype in (offer, "*"):
+                    if content_type == "application/json":
+                        self._send(200, openapi_v2(), {"Vary": "Accept"})
+                        return
+                    data = openapi_v2_protobuf()
+                    self.send_response(200)
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.send_header("Vary", "Accept")
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
+        self.send_response(406)
+        self.send_header("Content-Length", "0")
+        self.send_header("Vary", "Accept")
+        self.end_headers()
 
     def _node_proxy(self, method: str, node: str, path: str, query: dict[str, str]) -> None:
         """``/api/v1/nodes/{node}/proxy/{path}``: the API server forwards to the node's kubelet and relays its
