@@ -2,8 +2,9 @@
 
 - reaction: from the emulator changing a status to `Kube.wait` returning; target median <= 0.1 s
   (the flux CLI polls every 2 s).
-- status: `mediaops status --json` over a generated repository of 200 apps; targets at most 12 API
-  requests and at most 1 s for the whole process.
+- status: `mediaops status --json` over a generated repository of 200 apps, side by side with
+  `kubectl get ks,hr,deploy,sts -A -o json` (what it reads, with kubectl's discovery cache warm); targets at
+  most 12 API requests and at most 1.2x kubectl.
 - startup: the rehearsal from the sample and from a generated 100-app repository to its steady state, with
   the normal and the fast delays side by side; targets 3 s and 15 s.
 """
@@ -136,18 +137,25 @@ def status(apps: int = 200, rounds: int = 5) -> tuple[int, float]:
         rows = json.loads(subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout)  # warm
         ready = sum(1 for r in rows if r["kustomization"] == "Ready" and r["replicas"] not in ("-", "0/1"))
         active = sum(1 for r in rows if r["state"] == "active")
-        times, counts = [], []
-        for _ in range(rounds):
+        kubectl = [str(Path(MEDIAOPS).parent / "kubectl"), "get", "ks,hr,deploy,sts", "-A", "-o", "json"]
+        env["HOME"] = scratch  # kubectl's discovery cache, warmed by the first run
+        subprocess.run(kubectl, env=env, check=True, capture_output=True)
+        times, anchor, counts = [], [], []
+        for _ in range(rounds):  # interleaved, so machine noise hits both alike
             before = len(sim.server.requests)  # type: ignore[attr-defined]
             started = time.perf_counter()
             subprocess.run(cmd, env=env, check=True, capture_output=True)
             times.append(time.perf_counter() - started)
             counts.append(len(sim.server.requests) - before)  # type: ignore[attr-defined]
+            started = time.perf_counter()
+            subprocess.run(kubectl, env=env, check=True, capture_output=True)
+            anchor.append(time.perf_counter() - started)
         sim.stop()  # type: ignore[attr-defined]
-    median = statistics.median(times)
+    median, kubectl_median = statistics.median(times), statistics.median(anchor)
     print(f"status: mediaops status --json over {apps} apps ({active} active, {ready} of them Ready with their "
-          f"pods): {max(counts)} API requests, {median * 1000:.0f} ms median of {rounds} "
-          "(targets <= 12 requests, <= 1000 ms)")
+          f"pods): {max(counts)} API requests, {median * 1000:.0f} ms vs `kubectl get ks,hr,deploy,sts -A -o json` "
+          f"{kubectl_median * 1000:.0f} ms, {median / kubectl_median:.2f}x (medians of {rounds}; targets <= 12 "
+          "requests, <= 1.2x)")
     return max(counts), median
 
 

@@ -9,8 +9,9 @@ resource and the object. ``watch`` resumes from the last resourceVersion, re-lis
 
 from __future__ import annotations
 
+import http.client
 import json
-import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -66,42 +67,31 @@ class Kube:
 
     def __init__(self, kubeconfig: str | None = None, context: str | None = None, *, timeout: float = 15.0,
                  attempts: int = 6, backoff: float = 0.2) -> None:
-        import yaml
-        from kubernetes import client, config
+        from mediaops.cluster import kubeconfig as loader
 
-        configuration = client.Configuration()
-        self.context = context or ""
-        path = kubeconfig or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or None
-        in_cluster = not kubeconfig and "KUBERNETES_SERVICE_HOST" in os.environ and not os.environ.get("KUBECONFIG")
-        with guard.trusted_read():  # the client writes certificate data to temporary files
-            try:
-                if in_cluster:
-                    config.load_incluster_config(client_configuration=configuration)
-                    self.context = "in-cluster"
-                else:
-                    config.load_kube_config(config_file=path, context=context, client_configuration=configuration,
-                                            persist_config=False)
-                    if not self.context:
-                        _, active = config.list_kube_config_contexts(config_file=path)
-                        self.context = active["name"]
-            except config.ConfigException as exc:
-                raise UsageError(f"cannot load the cluster configuration: {exc}",
-                                 hint="pass --kubeconfig and --context, or --sim to rehearse") from None
-            except (ValueError, TypeError, AttributeError, yaml.YAMLError) as exc:  # not YAML, or not a kubeconfig
-                mark = getattr(exc, "problem_mark", None)
-                first = (f"line {mark.line + 1}: " if mark else "") + (
-                    getattr(exc, "problem", None) or str(exc).strip().splitlines()[0] if str(exc).strip()
-                    else type(exc).__name__)
-                raise UsageError(f"kubeconfig {path or '~/.kube/config'} cannot be read: {first}",
-                                 hint="check the file, or pass --kubeconfig") from None
-            except FileNotFoundError:
-                raise UsageError(f"kubeconfig {path or '~/.kube/config'} does not exist",
-                                 hint="pass --kubeconfig, or --sim to rehearse") from None
-        configuration.retries = False
-        self.server = configuration.host
-        self.api = client.ApiClient(configuration)
+        self._kubeconfig, self._context_asked = kubeconfig, context
+        self._official: Any = None  # the kubernetes package's ApiClient, made only when needed
+        try:
+            self.endpoint: loader.Endpoint | None = loader.load(kubeconfig, context)
+        except loader.Unsupported:
+            # An exec plugin, an auth provider, impersonation, a proxy: the official client does those.
+            self.endpoint = None
+            self._official = _official_client(kubeconfig, context)
+        if self.endpoint is not None:
+            self.context, self.server = self.endpoint.context, self.endpoint.server
+        else:
+            self.context = context or _official_context(kubeconfig)
+            self.server = self._official.configuration.host
         self.timeout, self.attempts, self.backoff = timeout, attempts, backoff
         self._served: dict[str, str] = {}  # group/kind -> the version the server serves it at (asked when needed)
+        self._pool = threading.local()  # one kept-alive connection per thread
+
+    @property
+    def api(self) -> Any:
+        """The official client's ApiClient on the same cluster (for exec over websockets)."""
+        if self._official is None:
+            self._official = _official_client(self._kubeconfig, self._context_asked)
+        return self._official
 
     # -- transport ----------------------------------------------------------------------------------
 
@@ -146,12 +136,11 @@ class Kube:
         definite answer (a 5xx or a lost connection can come after the server committed it) is not sent
         blindly again: ``applied`` re-reads the object first and, when the write is already there, that is
         the answer (a retried create would otherwise meet itself as a 409)."""
-        import urllib3
-
-        url = self.api.configuration.host + path + (f"?{urlencode(query)}" if query else "")
+        url = path + (f"?{urlencode(query)}" if query else "")
         verb = verb or method.lower()
         last = ""
         uncertain = False
+        data = None if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
         for attempt in range(1, self.attempts + 1):
             if uncertain and applied is not None:
                 uncertain = False
@@ -162,13 +151,11 @@ class Kube:
                 if done is not None:
                     return done
             headers = {"Accept": "application/json", "User-Agent": "mediaops"}
-            if body is not None:
+            if data is not None:
                 headers["Content-Type"] = content_type
-            self.api.update_params_for_auth(headers, [], ["BearerToken"], path, method, body)
             try:
-                response = self.api.call_api(method, url, header_params=headers, body=body,
-                                             _request_timeout=timeout or self.timeout)
-            except (urllib3.exceptions.HTTPError, OSError) as exc:  # refused, reset, timed out
+                response = self._send(method, url, data, headers, timeout or self.timeout, stream=stream)
+            except (OSError, http.client.HTTPException) as exc:  # refused, reset, timed out
                 last = type(exc).__name__
                 uncertain = method != "GET"
                 self._pause(attempt, None)
@@ -177,8 +164,8 @@ class Kube:
             if 200 <= status < 300:
                 if stream:
                     return response
-                data = response.read()
-                return json.loads(data) if data else {}
+                answer = response.body
+                return json.loads(answer) if answer else {}
             message = _message(response)
             if status in RETRYABLE and attempt < self.attempts:
                 last = f"HTTP {status}: {message}"
@@ -200,6 +187,78 @@ class Kube:
             raise KubeError(f"cannot {verb} {what}: HTTP {status}: {message}")
         raise KubeError(f"cannot {verb} {what}: {last} (gave up after {self.attempts} attempts)",
                         hint=f"is the API server at {self.server} reachable?")
+
+    def _connection(self, timeout: float) -> http.client.HTTPConnection:
+        """A new connection to the API server (TLS as the kubeconfig says)."""
+        from urllib.parse import urlsplit
+
+        assert self.endpoint is not None
+        url = urlsplit(self.endpoint.server)
+        if url.scheme == "https":
+            with guard.trusted_read():  # a client certificate is loaded through private temporary files
+                context = self.endpoint.ssl_context()
+            return _TLSConnection(url.hostname or "", url.port or 443, timeout=timeout, context=context,
+                                  server_name=self.endpoint.tls_server_name)
+        return http.client.HTTPConnection(url.hostname or "", url.port or 80, timeout=timeout)
+
+    def _send(self, method: str, url: str, data: bytes | None, headers: dict[str, str], timeout: float, *,
+              stream: bool = False) -> _Response:
+        """One HTTP exchange. A non-streaming one reuses this thread's kept-alive connection (made again, once,
+        when the server had closed it while idle); a stream has a connection of its own until it is closed."""
+        if self.endpoint is None:
+            return self._send_official(method, url, data, headers, timeout, stream=stream)
+        authorization = self.endpoint.authorization()
+        if authorization:
+            headers["Authorization"] = authorization
+        prefix = self.endpoint.server.split("://", 1)[-1].partition("/")[2]
+        target = (f"/{prefix.strip('/')}" if prefix.strip("/") else "") + url
+        if stream:
+            own = self._connection(timeout)
+            own.request(method, target, body=data, headers=headers)
+            return _Response(own.getresponse(), own)
+        for fresh in (False, True):
+            connection: http.client.HTTPConnection | None = None if fresh else getattr(self._pool, "connection", None)
+            reused = connection is not None
+            if connection is None:
+                connection = self._connection(timeout)
+                self._pool.connection = connection
+            elif connection.sock is not None:
+                connection.sock.settimeout(timeout)
+            try:
+                connection.request(method, target, body=data, headers=headers)
+                raw = connection.getresponse()
+                body = raw.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
+                    http.client.CannotSendRequest, http.client.ResponseNotReady):
+                connection.close()
+                self._pool.connection = None
+                if reused and not fresh:
+                    continue  # the server closed the idle connection: the request never reached it
+                raise
+            except BaseException:
+                connection.close()
+                self._pool.connection = None
+                raise
+            if raw.will_close:
+                connection.close()
+                self._pool.connection = None
+            return _Response(raw, None, body)
+        raise http.client.CannotSendRequest("no connection")  # not reached
+
+    def _send_official(self, method: str, url: str, data: bytes | None, headers: dict[str, str], timeout: float,
+                       *, stream: bool) -> _Response:
+        """The same exchange through the official client (a kubeconfig only it can use)."""
+        import urllib3
+
+        api = self.api
+        api.update_params_for_auth(headers, [], ["BearerToken"], url, method, data)
+        try:
+            raw = api.rest_client.pool_manager.request(method, api.configuration.host + url, body=data,
+                                                       headers=headers, preload_content=not stream,
+                                                       timeout=timeout, retries=False)
+        except urllib3.exceptions.HTTPError as exc:
+            raise OSError(str(exc)) from None
+        return _Response(raw, None, None if stream else raw.data)
 
     def _pause(self, attempt: int, retry_after: str | None) -> None:
         if attempt >= self.attempts:
@@ -299,8 +358,6 @@ class Kube:
 
         After a re-list the current objects are yielded as ``SYNC`` events, so nothing is missed.
         """
-        from kubernetes.watch.watch import iter_resp_lines
-
         res = kind(kind_name)
         fields = f"metadata.name={name}" if name else ""
         deadline = time.monotonic() + timeout
@@ -324,7 +381,7 @@ class Kube:
                 rv = ""  # could not even open the watch: re-list next round
                 continue
             try:
-                for line in iter_resp_lines(response.response):
+                for line in response.lines():
                     event = json.loads(line)
                     kind_of_event, obj = event.get("type"), event.get("object") or {}
                     if kind_of_event == "ERROR":
@@ -337,7 +394,99 @@ class Kube:
             except Exception:
                 pass
             finally:
-                response.response.release_conn()
+                response.close()
+
+
+class _TLSConnection(http.client.HTTPSConnection):
+    """HTTPS with the server name the kubeconfig's tls-server-name gives, when it gives one."""
+
+    def __init__(self, host: str, port: int, *, timeout: float, context: Any, server_name: str = "") -> None:
+        super().__init__(host, port, timeout=timeout, context=context)
+        self._server_name = server_name
+
+    def connect(self) -> None:
+        if not self._server_name:
+            super().connect()
+            return
+        http.client.HTTPConnection.connect(self)
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self._server_name)  # type: ignore[attr-defined]
+
+
+class _Response:
+    """An answer: its status and headers, and its body read whole, or (a stream) read as it comes."""
+
+    def __init__(self, raw: Any, connection: http.client.HTTPConnection | None, body: bytes | None = None) -> None:
+        self.raw, self._connection, self.body = raw, connection, body
+        self.status: int = int(raw.status)
+        self.reason: str = str(getattr(raw, "reason", "") or "")
+
+    def getheader(self, name: str) -> str | None:
+        value = self.raw.getheader(name) if hasattr(self.raw, "getheader") else self.raw.headers.get(name)
+        return None if value is None else str(value)
+
+    def read(self) -> bytes:
+        if self.body is None:
+            self.body = bytes(self.raw.read())
+        return self.body
+
+    def lines(self) -> Iterator[bytes]:
+        """The body line by line as the server flushes it (a watch's events)."""
+        readline = getattr(self.raw, "readline", None)
+        if readline is not None:
+            while True:
+                line = readline()
+                if not line:
+                    return
+                if line.strip():
+                    yield line
+            return
+        pending = b""  # urllib3's response (the official client's path): chunks, split on newlines
+        for chunk in self.raw.stream(4096, decode_content=False):
+            pending += chunk
+            *complete, pending = pending.split(b"\n")
+            yield from (c for c in complete if c.strip())
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+        elif hasattr(self.raw, "release_conn"):
+            self.raw.release_conn()
+
+
+def _official_client(kubeconfig: str | None, context: str | None) -> Any:
+    """The kubernetes package's ApiClient for a kubeconfig, loaded as it loads it (imports the package)."""
+    import yaml
+    from kubernetes import client, config
+
+    from mediaops.cluster import kubeconfig as loader
+
+    configuration = client.Configuration()
+    path = str(loader.files(kubeconfig)[0]) if not loader.in_cluster_wanted(kubeconfig) else None
+    with guard.trusted_read():  # the client writes certificate data to temporary files
+        try:
+            if path is None:
+                config.load_incluster_config(client_configuration=configuration)
+            else:
+                config.load_kube_config(config_file=path, context=context, client_configuration=configuration,
+                                        persist_config=False)
+        except config.ConfigException as exc:
+            raise UsageError(f"cannot load the cluster configuration: {exc}",
+                             hint="pass --kubeconfig and --context, or --sim to rehearse") from None
+        except (ValueError, TypeError, AttributeError, yaml.YAMLError) as exc:
+            raise UsageError(f"kubeconfig {path} cannot be read: {exc}", hint="check the file") from None
+    configuration.retries = False
+    return client.ApiClient(configuration)
+
+
+def _official_context(kubeconfig: str | None) -> str:
+    from kubernetes import config
+
+    from mediaops.cluster import kubeconfig as loader
+
+    if loader.in_cluster_wanted(kubeconfig):
+        return "in-cluster"
+    _, active = config.list_kube_config_contexts(config_file=str(loader.files(kubeconfig)[0]))
+    return str(active["name"])
 
 
 def _message(response: Any) -> str:

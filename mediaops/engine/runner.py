@@ -212,6 +212,11 @@ class Runner:
                         f"Undo the {len(reversible)} completed step(s) of {self.run_id}, most recent first?",
                         default=False):
                     return EXIT_STEP_FAILED, "aborted", "nothing undone"
+                if any(d.step.undo_fn for d in reversible):
+                    # An undo puts apps back as they were, stopping them on the way (a restore): silenced too.
+                    # A failed run's own silences may have run out by now: replaced by the undo's.
+                    self._close_bracket()
+                    self._open_bracket()
                 if not self._undo_all():
                     return EXIT_STEP_FAILED, "failed", "the undo stopped; what is left is said above"
         except KeyboardInterrupt:

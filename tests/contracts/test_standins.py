@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -288,14 +287,15 @@ def test_alertmanager_state_follows_the_clock() -> None:
 
 
 # -- start-up and the background process -------------------------------------------------------------------------
-def test_the_stand_ins_start_cheaply() -> None:
+def test_the_stand_ins_answer_as_soon_as_they_are_started() -> None:
+    """No wait after start(): the servers are listening when it returns (how long it takes is a benchmark's
+    business, not a test's)."""
     dns_server, manager = DnsServer(lambda: [TARGET], lambda: []), Alertmanager()
-    began = time.perf_counter()
     dns_server.start()
     manager.start()
-    took = time.perf_counter() - began
     try:
-        assert took < 0.05, f"the stand-ins took {took * 1000:.0f} ms to start"
+        with urllib.request.urlopen(manager.url + "/api/v2/silences", timeout=2) as response:
+            assert json.loads(response.read()) == []
         host, port = dns_server.address.split(":")
         reply = dns.query.udp(dns.message.make_query(TARGET, "A"), host, port=int(port), timeout=2)
         assert reply.rcode() == dns.rcode.NOERROR and reply.answer

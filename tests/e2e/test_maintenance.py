@@ -58,6 +58,12 @@ def test_a_finished_upgrade_silences_only_while_it_runs(sim: Mediaops) -> None:
     order = [e["event"] if e["event"] != "step_start" else e["title"] for e in events]
     silenced = next(i for i, e in enumerate(events) if e["event"] == "facts" and e["facts"].get("silences"))
     assert silenced < order.index("Reconcile the app with source")  # before the step that takes it down
+    # Undone later (`mediaops undo`): the restore stops the app again, under silences of its own, expired at the end.
+    undone = sim.run("undo", run_id, "--yes")
+    assert undone.returncode == 0, undone.stdout[-1500:]
+    again = [s for s in _silences(sim) if run_id in s["comment"]]
+    assert len(again) == 8 and all(s["status"]["state"] == "expired" for s in again)
+    assert "alerts are live again" in undone.stdout
     assert order.index("Back up the app, its volumes' data included") < silenced
 
 
