@@ -431,14 +431,8 @@ class _Response:
 
     def lines(self) -> Iterator[bytes]:
         """The body line by line as the server flushes it (a watch's events)."""
-        readline = getattr(self.raw, "readline", None)
-        if readline is not None:
-            while True:
-                line = readline()
-                if not line:
-                    return
-                if line.strip():
-                    yield line
+        if isinstance(self.raw, http.client.HTTPResponse):  # chunked transfer decoded by http.client
+            yield from (line for line in iter(self.raw.readline, b"") if line.strip())
             return
         pending = b""  # urllib3's response (the official client's path): chunks, split on newlines
         for chunk in self.raw.stream(4096, decode_content=False):
