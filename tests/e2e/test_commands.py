@@ -211,3 +211,33 @@ def test_no_page_and_no_show_has_a_placeholder(mediaops: Mediaops, tmp_path: Pat
     for page in pages:
         text = page.read_text().replace("<!--", "").replace("nfs: {}", "").replace("%{http_code}", "")
         assert not PLACEHOLDER.search(text), (page.name, PLACEHOLDER.search(text))
+
+
+def test_the_k8up_backup_and_the_sync_job_pasted_do_what_the_steps_do(sim: Mediaops, home_ops: HomeOps) -> None:
+    """backup-before-upgrade's K8up backup (a manifest applied from a heredoc, then a wait) and trakt-reauth's
+    sync Job (create --from the CronJob, then a wait), pasted from the previews: a Completed K8up Backup with a
+    snapshot of the claim, a Complete Job of the CronJob's template, as the steps leave them (tested in
+    tests/e2e/runbooks/test_upgrade.py and test_trakt.py)."""
+    sample = json.loads(kubectl(sim, "get", "schedules.k8up.io", "media-daily", "-n", "storage", "-o", "json").stdout)
+    schedule = {"apiVersion": "k8up.io/v1", "kind": "Schedule",
+                "metadata": {"name": "media-routine", "namespace": "media"},
+                "spec": {"backend": sample["spec"]["backend"], "backup": {"schedule": "0 3 * * *"}}}
+    _paste(sim, f"kubectl create -f - <<'EOF'\n{json.dumps(schedule)}\nEOF")
+    backup = _plans(sim, "backup-before-upgrade", "tautulli", "--chart-version", "3.7.2")[
+        "Back up the app, its volumes' data included"]
+    assert backup.startswith("kubectl apply -f - <<'EOF'\n") and "kind: Backup" in backup, backup
+    _paste(sim, backup)
+    name = re.search(r"backup\.k8up\.io/(\S+)", backup).group(1)  # type: ignore[union-attr]
+    made = _get(sim, "backups.k8up.io", name)
+    assert made is not None and made["spec"]["backend"] == sample["spec"]["backend"]
+    done = {c["type"]: c for c in made["status"]["conditions"]}["Completed"]
+    assert (done["status"], done["reason"]) == ("True", "Succeeded")
+    snapshots = json.loads(kubectl(sim, "get", "snapshots.k8up.io", "-n", "media", "-o", "json").stdout)["items"]
+    assert any("/data/tautulli-config" in s["spec"]["paths"] for s in snapshots)
+    assert sim.run("run", "activate", "plex-trakt-sync", "--yes").returncode == 0
+    sync = _plans(sim, "trakt-reauth", "--force")["Run the sync CronJob once and wait for it"]
+    _paste(sim, sync)
+    job_name = re.search(r"Complete job/(\S+)", sync).group(1)  # type: ignore[union-attr]
+    job = _get(sim, "job", job_name)
+    assert job is not None and job["status"].get("succeeded") == 1
+    assert job["metadata"]["ownerReferences"][0]["kind"] == "CronJob"
