@@ -19,12 +19,12 @@ if TYPE_CHECKING:
 @pass_state
 def list_runbooks(state: State, as_json: bool) -> None:
     """List the runbooks."""
-    runbooks = state.registry.all()
+    runbooks = state.registry.catalog()
     if as_json:
         import json
 
-        rows = [{"name": r.name, "summary": r.summary, "params": [p.name for p in r.params],
-                 "steps": len(r.steps), "source": r.source} for r in runbooks]
+        rows = [{"name": r["name"], "summary": r["summary"], "params": [p["name"] for p in r["params"]],
+                 "steps": r["steps"], "source": r["source"]} for r in runbooks]
         click.echo(json.dumps(rows, indent=2))
         return
     from rich.table import Table
@@ -34,8 +34,9 @@ def list_runbooks(state: State, as_json: bool) -> None:
     table.add_column("usage")
     table.add_column("what it does")
     for r in runbooks:
-        usage = " ".join(p.name.upper() if p.required and not p.flag else f"[{p.option}]" for p in r.params)
-        table.add_row(r.name, usage, r.summary)
+        usage = " ".join(p["name"].upper() if p["required"] and not p["flag"] else f"[{p['option']}]"
+                         for p in r["params"])
+        table.add_row(r["name"], usage, r["summary"])
     new_console().print(table)
 
 
@@ -53,9 +54,7 @@ def show(state: State, runbook: str) -> None:
     """Print a runbook as a procedure: steps, why, commands, verification and undo."""
     from rich.markdown import Markdown
 
-    from mediaops.engine import docs
-
-    text = docs.markdown(state.registry.get(runbook))
+    text = state.registry.entry(runbook)["page"]
     new_console().print(Markdown(text.split("\n", 1)[1]))
 
 

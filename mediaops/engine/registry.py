@@ -2,6 +2,11 @@
 
 A runbook module is a ``*.py`` file (not starting with ``_``) with one or more module-level
 ``Runbook`` objects. Modules are loaded by path, so built-in and site directories work alike.
+
+``list`` and ``show`` print what the runbooks declare without importing them (importing one imports the
+cluster wrappers, the repository reader and the shared steps it uses): from a catalog kept under the user's
+cache directory, keyed by the size and modification time of every runbook file and of every module of the
+mediaops package (a shared step changes a page too). Any change makes a new catalog, built by importing.
 """
 
 from __future__ import annotations
@@ -10,9 +15,12 @@ import difflib
 import importlib.util
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from mediaops.engine.model import Runbook
 from mediaops.errors import UsageError
+
+if TYPE_CHECKING:
+    from mediaops.engine.model import Runbook
 
 
 def builtin_dir() -> Path:
@@ -49,12 +57,60 @@ class Registry:
         return found
 
     def names(self) -> list[str]:
+        if self._runbooks is None:
+            return [entry["name"] for entry in self.catalog()]
         return sorted(self._load())
 
+    def catalog(self) -> list[dict[str, Any]]:
+        """What ``list`` and ``show`` print of each runbook, by name: its summary, parameters, number of steps,
+        source and page; from the cache when nothing changed, else built by importing the runbooks."""
+        import json
+
+        key = self._fingerprint()
+        path = _cache_dir() / f"runbooks-{key}.json"
+        try:
+            return list(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            pass
+        from mediaops.engine import docs
+
+        entries = [{"name": r.name, "summary": r.summary, "steps": len(r.steps), "source": r.source,
+                    "params": [{"name": p.name, "required": p.required, "flag": p.flag, "option": p.option}
+                               for p in r.params],
+                    "page": docs.markdown(r)} for r in self.all()]
+        _write(path, json.dumps(entries))
+        return entries
+
+    def entry(self, name: str) -> dict[str, Any]:
+        """The catalog's entry of a runbook; UsageError with the closest names when there is none."""
+        entries = {e["name"]: e for e in self.catalog()}
+        if name not in entries:
+            close = difflib.get_close_matches(name, entries, n=3)
+            hint = f"did you mean {', '.join(close)}?" if close else "`mediaops list` shows them"
+            raise UsageError(f"no runbook named {name!r}", hint=hint)
+        return entries[name]
+
+    def _fingerprint(self) -> str:
+        import hashlib
+
+        package = Path(__file__).resolve().parents[1]
+        files = [p for d in self.dirs if d.is_dir() for p in sorted(d.glob("*.py")) if not p.name.startswith("_")]
+        files += sorted(package.rglob("*.py"))
+        digest = hashlib.sha256(f"{sys.version_info[:2]}".encode())
+        for file in files:
+            stat = file.stat()
+            digest.update(f"{file}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        return digest.hexdigest()[:20]
+
     def all(self) -> list[Runbook]:
-        return [self._load()[name] for name in self.names()]
+        loaded = self._load()
+        return [loaded[name] for name in sorted(loaded)]
 
     def get(self, name: str) -> Runbook:
+        if self._runbooks is None:  # only the module that declares it (the catalog says which)
+            for runbook in _runbooks_in(Path(self.entry(name)["source"])):
+                if runbook.name == name:
+                    return runbook
         runbooks = self._load()
         if name not in runbooks:
             close = difflib.get_close_matches(name, runbooks, n=3)
@@ -63,11 +119,38 @@ class Registry:
         return runbooks[name]
 
 
+def _cache_dir() -> Path:
+    import os
+
+    import platformdirs
+
+    return Path(os.environ.get("MEDIAOPS_CACHE_DIR") or platformdirs.user_cache_dir("mediaops"))
+
+
+def _write(path: Path, text: str) -> None:
+    """Written whole (a temporary file renamed into place); a cache that cannot be written is only slower."""
+    import os
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in path.parent.glob("runbooks-*.json"):
+            stale.unlink(missing_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".runbooks-")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except OSError:
+        pass
+
+
 def _runbooks_in(path: Path) -> list[Runbook]:
     module_name = f"mediaops_runbook_{path.parent.name}_{path.stem}".replace("-", "_")
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
         raise UsageError(f"cannot load runbook module {path}")
+    from mediaops.engine.model import Runbook
+
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
