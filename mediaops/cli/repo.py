@@ -58,7 +58,7 @@ def apps_command(state: State, namespace: str | None, app_state: str | None, che
         return 0
     from mediaops.engine import reports
 
-    new_console().print(reports.apps_table(apps))
+    click.echo(reports.apps_table(apps), nl=False)
     return 0
 
 

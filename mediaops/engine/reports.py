@@ -143,13 +143,13 @@ STATE_STYLE = {"active": "green", "disabled": "dim", "archived": "dim italic", "
                "unreadable": "bold red"}
 
 
-def apps_table(apps: list[Any]) -> Any:
-    from rich.table import Table
-    from rich.text import Text
+def apps_table(apps: list[Any]) -> str:
+    """The inventory as a table (mediaops/engine/table.py: rich's look, without its cost per cell)."""
+    from mediaops.engine.table import Cell, Column, render
 
-    table = Table(show_edge=False)
-    for column in ("app", "namespace", "state", "chart", "images", "notes"):
-        table.add_column(column, no_wrap=column in ("app", "state"))
+    columns = [Column("app", wrap=False), Column("namespace"), Column("state", wrap=False), Column("chart"),
+               Column("images"), Column("notes")]
+    rows = []
     for app in apps:
         charts = ", ".join(dict.fromkeys(f"{h.chart or h.chart_ref} {h.version}".strip() for h in app.helmreleases))
         images = ", ".join(c.image.rsplit("/", 1)[-1] + (f":{c.tag}" if c.tag else "") for c in app.images[:2])
@@ -158,9 +158,9 @@ def apps_table(apps: list[Any]) -> Any:
         notes = "; ".join(app.reasons)
         if app.nfs:
             notes = "; ".join(filter(None, [notes, "NFS " + ", ".join(f"{n.server}:{n.path}" for n in app.nfs)]))
-        table.add_row(Text(app.name), Text(app.namespace), Text(app.state, style=STATE_STYLE.get(app.state, "")),
-                      Text(charts), Text(images), Text(notes))
-    return table
+        rows.append([Cell(app.name), Cell(app.namespace), Cell(app.state, STATE_STYLE.get(app.state, "")),
+                     Cell(charts), Cell(images), Cell(notes)])
+    return render(columns, rows)
 
 
 def app_view(app: Any) -> Any:

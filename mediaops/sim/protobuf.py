@@ -2,17 +2,29 @@
 
 kubectl's typed clients send built-in kinds as ``application/vnd.kubernetes.protobuf``: the magic ``k8s\\x00``, then a
 runtime.Unknown envelope (k8s.io/apimachinery pkg/runtime/generated.proto: typeMeta = 1 {apiVersion = 1, kind = 2},
-raw = 2) around the object's message. ``kubectl create job --from=cronjob/NAME``, ``kubectl create configmap`` and
-``kubectl create secret`` do; the rehearsal reads the kinds of ``ROOTS`` and answers 415 for any other.
+raw = 2) around the object's message. Seen with ``kubectl -v=8`` (v1.37) against the rehearsal: every typed
+``kubectl create`` subcommand (namespace, serviceaccount, service clusterip/nodeport/loadbalancer/externalname,
+deployment, ingress, job, job --from=cronjob/NAME, cronjob, configmap, secret generic/tls/docker-registry, role,
+rolebinding, clusterrole, clusterrolebinding, quota, priorityclass, poddisruptionbudget), ``kubectl autoscale``
+(an autoscaling/v2 HorizontalPodAutoscaler), ``kubectl debug node/NAME`` (a Pod) and ``kubectl drain --force`` (the
+DeleteOptions body of each pod's DELETE) do. ``kubectl run`` (with or without ``--overrides``), ``kubectl expose``,
+``kubectl create -f``/``replace``/``delete`` send JSON, and ``scale``, ``label``, ``annotate``, ``set``, ``rollout``,
+``cordon``, ``taint``, ``patch`` and ``apply`` send JSON patches. The rehearsal reads the kinds of ``ROOTS`` (and
+DeleteOptions in any group version, as metav1.AddToGroupVersion registers it in every one) and answers 415 for any
+other.
 
-The message table below is generated from k8s.io/api (core/v1 and batch/v1 ``generated.proto`` for the field
-numbers and types, ``types.go`` for the JSON names, ``omitempty``, pointers and inlined structs) and
-k8s.io/apimachinery (pkg/apis/meta/v1) at commits 10b39a39bcee and eed236ceee2c. The object is then what
-encoding/json would write of the Go struct: a non-pointer field with ``omitempty`` is left out when it is the zero
-value (gogo-protobuf writes those fields always), a pointer is kept as sent (it is on the wire only when set), an
-inlined struct's fields are the parent's (``json:",inline"``), metav1.Time is RFC 3339 (and left out when zero),
-resource.Quantity a string, intstr.IntOrString a number or a string, FieldsV1 its raw JSON. A field the table does
-not know is refused (415) rather than dropped.
+The message table below is generated from k8s.io/api (the ``protobuf:"..."`` tags of ``types.go`` for the field
+numbers, ``json:"..."`` for the JSON names, ``omitempty``, pointers and inlined structs; checked field by field
+against the package's ``generated.proto``: core/v1, batch/v1, apps/v1, networking/v1, rbac/v1, policy/v1,
+scheduling/v1 and autoscaling/v2) and k8s.io/apimachinery (pkg/apis/meta/v1 types.go and generated.proto) at commits
+10b39a39bcee and eed236ceee2c. The object is then what encoding/json would write of the Go struct: a non-pointer
+string, number, bool, slice or map with ``omitempty`` is left out when it is the zero value (gogo-protobuf writes
+those fields always; encoding/json never leaves out a struct), a pointer is kept as sent (it is on the wire only when
+set), an inlined struct's fields are the parent's (``json:",inline"``), metav1.Time is RFC 3339 (and left out when
+zero), intstr.IntOrString a number or a string (pkg/util/intstr/generated.proto: type = 1, intVal = 2,
+strVal = 3), resource.Quantity its string (pkg/api/resource/generated.proto and quantity_proto.go: a message
+{string = 1}, also as the value of a ResourceList map), FieldsV1 and RawExtension their raw JSON. A field the table
+does not know is refused (415) rather than dropped.
 
 The other way, ``openapi_v2_document`` writes the /openapi/v2 document as the API server serves it to a client that
 asks for ``application/com.github.proto-openapi.spec.v2@v1.0+protobuf`` (kubectl does, and accepts nothing else):
@@ -31,7 +43,19 @@ import yaml
 
 REPEATED, OMIT, INLINE = 1, 2, 4
 ROOTS = {("batch/v1", "Job"): "batch.Job", ("batch/v1", "CronJob"): "batch.CronJob",
-         ("v1", "ConfigMap"): "core.ConfigMap", ("v1", "Secret"): "core.Secret"}
+         ("v1", "ConfigMap"): "core.ConfigMap", ("v1", "Secret"): "core.Secret",
+         ("v1", "Namespace"): "core.Namespace", ("v1", "ServiceAccount"): "core.ServiceAccount",
+         ("v1", "Service"): "core.Service", ("v1", "Pod"): "core.Pod", ("v1", "ResourceQuota"): "core.ResourceQuota",
+         ("apps/v1", "Deployment"): "apps.Deployment", ("networking.k8s.io/v1", "Ingress"): "networking.Ingress",
+         ("rbac.authorization.k8s.io/v1", "Role"): "rbac.Role",
+         ("rbac.authorization.k8s.io/v1", "ClusterRole"): "rbac.ClusterRole",
+         ("rbac.authorization.k8s.io/v1", "RoleBinding"): "rbac.RoleBinding",
+         ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): "rbac.ClusterRoleBinding",
+         ("policy/v1", "PodDisruptionBudget"): "policy.PodDisruptionBudget",
+         ("scheduling.k8s.io/v1", "PriorityClass"): "scheduling.PriorityClass",
+         ("autoscaling/v2", "HorizontalPodAutoscaler"): "autoscaling.HorizontalPodAutoscaler",
+         ("v1", "DeleteOptions"): "meta.DeleteOptions"}
+_OMITTABLE = ("string", "bytes", "int", "bool")  # kinds encoding/json's omitempty leaves out when zero (not structs)
 
 
 class ProtobufError(ValueError):
@@ -118,6 +142,11 @@ def _scalar(kind: str, wire: int, value: Any) -> Any:
     if kind == "intstr":  # intstr.IntOrString: type = 1 (0 int, 1 string), intVal = 2, strVal = 3
         parts = {n: v for n, _, v in fields(value)}
         return bytes(parts.get(3, b"")).decode() if parts.get(1) == 1 else _signed(int(parts.get(2, 0)))
+    if kind == "quantity":  # resource.Quantity: string = 1 (quantity_proto.go writes it always: "0" when zero)
+        quantity = fields(value)
+        if any(n != 1 or w != 2 for n, w, _ in quantity):
+            raise ProtobufError("a resource.Quantity with a field other than its string")
+        return next((bytes(v).decode("utf-8") for _, _, v in quantity), "0")
     if kind == "json":  # FieldsV1 / RawExtension: raw = 1
         raw = next((v for n, _, v in fields(value) if n == 1), b"")
         return json.loads(raw) if raw else None
@@ -130,6 +159,8 @@ def _zero(value: Any) -> bool:
 
 def decode(message: str, data: bytes) -> dict[str, Any]:
     """The JSON object of a message of the table."""
+    if message not in MESSAGES:
+        raise ProtobufError(f"the rehearsal does not know the protobuf message {message}")
     rows = {row[0]: row for row in MESSAGES[message]}
     out: dict[str, Any] = {}
     for number, wire, value in fields(data):
@@ -152,7 +183,8 @@ def decode(message: str, data: bytes) -> dict[str, Any]:
         else:
             out[name] = _scalar(kind, wire, value)
     for _, name, kind, flags in MESSAGES[message]:
-        if name in out and (out[name] is None or (flags & OMIT and "." not in kind and _zero(out[name]))):
+        omittable = kind in _OMITTABLE or kind.startswith("map:") or flags & REPEATED
+        if name in out and (out[name] is None or (flags & OMIT and omittable and _zero(out[name]))):
             del out[name]
     return out
 
@@ -164,7 +196,7 @@ def decode_object(body: bytes) -> dict[str, Any]:
     envelope = {n: v for n, _, v in fields(body[4:])}
     type_meta = {n: bytes(v).decode() for n, _, v in fields(envelope.get(1, b""))}
     api_version, kind = type_meta.get(1, ""), type_meta.get(2, "")
-    root = ROOTS.get((api_version, kind))
+    root = ROOTS.get((api_version, kind)) or ("meta.DeleteOptions" if kind == "DeleteOptions" else None)
     if root is None:
         raise ProtobufError(f"the rehearsal cannot read a protobuf {kind or 'body'}")
     return {"apiVersion": api_version, "kind": kind, **decode(root, bytes(envelope.get(2, b"")))}
@@ -343,7 +375,7 @@ MESSAGES: dict[str, tuple[tuple[int, str, str, int], ...]] = {
         (24, 'priorityClassName', 'string', 2), (25, 'priority', 'int', 0),
         (26, 'dnsConfig', 'core.PodDNSConfig', 0), (28, 'readinessGates', 'core.PodReadinessGate', 3),
         (29, 'runtimeClassName', 'string', 0), (30, 'enableServiceLinks', 'bool', 0),
-        (31, 'preemptionPolicy', 'string', 0), (32, 'overhead', 'map:string', 2),
+        (31, 'preemptionPolicy', 'string', 0), (32, 'overhead', 'map:quantity', 2),
         (33, 'topologySpreadConstraints', 'core.TopologySpreadConstraint', 3), (35, 'setHostnameAsFQDN', 'bool', 0),
         (36, 'os', 'core.PodOS', 0), (37, 'hostUsers', 'bool', 0),
         (38, 'schedulingGates', 'core.PodSchedulingGate', 3), (39, 'resourceClaims', 'core.PodResourceClaim', 3),
@@ -372,7 +404,7 @@ MESSAGES: dict[str, tuple[tuple[int, str, str, int], ...]] = {
         (28, 'csi', 'core.CSIVolumeSource', 0), (29, 'ephemeral', 'core.EphemeralVolumeSource', 0),
         (30, 'image', 'core.ImageVolumeSource', 0)),
     'core.HostPathVolumeSource': ((1, 'path', 'string', 0), (2, 'type', 'string', 0)),
-    'core.EmptyDirVolumeSource': ((1, 'medium', 'string', 2), (2, 'sizeLimit', 'string', 0), (3, 'mode', 'int', 0)),
+    'core.EmptyDirVolumeSource': ((1, 'medium', 'string', 2), (2, 'sizeLimit', 'quantity', 0), (3, 'mode', 'int', 0)),
     'core.GCEPersistentDiskVolumeSource': ((1, 'pdName', 'string', 0), (2, 'fsType', 'string', 2),
         (3, 'partition', 'int', 2), (4, 'readOnly', 'bool', 2)),
     'core.AWSElasticBlockStoreVolumeSource': ((1, 'volumeID', 'string', 0), (2, 'fsType', 'string', 2),
@@ -409,7 +441,7 @@ MESSAGES: dict[str, tuple[tuple[int, str, str, int], ...]] = {
         (3, 'resourceFieldRef', 'core.ResourceFieldSelector', 0), (4, 'mode', 'int', 0), (5, 'user', 'int', 0)),
     'core.ObjectFieldSelector': ((1, 'apiVersion', 'string', 2), (2, 'fieldPath', 'string', 0)),
     'core.ResourceFieldSelector': ((1, 'containerName', 'string', 2), (2, 'resource', 'string', 0),
-        (3, 'divisor', 'string', 2)),
+        (3, 'divisor', 'quantity', 2)),
     'core.FCVolumeSource': ((1, 'targetWWNs', 'string', 3), (2, 'lun', 'int', 0), (3, 'fsType', 'string', 2),
         (4, 'readOnly', 'bool', 2), (5, 'wwids', 'string', 3)),
     'core.AzureFileVolumeSource': ((1, 'secretName', 'string', 0), (2, 'shareName', 'string', 0),
@@ -462,7 +494,7 @@ MESSAGES: dict[str, tuple[tuple[int, str, str, int], ...]] = {
         (5, 'storageClassName', 'string', 0), (6, 'volumeMode', 'string', 0),
         (7, 'dataSource', 'core.TypedLocalObjectReference', 0), (8, 'dataSourceRef', 'core.TypedObjectReference', 0),
         (9, 'volumeAttributesClassName', 'string', 0)),
-    'core.VolumeResourceRequirements': ((1, 'limits', 'map:string', 2), (2, 'requests', 'map:string', 2)),
+    'core.VolumeResourceRequirements': ((1, 'limits', 'map:quantity', 2), (2, 'requests', 'map:quantity', 2)),
     'core.TypedLocalObjectReference': ((1, 'apiGroup', 'string', 0), (2, 'kind', 'string', 0),
         (3, 'name', 'string', 0)),
     'core.TypedObjectReference': ((1, 'apiGroup', 'string', 0), (2, 'kind', 'string', 0), (3, 'name', 'string', 0),
@@ -496,7 +528,7 @@ MESSAGES: dict[str, tuple[tuple[int, str, str, int], ...]] = {
         (3, 'optional', 'bool', 0)),
     'core.FileKeySelector': ((1, 'volumeName', 'string', 0), (2, 'path', 'string', 0), (3, 'key', 'string', 0),
         (4, 'optional', 'bool', 0)),
-    'core.ResourceRequirements': ((1, 'limits', 'map:string', 2), (2, 'requests', 'map:string', 2),
+    'core.ResourceRequirements': ((1, 'limits', 'map:quantity', 2), (2, 'requests', 'map:quantity', 2),
         (3, 'claims', 'core.ResourceClaim', 3)),
     'core.ResourceClaim': ((1, 'name', 'string', 0), (2, 'request', 'string', 2)),
     'core.ContainerResizePolicy': ((1, 'resourceName', 'string', 0), (2, 'restartPolicy', 'string', 0)),
@@ -620,4 +652,212 @@ MESSAGES: dict[str, tuple[tuple[int, str, str, int], ...]] = {
         (2, 'data', 'map:string', 2), (3, 'binaryData', 'map:bytes', 2)),
     'core.Secret': ((1, 'metadata', 'meta.ObjectMeta', 2), (5, 'immutable', 'bool', 0), (2, 'data', 'map:bytes', 2),
         (4, 'stringData', 'map:string', 2), (3, 'type', 'string', 2)),
+    # kubectl create namespace/serviceaccount/service/deployment/ingress/role/rolebinding/clusterrole/
+    # clusterrolebinding/quota/priorityclass/poddisruptionbudget, autoscale, debug node/, drain --force: k8s.io/api
+    # core/v1, apps/v1, networking/v1, rbac/v1, policy/v1, scheduling/v1, autoscaling/v2 generated.proto, and
+    # k8s.io/apimachinery pkg/apis/meta/v1/generated.proto (DeleteOptions)
+    'core.Namespace': ((1, 'metadata', 'meta.ObjectMeta', 2), (2, 'spec', 'core.NamespaceSpec', 2),
+        (3, 'status', 'core.NamespaceStatus', 2)),
+    'core.ServiceAccount': ((1, 'metadata', 'meta.ObjectMeta', 2), (2, 'secrets', 'core.ObjectReference', 3),
+        (3, 'imagePullSecrets', 'core.LocalObjectReference', 3), (4, 'automountServiceAccountToken', 'bool', 0)),
+    'core.Service': ((1, 'metadata', 'meta.ObjectMeta', 2), (2, 'spec', 'core.ServiceSpec', 2),
+        (3, 'status', 'core.ServiceStatus', 2)),
+    'core.Pod': ((1, 'metadata', 'meta.ObjectMeta', 2), (2, 'spec', 'core.PodSpec', 2),
+        (3, 'status', 'core.PodStatus', 2)),
+    'core.ResourceQuota': ((1, 'metadata', 'meta.ObjectMeta', 2), (2, 'spec', 'core.ResourceQuotaSpec', 2),
+        (3, 'status', 'core.ResourceQuotaStatus', 2)),
+    'apps.Deployment': ((1, 'metadata', 'meta.ObjectMeta', 2), (2, 'spec', 'apps.DeploymentSpec', 2),
+        (3, 'status', 'apps.DeploymentStatus', 2)),
+    'networking.Ingress': ((1, 'metadata', 'meta.ObjectMeta', 2), (2, 'spec', 'networking.IngressSpec', 2),
+        (3, 'status', 'networking.IngressStatus', 2)),
+    'rbac.Role': ((1, 'metadata', 'meta.ObjectMeta', 2), (2, 'rules', 'rbac.PolicyRule', 1)),
+    'rbac.ClusterRole': ((1, 'metadata', 'meta.ObjectMeta', 2), (2, 'rules', 'rbac.PolicyRule', 1),
+        (3, 'aggregationRule', 'rbac.AggregationRule', 0)),
+    'rbac.RoleBinding': ((1, 'metadata', 'meta.ObjectMeta', 2), (2, 'subjects', 'rbac.Subject', 3),
+        (3, 'roleRef', 'rbac.RoleRef', 0)),
+    'rbac.ClusterRoleBinding': ((1, 'metadata', 'meta.ObjectMeta', 2), (2, 'subjects', 'rbac.Subject', 3),
+        (3, 'roleRef', 'rbac.RoleRef', 0)),
+    'policy.PodDisruptionBudget': ((1, 'metadata', 'meta.ObjectMeta', 2),
+        (2, 'spec', 'policy.PodDisruptionBudgetSpec', 2), (3, 'status', 'policy.PodDisruptionBudgetStatus', 2)),
+    'scheduling.PriorityClass': ((1, 'metadata', 'meta.ObjectMeta', 2), (2, 'value', 'int', 0),
+        (3, 'globalDefault', 'bool', 2), (4, 'description', 'string', 2), (5, 'preemptionPolicy', 'string', 0)),
+    'autoscaling.HorizontalPodAutoscaler': ((1, 'metadata', 'meta.ObjectMeta', 2),
+        (2, 'spec', 'autoscaling.HorizontalPodAutoscalerSpec', 2),
+        (3, 'status', 'autoscaling.HorizontalPodAutoscalerStatus', 2)),
+    'meta.DeleteOptions': ((1, 'gracePeriodSeconds', 'int', 0), (2, 'preconditions', 'meta.Preconditions', 0),
+        (3, 'orphanDependents', 'bool', 0), (4, 'propagationPolicy', 'string', 0), (5, 'dryRun', 'string', 3),
+        (6, 'ignoreStoreReadErrorWithClusterBreakingPotential', 'bool', 0)),
+    'core.NamespaceSpec': ((1, 'finalizers', 'string', 3),),
+    'core.NamespaceStatus': ((1, 'phase', 'string', 2), (2, 'conditions', 'core.NamespaceCondition', 3)),
+    'core.ServiceSpec': ((1, 'ports', 'core.ServicePort', 3), (2, 'selector', 'map:string', 2),
+        (3, 'clusterIP', 'string', 2), (18, 'clusterIPs', 'string', 3), (4, 'type', 'string', 2),
+        (5, 'externalIPs', 'string', 3), (7, 'sessionAffinity', 'string', 2), (8, 'loadBalancerIP', 'string', 2),
+        (9, 'loadBalancerSourceRanges', 'string', 3), (10, 'externalName', 'string', 2),
+        (11, 'externalTrafficPolicy', 'string', 2), (12, 'healthCheckNodePort', 'int', 2),
+        (13, 'publishNotReadyAddresses', 'bool', 2), (14, 'sessionAffinityConfig', 'core.SessionAffinityConfig', 0),
+        (19, 'ipFamilies', 'string', 3), (17, 'ipFamilyPolicy', 'string', 0),
+        (20, 'allocateLoadBalancerNodePorts', 'bool', 0), (21, 'loadBalancerClass', 'string', 0),
+        (22, 'internalTrafficPolicy', 'string', 0), (23, 'trafficDistribution', 'string', 0)),
+    'core.ServiceStatus': ((1, 'loadBalancer', 'core.LoadBalancerStatus', 2), (2, 'conditions', 'meta.Condition', 3)),
+    'core.PodStatus': ((17, 'observedGeneration', 'int', 2), (1, 'phase', 'string', 2),
+        (2, 'conditions', 'core.PodCondition', 3), (3, 'message', 'string', 2), (4, 'reason', 'string', 2),
+        (11, 'nominatedNodeName', 'string', 2), (5, 'hostIP', 'string', 2), (16, 'hostIPs', 'core.HostIP', 3),
+        (6, 'podIP', 'string', 2), (12, 'podIPs', 'core.PodIP', 3), (7, 'startTime', 'time', 0),
+        (10, 'initContainerStatuses', 'core.ContainerStatus', 3), (8, 'containerStatuses', 'core.ContainerStatus', 3),
+        (9, 'qosClass', 'string', 2), (13, 'ephemeralContainerStatuses', 'core.ContainerStatus', 3),
+        (14, 'resize', 'string', 2), (15, 'resourceClaimStatuses', 'core.PodResourceClaimStatus', 3),
+        (18, 'extendedResourceClaimStatus', 'core.PodExtendedResourceClaimStatus', 0),
+        (19, 'allocatedResources', 'map:quantity', 2), (20, 'resources', 'core.ResourceRequirements', 0),
+        (21, 'nodeAllocatableResourceClaimStatuses', 'core.NodeAllocatableResourceClaimStatus', 3),
+        (22, 'volumeHealth', 'core.PodVolumeHealth', 3)),
+    'core.ResourceQuotaSpec': ((1, 'hard', 'map:quantity', 2), (2, 'scopes', 'string', 3),
+        (3, 'scopeSelector', 'core.ScopeSelector', 0)),
+    'core.ResourceQuotaStatus': ((1, 'hard', 'map:quantity', 2), (2, 'used', 'map:quantity', 2)),
+    'apps.DeploymentSpec': ((1, 'replicas', 'int', 0), (2, 'selector', 'meta.LabelSelector', 0),
+        (3, 'template', 'core.PodTemplateSpec', 0), (4, 'strategy', 'apps.DeploymentStrategy', 2),
+        (5, 'minReadySeconds', 'int', 2), (6, 'revisionHistoryLimit', 'int', 0), (7, 'paused', 'bool', 2),
+        (9, 'progressDeadlineSeconds', 'int', 0)),
+    'apps.DeploymentStatus': ((1, 'observedGeneration', 'int', 2), (2, 'replicas', 'int', 2),
+        (3, 'updatedReplicas', 'int', 2), (7, 'readyReplicas', 'int', 2), (4, 'availableReplicas', 'int', 2),
+        (5, 'unavailableReplicas', 'int', 2), (9, 'terminatingReplicas', 'int', 0),
+        (6, 'conditions', 'apps.DeploymentCondition', 3), (8, 'collisionCount', 'int', 0)),
+    'networking.IngressSpec': ((4, 'ingressClassName', 'string', 0),
+        (1, 'defaultBackend', 'networking.IngressBackend', 0), (2, 'tls', 'networking.IngressTLS', 3),
+        (3, 'rules', 'networking.IngressRule', 3)),
+    'networking.IngressStatus': ((1, 'loadBalancer', 'networking.IngressLoadBalancerStatus', 2),),
+    'rbac.PolicyRule': ((1, 'verbs', 'string', 1), (2, 'apiGroups', 'string', 3), (3, 'resources', 'string', 3),
+        (4, 'resourceNames', 'string', 3), (5, 'nonResourceURLs', 'string', 3)),
+    'rbac.AggregationRule': ((1, 'clusterRoleSelectors', 'meta.LabelSelector', 3),),
+    'rbac.Subject': ((1, 'kind', 'string', 0), (2, 'apiGroup', 'string', 2), (3, 'name', 'string', 0),
+        (4, 'namespace', 'string', 2)),
+    'rbac.RoleRef': ((1, 'apiGroup', 'string', 0), (2, 'kind', 'string', 0), (3, 'name', 'string', 0)),
+    'policy.PodDisruptionBudgetSpec': ((1, 'minAvailable', 'intstr', 0), (2, 'selector', 'meta.LabelSelector', 0),
+        (3, 'maxUnavailable', 'intstr', 0), (4, 'unhealthyPodEvictionPolicy', 'string', 0)),
+    'policy.PodDisruptionBudgetStatus': ((1, 'observedGeneration', 'int', 2), (2, 'disruptedPods', 'map:time', 2),
+        (3, 'disruptionsAllowed', 'int', 0), (4, 'currentHealthy', 'int', 0), (5, 'desiredHealthy', 'int', 0),
+        (6, 'expectedPods', 'int', 0), (7, 'conditions', 'meta.Condition', 3)),
+    'autoscaling.HorizontalPodAutoscalerSpec': ((1, 'scaleTargetRef', 'autoscaling.CrossVersionObjectReference', 0),
+        (2, 'minReplicas', 'int', 0), (3, 'maxReplicas', 'int', 0), (4, 'metrics', 'autoscaling.MetricSpec', 3),
+        (5, 'behavior', 'autoscaling.HorizontalPodAutoscalerBehavior', 0)),
+    'autoscaling.HorizontalPodAutoscalerStatus': ((1, 'observedGeneration', 'int', 0), (2, 'lastScaleTime', 'time', 0),
+        (3, 'currentReplicas', 'int', 2), (4, 'desiredReplicas', 'int', 0),
+        (5, 'currentMetrics', 'autoscaling.MetricStatus', 1),
+        (6, 'conditions', 'autoscaling.HorizontalPodAutoscalerCondition', 3)),
+    'meta.Preconditions': ((1, 'uid', 'string', 0), (2, 'resourceVersion', 'string', 0)),
+    'core.NamespaceCondition': ((1, 'type', 'string', 0), (2, 'status', 'string', 0),
+        (4, 'lastTransitionTime', 'time', 2), (5, 'reason', 'string', 2), (6, 'message', 'string', 2)),
+    'core.ServicePort': ((1, 'name', 'string', 2), (2, 'protocol', 'string', 2), (6, 'appProtocol', 'string', 0),
+        (3, 'port', 'int', 0), (4, 'targetPort', 'intstr', 2), (5, 'nodePort', 'int', 2)),
+    'core.SessionAffinityConfig': ((1, 'clientIP', 'core.ClientIPConfig', 0),),
+    'core.LoadBalancerStatus': ((1, 'ingress', 'core.LoadBalancerIngress', 3),),
+    'meta.Condition': ((1, 'type', 'string', 0), (2, 'status', 'string', 0), (3, 'observedGeneration', 'int', 2),
+        (4, 'lastTransitionTime', 'time', 0), (5, 'reason', 'string', 0), (6, 'message', 'string', 0)),
+    'core.PodCondition': ((1, 'type', 'string', 0), (7, 'observedGeneration', 'int', 2), (2, 'status', 'string', 0),
+        (3, 'lastProbeTime', 'time', 2), (4, 'lastTransitionTime', 'time', 2), (5, 'reason', 'string', 2),
+        (6, 'message', 'string', 2)),
+    'core.HostIP': ((1, 'ip', 'string', 0),),
+    'core.PodIP': ((1, 'ip', 'string', 0),),
+    'core.ContainerStatus': ((1, 'name', 'string', 0), (2, 'state', 'core.ContainerState', 2),
+        (3, 'lastState', 'core.ContainerState', 2), (4, 'ready', 'bool', 0), (5, 'restartCount', 'int', 0),
+        (6, 'image', 'string', 0), (7, 'imageID', 'string', 0), (8, 'containerID', 'string', 2),
+        (9, 'started', 'bool', 0), (10, 'allocatedResources', 'map:quantity', 2),
+        (11, 'resources', 'core.ResourceRequirements', 0), (12, 'volumeMounts', 'core.VolumeMountStatus', 3),
+        (13, 'user', 'core.ContainerUser', 0), (14, 'allocatedResourcesStatus', 'core.ResourceStatus', 3),
+        (15, 'stopSignal', 'string', 0)),
+    'core.PodResourceClaimStatus': ((1, 'name', 'string', 0), (2, 'resourceClaimName', 'string', 0)),
+    'core.PodExtendedResourceClaimStatus': ((1, 'requestMappings', 'core.ContainerExtendedResourceRequest', 1),
+        (2, 'resourceClaimName', 'string', 0)),
+    'core.NodeAllocatableResourceClaimStatus': ((1, 'resourceClaimName', 'string', 0), (2, 'containers', 'string', 3),
+        (4, 'mapping', 'core.NodeAllocatableMappedResources', 3),
+        (5, 'overhead', 'core.NodeAllocatableOverheadResources', 3)),
+    'core.PodVolumeHealth': ((1, 'name', 'string', 0), (2, 'healthConditions', 'core.VolumeHealthCondition', 3),
+        (3, 'lastTransitionTime', 'time', 2)),
+    'core.ScopeSelector': ((1, 'matchExpressions', 'core.ScopedResourceSelectorRequirement', 3),),
+    'apps.DeploymentStrategy': ((1, 'type', 'string', 2), (2, 'rollingUpdate', 'apps.RollingUpdateDeployment', 0)),
+    'apps.DeploymentCondition': ((1, 'type', 'string', 0), (2, 'status', 'string', 0), (6, 'lastUpdateTime', 'time', 2),
+        (7, 'lastTransitionTime', 'time', 2), (4, 'reason', 'string', 2), (5, 'message', 'string', 2)),
+    'networking.IngressBackend': ((4, 'service', 'networking.IngressServiceBackend', 0),
+        (3, 'resource', 'core.TypedLocalObjectReference', 0)),
+    'networking.IngressTLS': ((1, 'hosts', 'string', 3), (2, 'secretName', 'string', 2)),
+    'networking.IngressRule': ((1, 'host', 'string', 2), (2, '', 'networking.IngressRuleValue', 4)),
+    'networking.IngressLoadBalancerStatus': ((1, 'ingress', 'networking.IngressLoadBalancerIngress', 3),),
+    'autoscaling.CrossVersionObjectReference': ((1, 'kind', 'string', 0), (2, 'name', 'string', 0),
+        (3, 'apiVersion', 'string', 2)),
+    'autoscaling.MetricSpec': ((1, 'type', 'string', 0), (2, 'object', 'autoscaling.ObjectMetricSource', 0),
+        (3, 'pods', 'autoscaling.PodsMetricSource', 0), (4, 'resource', 'autoscaling.ResourceMetricSource', 0),
+        (7, 'containerResource', 'autoscaling.ContainerResourceMetricSource', 0),
+        (5, 'external', 'autoscaling.ExternalMetricSource', 0)),
+    'autoscaling.HorizontalPodAutoscalerBehavior': ((1, 'scaleUp', 'autoscaling.HPAScalingRules', 0),
+        (2, 'scaleDown', 'autoscaling.HPAScalingRules', 0)),
+    'autoscaling.MetricStatus': ((1, 'type', 'string', 0), (2, 'object', 'autoscaling.ObjectMetricStatus', 0),
+        (3, 'pods', 'autoscaling.PodsMetricStatus', 0), (4, 'resource', 'autoscaling.ResourceMetricStatus', 0),
+        (7, 'containerResource', 'autoscaling.ContainerResourceMetricStatus', 0),
+        (5, 'external', 'autoscaling.ExternalMetricStatus', 0)),
+    'autoscaling.HorizontalPodAutoscalerCondition': ((1, 'type', 'string', 0), (2, 'status', 'string', 0),
+        (3, 'lastTransitionTime', 'time', 2), (4, 'reason', 'string', 2), (5, 'message', 'string', 2),
+        (6, 'observedGeneration', 'int', 0)),
+    'core.ClientIPConfig': ((1, 'timeoutSeconds', 'int', 0),),
+    'core.LoadBalancerIngress': ((1, 'ip', 'string', 2), (2, 'hostname', 'string', 2), (3, 'ipMode', 'string', 0),
+        (4, 'ports', 'core.PortStatus', 3)),
+    'core.ContainerState': ((1, 'waiting', 'core.ContainerStateWaiting', 0),
+        (2, 'running', 'core.ContainerStateRunning', 0), (3, 'terminated', 'core.ContainerStateTerminated', 0)),
+    'core.VolumeMountStatus': ((1, 'name', 'string', 0), (2, 'mountPath', 'string', 0), (3, 'readOnly', 'bool', 2),
+        (4, 'recursiveReadOnly', 'string', 0), (5, 'volumeStatus', 'core.VolumeStatus', 0)),
+    'core.ContainerUser': ((1, 'linux', 'core.LinuxContainerUser', 0),),
+    'core.ResourceStatus': ((1, 'name', 'string', 0), (2, 'resources', 'core.ResourceHealth', 3)),
+    'core.ContainerExtendedResourceRequest': ((1, 'containerName', 'string', 0), (2, 'resourceName', 'string', 0),
+        (3, 'requestName', 'string', 0)),
+    'core.NodeAllocatableMappedResources': ((1, 'name', 'string', 0), (2, 'quantity', 'quantity', 0)),
+    'core.NodeAllocatableOverheadResources': ((1, 'name', 'string', 0), (2, 'perPod', 'quantity', 0),
+        (3, 'perContainer', 'quantity', 0)),
+    'core.VolumeHealthCondition': ((1, 'status', 'string', 0), (2, 'reason', 'string', 0), (3, 'message', 'string', 2)),
+    'core.ScopedResourceSelectorRequirement': ((1, 'scopeName', 'string', 0), (2, 'operator', 'string', 0),
+        (3, 'values', 'string', 3)),
+    'apps.RollingUpdateDeployment': ((1, 'maxUnavailable', 'intstr', 0), (2, 'maxSurge', 'intstr', 0)),
+    'networking.IngressServiceBackend': ((1, 'name', 'string', 0), (2, 'port', 'networking.ServiceBackendPort', 2)),
+    'networking.IngressRuleValue': ((1, 'http', 'networking.HTTPIngressRuleValue', 0),),
+    'networking.IngressLoadBalancerIngress': ((1, 'ip', 'string', 2), (2, 'hostname', 'string', 2),
+        (4, 'ports', 'networking.IngressPortStatus', 3)),
+    'autoscaling.ObjectMetricSource': ((1, 'describedObject', 'autoscaling.CrossVersionObjectReference', 0),
+        (2, 'target', 'autoscaling.MetricTarget', 0), (3, 'metric', 'autoscaling.MetricIdentifier', 0)),
+    'autoscaling.PodsMetricSource': ((1, 'metric', 'autoscaling.MetricIdentifier', 0),
+        (2, 'target', 'autoscaling.MetricTarget', 0)),
+    'autoscaling.ResourceMetricSource': ((1, 'name', 'string', 0), (2, 'target', 'autoscaling.MetricTarget', 0)),
+    'autoscaling.ContainerResourceMetricSource': ((1, 'name', 'string', 0),
+        (2, 'target', 'autoscaling.MetricTarget', 0), (3, 'container', 'string', 0)),
+    'autoscaling.ExternalMetricSource': ((1, 'metric', 'autoscaling.MetricIdentifier', 0),
+        (2, 'target', 'autoscaling.MetricTarget', 0)),
+    'autoscaling.HPAScalingRules': ((3, 'stabilizationWindowSeconds', 'int', 0), (1, 'selectPolicy', 'string', 0),
+        (2, 'policies', 'autoscaling.HPAScalingPolicy', 3), (4, 'tolerance', 'quantity', 0)),
+    'autoscaling.ObjectMetricStatus': ((1, 'metric', 'autoscaling.MetricIdentifier', 0),
+        (2, 'current', 'autoscaling.MetricValueStatus', 0),
+        (3, 'describedObject', 'autoscaling.CrossVersionObjectReference', 0)),
+    'autoscaling.PodsMetricStatus': ((1, 'metric', 'autoscaling.MetricIdentifier', 0),
+        (2, 'current', 'autoscaling.MetricValueStatus', 0)),
+    'autoscaling.ResourceMetricStatus': ((1, 'name', 'string', 0), (2, 'current', 'autoscaling.MetricValueStatus', 0)),
+    'autoscaling.ContainerResourceMetricStatus': ((1, 'name', 'string', 0),
+        (2, 'current', 'autoscaling.MetricValueStatus', 0), (3, 'container', 'string', 0)),
+    'autoscaling.ExternalMetricStatus': ((1, 'metric', 'autoscaling.MetricIdentifier', 0),
+        (2, 'current', 'autoscaling.MetricValueStatus', 0)),
+    'core.PortStatus': ((1, 'port', 'int', 0), (2, 'protocol', 'string', 0), (3, 'error', 'string', 0)),
+    'core.ContainerStateWaiting': ((1, 'reason', 'string', 2), (2, 'message', 'string', 2)),
+    'core.ContainerStateRunning': ((1, 'startedAt', 'time', 2),),
+    'core.ContainerStateTerminated': ((1, 'exitCode', 'int', 0), (2, 'signal', 'int', 2), (3, 'reason', 'string', 2),
+        (4, 'message', 'string', 2), (5, 'startedAt', 'time', 2), (6, 'finishedAt', 'time', 2),
+        (7, 'containerID', 'string', 2)),
+    'core.VolumeStatus': ((1, 'image', 'core.ImageVolumeStatus', 0),),
+    'core.LinuxContainerUser': ((1, 'uid', 'int', 0), (2, 'gid', 'int', 0), (3, 'supplementalGroups', 'int', 3)),
+    'core.ResourceHealth': ((1, 'resourceID', 'string', 0), (2, 'health', 'string', 2), (6, 'message', 'string', 0)),
+    'networking.ServiceBackendPort': ((1, 'name', 'string', 2), (2, 'number', 'int', 2)),
+    'networking.HTTPIngressRuleValue': ((1, 'paths', 'networking.HTTPIngressPath', 1),),
+    'networking.IngressPortStatus': ((1, 'port', 'int', 0), (2, 'protocol', 'string', 0), (3, 'error', 'string', 0)),
+    'autoscaling.MetricTarget': ((1, 'type', 'string', 0), (2, 'value', 'quantity', 0),
+        (3, 'averageValue', 'quantity', 0), (4, 'averageUtilization', 'int', 0)),
+    'autoscaling.MetricIdentifier': ((1, 'name', 'string', 0), (2, 'selector', 'meta.LabelSelector', 0)),
+    'autoscaling.HPAScalingPolicy': ((1, 'type', 'string', 0), (2, 'value', 'int', 0), (3, 'periodSeconds', 'int', 0)),
+    'autoscaling.MetricValueStatus': ((1, 'value', 'quantity', 0), (2, 'averageValue', 'quantity', 0),
+        (3, 'averageUtilization', 'int', 0)),
+    'core.ImageVolumeStatus': ((1, 'imageRef', 'string', 2),),
+    'networking.HTTPIngressPath': ((1, 'path', 'string', 2), (3, 'pathType', 'string', 0),
+        (2, 'backend', 'networking.IngressBackend', 0)),
 }

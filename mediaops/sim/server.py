@@ -879,7 +879,7 @@ class Handler(BaseHTTPRequestHandler):
                 return _access_review_from_protobuf(raw[4:])
             from mediaops.sim.protobuf import ProtobufError, decode_object
 
-            try:  # the kinds kubectl's generators send (create job --from, create configmap/secret)
+            try:  # the kinds kubectl's typed commands send (see mediaops.sim.protobuf's docstring and ROOTS)
                 return decode_object(raw)
             except ProtobufError:
                 raise ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - "

@@ -1,0 +1,96 @@
+"""Tables of many rows (``apps`` over hundreds of apps), drawn as rich draws its tables but in a fraction of the
+time: rich measures and renders every cell as segments, which costs more than reading the repository itself.
+
+The look is rich's default table without its edge: a header row, ``━`` under it, ``│`` between columns, one
+space of padding. Columns take their natural width; when the line is wider than the terminal, the widest
+wrappable column gives way first, down to its longest word (then words are cut with ``…``); cells wrap on words.
+Colour only on a terminal, never with NO_COLOR (https://no-color.org), as rich decides.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import textwrap
+from dataclasses import dataclass
+
+STYLES = {"green": "32", "dim": "2", "dim italic": "2;3", "bold red": "1;31", "red": "31", "yellow": "33",
+          "bold": "1"}
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    wrap: bool = True
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    style: str = ""
+
+
+def width() -> int:
+    """The terminal's width (COLUMNS first, as rich reads it), 80 when there is no terminal."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def colour() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def _cut(word: str, size: int) -> str:
+    return word if len(word) <= size else word[: max(size - 1, 0)] + "…"
+
+
+def _lines(text: str, size: int, wrap: bool) -> list[str]:
+    if not wrap:
+        return [_cut(line, size) for line in text.splitlines() or [""]]
+    out: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        words = [_cut(w, size) for w in paragraph.split()]
+        out += textwrap.wrap(" ".join(words), size, break_long_words=False, break_on_hyphens=False) or [""]
+    return out
+
+
+def _widths(columns: list[Column], rows: list[list[Cell]], total: int) -> list[int]:
+    natural = [max([len(c.header)] + [max((len(x) for x in r[i].text.splitlines()), default=0) for r in rows])
+               for i, c in enumerate(columns)]
+    least = [max([len(c.header)] + [max((len(w) for w in r[i].text.split()), default=0) for r in rows])
+             if c.wrap else natural[i] for i, c in enumerate(columns)]
+    least = [min(w, 12) if columns[i].wrap else w for i, w in enumerate(least)]  # long words are cut with …
+    widths = list(natural)
+    room = total - 3 * (len(columns) - 1) - 2  # " │ " between columns, a space at each end
+    while sum(widths) > room:
+        shrinkable = [i for i, c in enumerate(columns) if c.wrap and widths[i] > max(least[i], 1)]
+        if not shrinkable:
+            break
+        widest = max(shrinkable, key=lambda i: widths[i])
+        widths[widest] -= 1
+    return widths
+
+
+def render(columns: list[Column], rows: list[list[Cell]], *, total: int | None = None,
+           styled: bool | None = None) -> str:
+    total = width() if total is None else total
+    styled = colour() if styled is None else styled
+    widths = _widths(columns, rows, total)
+
+    def paint(text: str, style: str, size: int) -> str:
+        padded = text.ljust(size)
+        code = STYLES.get(style, "") if styled else ""
+        return f"\x1b[{code}m{padded}\x1b[0m" if code else padded
+
+    header = " " + " ┃ ".join(paint(c.header, "bold", widths[i]) for i, c in enumerate(columns)) + " "
+    rule = "━" + "━╇━".join("━" * w for w in widths) + "━"
+    out = [header.rstrip(), rule]
+    for row in rows:
+        cells = [_lines(cell.text, widths[i], columns[i].wrap) for i, cell in enumerate(row)]
+        for line in range(max(len(c) for c in cells)):
+            parts = [paint(c[line] if line < len(c) else "", row[i].style, widths[i]) for i, c in enumerate(cells)]
+            out.append((" " + " │ ".join(parts)).rstrip())
+    return "\n".join(out) + "\n"
