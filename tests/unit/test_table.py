@@ -1,0 +1,29 @@
+"""The light table renderer: every line within the width, cells wrapped on words, long words and unwrappable
+cells cut with …, colour only when asked."""
+
+from __future__ import annotations
+
+from mediaops.engine.table import Cell, Column, render
+
+COLUMNS = [Column("app", wrap=False), Column("state", wrap=False), Column("notes")]
+
+
+def test_lines_fit_and_wrap_on_words() -> None:
+    rows = [[Cell("calibre-web"), Cell("active", "green"),
+             Cell("NFS 127.0.2.40:/volume1/media mounted read-only; depends on cloudflared and democratic-csi")],
+            [Cell("tautulli"), Cell("disabled", "dim"), Cell("")]]
+    text = render(COLUMNS, rows, total=60, styled=False)
+    lines = text.splitlines()
+    assert all(len(line) <= 60 for line in lines), text
+    assert lines[0].split() == ["app", "┃", "state", "┃", "notes"] and set(lines[1]) <= {"━", "╇"}
+    body = " ".join(line.split("│")[2].strip() for line in lines[2:] if "│" in line)
+    assert "depends on cloudflared and" in body and "\x1b" not in text
+    assert sum(1 for line in lines if "calibre-web" in line) == 1  # wrapped rows leave the first columns blank
+
+
+def test_long_words_are_cut_and_colour_is_optional() -> None:
+    rows = [[Cell("a" * 50), Cell("active", "green"), Cell("x" * 80)]]
+    text = render(COLUMNS, rows, total=40, styled=False)
+    assert "…" in text and all(len(line) <= 40 for line in text.splitlines()), text
+    painted = render(COLUMNS, [[Cell("app"), Cell("active", "green"), Cell("")]], total=80, styled=True)
+    assert "\x1b[32mactive" in painted
