@@ -126,6 +126,7 @@ _.lifetime  # checks/external_names.py, dnspython's Resolver reads it
 _.backup_chosen  # restore.py, @restore.check
 _.start_again  # restore.py, @stop.undoer
 _.data_from_backup  # restore.py, @restored.verifier
+_.drop_destinations  # restore.py, @restored.undoer
 _.hosts_known  # mediabox_ingress.py, @runbook.check
 _.ask_hosts  # mediabox_ingress.py, @runbook.step
 _.controller_logs  # mediabox_ingress.py, @runbook.step

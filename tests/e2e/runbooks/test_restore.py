@@ -4,11 +4,15 @@ and an abort at any step before the data is gone leaves the app as it was."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
+from pathlib import Path
 
 import pexpect
+import pytest
 
-from tests.conftest import KUBECTL, Mediaops, answer, kubectl
+from tests.conftest import KUBECTL, Cluster, Mediaops, answer, kubectl, run_steps
 
 
 def _exec(ops: Mediaops, *command: str, stdin: str | None = None) -> str:
@@ -143,3 +147,349 @@ def test_after_the_claims_are_gone_the_way_back_is_forward(sim: Mediaops) -> Non
     assert done.returncode == 0, done.stdout[-2500:]
     assert _exec(sim, "cat", "/config/tautulli.db") == "precious\n"
     assert _replicas(sim) == 1
+
+
+# -- VolSync ----------------------------------------------------------------------------------------------------
+# A restic ReplicationSource of tautulli's claim as the home-ops volsync component writes it (onedr0p/home-ops
+# kubernetes/components/volsync/replicationsource.yaml: `${APP}` backing up the claim, copyMethod Snapshot), on a
+# manual trigger here so the test says when it syncs, and keeping the last 7 snapshots (the component's `hourly: 24`
+# would forget a snapshot when a later one is taken within the same hour, as restic forget --keep-hourly does).
+VOLSYNC_SECRET = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "tautulli-volsync-secret",
+                                                                      "namespace": "media"},
+                  "stringData": {"RESTIC_REPOSITORY": "s3:http://127.0.2.40:9091/volsync/tautulli",
+                                 "RESTIC_PASSWORD": "rehearsal"}}
+
+
+def _apply(ops: Mediaops, *objects: dict[str, object]) -> None:
+    applied = subprocess.run([KUBECTL, "apply", "-f", "-"], input="\n---\n".join(json.dumps(o) for o in objects),
+                             env=ops.env, capture_output=True, text=True, timeout=60)
+    assert applied.returncode == 0, applied.stderr
+
+
+def _volsync_backup(ops: Mediaops, data: str) -> str:
+    """VolSync installed, tautulli's claim holding ``data`` backed up by its ReplicationSource; its lastSyncTime."""
+    installed = ops.run("sim", "fault", "volsync-installed", "on")
+    assert installed.returncode == 0, installed.stderr
+    _apply(ops, VOLSYNC_SECRET)
+    _exec(ops, "tee", "/config/tautulli.db", stdin=data)
+    _apply(ops, {"apiVersion": "volsync.backube/v1alpha1", "kind": "ReplicationSource",
+                 "metadata": {"name": "tautulli", "namespace": "media"},
+                 "spec": {"sourcePVC": "tautulli-config", "trigger": {"manual": "before-the-migration"},
+                          "restic": {"repository": "tautulli-volsync-secret", "copyMethod": "Snapshot",
+                                     "retain": {"last": 7},
+                                     "moverSecurityContext": {"runAsUser": 568, "runAsGroup": 568,
+                                                              "fsGroup": 568}}}})
+    synced = kubectl(ops, "wait", "--for=jsonpath={.status.lastManualSync}=before-the-migration",
+                     "replicationsource/tautulli", "-n", "media", "--timeout=60s")
+    assert synced.returncode == 0, synced.stderr
+    source = json.loads(kubectl(ops, "get", "replicationsource", "tautulli", "-n", "media", "-o", "json").stdout)
+    return str(source["status"]["lastSyncTime"])
+
+
+def _corrupt(ops: Mediaops) -> None:
+    _exec(ops, "tee", "/config/tautulli.db", stdin="corrupted by a bad migration\n")
+    _exec(ops, "tee", "/config/migration.log", stdin="made after the backup\n")
+
+
+def _has_file(ops: Mediaops, path: str) -> bool:
+    return subprocess.run([KUBECTL, "exec", "-q", "-n", "media", "deploy/tautulli", "--", "test", "-f", path],
+                          env=ops.env, capture_output=True, text=True, timeout=60).returncode == 0
+
+
+def _flux_suspended(ops: Mediaops) -> list[str]:
+    found = []
+    for kind in ("kustomization", "helmrelease"):
+        obj = json.loads(kubectl(ops, "get", kind, "tautulli", "-n", "media", "-o", "json").stdout)
+        if obj["spec"].get("suspend") or (obj["metadata"].get("annotations") or {}).get("mediaops.io/suspended-by"):
+            found.append(kind)
+    return found
+
+
+def _destinations(ops: Mediaops) -> list[str]:
+    listed = json.loads(kubectl(ops, "get", "replicationdestinations", "-n", "media", "-o", "json").stdout)
+    return [d["metadata"]["name"] for d in listed["items"]]
+
+
+def _running_as_before(ops: Mediaops) -> None:
+    ready = kubectl(ops, "rollout", "status", "deployment/tautulli", "-n", "media", "--timeout=60s")
+    assert ready.returncode == 0, ready.stderr
+    assert _replicas(ops) == 1 and _flux_suspended(ops) == []
+
+
+def test_restore_from_volsync_writes_the_snapshot_into_the_claim(sim: Mediaops) -> None:
+    """VolSync's restore as home-ops runs it: a one-off ReplicationDestination into the existing claim
+    (destinationPVC, Direct, enableFileDeletion), pinned to the chosen sync (restoreAsOf), triggered once and
+    waited for (lastManualSync), then deleted; the claim holds the snapshot's files and only those."""
+    synced_at = _volsync_backup(sim, "volsync monday\n")
+    _corrupt(sim)
+    preview = sim.run("run", "restore", "tautulli", "--dry-run")
+    text = preview.stdout
+    assert preview.returncode == 0, text[-2500:]
+    assert "volsync tautulli, finished" in " ".join(text.split())
+    for shown in ("kind: ReplicationDestination", "name: tautulli-restore", "destinationPVC: tautulli-config",
+                  "copyMethod: Direct", "enableFileDeletion: true", f"restoreAsOf: '{synced_at}'",
+                  "repository: tautulli-volsync-secret", "runAsUser: 568",
+                  "kubectl wait --for=jsonpath='{.status.lastManualSync}'=mediaops-"):
+        assert shown in text, shown
+    done = sim.run("run", "restore", "tautulli", "--backup", "volsync", "--yes", "--json")
+    assert done.returncode == 0, done.stdout[-2500:]
+    ends = {e["title"]: e for e in map(json.loads, done.stdout.splitlines()) if e["event"] == "step_end"}
+    deleted = ends["Delete the claims whose data the backup holds"]
+    assert deleted["outcome"] == "not_needed" and "VolSync restores into the existing claims" in deleted["summary"]
+    restored = ends["Restore from the backup"]
+    assert restored["outcome"] == "done" and "claim tautulli-config restored from restic snapshot" in restored[
+        "summary"]
+    assert ends["Delete the one-off ReplicationDestinations"]["outcome"] == "done"
+    assert _exec(sim, "cat", "/config/tautulli.db") == "volsync monday\n"
+    assert not _has_file(sim, "/config/migration.log")  # enableFileDeletion: restic restore --delete
+    _running_as_before(sim)
+    assert _destinations(sim) == []
+    claim = json.loads(kubectl(sim, "get", "pvc", "tautulli-config", "-n", "media", "-o", "json").stdout)
+    assert not claim["metadata"].get("deletionTimestamp")  # the same claim, written into
+    report = sim.run("runs", "show", "last", "--markdown").stdout
+    assert "kind: ReplicationDestination" in report
+    assert "kubectl delete replicationdestination tautulli-restore" in report
+    # --backup names VolSync by its ReplicationSource, too; an unknown name is refused before anything runs.
+    assert "volsync tautulli" in sim.run("run", "restore", "tautulli", "--backup", "tautulli", "--dry-run").stdout
+    refused = sim.run("run", "restore", "tautulli", "--backup", "nightly", "--dry-run")
+    assert refused.returncode == 3 and "those that do: volsync tautulli" in " ".join(refused.stdout.split())
+    # What the preview shows for the restore, pasted into a shell, does what the step does.
+    _corrupt(sim)
+    planned = sim.run("run", "restore", "tautulli", "--dry-run", "--json")
+    assert planned.returncode == 0, planned.stdout[-2500:]
+    (shown,) = [e["command"] for e in map(json.loads, planned.stdout.splitlines())
+                if e["event"] == "step_plan" and e["title"] == "Restore from the backup"]
+    pasted = subprocess.run(["bash", "-euo", "pipefail", "-c", shown], capture_output=True, text=True, timeout=120,
+                            env={**sim.env, "PATH": f"{Path(KUBECTL).parent}{os.pathsep}{sim.env['PATH']}"})
+    assert pasted.returncode == 0, (shown, pasted.stderr)
+    assert "restoring <Snapshot" in pasted.stdout
+    assert _exec(sim, "cat", "/config/tautulli.db") == "volsync monday\n"
+    assert not _has_file(sim, "/config/migration.log")
+
+
+# The VolSync restore's prompts: hold Flux off (1), stop (2), restore (5), delete the one-off destination (6), scale
+# back (7), resume Flux (8); the pods-gone wait (3) asks nothing and deleting claims (4) is not needed.
+PROMPTED = (1, 2, 5, 6, 7, 8)
+
+
+@pytest.mark.parametrize("aborted_at", PROMPTED)
+def test_an_abort_at_any_step_of_a_volsync_restore_leaves_the_app_running(sim: Mediaops, aborted_at: int) -> None:
+    """Aborted at each step's prompt and undone: the app runs with its replicas, Flux manages it again, no one-off
+    ReplicationDestination is left, and the data is the backup's once the restore step ran (else as it was)."""
+    _volsync_backup(sim, "volsync monday\n")
+    _corrupt(sim)
+    child = sim.spawn("run", "restore", "tautulli", timeout=60)
+    ran = [step for step in PROMPTED if step < aborted_at]
+    for step in ran:
+        child.expect(f"step {step}/")
+        child.expect("Run this step")
+        answer(child, "r")
+    child.expect(f"step {aborted_at}/")
+    child.expect("Run this step")
+    answer(child, "a")
+    if ran:
+        child.expect(f"Undo the {len(ran)} completed step")
+        answer(child, "y")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    _running_as_before(sim)
+    assert _destinations(sim) == []
+    restored = aborted_at > 5
+    assert _exec(sim, "cat", "/config/tautulli.db") == ("volsync monday\n" if restored
+                                                         else "corrupted by a bad migration\n")
+    assert _has_file(sim, "/config/migration.log") is not restored
+
+
+def test_an_interrupted_volsync_restore_resumes_from_its_chosen_sync_and_never_triggers_twice(sim: Mediaops) -> None:
+    """Interrupted (SIGTERM) before the restore, while a scheduled sync backs up the broken data: `mediaops resume`
+    restores the sync the run chose, not the newer one. There the repository Secret is missing, the
+    ReplicationDestination errs (Synchronizing False Error) and the step fails with VolSync's message; once the
+    Secret is back VolSync syncs the trigger on its own, and the retry waits for that very trigger instead of
+    setting another."""
+    _volsync_backup(sim, "volsync monday\n")
+    _corrupt(sim)
+    child = sim.spawn("run", "restore", "tautulli", timeout=60)
+    run_steps(child, 2)  # hold Flux off, stop
+    child.expect("step 5/")
+    child.expect("Run this step")
+    child.kill(signal.SIGTERM)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert _replicas(sim) == 0 and _flux_suspended(sim) == ["kustomization", "helmrelease"]
+    # Meanwhile the ReplicationSource syncs the claim as it is (broken), and the repository Secret goes.
+    patched = kubectl(sim, "patch", "replicationsource", "tautulli", "-n", "media", "--type=merge", "-p",
+                      '{"spec":{"trigger":{"manual":"while-stopped"}}}')
+    assert patched.returncode == 0, patched.stderr
+    assert kubectl(sim, "wait", "--for=jsonpath={.status.lastManualSync}=while-stopped", "replicationsource/tautulli",
+                   "-n", "media", "--timeout=60s").returncode == 0
+    gone = kubectl(sim, "delete", "secret", "tautulli-volsync-secret", "-n", "media")
+    assert gone.returncode == 0, gone.stderr
+    child = sim.spawn("resume", "last", timeout=60)
+    child.expect("step 5/")
+    child.expect("Run this step")
+    answer(child, "r")
+    child.expect('secrets "tautulli-volsync-secret" not found')
+    child.expect("The step failed. What now")
+    destination = json.loads(kubectl(sim, "get", "replicationdestination", "tautulli-restore", "-n", "media", "-o",
+                                     "json").stdout)
+    trigger = destination["spec"]["trigger"]["manual"]
+    _apply(sim, VOLSYNC_SECRET)  # VolSync tries again on its own and syncs the trigger
+    synced = kubectl(sim, "wait", f"--for=jsonpath={{.status.lastManualSync}}={trigger}",
+                     "replicationdestination/tautulli-restore", "-n", "media", "--timeout=60s")
+    assert synced.returncode == 0, synced.stderr
+    answer(child, "t")  # retry
+    child.expect("step 6/")
+    child.expect("Run this step")
+    after = json.loads(kubectl(sim, "get", "replicationdestination", "tautulli-restore", "-n", "media", "-o",
+                               "json").stdout)
+    assert after["metadata"]["generation"] == destination["metadata"]["generation"]  # the spec never set again
+    answer(child, "c")  # the rest without asking
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    _running_as_before(sim)
+    assert _destinations(sim) == []
+    assert _exec(sim, "cat", "/config/tautulli.db") == "volsync monday\n"
+    assert not _has_file(sim, "/config/migration.log")
+    (journal,) = sim.journals().values()
+    ends = [e for e in journal if e["event"] == "step_end" and e["title"] == "Restore from the backup"]
+    assert [e["outcome"] for e in ends] == ["failed", "done"]
+    assert f"trigger {trigger} was set before, not again" in ends[1]["summary"]
+
+
+def test_volsyncs_restore_operation_fails_clearly_takes_over_its_own_and_never_triggers_twice(
+        cluster: Cluster) -> None:
+    """mediaops/cluster/volsync.py's Restore against the rehearsal, in-process: a restoreAsOf older than every
+    snapshot ends "No eligible snapshots found" (the mover succeeds, nothing is restored: the wait fails and says
+    so); a destination someone else made is left alone; mediaops's own is given the new trigger and restores; the
+    same trigger again waits for the sync already done instead of setting it anew."""
+    from mediaops.cluster import volsync
+    from mediaops.cluster.waits import Verdict, WaitFailed, until
+    from mediaops.engine.context import Context
+    from mediaops.engine.events import Emitter
+
+    kube, volumes = cluster.kube, cluster.sim.volumes
+    cluster.sim.set_fault("volsync-installed", "on")
+    assert volsync.sources_of(kube, "media", ["tautulli-config"]) == {}
+    kube.create("Secret", VOLSYNC_SECRET, "media")
+    volumes[("pvc", "media", "tautulli-config")]["tautulli.db"] = b"kept\n"
+    kube.create(volsync.SOURCE, {"metadata": {"name": "tautulli", "namespace": "media"},
+                                 "spec": {"sourcePVC": "tautulli-config", "trigger": {"manual": "one"},
+                                          "restic": {"repository": "tautulli-volsync-secret",
+                                                     "copyMethod": "Direct"}}}, "media")
+    ctx = Context({}, emitter=Emitter("test", []))
+    with ctx.waiting("backup") as waiting:
+        until(kube, volsync.SOURCE, "tautulli", "media",
+              lambda obj: Verdict(done=(obj or {}).get("status", {}).get("lastManualSync") == "one"), timeout=30,
+              waiting=waiting)
+    (source,) = volsync.sources_of(kube, "media", ["tautulli-config"]).values()
+    settings = volsync.restic_settings(source)
+    assert settings == {"repository": "tautulli-volsync-secret"}
+    volumes[("pvc", "media", "tautulli-config")]["tautulli.db"] = b"broken\n"
+
+    def restore(trigger: str, as_of: str) -> volsync.Restore:
+        return volsync.Restore(kube, "media", "tautulli-restore", "tautulli", "tautulli-config", trigger, settings,
+                               as_of)
+
+    with pytest.raises(WaitFailed, match="no snapshot in the repository as old as 2001-01-01T00:00:00Z "
+                                         r"\(No eligible snapshots found\): the claim was left as it was"):
+        restore("too-early", "2001-01-01T00:00:00Z").run(ctx)
+    assert volumes[("pvc", "media", "tautulli-config")]["tautulli.db"] == b"broken\n"
+
+    theirs = kube.find(volsync.DESTINATION, "tautulli-restore", "media")
+    assert theirs is not None
+    kube.update(volsync.DESTINATION, "tautulli-restore", lambda o: o["metadata"]["labels"].clear(), "media")
+    with pytest.raises(volsync.VolSyncError, match="is not mediaops's"):
+        restore("mine", volsync.last_sync(source)).run(ctx)
+    kube.update(volsync.DESTINATION, "tautulli-restore",
+                lambda o: o["metadata"]["labels"].update({volsync.MANAGED_BY: "mediaops"}), "media")
+
+    done = restore("mine", volsync.last_sync(source)).run(ctx)
+    assert done.startswith("claim tautulli-config restored from restic snapshot ") and "not again" not in done
+    assert volumes[("pvc", "media", "tautulli-config")]["tautulli.db"] == b"kept\n"
+    synced = kube.get(volsync.DESTINATION, "tautulli-restore", "media")
+    assert synced["spec"]["restic"]["restoreAsOf"] == volsync.last_sync(source)
+    again = restore("mine", volsync.last_sync(source)).run(ctx)
+    assert again.endswith("trigger mine was set before, not again")
+    after = kube.get(volsync.DESTINATION, "tautulli-restore", "media")
+    assert (after["metadata"]["generation"], after["status"]["lastSyncTime"]) == (
+        synced["metadata"]["generation"], synced["status"]["lastSyncTime"])
+    volsync.DeleteDestination(kube, "media", "tautulli-restore").run(ctx)
+    assert kube.find(volsync.DESTINATION, "tautulli-restore", "media") is None
+
+
+# -- an abort at every step, Velero and K8up ----------------------------------------------------------------------
+def _k8up_backup(ops: Mediaops, name: str) -> None:
+    schedule = json.loads(kubectl(ops, "get", "schedules.k8up.io", "media-daily", "-n", "storage", "-o", "json").stdout)
+    _apply(ops, {"apiVersion": "k8up.io/v1", "kind": "Backup", "metadata": {"name": name, "namespace": "media"},
+                 "spec": {"backend": schedule["spec"]["backend"]}})
+    assert kubectl(ops, "wait", "--for=condition=Completed", f"backups.k8up.io/{name}", "-n", "media",
+                   "--timeout=60s").returncode == 0
+
+
+# The prompts of each: hold Flux off (1), stop (2), [Velero: delete the claims (4)], restore (5), scale back (7),
+# resume Flux (8); the pods-gone wait (3) asks nothing, step 6 (VolSync's destinations) is not needed.
+PROMPTS = {"velero": (1, 2, 4, 5, 7, 8), "k8up": (1, 2, 5, 7, 8)}
+
+
+@pytest.mark.parametrize("system", ["velero", "k8up"])
+def test_an_abort_at_every_step_leaves_the_app_running_or_resume_finishes(sim: Mediaops, system: str) -> None:
+    """On one rehearsal, the restore aborted at each prompt in turn. Before Velero deletes the claims (and with
+    K8up, which restores into them, at any step) the undo puts the app back as it was, its data the backup's only
+    once the restore step ran; after Velero deleted them the way back is forward, and `mediaops resume` finishes
+    the run. Either way the app ends running with its replicas, Flux managing it."""
+    _exec(sim, "tee", "/config/tautulli.db", stdin="backed up\n")
+    _backup(sim, "nightly") if system == "velero" else _k8up_backup(sim, "nightly")
+    prompts = PROMPTS[system]
+    for aborted_at in prompts:
+        _exec(sim, "tee", "/config/tautulli.db", stdin="broken\n")
+        child = sim.spawn("run", "restore", "tautulli", timeout=90)
+        ran = [step for step in prompts if step < aborted_at]
+        for step in ran:
+            child.expect(f"step {step}/")
+            child.expect("Run this step")
+            answer(child, "r")
+        child.expect(f"step {aborted_at}/")
+        child.expect("Run this step")
+        answer(child, "a")
+        forward = system == "velero" and 4 in ran
+        if forward:
+            child.expect("there is no way back from it")
+        elif ran:
+            child.expect(f"Undo the {len(ran)} completed step")
+            answer(child, "y")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 1, (system, aborted_at)
+        if forward:
+            done = sim.run("resume", "last", "--yes")
+            assert done.returncode == 0, (aborted_at, done.stdout[-2500:])
+        _running_as_before(sim)
+        restored = forward or 5 in ran
+        assert _exec(sim, "cat", "/config/tautulli.db") == ("backed up\n" if restored else "broken\n"), (
+            system, aborted_at)
+
+
+def test_a_resumed_restore_keeps_the_backup_it_chose(sim: Mediaops) -> None:
+    """Interrupted before the claims go, while a newer backup of the broken data appears (K8up's schedule ran
+    meanwhile): the resume restores the Velero backup chosen when the run began, not the newest."""
+    _exec(sim, "tee", "/config/tautulli.db", stdin="good\n")
+    _backup(sim, "nightly-good")
+    _exec(sim, "tee", "/config/tautulli.db", stdin="broken\n")
+    child = sim.spawn("run", "restore", "tautulli", timeout=60)
+    for _ in range(2):  # hold off, stop
+        child.expect("Run this step")
+        answer(child, "r")
+    child.expect("step 4/")
+    child.expect("Run this step")
+    child.kill(signal.SIGTERM)
+    child.expect(pexpect.EOF)
+    child.close()
+    _k8up_backup(sim, "later")  # K8up mounts the stopped app's claim itself: a newer copy, of the broken data
+    done = sim.run("resume", "last", "--yes", "--json")
+    assert done.returncode == 0, done.stdout[-2500:]
+    checks = [e for e in map(json.loads, done.stdout.splitlines()) if e["event"] == "check"]
+    assert any("nightly-good" in (e.get("detail") or "") and "chosen when the run began" in e["detail"]
+               for e in checks), checks
+    assert _exec(sim, "cat", "/config/tautulli.db") == "good\n"
