@@ -203,7 +203,7 @@ delete = restore.add(Step(
         workloads.DeleteClaim(clustersteps.kube(ctx), c, app_of(ctx).namespace) for c in ctx.facts["claims"]],
             doc="kubectl delete pvc CLAIM -n {ns} --wait  # each claim the backup holds data for",
             empty="no claim to delete: the restore writes into the existing claims"),
-    needs_cluster=True, after=(gone,), when=_into_existing_claims,
+    needs_cluster=True, after=(gone,), skip_if=_into_existing_claims,
     no_way_back="the claims and their data are gone: resuming Flux now would make them again, empty; only the "
                 "restore brings the data back"))
 
@@ -289,7 +289,7 @@ restore.add(Step(
     ops=Ops(_our_destinations, doc="kubectl delete replicationdestination NAME -n {ns} --wait  # each one-off "
                                    "ReplicationDestination of a VolSync restore",
             empty="no one-off ReplicationDestination of this run is left"),
-    needs_cluster=True, after=(restored,), when=lambda ctx: None if ctx.facts.get("system") == "volsync"
+    needs_cluster=True, after=(restored,), skip_if=lambda ctx: None if ctx.facts.get("system") == "volsync"
     else "only a VolSync restore makes them", nothing_to_undo="the restore is done; it only pointed VolSync at "
                                                               "the claim"))
 

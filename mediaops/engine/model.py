@@ -170,6 +170,9 @@ class Step:
     needs_cluster: bool = False
     needs_terminal: bool = False  # the operator answers a program's own prompts (refuses --yes up front)
     when: Condition | None = None  # returns why the step is not needed, or None to run it
+    # Like ``when``, decided by the run's parameters and facts alone (never the cluster or the files), so a
+    # preview evaluates it even after a would-be change: "not needed with K8up" is known before anything runs.
+    skip_if: Condition | None = None
     verify_fn: Action | None = None
     verify_doc: str = ""
     undo_fn: Action | None = None

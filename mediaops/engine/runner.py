@@ -388,6 +388,12 @@ class Runner:
                                     f"step {index + 1} ({step.title}) depends on it")
             if self.mode != INTERACTIVE:
                 return self._skip(index, step, f"skipped: step {first + 1} it depends on was skipped")
+        if step.skip_if is not None:
+            reason = step.skip_if(ctx)
+            if reason:
+                emit("step_start", index=index, title=step.title, mutates=step.mutates)
+                emit("step_end", index=index, title=step.title, outcome="not_needed", summary=reason, duration=0.0)
+                return "not_needed"
         if step.when is not None and not cannot_look and not stale and not blocked_by:
             with self._read_only():
                 reason = step.when(ctx)

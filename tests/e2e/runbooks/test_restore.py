@@ -111,6 +111,8 @@ def test_restore_from_k8up_snapshots_writes_into_the_existing_claim(sim: Mediaop
     _exec(sim, "tee", "/config/tautulli.db", stdin="broken\n")
     preview = sim.run("run", "restore", "tautulli", "--dry-run").stdout
     assert "kind: Restore" in preview and "claimName: tautulli-config" in preview
+    # Known from the facts before anything runs: the preview says so, never "kubectl delete pvc … would run".
+    assert "kubectl delete pvc" not in preview and "restores into the existing claims" in " ".join(preview.split())
     done = sim.run("run", "restore", "tautulli", "--yes", "--json")
     assert done.returncode == 0, done.stdout[-2500:]
     ends = {e["title"]: e for e in map(json.loads, done.stdout.splitlines()) if e["event"] == "step_end"}
