@@ -1,21 +1,22 @@
 """Back up an app, its volumes' data included, then upgrade it: bump the chart or an image tag, push,
 reconcile, wait.
 
-The backup is taken with the system the cluster backs up with (mediaops/cluster/backups.py: Velero or K8up,
-or the one --backup-with names). It comes first and must succeed (a Velero backup PartiallyFailed stops the run
-unless --accept-partial) and hold the data of every claim the app mounts (Velero: file-system backup through
-the node agent, NFS shares left to the NAS, unless --objects-only; K8up: a restic snapshot of each claim's
-folder). If the upgrade goes wrong, the way back restores the app as the backup holds it: Flux held off the
-app, its workloads stopped, then Velero: its claims deleted and the backup restored (a real Velero restore
-skips what exists, so restoring onto the running app would bring back nothing: mediaops/cluster/velero.py);
-K8up: each claim's snapshot restored into it and the replicas put back; Flux resumed.
+The backup is taken with the system the cluster backs up with (mediaops/cluster/backups.py: Velero, K8up or
+VolSync, or the one --backup-with names). It comes first and must succeed (a Velero backup PartiallyFailed
+stops the run unless --accept-partial) and hold the data of every claim the app mounts (Velero: file-system
+backup through the node agent, NFS shares left to the NAS, unless --objects-only; K8up: a restic snapshot of
+each claim's folder; VolSync: a manual sync of each claim's ReplicationSource). If the upgrade goes wrong, the
+way back restores the app as the backup holds it: Flux held off the app, its workloads stopped, then Velero:
+its claims deleted and the backup restored (a real Velero restore skips what exists, so restoring onto the
+running app would bring back nothing: mediaops/cluster/velero.py); K8up and VolSync: each claim's snapshot
+restored into it and the replicas put back; Flux resumed.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from mediaops.cluster import backups, flux, k8up, velero, waits, workloads
+from mediaops.cluster import backups, flux, k8up, velero, volsync, waits, workloads
 from mediaops.engine import Changes, CheckFailed, FileChange, Live, Operation, Ops, Param, Runbook, Step, render_ops
 from mediaops.engine.context import Context
 from mediaops.errors import UsageError
@@ -26,7 +27,7 @@ from mediaops.steps import git as gitsteps
 
 runbook = Runbook(
     name="backup-before-upgrade",
-    summary="Back up an app (Velero or K8up), then bump its chart or image tag, push, reconcile and wait",
+    summary="Back up an app (Velero, K8up or VolSync), then bump its chart or image tag, push, reconcile and wait",
     takes_down=lambda ctx: [(_app(ctx).namespace, _app(ctx).name)],
     params=[
         Param("app", "the app folder name under kubernetes/apps/NAMESPACE/", complete="app", kind="name"),
@@ -96,11 +97,12 @@ runbook.check("The repository can take a commit and push it")(gitsteps.can_commi
 @runbook.check("A backup system can back up the app's namespace", needs_cluster=True)
 def system_chosen(ctx: Context) -> str:
     app, kube = _app(ctx), clustersteps.kube(ctx)
+    claims = sorted({v.name for v in app.volumes} | set(app.claims))
     try:
-        choice = backups.choose(kube, app.namespace, str(ctx.params.get("backup_with") or ""))
+        choice = backups.choose(kube, app.namespace, str(ctx.params.get("backup_with") or ""), claims)
     except backups.NoBackupSystem as exc:
         raise CheckFailed(f"{exc}; {exc.hint}" if exc.hint else str(exc)) from None
-    ctx.facts.update(system=choice.system, k8up_backend=choice.backend)
+    ctx.facts.update(system=choice.system, k8up_backend=choice.backend, volsync_sources=choice.sources)
     return f"{choice.system}: {choice.why}"
 
 
@@ -112,6 +114,9 @@ def volumes_capturable(ctx: Context) -> str:
     ctx.facts["claims"] = plan.claims
     if ctx.params.get("objects_only"):
         return f"--objects-only: the backup leaves out {', '.join(plan.claims) or 'no claims'}"
+    if ctx.facts.get("system") == "volsync":
+        return "VolSync synchronizes " + ", ".join(f"{c} ({s})" for c, s in sorted(
+            (ctx.facts.get("volsync_sources") or {}).items()))
     if ctx.facts.get("system") == "k8up":
         # K8up's job mounts each claim itself: a stopped app's data is backed up too; NFS is the NAS's.
         left_out = backups.k8up_skipped(kube, app.namespace, plan.claims)
@@ -126,17 +131,34 @@ def volumes_capturable(ctx: Context) -> str:
 
 
 def _choice(ctx: Context) -> backups.Choice:
-    return backups.Choice(str(ctx.facts.get("system") or "velero"), "", ctx.facts.get("k8up_backend"))
+    return backups.Choice(str(ctx.facts.get("system") or "velero"), "", ctx.facts.get("k8up_backend"),
+                          ctx.facts.get("volsync_sources"))
 
 
-def _backups(ctx: Context) -> list[velero.Backup | k8up.Backup]:
-    """The backup, as the chosen system's operation renders and runs it: for Velero, no --selector with
+def _backups(ctx: Context) -> list[velero.Backup | k8up.Backup | volsync.Sync]:
+    """The backup, as the chosen system's operations render and run it: for Velero, no --selector with
     --namespace-wide, no volume data (nor its policy ConfigMap) with --objects-only."""
     app = _app(ctx)
-    return [backups.operation(clustersteps.kube(ctx), _choice(ctx), name=ctx.facts["backup"], namespace=app.namespace,
+    return backups.operations(clustersteps.kube(ctx), _choice(ctx), name=ctx.facts["backup"], namespace=app.namespace,
                               selector="" if ctx.params.get("namespace_wide") else f"app.kubernetes.io/name={app.name}",
                               ttl=str(ctx.params.get("ttl")), volumes=not ctx.params.get("objects_only"),
-                              accept_partial=bool(ctx.params.get("accept_partial")), run_id=ctx.run_id)]
+                              accept_partial=bool(ctx.params.get("accept_partial")), run_id=ctx.run_id)
+
+
+def _volsync_restores(ctx: Context, restore_name: str) -> list[Operation]:
+    """Each claim's snapshot of this run's sync written back (restoreAsOf that sync), the one-off
+    ReplicationDestinations deleted after."""
+    kube, namespace = clustersteps.kube(ctx), _app(ctx).namespace
+    synced = dict(ctx.facts.get("volsync_synced") or {})
+    ops: list[Operation] = []
+    destinations = []
+    for claim, source_name in sorted((ctx.facts.get("volsync_sources") or {}).items()):
+        source = kube.get(volsync.SOURCE, source_name, namespace)
+        name = f"{source_name}-undo"[:63]
+        destinations.append(name)
+        ops.append(volsync.Restore(kube, namespace, name, source_name, claim, restore_name,
+                                   volsync.restic_settings(source), as_of=str(synced.get(claim) or "")))
+    return ops + [volsync.DeleteDestination(kube, namespace, name) for name in destinations]
 
 
 def _restores(ctx: Context) -> list[Operation]:
@@ -150,16 +172,19 @@ def _restores(ctx: Context) -> list[Operation]:
     restore_name = f"{backup_name}-restore"
     ks, hr = clustersteps.kustomizations(ctx, app), clustersteps.helmreleases(ctx, app)
     ops: list[Operation] = [flux.Suspend(o, ctx.run_id, "undoing an upgrade") for o in ks + hr]
-    if ctx.facts.get("system") == "k8up":
-        # K8up writes each snapshot back into its claim (the files overwritten); the objects are left as they
-        # are, so the replicas are put back by hand (remembered on each workload) before Flux takes over again.
+    if ctx.facts.get("system") in ("k8up", "volsync"):
+        # K8up and VolSync write each snapshot back into its claim (the files overwritten); the objects are left
+        # as they are, so the replicas are put back by hand (remembered on each workload) before Flux takes over.
         stopped = workloads.of_app(kube, app.namespace, app.name)
         counts = [workloads.to_remember(w.get()) for w in stopped]
         ops += [workloads.Scale(w, 0, previous=n, note=ctx.run_id) for w, n in zip(stopped, counts, strict=True)]
         ops.append(workloads.PodsGone(kube, app.namespace, app.name))
-        ops += backups.restore_into_claims(kube, namespace=app.namespace, name=restore_name,
-                                           snapshots=dict(ctx.facts.get("k8up_snapshots") or {}),
-                                           backend=dict(ctx.facts.get("k8up_backend") or {}))
+        if ctx.facts.get("system") == "k8up":
+            ops += backups.restore_into_claims(kube, namespace=app.namespace, name=restore_name,
+                                               snapshots=dict(ctx.facts.get("k8up_snapshots") or {}),
+                                               backend=dict(ctx.facts.get("k8up_backend") or {}))
+        else:
+            ops += _volsync_restores(ctx, restore_name)
         ops += [workloads.Scale(w, n) for w, n in zip(stopped, counts, strict=True)]
         ops.append(flux.Reconcile(clustersteps.source(ctx)))
         return ops + [flux.Resume(o, wait=False) for o in hr] + [flux.Resume(o) for o in ks]
@@ -182,7 +207,9 @@ backup = runbook.add(Step(
                                                     "{}", "{{}}")
             + "  # without --selector with --namespace-wide; only the velero line with --objects-only\n"
               "# with K8up: kubectl apply a k8up.io/v1 Backup with the namespace's backend, then "
-              "kubectl wait --for=condition=Completed backup.k8up.io/{backup} -n {ns} --timeout=30m"),
+              "kubectl wait --for=condition=Completed backup.k8up.io/{backup} -n {ns} --timeout=30m\n"
+              "# with VolSync: each claim's ReplicationSource triggered by hand (spec.trigger.manual), waited for "
+              "(status.lastManualSync), the trigger taken off again"),
     needs_cluster=True, when=lambda ctx: _already_running(ctx)))
 
 
@@ -194,13 +221,15 @@ def backup_holds_the_data(ctx: Context) -> None:
     held = {} if ctx.params.get("objects_only") and system == "velero" else backups.held(
         clustersteps.kube(ctx), system, name, app.namespace, claims)
     ctx.facts.update(backup_done=True, backup_claims=sorted(held),
-                     k8up_snapshots={c: i for c, i in held.items()} if system == "k8up" else {})
+                     k8up_snapshots={c: i for c, i in held.items()} if system == "k8up" else {},
+                     volsync_synced={c: t for c, t in held.items()} if system == "volsync" else {})
     if ctx.params.get("objects_only") and system == "velero":
         return
     missing = [c for c in claims if c not in held]
     if missing:
-        see = (f"`velero backup describe {name} --details`" if system == "velero"
-               else f"`kubectl describe backup.k8up.io/{name} -n {app.namespace}` and its job's logs")
+        see = {"velero": f"`velero backup describe {name} --details`",
+               "k8up": f"`kubectl describe backup.k8up.io/{name} -n {app.namespace}` and its job's logs"}.get(
+            system, f"`kubectl get replicationsources -n {app.namespace} -o yaml` (status.latestMoverStatus)")
         raise CheckFailed(f"backup {name} holds no data for {', '.join(missing)}; see {see}")
 
 
@@ -212,8 +241,9 @@ RESTORE_DOC = ("flux suspend kustomization KUSTOMIZATION -n {ns}\nflux suspend h
                + flux.command(*clustersteps.SOURCE) + "\n"
                "flux resume helmrelease HELMRELEASE -n {ns} --wait=false\n"
                "flux resume kustomization KUSTOMIZATION -n {ns}\n"
-               "# with K8up: no claim deleted; a k8up.io/v1 Restore of each claim's snapshot into it, then the "
-               "replicas scaled back, before the source is reconciled")
+               "# with K8up or VolSync: no claim deleted; a k8up.io/v1 Restore of each claim's snapshot into it, or "
+               "a one-off ReplicationDestination restoring the sync this run made, then the replicas scaled back, "
+               "before the source is reconciled")
 
 
 @backup.undoer("if the new version reached the cluster: restore the app from the backup, data included "
@@ -225,7 +255,7 @@ def restore(ctx: Context) -> None:
     ops = _restores(ctx)  # the hold-off again: an undo run later (mediaops undo) may find Flux running the app
     for op in ops:
         op.run(ctx)
-    if ctx.facts.get("system") != "k8up":  # K8up: each Restore's wait failed unless Completed Succeeded
+    if ctx.facts.get("system") == "velero" or not ctx.facts.get("system"):  # K8up, VolSync: their waits judged it
         # What came back: each claim made again by this restore, with its data.
         restore_name = f"{ctx.facts['backup']}-restore"
         restored = velero.volume_restores(clustersteps.kube(ctx), restore_name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from mediaops.cluster import backups, k8up, velero
+from mediaops.cluster import backups, k8up, velero, volsync
 from mediaops.engine import CheckFailed, Concern, Ops, Runbook, Step
 from mediaops.engine.context import Context
 from mediaops.repo import ACTIVE, ARCHIVED, INCONSISTENT, UNREADABLE, deactivation
@@ -53,18 +53,19 @@ def backup_system(ctx: Context) -> str:
     if not ctx.facts.get("claims"):
         return "no claim to back up"
     try:
-        choice = backups.choose(clustersteps.kube(ctx), app.namespace)
+        choice = backups.choose(clustersteps.kube(ctx), app.namespace, claims=list(ctx.facts["claims"]))
     except backups.NoBackupSystem as exc:
-        ctx.facts.update(system="velero", k8up_backend=None)
+        ctx.facts.update(system="velero", k8up_backend=None, volsync_sources=None)
         return Concern(f"{exc}: the backup step will fail; skip it only if the data may go")
-    ctx.facts.update(system=choice.system, k8up_backend=choice.backend)
+    ctx.facts.update(system=choice.system, k8up_backend=choice.backend, volsync_sources=choice.sources)
     return f"{choice.system}: {choice.why}"
 
 
-def _backup(ctx: Context) -> list[velero.Backup | k8up.Backup]:
-    choice = backups.Choice(str(ctx.facts.get("system") or "velero"), "", ctx.facts.get("k8up_backend"))
-    return [backups.operation(clustersteps.kube(ctx), choice, name=ctx.facts["backup"], namespace=ctx.facts["ns"],
-                              selector=f"app.kubernetes.io/name={ctx.facts['app']}", run_id=ctx.run_id)]
+def _backup(ctx: Context) -> list[velero.Backup | k8up.Backup | volsync.Sync]:
+    choice = backups.Choice(str(ctx.facts.get("system") or "velero"), "", ctx.facts.get("k8up_backend"),
+                            ctx.facts.get("volsync_sources"))
+    return backups.operations(clustersteps.kube(ctx), choice, name=ctx.facts["backup"], namespace=ctx.facts["ns"],
+                              selector=f"app.kubernetes.io/name={ctx.facts['app']}", run_id=ctx.run_id)
 
 
 backup_volumes = deactivate.add(Step(
@@ -75,7 +76,9 @@ backup_volumes = deactivate.add(Step(
     ops=Ops(_backup, doc=velero.backup_command("{backup}", namespaces=["{ns}"],
                                                selector="app.kubernetes.io/name={app}").replace("{}", "{{}}")
             + "\n# with K8up: kubectl apply a k8up.io/v1 Backup with the namespace's backend, then "
-              "kubectl wait --for=condition=Completed backup.k8up.io/{backup} -n {ns} --timeout=30m"),
+              "kubectl wait --for=condition=Completed backup.k8up.io/{backup} -n {ns} --timeout=30m"
+              "\n# with VolSync: each claim's ReplicationSource triggered by hand (spec.trigger.manual), waited for "
+              "(status.lastManualSync), the trigger taken off again"),
     needs_cluster=True))
 
 

@@ -1,11 +1,10 @@
 """The backup a runbook takes before it risks an app's data, with whichever system the cluster backs up with.
 
-Velero (vmware-tanzu/velero) and K8up (k8up-io/k8up) are both common in home-ops clusters, often one of them
-only. Which one takes the backup: the one asked for (``--backup-with``); else the one whose routine backups
-already cover the app's namespace (a K8up Schedule in it, a Velero Schedule including it); else Velero when
-its storage location is Available, else K8up when the namespace names a K8up backend. VolSync backs up one
-claim per ReplicationSource on its own schedule; it is read by ``mediaops check`` and ``restore``, not taken
-here.
+Velero (vmware-tanzu/velero), K8up (k8up-io/k8up) and VolSync (backube/volsync) are all common in home-ops
+clusters, often one of them only. Which one takes the backup: the one asked for (``--backup-with``); else the one
+whose routine backups already cover the app (a Velero Schedule including its namespace, else a K8up Schedule in
+it, else a restic ReplicationSource for every one of its claims); else Velero when its storage location is
+Available, else K8up when the namespace names a K8up backend, else VolSync when every claim has a source.
 """
 
 from __future__ import annotations
@@ -14,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from mediaops.cluster import k8up, velero
+from mediaops.cluster import k8up, velero, volsync
 from mediaops.cluster.client import Kube, KubeError
 from mediaops.errors import MediaopsError
 
-SYSTEMS = ("velero", "k8up")
+SYSTEMS = ("velero", "k8up", "volsync")
 
 
 class NoBackupSystem(MediaopsError):
@@ -27,9 +26,10 @@ class NoBackupSystem(MediaopsError):
 
 @dataclass(frozen=True)
 class Choice:
-    system: str  # "velero" or "k8up"
+    system: str  # "velero", "k8up" or "volsync"
     why: str
     backend: dict[str, Any] | None = None  # K8up's repository, as the namespace's Schedule names it
+    sources: dict[str, str] | None = None  # VolSync: the ReplicationSource of each claim
 
 
 def _velero_routine(kube: Kube, namespace: str) -> bool:
@@ -46,34 +46,54 @@ def _velero_routine(kube: Kube, namespace: str) -> bool:
     return False
 
 
-def choose(kube: Kube, namespace: str, wanted: str = "") -> Choice:
-    """Which system backs up the namespace now (see the module's docstring); NoBackupSystem when none can."""
+def _volsync_sources(kube: Kube, namespace: str, claims: list[str]) -> dict[str, str]:
+    """The restic ReplicationSource of each claim, when every claim has one (else none)."""
+    try:
+        items, _ = kube.list(volsync.SOURCE, namespace)
+    except KubeError:
+        return {}  # VolSync's CRDs are not installed
+    found = {str((s.get("spec") or {}).get("sourcePVC") or ""): str(s["metadata"]["name"]) for s in items
+             if isinstance((s.get("spec") or {}).get("restic"), dict)}
+    return {c: found[c] for c in claims} if claims and all(c in found for c in claims) else {}
+
+
+def choose(kube: Kube, namespace: str, wanted: str = "", claims: list[str] | None = None) -> Choice:
+    """Which system backs up the app now (see the module's docstring); NoBackupSystem when none can."""
     phase = velero.location_phase(kube)
     velero_ok = phase == "Available"
     backend = k8up.backend(kube, namespace) if k8up.serves(kube) else None
+    sources = _volsync_sources(kube, namespace, list(claims or []))
     if wanted == "velero":
         if not velero_ok:
             raise NoBackupSystem(f"Velero's BackupStorageLocation velero/default is {phase or 'missing'}",
-                                 hint="`velero backup-location get`; or --backup-with k8up")
+                                 hint="`velero backup-location get`; or --backup-with k8up or volsync")
         return Choice("velero", "asked for (--backup-with velero)")
     if wanted == "k8up":
         if backend is None:
             raise NoBackupSystem(f"no K8up Schedule or Backup in {namespace} names a backend to back up to",
                                  hint="add a K8up Schedule for the namespace, or --backup-with velero")
         return Choice("k8up", "asked for (--backup-with k8up)", backend)
-    k8up_routine = backend is not None and bool(k8up.schedules(kube, namespace))
-    velero_routine = velero_ok and _velero_routine(kube, namespace)
-    if k8up_routine and not velero_routine:
+    if wanted == "volsync":
+        if not sources:
+            raise NoBackupSystem(f"not every claim of the app ({', '.join(claims or []) or 'none'}) has a restic "
+                                 "ReplicationSource", hint="`kubectl get replicationsources -n " + namespace + "`")
+        return Choice("volsync", "asked for (--backup-with volsync)", sources=sources)
+    if velero_ok and _velero_routine(kube, namespace):
+        return Choice("velero", f"a Velero Schedule includes {namespace}")
+    if backend is not None and k8up.schedules(kube, namespace):
         return Choice("k8up", f"a K8up Schedule backs up {namespace}", backend)
+    if sources:
+        return Choice("volsync", "a VolSync ReplicationSource backs up each claim ("
+                      + ", ".join(f"{c}: {s}" for c, s in sorted(sources.items())) + ")", sources=sources)
     if velero_ok:
-        return Choice("velero", f"a Velero Schedule includes {namespace}" if velero_routine
-                      else "Velero's storage location is Available")
+        return Choice("velero", "Velero's storage location is Available")
     if backend is not None:
         return Choice("k8up", f"Velero's storage location is {phase or 'missing'}; K8up's backend is named in "
                               f"{namespace}", backend)
     raise NoBackupSystem(f"no backup system can back up {namespace}: Velero's storage location is "
-                         f"{phase or 'missing'} and no K8up Schedule or Backup in {namespace} names a backend",
-                         hint="install Velero or add a K8up Schedule; --backup-with picks one")
+                         f"{phase or 'missing'}, no K8up Schedule or Backup in {namespace} names a backend and no "
+                         "VolSync ReplicationSource backs up every claim",
+                         hint="install Velero, add a K8up Schedule or ReplicationSources; --backup-with picks one")
 
 
 def k8up_skipped(kube: Kube, namespace: str, claims: list[str]) -> list[str]:
@@ -87,13 +107,17 @@ def k8up_skipped(kube: Kube, namespace: str, claims: list[str]) -> list[str]:
     return found
 
 
-def operation(kube: Kube, choice: Choice, *, name: str, namespace: str, selector: str = "", ttl: str = "720h",
-              volumes: bool = True, accept_partial: bool = False, run_id: str = "") -> velero.Backup | k8up.Backup:
-    """The backup as an operation of the chosen system (K8up backs up every claim of the namespace it may)."""
+def operations(kube: Kube, choice: Choice, *, name: str, namespace: str, selector: str = "", ttl: str = "720h",
+               volumes: bool = True, accept_partial: bool = False,
+               run_id: str = "") -> list[velero.Backup | k8up.Backup | volsync.Sync]:
+    """The backup as operations of the chosen system: one Velero or K8up backup (K8up backs up every claim of
+    the namespace it may), or a manual sync of each claim's ReplicationSource (the trigger: the backup's name)."""
     if choice.system == "k8up":
-        return k8up.Backup(kube, namespace, name, dict(choice.backend or {}), run_id=run_id)
-    return velero.Backup(kube, name, namespace, selector=selector, ttl=ttl, volumes=volumes,
-                         accept_partial=accept_partial, run_id=run_id)
+        return [k8up.Backup(kube, namespace, name, dict(choice.backend or {}), run_id=run_id)]
+    if choice.system == "volsync":
+        return [volsync.Sync(kube, namespace, source, name) for _, source in sorted((choice.sources or {}).items())]
+    return [velero.Backup(kube, name, namespace, selector=selector, ttl=ttl, volumes=volumes,
+                          accept_partial=accept_partial, run_id=run_id)]
 
 
 def _time(stamp: str) -> datetime | None:
@@ -105,7 +129,14 @@ def _time(stamp: str) -> datetime | None:
 
 def held(kube: Kube, system: str, name: str, namespace: str, claims: list[str]) -> dict[str, str]:
     """The claims whose data the backup holds: Velero, each completed PodVolumeBackup (by claim: the backup's
-    name); K8up, each claim's newest Snapshot taken since the Backup was made (by claim: the snapshot ID)."""
+    name); K8up, each claim's newest Snapshot taken since the Backup was made (by claim: the snapshot ID);
+    VolSync, each claim whose ReplicationSource synchronized the backup's trigger (by claim: the sync's time)."""
+    if system == "volsync":
+        found = {}
+        for claim, source in volsync.sources_of(kube, namespace, claims).items():
+            if (source.get("status") or {}).get("lastManualSync") == name:
+                found[claim] = volsync.last_sync(source)
+        return found
     if system != "k8up":
         return {claim: name for claim in velero.volume_backups(kube, name)}
     backup = kube.find("k8up.io/Backup", name, namespace)

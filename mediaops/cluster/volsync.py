@@ -224,3 +224,60 @@ class DeleteDestination:
         with ctx.waiting(f"ReplicationDestination {self.namespace}/{self.name} to go") as waiting:
             waits.gone(self.kube, DESTINATION, self.name, self.namespace, timeout=waits.TIMEOUT, waiting=waiting)
         return f"ReplicationDestination {self.name} deleted"
+
+
+def sync_outcome(obj: dict[str, Any] | None, trigger: str) -> Verdict:
+    """Where a source's manual sync of ``trigger`` is: done once ``status.lastManualSync`` is the trigger and the
+    mover succeeded; failed on a ``Synchronizing`` Error or a mover that did not succeed."""
+    if obj is None:
+        return Verdict(failed="the ReplicationSource was deleted while it synchronized")
+    status, name = obj.get("status") or {}, obj["metadata"]["name"]
+    mover = status.get("latestMoverStatus") or {}
+    condition = _synchronizing(obj)
+    if status.get("lastManualSync") == trigger:
+        if mover.get("result") not in (None, "Successful"):
+            return Verdict(failed=f"VolSync ReplicationSource {name}: the restic mover ended {mover.get('result')}: "
+                                  f"{_tail(str(mover.get('logs') or ''))}")
+        return Verdict(done=True, status="synchronized")
+    if condition.get("status") == "False" and condition.get("reason") == "Error":
+        return Verdict(failed=f"VolSync ReplicationSource {name}: {condition.get('message') or 'error'}")
+    return Verdict(status=str(condition.get("message") or condition.get("reason") or "waiting for VolSync"))
+
+
+@dataclass(frozen=True)
+class Sync:
+    """A backup now: the ReplicationSource's manual trigger set to the run's value (``spec.trigger.manual``), waited
+    for until ``status.lastManualSync`` says it synchronized, then the trigger taken off again. While a manual
+    trigger is set VolSync ignores the schedule (internal/controller/statemachine/machine.go: a manual tag makes
+    the trigger manual), so leaving it would stop the app's routine backups. A source that already synchronized
+    this trigger (a resumed run) is not triggered again."""
+
+    kube: Kube
+    namespace: str
+    source: str
+    trigger: str
+
+    def render(self) -> str:
+        import json
+
+        target = f"replicationsource/{self.source} -n {self.namespace}"
+        manual = json.dumps({"spec": {"trigger": {"manual": self.trigger}}}, separators=(",", ":"))
+        back = json.dumps({"spec": {"trigger": {"manual": None}}}, separators=(",", ":"))
+        return (f"kubectl patch {target} --type merge -p '{manual}'\n"
+                f"kubectl wait --for=jsonpath='{{.status.lastManualSync}}'={self.trigger} {target} "
+                f"--timeout={waits.timeout_flag(SYNC_TIMEOUT)}\n"
+                f"kubectl patch {target} --type merge -p '{back}'")
+
+    def run(self, ctx: Context) -> str:
+        live = self.kube.get(SOURCE, self.source, self.namespace)
+        if (live.get("status") or {}).get("lastManualSync") != self.trigger:
+            if ((live.get("spec") or {}).get("trigger") or {}).get("manual") != self.trigger:
+                self.kube.patch(SOURCE, self.source, {"spec": {"trigger": {"manual": self.trigger}}}, self.namespace)
+            with ctx.waiting(f"VolSync ReplicationSource {self.source} to synchronize") as waiting:
+                live = waits.until(self.kube, SOURCE, self.source, self.namespace,
+                                   lambda obj: sync_outcome(obj, self.trigger), timeout=SYNC_TIMEOUT, waiting=waiting)
+        self.kube.patch(SOURCE, self.source, {"spec": {"trigger": {"manual": None}}}, self.namespace)
+        return f"ReplicationSource {self.source} synchronized ({last_sync(live)}); its schedule back in force"
+
+
+SYNC_TIMEOUT = 1800.0

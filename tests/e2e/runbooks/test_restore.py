@@ -13,6 +13,8 @@ import pexpect
 import pytest
 
 from tests.conftest import KUBECTL, Cluster, Mediaops, answer, kubectl, run_steps
+from tests.e2e.runbooks.conftest import VOLSYNC_SECRET, volsync_source
+from tests.e2e.runbooks.conftest import apply as _apply
 
 
 def _exec(ops: Mediaops, *command: str, stdin: str | None = None) -> str:
@@ -156,31 +158,10 @@ def test_after_the_claims_are_gone_the_way_back_is_forward(sim: Mediaops) -> Non
 # kubernetes/components/volsync/replicationsource.yaml: `${APP}` backing up the claim, copyMethod Snapshot), on a
 # manual trigger here so the test says when it syncs, and keeping the last 7 snapshots (the component's `hourly: 24`
 # would forget a snapshot when a later one is taken within the same hour, as restic forget --keep-hourly does).
-VOLSYNC_SECRET = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "tautulli-volsync-secret",
-                                                                      "namespace": "media"},
-                  "stringData": {"RESTIC_REPOSITORY": "s3:http://127.0.2.40:9091/volsync/tautulli",
-                                 "RESTIC_PASSWORD": "rehearsal"}}
-
-
-def _apply(ops: Mediaops, *objects: dict[str, object]) -> None:
-    applied = subprocess.run([KUBECTL, "apply", "-f", "-"], input="\n---\n".join(json.dumps(o) for o in objects),
-                             env=ops.env, capture_output=True, text=True, timeout=60)
-    assert applied.returncode == 0, applied.stderr
-
-
 def _volsync_backup(ops: Mediaops, data: str) -> str:
     """VolSync installed, tautulli's claim holding ``data`` backed up by its ReplicationSource; its lastSyncTime."""
-    installed = ops.run("sim", "fault", "volsync-installed", "on")
-    assert installed.returncode == 0, installed.stderr
-    _apply(ops, VOLSYNC_SECRET)
     _exec(ops, "tee", "/config/tautulli.db", stdin=data)
-    _apply(ops, {"apiVersion": "volsync.backube/v1alpha1", "kind": "ReplicationSource",
-                 "metadata": {"name": "tautulli", "namespace": "media"},
-                 "spec": {"sourcePVC": "tautulli-config", "trigger": {"manual": "before-the-migration"},
-                          "restic": {"repository": "tautulli-volsync-secret", "copyMethod": "Snapshot",
-                                     "retain": {"last": 7},
-                                     "moverSecurityContext": {"runAsUser": 568, "runAsGroup": 568,
-                                                              "fsGroup": 568}}}})
+    volsync_source(ops, {"manual": "before-the-migration"})
     synced = kubectl(ops, "wait", "--for=jsonpath={.status.lastManualSync}=before-the-migration",
                      "replicationsource/tautulli", "-n", "media", "--timeout=60s")
     assert synced.returncode == 0, synced.stderr

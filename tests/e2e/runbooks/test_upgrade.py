@@ -8,6 +8,7 @@ import subprocess
 import pexpect
 
 from tests.conftest import KUBECTL, HomeOps, Mediaops, answer, kubectl, run_steps
+from tests.e2e.runbooks.conftest import volsync_source
 
 
 def _items(ops: Mediaops, kind: str) -> list[dict]:
@@ -183,3 +184,28 @@ def test_backup_with_names_the_system(sim: Mediaops, home_ops: HomeOps) -> None:
     assert refused.returncode == 3, refused.stdout[-2000:]
     assert "no K8up Schedule or Backup in media names a backend" in " ".join(refused.stdout.split())
     assert home_ops.git("log", "-1", "--format=%s") == "initial import"
+
+
+def test_with_volsync_the_backup_is_a_sync_and_the_schedule_comes_back(sim: Mediaops, home_ops: HomeOps) -> None:
+    """An app whose claim a scheduled restic ReplicationSource backs up (and no Velero or K8up schedule covers):
+    the backup is a manual sync of that source, its schedule back in force after it (a manual trigger left set
+    would stop the routine backups); undoing the failed upgrade writes that sync's snapshot back into the claim."""
+    volsync_source(sim, {"schedule": "0 * * * *"})
+    _exec(sim, "tee", "/config/tautulli.db", stdin="schema 1\n")
+    failed = sim.run("run", "backup-before-upgrade", "tautulli", "--chart-version", "9.9.9", "--yes", "--json")
+    assert failed.returncode == 1, failed.stdout[-3000:]
+    events = [json.loads(line) for line in failed.stdout.splitlines()]
+    assert any(e["event"] == "check" and "volsync: a VolSync ReplicationSource backs up each claim" in
+               (e.get("detail") or "") for e in events)
+    source = json.loads(kubectl(sim, "get", "replicationsource", "tautulli", "-n", "media", "-o", "json").stdout)
+    assert source["spec"]["trigger"] == {"schedule": "0 * * * *"}
+    assert source["status"]["lastManualSync"].startswith("pre-tautulli-")
+    assert _items(sim, "backups.velero.io") == []
+    _exec(sim, "tee", "/config/tautulli.db", stdin="schema 2\n")
+    undone = sim.run("undo", "last", "--yes")
+    assert undone.returncode == 0, undone.stdout[-3000:]
+    assert _exec(sim, "cat", "/config/tautulli.db") == "schema 1\n"
+    destinations = json.loads(kubectl(sim, "get", "replicationdestinations", "-n", "media", "-o", "json").stdout)
+    assert destinations["items"] == []  # the one-off destination of the way back, deleted
+    deployment = json.loads(kubectl(sim, "get", "deployment", "tautulli", "-n", "media", "-o", "json").stdout)
+    assert deployment["spec"]["replicas"] == 1
