@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mediaops.cluster import externalsecrets, flux, waits, workloads
-from mediaops.engine import CheckFailed, Param, Runbook
+from mediaops.cluster import externalsecrets, flux, workloads
+from mediaops.engine import CheckFailed, Live, Operation, Ops, Param, Runbook, Step
 from mediaops.engine.context import Context
 from mediaops.repo import sops
 from mediaops.steps import cluster as clustersteps
@@ -118,21 +118,15 @@ update_store = runbook.manual(
 update_store.skip_when(_skipped("eso", "plex-exporter"))
 
 
-@runbook.step(
+runbook.add(Step(
     "Force-sync the ExternalSecret and wait for its Secret to change",
     why="External Secrets only re-reads 1Password on its refresh interval; force-sync makes it now.",
-    command="kubectl annotate externalsecret plex-exporter -n {ns} force-sync=$(date +%s) --overwrite",
-    needs_cluster=True,
-    nothing_to_undo="put the old token back in 1Password to go back",
-)
-def sync_external_secret(ctx: Context) -> str:
-    with ctx.waiting("ExternalSecret plex-exporter synced") as waiting:
-        target = externalsecrets.force_sync(clustersteps.kube(ctx), "plex-exporter", ctx.facts["ns"],
-                                            waiting=waiting)
-    return f"Secret {target} updated (its data is not shown)"
-
-
-sync_external_secret.skip_when(_skipped("eso", "plex-exporter"))
+    ops=Ops(lambda ctx: [externalsecrets.ForceSync(clustersteps.kube(ctx), "plex-exporter", ctx.facts["ns"],
+                                                   externalsecrets.now_stamp())],
+            doc="kubectl annotate externalsecret plex-exporter -n {ns} force-sync=STAMP --overwrite  # then it "
+                "syncs again: its status.syncedResourceVersion moves on"),
+    needs_cluster=True, when=_skipped("eso", "plex-exporter"),
+    nothing_to_undo="put the old token back in 1Password to go back"))
 
 
 # -- SOPS cluster-secrets ------------------------------------------------------------------------------------
@@ -167,31 +161,34 @@ push_rotation = runbook.add(gitsteps.push_step(why="Flux follows the remote bran
                                                undo_doc="push a commit that reverts the rotation"))
 
 
-@runbook.step(
+def _trakt_reconciles(ctx: Context) -> list[Operation]:
+    kube, namespace = clustersteps.kube(ctx), ctx.facts["ns"]
+    release = flux.FluxObject(kube, "HelmRelease", "plex-trakt-sync", namespace)
+    return [flux.Reconcile(clustersteps.source(ctx)), flux.Reconcile(clustersteps.cluster_apps(ctx)),
+            flux.Reconcile(flux.FluxObject(kube, "Kustomization", "plex-trakt-sync", namespace)),
+            flux.WaitReady(release)]
+
+
+reconcile_trakt = runbook.add(Step(
     "Reconcile and check plex-trakt-sync uses the new token",
     why="cluster-apps updates cluster-secrets in each namespace; plex-trakt-sync's Kustomization then "
         "substitutes the new value and its HelmRelease rolls the pods.",
-    command="flux reconcile kustomization cluster-apps -n flux-system --with-source && "
-            "flux reconcile kustomization plex-trakt-sync -n {ns}",
-    needs_cluster=True,
-    nothing_to_undo="undoing the push brings the old value back",
-    after=(push_rotation,),
-)
-def reconcile_trakt(ctx: Context) -> str:
-    kube, namespace = clustersteps.kube(ctx), ctx.facts["ns"]
-    clustersteps.reconcile_source(ctx)
-    clustersteps.reconcile_cluster_apps(ctx)
-    clustersteps.reconcile(ctx, "Kustomization", "plex-trakt-sync", namespace)
-    with ctx.waiting("HelmRelease plex-trakt-sync Ready") as waiting:
-        waits.until(kube, "HelmRelease", "plex-trakt-sync", namespace, flux.ready(), timeout=clustersteps.TIMEOUT,
-                  waiting=waiting)
-    wanted = _digest(_token(ctx))
-    for item in workloads.workloads(kube, namespace, "plex-trakt-sync"):
+    ops=Ops(_trakt_reconciles, doc="flux reconcile source git flux-system -n flux-system\n"
+                                   "flux reconcile kustomization cluster-apps -n flux-system\n"
+                                   "flux reconcile kustomization plex-trakt-sync -n {ns}\n"
+                                   "kubectl wait --for=condition=Ready helmrelease/plex-trakt-sync -n {ns} "
+                                   "--timeout=5m"),
+    needs_cluster=True, nothing_to_undo="undoing the push brings the old value back", after=(push_rotation,)))
+
+
+@reconcile_trakt.verifier("every container of plex-trakt-sync has the new PLEX_TOKEN (compared by digest)")
+def trakt_has_the_token(ctx: Context) -> None:
+    wanted, kube = _digest(_token(ctx)), clustersteps.kube(ctx)
+    for item in workloads.workloads(kube, ctx.facts["ns"], "plex-trakt-sync"):
         for container in item["spec"]["template"]["spec"].get("containers") or []:
             values = {e.get("name"): e.get("value", "") for e in container.get("env") or []}
             if _digest(str(values.get("PLEX_TOKEN", ""))) != wanted:
                 raise CheckFailed(f"{item['kind']} {item['metadata']['name']} does not have the new token yet")
-    return "plex-trakt-sync runs with the new token"
 
 
 @reconcile_trakt.skip_when
@@ -219,6 +216,10 @@ def _tautulli_pod(ctx: Context) -> tuple[str, str]:
     return pod["metadata"]["name"], container
 
 
+def _tautulli_ready(ctx: Context) -> bool:
+    return any(workloads.pod_ready(p) for p in workloads.pods(clustersteps.kube(ctx), ctx.facts["ns"], "tautulli"))
+
+
 def _config(ctx: Context) -> tuple[str, str, str]:
     pod, container = _tautulli_pod(ctx)
     out, err, code = workloads.exec_in(clustersteps.kube(ctx), ctx.facts["ns"], pod, ["cat", "/config/config.ini"],
@@ -228,24 +229,28 @@ def _config(ctx: Context) -> tuple[str, str, str]:
     return pod, container, out
 
 
-@runbook.step(
-    "Set pms_token in Tautulli's config.ini",
-    why="Tautulli keeps its own copy of the token in /config/config.ini on its PVC.",
-    command="kubectl exec -i -n {ns} deploy/tautulli -- tee /config/config.ini < edited-config.ini",
-    needs_cluster=True,
-)
-def set_pms_token(ctx: Context) -> str:
-    pod, container, text = _config(ctx)
+def _updated_config(ctx: Context) -> str:
+    """config.ini with the new pms_token; the file as it was kept in memory only, for the undo."""
+    _, _, text = _config(ctx)
     if not PMS_TOKEN.search(text):
         raise CheckFailed("config.ini has no pms_token line; set the token in Tautulli's web UI instead")
     ctx.secret("old_config", text)
-    updated = PMS_TOKEN.sub(lambda m: m.group(1) + _token(ctx), text, count=1)
-    _, err, code = workloads.exec_in(clustersteps.kube(ctx), ctx.facts["ns"], pod, ["tee", "/config/config.ini"],
-                                     container=container, stdin=updated.encode())
-    if code != 0:
-        raise CheckFailed(f"cannot write /config/config.ini in {pod}: {err.strip()}")
     ctx.facts["tautulli_changed"] = True
-    return "pms_token updated in /config/config.ini"
+    return PMS_TOKEN.sub(lambda m: m.group(1) + _token(ctx), text, count=1)
+
+
+def _write_config(ctx: Context, content: Any) -> workloads.WriteFile:
+    pod, container = _tautulli_pod(ctx)
+    return workloads.WriteFile(clustersteps.kube(ctx), ctx.facts["ns"], pod, container, "/config/config.ini", content)
+
+
+set_pms_token = runbook.add(Step(
+    "Set pms_token in Tautulli's config.ini",
+    why="Tautulli keeps its own copy of the token in /config/config.ini on its PVC.",
+    ops=Ops(lambda ctx: [_write_config(ctx, _updated_config)],
+            doc="kubectl exec -i -n {ns} POD -c CONTAINER -- tee /config/config.ini > /dev/null < "
+                "edited-config.ini  # edited-config.ini: the file as this step writes it"),
+    needs_cluster=True))
 
 
 @set_pms_token.skip_when
@@ -257,33 +262,34 @@ def pms_current(ctx: Context) -> str | None:
     return "config.ini already holds the new token" if match and match.group(2).strip() == _token(ctx) else None
 
 
-@set_pms_token.undoer("write the previous config.ini back (kept in memory only)")
+@set_pms_token.undoer("write the previous config.ini back (kept in memory only)",
+                      command=Live(lambda ctx: _write_config(ctx, None).render().replace("edited-", "previous-")
+                                   if _tautulli_ready(ctx) else "# no ready Tautulli pod to write config.ini into",
+                                   doc="kubectl exec -i -n {ns} POD -c CONTAINER -- tee /config/config.ini > "
+                                       "/dev/null < previous-config.ini"))
 def restore_config(ctx: Context) -> None:
     old = ctx.secrets.get("old_config")
     if old:
-        pod, container = _tautulli_pod(ctx)
-        workloads.exec_in(clustersteps.kube(ctx), ctx.facts["ns"], pod, ["tee", "/config/config.ini"],
-                          container=container, stdin=old.encode())
+        _write_config(ctx, lambda _: old).run(ctx)
 
 
-@runbook.step(
+restart_tautulli = runbook.add(Step(
     "Restart Tautulli and check it uses the new token",
     why="Tautulli reads config.ini at start.",
-    command="kubectl rollout restart deployment/tautulli -n {ns} && "
-            "kubectl rollout status deployment/tautulli -n {ns}",
-    needs_cluster=True,
-    nothing_to_undo="the config undo restores the old token",
-)
-def restart_tautulli(ctx: Context) -> str:
-    kube, namespace = clustersteps.kube(ctx), ctx.facts["ns"]
-    for item in workloads.workloads(kube, namespace, "tautulli"):
-        workloads.restart(kube, item["kind"], item["metadata"]["name"], namespace)
-    clustersteps.wait_pods(ctx, ctx.repo.app("tautulli", namespace))
+    ops=Ops(lambda ctx: [op for w in workloads.of_app(clustersteps.kube(ctx), ctx.facts["ns"], "tautulli")
+                         for op in (workloads.RolloutRestart(w), workloads.RolloutStatus(w))],
+            doc="kubectl rollout restart deployment/tautulli -n {ns}\n"
+                "kubectl rollout status deployment/tautulli -n {ns} --timeout=5m",
+            empty="no Deployment or StatefulSet of Tautulli"),
+    needs_cluster=True, nothing_to_undo="the config undo restores the old token"))
+
+
+@restart_tautulli.verifier("config.ini in the new pod holds the new token")
+def tautulli_has_the_token(ctx: Context) -> None:
     _, _, text = _config(ctx)
     match = PMS_TOKEN.search(text)
     if not match or match.group(2).strip() != _token(ctx):
         raise CheckFailed("Tautulli's config.ini does not hold the new token after the restart")
-    return "Tautulli restarted with the new token"
 
 
 @restart_tautulli.skip_when

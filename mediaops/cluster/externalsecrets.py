@@ -5,13 +5,17 @@ Secret data is never read into output: only the Secret's metadata (its resourceV
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mediaops.cluster import waits
 from mediaops.cluster.client import Kube, condition
 from mediaops.cluster.waits import Verdict, WaitFailed
 from mediaops.errors import MediaopsError
+
+if TYPE_CHECKING:
+    from mediaops.engine.context import Context
 
 FORCE_SYNC = "force-sync"
 
@@ -30,7 +34,8 @@ def secret_version(kube: Kube, name: str, namespace: str) -> str | None:
     return str(secret["metadata"]["resourceVersion"]) if secret else None
 
 
-def force_sync(kube: Kube, name: str, namespace: str, *, timeout: float = 120, waiting: Any = None) -> str:
+def force_sync(kube: Kube, name: str, namespace: str, *, timeout: float = 120, waiting: Any = None,
+               stamp: str = "") -> str:
     """Annotate, then wait until the controller synced it again and its target Secret changed.
 
     Synced again is read from the controller's own status, never from clocks: external-secrets sets
@@ -59,7 +64,7 @@ def force_sync(kube: Kube, name: str, namespace: str, *, timeout: float = 120, w
         raise WaitFailed(f"ExternalSecret {namespace}/{name}: {store_kind} {ref.get('name')} is not ready: "
                          f"{store_ready.get('reason', '')}: {store_ready.get('message', '')}".rstrip(": "))
     before = secret_version(kube, target, namespace)
-    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    stamp = stamp or now_stamp()
     patched = kube.patch("ExternalSecret", name, {"metadata": {"annotations": {FORCE_SYNC: stamp}}}, namespace)
     synced_before = ((patched or es).get("status") or {}).get("syncedResourceVersion")
     ready_before = condition(patched or es) or {}
@@ -82,6 +87,31 @@ def force_sync(kube: Kube, name: str, namespace: str, *, timeout: float = 120, w
         # (or the store holds the old one; the steps that check the consumers tell which).
         waiting.update(f"synced; Secret {target} already held what the store holds")
     return target
+
+
+def now_stamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class ForceSync:
+    """``kubectl annotate externalsecret force-sync=STAMP``: the controller syncs it now, not at its refresh
+    interval; then the wait until it synced again (``force_sync``: status.syncedResourceVersion moves)."""
+
+    kube: Kube
+    name: str
+    namespace: str
+    stamp: str
+
+    def render(self) -> str:
+        return (f"kubectl annotate externalsecret {self.name} -n {self.namespace} {FORCE_SYNC}={self.stamp} "
+                "--overwrite  # then it syncs again: its status.syncedResourceVersion moves on "
+                f"(kubectl get externalsecret {self.name} -n {self.namespace} -o yaml)")
+
+    def run(self, ctx: Context) -> str:
+        with ctx.waiting(f"ExternalSecret {self.name} synced") as waiting:
+            target = force_sync(self.kube, self.name, self.namespace, waiting=waiting, stamp=self.stamp)
+        return f"Secret {target} updated (its data is not shown)"
 
 
 def ready() -> Any:

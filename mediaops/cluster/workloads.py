@@ -521,3 +521,29 @@ class RunJobFrom:
         with ctx.waiting(f"Job {self.name} to complete") as waiting:
             wait_job_complete(self.kube, self.name, self.namespace, waiting=waiting)
         return f"Job {self.name} completed"
+
+
+@dataclass(frozen=True)
+class WriteFile:
+    """``kubectl exec -i … -- tee PATH``: a file in a container written from stdin, its content made when the
+    step runs (``content``) and never shown, on a command line or elsewhere (it may hold a secret)."""
+
+    kube: Kube
+    namespace: str
+    pod: str
+    container: str
+    path: str
+    content: Any  # Callable[[Context], str]
+
+    def render(self) -> str:
+        local = "edited-" + self.path.rsplit("/", 1)[-1]
+        return (f"kubectl exec -i -n {self.namespace} {self.pod} -c {self.container} -- tee {self.path} "
+                f"> /dev/null < {local}  # {local}: the file as this step writes it")
+
+    def run(self, ctx: Context) -> str:
+        data = str(self.content(ctx)).encode()
+        _, err, code = exec_in(self.kube, self.namespace, self.pod, ["tee", self.path], container=self.container,
+                               stdin=data)
+        if code != 0:
+            raise WorkloadError(f"cannot write {self.path} in {self.pod}: {err.strip()}")
+        return f"{self.path} written in {self.pod}"

@@ -241,3 +241,28 @@ def test_the_k8up_backup_and_the_sync_job_pasted_do_what_the_steps_do(sim: Media
     job = _get(sim, "job", job_name)
     assert job is not None and job["status"].get("succeeded") == 1
     assert job["metadata"]["ownerReferences"][0]["kind"] == "CronJob"
+
+
+def test_the_force_sync_pasted_makes_external_secrets_sync_again(sim: Mediaops, tmp_path: Path) -> None:
+    """rotate-plex-token's force-sync, pasted from its preview: the annotation the step writes, and the controller
+    syncs the ExternalSecret again (its syncedResourceVersion moves on), as after the step."""
+    assert sim.run("run", "activate", "plex-exporter", "--yes").returncode == 0
+    token = tmp_path / "token"
+    token.write_text("a-new-plex-token-123\n")
+    sim.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{sim.env['PATH']}"  # the venv's sops
+    shown = _plans(sim, "rotate-plex-token", "--token-file", str(token))[
+        "Force-sync the ExternalSecret and wait for its Secret to change"]
+    assert "a-new-plex-token" not in shown
+    stamp = re.search(r"force-sync=(\S+)", shown).group(1)  # type: ignore[union-attr]
+    before = _get(sim, "externalsecret", "plex-exporter")
+    assert before is not None
+    _paste(sim, shown)
+    synced = kubectl(sim, "wait", "--for=jsonpath={.metadata.annotations.force-sync}=" + stamp,
+                     "externalsecret/plex-exporter", "-n", "media", "--timeout=30s")
+    assert synced.returncode == 0, synced.stderr
+    moved = subprocess.run(["bash", "-c", "for i in $(seq 100); do v=$(kubectl get externalsecret plex-exporter -n "
+                            "media -o jsonpath='{.status.syncedResourceVersion}'); [ \"$v\" != \"$0\" ] && exit 0; "
+                            "sleep 0.1; done; exit 1", before["status"]["syncedResourceVersion"]],
+                           env={**sim.env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{sim.env['PATH']}"},
+                           capture_output=True, text=True, timeout=60)
+    assert moved.returncode == 0, "the ExternalSecret did not sync again"
