@@ -162,7 +162,11 @@ start_login_pod.undoer("delete the login pod", command=Live(lambda ctx: _delete_
 @runbook.step(
     "Log in to Trakt in the login pod",
     why="plextraktsync asks for your Trakt username and shows a code to confirm in a browser; answer it here.",
-    command="kubectl exec -it -n {ns} {login_pod} -c {container} -- plextraktsync login",
+    command=Live(lambda ctx: workloads.exec_command(ctx.facts["ns"], ctx.facts["login_pod"],
+                                                    ["plextraktsync", "login"], container=ctx.facts["container"],
+                                                    context=clustersteps.kube(ctx).context,
+                                                    kubeconfig=ctx.config.get("kubeconfig") or ""),
+                 doc="kubectl --context CONTEXT exec -it -n {ns} {login_pod} -c {container} -- plextraktsync login"),
     needs_cluster=True,
     needs_terminal=True,
     nothing_to_undo="a new login replaces the old one",
