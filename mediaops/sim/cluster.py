@@ -41,7 +41,7 @@ from mediaops.sim.overseerr import Overseerr
 from mediaops.sim.server import ApiServer
 from mediaops.sim.standins import Alertmanager, DnsServer
 from mediaops.sim.standins import kubelet as kubelet_answer
-from mediaops.sim.store import ApiError, Store, now
+from mediaops.sim.store import ApiError, Store, WatchEvent, clone, now
 from mediaops.sim.velero import Velero
 from mediaops.sim.volsync import VolSync
 from mediaops.sim.workloads import (
@@ -86,6 +86,66 @@ class SimError(MediaopsError):
     """The rehearsal could not start: one line saying what it waited for and why."""
 
 
+class Verdicts:
+    """What the rehearsal judges settling by, kept from the store's events as they happen (no scan of the store per
+    write): each Kustomization's suspension, Ready condition and dependencies, and those seen failing for a reason of
+    their own (Flux retries them and they show ``Unknown`` again meanwhile: the rehearsal remembers they failed)."""
+
+    def __init__(self) -> None:
+        self.changed = threading.Condition()
+        self.version = 0
+        self.items: dict[str, tuple[bool, dict[str, Any], list[str]]] = {}
+        self.failed: set[str] = set()
+
+    def __call__(self, event: WatchEvent) -> None:
+        ks = kind("Kustomization")
+        if event.resource.plural != ks.plural or event.resource.group != ks.group:
+            return
+        meta = event.obj.get("metadata") or {}
+        namespace = meta.get("namespace", "")
+        key = f"{namespace}/{meta.get('name')}"
+        with self.changed:
+            if event.type == "DELETED":
+                self.items.pop(key, None)
+            else:
+                spec = event.obj.get("spec") or {}
+                condition: dict[str, Any] = next((c for c in (event.obj.get("status") or {}).get("conditions") or []
+                                                  if c.get("type") == "Ready"), {})
+                depends = [f"{d.get('namespace') or namespace}/{d.get('name')}" for d in spec.get("dependsOn") or []]
+                suspended = bool(spec.get("suspend"))
+                self.items[key] = (suspended, condition, depends)
+                if not suspended and condition.get("status") == "True":
+                    self.failed.discard(key)
+                elif not suspended and condition.get("status") == "False" and condition.get("reason") not in TRANSIENT:
+                    self.failed.add(key)
+            self.version += 1
+            self.changed.notify_all()
+
+    def judge(self) -> tuple[int, int, bool]:
+        """(Ready, total, every one decided): a Kustomization is decided when it is Ready, or has failed for a
+        reason of its own, or waits on a dependency that is decided and not Ready."""
+        with self.changed:
+            items = {key: item for key, item in self.items.items() if not item[0]}
+            ready = {key for key, (_, condition, _) in items.items() if condition.get("status") == "True"}
+            waiting = {key: depends for key, (_, condition, depends) in items.items()
+                       if key not in ready and condition.get("reason") == "DependencyNotReady"}
+            stuck = set(self.failed)
+        changed = True
+        while changed:
+            changed = False
+            for key, deps in waiting.items():
+                if key not in stuck and any(d in stuck for d in deps):
+                    stuck.add(key)
+                    changed = True
+        return len(ready), len(items), bool(items) and set(items) <= (ready | stuck)
+
+    def wait(self, version: int, timeout: float) -> None:
+        """Until a Kustomization changes after ``version``, or ``timeout`` seconds."""
+        with self.changed:
+            if self.version == version:
+                self.changed.wait(timeout)
+
+
 class Rehearsal:
     def __init__(self, repo: Path, *, origin: str | None = None, timing: Timing | None = None,
                  workdir: Path | None = None, nas_port: int = 2049) -> None:
@@ -116,10 +176,13 @@ class Rehearsal:
         # restic repositories (K8up's jobs, VolSync's restic mover), by URL: their snapshots, each with its files
         self.repositories: dict[str, list[dict[str, Any]]] = {}
         self.store.subscribers.append(self._volume_gone)
+        self.verdicts = Verdicts()
+        self.store.subscribers.append(self.verdicts)
         self.nas_host = self._nas_host()
         self.nas_port = nas_port
         self._nas_socket: socket.socket | None = None
         self._installed: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._trees: dict[str, str] = {}
         self._threads: list[threading.Thread] = []
         self._configured = dataclasses.replace(self.timing)
         self.dns = DnsServer(self._external_names, lambda: self.faults.get("dns-nxdomain") or [])
@@ -203,19 +266,31 @@ class Rehearsal:
 
     def checkout(self, url: str, sha: str) -> str:
         target = Path(self.source_dir(sha))
+        git_dir = self._git_dir(self.source_url(url).removeprefix("file://"))
+        tree = f"{sha}:{self.prefix}" if self.prefix else sha
         if target.is_dir():
             return str(target)
         partial = target.with_suffix(".partial")
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)
-        tree = f"{sha}:{self.prefix}" if self.prefix else sha
-        archive = subprocess.run(["git", "--git-dir", self._git_dir(self.source_url(url).removeprefix("file://")),
-                                  "archive", "--format=tar", tree], capture_output=True, check=True)
+        archive = subprocess.run(["git", "--git-dir", git_dir, "archive", "--format=tar", tree], capture_output=True,
+                                 check=True)
         with tarfile.open(fileobj=__import__("io").BytesIO(archive.stdout)) as tar:
             tar.extractall(partial, filter="data")
         self._drop_remote_bases(partial)
+        if not any(partial.rglob(".gitattributes")):  # export-subst would make the files depend on the commit too
+            try:
+                self._trees[sha] = self._git("--git-dir", git_dir, "rev-parse", "--verify",
+                                             tree if self.prefix else f"{sha}^{{tree}}")  # sha:folder is a tree
+            except RuntimeError:
+                pass  # not shared, then
         partial.rename(target)
         return str(target)
+
+    def tree(self, sha: str) -> str | None:
+        """The git tree of the artifact checked out at ``sha``: what its files are, whatever the commit (None when
+        that is not all they depend on). Builds are kept by it (flux.SharedBuilds)."""
+        return self._trees.get(sha)
 
     def _drop_remote_bases(self, root: Path) -> None:
         """Remote bases (``https://…``, ``github.com/…``) are left out of the rehearsal's builds: it talks to
@@ -274,16 +349,16 @@ class Rehearsal:
         """Create, or update what the manifest says while keeping what others set (status, suspend, annotations)."""
         meta = obj.setdefault("metadata", {})
         namespace = meta.get("namespace", "") if res.namespaced else ""
-        if res.namespaced and namespace and self.store.find(kind("Namespace"), "", namespace) is None:
+        if res.namespaced and namespace and self.store.peek(kind("Namespace"), "", namespace) is None:
             self.store.create(kind("Namespace"), {"metadata": {"name": namespace}})
-        live = self.store.find(res, namespace, meta["name"])
+        live = self.store.peek(res, namespace, meta["name"])  # the stored object: read, never changed
         if live is None:
-            return self.store.create(res, copy.deepcopy(obj))
-        merged = copy.deepcopy(live)
+            return self.store.create(res, clone(obj))
+        merged = clone(live)
         for key, value in obj.items():
             if key in ("metadata", "status"):
                 continue
-            merged[key] = copy.deepcopy(value)
+            merged[key] = clone(value)
         if (live.get("spec") or {}).get("suspend") and "suspend" not in (obj.get("spec") or {}):
             merged.setdefault("spec", {})["suspend"] = True
         for part in ("labels", "annotations"):
@@ -291,7 +366,7 @@ class Rehearsal:
             if values or part in live["metadata"]:
                 merged["metadata"][part] = values
         if merged == live:  # an apply that changes nothing writes nothing (the resourceVersion stays)
-            return live
+            return clone(live)
         return self.store.replace(res, merged)
 
     def install(self, namespace: str, release: str, objects: list[dict[str, Any]]) -> None:
@@ -300,8 +375,8 @@ class Rehearsal:
         or ``helm.sh/resource-policy: keep``: charts.CRD_GROUPS)."""
         crd_res = kind("CustomResourceDefinition")
         for crd in [o for o in objects if o.get("kind") == "CustomResourceDefinition"]:
-            if self.store.find(crd_res, "", crd["metadata"]["name"]) is None:
-                self._create("CustomResourceDefinition", copy.deepcopy(crd))
+            if self.store.peek(crd_res, "", crd["metadata"]["name"]) is None:
+                self._create("CustomResourceDefinition", clone(crd))
         objects = [o for o in objects if o.get("kind") != "CustomResourceDefinition"]
         keep = set()
         for obj in objects:
@@ -495,7 +570,7 @@ class Rehearsal:
         return f"http://{host!s}:{port}"
 
     def route(self, host: str) -> tuple[int, str]:
-        for ingress in self.store.all_of(kind("Ingress")):
+        for ingress in self.store.scan(kind("Ingress")):  # read, never changed
             rules = (ingress.get("spec") or {}).get("rules") or []
             if not any(r.get("host") == host for r in rules):
                 continue
@@ -514,7 +589,7 @@ class Rehearsal:
     # -- the stand-ins (standins.py): DNS, the kubelet's stats, Alertmanager ---------------------------------------
     def _external_names(self) -> list[str]:
         """What the DNS server resolves: the ``spec.externalName`` of every ExternalName Service in the store."""
-        return [str(spec.get("externalName")) for service in self.store.all_of(kind("Service"))
+        return [str(spec.get("externalName")) for service in self.store.scan(kind("Service"))
                 if (spec := service.get("spec") or {}).get("type") == "ExternalName" and spec.get("externalName")]
 
     @property
@@ -728,38 +803,7 @@ class Rehearsal:
     def _kustomizations(self) -> list[tuple[str, str, str]]:
         """(namespace/name, Ready status, message) of every Kustomization that is not suspended."""
         return [(f"{k['metadata']['namespace']}/{k['metadata']['name']}", *get_ready(k))
-                for k in self.store.all_of(kind("Kustomization")) if not (k.get("spec") or {}).get("suspend")]
-
-    def _verdicts(self, failed: set[str]) -> tuple[int, int, bool]:
-        """(Ready, total, every one decided): a Kustomization is decided when it is Ready, or has failed for a
-        reason of its own (its health check, build or decryption; ``failed`` remembers those, as Flux retries
-        them and they show ``Unknown`` again meanwhile), or waits on a dependency that is decided and not Ready."""
-        items = [k for k in self.store.all_of(kind("Kustomization")) if not (k.get("spec") or {}).get("suspend")]
-        ready: set[str] = set()
-        waiting: dict[str, list[str]] = {}
-        for item in items:
-            meta = item["metadata"]
-            key = f"{meta['namespace']}/{meta['name']}"
-            condition: dict[str, Any] = next((c for c in (item.get("status") or {}).get("conditions") or []
-                                              if c.get("type") == "Ready"), {})
-            if condition.get("status") == "True":
-                ready.add(key)
-                failed.discard(key)
-            elif condition.get("status") == "False" and condition.get("reason") not in TRANSIENT:
-                failed.add(key)
-            elif condition.get("reason") == "DependencyNotReady":
-                waiting[key] = [f"{d.get('namespace') or meta['namespace']}/{d.get('name')}"
-                                for d in (item.get("spec") or {}).get("dependsOn") or []]
-        stuck = set(failed)
-        changed = True
-        while changed:
-            changed = False
-            for key, deps in waiting.items():
-                if key not in stuck and any(d in stuck for d in deps):
-                    stuck.add(key)
-                    changed = True
-        names = {f"{k['metadata']['namespace']}/{k['metadata']['name']}" for k in items}
-        return len(ready), len(items), bool(items) and names <= (ready | stuck)
+                for k in self.store.scan(kind("Kustomization")) if not (k.get("spec") or {}).get("suspend")]
 
     def not_ready(self) -> list[str]:
         """Kustomizations that are not Ready, each with Flux's reason, for one line to the operator."""
@@ -771,29 +815,33 @@ class Rehearsal:
         deadline = time.monotonic() + timeout
         seen: tuple[int, int] | None = None
         calm_since: float | None = None
-        failed: set[str] = set()
-        with self.store.lock:
-            while True:
-                ready, total, decided = self._verdicts(failed)
-                if progress is not None and (ready, total) != seen:
-                    progress(ready, total)
-                seen = (ready, total)
-                now_ = time.monotonic()
-                if decided and self.manager.idle():
-                    calm_since = calm_since or now_
-                    if now_ - calm_since >= 0.05:
-                        return
-                else:
-                    calm_since = None
-                if now_ >= deadline:
-                    waiting = [f"{name} ({message})" for name, state, message in self._kustomizations()
-                               if state != "True" and name not in failed]
-                    waiting = waiting or self.not_ready() or ["no Kustomization was created from the repository"]
-                    raise SimError(f"the rehearsal cluster did not settle in {timeout:.0f} s: {ready}/{total} "
-                                   f"Kustomizations Ready; waiting for " + "; ".join(waiting[:3])
-                                   + (f" and {len(waiting) - 3} more" if len(waiting) > 3 else ""),
-                                   hint="give it longer with --timeout SECONDS (`mediaops sim up --timeout`)")
-                self.store.changed.wait(min(deadline - now_, 0.02 if calm_since else 0.1))
+        judged: tuple[int, tuple[int, int, bool]] | None = None
+        while True:
+            version = self.verdicts.version
+            if judged is None or judged[0] != version:  # judged again only when a Kustomization changed
+                judged = (version, self.verdicts.judge())
+            ready, total, decided = judged[1]
+            if progress is not None and (ready, total) != seen:
+                progress(ready, total)
+            seen = (ready, total)
+            now_ = time.monotonic()
+            if decided and self.manager.idle():
+                calm_since = calm_since or now_
+                if now_ - calm_since >= 0.05:
+                    return
+            else:
+                calm_since = None
+            if now_ >= deadline:
+                failed = set(self.verdicts.failed)
+                waiting = [f"{name} ({message})" for name, state, message in self._kustomizations()
+                           if state != "True" and name not in failed]
+                waiting = waiting or self.not_ready() or ["no Kustomization was created from the repository"]
+                raise SimError(f"the rehearsal cluster did not settle in {timeout:.0f} s: {ready}/{total} "
+                               f"Kustomizations Ready; waiting for " + "; ".join(waiting[:3])
+                               + (f" and {len(waiting) - 3} more" if len(waiting) > 3 else ""),
+                               hint="give it longer with --timeout SECONDS (`mediaops sim up --timeout`)")
+            # decided, the controllers' queues are what is left to watch: look again soon
+            self.verdicts.wait(version, min(deadline - now_, 0.01 if decided else 0.1))
 
     def kubeconfig(self, path: Path, context: str = "rehearsal") -> Path:
         config = {"apiVersion": "v1", "kind": "Config", "current-context": context,

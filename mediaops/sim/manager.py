@@ -19,6 +19,9 @@ from mediaops.cluster.kinds import BY_NAME, Resource, kind
 from mediaops.sim.store import Store, WatchEvent, now
 
 Key = tuple[str, str]  # namespace, name
+# What ``reconcile`` returns when it waits for something of its own (a build): no timer, and the key is enqueued again
+# when that is done; the controller's failures for the key are not reset.
+DEFERRED = float("inf")
 
 
 @dataclass
@@ -67,6 +70,9 @@ class Controller:
 
     def reconcile(self, namespace: str, name: str) -> float | None:
         raise NotImplementedError
+
+    def stop(self) -> None:
+        """The rehearsal stops: let go of work of the controller's own (its threads' queues)."""
 
     # helpers for every controller
     def res(self, kind_name: str) -> Resource:
@@ -126,6 +132,7 @@ class Manager:
         self.failures: dict[tuple[str, Key], int] = {}
         self.threads: list[threading.Thread] = []
         self.busy = 0
+        self._watchers: dict[tuple[str, str, int, int], list[Controller]] = {}
         store.subscribers.append(self._on_event)
 
     def add(self, controller: Controller) -> None:
@@ -134,10 +141,19 @@ class Manager:
         self.pending[controller.name] = set()
 
     def _on_event(self, event: WatchEvent) -> None:
-        for controller in self.controllers.values():
-            if any(watched(entry, event.resource) for entry in controller.watches):
-                for key in controller.keys_for(event):
-                    self.enqueue(controller.name, key)
+        for controller in self._watching(event.resource):
+            for key in controller.keys_for(event):
+                self.enqueue(controller.name, key)
+
+    def _watching(self, resource: Resource) -> list[Controller]:
+        """The controllers that watch a resource. Which do depends on the kind registry's names, which only grow
+        (kinds.BY_NAME): the answer is kept until the registry or the controllers change."""
+        key = (resource.group, resource.kind, len(BY_NAME), len(self.controllers))
+        found = self._watchers.get(key)
+        if found is None:
+            found = [c for c in self.controllers.values() if any(watched(entry, resource) for entry in c.watches)]
+            self._watchers[key] = found
+        return found
 
     def enqueue(self, controller: str, key: Key, after: float = 0.0) -> None:
         with self.cond:
@@ -162,6 +178,8 @@ class Manager:
         self.stopping.set()
         with self.cond:
             self.cond.notify_all()
+        for controller in self.controllers.values():
+            controller.stop()
 
     def _tick(self) -> None:
         while not self.stopping.is_set():
@@ -189,7 +207,8 @@ class Manager:
                 self.busy += 1
             try:
                 again = controller.reconcile(*key)
-                self.failures.pop((name, key), None)
+                if again != DEFERRED:
+                    self.failures.pop((name, key), None)
             except Exception:  # a controller bug must not stop the rehearsal: keep it and retry
                 count = self.failures.get((name, key), 0) + 1
                 self.failures[(name, key)] = count
@@ -199,7 +218,7 @@ class Manager:
                 with self.cond:
                     self.busy -= 1
                     self.cond.notify_all()
-            if again is not None:
+            if again is not None and again != DEFERRED:
                 self.enqueue(name, key, after=again)
 
     def idle(self) -> bool:

@@ -21,7 +21,7 @@ from typing import Any
 
 from mediaops.cluster.kinds import kind as kind_of
 from mediaops.sim.manager import Controller, Key
-from mediaops.sim.store import PVC_PROTECTION, ApiError, WatchEvent, now
+from mediaops.sim.store import PVC_PROTECTION, ApiError, WatchEvent, clone, now
 
 OWNER = "mediaops.sim/owner"  # label on pods: "<Kind>/<name>"
 # On a Job's pod template: the exit code its container ends with (a controller that knows its program will fail,
@@ -98,8 +98,8 @@ class PodOwner(Controller):
     def _replica_sets(self, namespace: str, name: str) -> list[dict[str, Any]]:
         if self.kind != "Deployment":
             return []
-        items, _ = self.store.select(self.res("ReplicaSet"), namespace)
-        return [rs for rs in items if _owned_by(rs, "Deployment", name)]
+        return [clone(rs) for rs in self.store.scan(self.res("ReplicaSet"), namespace)
+                if _owned_by(rs, "Deployment", name)]
 
     def _replica_set(self, obj: dict[str, Any], digest: str, want: int,
                      owned: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -301,15 +301,15 @@ class Pods(Controller):
         if event.resource.kind == "Pod":
             return super().keys_for(event)
         namespace = (event.obj.get("metadata") or {}).get("namespace")
-        pods, _ = self.store.select(self.res("Pod"), namespace or None)
-        return [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in pods if not _is_ready(p)]
+        return [(p["metadata"]["namespace"], p["metadata"]["name"])
+                for p in self.store.scan(self.res("Pod"), namespace or None) if not _is_ready(p)]
 
     def blocked(self, pod: dict[str, Any]) -> tuple[str, str, str] | None:
         """(waiting reason, event reason, message) when something stops the pod, else None."""
         spec = pod.get("spec") or {}
         namespace = pod["metadata"]["namespace"]
         selector = spec.get("nodeSelector") or {}
-        nodes, _ = self.store.select(self.res("Node"))
+        nodes = self.store.scan(self.res("Node"))  # read, never changed
         if selector and not any(all((n["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())
                                 for n in nodes):
             return ("Pending", "FailedScheduling",
@@ -322,16 +322,16 @@ class Pods(Controller):
                         f"MountVolume.SetUp failed for volume \"{volume.get('name')}\" : mount failed: exit status 32 "
                         f"mount.nfs: Connection timed out ({nfs.get('server')}:{nfs.get('path')})")
             claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
-            if claim and self.store.find(self.res("PersistentVolumeClaim"), namespace, claim) is None:
+            if claim and self.store.peek(self.res("PersistentVolumeClaim"), namespace, claim) is None:
                 return ("Pending", "FailedScheduling", f'persistentvolumeclaim "{claim}" not found')
             config = (volume.get("configMap") or {}).get("name")
-            if config and self.store.find(self.res("ConfigMap"), namespace, config) is None:
+            if config and self.store.peek(self.res("ConfigMap"), namespace, config) is None:
                 return ("ContainerCreating", "FailedMount",
                         f'MountVolume.SetUp failed for volume "{volume.get("name")}" : configmap "{config}" not found')
         for container in spec.get("containers") or []:
             for source in container.get("envFrom") or []:
                 secret = (source.get("secretRef") or {}).get("name")
-                if secret and self.store.find(self.res("Secret"), namespace, secret) is None:
+                if secret and self.store.peek(self.res("Secret"), namespace, secret) is None:
                     return ("CreateContainerConfigError", "Failed", f'Error: secret "{secret}" not found')
         return None
 
@@ -614,7 +614,7 @@ class Claims(Controller):
         return super().keys_for(event)
 
     def in_use(self, namespace: str, name: str) -> bool:
-        pods, _ = self.store.select(self.res("Pod"), namespace)
+        pods = self.store.scan(self.res("Pod"), namespace)  # read, never changed
         # podUsesPVC counts scheduled pods only; a pod that is Succeeded or Failed no longer holds the claim
         return any(name in _claims_of(p) and (p.get("spec") or {}).get("nodeName")
                    and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed") for p in pods)
