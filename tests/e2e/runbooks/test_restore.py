@@ -476,3 +476,25 @@ def test_a_resumed_restore_keeps_the_backup_it_chose(sim: Mediaops) -> None:
     assert any("nightly-good" in (e.get("detail") or "") and "chosen when the run began" in e["detail"]
                for e in checks), checks
     assert _exec(sim, "cat", "/config/tautulli.db") == "good\n"
+
+
+def test_an_interrupted_k8up_restore_resumes_to_the_end(sim: Mediaops) -> None:
+    """Interrupted (SIGTERM) at the restore's prompt, with Flux held off and the app stopped: `mediaops resume`
+    restores the snapshot into the claim and brings the app back as it was."""
+    _exec(sim, "tee", "/config/tautulli.db", stdin="k8up good\n")
+    _k8up_backup(sim, "nightly")
+    _exec(sim, "tee", "/config/tautulli.db", stdin="broken\n")
+    child = sim.spawn("run", "restore", "tautulli", timeout=60)
+    for _ in range(2):  # hold off, stop
+        child.expect("Run this step")
+        answer(child, "r")
+    child.expect("step 5/")
+    child.expect("Run this step")
+    child.kill(signal.SIGTERM)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert _replicas(sim) == 0 and _flux_suspended(sim) == ["kustomization", "helmrelease"]
+    done = sim.run("resume", "last", "--yes")
+    assert done.returncode == 0, done.stdout[-2500:]
+    _running_as_before(sim)
+    assert _exec(sim, "cat", "/config/tautulli.db") == "k8up good\n"
