@@ -27,9 +27,25 @@ def _plans(ops: Mediaops, *args: str) -> dict[str, str]:
     return {e["title"]: e.get("command") or "" for e in events if e["event"] == "step_plan"}
 
 
-def test_no_preview_has_a_placeholder(sim: Mediaops, home_ops: HomeOps) -> None:
+def test_no_preview_has_a_placeholder(sim: Mediaops, home_ops: HomeOps, tmp_path: Path) -> None:
+    """Every runbook's preview on the sample, and a live run's journal and report: no `<name>`, no `{name}`."""
     assert sim.run("run", "activate", "plex-trakt-sync", "--yes").returncode == 0
-    for args in RUNS:
+    report = sim.run("runs", "show", "last", "--markdown")
+    assert report.returncode == 0 and not PLACEHOLDER.search(report.stdout), report.stdout
+    assert not any(PLACEHOLDER.search(json.dumps(events)) for events in sim.journals().values())
+    backup = {"apiVersion": "velero.io/v1", "kind": "Backup", "metadata": {"name": "nightly", "namespace": "velero"},
+              "spec": {"includedNamespaces": ["media"], "defaultVolumesToFsBackup": True}}
+    _paste(sim, f"kubectl create -f - <<'EOF'\n{json.dumps(backup)}\nEOF\n"
+                "kubectl wait --for=jsonpath={.status.phase}=Completed backup/nightly -n velero --timeout=60s")
+    token = tmp_path / "token"
+    token.write_text("a-new-plex-token-123\n")
+    sim.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{sim.env['PATH']}"  # the venv's sops
+    sim.env["SOPS_AGE_KEY_FILE"] = str(Path(__file__).resolve().parents[2] / "mediaops" / "sim" / "rehearsal.agekey")
+    every = [*RUNS, ["restore", "tautulli"], ["rotate-plex-token", "--token-file", str(token)],
+             ["mediabox-ingress"], ["overseerr-weekly"]]
+    listed = {r["name"] for r in json.loads(sim.run("list", "--json").stdout)}
+    assert {args[0] for args in every} >= listed - {"write-files", "site-check"}, "a runbook is not previewed here"
+    for args in every:
         for title, command in _plans(sim, *args).items():
             literal = command.replace("nfs: {}", "").replace("%{http_code}", "")  # a YAML map, a curl format
             assert not PLACEHOLDER.search(literal), (args[0], title, command)
