@@ -27,17 +27,14 @@ def list_runbooks(state: State, as_json: bool) -> None:
                  "steps": r["steps"], "source": r["source"]} for r in runbooks]
         click.echo(json.dumps(rows, indent=2))
         return
-    from rich.table import Table
+    from mediaops.engine.table import Cell, Column, render
 
-    table = Table(show_edge=False)
-    table.add_column("runbook", style="bold")
-    table.add_column("usage")
-    table.add_column("what it does")
+    rows = []
     for r in runbooks:
         usage = " ".join(p["name"].upper() if p["required"] and not p["flag"] else f"[{p['option']}]"
                          for p in r["params"])
-        table.add_row(r["name"], usage, r["summary"])
-    new_console().print(table)
+        rows.append([Cell(r["name"], "bold"), Cell(usage), Cell(r["summary"])])
+    click.echo(render([Column("runbook", wrap=False), Column("usage"), Column("what it does")], rows), nl=False)
 
 
 def complete_runbook(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
