@@ -29,12 +29,12 @@ def list_runbooks(state: State, as_json: bool) -> None:
         return
     from mediaops.engine.table import Cell, Column, render
 
-    rows = []
+    cells = []
     for r in runbooks:
         usage = " ".join(p["name"].upper() if p["required"] and not p["flag"] else f"[{p['option']}]"
                          for p in r["params"])
-        rows.append([Cell(r["name"], "bold"), Cell(usage), Cell(r["summary"])])
-    click.echo(render([Column("runbook", wrap=False), Column("usage"), Column("what it does")], rows), nl=False)
+        cells.append([Cell(r["name"], "bold"), Cell(usage), Cell(r["summary"])])
+    click.echo(render([Column("runbook", wrap=False), Column("usage"), Column("what it does")], cells), nl=False)
 
 
 def complete_runbook(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
