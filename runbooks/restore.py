@@ -16,9 +16,10 @@ until `status.lastManualSync` is that trigger, then deleted (mediaops/cluster/vo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from mediaops.cluster import flux, k8up, velero, volsync, workloads
+from mediaops.cluster import backups, flux, k8up, velero, volsync, workloads
 from mediaops.engine import CheckFailed, Ops, Param, Runbook, Step
 from mediaops.engine.context import Context
 from mediaops.steps import app as appsteps
@@ -218,11 +219,11 @@ restored = restore.add(Step(
     needs_cluster=True, after=(delete,)))
 
 
-def _restores(ctx: Context) -> list[velero.Restore | k8up.Restore | volsync.Restore]:
+def _restores(ctx: Context) -> Sequence[velero.Restore | k8up.Restore | volsync.Restore]:
     kube, namespace = clustersteps.kube(ctx), app_of(ctx).namespace
     if ctx.facts.get("system") == "k8up":
-        return [k8up.Restore(kube, namespace, f"{ctx.facts['restore']}-{claim}"[:63], snapshot, claim,
-                             ctx.facts["k8up_backend"]) for claim, snapshot in sorted(ctx.facts["snapshots"].items())]
+        return backups.restore_into_claims(kube, namespace=namespace, name=ctx.facts["restore"],
+                                           snapshots=ctx.facts["snapshots"], backend=ctx.facts["k8up_backend"])
     if ctx.facts.get("system") == "volsync":
         return [volsync.Restore(kube, namespace, _destination(ctx, claim), held["source"], claim,
                                 ctx.facts["volsync_trigger"], held["settings"], held["as_of"])

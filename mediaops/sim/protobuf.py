@@ -69,16 +69,8 @@ def fields(data: bytes) -> list[tuple[int, int, Any]]:
 
     def varint() -> int:
         nonlocal at
-        value, shift = 0, 0
-        while True:
-            if at >= len(data):
-                raise ProtobufError("truncated protobuf body")
-            byte = data[at]
-            at += 1
-            value |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                return value
+        value, at = _varint(data, at)
+        return value
 
     while at < len(data):
         key = varint()
@@ -104,21 +96,26 @@ def _signed(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
+def _varint(data: bytes, at: int) -> tuple[int, int]:
+    """The varint at ``at``, and where the next field begins."""
+    value, shift = 0, 0
+    while True:
+        if at >= len(data):
+            raise ProtobufError("truncated protobuf body")
+        byte = data[at]
+        at += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, at
+
+
 def _varints(data: bytes) -> list[int]:
     """A packed repeated varint field."""
     out: list[int] = []
     at = 0
     while at < len(data):
-        value, shift = 0, 0
-        while True:
-            if at >= len(data):
-                raise ProtobufError("truncated protobuf body")
-            byte = data[at]
-            at += 1
-            value |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                break
+        value, at = _varint(data, at)
         out.append(_signed(value))
     return out
 

@@ -578,37 +578,13 @@ def event_from_v1(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _protobuf_fields(data: bytes) -> list[tuple[int, Any]]:
-    """The fields of a protobuf message: (number, bytes or int); enough for the kinds kubectl sends so."""
-    fields: list[tuple[int, Any]] = []
-    at = 0
+    """The fields of a protobuf message: (number, bytes or int), read by protobuf.fields."""
+    from mediaops.sim import protobuf
 
-    def varint() -> int:
-        nonlocal at
-        value, shift = 0, 0
-        while True:
-            if at >= len(data):
-                raise ApiError(400, "BadRequest", "truncated protobuf body")
-            byte = data[at]
-            at += 1
-            value |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                return value
-
-    while at < len(data):
-        key = varint()
-        number, wire = key >> 3, key & 7
-        if wire == 0:
-            fields.append((number, varint()))
-        elif wire == 2:
-            size = varint()
-            fields.append((number, data[at:at + size]))
-            at += size
-        elif wire in (1, 5):
-            at += 8 if wire == 1 else 4
-        else:
-            raise ApiError(400, "BadRequest", "unsupported protobuf body")
-    return fields
+    try:
+        return [(number, value) for number, wire, value in protobuf.fields(data) if wire in (0, 2)]
+    except protobuf.ProtobufError as exc:
+        raise ApiError(400, "BadRequest", str(exc)) from None
 
 
 def _access_review_from_protobuf(data: bytes) -> dict[str, Any]:

@@ -284,6 +284,17 @@ def test_an_abort_at_any_step_of_a_volsync_restore_leaves_the_app_running(sim: M
     assert _has_file(sim, "/config/migration.log") is not restored
 
 
+def _interrupted_at(ops: Mediaops, step: int) -> None:
+    """A restore that held Flux off and stopped the app, interrupted (SIGTERM) at step ``step``'s prompt."""
+    child = ops.spawn("run", "restore", "tautulli", timeout=60)
+    run_steps(child, 2)  # hold Flux off, stop
+    child.expect(f"step {step}/")
+    child.expect("Run this step")
+    child.kill(signal.SIGTERM)
+    child.expect(pexpect.EOF)
+    child.close()
+
+
 def test_an_interrupted_volsync_restore_resumes_from_its_chosen_sync_and_never_triggers_twice(sim: Mediaops) -> None:
     """Interrupted (SIGTERM) before the restore, while a scheduled sync backs up the broken data: `mediaops resume`
     restores the sync the run chose, not the newer one. There the repository Secret is missing, the
@@ -292,13 +303,7 @@ def test_an_interrupted_volsync_restore_resumes_from_its_chosen_sync_and_never_t
     setting another."""
     _volsync_backup(sim, "volsync monday\n")
     _corrupt(sim)
-    child = sim.spawn("run", "restore", "tautulli", timeout=60)
-    run_steps(child, 2)  # hold Flux off, stop
-    child.expect("step 5/")
-    child.expect("Run this step")
-    child.kill(signal.SIGTERM)
-    child.expect(pexpect.EOF)
-    child.close()
+    _interrupted_at(sim, 5)
     assert _replicas(sim) == 0 and _flux_suspended(sim) == ["kustomization", "helmrelease"]
     # Meanwhile the ReplicationSource syncs the claim as it is (broken), and the repository Secret goes.
     patched = kubectl(sim, "patch", "replicationsource", "tautulli", "-n", "media", "--type=merge", "-p",
@@ -460,15 +465,7 @@ def test_a_resumed_restore_keeps_the_backup_it_chose(sim: Mediaops) -> None:
     _exec(sim, "tee", "/config/tautulli.db", stdin="good\n")
     _backup(sim, "nightly-good")
     _exec(sim, "tee", "/config/tautulli.db", stdin="broken\n")
-    child = sim.spawn("run", "restore", "tautulli", timeout=60)
-    for _ in range(2):  # hold off, stop
-        child.expect("Run this step")
-        answer(child, "r")
-    child.expect("step 4/")
-    child.expect("Run this step")
-    child.kill(signal.SIGTERM)
-    child.expect(pexpect.EOF)
-    child.close()
+    _interrupted_at(sim, 4)
     _k8up_backup(sim, "later")  # K8up mounts the stopped app's claim itself: a newer copy, of the broken data
     done = sim.run("resume", "last", "--yes", "--json")
     assert done.returncode == 0, done.stdout[-2500:]
@@ -484,15 +481,7 @@ def test_an_interrupted_k8up_restore_resumes_to_the_end(sim: Mediaops) -> None:
     _exec(sim, "tee", "/config/tautulli.db", stdin="k8up good\n")
     _k8up_backup(sim, "nightly")
     _exec(sim, "tee", "/config/tautulli.db", stdin="broken\n")
-    child = sim.spawn("run", "restore", "tautulli", timeout=60)
-    for _ in range(2):  # hold off, stop
-        child.expect("Run this step")
-        answer(child, "r")
-    child.expect("step 5/")
-    child.expect("Run this step")
-    child.kill(signal.SIGTERM)
-    child.expect(pexpect.EOF)
-    child.close()
+    _interrupted_at(sim, 5)
     assert _replicas(sim) == 0 and _flux_suspended(sim) == ["kustomization", "helmrelease"]
     done = sim.run("resume", "last", "--yes")
     assert done.returncode == 0, done.stdout[-2500:]
