@@ -58,6 +58,13 @@ class Repository:
         if not root.is_dir():
             raise UsageError(f"{root} is not a directory", hint="pass --repo with your Flux checkout")
         if not (root / "kubernetes" / "apps").is_dir():
+            trees = sorted(p.parent.relative_to(root).as_posix() for p in (root / "kubernetes").glob("*/apps")
+                           if p.is_dir())
+            if trees:  # a valid repository of another layout: one tree per cluster
+                raise UsageError(
+                    f"{root} keeps one tree per cluster ({', '.join(t + '/apps' for t in trees)}); mediaops reads "
+                    "the one-cluster layout, kubernetes/apps/, and cannot read this one yet",
+                    hint="nothing was changed; a checkout with kubernetes/apps/ works")
             raise UsageError(
                 f"{root} is not a Flux repository: it has no kubernetes/apps/",
                 hint="pass --repo with the checkout that holds kubernetes/apps/<namespace>/<app>",
