@@ -4,7 +4,7 @@ time: rich measures and renders every cell as segments, which costs more than re
 The look is rich's default table without its edge: a header row, ``━`` under it, ``│`` between columns, one
 space of padding. Columns take their natural width; when the line is wider than the terminal, the widest
 wrappable column gives way first, down to its longest word (at most 12: longer words are cut with ``…``), then
-the unwrappable ones, cut with ``…``; cells wrap on words.
+further down to their header, then the unwrappable ones (an app's name) last, cut with ``…``; cells wrap on words.
 Colour only on a terminal, never with NO_COLOR (https://no-color.org), as rich decides.
 """
 
@@ -68,6 +68,8 @@ def _widths(columns: list[Column], rows: list[list[Cell]], total: int) -> list[i
     room = total - 3 * (len(columns) - 1) - 2  # " │ " between columns, a space at each end
     while sum(widths) > room:
         shrinkable = [i for i, c in enumerate(columns) if c.wrap and widths[i] > max(least[i], 1)]
+        if not shrinkable:  # then wrappable ones below their longest word (words cut with …), to their header
+            shrinkable = [i for i, c in enumerate(columns) if c.wrap and widths[i] > max(len(c.header), 6)]
         if not shrinkable:  # then the others, their cells cut with …, down to their header
             shrinkable = [i for i, c in enumerate(columns) if widths[i] > max(len(c.header), 4)]
         if not shrinkable:
