@@ -842,7 +842,7 @@ def _generate_kustomization(path: Path) -> None:
 
 class HelmReleases(Controller):
     name = "helm-controller"
-    watches = ("HelmRelease", "Deployment", "StatefulSet", "ConfigMap", "HelmChart")
+    watches = ("HelmRelease", "Deployment", "StatefulSet", "ConfigMap", "HelmChart", "OCIRepository")
 
     def __init__(self, sim: Any) -> None:
         super().__init__(sim)
@@ -861,6 +861,18 @@ class HelmReleases(Controller):
             releases = self.store.scan(self.res("HelmRelease"))
             return [(h["metadata"]["namespace"], h["metadata"]["name"]) for h in releases
                     if f"{h['metadata']['namespace']}-{h['metadata']['name']}" == meta.get("name")]
+        if event.resource.kind == "OCIRepository":
+            # helm-controller internal/controller/helmrelease_indexers.go requestsForOCIRepositoryChange: once it
+            # has an artifact, the releases whose chartRef names it (the HelmRelease's namespace when unset).
+            if not ((event.obj.get("status") or {}).get("artifact")):
+                return []
+            found = []
+            for release in self.store.scan(self.res("HelmRelease")):
+                ref = (release.get("spec") or {}).get("chartRef") or {}
+                if (ref.get("kind", "OCIRepository") == "OCIRepository" and ref.get("name") == meta.get("name")
+                        and (ref.get("namespace") or release["metadata"]["namespace"]) == meta.get("namespace")):
+                    found.append((release["metadata"]["namespace"], release["metadata"]["name"]))
+            return found
         labels = meta.get("labels") or {}
         if HR_NAME in labels:
             return [(labels.get(HR_NAMESPACE, meta.get("namespace", "")), labels[HR_NAME])]
