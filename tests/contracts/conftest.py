@@ -31,8 +31,7 @@ class Rehearsed:
         self.sim, self.kubeconfig = sim, kubeconfig
 
     def kubectl(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([KUBECTL, "--kubeconfig", str(self.kubeconfig), *args], capture_output=True, text=True,
-                              timeout=60)
+        return kubectl(self, *args)
 
     def json(self, *args: str) -> Any:
         result = self.kubectl(*args, "-o", "json")
@@ -63,9 +62,12 @@ def rehearsed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rehearsed]:
 
 
 # -- the real kubectl against the `cluster` fixture's rehearsal (test_k8up_volsync.py) ----------------------------
-def kubectl(cluster: Cluster, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([KUBECTL, "--kubeconfig", str(cluster.kubeconfig), *args], input=input,
-                          capture_output=True, text=True, timeout=60)
+def kubectl(cluster: Any, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    """kubectl against this rehearsal, with a discovery cache of its own: the cache is kept by the server's
+    address, and a later rehearsal on the same port may serve other kinds."""
+    cache = Path(cluster.kubeconfig).parent / "kubectl-cache"
+    return subprocess.run([KUBECTL, "--kubeconfig", str(cluster.kubeconfig), "--cache-dir", str(cache), *args],
+                          input=input, capture_output=True, text=True, timeout=60)
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> str:

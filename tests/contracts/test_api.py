@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 from mediaops.cluster.lock import Lock
 from tests.conftest import Cluster
+from tests.contracts.conftest import kubectl
 
 KUBECTL = str(Path(sys.executable).parent / "kubectl")
 
@@ -29,8 +29,7 @@ def test_injected_errors_are_well_formed_and_never_block_the_controls(cluster: C
     cluster.sim.set_fault("api-errors", "1")
     manifest = tmp_path / "cm.yaml"
     manifest.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: media\ndata:\n  a: b\n")
-    result = subprocess.run([KUBECTL, "--kubeconfig", str(cluster.kubeconfig), "apply", "-f", str(manifest)],
-                            capture_output=True, text=True, timeout=60)
+    result = kubectl(cluster, "apply", "-f", str(manifest))
     assert result.returncode != 0
     assert "Bad request syntax" not in result.stderr and "an error on the server" in result.stderr
     answer = cluster.sim.server.faults  # the control endpoint is not faulted: it can switch the fault off

@@ -5,7 +5,6 @@ OpenAPI, CRDs, access reviews, events.k8s.io, ReplicaSets and custom resources' 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -14,6 +13,7 @@ from typing import Any
 
 from mediaops.cluster import waits, workloads
 from tests.conftest import Cluster
+from tests.contracts.conftest import kubectl
 
 KUBECTL = str(Path(sys.executable).parent / "kubectl")
 DEPLOYMENT = {"apiVersion": "apps/v1", "kind": "Deployment",
@@ -34,11 +34,6 @@ def call(cluster: Cluster, method: str, path: str, body: Any = None, *,
             return response.status, json.loads(response.read() or b"{}"), response.headers.get_all("Warning") or []
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read() or b"{}"), exc.headers.get_all("Warning") or []
-
-
-def kubectl(cluster: Cluster, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([KUBECTL, "--kubeconfig", str(cluster.kubeconfig), *args], input=input,
-                          capture_output=True, text=True, timeout=60)
 
 
 def with_field(obj: dict[str, Any], **spec: Any) -> dict[str, Any]:

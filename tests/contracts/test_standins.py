@@ -7,7 +7,6 @@ silence/silence.go)."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -24,14 +23,10 @@ import pytest
 from mediaops.cluster.kinds import kind
 from mediaops.sim.standins import Alertmanager, DnsServer, parse_quantity
 from tests.conftest import Cluster, Mediaops
+from tests.contracts.conftest import kubectl
 
 KUBECTL = str(Path(sys.executable).parent / "kubectl")
 TARGET = "radarr.mediabox.example.test"  # the sample's radarr Service: type ExternalName
-
-
-def kubectl(cluster: Cluster, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([KUBECTL, "--kubeconfig", str(cluster.kubeconfig), *args], capture_output=True, text=True,
-                          timeout=60)
 
 
 def resolver(address: str) -> dns.resolver.Resolver:
@@ -72,8 +67,7 @@ def test_dns_follows_the_services_in_the_store(cluster: Cluster) -> None:
         ask.resolve("nas.lan.example.test", "A")
     service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "nas", "namespace": "media"},
                "spec": {"type": "ExternalName", "externalName": "nas.lan.example.test"}}
-    created = subprocess.run([KUBECTL, "--kubeconfig", str(cluster.kubeconfig), "apply", "-f", "-"],
-                             input=json.dumps(service), capture_output=True, text=True, timeout=60)
+    created = kubectl(cluster, "apply", "-f", "-", input=json.dumps(service))
     assert created.returncode == 0, created.stderr
     assert [r.address for r in ask.resolve("nas.lan.example.test", "A")] == ["127.0.0.1"]
     assert kubectl(cluster, "delete", "service", "nas", "-n", "media").returncode == 0

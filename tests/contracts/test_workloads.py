@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 from mediaops.cluster import waits, workloads
 from tests.conftest import Cluster
+from tests.contracts.conftest import kubectl
 
 KUBECTL = str(Path(sys.executable).parent / "kubectl")
 
@@ -24,8 +24,7 @@ def test_pods_on_a_dead_nfs_mount_hang_in_terminating_until_the_nas_is_back(clus
                       lambda o: workloads.Verdict(done=(o or {}).get("status", {}).get("replicas") == 0), timeout=20)
     (stuck,) = _pods(cluster)  # still there, with a deletionTimestamp: what `kubectl get pods` shows Terminating
     assert stuck["metadata"]["name"] == pod["metadata"]["name"] and stuck["metadata"]["deletionTimestamp"]
-    listed = subprocess.run([KUBECTL, "--kubeconfig", str(cluster.kubeconfig), "get", "pods", "-n", "media"],
-                            capture_output=True, text=True, timeout=60)
+    listed = kubectl(cluster, "get", "pods", "-n", "media")
     assert "Terminating" in listed.stdout
     cluster.sim.set_fault("nas-down", "off")
     waits.gone(cluster.kube, "Pod", pod["metadata"]["name"], "media", timeout=20)
