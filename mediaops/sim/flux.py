@@ -848,6 +848,7 @@ class HelmReleases(Controller):
         super().__init__(sim)
         self.runs: dict[Key, dict[str, Any]] = {}  # Helm actions waiting for their workloads
         self.rendered: dict[tuple[str, str, int], list[dict[str, Any]]] = {}  # each release's objects
+        self.oci_revisions: dict[tuple[str, str], str] = {}  # the artifact revision each OCIRepository last had
 
     def keys_for(self, event: WatchEvent) -> list[Key]:
         meta = event.obj.get("metadata") or {}
@@ -862,10 +863,15 @@ class HelmReleases(Controller):
             return [(h["metadata"]["namespace"], h["metadata"]["name"]) for h in releases
                     if f"{h['metadata']['namespace']}-{h['metadata']['name']}" == meta.get("name")]
         if event.resource.kind == "OCIRepository":
-            # helm-controller internal/controller/helmrelease_indexers.go requestsForOCIRepositoryChange: once it
-            # has an artifact, the releases whose chartRef names it (the HelmRelease's namespace when unset).
-            if not ((event.obj.get("status") or {}).get("artifact")):
+            # helm-controller internal/controller/helmrelease_manager.go watches OCIRepositories with
+            # SourceRevisionChangePredicate (an artifact appeared or its revision changed), then
+            # helmrelease_indexers.go requestsForOCIRepositoryChange: the releases whose chartRef names it (the
+            # HelmRelease's namespace when unset).
+            revision = ((event.obj.get("status") or {}).get("artifact") or {}).get("revision")
+            source = (meta.get("namespace", ""), meta.get("name", ""))
+            if not revision or self.oci_revisions.get(source) == revision:
                 return []
+            self.oci_revisions[source] = revision
             found = []
             for release in self.store.scan(self.res("HelmRelease")):
                 ref = (release.get("spec") or {}).get("chartRef") or {}

@@ -25,3 +25,5 @@ def test_an_oci_repository_with_an_artifact_wakes_the_releases_that_name_it(rehe
     pulled = {**repository, "status": {"artifact": {"revision": "4.12.1@sha256:abc"}}}
     assert helm.keys_for(WatchEvent(1, "MODIFIED", kind("OCIRepository"), repository)) == []  # no artifact yet
     assert helm.keys_for(WatchEvent(2, "MODIFIED", kind("OCIRepository"), pulled)) == [("network", "ingress")]
+    # SourceRevisionChangePredicate: a status write that leaves the revision as it was wakes nobody
+    assert helm.keys_for(WatchEvent(3, "MODIFIED", kind("OCIRepository"), pulled)) == []
