@@ -84,6 +84,17 @@ def default_config_file() -> Path:
     return Path(platformdirs.user_config_dir("mediaops")) / "mediaops.yaml"
 
 
+def cache_dir() -> Path:
+    """Where what mediaops can make again is kept (the runbook catalog, parsed files, the rehearsal's builds):
+    MEDIAOPS_CACHE_DIR, else the user's cache directory. Losing it only makes the next command slower."""
+    explicit = os.environ.get("MEDIAOPS_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("mediaops"))
+
+
 def _coerce(key: str, value: Any, origin: str) -> Any:
     kind = KEYS[key][1]
     if value is None:

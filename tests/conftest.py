@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +23,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 MEDIAOPS = str(Path(sys.executable).parent / "mediaops")
 TEST_RUNBOOKS = ROOT / "tests" / "runbooks"
+# One cache directory for the whole session, as an operator has one: the runbook catalog, the parsed files and the
+# rehearsal's kustomize builds made by one test are found by the next (each is keyed by what it was made from, so a
+# test that changes a file misses it). Emptied when a session starts; the in-process rehearsals use it too.
+CACHE = Path(tempfile.gettempdir()) / f"mediaops-tests-{os.getuid()}-cache"
+os.environ["MEDIAOPS_CACHE_DIR"] = str(CACHE)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # the controller, once, before any worker starts
+        shutil.rmtree(CACHE, ignore_errors=True)
 
 
 @dataclass
@@ -70,6 +82,7 @@ def clean_env(tmp_path: Path) -> dict[str, str]:
         HOME=str(home),  # no ~/.kube/config, no ~/.gitconfig of the machine's user
         MEDIAOPS_STATE_DIR=str(tmp_path / "state"),
         MEDIAOPS_CONFIG=str(tmp_path / "absent-config.yaml"),
+        MEDIAOPS_CACHE_DIR=str(CACHE),
         MEDIAOPS_SIM_TIMING="fast",
         NO_COLOR="1",
         COLUMNS="140",
@@ -104,8 +117,6 @@ LAYOUTS = ROOT / "tests" / "fixtures" / "layouts"
 
 
 def git(cwd: Path, *args: str) -> str:
-    import tempfile
-
     env = clean_env(Path(tempfile.gettempdir()) / "mediaops-tests")
     result = subprocess.run(["git", *args], cwd=cwd, env=env, text=True, capture_output=True, check=True)
     return result.stdout.strip()
@@ -128,8 +139,6 @@ class HomeOps:
 def make_home_ops(tmp_path: Path, name: str = "home-ops", source: Path = SAMPLE,
                   prepare: Any = None) -> HomeOps:
     """A copy of ``source`` (``prepare`` may add to it) committed and pushed to a bare origin it tracks."""
-    import shutil
-
     work, origin = tmp_path / name, tmp_path / f"{name}-origin.git"
     shutil.copytree(source, work)
     if prepare is not None:

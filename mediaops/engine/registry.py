@@ -11,7 +11,6 @@ mediaops package (a shared step changes a page too). Any change makes a new cata
 
 from __future__ import annotations
 
-import difflib
 import importlib.util
 import sys
 from pathlib import Path
@@ -21,6 +20,9 @@ from mediaops.errors import UsageError
 
 if TYPE_CHECKING:
     from mediaops.engine.model import Runbook
+
+
+KEPT_CATALOGS = 8
 
 
 def builtin_dir() -> Path:
@@ -67,7 +69,9 @@ class Registry:
         import json
 
         key = self._fingerprint()
-        path = _cache_dir() / f"runbooks-{key}.json"
+        from mediaops.config import cache_dir
+
+        path = cache_dir() / f"runbooks-{key}.json"
         try:
             return list(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError):
@@ -85,9 +89,7 @@ class Registry:
         """The catalog's entry of a runbook; UsageError with the closest names when there is none."""
         entries = {e["name"]: e for e in self.catalog()}
         if name not in entries:
-            close = difflib.get_close_matches(name, entries, n=3)
-            hint = f"did you mean {', '.join(close)}?" if close else "`mediaops list` shows them"
-            raise UsageError(f"no runbook named {name!r}", hint=hint)
+            raise _unknown(name, entries)
         return entries[name]
 
     def _fingerprint(self) -> str:
@@ -113,28 +115,28 @@ class Registry:
                     return runbook
         runbooks = self._load()
         if name not in runbooks:
-            close = difflib.get_close_matches(name, runbooks, n=3)
-            hint = f"did you mean {', '.join(close)}?" if close else "`mediaops list` shows them"
-            raise UsageError(f"no runbook named {name!r}", hint=hint)
+            raise _unknown(name, runbooks)
         return runbooks[name]
 
 
-def _cache_dir() -> Path:
-    import os
+def _unknown(name: str, names: Any) -> UsageError:
+    import difflib
 
-    import platformdirs
-
-    return Path(os.environ.get("MEDIAOPS_CACHE_DIR") or platformdirs.user_cache_dir("mediaops"))
+    close = difflib.get_close_matches(name, list(names), n=3)
+    hint = f"did you mean {', '.join(close)}?" if close else "`mediaops list` shows them"
+    return UsageError(f"no runbook named {name!r}", hint=hint)
 
 
 def _write(path: Path, text: str) -> None:
-    """Written whole (a temporary file renamed into place); a cache that cannot be written is only slower."""
+    """Written whole (a temporary file renamed into place); a cache that cannot be written is only slower. The few
+    newest catalogs are kept: commands with other site runbook directories, or another mediaops, each have theirs."""
     import os
     import tempfile
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        for stale in path.parent.glob("runbooks-*.json"):
+        older = sorted(path.parent.glob("runbooks-*.json"), key=_mtime, reverse=True)
+        for stale in older[KEPT_CATALOGS - 1:]:
             stale.unlink(missing_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".runbooks-")
         with os.fdopen(handle, "w", encoding="utf-8") as out:
@@ -142,6 +144,13 @@ def _write(path: Path, text: str) -> None:
         os.replace(temporary, path)
     except OSError:
         pass
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # removed meanwhile by another command
+        return 0.0
 
 
 def _runbooks_in(path: Path) -> list[Runbook]:

@@ -379,13 +379,12 @@ class DiskCache:
         import atexit
         import hashlib
         import marshal
-        import os
 
-        import platformdirs
+        from mediaops.config import cache_dir
 
         if self.path is not None:
             return
-        base = Path(os.environ.get("MEDIAOPS_CACHE_DIR") or platformdirs.user_cache_dir("mediaops"))
+        base = cache_dir()
         digest = hashlib.sha256(str(root).encode()).hexdigest()[:16]
         self.path = base / f"parsed-{digest}-v{self.VERSION}.marshal"
         try:

@@ -322,7 +322,8 @@ class BuildPool:
 
 
 class SharedBuilds:
-    """`kubectl kustomize` results every rehearsal of the process shares, and the threads the builds run in.
+    """`kubectl kustomize` results every rehearsal shares (of the process, and through the cache directory of the
+    processes after it), and the threads the builds run in.
 
     A build depends on the artifact's content, the path and the components, nothing else (a build that must
     write a file writes into a private copy of the artifact: ``Kustomizations._kustomize``): results are kept by
@@ -331,6 +332,7 @@ class SharedBuilds:
     rehearsal's own directory is not shared."""
 
     threads = 4  # kubectl kustomize runs beside the controllers (2 cores: the Go builds and the parsing overlap)
+    kept_on_disk = 4096  # results in the cache directory; the oldest half goes when there are more
 
     def __init__(self, size: int = 1024) -> None:
         self.lock = threading.Lock()
@@ -343,14 +345,64 @@ class SharedBuilds:
             found = self.results.get(key)
             if found is not None:
                 self.results.move_to_end(key)
-            return found
+                return found
+        found = self._read(key)
+        if found is not None:
+            self._remember(key, found)
+        return found
 
     def put(self, key: tuple[str, ...], result: list[dict[str, Any]] | str) -> None:
+        self._remember(key, result)
+        self._write(key, result)
+
+    def _remember(self, key: tuple[str, ...], result: list[dict[str, Any]] | str) -> None:
         with self.lock:
             self.results[key] = result
             self.results.move_to_end(key)
             while len(self.results) > self.size:
                 self.results.popitem(last=False)
+
+    # Kept on disk too, so the next rehearsal process (`mediaops --sim …`, `sim up`) builds only what changed. The
+    # file's name is a digest of the key and of the kubectl binary's size and modification time.
+    @staticmethod
+    def _file(key: tuple[str, ...]) -> Path | None:
+        from mediaops.config import cache_dir
+
+        try:
+            binary = os.stat(key[0])
+        except OSError:
+            return None
+        name = hashlib.sha256(json.dumps([*key, binary.st_size, binary.st_mtime_ns]).encode()).hexdigest()[:32]
+        return cache_dir() / "kustomize" / f"{name}.json"
+
+    def _read(self, key: tuple[str, ...]) -> list[dict[str, Any]] | str | None:
+        path = self._file(key)
+        if path is None:
+            return None
+        try:
+            found = json.loads(path.read_bytes())
+        except (OSError, ValueError):  # none yet, or damaged: built again
+            return None
+        return found if isinstance(found, (list, str)) else None
+
+    def _write(self, key: tuple[str, ...], result: list[dict[str, Any]] | str) -> None:
+        path = self._file(key)
+        if path is None:
+            return
+        try:
+            text = json.dumps(result)  # a value JSON cannot hold (a YAML timestamp) stays in memory only
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".build-")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(text)
+            os.replace(temporary, path)
+            kept = list(path.parent.glob("*.json"))
+            if len(kept) > self.kept_on_disk:
+                kept.sort(key=lambda p: p.stat().st_mtime if p.exists() else 0.0)
+                for old in kept[:len(kept) // 2]:
+                    old.unlink(missing_ok=True)
+        except (OSError, TypeError, ValueError):  # a cache that cannot be written is only slower
+            pass
 
 
 BUILDS = SharedBuilds()

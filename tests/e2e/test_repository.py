@@ -193,6 +193,7 @@ def test_graph_in_three_formats(ops: Mediaops) -> None:
 
 
 def test_parsed_files_are_kept_between_runs_and_never_stale(ops: Mediaops, home_ops: HomeOps) -> None:
+    del ops.env["MEDIAOPS_CACHE_DIR"]  # where an operator's cache is: under ~/.cache
     first = ops.run("apps", "--json")
     caches = list((Path(ops.env["HOME"]) / ".cache" / "mediaops").glob("parsed-*.marshal"))
     assert first.returncode == 0 and len(caches) == 1

@@ -48,10 +48,15 @@ def test_a_failing_release_fails_the_run_fast(sim: Mediaops, home_ops: HomeOps) 
 
 def test_abort_after_reconcile_reverts_and_prunes(sim: Mediaops, home_ops: HomeOps) -> None:
     child = sim.spawn("run", "activate", "plex-exporter", timeout=60)
-    run_steps(child, 5)  # edit, commit, push, reconcile source, reconcile cluster-apps
-    child.expect("Done by hand")
+    # edit, commit, push, reconcile source, reconcile cluster-apps; the last is skipped when cluster-apps, on its
+    # own interval, applied the app before the step came (the rehearsal's fast timing, on a busy machine)
+    ran = 0
+    while child.expect(["Run this step", "Done by hand"]) == 0:
+        answer(child, "r")
+        ran += 1
+    assert ran in (4, 5)
     answer(child, "a")
-    child.expect("Undo the 5 completed step")
+    child.expect(f"Undo the {ran} completed step")
     child.send("y")
     child.expect("aborted by the operator")
     child.expect(pexpect.EOF)
