@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -138,7 +139,29 @@ class HomeOps:
 
 def make_home_ops(tmp_path: Path, name: str = "home-ops", source: Path = SAMPLE,
                   prepare: Any = None) -> HomeOps:
-    """A copy of ``source`` (``prepare`` may add to it) committed and pushed to a bare origin it tracks."""
+    """A copy of ``source`` (``prepare`` may add to it) committed and pushed to a bare origin it tracks.
+
+    Made once per test process and copied for each test (both repositories, then the remote's URL set to the
+    copy's origin): the same checkout and origin a fresh `git init`, commit and push give, without running them
+    for every test."""
+    template = _TEMPLATES.get((name, source, prepare))
+    if template is None:
+        template = Path(tempfile.mkdtemp(prefix="mediaops-tests-template-"))
+        atexit.register(shutil.rmtree, template, ignore_errors=True)
+        _new_home_ops(template, name, source, prepare)
+        _TEMPLATES[(name, source, prepare)] = template
+    work, origin = tmp_path / name, tmp_path / f"{name}-origin.git"
+    shutil.copytree(template / name, work, symlinks=True)
+    shutil.copytree(template / origin.name, origin, symlinks=True)
+    git(work, "remote", "set-url", "origin", str(origin))
+    git(work, "update-index", "-q", "--refresh")  # the copies' files are new to the index: as a checkout has it
+    return HomeOps(work, origin)
+
+
+_TEMPLATES: dict[tuple[str, Path, Any], Path] = {}
+
+
+def _new_home_ops(tmp_path: Path, name: str, source: Path, prepare: Any) -> None:
     work, origin = tmp_path / name, tmp_path / f"{name}-origin.git"
     shutil.copytree(source, work)
     if prepare is not None:
@@ -149,7 +172,6 @@ def make_home_ops(tmp_path: Path, name: str = "home-ops", source: Path = SAMPLE,
     git(work, "commit", "--quiet", "--message", "initial import")
     git(work, "remote", "add", "origin", str(origin))
     git(work, "push", "--quiet", "--set-upstream", "origin", "main")
-    return HomeOps(work, origin)
 
 
 @pytest.fixture
@@ -159,21 +181,21 @@ def home_ops(tmp_path: Path) -> HomeOps:
 
 def make_layouts(tmp_path: Path) -> HomeOps:
     """tests/fixtures/layouts with its cluster-secrets SOPS-encrypted for a fresh key (the operator's, which the
-    rehearsal never holds), committed and pushed to a bare origin."""
+    rehearsal never holds; one per test process), committed and pushed to a bare origin."""
+    return make_home_ops(tmp_path, "layouts", LAYOUTS, _encrypt_secrets)
 
-    def encrypt_secrets(work: Path) -> None:
-        from pyrage import x25519
 
-        from mediaops.sim import sops
+def _encrypt_secrets(work: Path) -> None:
+    from pyrage import x25519
 
-        secret = {"apiVersion": "v1", "kind": "Secret",
-                  "metadata": {"name": "cluster-secrets", "namespace": "flux-system"},
-                  "stringData": {"SECRET_API_TOKEN": "not-for-the-rehearsal", "SECRET_ACME_EMAIL": "ops@example.test"}}
-        operator = str(x25519.Identity.generate().to_public())
-        target = work / "kubernetes" / "flux" / "vars" / "cluster-secrets.sops.yaml"
-        target.write_text(json.dumps(sops.encrypt(secret, [operator]), indent=2))
+    from mediaops.sim import sops
 
-    return make_home_ops(tmp_path, "layouts", LAYOUTS, encrypt_secrets)
+    secret = {"apiVersion": "v1", "kind": "Secret",
+              "metadata": {"name": "cluster-secrets", "namespace": "flux-system"},
+              "stringData": {"SECRET_API_TOKEN": "not-for-the-rehearsal", "SECRET_ACME_EMAIL": "ops@example.test"}}
+    operator = str(x25519.Identity.generate().to_public())
+    target = work / "kubernetes" / "flux" / "vars" / "cluster-secrets.sops.yaml"
+    target.write_text(json.dumps(sops.encrypt(secret, [operator]), indent=2))
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ def status_command(ctx: click.Context, namespace: str | None, output: str, as_js
     state.rehearse(ctx)
     env = Environment(state.config)
     repo = read_repository(state_of(ctx))
-    rows = status.gather(env.kube(), repo, namespace, head=_branch_head(repo.root))
+    rows = status.gather(env.kube(), repo, namespace, head=lambda: _branch_head(repo.root))
     if failed:
         rows = [r for r in rows if r.failing]
     output = "json" if as_json else output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from mediaops.cluster.client import Kube
 from mediaops.cluster.flux import FluxStatus, suspension
 from mediaops.cluster.workloads import APP_LABEL, PREVIOUS_REPLICAS
-from mediaops.repo import ARCHIVED, Repository
+from mediaops.repo import ARCHIVED, App, Repository
 
 KINDS = ("Kustomization", "HelmRelease", "Deployment", "StatefulSet", "Pod")
 
@@ -72,17 +73,32 @@ def _worst(current: str, new: str) -> str:
     return current if SEVERITY.index(current) <= SEVERITY.index(new) else new
 
 
-def gather(kube: Kube, repo: Repository, namespace: str | None = None, head: str = "") -> list[AppStatus]:
-    """Every app joined with its live state; ``head`` (the tracked branch's commit) marks the apps whose
-    Kustomization applied another revision as behind."""
-    lists: dict[str, list[dict[str, Any]]] = {}
-    for kind_name in KINDS:
-        scope = namespace if kind_name in ("Deployment", "StatefulSet", "Pod") else None
-        lists[kind_name], _ = kube.list(kind_name, scope)
+def gather(kube: Kube, repo: Repository, namespace: str | None = None,
+           head: Callable[[], str] = str) -> list[AppStatus]:
+    """Every app joined with its live state; ``head`` (finds the tracked branch's commit) marks the apps whose
+    Kustomization applied another revision as behind.
+
+    The lists are asked for at once, each on a connection of its own (as kubectl's parallel informers do), and the
+    repository is read and the branch's head found while the API server answers: the command waits for the slowest
+    of them, not for their sum."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(KINDS) + 1, thread_name_prefix="status") as pool:
+        listed = {kind_name: pool.submit(kube.list, kind_name,
+                                         namespace if kind_name in ("Deployment", "StatefulSet", "Pod") else None)
+                  for kind_name in KINDS}
+        branch = pool.submit(head)
+        apps = repo.apps()
+        lists = {kind_name: future.result()[0] for kind_name, future in listed.items()}
+        return _join(apps, lists, namespace, branch.result())
+
+
+def _join(apps: list[App], lists: dict[str, list[dict[str, Any]]], namespace: str | None,
+          head: str) -> list[AppStatus]:
     by_name = {(k["metadata"]["namespace"], k["metadata"]["name"]): k for k in lists["Kustomization"]}
     releases = {(h["metadata"]["namespace"], h["metadata"]["name"]): h for h in lists["HelmRelease"]}
     rows = []
-    for app in repo.apps():
+    for app in apps:
         if app.state == ARCHIVED or (namespace and app.namespace != namespace):
             continue
         row = AppStatus(app.name, app.namespace, app.state)

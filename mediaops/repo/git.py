@@ -44,8 +44,11 @@ class Git:
 
         try:
             if read_only:
+                # --no-optional-locks (git(1)): a query never writes, not even the index refresh `git status`
+                # makes when it can, and never meets the operator's own git holding index.lock meanwhile
                 with guard.trusted_read():
-                    result = sh.git(*args, _cwd=str(self.root), _tty_out=False, _env=self._env())
+                    result = sh.git("--no-optional-locks", *args, _cwd=str(self.root), _tty_out=False,
+                                    _env=self._env())
             else:
                 result = sh.git(*args, _cwd=str(self.root), _tty_out=False, _env=self._env())
         except sh.ErrorReturnCode as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pexpect
@@ -22,6 +23,19 @@ def test_dry_run_shows_the_diff_and_writes_nothing(ops: Mediaops, home_ops: Home
     assert tree_digest(home_ops.path) == before
     assert home_ops.git("rev-parse", "HEAD") == head
     assert home_ops.git("status", "--porcelain") == ""
+
+
+def test_a_dry_run_does_not_even_refresh_the_index(ops: Mediaops, home_ops: HomeOps) -> None:
+    """A file touched since the index last saw it: plain `git status` would rewrite .git/index to note that nothing
+    changed. mediaops's queries take no optional lock, so the preview writes nothing at all."""
+    touched = home_ops.path / MEDIA / "kustomization.yaml"  # a file the activation edits, so the preview reads it
+    os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 5_000_000_000))
+    before = (home_ops.path / ".git" / "index").read_bytes()
+    result = ops.run("run", "activate", "plex-exporter", "--dry-run")
+    assert result.returncode == 0, result.stdout
+    assert (home_ops.path / ".git" / "index").read_bytes() == before
+    home_ops.git("status")  # and git itself would have: the file's new time is noted
+    assert (home_ops.path / ".git" / "index").read_bytes() != before
 
 
 def test_activation_edits_commits_and_pushes(ops: Mediaops, home_ops: HomeOps) -> None:

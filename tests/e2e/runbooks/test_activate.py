@@ -7,7 +7,7 @@ import subprocess
 
 import pexpect
 
-from tests.conftest import KUBECTL, HomeOps, Mediaops, answer, json_api, kubectl, run_steps
+from tests.conftest import KUBECTL, HomeOps, Mediaops, answer, json_api, kubectl
 
 
 def test_activate_on_the_cluster_then_nothing_to_do(sim: Mediaops, home_ops: HomeOps) -> None:
