@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group
 from rich.panel import Panel
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
+
+if TYPE_CHECKING:  # imported where they are used: a run that shows no diff, or prints to a pipe, never needs them
+    from rich.progress import Progress
+    from rich.syntax import Syntax
 
 OUTCOME_STYLE = {
     "done": ("✓", "green"),
@@ -102,7 +104,7 @@ class RichUI:
             body.append(Text(e["manual"]))
         if e.get("diff"):
             body.append(Text("\nchanges:", style="dim"))
-            body.append(Syntax(e["diff"], "diff", background_color="default"))
+            body.append(_diff(e["diff"]))
         if e.get("verify"):
             body.append(Text(f"\nverify: {e['verify']}", style="dim"))
         kind = "manual step" if e.get("manual") else ("step" if e.get("mutates") else "read-only step")
@@ -123,7 +125,7 @@ class RichUI:
         if e.get("undo"):
             body.append(Text(f"\nundo: {e['undo']}"))
         if e.get("diff"):
-            body.append(Syntax(e["diff"], "diff", background_color="default"))
+            body.append(_diff(e["diff"]))
         if self.plain:
             for part in body:
                 self.console.print(part)
@@ -142,6 +144,8 @@ class RichUI:
         if not self.console.is_terminal:
             self.console.print(f"    … waiting: {e['label']}")
             return
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
         self._progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -310,3 +314,9 @@ class Prompter:
 
     def confirm(self, message: str, default: bool = True) -> bool:
         return bool(self._q.confirm(message, default=default).unsafe_ask())
+
+
+def _diff(text: str) -> Syntax:
+    from rich.syntax import Syntax
+
+    return Syntax(text, "diff", background_color="default")
