@@ -35,7 +35,7 @@ docs: $(STAMP)
 
 test: lint bytecode
 	$(CLEAN_ENV) $(BIN)/mediaops --repo examples/home-ops docs --check
-	$(CLEAN_ENV) $(BIN)/pytest -q -n 3 --dist worksteal
+	$(CLEAN_ENV) $(BIN)/pytest -q -n 4 --dist worksteal
 
 bench: bytecode
 	$(CLEAN_ENV) $(BIN)/python bench/run.py

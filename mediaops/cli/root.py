@@ -165,10 +165,17 @@ def state_of(ctx: click.Context) -> State:
 
 
 def to_json(data: Any) -> str:
-    """Indented for a person at a terminal, compact (and faster) for a pipe."""
+    """Indented for a person at a terminal, compact (and faster) for a pipe. Dataclasses (an ``App``) are written
+    as their public fields, by the encoder as it meets them: no plain copy of the whole tree is made first."""
     import json
 
-    return json.dumps(data, indent=2 if sys.stdout.isatty() else None)
+    return json.dumps(data, indent=2 if sys.stdout.isatty() else None, default=_fields)
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: v for k, v in vars(value).items() if not k.startswith("_")}
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def new_console() -> Any:

@@ -30,13 +30,14 @@ def test_reconcile_refuses_a_suspended_app(sim: Mediaops, home_ops: HomeOps) -> 
 
 
 def test_reconcile_reports_a_failing_release(sim: Mediaops, home_ops: HomeOps) -> None:
+    # the fault first: pushed first, the rehearsal's Flux (fast intervals) may upgrade before the fault is set
+    sim.run("sim", "fault", "reconcile-fail", "HelmRelease/media/tautulli=upgrade failed: pre-upgrade hook")
     values = home_ops.path / "kubernetes/apps/media/tautulli/app/values.yaml"
     values.write_text(values.read_text().replace("tag: 2.15.1", "tag: 2.15.3"))
     home_ops.git("commit", "--quiet", "-am", "feat(media): tautulli 2.15.3")
     home_ops.git("push", "--quiet")
-    sim.run("sim", "fault", "reconcile-fail", "HelmRelease/media/tautulli=upgrade failed: pre-upgrade hook")
     result = sim.run("run", "reconcile", "tautulli", "--yes")
-    assert result.returncode == 1 and "pre-upgrade hook" in result.stdout
+    assert result.returncode == 1 and "pre-upgrade hook" in result.stdout, result.stdout
 
 
 def test_restart_replaces_pods_and_a_second_run_waits(sim: Mediaops, home_ops: HomeOps) -> None:
