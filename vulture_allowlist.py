@@ -142,4 +142,4 @@ _.backup_system  # deactivate.py, @deactivate.check
 _.backup_holds_the_claims  # deactivate.py, @backup_volumes.verifier
 _.trakt_has_the_token  # rotate_plex_token.py, @reconcile_trakt.verifier
 _.tautulli_has_the_token  # rotate_plex_token.py, @restart_tautulli.verifier
-__getattr__  # mediaops/engine/__init__.py: the package's names, read from the model when first asked for (PEP 562)
+__getattr__  # mediaops/engine/__init__.py, mediaops/repo/__init__.py: names imported when first asked for (PEP 562)

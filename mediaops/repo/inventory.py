@@ -446,9 +446,7 @@ class Repository:
 
     def _values(self, app: App, doc: dict[str, Any], rel: str) -> dict[str, Any]:
         """The HelmRelease's values as Flux merges them: each valuesFrom in order, then inline values."""
-        import yaml
-
-        from mediaops.repo.yamlfiles import describe_error, parse_cached
+        from mediaops.repo.yamlfiles import describe_error, is_yaml_error, parse_cached
 
         merged: dict[str, Any] = {}
         spec = doc.get("spec") or {}
@@ -466,10 +464,13 @@ class Repository:
                 try:  # as written (the usual case), the file's parse is cached; substituted, its text's
                     values = (next(iter(load_all(self.root / file, self.root)), None)
                               if text == read_text(self.root / file) else parse_cached(text))
-                except yaml.YAMLError as exc:  # helm-controller cannot read these values either
-                    raise YamlError(describe_error(file, exc), hint="fix the file, then run again") from None
                 except YamlError:
                     raise
+                except Exception as exc:
+                    if not is_yaml_error(exc):
+                        raise
+                    # helm-controller cannot read these values either
+                    raise YamlError(describe_error(file, exc), hint="fix the file, then run again") from None
                 if isinstance(values, dict):
                     _merge(merged, values)
         _merge(merged, spec.get("values") or {})
@@ -612,7 +613,7 @@ def flux_kustomization(doc: dict[str, Any], file: str, default_namespace: str,
                        override: bool = False) -> FluxKustomization:
     """A Flux Kustomization as the repository declares it; ``override``: the namespace kustomization's
     ``namespace:`` replaces the object's own (kustomize's namespace transformer does)."""
-    from mediaops.repo.yamlfiles import parse
+    from mediaops.repo.yamlfiles import parse_cached
 
     meta, spec = doc.get("metadata") or {}, doc.get("spec") or {}
     namespace = default_namespace if override else str(meta.get("namespace") or default_namespace)
@@ -622,7 +623,7 @@ def flux_kustomization(doc: dict[str, Any], file: str, default_namespace: str,
         if not isinstance(patch, dict) or ((patch.get("target") or {}).get("kind") not in (None, "Kustomization")):
             continue
         try:
-            patched = parse(str(patch.get("patch") or "")) or {}
+            patched = parse_cached(str(patch.get("patch") or "")) or {}
         except Exception:  # yaml.YAMLError: Flux would refuse the patch too; nothing is handed down
             continue
         child_post = ((patched.get("spec") or {}) if isinstance(patched, dict) else {}).get("postBuild")

@@ -12,8 +12,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 
-import yaml
-
 from mediaops.errors import UsageError
 
 # Flux post-build substitution (fluxcd/pkg/envsubst): ${VAR}, ${VAR:=default}, ${VAR:-default}, ${VAR=d},
@@ -91,16 +89,11 @@ def _go_key(key: Any) -> str:
     return str(key)
 
 
-def _node_classes() -> tuple[Any, Any]:
+def _loader_class(base: Any) -> Any:
     import yaml
 
-    return yaml.ScalarNode, yaml.SequenceNode
+    scalar_node, sequence_node = yaml.ScalarNode, yaml.SequenceNode
 
-
-_ScalarNode, _SequenceNode = _node_classes()
-
-
-def _loader_class(base: Any) -> Any:
     class GoLoader(base):
         yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {}
         yaml_constructors: ClassVar[dict[Any, Any]] = dict(base.yaml_constructors)
@@ -118,7 +111,7 @@ def _loader_class(base: Any) -> Any:
 
         def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
             # The resolvers below, in one function: the C composer calls it for every node.
-            if kind is _ScalarNode:
+            if kind is scalar_node:
                 if implicit[0]:
                     first = value[:1]
                     if first in _NUMBER_START and _NUMBER_RE.match(value):
@@ -130,7 +123,7 @@ def _loader_class(base: Any) -> Any:
                     if value == "<<":
                         return _MERGE
                 return _STR
-            return _SEQ if kind is _SequenceNode else _MAP
+            return _SEQ if kind is sequence_node else _MAP
 
         def descend_resolver(self, _current_node: Any, _current_index: Any) -> None:
             return None
@@ -186,7 +179,11 @@ def _loader_class(base: Any) -> Any:
 
 @lru_cache(maxsize=1)
 def _loaders() -> tuple[Any, Any]:
-    """(fast, tolerant): libyaml when PyYAML has it; a pure-Python loader that accepts redefined anchors."""
+    """(fast, tolerant): libyaml when PyYAML has it; a pure-Python loader that accepts redefined anchors.
+
+    PyYAML is imported here, on the first parse: a command whose files all come from the parse cache never needs it.
+    """
+    import yaml
     from yaml.events import AliasEvent
 
     fast = _loader_class(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -204,6 +201,7 @@ def _loaders() -> tuple[Any, Any]:
 
 def parse_all(text: str) -> list[Any]:
     """Every document of a YAML text as Go's YAML reads it (empty documents dropped)."""
+    import yaml
 
     fast, tolerant = _loaders()
     if text.startswith("\ufeff"):
@@ -308,7 +306,17 @@ def parse_cached(text: str) -> Any:
 
 @lru_cache(maxsize=2048)
 def _parse_text(text: str) -> list[Any]:
-    return parse_all(text)
+    """Kept in the disk cache too (by the text's digest): a patch written inline in a Kustomization is read on
+    every command, as its file is."""
+    import hashlib
+
+    key = "text:" + hashlib.sha256(text.encode()).hexdigest()
+    cached = DISK_CACHE.get(key, len(text), 0)
+    if cached is not None:
+        return cached
+    docs = parse_all(text)
+    DISK_CACHE.put(key, len(text), 0, docs)
+    return docs
 
 
 def describe_error(shown: Path | str, exc: Exception) -> str:
@@ -344,8 +352,18 @@ def load_all(path: Path, root: Path | None = None) -> list[Any]:
     try:
         stat = path.stat()
         return _parse(path, stat.st_mtime_ns, stat.st_size)
-    except yaml.YAMLError as exc:
+    except Exception as exc:
+        if not is_yaml_error(exc):
+            raise
         raise YamlError(_where(path, exc, root), hint="fix the file, then run again") from None
+
+
+def is_yaml_error(exc: BaseException) -> bool:
+    """Whether PyYAML raised it (PyYAML is imported only once a file is parsed)."""
+    import sys
+
+    yaml = sys.modules.get("yaml")
+    return yaml is not None and isinstance(exc, yaml.YAMLError)
 
 
 @lru_cache(maxsize=8192)
@@ -432,6 +450,8 @@ DISK_CACHE = DiskCache()
 
 
 def _parse_file(path: Path) -> list[Any]:
+    import yaml
+
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
