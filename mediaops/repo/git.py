@@ -1,6 +1,6 @@
 """Git for runbooks: stage only what a step touched, commit with a conventional message, push, never force.
 
-Everything goes through the ``git`` executable (via ``sh``) so the operator's own configuration, hooks,
+Everything goes through the ``git`` executable so the operator's own configuration, hooks,
 credentials and signing apply. Read-only queries are marked as such for the dry-run guard.
 """
 
@@ -40,25 +40,30 @@ class Git:
         self.root = root
 
     def _run(self, *args: str, read_only: bool = False) -> str:
-        import sh
+        # subprocess, not sh: importing sh (asyncio, importlib.metadata) cost 40 ms of every command that asks git
+        # anything, `status` among them; git needs nothing sh adds here. stdin is closed: git never prompts.
+        import subprocess
 
+        # --no-optional-locks (git(1)): a query never writes, not even the index refresh `git status` makes when
+        # it can, and never meets the operator's own git holding index.lock meanwhile
+        command = ["git", "--no-optional-locks", *args] if read_only else ["git", *args]
         try:
             if read_only:
-                # --no-optional-locks (git(1)): a query never writes, not even the index refresh `git status`
-                # makes when it can, and never meets the operator's own git holding index.lock meanwhile
                 with guard.trusted_read():
-                    result = sh.git("--no-optional-locks", *args, _cwd=str(self.root), _tty_out=False,
-                                    _env=self._env())
+                    result = subprocess.run(command, cwd=self.root, env=self._env(), capture_output=True,
+                                            stdin=subprocess.DEVNULL)
             else:
-                result = sh.git(*args, _cwd=str(self.root), _tty_out=False, _env=self._env())
-        except sh.ErrorReturnCode as exc:
-            stderr = exc.stderr.decode(errors="replace") or exc.stdout.decode(errors="replace")
-            error = GitError(f"git {args[0]} failed: {_first_line(stderr) or 'exit ' + str(exc.exit_code)}")
-            error.output = exc.stdout.decode(errors="replace") + exc.stderr.decode(errors="replace")
-            raise error from None
-        except sh.CommandNotFound:
+                result = subprocess.run(command, cwd=self.root, env=self._env(), capture_output=True,
+                                        stdin=subprocess.DEVNULL)
+        except FileNotFoundError:
             raise UsageError("git is not installed", hint="install git") from None
-        return str(result)
+        stdout, stderr = result.stdout.decode(errors="replace"), result.stderr.decode(errors="replace")
+        if result.returncode != 0:
+            why = _first_line(stderr or stdout) or f"exit {result.returncode}"
+            error = GitError(f"git {args[0]} failed: {why}")
+            error.output = stdout + stderr
+            raise error
+        return stdout
 
     @staticmethod
     def _env() -> dict[str, str]:
