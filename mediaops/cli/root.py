@@ -184,6 +184,77 @@ def new_console() -> Any:
     return Console(highlight=False)
 
 
+# What rich's Console decides its output from (rich/console.py: the colour system, the width and height, whether
+# it is a terminal): the same page rendered for the same of these is the same text, kept in the cache directory.
+RICH_ENVIRON = ("TERM", "COLORTERM", "NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS",
+                "LINES", "JUPYTER_COLUMNS", "JUPYTER_LINES")
+KEPT_PAGES = 256
+
+
+def print_markdown(text: str) -> None:
+    """A Markdown page drawn by rich, or the same drawing kept from an earlier command: importing rich's Markdown and
+    rendering a runbook's page took two thirds of `show`."""
+    import hashlib
+    import os
+
+    from mediaops.config import cache_dir
+
+    key = hashlib.sha256("\0".join([text, _terminal(), *(os.environ.get(k) or "-" for k in RICH_ENVIRON)]).encode())
+    path = cache_dir() / "pages" / f"{key.hexdigest()[:32]}.txt"
+    try:
+        sys.stdout.write(path.read_text(encoding="utf-8"))
+        sys.stdout.flush()
+        return
+    except (OSError, ValueError):
+        pass
+    from rich.markdown import Markdown
+
+    console = new_console()
+    with console.capture() as captured:
+        console.print(Markdown(text))
+    drawn = captured.get()
+    sys.stdout.write(drawn)
+    sys.stdout.flush()
+    _keep(path, drawn)
+
+
+def _terminal() -> str:
+    """The rest of what rich reads: which standard streams are terminals and their size, the output's encoding, the
+    platform, and which rich (its file's size and modification time; importing it to ask is what is saved)."""
+    import importlib.util
+    import os
+
+    sizes = []
+    for fd in (0, 1, 2):
+        try:
+            sizes.append("x".join(map(str, os.get_terminal_size(fd))))
+        except (OSError, ValueError):
+            sizes.append("-")
+    spec = importlib.util.find_spec("rich")
+    origin = os.stat(spec.origin) if spec and spec.origin else None
+    rich = f"{origin.st_size}:{origin.st_mtime_ns}" if origin else "-"
+    return " ".join([*sizes, str(sys.stdout.isatty()), str(sys.stdout.encoding), sys.platform, rich])
+
+
+def _keep(path: Path, drawn: str) -> None:
+    """Written whole through a rename; the oldest half goes beyond KEPT_PAGES; a cache that cannot be written is only
+    slower."""
+    import os
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".page-")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(drawn)
+        os.replace(temporary, path)
+        kept = sorted(path.parent.glob("*.txt"), key=lambda p: p.stat().st_mtime if p.exists() else 0.0)
+        for old in kept[:len(kept) // 2] if len(kept) > KEPT_PAGES else []:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="mediaops")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mediaops.cli.root import State, cli, new_console, pass_state, state_of
+from mediaops.cli.root import State, cli, pass_state, print_markdown, state_of
 from mediaops.errors import MediaopsError, UsageError
 
 if TYPE_CHECKING:
@@ -49,10 +49,7 @@ def complete_runbook(ctx: click.Context, param: click.Parameter, incomplete: str
 @pass_state
 def show(state: State, runbook: str) -> None:
     """Print a runbook as a procedure: steps, why, commands, verification and undo."""
-    from rich.markdown import Markdown
-
-    text = state.registry.entry(runbook)["page"]
-    new_console().print(Markdown(text.split("\n", 1)[1]))
+    print_markdown(state.registry.entry(runbook)["page"].split("\n", 1)[1])
 
 
 class RunGroup(click.Group):

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pexpect
 import pytest
 
 from tests.conftest import Mediaops
@@ -77,3 +78,41 @@ def test_list_and_show_read_the_catalog_and_see_every_edit(mediaops: Mediaops, t
     assert "another reason" in shown and "because" not in shown
     missing = mediaops.run("show", "site-chek")
     assert missing.returncode == 2 and "did you mean site-check?" in missing.stderr
+
+
+MARKDOWN_IMPORTED = """
+import sys
+sys.argv = ["mediaops", "show", "activate"]
+from mediaops.cli import cli
+try:
+    cli.main(prog_name="mediaops", standalone_mode=False)
+except SystemExit:
+    pass
+print("\\nrich.markdown" if "rich.markdown" in sys.modules else "\\nnot imported")
+"""
+
+
+def test_show_draws_a_page_once_per_terminal(mediaops: Mediaops, tmp_path: Path) -> None:
+    """`show` keeps the page rich drew, keyed by the page and everything rich reads of the terminal: the next `show`
+    prints the same text without importing rich's Markdown; another width, or colour, is drawn anew."""
+    mediaops.env["MEDIAOPS_CACHE_DIR"] = str(tmp_path / "cache")
+    pages = tmp_path / "cache" / "pages"
+    first = mediaops.run("show", "activate")
+    assert first.returncode == 0 and "Rename ks.dis to ks.yaml" in first.stdout, first.stdout
+    assert len(list(pages.glob("*.txt"))) == 1
+    again = subprocess.run([sys.executable, "-c", MARKDOWN_IMPORTED], env=mediaops.env, cwd=mediaops.cwd,
+                           capture_output=True, text=True, timeout=60)
+    shown, _, imported = again.stdout.rstrip("\n").rpartition("\n")
+    assert imported == "not imported" and shown.rstrip("\n") == first.stdout.rstrip("\n")
+    mediaops.env["COLUMNS"] = "60"
+    narrow = mediaops.run("show", "activate")
+    assert narrow.stdout != first.stdout and max(len(line) for line in narrow.stdout.splitlines()) <= 60
+    assert len(list(pages.glob("*.txt"))) == 2
+    del mediaops.env["NO_COLOR"]  # on a terminal, in colour: drawn once, then the same escape codes again
+    drawn = []
+    for _ in range(2):
+        child = mediaops.spawn("show", "activate")
+        child.expect(pexpect.EOF)
+        drawn.append(child.before)
+    assert "\x1b[" in drawn[0] and drawn[0] == drawn[1]
+    assert len(list(pages.glob("*.txt"))) == 3
