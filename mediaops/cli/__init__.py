@@ -10,8 +10,7 @@ import sys
 
 import click
 
-from mediaops.cli import check, cluster, config, docs, journal, repo, runbooks, sim  # noqa: F401  (they register commands)
-from mediaops.cli.root import cli
+from mediaops.cli.root import cli  # each command's module is imported when it is named (root.COMMAND_MODULES)
 from mediaops.errors import EXIT_INTERRUPTED, EXIT_USAGE, MediaopsError
 
 # The global options, and whether each takes a value: accepted anywhere on the line, as kubectl and flux

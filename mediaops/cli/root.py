@@ -255,7 +255,27 @@ def _keep(path: Path, drawn: str) -> None:
         pass
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# Which module of mediaops.cli defines each command: a command's module is imported when the command is named
+# (click's "Lazily Loading Subcommands"), so `mediaops list` loads one module, not eight; `--help` and completion
+# list them all. tests/e2e/test_startup.py checks this table against what the modules define.
+COMMAND_MODULES = {"app": "repo", "apps": "repo", "check": "check", "config": "config", "docs": "docs",
+                   "graph": "repo", "list": "runbooks", "resume": "runbooks", "run": "runbooks", "runs": "journal",
+                   "show": "runbooks", "sim": "sim", "status": "cluster", "undo": "runbooks", "unlock": "cluster"}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMAND_MODULES, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            import importlib
+
+            importlib.import_module(f"mediaops.cli.{COMMAND_MODULES[cmd_name]}")  # its decorators register it
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="mediaops")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Config file (default: mediaops.yaml in the user config directory).")

@@ -67,14 +67,20 @@ class Registry:
         """What ``list`` and ``show`` print of each runbook, by name: its summary, parameters, number of steps,
         source and page; from the cache when nothing changed, else built by importing the runbooks."""
         import json
+        import zlib
 
-        key = self._fingerprint()
         from mediaops.config import cache_dir
 
-        path = cache_dir() / f"runbooks-{key}.json"
+        key = self._fingerprint()
+        # one file per set of runbook directories, holding the fingerprint it was made for: compared whole, so a
+        # file is never taken for another state of the runbooks (the name only keeps directory sets apart)
+        name = zlib.crc32("\0".join(map(str, self.dirs)).encode())
+        path = cache_dir() / f"runbooks-{name:08x}.json"
         try:
-            return list(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError):
+            kept = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(kept, dict) and kept.get("key") == key:
+                return list(kept["entries"])
+        except (OSError, ValueError, KeyError, TypeError):
             pass
         from mediaops.engine import docs
 
@@ -82,7 +88,7 @@ class Registry:
                     "params": [{"name": p.name, "required": p.required, "flag": p.flag, "option": p.option}
                                for p in r.params],
                     "page": docs.markdown(r)} for r in self.all()]
-        _write(path, json.dumps(entries))
+        _write(path, json.dumps({"key": key, "entries": entries}))
         return entries
 
     def entry(self, name: str) -> dict[str, Any]:
@@ -93,16 +99,16 @@ class Registry:
         return entries[name]
 
     def _fingerprint(self) -> str:
-        import hashlib
-
+        """Python's version, then the path, size and modification time of every runbook file and every module of the
+        mediaops package, a line each."""
         package = Path(__file__).resolve().parents[1]
         files = [p for d in self.dirs if d.is_dir() for p in sorted(d.glob("*.py")) if not p.name.startswith("_")]
         files += sorted(package.rglob("*.py"))
-        digest = hashlib.sha256(f"{sys.version_info[:2]}".encode())
+        lines = [f"{sys.version_info[:2]}"]
         for file in files:
             stat = file.stat()
-            digest.update(f"{file}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-        return digest.hexdigest()[:20]
+            lines.append(f"{file}\0{stat.st_size}\0{stat.st_mtime_ns}")
+        return "\n".join(lines)
 
     def all(self) -> list[Runbook]:
         loaded = self._load()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -116,3 +117,29 @@ def test_show_draws_a_page_once_per_terminal(mediaops: Mediaops, tmp_path: Path)
         drawn.append(child.before)
     assert "\x1b[" in drawn[0] and drawn[0] == drawn[1]
     assert len(list(pages.glob("*.txt"))) == 3
+
+
+def test_each_command_is_found_in_its_module_and_list_loads_only_its_own() -> None:
+    """The root group imports a command's module when the command is named (root.COMMAND_MODULES): the table names
+    every command the modules define, and each where it is defined."""
+    probe = """
+import importlib, json, pkgutil, sys
+import mediaops.cli as package
+from mediaops.cli.root import COMMAND_MODULES, cli
+sys.argv = ["mediaops", "list"]
+try:
+    cli.main(prog_name="mediaops", standalone_mode=False)
+except SystemExit:
+    pass
+loaded = sorted(m for m in sys.modules if m.startswith("mediaops.cli."))
+for module in pkgutil.iter_modules(package.__path__):
+    importlib.import_module(f"mediaops.cli.{module.name}")
+found = {name: command.callback.__module__.rpartition(".")[2] for name, command in cli.commands.items()}
+print("\\n" + json.dumps({"loaded": loaded, "found": found, "table": COMMAND_MODULES}))
+"""
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "MEDIAOPS_CONFIG": "/nonexistent/mediaops.yaml"})
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    assert data["loaded"] == ["mediaops.cli.root", "mediaops.cli.runbooks"]
+    assert data["found"] == data["table"]
