@@ -58,7 +58,7 @@ def status_command(ctx: click.Context, namespace: str | None, output: str, as_js
 
                 Console(highlight=False, width=100_000).print(reports.status_wide(rows))
             else:
-                out.print(reports.status_table(rows))
+                click.echo(reports.status_table(rows), nl=False)
     return 1 if failed and rows else 0
 
 

@@ -228,35 +228,33 @@ def _verdict(row: Any) -> str:
     return "Ready" if "Ready" in (row.kustomization, row.helmrelease) else row.kustomization
 
 
-def status_table(rows: list[Any]) -> Any:
-    """The compact view (kubectl get's columns, fits 80 columns): NAME, NS, STATUS, READY (pods), REVISION,
-    AGE (of the last reconcile) and a MESSAGE cut to the line; `--json` has every field."""
-    from rich import box
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
+def status_table(rows: list[Any]) -> str:
+    """The compact view, in kubectl get's look: NAME, NS, STATUS, READY (pods), REVISION, AGE (of the last
+    reconcile) and a MESSAGE cut to the line; `--json` has every field. At 80 columns the message gives way first,
+    then the longest names are cut with …; every column stays (engine/table.py; rich's table dropped STATUS and
+    READY entirely when a repository's names and messages were long)."""
+    from mediaops.engine.table import Cell, Column, paint, render
 
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1))
-    for column in ("NAME", "NS", "STATUS", "READY", "REVISION", "AGE"):
-        table.add_column(column, no_wrap=True, min_width=len(column))
-    table.add_column("MESSAGE", no_wrap=True, overflow="ellipsis", ratio=1)
+    columns = [Column(name, wrap=False) for name in ("NAME", "NS", "STATUS", "READY", "REVISION", "AGE")]
+    columns.append(Column("MESSAGE", lines=1))
     style = {"Ready": "green", "Failed": "bold red", "Progressing": "yellow", "Unknown": "yellow",
              "NotInstalled": "dim", "disabled": "dim", "archived": "dim", "Suspended": "bold white on red",
              "ScaledDown": "bold red"}
+    table = []
     for r in rows:
         verdict = _verdict(r)
-        revision = Text(r.revision[:7] + ("*" if r.behind else ""), style="yellow" if r.behind else "")
-        table.add_row(Text(r.app), Text(r.namespace), Text(verdict, style=style.get(verdict, "")),
-                      Text(r.replicas, style="bold red" if r.scaled_down else ""), revision,
-                      Text(r.reconciled), Text(r.message))
-    alarms = [Text(f"⚠ {r.namespace}/{r.app}: suspended: {', '.join(r.suspended)}", style="bold red")
+        table.append([Cell(r.app), Cell(r.namespace), Cell(verdict, style.get(verdict, "")),
+                      Cell(r.replicas, "bold red" if r.scaled_down else ""),
+                      Cell(r.revision[:7] + ("*" if r.behind else ""), "yellow" if r.behind else ""),
+                      Cell(r.reconciled), Cell(r.message)])
+    alarms = [paint(f"⚠ {r.namespace}/{r.app}: suspended: {', '.join(r.suspended)}", "bold red")
               for r in rows if r.suspended]
-    alarms += [Text(f"⚠ {r.namespace}/{r.app}: scaled down by mediaops: {', '.join(r.scaled_down)}",
-                    style="bold red") for r in rows if r.scaled_down]
+    alarms += [paint(f"⚠ {r.namespace}/{r.app}: scaled down by mediaops: {', '.join(r.scaled_down)}", "bold red")
+               for r in rows if r.scaled_down]
     if any(r.behind for r in rows):
-        alarms.append(Text("* applied revision behind the branch's head: a push Flux has not applied yet "
-                           "(`flux reconcile source git flux-system`)", style="yellow"))
-    return Group(table, *alarms)
+        alarms.append(paint("* applied revision behind the branch's head: a push Flux has not applied yet "
+                            "(`flux reconcile source git flux-system`)", "yellow"))
+    return render(columns, table, plain=True) + "".join(line + "\n" for line in alarms)
 
 
 def status_wide(rows: list[Any]) -> Any:

@@ -17,13 +17,14 @@ import textwrap
 from dataclasses import dataclass
 
 STYLES = {"green": "32", "dim": "2", "dim italic": "2;3", "bold red": "1;31", "red": "31", "yellow": "33",
-          "bold": "1"}
+          "bold": "1", "bold white on red": "1;37;41"}
 
 
 @dataclass(frozen=True)
 class Column:
     header: str
-    wrap: bool = True
+    wrap: bool = True  # gives way first, its cells wrapped on words
+    lines: int = 0  # at most this many lines (1: the cell cut to the line with …); 0: as many as it takes
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,9 @@ def _cut(word: str, size: int) -> str:
     return word if len(word) <= size else word[: max(size - 1, 0)] + "…"
 
 
-def _lines(text: str, size: int, wrap: bool) -> list[str]:
+def _lines(text: str, size: int, wrap: bool, most: int = 0) -> list[str]:
+    if most == 1:
+        return [_cut(" ".join(text.split()), size)]
     if not wrap:
         return [_cut(line, size) for line in text.splitlines() or [""]]
     out: list[str] = []
@@ -58,14 +61,14 @@ def _lines(text: str, size: int, wrap: bool) -> list[str]:
     return out
 
 
-def _widths(columns: list[Column], rows: list[list[Cell]], total: int) -> list[int]:
+def _widths(columns: list[Column], rows: list[list[Cell]], total: int, plain: bool = False) -> list[int]:
     natural = [max([len(c.header)] + [max((len(x) for x in r[i].text.splitlines()), default=0) for r in rows])
                for i, c in enumerate(columns)]
     least = [max([len(c.header)] + [max((len(w) for w in r[i].text.split()), default=0) for r in rows])
              if c.wrap else natural[i] for i, c in enumerate(columns)]
     least = [min(w, 12) if columns[i].wrap else w for i, w in enumerate(least)]  # long words are cut with …
     widths = list(natural)
-    room = total - 3 * (len(columns) - 1) - 2  # " │ " between columns, a space at each end
+    room = total - 3 * (len(columns) - 1) - (0 if plain else 2)  # " │ " (or 3 spaces) between, a space at each end
     while sum(widths) > room:
         shrinkable = [i for i, c in enumerate(columns) if c.wrap and widths[i] > max(least[i], 1)]
         if not shrinkable:  # then wrappable ones below their longest word (words cut with …), to their header
@@ -79,23 +82,37 @@ def _widths(columns: list[Column], rows: list[list[Cell]], total: int) -> list[i
     return widths
 
 
+def paint(text: str, style: str, size: int = 0, styled: bool | None = None) -> str:
+    """``text`` padded to ``size`` in ``style`` (one of STYLES) when colour is on."""
+    padded = text.ljust(size)
+    code = STYLES.get(style, "") if (colour() if styled is None else styled) else ""
+    return f"\x1b[{code}m{padded}\x1b[0m" if code else padded
+
+
 def render(columns: list[Column], rows: list[list[Cell]], *, total: int | None = None,
-           styled: bool | None = None) -> str:
+           styled: bool | None = None, plain: bool = False) -> str:
+    """The table; ``plain``: kubectl get's look (a rule under the header, three spaces between columns, no edge)."""
     total = width() if total is None else total
     styled = colour() if styled is None else styled
-    widths = _widths(columns, rows, total)
+    widths = _widths(columns, rows, total, plain)
+    if plain:
+        out = [paint("   ".join(c.header.ljust(widths[i]) for i, c in enumerate(columns)).rstrip(), "bold",
+                     styled=styled), "─" * min(total, sum(widths) + 3 * (len(columns) - 1))]
+        for row in rows:
+            cells = [_lines(cell.text, widths[i], columns[i].wrap, columns[i].lines) for i, cell in enumerate(row)]
+            for line in range(max(len(c) for c in cells)):
+                parts = [paint(c[line] if line < len(c) else "", row[i].style, widths[i], styled)
+                         for i, c in enumerate(cells)]
+                out.append("   ".join(parts).rstrip())
+        return "\n".join(out) + "\n"
 
-    def paint(text: str, style: str, size: int) -> str:
-        padded = text.ljust(size)
-        code = STYLES.get(style, "") if styled else ""
-        return f"\x1b[{code}m{padded}\x1b[0m" if code else padded
-
-    header = " " + " ┃ ".join(paint(c.header, "bold", widths[i]) for i, c in enumerate(columns)) + " "
+    header = " " + " ┃ ".join(paint(c.header, "bold", widths[i], styled) for i, c in enumerate(columns)) + " "
     rule = "━" + "━╇━".join("━" * w for w in widths) + "━"
     out = [header.rstrip(), rule]
     for row in rows:
-        cells = [_lines(cell.text, widths[i], columns[i].wrap) for i, cell in enumerate(row)]
+        cells = [_lines(cell.text, widths[i], columns[i].wrap, columns[i].lines) for i, cell in enumerate(row)]
         for line in range(max(len(c) for c in cells)):
-            parts = [paint(c[line] if line < len(c) else "", row[i].style, widths[i]) for i, c in enumerate(cells)]
+            parts = [paint(c[line] if line < len(c) else "", row[i].style, widths[i], styled)
+                     for i, c in enumerate(cells)]
             out.append((" " + " │ ".join(parts)).rstrip())
     return "\n".join(out) + "\n"

@@ -3,6 +3,8 @@ cells cut with …, colour only when asked."""
 
 from __future__ import annotations
 
+import pytest
+
 from mediaops.engine.table import Cell, Column, render
 
 COLUMNS = [Column("app", wrap=False), Column("state", wrap=False), Column("notes")]
@@ -27,3 +29,26 @@ def test_long_words_are_cut_and_colour_is_optional() -> None:
     assert "…" in text and all(len(line) <= 40 for line in text.splitlines()), text
     painted = render(COLUMNS, [[Cell("app"), Cell("active", "green"), Cell("")]], total=80, styled=True)
     assert "\x1b[32mactive" in painted
+
+
+def test_the_status_table_keeps_every_column_at_80(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Long names and messages, as a real repository has them (actions-runner-controller in
+    actions-runner-system): the message gives way first, then the longest names are cut; STATUS and READY stay
+    whole, and every line fits, in kubectl get's look."""
+    from mediaops.cluster.status import AppStatus
+    from mediaops.engine import reports
+
+    rows = [AppStatus("actions-runner-controller", "actions-runner-system", "active", kustomization="Failed",
+                      revision="314571e3aa", reconciled="6s", replicas="1/1",
+                      message="dependency 'actions-runner-system/actions-runner-controller-crds' is not ready"),
+            AppStatus("tautulli", "media", "active", kustomization="Ready", helmrelease="Ready", replicas="0/1",
+                      revision="314571e3aa", reconciled="1m", scaled_down=["Deployment tautulli (was 1)"])]
+    monkeypatch.setenv("COLUMNS", "80")
+    text = reports.status_table(rows)
+    lines = text.splitlines()
+    assert lines[0].split() == ["NAME", "NS", "STATUS", "READY", "REVISION", "AGE", "MESSAGE"]
+    assert all(len(line) <= 80 for line in lines), text
+    first, second = lines[2].split(), lines[3].split()
+    assert first[2:6] == ["Failed", "1/1", "314571e", "6s"] and first[0].endswith("…") and first[6].endswith("…")
+    assert second[:6] == ["tautulli", "media", "ScaledDown", "0/1", "314571e", "1m"]
+    assert lines[4] == "⚠ media/tautulli: scaled down by mediaops: Deployment tautulli (was 1)"
