@@ -278,7 +278,7 @@ class Rehearsal:
         with tarfile.open(fileobj=__import__("io").BytesIO(archive.stdout)) as tar:
             tar.extractall(partial, filter="data")
         self._drop_remote_bases(partial)
-        if not any(partial.rglob(".gitattributes")):  # export-subst would make the files depend on the commit too
+        if _files_follow_the_tree(partial):
             try:
                 self._trees[sha] = self._git("--git-dir", git_dir, "rev-parse", "--verify",
                                              tree if self.prefix else f"{sha}^{{tree}}")  # sha:folder is a tree
@@ -886,3 +886,19 @@ def _bootstrapped(entries: list[Path]) -> list[Path]:
         else:
             found += sorted(directory.glob("*.yaml"))
     return list(dict.fromkeys(p.resolve() for p in found))
+
+
+def _files_follow_the_tree(root: Path) -> bool:
+    """Whether an archive's files are its git tree's and nothing else: no attribute makes them depend on the commit
+    (``export-subst``), on this clone's git configuration (a ``filter=``: git-crypt, LFS) or on the blob's name
+    (``ident``). Text and line-ending attributes are part of the tree. Every home-ops repository read has a
+    .gitattributes (``* text=auto eol=lf``, ``*.sops.* diff=sopsdiffer``), which alone used to keep builds from
+    being shared."""
+    for attributes in root.rglob(".gitattributes"):
+        try:
+            words = attributes.read_text(encoding="utf-8", errors="replace").split()
+        except OSError:
+            return False
+        if any(w in ("export-subst", "ident") or w.startswith("filter=") for w in words):
+            return False
+    return True
