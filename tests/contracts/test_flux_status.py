@@ -148,8 +148,11 @@ def test_a_kustomization_retry_keeps_observed_generation(cluster: Cluster) -> No
     applied = cluster.kube.get(*ks[:2], ks[2])["status"]["lastAppliedRevision"]
     cluster.sim.set_fault("reconcile-fail", "Kustomization/media/tautulli=apply failed: boom")
     patched = cluster.kube.patch(*ks[:2], {"spec": {"timeout": "14m"}}, ks[2])
-    obj = waits.until(cluster.kube, *ks[:2], ks[2], _until(lambda o: _cond(o, "Ready").get("status") == "False"),
-                            timeout=30)
+    # the failure at the patched generation: set_fault may already have failed a reconcile of the one before
+    generation = patched["metadata"]["generation"]
+    obj = waits.until(cluster.kube, *ks[:2], ks[2],
+                      _until(lambda o: _cond(o, "Ready").get("status") == "False"
+                             and _cond(o, "Ready").get("observedGeneration") == generation), timeout=30)
     status = obj["status"]
     assert status["observedGeneration"] == patched["metadata"]["generation"] - 1
     assert _cond(obj, "Ready")["observedGeneration"] == patched["metadata"]["generation"]
