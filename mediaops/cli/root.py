@@ -199,14 +199,16 @@ def print_markdown(text: str) -> None:
 
     from mediaops.config import cache_dir
 
-    key = hashlib.sha256("\0".join([text, _terminal(), *(os.environ.get(k) or "-" for k in RICH_ENVIRON)]).encode())
+    key = hashlib.sha256("\0".join([text, _terminal(), *(repr(os.environ.get(k)) for k in RICH_ENVIRON)]).encode())
     path = cache_dir() / "pages" / f"{key.hexdigest()[:32]}.txt"
     try:
-        sys.stdout.write(path.read_text(encoding="utf-8"))
+        kept = path.read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        kept = None
+    if kept is not None:
+        sys.stdout.write(kept)
         sys.stdout.flush()
         return
-    except (OSError, ValueError):
-        pass
     from rich.markdown import Markdown
 
     console = new_console()
@@ -220,7 +222,8 @@ def print_markdown(text: str) -> None:
 
 def _terminal() -> str:
     """The rest of what rich reads: which standard streams are terminals and their size, the output's encoding, the
-    platform, and which rich (its file's size and modification time; importing it to ask is what is saved)."""
+    platform, and which rich and pygments (their files' size and modification time; importing them to ask is what
+    is saved)."""
     import importlib.util
     import os
 
@@ -230,10 +233,12 @@ def _terminal() -> str:
             sizes.append("x".join(map(str, os.get_terminal_size(fd))))
         except (OSError, ValueError):
             sizes.append("-")
-    spec = importlib.util.find_spec("rich")
-    origin = os.stat(spec.origin) if spec and spec.origin else None
-    rich = f"{origin.st_size}:{origin.st_mtime_ns}" if origin else "-"
-    return " ".join([*sizes, str(sys.stdout.isatty()), str(sys.stdout.encoding), sys.platform, rich])
+    drawers = []
+    for package in ("rich", "pygments"):  # pygments colours the code blocks
+        spec = importlib.util.find_spec(package)
+        origin = os.stat(spec.origin) if spec and spec.origin else None
+        drawers.append(f"{origin.st_size}:{origin.st_mtime_ns}" if origin else "-")
+    return " ".join([*sizes, str(sys.stdout.isatty()), str(sys.stdout.encoding), sys.platform, *drawers])
 
 
 def _keep(path: Path, drawn: str) -> None:
@@ -273,6 +278,14 @@ class LazyGroup(click.Group):
 
             importlib.import_module(f"mediaops.cli.{COMMAND_MODULES[cmd_name]}")  # its decorators register it
         return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: click.Context,
+                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand:  # click suggests from the commands imported: all of them
+            raise click.exceptions.NoSuchCommand(str(args[0]), possibilities=self.list_commands(ctx),
+                                                 ctx=ctx) from None
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

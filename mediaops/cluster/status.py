@@ -78,19 +78,41 @@ def gather(kube: Kube, repo: Repository, namespace: str | None = None,
     """Every app joined with its live state; ``head`` (finds the tracked branch's commit) marks the apps whose
     Kustomization applied another revision as behind.
 
-    The lists are asked for at once, each on a connection of its own (as kubectl's parallel informers do), and the
-    repository is read and the branch's head found while the API server answers: the command waits for the slowest
-    of them, not for their sum."""
-    from concurrent.futures import ThreadPoolExecutor
+    The lists are asked for at once, each on a connection of its own, and the repository is read and the branch's
+    head found while the API server answers: the command waits for the slowest of them, not for their sum."""
+    listed = {kind_name: _meanwhile(kube.list, kind_name,
+                                    namespace if kind_name in ("Deployment", "StatefulSet", "Pod") else None)
+              for kind_name in KINDS}
+    branch = _meanwhile(head)
+    apps = repo.apps()
+    lists = {kind_name: result()[0] for kind_name, result in listed.items()}
+    return _join(apps, lists, namespace, branch())
 
-    with ThreadPoolExecutor(max_workers=len(KINDS) + 1, thread_name_prefix="status") as pool:
-        listed = {kind_name: pool.submit(kube.list, kind_name,
-                                         namespace if kind_name in ("Deployment", "StatefulSet", "Pod") else None)
-                  for kind_name in KINDS}
-        branch = pool.submit(head)
-        apps = repo.apps()
-        lists = {kind_name: future.result()[0] for kind_name, future in listed.items()}
-        return _join(apps, lists, namespace, branch.result())
+
+def _meanwhile(work: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+    """``work(*args)`` in a thread of its own; the function returned waits for its result (or raises its error). A
+    daemon thread: a command stopped by Ctrl-C or an error ends at once, where a ThreadPoolExecutor's threads are
+    joined at exit, after their requests' retries against a server that does not answer."""
+    import threading
+
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = work(*args)
+        except BaseException as exc:  # handed to the caller, which raises it
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="status", daemon=True)
+    thread.start()
+
+    def result() -> Any:
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["value"]
+
+    return result
 
 
 def _join(apps: list[App], lists: dict[str, list[dict[str, Any]]], namespace: str | None,

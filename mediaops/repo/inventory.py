@@ -124,7 +124,7 @@ class Repository:
     # -- inventory ---------------------------------------------------------------------------------
     def apps(self) -> list[App]:
         if self._apps is None:
-            with _no_cycle_collection():
+            with no_cycle_collection():
                 apps: list[App] = []
                 for ns_dir in self.namespace_dirs():
                     apps.extend(self._namespace_apps(ns_dir))
@@ -690,19 +690,20 @@ def _substitution_disabled_on(doc: Any) -> bool:
 
 
 def _by_folder(entries: list[str]) -> dict[str, list[str]]:
-    """A kustomization's resources (``tautulli/ks.yaml``) by their first folder."""
+    """A kustomization's resources (``tautulli/ks.yaml``, or the folder alone: ``tautulli``) by their first folder."""
     found: dict[str, list[str]] = {}
     for entry in entries:
-        if "/" in entry:
-            found.setdefault(entry.split("/", 1)[0], []).append(entry)
+        found.setdefault(entry.split("/", 1)[0], []).append(entry)
     return found
 
 
 @contextmanager
-def _no_cycle_collection() -> Iterator[None]:
+def no_cycle_collection() -> Iterator[None]:
     """Reading a repository only makes objects, hundreds of thousands that live as long as the inventory: the cyclic
     collector, which runs every 700 new objects and walks the survivors again and again, found nothing in them and
-    took a third of `apps` over 3,000 apps. It is off while they are made and on again after (as it was)."""
+    took a third of `apps` over 3,000 apps. It is off while they are made; then they are frozen (gc.freeze: the
+    collector leaves them out from then on) and it is on again as it was, for whatever the command does next (a
+    rehearsal's threads, a run's waits)."""
     import gc
 
     enabled = gc.isenabled()
@@ -710,6 +711,7 @@ def _no_cycle_collection() -> Iterator[None]:
     try:
         yield
     finally:
+        gc.freeze()
         if enabled:
             gc.enable()
 

@@ -353,7 +353,8 @@ class SharedBuilds:
 
     def put(self, key: tuple[str, ...], result: list[dict[str, Any]] | str) -> None:
         self._remember(key, result)
-        self._write(key, result)
+        if isinstance(result, list):  # a failed build (kubectl killed, say) is tried again by the next process
+            self._write(key, result)
 
     def _remember(self, key: tuple[str, ...], result: list[dict[str, Any]] | str) -> None:
         with self.lock:
@@ -363,16 +364,21 @@ class SharedBuilds:
                 self.results.popitem(last=False)
 
     # Kept on disk too, so the next rehearsal process (`mediaops --sim …`, `sim up`) builds only what changed. The
-    # file's name is a digest of the key and of the kubectl binary's size and modification time.
+    # file's name is a digest of the key and of what else shapes a stored result: the kubectl binary, and the
+    # mediaops modules that prepare the checkout and parse kubectl's output (each file's size and modification
+    # time, so another mediaops never reads this one's results).
     @staticmethod
     def _file(key: tuple[str, ...]) -> Path | None:
         from mediaops.config import cache_dir
+        from mediaops.repo import yamlfiles
+        from mediaops.sim import cluster
 
         try:
-            binary = os.stat(key[0])
+            makers = [os.stat(f) for f in (key[0], __file__, yamlfiles.__file__, cluster.__file__)]
         except OSError:
             return None
-        name = hashlib.sha256(json.dumps([*key, binary.st_size, binary.st_mtime_ns]).encode()).hexdigest()[:32]
+        made = [(m.st_size, m.st_mtime_ns) for m in makers]
+        name = hashlib.sha256(json.dumps([*key, made]).encode()).hexdigest()[:32]
         return cache_dir() / "kustomize" / f"{name}.json"
 
     def _read(self, key: tuple[str, ...]) -> list[dict[str, Any]] | str | None:

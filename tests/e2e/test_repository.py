@@ -81,9 +81,12 @@ def _break(home_ops: HomeOps) -> None:
     (media / "scratch" / "notes.txt").write_text("nothing\n")
     (media / "ghost").mkdir()  # listed, but only a backup of its ks.yaml is left
     (media / "ghost" / "ks.bak").write_text("nothing\n")
+    (media / "haunt").mkdir()  # listed as a folder (kustomize reads its kustomization.yaml), which has none
+    (media / "haunt" / "notes.md").write_text("nothing\n")
     listing = media / "kustomization.yaml"
     text = listing.read_text()
-    listing.write_text(text.replace("  - ./mediabox/ks.yaml\n", "  - ./ghost/ks.yaml\n  - ./mediabox/ks.yaml\n"))
+    listing.write_text(text.replace("  - ./mediabox/ks.yaml\n",
+                                    "  - ./ghost/ks.yaml\n  - ./haunt\n  - ./mediabox/ks.yaml\n"))
     ks = media / "plex-exporter" / "ks.dis"
     ks.write_text(ks.read_text().replace("external-secrets-secretstores", "secret-stores-typo"))
     values = media / "plex-trakt-sync" / "app" / "values.yaml"
@@ -101,6 +104,7 @@ def test_check_reports_every_inconsistency(ops: Mediaops, home_ops: HomeOps) -> 
     assert "media/calibre-web: both ks.yaml and ks.dis are present" in out
     assert "media/scratch" not in out  # a folder of notes that no one lists is not an app
     assert "media/ghost: listed in kubernetes/apps/media/kustomization.yaml but the folder has no ks.yaml" in out
+    assert "media/haunt: listed in kubernetes/apps/media/kustomization.yaml but the folder has no ks.yaml" in out
     assert "dependsOn security/secret-stores-typo, which exists nowhere in the repository" in out
     assert ("media/plex-trakt-sync: ${SECRET_UNDEFINED} is defined by none of its substitution sources "
             "(cluster-secrets, cluster-settings); Flux renders it empty") in out

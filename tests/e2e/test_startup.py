@@ -117,6 +117,15 @@ def test_show_draws_a_page_once_per_terminal(mediaops: Mediaops, tmp_path: Path)
         drawn.append(child.before)
     assert "\x1b[" in drawn[0] and drawn[0] == drawn[1]
     assert len(list(pages.glob("*.txt"))) == 3
+    mediaops.env["FORCE_COLOR"] = ""  # set but empty: rich draws no colour, so neither does the kept page
+    child = mediaops.spawn("show", "activate")
+    child.expect(pexpect.EOF)
+    assert "\x1b[" not in child.before and len(list(pages.glob("*.txt"))) == 4
+
+
+def test_a_mistyped_command_gets_the_closest_names(mediaops: Mediaops) -> None:
+    result = mediaops.run("stauts")
+    assert result.returncode == 2 and "No such command 'stauts'. Did you mean 'status'?" in result.stderr
 
 
 def test_each_command_is_found_in_its_module_and_list_loads_only_its_own() -> None:
