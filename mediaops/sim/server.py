@@ -772,6 +772,8 @@ def table(resource: Resource, items: list[dict[str, Any]], rv: int) -> dict[str,
         columns += [("Ready", "string", ""), ("Status", "string", ""), ("Restarts", "integer", "")]
     elif kind == "PersistentVolumeClaim":
         columns += [("Status", "string", ""), ("Capacity", "string", "")]
+    elif kind == "Namespace":
+        columns += [("Status", "string", "")]
     elif any((o.get("status") or {}).get("conditions") for o in items) or resource.group.endswith("fluxcd.io"):
         columns += [("Ready", "string", ""), ("Status", "string", "")]
     columns.append(("Age", "string", ""))
@@ -798,6 +800,8 @@ def table(resource: Resource, items: list[dict[str, Any]], rv: int) -> dict[str,
             # pkg/printers/internalversion/printers.go printPersistentVolumeClaim: Terminating once deleted
             phase = "Terminating" if obj["metadata"].get("deletionTimestamp") else status.get("phase", "")
             cells += [phase, ((status.get("capacity") or {}).get("storage", ""))]
+        elif kind == "Namespace":  # pkg/printers/internalversion/printers.go printNamespace: NAME STATUS AGE
+            cells.append(status.get("phase", ""))
         elif len(columns) > 2:
             cells += list(_ready_cells(obj))
         cells.append(_age(obj["metadata"].get("creationTimestamp", "")))

@@ -187,6 +187,15 @@ class Store:
                 # plugin/pkg/admission/storage/storageobjectinuseprotection/admission.go (kubernetes/kubernetes)
                 meta["finalizers"] = [*(meta.get("finalizers") or []), PVC_PROTECTION]
             obj["apiVersion"], obj["kind"] = resource.api_version, resource.kind
+            if resource.kind == "Namespace":
+                # kubernetes pkg/registry/core/namespace/strategy.go PrepareForCreate: status Active, the kubernetes
+                # finalizer in spec; pkg/apis/core/v1/defaults.go SetDefaults_Namespace: the
+                # kubernetes.io/metadata.name label (what NetworkPolicies and namespaceSelectors match on)
+                obj["status"] = {"phase": "Active"}
+                spec = obj["spec"] = dict(obj.get("spec") or {})
+                finalizers = list(spec.get("finalizers") or [])
+                spec["finalizers"] = finalizers if "kubernetes" in finalizers else [*finalizers, "kubernetes"]
+                meta["labels"] = {**(meta.get("labels") or {}), "kubernetes.io/metadata.name": name}
             if not resource.namespaced:
                 meta.pop("namespace", None)
             else:

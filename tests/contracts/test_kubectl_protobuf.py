@@ -38,7 +38,14 @@ def get(ops: Mediaops, *args: str) -> Any:
 
 def test_kubectl_create_subcommands_send_protobuf_the_rehearsal_reads(sim: Mediaops) -> None:
     sent_as_protobuf(sim, "create", "namespace", NS)
-    assert get(sim, "namespace", NS)["metadata"]["name"] == NS
+    namespace = get(sim, "namespace", NS)
+    # as the API server makes a namespace (pkg/registry/core/namespace/strategy.go PrepareForCreate, and
+    # SetDefaults_Namespace): Active, the kubernetes finalizer, the label namespaceSelectors match on
+    assert namespace["metadata"]["name"] == NS and namespace["status"] == {"phase": "Active"}
+    assert namespace["spec"]["finalizers"] == ["kubernetes"]
+    assert namespace["metadata"]["labels"] == {"kubernetes.io/metadata.name": NS}
+    shown = kubectl(sim, "get", "namespace", NS).stdout.splitlines()
+    assert shown[0].split() == ["NAME", "STATUS", "AGE"] and shown[1].split()[:2] == [NS, "Active"], shown
 
     sent_as_protobuf(sim, "create", "serviceaccount", "robot", "-n", NS)
     assert get(sim, "serviceaccount", "robot", "-n", NS)["metadata"]["namespace"] == NS
