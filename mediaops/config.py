@@ -95,6 +95,41 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("mediaops"))
 
 
+def keep_in_cache(path: Path, data: bytes, *, most: int = 0, pattern: str = "*") -> None:
+    """Write ``data`` to ``path`` whole: into a temporary file beside it, renamed into place, so no reader (another
+    command at the same time) ever sees half of it. With ``most``, once more than that many files match ``pattern``
+    beside it, the oldest half go. Temporary files a killed command left behind go once they are an hour old. A
+    cache that cannot be written is only slower: nothing is raised."""
+    import contextlib
+    import tempfile
+    import time
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".writing-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+        beside: list[tuple[float, Path]] = []
+        for entry in os.scandir(path.parent):
+            with contextlib.suppress(OSError):
+                if entry.name.startswith(".writing-"):
+                    if entry.stat().st_mtime < time.time() - 3600:
+                        os.unlink(entry.path)
+                elif most and Path(entry.name).match(pattern):
+                    beside.append((entry.stat().st_mtime, Path(entry.path)))
+        if most and len(beside) > most:
+            for _, old in sorted(beside)[:len(beside) // 2]:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
 def _coerce(key: str, value: Any, origin: str) -> Any:
     kind = KEYS[key][1]
     if value is None:

@@ -197,7 +197,7 @@ def print_markdown(text: str) -> None:
     import hashlib
     import os
 
-    from mediaops.config import cache_dir
+    from mediaops.config import cache_dir, keep_in_cache
 
     key = hashlib.sha256("\0".join([text, _terminal(), *(repr(os.environ.get(k)) for k in RICH_ENVIRON)]).encode())
     path = cache_dir() / "pages" / f"{key.hexdigest()[:32]}.txt"
@@ -217,7 +217,7 @@ def print_markdown(text: str) -> None:
     drawn = captured.get()
     sys.stdout.write(drawn)
     sys.stdout.flush()
-    _keep(path, drawn)
+    keep_in_cache(path, drawn.encode(), most=KEPT_PAGES, pattern="*.txt")
 
 
 def _terminal() -> str:
@@ -239,25 +239,6 @@ def _terminal() -> str:
         origin = os.stat(spec.origin) if spec and spec.origin else None
         drawers.append(f"{origin.st_size}:{origin.st_mtime_ns}" if origin else "-")
     return " ".join([*sizes, str(sys.stdout.isatty()), str(sys.stdout.encoding), sys.platform, *drawers])
-
-
-def _keep(path: Path, drawn: str) -> None:
-    """Written whole through a rename; the oldest half goes beyond KEPT_PAGES; a cache that cannot be written is only
-    slower."""
-    import os
-    import tempfile
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".page-")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(drawn)
-        os.replace(temporary, path)
-        kept = sorted(path.parent.glob("*.txt"), key=lambda p: p.stat().st_mtime if p.exists() else 0.0)
-        for old in kept[:len(kept) // 2] if len(kept) > KEPT_PAGES else []:
-            old.unlink(missing_ok=True)
-    except OSError:
-        pass
 
 
 # Which module of mediaops.cli defines each command: a command's module is imported when the command is named

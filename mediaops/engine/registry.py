@@ -69,7 +69,7 @@ class Registry:
         import json
         import zlib
 
-        from mediaops.config import cache_dir
+        from mediaops.config import cache_dir, keep_in_cache
 
         key = self._fingerprint()
         # one file per set of runbook directories, holding the fingerprint it was made for: compared whole, so a
@@ -88,7 +88,9 @@ class Registry:
                     "params": [{"name": p.name, "required": p.required, "flag": p.flag, "option": p.option}
                                for p in r.params],
                     "page": docs.markdown(r)} for r in self.all()]
-        _write(path, json.dumps({"key": key, "entries": entries}))
+        # the few newest catalogs are kept: commands with other site runbook directories each have theirs
+        keep_in_cache(path, json.dumps({"key": key, "entries": entries}).encode(), most=KEPT_CATALOGS,
+                      pattern="runbooks-*.json")
         return entries
 
     def entry(self, name: str) -> dict[str, Any]:
@@ -131,32 +133,6 @@ def _unknown(name: str, names: Any) -> UsageError:
     close = difflib.get_close_matches(name, list(names), n=3)
     hint = f"did you mean {', '.join(close)}?" if close else "`mediaops list` shows them"
     return UsageError(f"no runbook named {name!r}", hint=hint)
-
-
-def _write(path: Path, text: str) -> None:
-    """Written whole (a temporary file renamed into place); a cache that cannot be written is only slower. The few
-    newest catalogs are kept: commands with other site runbook directories, or another mediaops, each have theirs."""
-    import os
-    import tempfile
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        older = sorted(path.parent.glob("runbooks-*.json"), key=_mtime, reverse=True)
-        for stale in older[KEPT_CATALOGS - 1:]:
-            stale.unlink(missing_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".runbooks-")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    except OSError:
-        pass
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:  # removed meanwhile by another command
-        return 0.0
 
 
 def _runbooks_in(path: Path) -> list[Runbook]:

@@ -427,8 +427,8 @@ class DiskCache:
 
     def save(self) -> None:
         import marshal
-        import os
-        import tempfile
+
+        from mediaops.config import keep_in_cache
 
         if not self.dirty or self.path is None:
             return
@@ -436,14 +436,11 @@ class DiskCache:
         if len(entries) > 2 * max(len(self.used), 1000):  # files long gone: keep what this run read
             entries = {k: v for k, v in entries.items() if k in self.used}
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".parsed-")
-            with os.fdopen(handle, "wb") as out:
-                marshal.dump(entries, out)
-            os.replace(temporary, self.path)
-            self.dirty = False
-        except (OSError, ValueError):  # a cache that cannot be written is only slower next time
-            pass
+            data = marshal.dumps(entries)
+        except ValueError:  # a value marshal cannot hold: only slower next time
+            return
+        keep_in_cache(self.path, data)
+        self.dirty = False
 
 
 DISK_CACHE = DiskCache()

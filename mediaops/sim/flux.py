@@ -395,20 +395,13 @@ class SharedBuilds:
         path = self._file(key)
         if path is None:
             return
+        from mediaops.config import keep_in_cache
+
         try:
-            text = json.dumps(result)  # a value JSON cannot hold (a YAML timestamp) stays in memory only
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".build-")
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(text)
-            os.replace(temporary, path)
-            kept = list(path.parent.glob("*.json"))
-            if len(kept) > self.kept_on_disk:
-                kept.sort(key=lambda p: p.stat().st_mtime if p.exists() else 0.0)
-                for old in kept[:len(kept) // 2]:
-                    old.unlink(missing_ok=True)
-        except (OSError, TypeError, ValueError):  # a cache that cannot be written is only slower
-            pass
+            text = json.dumps(result)
+        except (TypeError, ValueError):  # a value JSON cannot hold (a YAML timestamp): kept in memory only
+            return
+        keep_in_cache(path, text.encode(), most=self.kept_on_disk, pattern="*.json")
 
 
 BUILDS = SharedBuilds()
