@@ -7,6 +7,7 @@ the object reports a failure (see ``failure``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -254,10 +255,38 @@ def reconcile(kube: Kube, kind: str, name: str, namespace: str, *, with_source: 
     # What was handled before our request: the value right after our write (the flux CLI reads it from
     # its Update's answer), so a handling that raced in before is not taken for ours.
     status = (patched or obj).get("status") or {}
-    done = waits.until(kube, kind, name, namespace, handled(status.get("lastHandledReconcileAt"),
-                                                    force_before=status.get("lastHandledForceAt"), force=force),
-                     timeout=timeout, waiting=waiting)
+    try:
+        done = waits.until(kube, kind, name, namespace, handled(status.get("lastHandledReconcileAt"),
+                                                        force_before=status.get("lastHandledForceAt"), force=force),
+                         timeout=timeout, waiting=waiting)
+    except waits.WaitFailed as exc:
+        causes = release_causes(kube, exc.message)
+        if not causes:
+            raise
+        raise waits.WaitFailed(f"{exc.message}; {causes}", hint=exc.hint) from None
     return FluxStatus.of(done)
+
+
+# How kustomize-controller's health check names an object in its message ("failed early due to stalled resources:
+# [HelmRelease/media/tautulli status: 'Failed']", "timeout waiting for: [...]"): cli-utils ObjMetadata and status.
+NAMED_RELEASE = re.compile(r"HelmRelease/([^/\s]+)/([^\s\]]+) status")
+
+
+def release_causes(kube: Kube, message: str) -> str:
+    """What the HelmReleases a Kustomization's failure names failed on. Once helm-controller remediated (rolled
+    back), their Ready says only "Helm rollback … succeeded" (internal/reconcile/release.go summarize: Ready from
+    Remediated); Released keeps the failure itself ("Helm upgrade failed …"), which the operator needs."""
+    found = []
+    for namespace, name in dict.fromkeys(NAMED_RELEASE.findall(message)):
+        try:
+            release = kube.find("HelmRelease", name, namespace) or {}
+        except MediaopsError:
+            continue
+        released = _condition(release, "Released")
+        cause = str(released.get("message") or "")
+        if released.get("status") == "False" and cause and cause not in message:
+            found.append(f"HelmRelease {namespace}/{name} {released.get('reason', '')}: {cause}")
+    return "; ".join(found)
 
 
 def suspend(kube: Kube, kind: str, name: str, namespace: str, *, by: str = "", why: str = "") -> bool:

@@ -79,6 +79,28 @@ def test_unknown_chart_version_fails_with_fluxs_message(cluster: Cluster) -> Non
         flux.reconcile(cluster.kube, "Kustomization", "tautulli", "media", timeout=30)
 
 
+def test_a_kustomization_failing_on_a_rolled_back_release_says_what_the_upgrade_failed_on(cluster: Cluster) -> None:
+    """After helm-controller's remediation the HelmRelease's Ready says only "Helm rollback … succeeded", and the
+    Kustomization's health check quotes that; the failure itself is in Released, and mediaops adds it."""
+    cluster.sim.set_fault("reconcile-fail", "HelmRelease/media/tautulli=upgrade failed: pre-upgrade hook")
+
+    def bump(path: Path) -> None:
+        values = path / MEDIA / "tautulli" / "app" / "values.yaml"
+        values.write_text(values.read_text().replace("tag: 2.15.1", "tag: 2.15.3"))
+
+    cluster.push("feat(media): tautulli 2.15.3", bump)
+    flux.reconcile(cluster.kube, "Kustomization", "cluster-apps", "flux-system", with_source=True, timeout=30)
+    waits.until(cluster.kube, "HelmRelease", "tautulli", "media",
+                lambda o: waits.Verdict(done=any(c.get("type") == "Remediated" and c.get("status") == "True"
+                                                 for c in (o or {}).get("status", {}).get("conditions") or [])),
+                timeout=30)
+    with pytest.raises(WaitFailed) as failed:
+        flux.reconcile(cluster.kube, "Kustomization", "tautulli", "media", timeout=30)
+    assert "Helm rollback to previous release" in failed.value.message
+    assert "HelmRelease media/tautulli UpgradeFailed:" in failed.value.message
+    assert failed.value.message.endswith("upgrade failed: pre-upgrade hook"), failed.value.message
+
+
 def test_helmrelease_force_upgrades_again(cluster: Cluster) -> None:
     before = cluster.kube.get("HelmRelease", "tautulli", "media")["status"]["history"][0]["version"]
     flux.reconcile(cluster.kube, "HelmRelease", "tautulli", "media", force=True, timeout=30)
