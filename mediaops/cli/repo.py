@@ -13,16 +13,21 @@ from mediaops.cli.runbooks import complete_app
 STATES = ("active", "disabled", "archived", "inconsistent", "unreadable")
 
 
-def read_repository(state: State) -> Any:
-    """The repository for the commands that only read it: its parsed files are kept between runs (loaded, like the
-    inventory, without the cyclic collector walking them: inventory.no_cycle_collection)."""
+def read_repository(state: State, *, apps: bool = True) -> Any:
+    """The repository for the commands that only read it, its apps read (``apps``); its parsed files are kept
+    between runs. The parse cache and the inventory are made without the cyclic collector walking them, then frozen
+    (inventory.no_cycle_collection): these commands end soon after, and the collector then never walks them again
+    while the command prints. Not in the library itself: a process that reads many repositories (a test worker,
+    one rehearsal after another) would keep the cyclic garbage of each."""
     from mediaops.repo.inventory import no_cycle_collection
     from mediaops.repo.yamlfiles import DISK_CACHE
     from mediaops.services import repository
 
     repo = repository(state.config)
-    with no_cycle_collection():
+    with no_cycle_collection(freeze=True):
         DISK_CACHE.attach(repo.root)
+        if apps:
+            repo.apps()
     return repo
 
 

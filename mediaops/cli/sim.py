@@ -32,7 +32,7 @@ def sim_up(state: State, timing: str, timeout: float, nas_port: int) -> int:
     """Start a rehearsal cluster from the repository in the background and write its kubeconfig."""
     from mediaops.sim import background
 
-    repo = read_repository(state)
+    repo = read_repository(state, apps=False)  # the rehearsal reads it, in its own process
     up = background.start(_sim_dir(state), repo.root, timing=timing, timeout=timeout, nas_port=nas_port,
                           progress=progress_printer())
     warn_not_ready(up.get("not_ready") or [])
