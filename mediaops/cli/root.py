@@ -173,9 +173,9 @@ def to_json(data: Any) -> str:
 
 
 def _fields(value: Any) -> dict[str, Any]:
-    if hasattr(value, "__dataclass_fields__"):
-        return {k: v for k, v in vars(value).items() if not k.startswith("_")}
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+    from mediaops.repo.model import public_fields  # only once a dataclass is met: the model has been imported
+
+    return public_fields(value)
 
 
 def new_console() -> Any:

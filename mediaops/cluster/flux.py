@@ -255,16 +255,23 @@ def reconcile(kube: Kube, kind: str, name: str, namespace: str, *, with_source: 
     # What was handled before our request: the value right after our write (the flux CLI reads it from
     # its Update's answer), so a handling that raced in before is not taken for ours.
     status = (patched or obj).get("status") or {}
+    done = until(kube, kind, name, namespace, handled(status.get("lastHandledReconcileAt"),
+                                                   force_before=status.get("lastHandledForceAt"), force=force),
+                 timeout=timeout, waiting=waiting)
+    return FluxStatus.of(done)
+
+
+def until(kube: Kube, kind: str, name: str, namespace: str, judge: Any, *, timeout: float,
+          waiting: Any = None) -> dict[str, Any]:
+    """``waits.until`` for a Flux object: a failure that names HelmReleases also says what they failed on
+    (``release_causes``)."""
     try:
-        done = waits.until(kube, kind, name, namespace, handled(status.get("lastHandledReconcileAt"),
-                                                        force_before=status.get("lastHandledForceAt"), force=force),
-                         timeout=timeout, waiting=waiting)
+        return waits.until(kube, kind, name, namespace, judge, timeout=timeout, waiting=waiting)
     except waits.WaitFailed as exc:
         causes = release_causes(kube, exc.message)
         if not causes:
             raise
         raise waits.WaitFailed(f"{exc.message}; {causes}", hint=exc.hint) from None
-    return FluxStatus.of(done)
 
 
 # How kustomize-controller's health check names an object in its message ("failed early due to stalled resources:
@@ -383,8 +390,7 @@ class FluxObject:
         unsuspend(self.kube, self.kind, self.name, self.namespace)
 
     def wait_ready(self, *, timeout: float = waits.TIMEOUT, waiting: Any = None) -> dict[str, Any]:
-        return waits.until(self.kube, self.kind, self.name, self.namespace, ready(), timeout=timeout,
-                           waiting=waiting)
+        return until(self.kube, self.kind, self.name, self.namespace, ready(), timeout=timeout, waiting=waiting)
 
     def wait_gone(self, *, timeout: float = waits.TIMEOUT, waiting: Any = None) -> None:
         waits.gone(self.kube, self.kind, self.name, self.namespace, timeout=timeout, waiting=waiting)

@@ -96,23 +96,19 @@ def render(columns: list[Column], rows: list[list[Cell]], *, total: int | None =
     styled = colour() if styled is None else styled
     widths = _widths(columns, rows, total, plain)
     if plain:
-        out = [paint("   ".join(c.header.ljust(widths[i]) for i, c in enumerate(columns)).rstrip(), "bold",
-                     styled=styled), "─" * min(total, sum(widths) + 3 * (len(columns) - 1))]
-        for row in rows:
-            cells = [_lines(cell.text, widths[i], columns[i].wrap, columns[i].lines) for i, cell in enumerate(row)]
-            for line in range(max(len(c) for c in cells)):
-                parts = [paint(c[line] if line < len(c) else "", row[i].style, widths[i], styled)
-                         for i, c in enumerate(cells)]
-                out.append("   ".join(parts).rstrip())
-        return "\n".join(out) + "\n"
-
-    header = " " + " ┃ ".join(paint(c.header, "bold", widths[i], styled) for i, c in enumerate(columns)) + " "
-    rule = "━" + "━╇━".join("━" * w for w in widths) + "━"
+        edge, between = "", "   "
+        header = paint(between.join(c.header.ljust(widths[i]) for i, c in enumerate(columns)).rstrip(), "bold",
+                       styled=styled)
+        rule = "─" * min(total, sum(widths) + len(between) * (len(columns) - 1))
+    else:
+        edge, between = " ", " │ "
+        header = edge + " ┃ ".join(paint(c.header, "bold", widths[i], styled) for i, c in enumerate(columns))
+        rule = "━" + "━╇━".join("━" * w for w in widths) + "━"
     out = [header.rstrip(), rule]
     for row in rows:
         cells = [_lines(cell.text, widths[i], columns[i].wrap, columns[i].lines) for i, cell in enumerate(row)]
         for line in range(max(len(c) for c in cells)):
             parts = [paint(c[line] if line < len(c) else "", row[i].style, widths[i], styled)
                      for i, c in enumerate(cells)]
-            out.append((" " + " │ ".join(parts)).rstrip())
+            out.append((edge + between.join(parts)).rstrip())
     return "\n".join(out) + "\n"

@@ -42,17 +42,14 @@ class Git:
     def _run(self, *args: str, read_only: bool = False) -> str:
         # subprocess, not sh: importing sh (asyncio, importlib.metadata) cost 40 ms of every command that asks git
         # anything, `status` among them; git needs nothing sh adds here. stdin is closed: git never prompts.
+        import contextlib
         import subprocess
 
         # --no-optional-locks (git(1)): a query never writes, not even the index refresh `git status` makes when
         # it can, and never meets the operator's own git holding index.lock meanwhile
         command = ["git", "--no-optional-locks", *args] if read_only else ["git", *args]
         try:
-            if read_only:
-                with guard.trusted_read():
-                    result = subprocess.run(command, cwd=self.root, env=self._env(), capture_output=True,
-                                            stdin=subprocess.DEVNULL)
-            else:
+            with guard.trusted_read() if read_only else contextlib.nullcontext():
                 result = subprocess.run(command, cwd=self.root, env=self._env(), capture_output=True,
                                         stdin=subprocess.DEVNULL)
         except FileNotFoundError:

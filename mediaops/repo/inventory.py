@@ -446,7 +446,7 @@ class Repository:
 
     def _values(self, app: App, doc: dict[str, Any], rel: str) -> dict[str, Any]:
         """The HelmRelease's values as Flux merges them: each valuesFrom in order, then inline values."""
-        from mediaops.repo.yamlfiles import describe_error, is_yaml_error, parse_cached
+        from mediaops.repo.yamlfiles import describe_error, parse_cached, yaml_error
 
         merged: dict[str, Any] = {}
         spec = doc.get("spec") or {}
@@ -466,10 +466,7 @@ class Repository:
                               if text == read_text(self.root / file) else parse_cached(text))
                 except YamlError:
                     raise
-                except Exception as exc:
-                    if not is_yaml_error(exc):
-                        raise
-                    # helm-controller cannot read these values either
+                except yaml_error() as exc:  # helm-controller cannot read these values either
                     raise YamlError(describe_error(file, exc), hint="fix the file, then run again") from None
                 if isinstance(values, dict):
                     _merge(merged, values)

@@ -189,10 +189,18 @@ class App:
         return _plain(self)
 
 
+def public_fields(value: Any) -> dict[str, Any]:
+    """A dataclass's fields as they are shown (not the ``_private`` ones), one level deep; the JSON encoder's
+    ``default`` for dataclasses (cli/root.to_json)."""
+    if not hasattr(value, "__dataclass_fields__"):
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+    return {k: v for k, v in vars(value).items() if not k.startswith("_")}
+
+
 def _plain(value: Any) -> Any:
     """Dataclasses to dicts without dataclasses.asdict's deep copies (it dominates a 300-app inventory)."""
     if hasattr(value, "__dataclass_fields__"):
-        return {k: _plain(v) for k, v in vars(value).items() if not k.startswith("_")}
+        return {k: _plain(v) for k, v in public_fields(value).items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, dict):

@@ -352,18 +352,16 @@ def load_all(path: Path, root: Path | None = None) -> list[Any]:
     try:
         stat = path.stat()
         return _parse(path, stat.st_mtime_ns, stat.st_size)
-    except Exception as exc:
-        if not is_yaml_error(exc):
-            raise
+    except yaml_error() as exc:
         raise YamlError(_where(path, exc, root), hint="fix the file, then run again") from None
 
 
-def is_yaml_error(exc: BaseException) -> bool:
-    """Whether PyYAML raised it (PyYAML is imported only once a file is parsed)."""
-    import sys
+def yaml_error() -> type[Exception]:
+    """PyYAML's error, for ``except yaml_error()``: an except clause is evaluated only once something was raised,
+    so a command whose files all come from the parse cache never imports PyYAML."""
+    import yaml
 
-    yaml = sys.modules.get("yaml")
-    return yaml is not None and isinstance(exc, yaml.YAMLError)
+    return yaml.YAMLError
 
 
 @lru_cache(maxsize=8192)

@@ -381,7 +381,7 @@ class SharedBuilds:
         name = hashlib.sha256(json.dumps([*key, made]).encode()).hexdigest()[:32]
         return cache_dir() / "kustomize" / f"{name}.json"
 
-    def _read(self, key: tuple[str, ...]) -> list[dict[str, Any]] | str | None:
+    def _read(self, key: tuple[str, ...]) -> list[dict[str, Any]] | None:
         path = self._file(key)
         if path is None:
             return None
@@ -389,9 +389,9 @@ class SharedBuilds:
             found = json.loads(path.read_bytes())
         except (OSError, ValueError):  # none yet, or damaged: built again
             return None
-        return found if isinstance(found, (list, str)) else None
+        return found if isinstance(found, list) else None
 
-    def _write(self, key: tuple[str, ...], result: list[dict[str, Any]] | str) -> None:
+    def _write(self, key: tuple[str, ...], result: list[dict[str, Any]]) -> None:
         path = self._file(key)
         if path is None:
             return
