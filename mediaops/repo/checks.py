@@ -25,13 +25,14 @@ def variable_findings(repo: Repository, app: App) -> list[Finding]:
     defined = repo.substitution_sources()
     missing = repo.substitution_sources_missing()
     sources = list(dict.fromkeys(name for ks in app.kustomizations for name in ks.substitute_from))
-    elsewhere = [name for name in sources if name in missing]
-    # A substituteFrom Secret an ExternalSecret of the repository makes: its keys are in the secret store,
-    # which the repository does not show; nothing to say about its variables.
-    from_store = {e.target for a in repo.apps() for e in a.external_secrets} & set(elsewhere)
+    # A substituteFrom Secret an ExternalSecret of the repository makes holds the keys its template names; where
+    # the secret store decides them (dataFrom), the repository does not show them: nothing to say then.
+    store = repo.substitution_sources_from_store()
+    made = [name for name in sources if name in store]
+    elsewhere = [name for name in sources if name in missing and name not in store]
     found: list[Finding] = []
     for var in app.required:
-        if var in defined or from_store:
+        if var in defined or any(store[name] is None or var in (store[name] or ()) for name in made):
             continue
         if elsewhere:
             found.append(Finding(where, f"${{{var}}} is defined nowhere under kubernetes/; it may come from "

@@ -114,7 +114,9 @@ class Repository:
 
     def listed(self, namespace: str) -> list[str]:
         """The ``resources`` of the namespace kustomization.yaml, normalised (``calibre-web/ks.yaml``)."""
-        path = self.namespace_kustomization(namespace)
+        return self._resources(self.namespace_kustomization(namespace))
+
+    def _resources(self, path: Path) -> list[str]:
         if not path.is_file():
             return []
         docs = load_all(path, self.root)
@@ -162,8 +164,11 @@ class Repository:
             seen.add(app_dir.name)
             mine = by_folder.get(app_dir.name, [])
             grouped = [e.split("/", 1)[1] for e in mine if e.count("/") == 2]
+            if app_dir.name in mine:  # the folder itself (./exporters): kustomize reads its kustomization.yaml
+                grouped += self._resources(app_dir / "kustomization.yaml")
             if grouped and not (app_dir / "ks.yaml").is_file() and not (app_dir / "ks.dis").is_file():
-                # A group folder the namespace lists into (./mcp/context7/ks.yaml): each sub-folder is an app.
+                # A group folder the namespace lists into (./mcp/context7/ks.yaml), or that lists its apps itself
+                # (./exporters, whose kustomization.yaml lists ./plex-exporter/ks.yaml): each sub-folder is an app.
                 in_group = _by_folder(grouped)
                 for sub_dir in sorted(p for p in app_dir.iterdir() if p.is_dir()):
                     app = self._app(sub_dir, namespace, in_group.get(sub_dir.name, []))
@@ -564,11 +569,11 @@ class Repository:
             names.update(ks.substitute_from)
         defined: dict[str, str] = {}
         found: set[str] = set()
-        needles = tuple(f"name: {n}" for n in names)
+        self._from_store: dict[str, set[str] | None] = {}
         for path in sorted(self.kubernetes.rglob("*.y*ml")) if names else []:
             text = read_text(path)
-            if not any(needle in text for needle in needles):
-                continue  # most files name none of them: no need to parse
+            if not any(name in text for name in names):
+                continue  # most files name none of them (`name: &name cluster-secrets` too): no need to parse
             try:
                 docs = load_all(path, self.root)
             except YamlError:
@@ -576,6 +581,9 @@ class Repository:
             for doc in docs:
                 if not isinstance(doc, dict):
                     continue
+                made = _external_secret_keys(doc)
+                if made is not None and made[0] in names:
+                    self._from_store[made[0]] = made[1]
                 if doc.get("kind") in ("ConfigMap", "Secret") and str((doc.get("metadata") or {}).get("name")) in names:
                     found.add(str(doc["metadata"]["name"]))
                     for section in ("data", "stringData"):
@@ -598,6 +606,12 @@ class Repository:
         self._sources: dict[str, str] = defined
         self._sources_missing = sorted(names - found)
         return defined
+
+    def substitution_sources_from_store(self) -> dict[str, set[str] | None]:
+        """The ``substituteFrom`` Secrets an ExternalSecret under kubernetes/ makes (a namespace component's
+        cluster-secrets, an app's own), with the keys they will hold, or None where the secret store decides them."""
+        self.substitution_sources()
+        return self._from_store
 
     def substitution_sources_missing(self) -> list[str]:
         """The ``substituteFrom`` objects no file under kubernetes/ defines (made by hand, by a bootstrap
@@ -684,6 +698,31 @@ def _substitution_disabled_on(doc: Any) -> bool:
         if isinstance(values, dict) and str(values.get(NO_SUBSTITUTE, "")).lower() == "disabled":
             return True
     return False
+
+
+def _external_secret_keys(doc: Any) -> tuple[str, set[str] | None] | None:
+    """The Secret an ExternalSecret makes and its keys, as external-secrets writes them
+    (pkg/controllers/externalsecret/externalsecret_controller_template.go ApplyTemplate): template.data's keys; the
+    fetched ones (spec.data's secretKey, and whatever spec.dataFrom brings) only with no data template or
+    mergePolicy Merge. None for the keys where the store or the existing Secret decides them (dataFrom,
+    templateFrom, creationPolicy Merge)."""
+    if not isinstance(doc, dict) or doc.get("kind") != "ExternalSecret" or \
+            not str(doc.get("apiVersion", "")).startswith("external-secrets.io/"):
+        return None
+    spec = doc.get("spec") or {}
+    target = spec.get("target") or {}
+    name = str(target.get("name") or (doc.get("metadata") or {}).get("name") or "")
+    template = target.get("template") if isinstance(target.get("template"), dict) else None
+    keys = {str(k) for k in ((template or {}).get("data") or {})}
+    fetched_kept = template is None or template.get("mergePolicy") == "Merge" or \
+        not (template.get("data") or template.get("templateFrom"))
+    if fetched_kept:
+        if spec.get("dataFrom"):
+            return name, None
+        keys |= {str(d.get("secretKey")) for d in spec.get("data") or [] if isinstance(d, dict)}
+    if (template or {}).get("templateFrom") or target.get("creationPolicy") in ("Merge", "CreateOrMerge"):
+        return name, None
+    return name, keys
 
 
 def _by_folder(entries: list[str]) -> dict[str, list[str]]:

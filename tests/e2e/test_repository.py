@@ -210,3 +210,41 @@ def test_parsed_files_are_kept_between_runs_and_never_stale(ops: Mediaops, home_
     assert after["tautulli"]["controllers"][0]["containers"][0]["tag"] == "9" * len(tag)
     caches[0].write_bytes(b"not a cache")  # a damaged cache is only slower
     assert ops.run("apps", "--json").returncode == 0
+
+
+def _group_and_store(work: Path) -> None:
+    """tautulli moved into a folder the namespace lists whole (./group, whose kustomization.yaml lists the app), and
+    a substitution source only an ExternalSecret of a namespace component makes (its template names one key)."""
+    media = work / "kubernetes/apps/media"
+    (media / "group").mkdir()
+    (media / "tautulli").rename(media / "group" / "tautulli")
+    (media / "group" / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ./tautulli/ks.yaml\n")
+    listing = media / "kustomization.yaml"
+    listing.write_text(listing.read_text().replace("  - ./tautulli/ks.yaml\n", "  - ./group\n"))
+    ks = media / "group" / "tautulli" / "ks.yaml"
+    ks.write_text(ks.read_text().replace("path: ./kubernetes/apps/media/tautulli/app",
+                                         "path: ./kubernetes/apps/media/group/tautulli/app")
+                  + "  postBuild:\n    substituteFrom:\n      - kind: Secret\n        name: media-secrets\n")
+    component = work / "kubernetes/components/media-secrets"
+    component.mkdir(parents=True)
+    (component / "externalsecret.yaml").write_text(
+        "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata:\n  name: &name media-secrets\n"
+        "spec:\n  secretStoreRef: {kind: ClusterSecretStore, name: vault}\n  target:\n    name: *name\n"
+        "    template:\n      data:\n        MEDIA_HOST: '{{ .host }}'\n  dataFrom:\n    - extract: {key: media}\n")
+    values = media / "group" / "tautulli" / "app" / "values.yaml"
+    values.write_text(values.read_text().replace("TZ: ${TIMEZONE}", "TZ: ${TIMEZONE}\n          HOST: ${MEDIA_HOST}"
+                                                 "\n          PORT: ${MEDIA_PORT}"))
+
+
+def test_a_folder_listed_whole_and_an_externalsecret_made_source(ops: Mediaops, home_ops: HomeOps) -> None:
+    """As tscibilia/home-ops has them: observability lists ./exporters, whose kustomization.yaml lists eight apps;
+    cluster-secrets comes from an ExternalSecret in a namespace component, the keys its template names
+    (external-secrets ApplyTemplate: with a data template and no mergePolicy Merge, only those)."""
+    _group_and_store(home_ops.path)
+    states = apps_json(ops)
+    assert states["tautulli"]["state"] == "active" and "group" not in states
+    assert states["tautulli"]["directory"] == "kubernetes/apps/media/group/tautulli"
+    out = ops.run("apps", "--check").stdout
+    assert "media/group" not in out and "${MEDIA_HOST}" not in out
+    assert "media/tautulli: ${MEDIA_PORT} is defined by none of its substitution sources" in out
