@@ -12,7 +12,7 @@ class SelectorError(ValueError):
     """A selector that cannot be parsed."""
 
 
-_REQUIREMENT = re.compile(
+_REQUIREMENT = (  # compiled on first use: most repositories have no selector to read
     r"^\s*(!?)([A-Za-z0-9./_-]+)\s*(?:(==|=|!=)\s*([A-Za-z0-9._-]*)|\s+(in|notin)\s*\(([^)]*)\))?\s*$")
 
 
@@ -56,7 +56,7 @@ def parse_selector(text: str) -> Callable[[dict[str, Any]], bool]:
     """A label selector as kubectl sends it: a=b, a!=b, a in (x,y), a notin (x), a, !a."""
     checks: list[Callable[[Labels], bool]] = []
     for part in split(text or ""):
-        match = _REQUIREMENT.match(part)
+        match = re.match(_REQUIREMENT, part)
         if not match:
             raise SelectorError(f"unable to parse requirement: {part!r}")
         checks.append(_requirement(*match.groups()))

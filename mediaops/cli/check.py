@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from mediaops.cli.root import State, cli, new_console, pass_state, to_json
-from mediaops.cli.runbooks import complete_app
+from mediaops.cli.root import State, cli, complete_app, new_console, pass_state, to_json
 from mediaops.errors import UsageError
 
 

@@ -24,9 +24,8 @@ def status_command(ctx: click.Context, namespace: str | None, output: str, as_js
     """Every app of the repository joined with its live state; suspended objects flagged loudly.
 
     REVISION is the commit the app's Kustomization applied, marked * when the branch's head is another."""
-    from dataclasses import asdict
-
     from mediaops.cluster import status
+    from mediaops.repo.model import public_fields
     from mediaops.services import Environment
 
     state = state_of(ctx)
@@ -38,7 +37,7 @@ def status_command(ctx: click.Context, namespace: str | None, output: str, as_js
         rows = [r for r in rows if r.failing]
     output = "json" if as_json else output
     if output in ("json", "yaml"):
-        data = [asdict(r) | {"alarming": r.alarming, "failing": r.failing} for r in rows]
+        data = [public_fields(r) | {"alarming": r.alarming, "failing": r.failing} for r in rows]  # flat rows
         if output == "json":
             click.echo(to_json(data))
         else:

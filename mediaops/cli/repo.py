@@ -6,8 +6,7 @@ from typing import Any
 
 import click
 
-from mediaops.cli.root import State, cli, new_console, pass_state, to_json
-from mediaops.cli.runbooks import complete_app
+from mediaops.cli.root import State, cli, complete_app, new_console, pass_state, to_json
 
 # -- the repository ---------------------------------------------------------------------------------------
 STATES = ("active", "disabled", "archived", "inconsistent", "unreadable")
@@ -39,10 +38,10 @@ def read_repository(state: State, *, apps: bool = True) -> Any:
 @pass_state
 def apps_command(state: State, namespace: str | None, app_state: str | None, check: bool, as_json: bool) -> int:
     """The apps of the repository and their activation state."""
-    from mediaops.repo import problems
-
     repo = read_repository(state)
     if check:
+        from mediaops.repo import problems
+
         found = problems(repo, namespace)
         errors = [f for f in found if f.level == "error"]
         if as_json:

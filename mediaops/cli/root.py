@@ -90,13 +90,14 @@ class State:
     def _adopt_background_rehearsal(config: Config) -> None:
         """Pointed at the kubeconfig `mediaops sim up` wrote, the HTTP and NFS checks go to that rehearsal's
         ingress and NAS unless set otherwise: one forgotten `export` must not send a check to a real host."""
-        import json
         import os
 
         kubeconfig = config.get("kubeconfig") or os.environ.get("KUBECONFIG", "")
         path = config.state_dir / "sim" / "state.json"
         if not kubeconfig or not path.is_file():
             return
+        import json
+
         try:
             state = json.loads(path.read_text())
         except (OSError, ValueError):
@@ -164,6 +165,16 @@ def state_of(ctx: click.Context) -> State:
     return root.obj
 
 
+def complete_app(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Shell completion of an app's name, from the repository."""
+    try:
+        from mediaops.services import repository
+
+        return [a.name for a in repository(state_of(ctx).config).apps() if a.name.startswith(incomplete)]
+    except Exception:  # completion must never print a traceback into the shell
+        return []
+
+
 def to_json(data: Any) -> str:
     """Indented for a person at a terminal, compact (and faster) for a pipe. Dataclasses (an ``App``) are written
     as their public fields, by the encoder as it meets them: no plain copy of the whole tree is made first."""
@@ -194,18 +205,20 @@ KEPT_PAGES = 256
 def print_markdown(text: str) -> None:
     """A Markdown page drawn by rich, or the same drawing kept from an earlier command: importing rich's Markdown and
     rendering a runbook's page took two thirds of `show`."""
-    import hashlib
+    import binascii
+    import marshal
     import os
 
     from mediaops.config import cache_dir, keep_in_cache
 
-    key = hashlib.sha256("\0".join([text, _terminal(), *(repr(os.environ.get(k)) for k in RICH_ENVIRON)]).encode())
-    path = cache_dir() / "pages" / f"{key.hexdigest()[:32]}.txt"
+    # the file holds its whole key beside the drawing and is used only for that key (its name is only a checksum)
+    key = "\0".join([text, _terminal(), *(repr(os.environ.get(k)) for k in RICH_ENVIRON)])
+    path = cache_dir() / "pages" / f"{binascii.crc32(key.encode()):08x}-{len(key)}.page"
     try:
-        kept = path.read_text(encoding="utf-8")
-    except (OSError, ValueError):
-        kept = None
-    if kept is not None:
+        kept_key, kept = marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        kept_key = kept = None
+    if kept_key == key and isinstance(kept, str):
         sys.stdout.write(kept)
         sys.stdout.flush()
         return
@@ -217,7 +230,7 @@ def print_markdown(text: str) -> None:
     drawn = captured.get()
     sys.stdout.write(drawn)
     sys.stdout.flush()
-    keep_in_cache(path, drawn.encode(), most=KEPT_PAGES, pattern="*.txt")
+    keep_in_cache(path, marshal.dumps((key, drawn)), most=KEPT_PAGES, pattern="*.page")
 
 
 def _terminal() -> str:

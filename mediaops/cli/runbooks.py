@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mediaops.cli.root import State, cli, pass_state, print_markdown, state_of
+from mediaops.cli.root import State, cli, complete_app, pass_state, print_markdown, state_of
 from mediaops.errors import MediaopsError, UsageError
 
 if TYPE_CHECKING:
@@ -66,15 +66,6 @@ class RunGroup(click.Group):
         if cmd_name not in registry.names():
             registry.get(cmd_name)  # raises with the closest names
         return _runbook_command(registry.get(cmd_name))
-
-
-def complete_app(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
-    try:
-        from mediaops.services import repository
-
-        return [a.name for a in repository(state_of(ctx).config).apps() if a.name.startswith(incomplete)]
-    except Exception:  # completion must never print a traceback into the shell
-        return []
 
 
 def _click_param(p: Param) -> click.Parameter:

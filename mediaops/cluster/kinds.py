@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Resource:
+class Resource(NamedTuple):  # a tuple: the kinds table is read by every command, a dataclass costs 0.5 ms
     group: str
     version: str
     kind: str

@@ -66,21 +66,21 @@ class Registry:
     def catalog(self) -> list[dict[str, Any]]:
         """What ``list`` and ``show`` print of each runbook, by name: its summary, parameters, number of steps,
         source and page; from the cache when nothing changed, else built by importing the runbooks."""
-        import json
-        import zlib
+        import binascii
+        import marshal
 
         from mediaops.config import cache_dir, keep_in_cache
 
         key = self._fingerprint()
         # one file per set of runbook directories, holding the fingerprint it was made for: compared whole, so a
         # file is never taken for another state of the runbooks (the name only keeps directory sets apart)
-        name = zlib.crc32("\0".join(map(str, self.dirs)).encode())
-        path = cache_dir() / f"runbooks-{name:08x}.json"
+        name = binascii.crc32("\0".join(map(str, self.dirs)).encode())
+        path = cache_dir() / f"runbooks-{name:08x}.marshal"
         try:
-            kept = json.loads(path.read_text(encoding="utf-8"))
+            kept = marshal.loads(path.read_bytes())
             if isinstance(kept, dict) and kept.get("key") == key:
                 return list(kept["entries"])
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, EOFError, KeyError, TypeError):
             pass
         from mediaops.engine import docs
 
@@ -89,8 +89,8 @@ class Registry:
                                for p in r.params],
                     "page": docs.markdown(r)} for r in self.all()]
         # the few newest catalogs are kept: commands with other site runbook directories each have theirs
-        keep_in_cache(path, json.dumps({"key": key, "entries": entries}).encode(), most=KEPT_CATALOGS,
-                      pattern="runbooks-*.json")
+        keep_in_cache(path, marshal.dumps({"key": key, "entries": entries}), most=KEPT_CATALOGS,
+                      pattern="runbooks-*.marshal")
         return entries
 
     def entry(self, name: str) -> dict[str, Any]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mediaops.engine import docs
-from mediaops.engine.journal import RunRecord
-from mediaops.engine.model import Runbook
+if TYPE_CHECKING:  # `apps` and `status` draw their tables without the engine's model
+    from mediaops.engine.journal import RunRecord
+    from mediaops.engine.model import Runbook
 
 
 def _params(params: dict[str, Any]) -> str:
@@ -96,6 +96,8 @@ def runbook_pages(runbooks: list[Runbook], repo: Any = None) -> dict[str, str]:
     (all apps of the default namespace for a runbook that takes any app).
     """
     from pathlib import Path
+
+    from mediaops.engine import docs
 
     def drawing(runbook: Runbook) -> str:
         from mediaops.repo import graph

@@ -7,7 +7,6 @@ Layout (onedr0p cluster template): ``kubernetes/apps/<namespace>/<app>/ks.yaml``
 
 from __future__ import annotations
 
-import difflib
 import os
 import posixpath
 from collections.abc import Iterator
@@ -143,6 +142,8 @@ class Repository:
             where = ", ".join(a.namespace for a in live)
             raise UsageError(f"app {name!r} exists in several namespaces ({where})", hint="pass --namespace")
         names = sorted({a.name for a in self.apps()})
+        import difflib
+
         close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
         hint = f"did you mean {', '.join(close)}?" if close else "`mediaops apps` lists them"
         if not names:

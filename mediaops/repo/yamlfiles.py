@@ -306,11 +306,9 @@ def parse_cached(text: str) -> Any:
 
 @lru_cache(maxsize=2048)
 def _parse_text(text: str) -> list[Any]:
-    """Kept in the disk cache too (by the text's digest): a patch written inline in a Kustomization is read on
+    """Kept in the disk cache too, keyed by the text itself: a patch written inline in a Kustomization is read on
     every command, as its file is."""
-    import hashlib
-
-    key = "text:" + hashlib.sha256(text.encode()).hexdigest()
+    key = "text:" + text
     cached = DISK_CACHE.get(key, len(text), 0)
     if cached is not None:
         return cached
@@ -393,7 +391,6 @@ class DiskCache:
 
     def attach(self, root: Path) -> None:
         import atexit
-        import hashlib
         import marshal
 
         from mediaops.config import cache_dir
@@ -401,8 +398,10 @@ class DiskCache:
         if self.path is not None:
             return
         base = cache_dir()
-        digest = hashlib.sha256(str(root).encode()).hexdigest()[:16]
-        self.path = base / f"parsed-{digest}-v{self.VERSION}.marshal"
+        # named after the checkout, to be found by eye; entries are keyed by absolute path, so two checkouts whose
+        # names end the same only share a file
+        name = "".join(c if c.isalnum() else "-" for c in str(root).strip("/"))[-100:]
+        self.path = base / f"parsed-{name}-v{self.VERSION}.marshal"
         try:
             loaded = marshal.loads(self.path.read_bytes())
             self.entries = loaded if isinstance(loaded, dict) else {}
@@ -437,10 +436,11 @@ class DiskCache:
             data = marshal.dumps(entries)
         except ValueError:  # a value marshal cannot hold: only slower next time
             return
-        keep_in_cache(self.path, data)
+        keep_in_cache(self.path, data, most=KEPT_REPOSITORIES, pattern="parsed-*.marshal")
         self.dirty = False
 
 
+KEPT_REPOSITORIES = 16  # the checkouts read last; a seventeenth is parsed again, once
 DISK_CACHE = DiskCache()
 
 

@@ -100,7 +100,7 @@ def test_show_draws_a_page_once_per_terminal(mediaops: Mediaops, tmp_path: Path)
     pages = tmp_path / "cache" / "pages"
     first = mediaops.run("show", "activate")
     assert first.returncode == 0 and "Rename ks.dis to ks.yaml" in first.stdout, first.stdout
-    assert len(list(pages.glob("*.txt"))) == 1
+    assert len(list(pages.glob("*.page"))) == 1
     again = subprocess.run([sys.executable, "-c", MARKDOWN_IMPORTED], env=mediaops.env, cwd=mediaops.cwd,
                            capture_output=True, text=True, timeout=60)
     shown, _, imported = again.stdout.rstrip("\n").rpartition("\n")
@@ -108,7 +108,7 @@ def test_show_draws_a_page_once_per_terminal(mediaops: Mediaops, tmp_path: Path)
     mediaops.env["COLUMNS"] = "60"
     narrow = mediaops.run("show", "activate")
     assert narrow.stdout != first.stdout and max(len(line) for line in narrow.stdout.splitlines()) <= 60
-    assert len(list(pages.glob("*.txt"))) == 2
+    assert len(list(pages.glob("*.page"))) == 2
     del mediaops.env["NO_COLOR"]  # on a terminal, in colour: drawn once, then the same escape codes again
     drawn = []
     for _ in range(2):
@@ -116,11 +116,11 @@ def test_show_draws_a_page_once_per_terminal(mediaops: Mediaops, tmp_path: Path)
         child.expect(pexpect.EOF)
         drawn.append(child.before)
     assert "\x1b[" in drawn[0] and drawn[0] == drawn[1]
-    assert len(list(pages.glob("*.txt"))) == 3
+    assert len(list(pages.glob("*.page"))) == 3
     mediaops.env["FORCE_COLOR"] = ""  # set but empty: rich draws no colour, so neither does the kept page
     child = mediaops.spawn("show", "activate")
     child.expect(pexpect.EOF)
-    assert "\x1b[" not in child.before and len(list(pages.glob("*.txt"))) == 4
+    assert "\x1b[" not in child.before and len(list(pages.glob("*.page"))) == 4
 
 
 def test_a_mistyped_command_gets_the_closest_names(mediaops: Mediaops) -> None:

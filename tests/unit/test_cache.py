@@ -6,7 +6,9 @@ import os
 import time
 from pathlib import Path
 
-from mediaops.config import keep_in_cache
+import pytest
+
+from mediaops.config import keep_in_cache, user_dir
 
 
 def test_written_whole_within_bounds_and_without_leftovers(tmp_path: Path) -> None:
@@ -33,3 +35,20 @@ def test_a_cache_that_cannot_be_written_is_only_slower(tmp_path: Path) -> None:
     blocked.write_text("not a directory")
     keep_in_cache(blocked / "pages" / "0.txt", b"page")  # nothing raised, nothing written
     assert blocked.read_text() == "not a directory"
+
+
+@pytest.mark.parametrize("home", ["/home/op", "/home/op/", "relative/home", None])
+@pytest.mark.parametrize("xdg", [None, "", "/xdg/dir", "/xdg/dir/", "relative/xdg"])
+@pytest.mark.parametrize("kind", ["cache", "config", "state"])
+def test_the_users_directories_are_where_platformdirs_puts_them(monkeypatch: pytest.MonkeyPatch, kind: str,
+                                                                  xdg: str | None, home: str | None) -> None:
+    """mediaops reads the XDG variables itself on Linux, without importing platformdirs; the answer is the same."""
+    import platformdirs
+
+    for name, value in ((f"XDG_{kind.upper()}_HOME", xdg), ("HOME", home)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    expected = Path(getattr(platformdirs, f"user_{kind}_dir")("mediaops"))
+    assert user_dir(kind) == expected
