@@ -14,6 +14,10 @@ ACTIVE, DISABLED, ARCHIVED, INCONSISTENT = "active", "disabled", "archived", "in
 UNREADABLE = "unreadable"
 STATES = (ACTIVE, DISABLED, ARCHIVED, INCONSISTENT, UNREADABLE)
 
+# An inventory holds one object per app, Kustomization, release and route: they are compared by identity, and
+# `public_fields` shows them. Defining a dataclass's __eq__ and __repr__ compiles each (exec), 2 ms of every
+# command that reads the repository (`mediaops apps` starts in 60 ms).
+
 
 @dataclass(frozen=True)
 class Ref:
@@ -26,7 +30,7 @@ class Ref:
         return f"{self.namespace}/{self.name}" if self.namespace else self.name
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class FluxKustomization:
     name: str
     namespace: str
@@ -52,7 +56,7 @@ class FluxKustomization:
         return Ref(self.name, self.namespace)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Container:
     controller: str
     name: str
@@ -65,7 +69,7 @@ class Container:
         return self.image + (f":{self.tag}" if self.tag else "") + (f"@{self.digest}" if self.digest else "")
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Controller:
     name: str
     type: str
@@ -75,7 +79,7 @@ class Controller:
     schedule: str = ""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class ChartSource:
     """An OCIRepository a HelmRelease takes its chart from (``chartRef``)."""
 
@@ -86,7 +90,7 @@ class ChartSource:
     file: str
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class HelmRelease:
     name: str
     namespace: str
@@ -100,7 +104,7 @@ class HelmRelease:
     controllers: list[Controller] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Volume:
     name: str
     size: str = ""
@@ -108,7 +112,7 @@ class Volume:
     source: str = ""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class NfsMount:
     name: str
     server: str
@@ -116,7 +120,7 @@ class NfsMount:
     mount_paths: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Ingress:
     """How an app is reached: an Ingress, or a Gateway API route (HTTPRoute, app-template ``route:``)."""
 
@@ -127,13 +131,13 @@ class Ingress:
     kind: str = "Ingress"
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class ExternalName:
     name: str
     target: str
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class ExternalSecret:
     name: str
     store: Ref
@@ -142,7 +146,7 @@ class ExternalSecret:
     target: str
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class App:
     """One app folder and everything the repository says about it."""
 
