@@ -67,6 +67,30 @@ def interval(value: Any, default: float = 3600) -> float:
     return hours * 3600 + minutes * 60 + seconds
 
 
+def kustomization_timeout(spec: dict[str, Any]) -> float:
+    """How long kustomize-controller waits for health, in seconds (api/v1/kustomization_types.go GetTimeout):
+    spec.timeout, else the interval less 30 s; at least 30 s."""
+    duration = interval(spec.get("interval"), 3600) - 30
+    if spec.get("timeout"):
+        duration = interval(spec["timeout"], duration)
+    return max(duration, 30)
+
+
+def release_timeout(spec: dict[str, Any], action: str) -> float:
+    """How long helm-controller gives a Helm action, in seconds (api/v2/helmrelease_types.go: Install, Upgrade,
+    Test, Rollback and Uninstall GetTimeout take the release's GetTimeout, 5m when it sets none)."""
+    section = spec.get(action)
+    given = section.get("timeout") if isinstance(section, dict) else None
+    return interval(given, interval(spec.get("timeout"), 300))
+
+
+def _go_duration(seconds: float) -> str:
+    """A whole number of seconds as Go's time.Duration prints it: 5m0s, 1h0m0s, 45s."""
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return (f"{hours}h{minutes}m{secs}s" if hours else f"{minutes}m{secs}s" if minutes else f"{secs}s")
+
+
 def ready_condition(status: str, reason: str, message: str) -> list[dict[str, Any]]:
     """Flux's conditions for a verdict: Ready, and Reconciling=True while it is in progress (the kstatus
     convention every Flux controller follows, fluxcd/pkg runtime/conditions)."""
@@ -596,7 +620,7 @@ class Kustomizations(Controller):
             waiting = [label for ok, label in (object_ready(self.sim, o) for o in applied) if not ok]
             if waiting:
                 started = self.health_since.setdefault((namespace, name), time.monotonic())
-                if time.monotonic() - started > self.timing.health_timeout:
+                if time.monotonic() - started > self.timing.health_wait(kustomization_timeout(spec)):
                     self._status(obj, "False", "HealthCheckFailed", "timeout waiting for: " + ", ".join(waiting),
                                  progressing=checking, lastAttemptedRevision=revision)
                     self.health_since.pop((namespace, name), None)
@@ -1208,7 +1232,8 @@ class HelmReleases(Controller):
                 self.runs.pop((namespace, name), None)
                 self._finish(obj, status, observed=True)
                 return every
-            reconciling = f"Running '{action}' action with timeout of {(obj.get('spec') or {}).get('timeout', '5m0s')}"
+            reconciling = (f"Running '{action}' action with timeout of "
+                           f"{_go_duration(release_timeout(obj.get('spec') or {}, action))}")
             mark_reconciling(status, generation, "Progressing", reconciling)
             if kind_ == "release":
                 set_condition(status, generation, "Ready", "Unknown", "Progressing", reconciling)
@@ -1274,11 +1299,12 @@ class HelmReleases(Controller):
                                            for o in self.sim.installed(meta["namespace"], meta["name"])) if not ok]
         if not waiting:
             return self._released(obj, status, run, None)
-        if time.monotonic() - run["started"] > self.timing.health_timeout:
+        timeout = release_timeout(obj.get("spec") or {}, run["action"])
+        if time.monotonic() - run["started"] > self.timing.health_wait(timeout):
             return self._released(obj, status, run, f"context deadline exceeded (waiting for {', '.join(waiting)})")
         generation = int(meta.get("generation", 1))
-        message = (f"Running '{run['action']}' action with timeout of "
-                   f"{(obj.get('spec') or {}).get('timeout', '5m0s')}: waiting for {', '.join(waiting)}")
+        message = (f"Running '{run['action']}' action with timeout of {_go_duration(timeout)}: "
+                   f"waiting for {', '.join(waiting)}")
         mark_reconciling(status, generation, "Progressing", message)
         set_condition(status, generation, "Ready", "Unknown", "Progressing", message)
         self._write(obj, status)  # an intermediate patch: lastHandledReconcileAt is written when it ends

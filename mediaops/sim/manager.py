@@ -35,12 +35,18 @@ class Timing:
     retry: float = 3.0  # Flux retryInterval, scaled
     poll: float = 0.5  # re-checking health while progressing
     interval_scale: float = 1 / 60  # Flux intervals: 1h becomes 1 minute
-    health_timeout: float = 60.0
+    # The least a health check waits: the object's own timeout, scaled as the intervals are (health_wait), when that
+    # is longer. A busy machine must not fail a healthy rollout because its scaled timeout is a fraction of a second.
+    health_timeout: float = 10.0
 
     @classmethod
     def fast(cls) -> Timing:
         return cls(pod_start=0.02, job_run=0.02, backup_tick=0.01, backup_steps=4, retry=0.05, poll=0.02,
-                   interval_scale=1 / 600, health_timeout=8.0)
+                   interval_scale=1 / 600, health_timeout=6.0)
+
+    def health_wait(self, seconds: float) -> float:
+        """How long the rehearsal's controllers wait for health when the object gives ``seconds``."""
+        return max(seconds * self.interval_scale, self.health_timeout)
 
 
 def watched(entry: str, resource: Resource) -> bool:

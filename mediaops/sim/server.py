@@ -63,10 +63,75 @@ def _models() -> Any:
 
 def model_for(resource: Resource) -> Any:
     """The generated model class of a built-in kind, or None (custom resources, unknown kinds)."""
+    name = _model_name(resource)
+    return getattr(_models(), name, None) if name else None
+
+
+def _model_name(resource: Resource) -> str:
     if resource.group not in BUILTIN_GROUPS:
-        return None
-    name = _MODEL_NAMES.get((resource.group, resource.kind), f"{resource.version.capitalize()}{resource.kind}")
-    return getattr(_models(), name, None)
+        return ""
+    return _MODEL_NAMES.get((resource.group, resource.kind), f"{resource.version.capitalize()}{resource.kind}")
+
+
+class _SchemaTable:
+    """What validation reads of each model (``_fields_of``), by class name, kept in the cache directory for the
+    installed client: importing the client's models costs a rehearsal 0.3 s of CPU on its first write, and every
+    background rehearsal (one per cluster test) is a new process. Keyed by the models' files; entries a process
+    needed and did not find are added and written when it exits."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, Any] | None = None
+        self.path: Any = None
+        self.dirty = False
+
+    def fields(self, type_name: str) -> tuple[dict[str, tuple[str, str]], list[str]] | None:
+        """JSON name -> (attribute, type) and the required JSON names of a model, None when it is none."""
+        entries = self.entries if self.entries is not None else self._load()
+        if type_name not in entries:
+            cls = _model(type_name)
+            entries[type_name] = _fields_of(cls) if cls is not None else None
+            self.dirty = True
+        return entries[type_name]
+
+    def _load(self) -> dict[str, Any]:
+        import atexit
+        import importlib.util
+        import marshal
+        import os
+
+        from mediaops.config import cache_dir
+
+        self.entries = {}
+        spec = importlib.util.find_spec("kubernetes")
+        if spec is None or not spec.origin:
+            return self.entries
+        models = os.path.join(os.path.dirname(spec.origin), "client", "models", "__init__.py")
+        try:
+            stat = os.stat(models)
+        except OSError:
+            return self.entries
+        self.path = cache_dir() / f"k8s-models-{stat.st_size}-{stat.st_mtime_ns}.marshal"
+        try:
+            loaded = marshal.loads(self.path.read_bytes())
+            if isinstance(loaded, dict) and loaded.get("models") == models:
+                self.entries = dict(loaded["entries"])
+        except (OSError, ValueError, EOFError, TypeError, KeyError):
+            pass
+        atexit.register(self.save, models)
+        return self.entries
+
+    def save(self, models: str) -> None:
+        import marshal
+
+        from mediaops.config import keep_in_cache
+
+        if self.dirty and self.path is not None:
+            keep_in_cache(self.path, marshal.dumps({"models": models, "entries": self.entries}), most=4,
+                          pattern="k8s-models-*.marshal")
+            self.dirty = False
+
+
+SCHEMAS = _SchemaTable()
 
 
 def _model(type_name: str) -> Any:
@@ -94,10 +159,10 @@ def _walk(value: Any, type_name: str, path: str, unknown: list[str], missing: li
         for key, item in value.items():
             _walk(item, inner, f"{path}.{key}" if path else key, unknown, missing, prune)
         return
-    cls = _model(type_name)
-    if cls is None or not isinstance(value, dict):
+    known = SCHEMAS.fields(type_name) if type_name[:1] in "VCE" and isinstance(value, dict) else None
+    if known is None:
         return
-    by_json, required = _fields_of(cls)
+    by_json, required = known
     for key in list(value):
         at = f"{path}.{key}" if path else key
         if key not in by_json:
@@ -134,12 +199,12 @@ def validate(resource: Resource, obj: dict[str, Any], mode: str, *, verb: str = 
     Unknown fields as staging/src/k8s.io/apiserver/pkg/endpoints/handlers/create.go and rest.go handle them
     per fieldValidation (Strict: 400 "strict decoding error", Warn: dropped with a 299 warning, Ignore: dropped);
     missing required fields, then, are the 422 of the kind's validation (pkg/apis/*/validation)."""
-    cls = model_for(resource)
-    if cls is None or not isinstance(obj, dict):
+    name = _model_name(resource)
+    if not name or not isinstance(obj, dict) or SCHEMAS.fields(name) is None:
         return []
     unknown: list[str] = []
     missing: list[str] = []
-    _walk(obj, cls.__name__, "", unknown, missing, prune=mode != "Strict")
+    _walk(obj, name, "", unknown, missing, prune=mode != "Strict")
     unknown = [u for u in unknown if u not in (known_unknown or set()) and u not in ("apiVersion", "kind")]
     warnings: list[str] = []
     if unknown and mode == "Strict":
@@ -177,11 +242,11 @@ def _apps_rules(resource: Resource, obj: dict[str, Any]) -> list[tuple[str, str,
 
 def unknown_fields(resource: Resource, obj: dict[str, Any]) -> set[str]:
     """Unknown fields an object already holds (written by the rehearsal's controllers, not through the API)."""
-    cls = model_for(resource)
-    if cls is None:
+    name = _model_name(resource)
+    if not name or SCHEMAS.fields(name) is None:
         return set()
     unknown: list[str] = []
-    _walk(copy.deepcopy(obj), cls.__name__, "", unknown, [], prune=False)
+    _walk(copy.deepcopy(obj), name, "", unknown, [], prune=False)
     return set(unknown)
 
 

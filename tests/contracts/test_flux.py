@@ -6,6 +6,7 @@ Each test fails if mediaops's wrapper goes back to a rule Flux does not follow.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -105,3 +106,39 @@ def test_with_source_reconciles_the_helmchart_of_a_chart_spec_release(cluster: C
     assert state.ready == "True"
     handled = cluster.kube.get("HelmChart", "media-calibre-web", "flux-system")["status"]["lastHandledReconcileAt"]
     assert handled and handled != before
+
+
+def test_health_waits_take_the_objects_own_timeouts() -> None:
+    """kustomize-controller api/v1 GetTimeout and helm-controller api/v2 GetTimeout, in seconds."""
+    from mediaops.sim.flux import kustomization_timeout, release_timeout
+    from mediaops.sim.manager import Timing
+
+    assert kustomization_timeout({"interval": "1h"}) == 3570  # the interval less 30 s
+    assert kustomization_timeout({"interval": "10m", "timeout": "5m"}) == 300
+    assert kustomization_timeout({"interval": "30s"}) == 30  # never below 30 s
+    assert release_timeout({}, "upgrade") == 300
+    assert release_timeout({"timeout": "10m", "upgrade": {"timeout": "2m"}}, "upgrade") == 120
+    assert release_timeout({"timeout": "10m", "upgrade": {"timeout": "2m"}}, "install") == 600
+    fast, normal = Timing.fast(), Timing()
+    assert fast.health_wait(3570) == fast.health_timeout and fast.health_wait(36000) == pytest.approx(60)
+    assert normal.health_wait(3570) == pytest.approx(59.5) and normal.health_wait(300) == normal.health_timeout
+
+
+def test_a_release_waiting_on_its_workloads_names_its_actions_timeout(cluster: Cluster) -> None:
+    """helm-controller says which timeout an action runs with (atomic_release.go): the upgrade's own."""
+    flux.suspend(cluster.kube, "Kustomization", "tautulli", "media")  # the release as patched here, not as in git
+    cluster.sim.set_fault("crashloop", "media/tautulli")
+
+    def down(obj: dict[str, Any] | None) -> waits.Verdict:  # the upgrade must find its pods not Ready
+        return waits.Verdict(done=not ((obj or {}).get("status") or {}).get("readyReplicas"))
+
+    waits.until(cluster.kube, "Deployment", "tautulli", "media", down, timeout=20)
+    cluster.kube.patch("HelmRelease", "tautulli", {"spec": {"upgrade": {"timeout": "2m"},
+                                                            "values": {"podAnnotations": {"rev": "2"}}}}, "media")
+
+    def running(obj: dict[str, Any] | None) -> waits.Verdict:
+        ready = [c for c in ((obj or {}).get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"]
+        message = ready[0].get("message", "") if ready else ""
+        return waits.Verdict(done="Running 'upgrade' action with timeout of 2m0s" in message, status=message)
+
+    waits.until(cluster.kube, "HelmRelease", "tautulli", "media", running, timeout=20)

@@ -52,3 +52,35 @@ def test_the_users_directories_are_where_platformdirs_puts_them(monkeypatch: pyt
             monkeypatch.setenv(name, value)
     expected = Path(getattr(platformdirs, f"user_{kind}_dir")("mediaops"))
     assert user_dir(kind) == expected
+
+
+def test_the_rehearsals_schemas_are_kept_for_the_next_process(tmp_path: Path) -> None:
+    """A rehearsal in a new process validates with what an earlier one read of the client's models, without
+    importing them; what it validates is the same."""
+    import subprocess
+    import sys
+
+    script = """
+import sys
+from mediaops.cluster.kinds import kind
+from mediaops.sim.server import ApiError, validate
+deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a"},
+              "spec": {"selector": {"matchLabels": {"app": "a"}}, "replicas": 1, "surprise": 1,
+                       "template": {"metadata": {"labels": {"app": "a"}},
+                                    "spec": {"containers": [{"name": "main", "image": "x", "portz": []}]}}}}
+print(validate(kind("Deployment"), deployment, "Warn"))
+try:
+    nameless = {"metadata": {"labels": {"app": "a"}}, "spec": {"containers": [{"image": "x"}]}}
+    validate(kind("Deployment"), {**deployment, "spec": {**deployment["spec"], "template": nameless}}, "Ignore")
+except ApiError as exc:
+    print(exc.code, exc.message)
+print("kubernetes.client" in sys.modules)
+"""
+    env = {**os.environ, "MEDIAOPS_CACHE_DIR": str(tmp_path)}
+    runs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True).stdout
+            for _ in range(2)]
+    expected = str(['unknown field "spec.surprise"', 'unknown field "spec.template.spec.containers[0].portz"'])
+    invalid = ('422 Deployment.apps "a" is invalid: spec.template.spec.containers[0].name: Required value')
+    assert runs[0].splitlines() == [expected, invalid, "True"]  # read from the models, then kept
+    assert runs[1].splitlines() == [expected, invalid, "False"]  # the same, without importing them
+    assert len(list(tmp_path.glob("k8s-models-*.marshal"))) == 1
