@@ -120,6 +120,30 @@ class _SchemaTable:
         atexit.register(self.save, models)
         return self.entries
 
+    def document(self, key: str, make: Callable[[], Any]) -> Any:
+        """An OpenAPI document made from the models (``make``), kept in the cache directory for the same models and
+        ``key`` (the kinds it describes): kubectl's apply and create ask for one, and making it imports them."""
+        import binascii
+        import marshal
+
+        from mediaops.config import keep_in_cache
+
+        if self.entries is None:
+            self._load()
+        if self.path is None:
+            return make()
+        name = self.path.name.replace("k8s-models-", "k8s-openapi-").replace(".marshal", "")
+        path = self.path.with_name(f"{name}-{binascii.crc32(key.encode()):08x}.marshal")
+        try:
+            kept_key, document = marshal.loads(path.read_bytes())
+            if kept_key == key:
+                return document
+        except (OSError, ValueError, EOFError, TypeError):
+            pass
+        document = make()
+        keep_in_cache(path, marshal.dumps((key, document)), most=64, pattern="k8s-openapi-*.marshal")
+        return document
+
     def save(self, models: str) -> None:
         import marshal
 
@@ -511,32 +535,39 @@ def openapi_v3(group: str, version: str) -> dict[str, Any] | None:
         resources = [r for r in RESOURCES if r.group == group and r.version == version]
         if not resources:
             return None
-        ref = "#/components/schemas/"
-        roots = {m.__name__: r for r in resources if (m := model_for(r)) is not None}
-        schemas = _schemas(roots, ref)
-        names = {r: _schema_name(m.__name__) if (m := model_for(r)) is not None else
-                 f"{'.'.join(reversed(r.group.split('.')))}.{r.version}.{r.kind}" for r in resources}
-        for r in resources:
-            if model_for(r) is None:
-                schemas[names[r]] = _custom_schema(r)
-        _OPENAPI_CACHE[key] = {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.31.0"},
-                               "paths": _operation_paths(resources, ref, names),
-                               "components": {"schemas": schemas}}
+        _OPENAPI_CACHE[key] = SCHEMAS.document(f"v3:{resources!r}", lambda: _openapi_v3(resources))
     return _OPENAPI_CACHE[key]
+
+
+def _openapi_v3(resources: list[Resource]) -> dict[str, Any]:
+    ref = "#/components/schemas/"
+    roots = {m.__name__: r for r in resources if (m := model_for(r)) is not None}
+    schemas = _schemas(roots, ref)
+    names = {r: _schema_name(m.__name__) if (m := model_for(r)) is not None else
+             f"{'.'.join(reversed(r.group.split('.')))}.{r.version}.{r.kind}" for r in resources}
+    for r in resources:
+        if model_for(r) is None:
+            schemas[names[r]] = _custom_schema(r)
+    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.31.0"},
+            "paths": _operation_paths(resources, ref, names), "components": {"schemas": schemas}}
 
 
 def openapi_v2() -> dict[str, Any]:
     key = f"v2:{len(RESOURCES)}"
     if key not in _OPENAPI_CACHE:
-        ref = "#/definitions/"
-        roots = {m.__name__: r for r in RESOURCES if (m := model_for(r)) is not None}
-        definitions = _schemas(roots, ref)
-        for r in RESOURCES:
-            if model_for(r) is None:
-                definitions[f"{'.'.join(reversed(r.group.split('.')))}.{r.version}.{r.kind}"] = _custom_schema(r)
-        _OPENAPI_CACHE[key] = {"swagger": "2.0", "info": {"title": "Kubernetes", "version": "v1.31.0"},
-                               "paths": {}, "definitions": definitions}
+        _OPENAPI_CACHE[key] = SCHEMAS.document(f"v2:{RESOURCES!r}", _openapi_v2)
     return _OPENAPI_CACHE[key]
+
+
+def _openapi_v2() -> dict[str, Any]:
+    ref = "#/definitions/"
+    roots = {m.__name__: r for r in RESOURCES if (m := model_for(r)) is not None}
+    definitions = _schemas(roots, ref)
+    for r in RESOURCES:
+        if model_for(r) is None:
+            definitions[f"{'.'.join(reversed(r.group.split('.')))}.{r.version}.{r.kind}"] = _custom_schema(r)
+    return {"swagger": "2.0", "info": {"title": "Kubernetes", "version": "v1.31.0"}, "paths": {},
+            "definitions": definitions}
 
 
 # The subtypes /openapi/v2 is offered in, and the Content-Type of each answer (k8s.io/kube-openapi
@@ -554,7 +585,7 @@ def openapi_v2_protobuf() -> bytes:
 
     key = f"v2-protobuf:{len(RESOURCES)}"
     if key not in _OPENAPI_CACHE:
-        _OPENAPI_CACHE[key] = openapi_v2_document(openapi_v2())
+        _OPENAPI_CACHE[key] = SCHEMAS.document(f"v2-protobuf:{RESOURCES!r}", lambda: openapi_v2_document(openapi_v2()))
     data: bytes = _OPENAPI_CACHE[key]
     return data
 

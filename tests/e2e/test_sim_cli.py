@@ -135,18 +135,22 @@ def test_sim_up_prints_the_kubeconfig_to_export_and_sim_down_stops_it(ops: Media
     from mediaops.sim import background
 
     up = ops.run("sim", "up", "--timing", "fast", "--nas-port", "0")
-    assert up.returncode == 0, up.stderr
-    kubeconfig = ops.state / "sim" / "kubeconfig"
-    assert f"export KUBECONFIG={kubeconfig}" in up.stdout.splitlines()
-    pid = json.loads((ops.state / "sim" / "state.json").read_text())["pid"]
-    assert "rehearsal cluster up at http://127.0.0.1:" in up.stdout and f"(pid {pid})" in up.stdout
-    ops.env["KUBECONFIG"] = str(kubeconfig)
-    assert "tautulli" in kubectl(ops, "get", "kustomizations", "-n", "media").stdout
-    status = ops.run("sim", "status")
-    assert status.returncode == 0 and "Kustomizations  11/11 Ready" in status.stdout
-    down = ops.run("sim", "down")
-    assert down.returncode == 0 and down.stdout.strip() == f"rehearsal cluster (pid {pid}) stopped"
-    assert not (ops.state / "sim" / "state.json").exists()
-    assert not background.process_alive(pid)  # gone (a zombie no one reaps counts as gone)
-    again = ops.run("sim", "down")
-    assert again.returncode == 2 and "no rehearsal cluster is running" in again.stderr
+    try:
+        assert up.returncode == 0, up.stderr
+        kubeconfig = ops.state / "sim" / "kubeconfig"
+        assert f"export KUBECONFIG={kubeconfig}" in up.stdout.splitlines()
+        pid = json.loads((ops.state / "sim" / "state.json").read_text())["pid"]
+        assert "rehearsal cluster up at http://127.0.0.1:" in up.stdout and f"(pid {pid})" in up.stdout
+        ops.env["KUBECONFIG"] = str(kubeconfig)
+        assert "tautulli" in kubectl(ops, "get", "kustomizations", "-n", "media").stdout
+        status = ops.run("sim", "status")
+        assert status.returncode == 0 and "Kustomizations  11/11 Ready" in status.stdout
+        down = ops.run("sim", "down")
+        assert down.returncode == 0 and down.stdout.strip() == f"rehearsal cluster (pid {pid}) stopped"
+        assert not (ops.state / "sim" / "state.json").exists()
+        assert not background.process_alive(pid)  # gone (a zombie no one reaps counts as gone)
+        again = ops.run("sim", "down")
+        assert again.returncode == 2 and "no rehearsal cluster is running" in again.stderr
+    finally:  # never left running by a failed assertion
+        if (ops.state / "sim" / "state.json").exists():
+            background.stop(ops.state / "sim")

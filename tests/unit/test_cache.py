@@ -55,15 +55,15 @@ def test_the_users_directories_are_where_platformdirs_puts_them(monkeypatch: pyt
 
 
 def test_the_rehearsals_schemas_are_kept_for_the_next_process(tmp_path: Path) -> None:
-    """A rehearsal in a new process validates with what an earlier one read of the client's models, without
-    importing them; what it validates is the same."""
+    """A rehearsal in a new process validates, and answers kubectl's OpenAPI requests, with what an earlier one read
+    of the client's models, without importing them; what it says is the same."""
     import subprocess
     import sys
 
     script = """
 import sys
 from mediaops.cluster.kinds import kind
-from mediaops.sim.server import ApiError, validate
+from mediaops.sim.server import ApiError, openapi_v3, validate
 deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a"},
               "spec": {"selector": {"matchLabels": {"app": "a"}}, "replicas": 1, "surprise": 1,
                        "template": {"metadata": {"labels": {"app": "a"}},
@@ -74,6 +74,8 @@ try:
     validate(kind("Deployment"), {**deployment, "spec": {**deployment["spec"], "template": nameless}}, "Ignore")
 except ApiError as exc:
     print(exc.code, exc.message)
+deployment_schema = openapi_v3("apps", "v1")["components"]["schemas"]["io.k8s.api.v1.Deployment"]
+print(sorted(deployment_schema["properties"]), deployment_schema["description"][:38])
 print("kubernetes.client" in sys.modules)
 """
     env = {**os.environ, "MEDIAOPS_CACHE_DIR": str(tmp_path)}
@@ -81,6 +83,7 @@ print("kubernetes.client" in sys.modules)
             for _ in range(2)]
     expected = str(['unknown field "spec.surprise"', 'unknown field "spec.template.spec.containers[0].portz"'])
     invalid = ('422 Deployment.apps "a" is invalid: spec.template.spec.containers[0].name: Required value')
-    assert runs[0].splitlines() == [expected, invalid, "True"]  # read from the models, then kept
-    assert runs[1].splitlines() == [expected, invalid, "False"]  # the same, without importing them
-    assert len(list(tmp_path.glob("k8s-models-*.marshal"))) == 1
+    described = "['apiVersion', 'kind', 'metadata', 'spec', 'status'] Deployment enables declarative updates"
+    assert runs[0].splitlines() == [expected, invalid, described, "True"]  # read from the models, then kept
+    assert runs[1].splitlines() == [expected, invalid, described, "False"]  # the same, without importing them
+    assert len(list(tmp_path.glob("k8s-models-*.marshal"))) == len(list(tmp_path.glob("k8s-openapi-*.marshal"))) == 1
