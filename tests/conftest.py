@@ -36,6 +36,20 @@ def pytest_configure(config: pytest.Config) -> None:
         shutil.rmtree(CACHE, ignore_errors=True)
 
 
+# The runbooks' end-to-end tests take seconds each, the unit tests milliseconds: the long ones go first, so the
+# workers share them out while there are short ones left to even out the end (xdist's worksteal takes tests from
+# the end of a busy worker's queue).
+FIRST = ("tests/e2e/runbooks/", "tests/e2e/reliability/", "tests/e2e/", "tests/contracts/", "tests/unit/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        where = item.nodeid
+        return next((i for i, prefix in enumerate(FIRST) if where.startswith(prefix)), len(FIRST))
+
+    items.sort(key=rank)
+
+
 @dataclass
 class Mediaops:
     """The installed CLI with an isolated state directory and configuration."""
