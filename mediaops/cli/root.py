@@ -230,7 +230,7 @@ def print_markdown(text: str) -> None:
     drawn = captured.get()
     sys.stdout.write(drawn)
     sys.stdout.flush()
-    keep_in_cache(path, marshal.dumps((key, drawn)), most=KEPT_PAGES, pattern="*.page")
+    keep_in_cache(path, marshal.dumps((key, drawn)), most=KEPT_PAGES, pattern="*")  # older .txt pages too
 
 
 def _terminal() -> str:

@@ -85,6 +85,7 @@ class Kube:
         self.timeout, self.attempts, self.backoff = timeout, attempts, backoff
         self._served: dict[str, str] = {}  # group/kind -> the version the server serves it at (asked when needed)
         self._pool = threading.local()  # one kept-alive connection per thread
+        self._answered = False  # whether the API server has answered this client yet
 
     @property
     def api(self) -> Any:
@@ -156,10 +157,18 @@ class Kube:
             try:
                 response = self._send(method, url, data, headers, timeout or self.timeout, stream=stream)
             except (OSError, http.client.HTTPException) as exc:  # refused, reset, timed out
+                if isinstance(exc, ConnectionRefusedError) and not self._answered:
+                    # Nothing listens there: client-go does not retry a refused connection (rest/request.go
+                    # isErrRetryableFunc: resets and EOFs of GETs only), and kubectl says so at once. Once the
+                    # server has answered, a refusal is taken for its restart and retried like a reset.
+                    raise KubeError(f"cannot {verb} {what}: the connection to the server {self.server} was refused",
+                                    hint="is the kubeconfig's server (or --context) the right one, and is the API "
+                                         "server up?") from None
                 last = type(exc).__name__
                 uncertain = method != "GET"
                 self._pause(attempt, None)
                 continue
+            self._answered = True
             status = response.status
             if 200 <= status < 300:
                 if stream:

@@ -90,7 +90,7 @@ class Registry:
                     "page": docs.markdown(r)} for r in self.all()]
         # the few newest catalogs are kept: commands with other site runbook directories each have theirs
         keep_in_cache(path, marshal.dumps({"key": key, "entries": entries}), most=KEPT_CATALOGS,
-                      pattern="runbooks-*.marshal")
+                      pattern="runbooks-*")  # older formats (.json) go first
         return entries
 
     def entry(self, name: str) -> dict[str, Any]:

@@ -30,11 +30,15 @@ class Cell(NamedTuple):
 
 
 def width() -> int:
-    """The terminal's width (COLUMNS first, as rich reads it), 80 when there is no terminal."""
-    columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit() and int(columns) > 0:
-        return int(columns)
-    try:  # what shutil.get_terminal_size does after COLUMNS, without importing shutil (2 ms of `mediaops list`)
+    """The terminal's width as shutil.get_terminal_size reads it (COLUMNS first, as rich does too), 80 when there is
+    no terminal; without importing shutil (2 ms of `mediaops list`)."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
         return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
     except (AttributeError, ValueError, OSError):  # no standard output (None), or not a terminal
         return 80

@@ -400,7 +400,7 @@ class DiskCache:
         base = cache_dir()
         # named after the checkout, to be found by eye; entries are keyed by absolute path, so two checkouts whose
         # names end the same only share a file
-        name = "".join(c if c.isalnum() else "-" for c in str(root).strip("/"))[-100:]
+        name = "".join(c if c.isascii() and c.isalnum() else "-" for c in str(root).strip("/"))[-100:]
         self.path = base / f"parsed-{name}-v{self.VERSION}.marshal"
         try:
             loaded = marshal.loads(self.path.read_bytes())
@@ -440,7 +440,7 @@ class DiskCache:
         self.dirty = False
 
 
-KEPT_REPOSITORIES = 16  # the checkouts read last; a seventeenth is parsed again, once
+KEPT_REPOSITORIES = 16  # the checkouts whose parsed files changed last; a seventeenth is parsed again, once
 DISK_CACHE = DiskCache()
 
 

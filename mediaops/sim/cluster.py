@@ -61,7 +61,8 @@ VAULT = {
 }
 NODES = [("node-amd64-1", "amd64"), ("node-arm64-1", "arm64")]
 # Start-up is the steady state: no simulated delay until the cluster has settled (see Rehearsal.start).
-STEADY = {"pod_start": 0.0, "job_run": 0.0, "backup_tick": 0.0, "retry": 0.5, "poll": 0.01, "health_timeout": 3.0}
+STEADY = {"pod_start": 0.0, "job_run": 0.0, "backup_tick": 0.0, "retry": 0.5, "poll": 0.01, "health_timeout": 3.0,
+          "timeout_scale": 0.0}  # a health check that fails while settling fails in 3 s, whatever the object's timeout
 # Reasons a Kustomization is not Ready that are someone else's: it waits, it has not failed.
 TRANSIENT = {"DependencyNotReady", "ArtifactFailed", "Progressing"}
 # What the apps' volumes hold when the rehearsal creates them (their state from first-time setup).

@@ -38,6 +38,7 @@ class Timing:
     # The least a health check waits: the object's own timeout, scaled as the intervals are (health_wait), when that
     # is longer. A busy machine must not fail a healthy rollout because its scaled timeout is a fraction of a second.
     health_timeout: float = 10.0
+    timeout_scale: float | None = None  # how objects' timeouts scale; None: as the intervals (0 while settling)
 
     @classmethod
     def fast(cls) -> Timing:
@@ -46,7 +47,8 @@ class Timing:
 
     def health_wait(self, seconds: float) -> float:
         """How long the rehearsal's controllers wait for health when the object gives ``seconds``."""
-        return max(seconds * self.interval_scale, self.health_timeout)
+        scale = self.interval_scale if self.timeout_scale is None else self.timeout_scale
+        return max(seconds * scale, self.health_timeout)
 
 
 def watched(entry: str, resource: Resource) -> bool:

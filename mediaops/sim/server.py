@@ -74,13 +74,15 @@ def _model_name(resource: Resource) -> str:
 
 
 class _SchemaTable:
-    """What validation reads of each model (``_fields_of``), by class name, kept in the cache directory for the
-    installed client: importing the client's models costs a rehearsal 0.3 s of CPU on its first write, and every
-    background rehearsal (one per cluster test) is a new process. Keyed by the models' files; entries a process
-    needed and did not find are added and written when it exits."""
+    """What validation reads of each model (``_fields_of``), by class name, and the OpenAPI documents made from the
+    models, kept in the cache directory: importing the client's models costs a rehearsal 0.3 s of CPU on its first
+    write, and every background rehearsal (one per cluster test) is a new process. Keyed by the models' files and by
+    this module and the protobuf writer, which decide what is kept; entries a process needed and did not find are
+    added and written when it exits."""
 
     def __init__(self) -> None:
         self.entries: dict[str, Any] | None = None
+        self.source = ""  # the files the kept entries were made from, with their size and modification time
         self.path: Any = None
         self.dirty = False
 
@@ -95,6 +97,7 @@ class _SchemaTable:
 
     def _load(self) -> dict[str, Any]:
         import atexit
+        import binascii
         import importlib.util
         import marshal
         import os
@@ -105,23 +108,24 @@ class _SchemaTable:
         spec = importlib.util.find_spec("kubernetes")
         if spec is None or not spec.origin:
             return self.entries
-        models = os.path.join(os.path.dirname(spec.origin), "client", "models", "__init__.py")
+        files = [os.path.join(os.path.dirname(spec.origin), "client", "models", "__init__.py"), __file__,
+                 os.path.join(os.path.dirname(__file__), "protobuf.py")]
         try:
-            stat = os.stat(models)
+            self.source = "\n".join(f"{f}\0{os.stat(f).st_size}\0{os.stat(f).st_mtime_ns}" for f in files)
         except OSError:
             return self.entries
-        self.path = cache_dir() / f"k8s-models-{stat.st_size}-{stat.st_mtime_ns}.marshal"
+        self.path = cache_dir() / f"k8s-models-{binascii.crc32(self.source.encode()):08x}.marshal"
         try:
             loaded = marshal.loads(self.path.read_bytes())
-            if isinstance(loaded, dict) and loaded.get("models") == models:
+            if isinstance(loaded, dict) and loaded.get("source") == self.source:
                 self.entries = dict(loaded["entries"])
         except (OSError, ValueError, EOFError, TypeError, KeyError):
             pass
-        atexit.register(self.save, models)
+        atexit.register(self.save)
         return self.entries
 
     def document(self, key: str, make: Callable[[], Any]) -> Any:
-        """An OpenAPI document made from the models (``make``), kept in the cache directory for the same models and
+        """An OpenAPI document made from the models (``make``), kept in the cache directory for the same sources and
         ``key`` (the kinds it describes): kubectl's apply and create ask for one, and making it imports them."""
         import binascii
         import marshal
@@ -132,25 +136,25 @@ class _SchemaTable:
             self._load()
         if self.path is None:
             return make()
-        name = self.path.name.replace("k8s-models-", "k8s-openapi-").replace(".marshal", "")
-        path = self.path.with_name(f"{name}-{binascii.crc32(key.encode()):08x}.marshal")
+        whole = f"{self.source}\n{key}"
+        path = self.path.with_name(f"k8s-openapi-{binascii.crc32(whole.encode()):08x}.marshal")
         try:
             kept_key, document = marshal.loads(path.read_bytes())
-            if kept_key == key:
+            if kept_key == whole:
                 return document
         except (OSError, ValueError, EOFError, TypeError):
             pass
         document = make()
-        keep_in_cache(path, marshal.dumps((key, document)), most=64, pattern="k8s-openapi-*.marshal")
+        keep_in_cache(path, marshal.dumps((whole, document)), most=64, pattern="k8s-openapi-*.marshal")
         return document
 
-    def save(self, models: str) -> None:
+    def save(self) -> None:
         import marshal
 
         from mediaops.config import keep_in_cache
 
         if self.dirty and self.path is not None:
-            keep_in_cache(self.path, marshal.dumps({"models": models, "entries": self.entries}), most=4,
+            keep_in_cache(self.path, marshal.dumps({"source": self.source, "entries": self.entries}), most=4,
                           pattern="k8s-models-*.marshal")
             self.dirty = False
 

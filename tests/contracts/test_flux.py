@@ -110,6 +110,9 @@ def test_with_source_reconciles_the_helmchart_of_a_chart_spec_release(cluster: C
 
 def test_health_waits_take_the_objects_own_timeouts() -> None:
     """kustomize-controller api/v1 GetTimeout and helm-controller api/v2 GetTimeout, in seconds."""
+    import dataclasses
+
+    from mediaops.sim.cluster import STEADY
     from mediaops.sim.flux import kustomization_timeout, release_timeout
     from mediaops.sim.manager import Timing
 
@@ -122,6 +125,8 @@ def test_health_waits_take_the_objects_own_timeouts() -> None:
     fast, normal = Timing.fast(), Timing()
     assert fast.health_wait(3570) == fast.health_timeout and fast.health_wait(36000) == pytest.approx(60)
     assert normal.health_wait(3570) == pytest.approx(59.5) and normal.health_wait(300) == normal.health_timeout
+    settling = dataclasses.replace(normal, **STEADY)  # while a rehearsal settles, a failing check fails fast
+    assert settling.health_wait(3570) == settling.health_wait(1800) == STEADY["health_timeout"]
 
 
 def test_a_release_waiting_on_its_workloads_names_its_actions_timeout(cluster: Cluster) -> None:

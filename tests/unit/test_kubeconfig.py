@@ -116,3 +116,58 @@ def test_an_exec_plugin_is_left_to_the_official_client(tmp_path: Path, pki: Pki)
         assert running.seen[-1]["authorization"] == "Bearer from-exec"
     finally:
         running.stop()
+
+
+def test_a_refused_connection_fails_at_once_until_the_server_has_answered(tmp_path: Path) -> None:
+    """client-go (rest/request.go isErrRetryableFunc) does not retry a refused connection: nothing listens there.
+    Once the server has answered, a refusal is its restart, and is retried."""
+    import socket
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b'{"kind": "ConfigMap", "metadata": {"name": "x"}}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = _write(tmp_path / "config", {"server": f"http://127.0.0.1:{port}"}, {"token": "t"})
+    with pytest.raises(KubeError, match=f"the connection to the server http://127.0.0.1:{port} was refused") as once:
+        Kube(str(config), backoff=0.01).get("ConfigMap", "x", "media")
+    assert "gave up" not in str(once.value) and "API server up" in (once.value.hint or "")
+
+    first = HTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=first.serve_forever, daemon=True).start()
+    kube = Kube(str(config), backoff=0.05)
+    assert kube.get("ConfigMap", "x", "media")["metadata"]["name"] == "x"
+    first.shutdown()
+    first.server_close()  # the server restarts: refused until it listens again
+    again = HTTPServer(("127.0.0.1", port), Handler, bind_and_activate=False)
+    again.allow_reuse_address = True
+    listening = threading.Event()
+
+    def restart() -> None:
+        again.server_bind()
+        again.server_activate()
+        listening.set()
+        again.serve_forever()
+
+    timer = threading.Timer(0.1, restart)
+    timer.daemon = True
+    timer.start()
+    try:
+        assert kube.get("ConfigMap", "x", "media")["metadata"]["name"] == "x"
+        assert listening.is_set()  # answered by the restarted server, after refusals
+    finally:
+        listening.wait(10)
+        again.shutdown()
+        again.server_close()

@@ -52,3 +52,12 @@ def test_the_status_table_keeps_every_column_at_80(monkeypatch: pytest.MonkeyPat
     assert first[2:6] == ["Failed", "1/1", "314571e", "6s"] and first[0].endswith("…") and first[6].endswith("…")
     assert second[:6] == ["tautulli", "media", "ScaledDown", "0/1", "314571e", "1m"]
     assert lines[4] == "⚠ media/tautulli: scaled down by mediaops: Deployment tautulli (was 1)"
+
+
+@pytest.mark.parametrize(("columns", "expected"), [("100", 100), (" 100", 100), ("+90", 90), ("1_00", 100)])
+def test_the_width_is_read_from_columns_as_shutil_reads_it(monkeypatch: pytest.MonkeyPatch, columns: str,
+                                                          expected: int) -> None:
+    from mediaops.engine.table import width
+
+    monkeypatch.setenv("COLUMNS", columns)
+    assert width() == expected
