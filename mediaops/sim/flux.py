@@ -84,6 +84,71 @@ def release_timeout(spec: dict[str, Any], action: str) -> float:
     return interval(given, interval(spec.get("timeout"), 300))
 
 
+def set_path(values: dict[str, Any], path: str, value: str, *, literal: bool = False) -> None:
+    """A HelmRelease valuesFrom ``targetPath``: ``value`` put at ``path`` in ``values`` as fluxcd/pkg
+    chartutil/values.go ReplacePathValue does through Helm's strvals (``a.b[1].c``, ``\\.`` a dot in a key, lists
+    padded with nulls): typed (true, false, null, a number without a leading zero) unless quoted, which is kept as
+    the string inside the quotes; ``literal`` (ReplacePathLiteralValue) keeps the value verbatim. A value with a
+    comma, which --set would split into more assignments, is kept whole here."""
+    keys: list[str | int] = []
+    current, index = "", 0
+    while index < len(path):
+        char = path[index]
+        if char == "\\" and index + 1 < len(path):
+            current, index = current + path[index + 1], index + 2
+            continue
+        if char == "[":
+            end = path.find("]", index)
+            if end < 0 or not path[index + 1:end].isdigit():
+                raise ValueError(f"{path}: a list index is a number in brackets")
+            if current:
+                keys.append(current)
+            keys.append(int(path[index + 1:end]))
+            current, index = "", end + 1
+            continue
+        if char == ".":
+            if current:
+                keys.append(current)
+            current, index = "", index + 1
+            continue
+        current, index = current + char, index + 1
+    if current:
+        keys.append(current)
+    if not keys or not isinstance(keys[0], str):
+        raise ValueError(f"{path}: no key")
+    typed: Any = value
+    if literal:
+        typed = value
+    elif len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        typed = value.strip("'\"")
+    elif value.lower() in ("true", "false"):
+        typed = value.lower() == "true"
+    elif value.lower() == "null":
+        typed = None
+    elif value == "0" or (value[:1] not in ("", "0") and value.lstrip("-+").isdigit()):
+        typed = int(value)
+    node: Any = values
+    for position, key in enumerate(keys):
+        last = position == len(keys) - 1
+        following: Any = {} if last or isinstance(keys[position + 1], str) else []
+        if isinstance(key, int):
+            if not isinstance(node, list):
+                raise ValueError(f"{path}: not a list at [{key}]")
+            node.extend([None] * (key + 1 - len(node)))
+            if last:
+                node[key] = typed
+            elif not isinstance(node[key], type(following)):
+                node[key] = following
+            node = node[key]
+            continue
+        if last:
+            node[key] = typed
+        else:
+            if not isinstance(node.get(key), type(following)):
+                node[key] = following
+            node = node[key]
+
+
 def _go_duration(seconds: float) -> str:
     """A whole number of seconds as Go's time.Duration prints it: 5m0s, 1h0m0s, 45s."""
     hours, rest = divmod(int(seconds), 3600)
@@ -586,7 +651,7 @@ class Kustomizations(Controller):
                 return retry
         # From here on the revision is attempted: lastAttemptedRevision moves, lastAppliedRevision only on
         # success (kustomize-controller internal/controller/kustomization_controller.go reconcile).
-        timeout = spec.get("timeout") or spec.get("interval") or "5m"
+        timeout = _go_duration(kustomization_timeout(spec))  # obj.GetTimeout().String() (kustomization_controller.go)
         building = f"Building manifests for revision {revision} with a timeout of {timeout}"
         checking = f"Running health checks for revision {revision} with a timeout of {timeout}"
         failing = self.sim.failing("Kustomization", namespace, name)
@@ -1051,7 +1116,19 @@ class HelmReleases(Controller):
                     continue
                 raise BuildError("InstallFailed", f"could not resolve {kind_name} chart values reference "
                                  f"'{namespace}/{ref.get('name')}' with key '{key}'")
-            merged = _deep_merge(merged, parse(data[key]) or {})
+            if ref.get("targetPath"):  # the value at that path, as `helm --set` (or --set-literal) puts it
+                try:
+                    set_path(merged, str(ref["targetPath"]), data[key], literal=bool(ref.get("literal")))
+                except ValueError as exc:
+                    raise BuildError("InstallFailed", f"unable to merge value from key '{key}' in {kind_name} "
+                                     f"'{namespace}/{ref.get('name')}' into target path "
+                                     f"'{ref['targetPath']}': {exc}") from None
+                continue
+            values = parse(data[key])
+            if values is not None and not isinstance(values, dict):
+                raise BuildError("InstallFailed", f"unable to read values from key '{key}' in {kind_name} "
+                                 f"'{namespace}/{ref.get('name')}': not a map of values")
+            merged = _deep_merge(merged, values or {})
         return _deep_merge(merged, spec.get("values") or {})
 
     # -- the release: helm-controller internal/reconcile/atomic_release.go, run as a state machine --------------

@@ -113,12 +113,13 @@ def test_health_waits_take_the_objects_own_timeouts() -> None:
     import dataclasses
 
     from mediaops.sim.cluster import STEADY
-    from mediaops.sim.flux import kustomization_timeout, release_timeout
+    from mediaops.sim.flux import _go_duration, kustomization_timeout, release_timeout
     from mediaops.sim.manager import Timing
 
     assert kustomization_timeout({"interval": "1h"}) == 3570  # the interval less 30 s
     assert kustomization_timeout({"interval": "10m", "timeout": "5m"}) == 300
     assert kustomization_timeout({"interval": "30s"}) == 30  # never below 30 s
+    assert [_go_duration(s) for s in (3570, 300, 30, 3600)] == ["59m30s", "5m0s", "30s", "1h0m0s"]
     assert release_timeout({}, "upgrade") == 300
     assert release_timeout({"timeout": "10m", "upgrade": {"timeout": "2m"}}, "upgrade") == 120
     assert release_timeout({"timeout": "10m", "upgrade": {"timeout": "2m"}}, "install") == 600
@@ -147,3 +148,41 @@ def test_a_release_waiting_on_its_workloads_names_its_actions_timeout(cluster: C
         return waits.Verdict(done="Running 'upgrade' action with timeout of 2m0s" in message, status=message)
 
     waits.until(cluster.kube, "HelmRelease", "tautulli", "media", running, timeout=20)
+
+
+def test_values_from_a_target_path_land_where_it_says(cluster: Cluster) -> None:
+    """fluxcd/pkg chartutil/values.go ChartValuesFromReferences: a valuesFrom entry with targetPath puts the key's
+    value at that path as `helm --set` does (tscibilia/home-ops sets an OAuth client id so; the rehearsal's
+    helm-controller failed on it)."""
+    import base64
+
+    flux.suspend(cluster.kube, "Kustomization", "tautulli", "media")  # the release as patched here
+    cluster.kube.create("Secret", {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "tautulli-tag"},
+                                   "data": {"tag": base64.b64encode(b"2.99.0").decode()}}, "media")
+    refs = cluster.kube.get("HelmRelease", "tautulli", "media")["spec"]["valuesFrom"]
+    target = {"kind": "Secret", "name": "tautulli-tag", "valuesKey": "tag",
+              "targetPath": "controllers.tautulli.containers.main.image.tag"}
+    cluster.kube.patch("HelmRelease", "tautulli", {"spec": {"valuesFrom": [*refs, target]}}, "media")
+
+    def tagged(obj: dict[str, Any] | None) -> waits.Verdict:
+        containers = (((obj or {}).get("spec") or {}).get("template") or {}).get("spec", {}).get("containers") or []
+        images = [c.get("image", "") for c in containers]
+        return waits.Verdict(done=any(i.endswith(":2.99.0") for i in images), status=", ".join(images))
+
+    waits.until(cluster.kube, "Deployment", "tautulli", "media", tagged, timeout=20)
+    assert cluster.sim.manager.errors == []
+
+
+def test_a_target_path_is_read_as_helms_set_reads_it() -> None:
+    """Helm pkg/strvals (parser.go typedVal, list indices, escaped dots), as chartutil.ReplacePathValue calls it."""
+    from mediaops.sim.flux import set_path
+
+    values: dict[str, Any] = {"a": {"kept": 1}}
+    for path, value in (("a.b", "true"), ("a.n", "42"), ("a.zero", "007"), ("a.quoted", '"42"'), ("a.none", "null"),
+                        ("list[1].k", "v"), (r"file\.yml.content", "x")):
+        set_path(values, path, value)
+    set_path(values, "raw", "a,b=c", literal=True)
+    assert values == {"a": {"kept": 1, "b": True, "n": 42, "zero": "007", "quoted": "42", "none": None},
+                      "list": [None, {"k": "v"}], "file.yml": {"content": "x"}, "raw": "a,b=c"}
+    with pytest.raises(ValueError, match="a list index is a number"):
+        set_path(values, "list[x]", "v")
