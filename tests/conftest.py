@@ -26,13 +26,15 @@ MEDIAOPS = str(Path(sys.executable).parent / "mediaops")
 TEST_RUNBOOKS = ROOT / "tests" / "runbooks"
 # One cache directory for the whole session, as an operator has one: the runbook catalog, the parsed files and the
 # rehearsal's kustomize builds made by one test are found by the next (each is keyed by what it was made from, so a
-# test that changes a file misses it). Emptied when a session starts; the in-process rehearsals use it too.
-CACHE = Path(tempfile.gettempdir()) / f"mediaops-tests-{os.getuid()}-cache"
-os.environ["MEDIAOPS_CACHE_DIR"] = str(CACHE)
+# test that changes a file misses it). The session's own, made by the controller and handed to its workers through
+# the environment (another session running at the same time has another), removed at the end; the in-process
+# rehearsals use it too.
+CACHE = Path(os.environ.get("MEDIAOPS_TESTS_CACHE") or tempfile.mkdtemp(prefix=f"mediaops-tests-{os.getuid()}-"))
+os.environ["MEDIAOPS_TESTS_CACHE"] = os.environ["MEDIAOPS_CACHE_DIR"] = str(CACHE)
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    if not hasattr(config, "workerinput"):  # the controller, once, before any worker starts
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # the controller, once every worker is done
         shutil.rmtree(CACHE, ignore_errors=True)
 
 

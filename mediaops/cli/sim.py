@@ -82,7 +82,8 @@ def sim_status(state: State, as_json: bool) -> None:
              f"faults      {', '.join(f'{k}={v}' for k, v in faults.items()) or 'none'}",
              f"Kustomizations  {len(kustomizations) - len(not_ready)}/{len(kustomizations)} Ready"
              + (f"; not Ready: {', '.join(not_ready)}" if not_ready else ""),
-             f"controller errors  {summary.get('controller_errors', 0)}"]
+             f"controller errors  {summary.get('controller_errors', 0)}"
+             + (f" (the last: {summary['last_controller_error']})" if summary.get("last_controller_error") else "")]
     click.echo("\n".join(lines))
 
 

@@ -537,7 +537,8 @@ class Rehearsal:
                 "origin": self.origin,
                 "faults": {**{k: v for k, v in self.faults.items() if v},
                            "reconcile-fail": ["/".join(k) for k in self.failures]},
-                "kustomizations": ks, "controller_errors": len(self.manager.errors)}
+                "kustomizations": ks, "controller_errors": len(self.manager.errors),
+                "last_controller_error": _error_line(self.manager.errors[-1]) if self.manager.errors else ""}
 
     # -- ingress ---------------------------------------------------------------------------------------------
     def _ingress(self) -> None:
@@ -866,6 +867,13 @@ class Rehearsal:
         self.overseerr.stop()
         if self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _error_line(error: str) -> str:
+    """A controller error kept with its traceback, as one line: which controller and object, and the exception."""
+    lines = [line for line in error.splitlines() if line.strip()]
+    where = lines[0].removesuffix(": Traceback (most recent call last):") if lines else ""
+    return f"{where}: {lines[-1].strip()}" if len(lines) > 1 else where
 
 
 def _bootstrapped(entries: list[Path]) -> list[Path]:

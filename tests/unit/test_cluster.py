@@ -337,3 +337,14 @@ def test_scaling_down_twice_keeps_the_count_first_remembered(cluster: Cluster) -
     workloads.scale(kube, "Deployment", "tautulli", "media", 2)
     obj = kube.get("Deployment", "tautulli", "media")
     assert obj["spec"]["replicas"] == 2 and workloads.remembered(obj) is None
+
+
+def test_a_controller_error_is_told_in_one_line() -> None:
+    """`sim status` names the last controller error: which controller, which object, which exception."""
+    from mediaops.sim.cluster import _error_line
+
+    kept = ("helm-controller ('network', 'tailscale-operator'): Traceback (most recent call last):\n"
+            '  File "mediaops/sim/manager.py", line 217, in _work\n    again = controller.reconcile(*key)\n'
+            "AttributeError: 'str' object has no attribute 'items'\n")
+    assert _error_line(kept) == ("helm-controller ('network', 'tailscale-operator'): "
+                                 "AttributeError: 'str' object has no attribute 'items'")
