@@ -418,7 +418,8 @@ class Repository:
             return
         key = (str(ref.get("namespace") or release.namespace), str(ref.get("name", "")))
         release.chart_ref = f"OCIRepository/{key[0]}/{key[1]}"
-        source = next((s for s in app.sources if (s.namespace, s.name) == key), None) or self.shared_sources().get(key)
+        source = (next((s for s in app.sources if (s.namespace, s.name) == key), None)
+                  or self.namespace_sources(app.namespace).get(key) or self.shared_sources().get(key))
         if source is None:
             app.notes.append(f"HelmRelease {release.name}: OCIRepository {key[0]}/{key[1]} is not in the repository; "
                              "chart and version unknown")
@@ -430,25 +431,43 @@ class Repository:
     def shared_sources(self) -> dict[tuple[str, str], ChartSource]:
         """OCIRepositories outside the apps (kubernetes/flux/…), by (namespace, name)."""
         if not hasattr(self, "_shared"):
-            found: dict[tuple[str, str], ChartSource] = {}
-            for base in (self.kubernetes / "flux", self.kubernetes / "components"):
-                for path in sorted(base.rglob("*.y*ml")) if base.is_dir() else []:
-                    if "OCIRepository" not in read_text(path):
-                        continue
-                    try:
-                        docs = load_all(path, self.root)
-                    except YamlError:
-                        continue
-                    for doc in docs:
-                        if is_kind(doc, "OCIRepository", "source.toolkit.fluxcd.io"):
-                            meta, spec = doc.get("metadata") or {}, doc.get("spec") or {}
-                            ref = spec.get("ref") or {}
-                            source = ChartSource(str(meta.get("name")), str(meta.get("namespace") or "flux-system"),
-                                                 str(spec.get("url", "")), str(ref.get("tag") or ref.get("semver")
-                                                                               or ""), self.rel(path))
-                            found[(source.namespace, source.name)] = source
-            self._shared = found
+            bases = (self.kubernetes / "flux", self.kubernetes / "components")
+            self._shared = {(s.namespace, s.name): s for base in bases for s in self._oci_sources(base, "flux-system")}
         return self._shared
+
+    def namespace_sources(self, namespace: str) -> dict[tuple[str, str], ChartSource]:
+        """OCIRepositories the namespace's kustomization.yaml brings in through its ``components`` (a shared
+        ``components/common/repos/app-template`` in each namespace), in the namespace kustomize gives them."""
+        cache: dict[str, dict[tuple[str, str], ChartSource]] = self.__dict__.setdefault("_namespace_sources", {})
+        if namespace not in cache:
+            spec = self._namespace_spec(namespace)
+            listing = self.namespace_kustomization(namespace).parent
+            override = str(spec.get("namespace") or "")
+            cache[namespace] = {}
+            for component in spec.get("components") or []:
+                for source in self._oci_sources(Path(os.path.normpath(listing / str(component))), namespace):
+                    source.namespace = override or source.namespace
+                    cache[namespace][(source.namespace, source.name)] = source
+        return cache[namespace]
+
+    def _oci_sources(self, base: Path, default_namespace: str) -> list[ChartSource]:
+        """The OCIRepositories of the YAML files under ``base`` (a namespace-less one in ``default_namespace``)."""
+        found: list[ChartSource] = []
+        for path in sorted(base.rglob("*.y*ml")) if base.is_dir() else []:
+            if "OCIRepository" not in read_text(path):
+                continue
+            try:
+                docs = load_all(path, self.root)
+            except YamlError:
+                continue
+            for doc in docs:
+                if is_kind(doc, "OCIRepository", "source.toolkit.fluxcd.io"):
+                    meta, spec = doc.get("metadata") or {}, doc.get("spec") or {}
+                    ref = spec.get("ref") or {}
+                    found.append(ChartSource(str(meta.get("name")), str(meta.get("namespace") or default_namespace),
+                                             str(spec.get("url", "")), str(ref.get("tag") or ref.get("semver") or ""),
+                                             self.rel(path)))
+        return found
 
     def _values(self, app: App, doc: dict[str, Any], rel: str) -> dict[str, Any]:
         """The HelmRelease's values as Flux merges them: each valuesFrom in order, then inline values."""

@@ -59,3 +59,30 @@ def test_group_folders_hold_apps_and_core_trees_hold_dependencies(tmp_path: Path
     assert [f.what for f in problems(repo) if f.level == "error"] == []
     listed = next(c for c in activation(repo, repo.app("sentry")).files if c.path.endswith("kustomization.yaml"))
     assert listed.after is not None and "  - ./mcp/sentry/ks.yaml\n" in listed.after
+
+
+def test_a_chart_source_from_the_namespaces_component_is_the_namespaces(tmp_path: Path) -> None:
+    """A component every namespace kustomization.yaml lists (components/common/repos/app-template) brings a
+    namespace-less OCIRepository into each namespace: a chartRef without a namespace finds it there (seen on
+    zhorvath83/home-ops, where every app-template release was called "not in the repository")."""
+    release = ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: tei\n"
+               "spec:\n  chartRef: {kind: OCIRepository, name: app-template}\n")
+    source = ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n  name: app-template\n"
+              "spec:\n  url: oci://ghcr.io/bjw-s-labs/helm/app-template\n  ref: {tag: 4.6.2}\n")
+    repo = _write(tmp_path, {
+        "kubernetes/flux/cluster/cluster-apps.yaml": ENTRY.format(name="cluster-apps", tree="apps"),
+        "kubernetes/components/common/kustomization.yaml": "kind: Component\nresources:\n  - ./repos\n",
+        "kubernetes/components/common/repos/kustomization.yaml": "kind: Component\nresources:\n  - ./app-template\n",
+        "kubernetes/components/common/repos/app-template/kustomization.yaml": "resources:\n  - ./ocirepository.yaml\n",
+        "kubernetes/components/common/repos/app-template/ocirepository.yaml": source,
+        "kubernetes/apps/ai/kustomization.yaml": ("namespace: ai\ncomponents:\n  - ../../components/common\n"
+                                                  "resources:\n  - ./tei/ks.yaml\n"),
+        "kubernetes/apps/ai/tei/ks.yaml": KS.format(name="tei", path="tei", extra="  targetNamespace: ai\n"),
+        "kubernetes/apps/ai/tei/app/kustomization.yaml": "resources:\n  - ./helmrelease.yaml\n",
+        "kubernetes/apps/ai/tei/app/helmrelease.yaml": release,
+    })
+    (tei,) = repo.apps()
+    (helm,) = tei.helmreleases
+    assert (helm.chart_ref, helm.chart, helm.version) == ("OCIRepository/ai/app-template", "app-template", "4.6.2")
+    assert helm.source_file == "kubernetes/components/common/repos/app-template/ocirepository.yaml"
+    assert not any("not in the repository" in note for note in tei.notes)
