@@ -125,7 +125,8 @@ def set_path(values: dict[str, Any], path: str, value: str, *, literal: bool = F
         typed = value.lower() == "true"
     elif value.lower() == "null":
         typed = None
-    elif value == "0" or (value[:1] not in ("", "0") and value.lstrip("-+").isdigit()):
+    elif value == "0" or (value[:1] != "0" and re.fullmatch(r"[-+]?[0-9]+", value)
+                          and -2 ** 63 <= int(value) < 2 ** 63):  # strconv.ParseInt(val, 10, 64)
         typed = int(value)
     node: Any = values
     for position, key in enumerate(keys):

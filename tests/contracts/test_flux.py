@@ -179,10 +179,12 @@ def test_a_target_path_is_read_as_helms_set_reads_it() -> None:
 
     values: dict[str, Any] = {"a": {"kept": 1}}
     for path, value in (("a.b", "true"), ("a.n", "42"), ("a.zero", "007"), ("a.quoted", '"42"'), ("a.none", "null"),
+                        ("a.negative", "-5"), ("a.dashes", "--5"), ("a.huge", "9" * 20),
                         ("list[1].k", "v"), (r"file\.yml.content", "x")):
         set_path(values, path, value)
     set_path(values, "raw", "a,b=c", literal=True)
-    assert values == {"a": {"kept": 1, "b": True, "n": 42, "zero": "007", "quoted": "42", "none": None},
+    assert values == {"a": {"kept": 1, "b": True, "n": 42, "zero": "007", "quoted": "42", "none": None,
+                            "negative": -5, "dashes": "--5", "huge": "9" * 20},
                       "list": [None, {"k": "v"}], "file.yml": {"content": "x"}, "raw": "a,b=c"}
     with pytest.raises(ValueError, match="a list index is a number"):
         set_path(values, "list[x]", "v")
