@@ -147,6 +147,39 @@ def keep_in_cache(path: Path, data: bytes, *, most: int = 0, pattern: str = "*")
         pass
 
 
+def file_stamps(paths: Any) -> str:
+    """Each file's path, size and modification time, a line each: a cache key that changes when any of them
+    does. OSError when one is missing."""
+    lines = []
+    for path in paths:
+        stat = os.stat(path)
+        lines.append(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}")
+    return "\n".join(lines)
+
+
+def kept(path: Path, key: Any) -> Any:
+    """What ``keep`` wrote to ``path`` for ``key``; None when there is none, it is damaged, or it was made for
+    another key (a file's name is only a checksum: the whole key is kept in it and compared)."""
+    import marshal
+
+    try:
+        kept_key, value = marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    return value if kept_key == key else None
+
+
+def keep(path: Path, key: Any, value: Any, *, most: int = 0, pattern: str = "*") -> None:
+    """``value`` kept at ``path`` with its whole ``key`` (keep_in_cache; a value marshal cannot hold is not kept)."""
+    import marshal
+
+    try:
+        data = marshal.dumps((key, value))
+    except ValueError:
+        return
+    keep_in_cache(path, data, most=most, pattern=pattern)
+
+
 def _coerce(key: str, value: Any, origin: str) -> Any:
     kind = KEYS[key][1]
     if value is None:

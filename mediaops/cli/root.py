@@ -206,20 +206,16 @@ def print_markdown(text: str) -> None:
     """A Markdown page drawn by rich, or the same drawing kept from an earlier command: importing rich's Markdown and
     rendering a runbook's page took two thirds of `show`."""
     import binascii
-    import marshal
     import os
 
-    from mediaops.config import cache_dir, keep_in_cache
+    from mediaops.config import cache_dir, keep, kept
 
     # the file holds its whole key beside the drawing and is used only for that key (its name is only a checksum)
     key = "\0".join([text, _terminal(), *(repr(os.environ.get(k)) for k in RICH_ENVIRON)])
     path = cache_dir() / "pages" / f"{binascii.crc32(key.encode()):08x}-{len(key)}.page"
-    try:
-        kept_key, kept = marshal.loads(path.read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
-        kept_key = kept = None
-    if kept_key == key and isinstance(kept, str):
-        sys.stdout.write(kept)
+    drawn = kept(path, key)
+    if isinstance(drawn, str):
+        sys.stdout.write(drawn)
         sys.stdout.flush()
         return
     from rich.markdown import Markdown
@@ -230,7 +226,7 @@ def print_markdown(text: str) -> None:
     drawn = captured.get()
     sys.stdout.write(drawn)
     sys.stdout.flush()
-    keep_in_cache(path, marshal.dumps((key, drawn)), most=KEPT_PAGES, pattern="*")  # older .txt pages too
+    keep(path, key, drawn, most=KEPT_PAGES, pattern="*")  # older .txt pages too
 
 
 def _terminal() -> str:

@@ -67,21 +67,17 @@ class Registry:
         """What ``list`` and ``show`` print of each runbook, by name: its summary, parameters, number of steps,
         source and page; from the cache when nothing changed, else built by importing the runbooks."""
         import binascii
-        import marshal
 
-        from mediaops.config import cache_dir, keep_in_cache
+        from mediaops.config import cache_dir, keep, kept
 
         key = self._fingerprint()
         # one file per set of runbook directories, holding the fingerprint it was made for: compared whole, so a
         # file is never taken for another state of the runbooks (the name only keeps directory sets apart)
         name = binascii.crc32("\0".join(map(str, self.dirs)).encode())
         path = cache_dir() / f"runbooks-{name:08x}.marshal"
-        try:
-            kept = marshal.loads(path.read_bytes())
-            if isinstance(kept, dict) and kept.get("key") == key:
-                return list(kept["entries"])
-        except (OSError, ValueError, EOFError, KeyError, TypeError):
-            pass
+        found = kept(path, key)
+        if isinstance(found, list):
+            return list(found)
         from mediaops.engine import docs
 
         entries = [{"name": r.name, "summary": r.summary, "steps": len(r.steps), "source": r.source,
@@ -89,8 +85,7 @@ class Registry:
                                for p in r.params],
                     "page": docs.markdown(r)} for r in self.all()]
         # the few newest catalogs are kept: commands with other site runbook directories each have theirs
-        keep_in_cache(path, marshal.dumps({"key": key, "entries": entries}), most=KEPT_CATALOGS,
-                      pattern="runbooks-*")  # older formats (.json) go first
+        keep(path, key, entries, most=KEPT_CATALOGS, pattern="runbooks-*")  # older formats (.json) go first
         return entries
 
     def entry(self, name: str) -> dict[str, Any]:
@@ -106,11 +101,9 @@ class Registry:
         package = Path(__file__).resolve().parents[1]
         files = [p for d in self.dirs if d.is_dir() for p in sorted(d.glob("*.py")) if not p.name.startswith("_")]
         files += sorted(package.rglob("*.py"))
-        lines = [f"{sys.version_info[:2]}"]
-        for file in files:
-            stat = file.stat()
-            lines.append(f"{file}\0{stat.st_size}\0{stat.st_mtime_ns}")
-        return "\n".join(lines)
+        from mediaops.config import file_stamps
+
+        return f"{sys.version_info[:2]}\n" + file_stamps(files)
 
     def all(self) -> list[Runbook]:
         loaded = self._load()

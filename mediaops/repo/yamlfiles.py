@@ -308,13 +308,7 @@ def parse_cached(text: str) -> Any:
 def _parse_text(text: str) -> list[Any]:
     """Kept in the disk cache too, keyed by the text itself: a patch written inline in a Kustomization is read on
     every command, as its file is."""
-    key = "text:" + text
-    cached = DISK_CACHE.get(key, len(text), 0)
-    if cached is not None:
-        return cached
-    docs = parse_all(text)
-    DISK_CACHE.put(key, len(text), 0, docs)
-    return docs
+    return DISK_CACHE.through("text:" + text, len(text), 0, lambda: parse_all(text))
 
 
 def describe_error(shown: Path | str, exc: Exception) -> str:
@@ -364,12 +358,7 @@ def yaml_error() -> type[Exception]:
 
 @lru_cache(maxsize=8192)
 def _parse(path: Path, mtime: int, size: int = -1) -> list[Any]:
-    cached = DISK_CACHE.get(str(path), size, mtime)
-    if cached is not None:
-        return cached
-    docs = _parse_file(path)
-    DISK_CACHE.put(str(path), size, mtime, docs)
-    return docs
+    return DISK_CACHE.through(str(path), size, mtime, lambda: _parse_file(path))
 
 
 class DiskCache:
@@ -391,9 +380,8 @@ class DiskCache:
 
     def attach(self, root: Path) -> None:
         import atexit
-        import marshal
 
-        from mediaops.config import cache_dir
+        from mediaops.config import cache_dir, kept
 
         if self.path is not None:
             return
@@ -402,11 +390,8 @@ class DiskCache:
         # names end the same only share a file
         name = "".join(c if c.isascii() and c.isalnum() else "-" for c in str(root).strip("/"))[-100:]
         self.path = base / f"parsed-{name}-v{self.VERSION}.marshal"
-        try:
-            loaded = marshal.loads(self.path.read_bytes())
-            self.entries = loaded if isinstance(loaded, dict) else {}
-        except (OSError, ValueError, EOFError, TypeError):
-            self.entries = {}
+        loaded = kept(self.path, self.VERSION)
+        self.entries = loaded if isinstance(loaded, dict) else {}
         atexit.register(self.save)
 
     def get(self, key: str, size: int, mtime: int) -> list[Any] | None:
@@ -422,21 +407,23 @@ class DiskCache:
             self.used.add(key)
             self.dirty = True
 
-    def save(self) -> None:
-        import marshal
+    def through(self, key: str, size: int, mtime: int, make: Any) -> list[Any]:
+        """The entry for ``key`` at that size and time, else ``make()``, kept."""
+        found = self.get(key, size, mtime)
+        if found is None:
+            found = make()
+            self.put(key, size, mtime, found)
+        return found
 
-        from mediaops.config import keep_in_cache
+    def save(self) -> None:
+        from mediaops.config import keep
 
         if not self.dirty or self.path is None:
             return
         entries = self.entries
         if len(entries) > 2 * max(len(self.used), 1000):  # files long gone: keep what this run read
             entries = {k: v for k, v in entries.items() if k in self.used}
-        try:
-            data = marshal.dumps(entries)
-        except ValueError:  # a value marshal cannot hold: only slower next time
-            return
-        keep_in_cache(self.path, data, most=KEPT_REPOSITORIES, pattern="parsed-*.marshal")
+        keep(self.path, self.VERSION, entries, most=KEPT_REPOSITORIES, pattern="parsed-*.marshal")
         self.dirty = False
 
 

@@ -41,6 +41,7 @@ from mediaops.repo.yamlfiles import expand, parse, parse_all
 from mediaops.sim import charts
 from mediaops.sim.manager import DEFERRED, Controller, Key
 from mediaops.sim.store import ApiError, WatchEvent, clone, now
+from mediaops.sim.volsync import go_duration as _go_duration
 
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
 FORCE_AT = "reconcile.fluxcd.io/forceAt"
@@ -148,13 +149,6 @@ def set_path(values: dict[str, Any], path: str, value: str, *, literal: bool = F
             if not isinstance(node.get(key), type(following)):
                 node[key] = following
             node = node[key]
-
-
-def _go_duration(seconds: float) -> str:
-    """A whole number of seconds as Go's time.Duration prints it: 5m0s, 1h0m0s, 45s."""
-    hours, rest = divmod(int(seconds), 3600)
-    minutes, secs = divmod(rest, 60)
-    return (f"{hours}h{minutes}m{secs}s" if hours else f"{minutes}m{secs}s" if minutes else f"{secs}s")
 
 
 def ready_condition(status: str, reason: str, message: str) -> list[dict[str, Any]]:
@@ -459,15 +453,12 @@ class SharedBuilds:
     # time, so another mediaops never reads this one's results).
     @staticmethod
     def _file(key: tuple[str, ...]) -> Path | None:
-        from mediaops.config import cache_dir
-        from mediaops.repo import yamlfiles
-        from mediaops.sim import cluster
+        from mediaops.config import cache_dir, file_stamps
 
         try:
-            makers = [os.stat(f) for f in (key[0], __file__, yamlfiles.__file__, cluster.__file__)]
+            made = file_stamps([key[0]]) + _makers()
         except OSError:
             return None
-        made = [(m.st_size, m.st_mtime_ns) for m in makers]
         name = hashlib.sha256(json.dumps([*key, made]).encode()).hexdigest()[:32]
         return cache_dir() / "kustomize" / f"{name}.json"
 
@@ -492,6 +483,16 @@ class SharedBuilds:
         except (TypeError, ValueError):  # a value JSON cannot hold (a YAML timestamp): kept in memory only
             return
         keep_in_cache(path, text.encode(), most=self.kept_on_disk, pattern="*.json")
+
+
+@functools.cache
+def _makers() -> str:
+    """The mediaops modules that prepare a checkout and parse kubectl's output, as this process loaded them."""
+    from mediaops.config import file_stamps
+    from mediaops.repo import yamlfiles
+    from mediaops.sim import cluster
+
+    return "\n" + file_stamps([__file__, yamlfiles.__file__, cluster.__file__])
 
 
 BUILDS = SharedBuilds()

@@ -89,6 +89,8 @@ class _SchemaTable:
     def fields(self, type_name: str) -> tuple[dict[str, tuple[str, str]], list[str]] | None:
         """JSON name -> (attribute, type) and the required JSON names of a model, None when it is none."""
         entries = self.entries if self.entries is not None else self._load()
+        if type_name[:1] not in "VCE":  # not a model: str, int, object, datetime...
+            return None
         if type_name not in entries:
             cls = _model(type_name)
             entries[type_name] = _fields_of(cls) if cls is not None else None
@@ -99,10 +101,9 @@ class _SchemaTable:
         import atexit
         import binascii
         import importlib.util
-        import marshal
         import os
 
-        from mediaops.config import cache_dir
+        from mediaops.config import cache_dir, file_stamps, kept
 
         self.entries = {}
         spec = importlib.util.find_spec("kubernetes")
@@ -111,16 +112,11 @@ class _SchemaTable:
         files = [os.path.join(os.path.dirname(spec.origin), "client", "models", "__init__.py"), __file__,
                  os.path.join(os.path.dirname(__file__), "protobuf.py")]
         try:
-            self.source = "\n".join(f"{f}\0{os.stat(f).st_size}\0{os.stat(f).st_mtime_ns}" for f in files)
+            self.source = file_stamps(files)
         except OSError:
             return self.entries
         self.path = cache_dir() / f"k8s-models-{binascii.crc32(self.source.encode()):08x}.marshal"
-        try:
-            loaded = marshal.loads(self.path.read_bytes())
-            if isinstance(loaded, dict) and loaded.get("source") == self.source:
-                self.entries = dict(loaded["entries"])
-        except (OSError, ValueError, EOFError, TypeError, KeyError):
-            pass
+        self.entries = dict(kept(self.path, self.source) or {})
         atexit.register(self.save)
         return self.entries
 
@@ -128,9 +124,8 @@ class _SchemaTable:
         """An OpenAPI document made from the models (``make``), kept in the cache directory for the same sources and
         ``key`` (the kinds it describes): kubectl's apply and create ask for one, and making it imports them."""
         import binascii
-        import marshal
 
-        from mediaops.config import keep_in_cache
+        from mediaops.config import keep, kept
 
         if self.entries is None:
             self._load()
@@ -138,24 +133,17 @@ class _SchemaTable:
             return make()
         whole = f"{self.source}\n{key}"
         path = self.path.with_name(f"k8s-openapi-{binascii.crc32(whole.encode()):08x}.marshal")
-        try:
-            kept_key, document = marshal.loads(path.read_bytes())
-            if kept_key == whole:
-                return document
-        except (OSError, ValueError, EOFError, TypeError):
-            pass
-        document = make()
-        keep_in_cache(path, marshal.dumps((whole, document)), most=64, pattern="k8s-openapi-*.marshal")
+        document = kept(path, whole)
+        if document is None:
+            document = make()
+            keep(path, whole, document, most=64, pattern="k8s-openapi-*.marshal")
         return document
 
     def save(self) -> None:
-        import marshal
-
-        from mediaops.config import keep_in_cache
+        from mediaops.config import keep
 
         if self.dirty and self.path is not None:
-            keep_in_cache(self.path, marshal.dumps({"source": self.source, "entries": self.entries}), most=4,
-                          pattern="k8s-models-*.marshal")
+            keep(self.path, self.source, self.entries, most=4, pattern="k8s-models-*.marshal")
             self.dirty = False
 
 
@@ -187,7 +175,7 @@ def _walk(value: Any, type_name: str, path: str, unknown: list[str], missing: li
         for key, item in value.items():
             _walk(item, inner, f"{path}.{key}" if path else key, unknown, missing, prune)
         return
-    known = SCHEMAS.fields(type_name) if type_name[:1] in "VCE" and isinstance(value, dict) else None
+    known = SCHEMAS.fields(type_name) if isinstance(value, dict) else None
     if known is None:
         return
     by_json, required = known
