@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from mediaops.cli.root import State, cli, complete_app, pass_state, print_markdown, state_of
+from mediaops.cli.root import State, cli, complete_app, new_console, pass_state, state_of
 from mediaops.errors import MediaopsError, UsageError
 
 if TYPE_CHECKING:
@@ -230,3 +231,58 @@ def complete_run(ctx: click.Context, param: click.Parameter, incomplete: str) ->
     except Exception:  # completion never fails loudly
         return []
     return [CompletionItem(r.run_id, help=f"{r.runbook} {r.status}") for r in records if incomplete in r.run_id]
+
+
+# What rich's Console decides its output from (rich/console.py: the colour system, the width and height, whether
+# it is a terminal): the same page rendered for the same of these is the same text, kept in the cache directory.
+RICH_ENVIRON = ("TERM", "COLORTERM", "NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS",
+                "LINES", "JUPYTER_COLUMNS", "JUPYTER_LINES")
+KEPT_PAGES = 256
+
+
+def print_markdown(text: str) -> None:
+    """A Markdown page drawn by rich, or the same drawing kept from an earlier command: importing rich's Markdown and
+    rendering a runbook's page took two thirds of `show`."""
+    import binascii
+    import os
+
+    from mediaops.config import cache_dir, keep, kept
+
+    # the file holds its whole key beside the drawing and is used only for that key (its name is only a checksum)
+    key = "\0".join([text, _terminal(), *(repr(os.environ.get(k)) for k in RICH_ENVIRON)])
+    path = cache_dir() / "pages" / f"{binascii.crc32(key.encode()):08x}-{len(key)}.page"
+    drawn = kept(path, key)
+    if isinstance(drawn, str):
+        sys.stdout.write(drawn)
+        sys.stdout.flush()
+        return
+    from rich.markdown import Markdown
+
+    console = new_console()
+    with console.capture() as captured:
+        console.print(Markdown(text))
+    drawn = captured.get()
+    sys.stdout.write(drawn)
+    sys.stdout.flush()
+    keep(path, key, drawn, most=KEPT_PAGES, pattern="*")  # older .txt pages too
+
+
+def _terminal() -> str:
+    """The rest of what rich reads: which standard streams are terminals and their size, the output's encoding, the
+    platform, and which rich and pygments (their files' size and modification time; importing them to ask is what
+    is saved)."""
+    import importlib.util
+    import os
+
+    sizes = []
+    for fd in (0, 1, 2):
+        try:
+            sizes.append("x".join(map(str, os.get_terminal_size(fd))))
+        except (OSError, ValueError):
+            sizes.append("-")
+    drawers = []
+    for package in ("rich", "pygments"):  # pygments colours the code blocks
+        spec = importlib.util.find_spec(package)
+        origin = os.stat(spec.origin) if spec and spec.origin else None
+        drawers.append(f"{origin.st_size}:{origin.st_mtime_ns}" if origin else "-")
+    return " ".join([*sizes, str(sys.stdout.isatty()), str(sys.stdout.encoding), sys.platform, *drawers])
