@@ -46,15 +46,25 @@ def _velero_routine(kube: Kube, namespace: str) -> bool:
     return False
 
 
-def _volsync_sources(kube: Kube, namespace: str, claims: list[str]) -> dict[str, str]:
-    """The restic ReplicationSource of each claim, when every claim has one (else none)."""
+def _volsync_sources(kube: Kube, namespace: str, claims: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The restic ReplicationSource of each claim, when every claim has one (else none); and the claims whose
+    sources use a mover mediaops does not drive (kopia, of the volsync-perfectra1n fork; rclone…), with it."""
     try:
         items, _ = kube.list(volsync.SOURCE, namespace)
     except KubeError:
-        return {}  # VolSync's CRDs are not installed
+        return {}, {}  # VolSync's CRDs are not installed
     found = {str((s.get("spec") or {}).get("sourcePVC") or ""): str(s["metadata"]["name"]) for s in items
-             if isinstance((s.get("spec") or {}).get("restic"), dict)}
-    return {c: found[c] for c in claims} if claims and all(c in found for c in claims) else {}
+             if volsync.mover(s) == "restic"}
+    others = {claim: volsync.mover(s) for s in items
+              if (claim := str((s.get("spec") or {}).get("sourcePVC") or "")) in (claims or [])
+              and claim not in found and volsync.mover(s) != "restic"}
+    return ({c: found[c] for c in claims} if claims and all(c in found for c in claims) else {}), others
+
+
+def _other_movers(others: dict[str, str]) -> str:
+    return ("; the ReplicationSource of " + ", ".join(f"{claim} uses {mover or 'no mover'}"
+                                                     for claim, mover in sorted(others.items()))
+            + ", and mediaops backs up through restic sources only") if others else ""
 
 
 def choose(kube: Kube, namespace: str, wanted: str = "", claims: list[str] | None = None) -> Choice:
@@ -62,7 +72,7 @@ def choose(kube: Kube, namespace: str, wanted: str = "", claims: list[str] | Non
     phase = velero.location_phase(kube)
     velero_ok = phase == "Available"
     backend = k8up.backend(kube, namespace) if k8up.serves(kube) else None
-    sources = _volsync_sources(kube, namespace, list(claims or []))
+    sources, others = _volsync_sources(kube, namespace, list(claims or []))
     if wanted == "velero":
         if not velero_ok:
             raise NoBackupSystem(f"Velero's BackupStorageLocation velero/default is {phase or 'missing'}",
@@ -76,7 +86,8 @@ def choose(kube: Kube, namespace: str, wanted: str = "", claims: list[str] | Non
     if wanted == "volsync":
         if not sources:
             raise NoBackupSystem(f"not every claim of the app ({', '.join(claims or []) or 'none'}) has a restic "
-                                 "ReplicationSource", hint="`kubectl get replicationsources -n " + namespace + "`")
+                                 "ReplicationSource" + _other_movers(others),
+                                 hint="`kubectl get replicationsources -n " + namespace + "`")
         return Choice("volsync", "asked for (--backup-with volsync)", sources=sources)
     if velero_ok and _velero_routine(kube, namespace):
         return Choice("velero", f"a Velero Schedule includes {namespace}")
@@ -92,7 +103,7 @@ def choose(kube: Kube, namespace: str, wanted: str = "", claims: list[str] | Non
                               f"{namespace}", backend)
     raise NoBackupSystem(f"no backup system can back up {namespace}: Velero's storage location is "
                          f"{phase or 'missing'}, no K8up Schedule or Backup in {namespace} names a backend and no "
-                         "VolSync ReplicationSource backs up every claim",
+                         "restic VolSync ReplicationSource backs up every claim" + _other_movers(others),
                          hint="install Velero, add a K8up Schedule or ReplicationSources; --backup-with picks one")
 
 

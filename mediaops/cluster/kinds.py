@@ -196,7 +196,7 @@ PRINTER_COLUMNS: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {
 }
 # Groups the API serves only while their CustomResourceDefinitions are in the store (installed by a chart or a
 # Kustomization, as on a cluster); every other custom kind the registry knows is served from the start.
-SERVED_WHEN_INSTALLED = frozenset({"k8up.io", "volsync.backube", "longhorn.io"})
+SERVED_WHEN_INSTALLED = frozenset({"k8up.io", "volsync.backube", "longhorn.io", "velero.io"})
 # Kinds an older controller serves at an older version only (the client asks which one the server has).
 OLDER_VERSIONS = {("source.toolkit.fluxcd.io", "OCIRepository"): ("v1beta2",)}
 BY_PLURAL = {(r.group, r.plural): r for r in RESOURCES}

@@ -34,6 +34,7 @@ FLUX_RESOURCES = ("kustomizations.kustomize.toolkit.fluxcd.io", "helmreleases.he
 
 register("velero.io/v1", "PodVolumeBackup")
 register("velero.io/v1", "PodVolumeRestore")
+register("velero.io/v1", "Schedule")  # "Schedule" alone stays K8up's (kinds.BY_NAME keeps the first)
 
 
 class VeleroError(MediaopsError):

@@ -57,6 +57,8 @@ MANAGED_BY = "app.kubernetes.io/managed-by"
 # user and group from the source; the cache settings keep the restic cache where the source keeps its own).
 SOURCE_SETTINGS = ("repository", "customCA", "moverSecurityContext", "moverServiceAccount", "cacheCapacity",
                    "cacheStorageClassName", "cacheAccessModes")
+# api/v1alpha1 replicationsource_types.go ReplicationSourceSpec; kopia: the perfectra1n/volsync fork's
+MOVERS = ("restic", "kopia", "rsync", "rsyncTLS", "rclone", "syncthing", "external")
 NO_SNAPSHOT = "No eligible snapshots found"  # mover-restic/entry.sh do_restore
 NOTHING_RESTORED = "No data will be restored"  # the same
 RESTORED = re.compile(r"restoring <?[Ss]napshot (\w+) of \[[^\]]*\] at (.*?) by ")  # restic restore's first line
@@ -76,11 +78,18 @@ def sources_of(kube: Kube, namespace: str, claims: list[str]) -> dict[str, dict[
     newest: dict[str, dict[str, Any]] = {}
     for source in items:
         claim = str((source.get("spec") or {}).get("sourcePVC") or "")
-        if claim not in claims or not isinstance((source.get("spec") or {}).get("restic"), dict):
+        if claim not in claims or mover(source) != "restic":
             continue
         if last_sync(source) > last_sync(newest.get(claim)):
             newest[claim] = source
     return newest
+
+
+def mover(obj: dict[str, Any]) -> str:
+    """The data mover a ReplicationSource or ReplicationDestination names (api/v1alpha1: one of its movers' specs
+    is set; the perfectra1n/volsync fork adds ``kopia``); "" when none is."""
+    spec = obj.get("spec") or {}
+    return next((m for m in MOVERS if isinstance(spec.get(m), dict)), "")
 
 
 def last_sync(source: dict[str, Any] | None) -> str:

@@ -4,7 +4,8 @@ Enough of the chart for the runbooks: one workload per controller (Deployment, S
 named like the chart names it, containers with images, env, envFrom and probes, persistence as PVCs,
 NFS, emptyDir and ConfigMap volumes, Services, Ingresses and ServiceMonitors. Any other chart becomes a
 single Deployment of ``values.image`` (with the CustomResourceDefinitions of the charts that ship them:
-k8up, volsync, longhorn). The chart catalog says which versions exist.
+k8up, volsync and its volsync-perfectra1n fork, longhorn, velero); Velero's chart also gets its storage locations,
+schedules and node agent from its values. The chart catalog says which versions exist.
 """
 
 from __future__ import annotations
@@ -23,13 +24,17 @@ CATALOG: dict[str, list[str]] = {
 # README, "Handling CRDs": "they're now included in the Helm chart") and backube/volsync
 # helm/volsync/templates/volsync.backube_*.yaml (with `helm.sh/resource-policy: keep`: Helm leaves them on
 # uninstall), and longhorn/longhorn chart/templates/crds.yaml (its longhorn.io kinds, as a template of the
-# release). Rehearsal.install creates them when absent and never deletes them.
-CRD_GROUPS: dict[str, str] = {"k8up": "k8up.io", "volsync": "volsync.backube", "longhorn": "longhorn.io"}
+# release), and vmware-tanzu/helm-charts charts/velero/crds/ (Helm's crds/ folder; its upgrade-crds Job keeps them
+# current). The fork perfectra1n/volsync is installed from the chart `volsync-perfectra1n` (home-operations'
+# charts-mirror) and ships the same group's CRDs. Rehearsal.install creates them when absent and never deletes them.
+CRD_GROUPS: dict[str, str] = {"k8up": "k8up.io", "volsync": "volsync.backube", "volsync-perfectra1n": "volsync.backube",
+                              "longhorn": "longhorn.io", "velero": "velero.io"}
 
 
 def crds(group: str) -> list[dict[str, Any]]:
     """The CustomResourceDefinitions of every kind the registry knows in a group (Established, their printer
     columns), as a chart that ships them installs them."""
+    from mediaops.cluster import velero  # noqa: F401  (registers Velero's kinds beyond the static table)
     from mediaops.cluster.kinds import RESOURCES
     from mediaops.sim.server import crd_for
     from mediaops.sim.store import now
@@ -82,7 +87,8 @@ def render(release: str, namespace: str, chart: str, values: dict[str, Any]) -> 
         image = values.get("image") or {}
         single = {"name": release, "image": f"{image.get('repository', release)}:{image.get('tag', 'latest')}"}
         return [*(crds(CRD_GROUPS[chart]) if chart in CRD_GROUPS else []),
-                _workload("Deployment", release, namespace, labels, {"containers": [single]}, 1)]
+                _workload("Deployment", release, namespace, labels, {"containers": [single]}, 1),
+                *(_velero(release, namespace, values, labels) if chart == "velero" else [])]
     objects: list[dict[str, Any]] = []
     default_pod = values.get("defaultPodOptions") or {}
     persistence = {k: v for k, v in (values.get("persistence") or {}).items()
@@ -166,6 +172,49 @@ def render(release: str, namespace: str, chart: str, values: dict[str, Any]) -> 
                             "metadata": {"name": _name(release, mid), "namespace": namespace, "labels": dict(labels)},
                             "spec": {"endpoints": monitor.get("endpoints") or [],
                                      "selector": {"matchLabels": dict(labels)}}})
+    return objects
+
+
+def _velero(release: str, namespace: str, values: dict[str, Any], labels: dict[str, str]) -> list[dict[str, Any]]:
+    """What vmware-tanzu/helm-charts charts/velero/templates make of the values besides the server: a
+    BackupStorageLocation per ``configuration.backupStorageLocation`` entry (a list; named ``default`` unless named;
+    the chart's default is one without provider or bucket) when ``backupsEnabled`` (default true), a Schedule
+    ``<fullname>-<key>`` per ``schedules`` entry not ``disabled``, and the ``node-agent`` DaemonSet (pods labelled
+    ``name: node-agent``, ``role: node-agent``) when ``deployNodeAgent``. All in the release's namespace."""
+    config = values.get("configuration") or {}
+    objects: list[dict[str, Any]] = []
+    # values.yaml's own default: one location with neither provider nor bucket (the server finds it Unavailable)
+    locations = config.get("backupStorageLocation", [{"provider": "", "bucket": ""}])
+    if values.get("backupsEnabled", True) and isinstance(locations, list):  # backupstoragelocation.yaml
+        for entry in (e for e in locations if isinstance(e, dict)):
+            storage = {"bucket": str(entry.get("bucket", "")),
+                       **({"prefix": str(entry["prefix"])} if entry.get("prefix") else {})}
+            spec = {"provider": entry.get("provider"), "accessMode": entry.get("accessMode") or "ReadWrite",
+                    **({"default": True} if entry.get("default") else {}), "objectStorage": storage,
+                    **({"config": {k: str(v) for k, v in entry["config"].items()}}
+                       if isinstance(entry.get("config"), dict) and entry["config"] else {})}
+            objects.append({"apiVersion": "velero.io/v1", "kind": "BackupStorageLocation",
+                            "metadata": {"name": str(entry.get("name") or "default"), "namespace": namespace,
+                                         "labels": dict(labels)}, "spec": spec})
+    # _helpers.tpl velero.fullname: fullnameOverride, else the release's name when it contains the chart's name
+    name = values.get("nameOverride") or "velero"
+    fullname = str(values.get("fullnameOverride") or (release if name in release else f"{release}-{name}"))[:63]
+    for key, schedule in (values.get("schedules") or {}).items():  # schedule.yaml
+        if isinstance(schedule, dict) and not schedule.get("disabled"):
+            spec = {"schedule": str(schedule.get("schedule", "")),
+                    **{k: schedule[k] for k in ("paused", "useOwnerReferencesInBackup", "skipImmediately", "template")
+                       if schedule.get(k)}}
+            objects.append({"apiVersion": "velero.io/v1", "kind": "Schedule",
+                            "metadata": {"name": f"{fullname}-{key}", "namespace": namespace, "labels": dict(labels)},
+                            "spec": spec})
+    if values.get("deployNodeAgent"):  # node-agent-daemonset.yaml
+        image = values.get("image") or {}
+        pod = {"metadata": {"labels": {"name": "node-agent", "role": "node-agent", **labels}},
+               "spec": {"containers": [{"name": "node-agent", "image": f"{image.get('repository', 'velero/velero')}:"
+                                                                     f"{image.get('tag', 'latest')}"}]}}
+        objects.append({"apiVersion": "apps/v1", "kind": "DaemonSet",
+                        "metadata": {"name": "node-agent", "namespace": namespace, "labels": dict(labels)},
+                        "spec": {"selector": {"matchLabels": {"name": "node-agent"}}, "template": pod}})
     return objects
 
 

@@ -3,8 +3,8 @@
 Bootstrapping does what ``flux bootstrap`` and the template's bootstrap tasks do: the flux-system
 GitRepository follows the repository's origin, ``kubernetes/flux/cluster/ks.yaml`` is applied, the
 sops-age Secret holds the rehearsal's key, cluster-settings and cluster-secrets are seeded in
-flux-system, Velero has a default storage location, and two nodes (amd64, arm64) exist. From there
-the controllers reconcile everything the repository describes.
+flux-system, and two nodes (amd64, arm64) exist. From there the controllers reconcile everything the
+repository describes; Velero, K8up and VolSync exist only when the repository installs them.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from mediaops.cluster.kinds import BY_KIND, Resource, kind
+from mediaops.cluster.velero import NAMESPACE as VELERO_NAMESPACE
 from mediaops.errors import MediaopsError, UsageError
 from mediaops.sim import sops
 from mediaops.sim.addons import ExternalSecrets, Placeholders
@@ -413,21 +414,24 @@ class Rehearsal:
             meta = event.obj.get("metadata") or {}
             self.volumes.pop(("pvc", meta.get("namespace", ""), meta.get("name", "")), None)
 
-    def _node_agents(self, running: bool) -> None:
-        """Velero's node-agent DaemonSet: one pod per node, labelled role=node-agent (pkg/nodeagent)."""
+    def node_agents(self) -> None:
+        """Velero's node-agent DaemonSet (charts/velero node-agent-daemonset.yaml, pkg/nodeagent): one pod per
+        node, labelled role=node-agent, while the DaemonSet exists and ``node-agent-down`` is off."""
+        daemonset = self.store.peek(kind("DaemonSet"), VELERO_NAMESPACE, "node-agent")
+        running = daemonset is not None and not self.faults.get("node-agent-down")
         for node, _ in NODES:
             name = f"node-agent-{node}"
             if not running:
                 try:
-                    self.store.delete(kind("Pod"), "velero", name)
+                    self.store.delete(kind("Pod"), VELERO_NAMESPACE, name)
                 except ApiError:
                     pass
                 continue
-            self._create("Pod", {"metadata": {"name": name, "namespace": "velero",
-                                              "labels": {"name": "node-agent", "role": "node-agent"}},
+            template = (daemonset or {}).get("spec", {}).get("template") or {}
+            self._create("Pod", {"metadata": {"name": name, "namespace": VELERO_NAMESPACE,
+                                              "labels": dict((template.get("metadata") or {}).get("labels") or {})},
                                  "spec": {"nodeName": node, "nodeSelector": {"kubernetes.io/hostname": node},
-                                          "containers": [{"name": "node-agent",
-                                                          "image": "velero/velero:v1.17.0"}]}})
+                                          "containers": (template.get("spec") or {}).get("containers") or []}})
 
     def seed_claim(self, namespace: str, claim: str) -> None:
         files = self.volumes.setdefault(("pvc", namespace, claim), {})
@@ -710,7 +714,7 @@ class Rehearsal:
             pass
 
     def _bootstrap(self) -> None:
-        for namespace in ("flux-system", "velero", "default", "kube-system"):
+        for namespace in ("flux-system", "default", "kube-system"):
             self._create("Namespace", {"metadata": {"name": namespace}})
         for name, arch in NODES:
             self._create("Node", {"metadata": {"name": name, "labels": {
@@ -728,13 +732,6 @@ class Rehearsal:
                 if isinstance(doc, dict) and doc.get("kind") in ("ConfigMap", "Secret") and \
                         (doc.get("metadata") or {}).get("name") in ("cluster-settings", "cluster-secrets"):
                     self._seed(doc)
-        self._create("BackupStorageLocation", {"metadata": {"name": "default", "namespace": "velero"},
-                                               "spec": {"provider": "aws", "default": True,
-                                                        "objectStorage": {"bucket": "velero"}},
-                                               "status": {"phase": "Available"}})
-        self._node_agents(running=True)
-        self.store.set_status(kind("BackupStorageLocation"), "velero", "default", {"phase": "Available",
-                                                                                   "lastValidationTime": now()})
         # What `flux bootstrap` (or the flux-operator's FluxInstance) leaves behind: the entry Kustomizations
         # applied, and the GitRepository they follow pointing at this repository.
         from mediaops.repo import Repository

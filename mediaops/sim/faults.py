@@ -114,7 +114,7 @@ def _switch(sim: Rehearsal, name: str, value: str) -> str:
 
 def _node_agent_down(sim: Rehearsal, name: str, value: str) -> str:
     message = _switch(sim, name, value)
-    sim._node_agents(running=not sim.faults[name])
+    sim.node_agents()
     return message
 
 

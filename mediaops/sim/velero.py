@@ -93,8 +93,11 @@ def _policy_action(policies: list[dict[str, Any]], volume: dict[str, Any], claim
 
 
 class Velero(Controller):
+    """Velero's server, once its chart has installed it (the API serves velero.io only while its CRDs exist):
+    backups, restores, the storage locations' validation; and the node agent's pods (Rehearsal.node_agents)."""
+
     name = "velero"
-    watches = ("Backup", "Restore")
+    watches = ("velero.io/Backup", "velero.io/Restore", "velero.io/BackupStorageLocation", "DaemonSet")
     server_default_fs_backup = False  # velero server --default-volumes-to-fs-backup (off unless configured)
 
     def __init__(self, sim: Any) -> None:
@@ -104,13 +107,21 @@ class Velero(Controller):
 
     def keys_for(self, event: WatchEvent) -> list[Key]:
         meta = event.obj.get("metadata") or {}
+        if event.resource.kind == "DaemonSet" and (meta.get("namespace"), meta.get("name")) != (velero.NAMESPACE,
+                                                                                                  "node-agent"):
+            return []
         return [(meta.get("namespace", ""), f"{event.resource.kind}/{meta.get('name', '')}")]
 
     def reconcile(self, namespace: str, name: str) -> float | None:
         kind_name, _, object_name = name.partition("/")
-        obj = self.store.find(self.res(kind_name), namespace, object_name)
+        if kind_name == "DaemonSet":
+            self.sim.node_agents()
+            return None
+        obj = self.store.find(self.res(f"velero.io/{kind_name}"), namespace, object_name)
         if obj is None:
             return None
+        if kind_name == "BackupStorageLocation":
+            return self._validate_location(obj)
         status = dict(obj.get("status") or {})
         phase = status.get("phase") or "New"
         if phase in TERMINAL:
@@ -121,7 +132,24 @@ class Velero(Controller):
 
     def _write(self, obj: dict[str, Any], status: dict[str, Any]) -> None:
         meta = obj["metadata"]
-        self.store.set_status(self.res(obj["kind"]), meta["namespace"], meta["name"], status)
+        self.store.set_status(self.res(f"velero.io/{obj['kind']}"), meta["namespace"], meta["name"], status)
+
+    def _validate_location(self, obj: dict[str, Any]) -> float | None:
+        """pkg/controller/backup_storage_location_controller.go: the server validates each location (its object
+        store reachable) and reports ``phase`` Available or Unavailable with ``lastValidationTime``, again every
+        ``validationFrequency`` (default 1m). The rehearsal's object store is reachable once a location names a
+        provider and a bucket (the chart's default location names neither)."""
+        status = obj.get("status") or {}
+        spec = obj.get("spec") or {}
+        if spec.get("provider") and (spec.get("objectStorage") or {}).get("bucket"):
+            phase, message = "Available", ""
+        else:
+            phase, message = "Unavailable", (f"BackupStorageLocation \"{obj['metadata']['name']}\" is unavailable: "
+                                             "no provider or bucket configured")
+        if (status.get("phase"), status.get("message", "")) != (phase, message):
+            self._write(obj, {**{k: v for k, v in status.items() if k != "message"}, "phase": phase,
+                              "lastValidationTime": now(), **({"message": message} if message else {})})
+        return None
 
     # -- backups ----------------------------------------------------------------------------------------
     def _backup(self, obj: dict[str, Any], status: dict[str, Any], phase: str) -> float | None:

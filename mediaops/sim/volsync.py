@@ -36,10 +36,10 @@ Followed from backube/volsync:
 The data is the rehearsal's (``Rehearsal.volumes``); restic repositories are ``Rehearsal.repositories``, shared
 with K8up (k8up.py), by the Secret's ``RESTIC_REPOSITORY``.
 
-Not emulated: the rsync, rsync-TLS, rclone, syncthing and external movers (their objects get Synchronizing False
-Error), ``paused`` beyond holding the sync, prune (``pruneIntervalDays``), unlock runs, the copy-trigger
-annotations, moverVolumes and custom CAs, metrics and Events; a populated claim binds at once, where the
-populator keeps it Pending until the destination has an image.
+Not emulated: the rsync, rsync-TLS, rclone, syncthing and external movers, and the kopia mover of the
+perfectra1n/volsync fork (their objects get Synchronizing False Error), ``paused`` beyond holding the sync, prune
+(``pruneIntervalDays``), unlock runs, the copy-trigger annotations, moverVolumes and custom CAs, metrics and Events;
+a populated claim binds at once, where the populator keeps it Pending until the destination has an image.
 """
 
 from __future__ import annotations
@@ -174,7 +174,7 @@ class VolSync(Operator):
         manual, cron = str(trigger.get("manual") or ""), str(trigger.get("schedule") or "")
         try:
             if not isinstance(spec.get("restic"), dict):
-                movers = [m for m in ("rsync", "rsyncTLS", "rclone", "syncthing", "external") if spec.get(m)]
+                movers = [m for m in ("kopia", "rsync", "rsyncTLS", "rclone", "syncthing", "external") if spec.get(m)]
                 raise SyncError(f"the rehearsal's VolSync runs the restic mover only, not {movers[0]}" if movers
                                 else "a replication method must be specified")
             if not status.get("lastSyncTime") and not status.get("lastSyncStartTime"):  # initial

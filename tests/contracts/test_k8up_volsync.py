@@ -62,7 +62,8 @@ def test_kinds_of_one_name_in_two_groups_are_addressed_by_group() -> None:
 
 def test_their_paths_are_404_until_their_crds_are_installed() -> None:
     """apiextensions-apiserver serves a custom resource once its CRD exists: without K8up's or VolSync's CRDs their
-    paths are 404 and discovery does not list their groups; with them, they are served."""
+    paths are 404 and discovery does not list their groups; with them, they are served. Velero's too: its chart
+    installs them."""
     from mediaops.cluster.kinds import kind
     from mediaops.sim.charts import crds
     from mediaops.sim.server import ApiServer
@@ -87,11 +88,16 @@ def test_their_paths_are_404_until_their_crds_are_installed() -> None:
             code, answer = status(path)
             assert code == 404 and answer["reason"] == "NotFound", path
         groups = {g["name"] for g in status("/apis")[1]["groups"]}
-        assert "velero.io" in groups and not {"k8up.io", "volsync.backube"} & groups
+        assert not {"velero.io", "k8up.io", "volsync.backube"} & groups
         listed = {c["metadata"]["name"] for c in status("/apis/apiextensions.k8s.io/v1/customresourcedefinitions")[1][
             "items"]}
-        assert "backups.velero.io" in listed and "backups.k8up.io" not in listed
+        assert not {"backups.velero.io", "backups.k8up.io"} & listed
+        assert status("/apis/velero.io/v1/namespaces/velero/backups")[0] == 404
+        for crd in crds("velero.io"):  # Velero's chart installs them (charts/velero/crds/)
+            store.create(kind("CustomResourceDefinition"), crd)
         assert status("/apis/velero.io/v1/namespaces/velero/backups")[0] == 200
+        assert status("/apis/velero.io/v1/namespaces/velero/schedules")[0] == 200
+        assert status("/apis/k8up.io/v1/namespaces/media/backups")[0] == 404
         for crd in crds("k8up.io"):
             store.create(kind("CustomResourceDefinition"), crd)
         code, listed_backups = status("/apis/k8up.io/v1/namespaces/media/backups")

@@ -181,3 +181,60 @@ def test_the_policy_command_shown_makes_the_configmap_the_backup_uses(cluster: C
     assert result.returncode == 0, result.stderr
     made = cluster.kube.get("ConfigMap", velero.POLICY, velero.NAMESPACE)
     assert made["data"] == {"policy.yaml": velero.POLICY_YAML}
+
+
+def test_the_velero_chart_renders_its_locations_schedules_and_node_agent_from_values() -> None:
+    """vmware-tanzu/helm-charts charts/velero: a BackupStorageLocation per configuration.backupStorageLocation entry
+    (named default unless named, config values quoted), a Schedule <fullname>-<key> per schedules entry that is not
+    disabled, the node-agent DaemonSet only with deployNodeAgent, and its CRDs (crds/)."""
+    from mediaops.sim.charts import render
+
+    values = {"deployNodeAgent": True, "image": {"repository": "velero/velero", "tag": "v1.17.0"},
+              "configuration": {"backupStorageLocation": [
+                  {"provider": "aws", "bucket": "velero", "default": True, "config": {"s3ForcePathStyle": True}},
+                  {"name": "offsite", "provider": "aws", "bucket": "far", "prefix": "home"}]},
+              "schedules": {"daily": {"schedule": "0 3 * * *", "template": {"includedNamespaces": ["media"]}},
+                            "off": {"disabled": True, "schedule": "@hourly"}}}
+    objects = render("velero", "velero", "velero", values)
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for obj in objects:
+        by_kind.setdefault(obj["kind"], []).append(obj)
+    assert {c["metadata"]["name"] for c in by_kind["CustomResourceDefinition"]} >= {
+        "backups.velero.io", "restores.velero.io", "backupstoragelocations.velero.io", "schedules.velero.io",
+        "podvolumebackups.velero.io"}
+    default, offsite = by_kind["BackupStorageLocation"]
+    assert default["metadata"] == {"name": "default", "namespace": "velero", "labels": default["metadata"]["labels"]}
+    assert default["spec"] == {"provider": "aws", "accessMode": "ReadWrite", "default": True,
+                               "objectStorage": {"bucket": "velero"}, "config": {"s3ForcePathStyle": "True"}}
+    assert offsite["metadata"]["name"] == "offsite" and offsite["spec"]["objectStorage"] == {"bucket": "far",
+                                                                                            "prefix": "home"}
+    assert [(s["metadata"]["name"], s["spec"]) for s in by_kind["Schedule"]] == [
+        ("velero-daily", {"schedule": "0 3 * * *", "template": {"includedNamespaces": ["media"]}})]
+    agent, = by_kind["DaemonSet"]
+    assert agent["metadata"]["name"] == "node-agent"
+    assert agent["spec"]["template"]["metadata"]["labels"]["role"] == "node-agent"
+    # fullname: the release's name when it holds the chart's, else <release>-velero; no node agent unless asked
+    other = render("backups", "storage", "velero", {"schedules": {"daily": {"schedule": "@daily"}}})
+    assert [o["metadata"]["name"] for o in other if o["kind"] == "Schedule"] == ["backups-velero-daily"]
+    assert not [o for o in other if o["kind"] == "DaemonSet"]
+    unset, = [o for o in other if o["kind"] == "BackupStorageLocation"]  # the chart's default: nothing to reach
+    assert unset["metadata"]["name"] == "default" and unset["spec"]["objectStorage"] == {"bucket": ""}
+
+
+def test_the_sample_installs_velero_and_a_location_without_a_bucket_is_unavailable(cluster: Cluster) -> None:
+    """Velero is on the cluster because the repository's HelmRelease installs it: the server validates its
+    location (Available), a node-agent pod runs on each node, and a location without a bucket is Unavailable,
+    which stops a backup through Velero before it starts."""
+    assert velero.location_phase(cluster.kube) == "Available"
+    agents, _ = cluster.kube.list("Pod", velero.NAMESPACE, labels="role=node-agent")
+    assert sorted(p["spec"]["nodeName"] for p in agents) == ["node-amd64-1", "node-arm64-1"]
+    release = cluster.kube.find("BackupStorageLocation", "default", velero.NAMESPACE)
+    assert release["metadata"]["labels"]["helm.toolkit.fluxcd.io/name"] == "velero"
+    cluster.kube.patch("BackupStorageLocation", "default", {"spec": {"objectStorage": {"bucket": ""}}},
+                       velero.NAMESPACE)
+    waits.until(cluster.kube, "BackupStorageLocation", "default", velero.NAMESPACE,
+                lambda o: Verdict(done=((o or {}).get("status") or {}).get("phase") == "Unavailable"), timeout=20)
+    from mediaops.cluster.backups import NoBackupSystem, choose
+
+    with pytest.raises(NoBackupSystem, match="Velero's BackupStorageLocation velero/default is Unavailable"):
+        choose(cluster.kube, "media", "velero", ["calibre-web-config"])

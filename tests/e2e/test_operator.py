@@ -83,7 +83,7 @@ def test_checks_follow_the_background_rehearsal_without_extra_exports(sim: Media
     assert shown["ingress_base_url"] == {"value": state["ingress"], "source": "sim up"}
     assert shown["nas_port"] == {"value": state["nas"].rpartition(":")[2], "source": "sim up"}
     status = sim.run("sim", "status")
-    assert status.returncode == 0 and "Kustomizations  11/11 Ready" in status.stdout
+    assert status.returncode == 0 and "Kustomizations  12/12 Ready" in status.stdout
     assert json.loads(sim.run("sim", "status", "--json").stdout)["controller_errors"] == 0
 
 

@@ -144,7 +144,7 @@ def test_sim_up_prints_the_kubeconfig_to_export_and_sim_down_stops_it(ops: Media
         ops.env["KUBECONFIG"] = str(kubeconfig)
         assert "tautulli" in kubectl(ops, "get", "kustomizations", "-n", "media").stdout
         status = ops.run("sim", "status")
-        assert status.returncode == 0 and "Kustomizations  11/11 Ready" in status.stdout
+        assert status.returncode == 0 and "Kustomizations  12/12 Ready" in status.stdout
         down = ops.run("sim", "down")
         assert down.returncode == 0 and down.stdout.strip() == f"rehearsal cluster (pid {pid}) stopped"
         assert not (ops.state / "sim" / "state.json").exists()

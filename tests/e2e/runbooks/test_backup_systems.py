@@ -1,0 +1,116 @@
+"""A cluster that backs up with something mediaops does not drive: no Velero in the repository, VolSync installed
+from the volsync-perfectra1n fork's chart, the app's claim backed up by a kopia ReplicationSource. The rehearsal
+installs what the repository installs and nothing more, so the backup step fails here as it would on that cluster."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import KUBECTL, HomeOps, Mediaops, make_home_ops
+
+FORK = """\
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: volsync-system
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: volsync
+  namespace: volsync-system
+spec:
+  interval: 1h
+  url: oci://ghcr.io/home-operations/charts-mirror/volsync-perfectra1n
+  ref:
+    tag: 0.18.5
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: volsync
+  namespace: volsync-system
+spec:
+  interval: 1h
+  chartRef:
+    kind: OCIRepository
+    name: volsync
+  values:
+    fullnameOverride: volsync
+    image:
+      repository: ghcr.io/perfectra1n/volsync
+      tag: v0.17.11
+"""
+
+KOPIA_SOURCE = """\
+---
+apiVersion: volsync.backube/v1alpha1
+kind: ReplicationSource
+metadata:
+  name: tautulli
+spec:
+  sourcePVC: tautulli-config
+  trigger:
+    schedule: "0 * * * *"
+  kopia:
+    repository: tautulli-volsync-secret
+    copyMethod: Snapshot
+    compression: zstd-fastest
+    retain:
+      daily: 7
+"""
+
+
+def _kopia_without_velero(work: Path) -> None:
+    kubernetes = work / "kubernetes"
+    shutil.rmtree(kubernetes / "apps" / "velero")
+    (kubernetes / "flux" / "meta" / "repositories" / "helm" / "vmware-tanzu.yaml").unlink()
+    meta = kubernetes / "flux" / "meta" / "kustomization.yaml"
+    meta.write_text(meta.read_text().replace("  - ./repositories/helm/vmware-tanzu.yaml\n", ""))
+    (kubernetes / "apps" / "volsync.yaml").write_text(FORK)
+    app = kubernetes / "apps" / "media" / "tautulli" / "app"
+    (app / "replicationsource.yaml").write_text(KOPIA_SOURCE)
+    listing = app / "kustomization.yaml"
+    listing.write_text(listing.read_text().replace("  - ./helmrelease.yaml\n",
+                                                   "  - ./helmrelease.yaml\n  - ./replicationsource.yaml\n"))
+
+
+@pytest.fixture
+def home_ops(tmp_path: Path) -> HomeOps:
+    return make_home_ops(tmp_path, prepare=_kopia_without_velero)
+
+
+def _kubectl(ops: Mediaops, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([KUBECTL, *args], env=ops.env, capture_output=True, text=True, timeout=60)
+
+
+def test_no_velero_and_kopia_sources_stop_the_backup_before_anything_changes(sim: Mediaops,
+                                                                              home_ops: HomeOps) -> None:
+    # What the repository installs is there: the fork's chart brought VolSync's CRDs, and the kopia source exists.
+    assert _kubectl(sim, "get", "crd", "replicationsources.volsync.backube").returncode == 0
+    source = _kubectl(sim, "get", "replicationsource", "tautulli", "-n", "media", "-o", "jsonpath={.spec.kopia}")
+    assert source.returncode == 0 and "tautulli-volsync-secret" in source.stdout, source.stderr
+    # What it does not install is not: Velero's API is not served, as on a cluster without Velero.
+    velero = _kubectl(sim, "get", "backups.velero.io", "-n", "velero")
+    assert velero.returncode == 1 and "doesn't have a resource type" in velero.stderr, velero.stderr
+
+    refused = sim.run("run", "backup-before-upgrade", "tautulli", "--chart-version", "3.7.2", "--yes")
+    said = " ".join(refused.stdout.split())
+    assert refused.returncode == 3, refused.stdout[-2000:]
+    assert "no backup system can back up media: Velero's storage location is missing" in said, said[-2000:]
+    assert ("the ReplicationSource of tautulli-config uses kopia, and mediaops backs up through restic sources "
+            "only") in said
+    assert home_ops.git("log", "-1", "--format=%s") == "initial import"
+    assert home_ops.origin_log() == ["initial import"]
+
+    asked = sim.run("run", "backup-before-upgrade", "tautulli", "--chart-version", "3.7.2", "--backup-with",
+                    "velero", "--yes")
+    assert asked.returncode == 3 and "Velero's BackupStorageLocation velero/default is missing" in " ".join(
+        asked.stdout.split()), asked.stdout[-2000:]
+    assert _kubectl(sim, "get", "replicationsources", "-A", "-o", "name").stdout.split() == [
+        "replicationsource.volsync.backube/tautulli"]
