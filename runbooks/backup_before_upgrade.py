@@ -309,14 +309,19 @@ def _bump(ctx: Context) -> Changes:
             if not hr.chart_ref:
                 edit(hr.file, ["spec", "chart", "spec", "version"], str(version))
                 continue
-            # chartRef: the version is the OCIRepository's ref.tag; bump it when this release is its only user.
+            # chartRef: the version is the OCIRepository's ref.tag; bump it when this release is the only user of
+            # the file that defines it.
             if not hr.source_file:
                 raise UsageError(f"{hr.name} takes its chart from {hr.chart_ref}, which is not in the repository",
                                  hint="use --image-tag")
-            users = sorted({f"{a.namespace}/{h.name}" for a in repo.apps() for h in a.helmreleases
-                            if h.chart_ref == hr.chart_ref})
-            if len(users) > 1:
-                raise UsageError(f"{hr.name} takes its chart from {hr.chart_ref}, shared with {', '.join(users)}",
+            # Users of the same file: one OCIRepository, or a component's that every namespace listing the
+            # component gets a copy of (bumping the file bumps them all).
+            others = sorted({f"{a.namespace}/{h.name}" for a in repo.apps() for h in a.helmreleases
+                             if h.source_file == hr.source_file} - {f"{app.namespace}/{hr.name}"})
+            if others:
+                named = ", ".join(others[:6]) + (f" and {len(others) - 6} more" if len(others) > 6 else "")
+                raise UsageError(f"{hr.name} takes its chart from {hr.chart_ref} ({hr.source_file}), which "
+                                 f"{len(others)} other release{'s use' if len(others) > 1 else ' uses'} too: {named}",
                                  hint=f"bump it in {hr.source_file} for all of them, or use --image-tag")
             if not edit(hr.source_file, ["spec", "ref", "tag"], str(version)):
                 raise UsageError(f"{hr.source_file}: {hr.chart_ref} has no spec.ref.tag to bump",

@@ -55,15 +55,15 @@ def backup_system(ctx: Context) -> str:
     try:
         choice = backups.choose(clustersteps.kube(ctx), app.namespace, claims=list(ctx.facts["claims"]))
     except backups.NoBackupSystem as exc:
-        ctx.facts.update(system="velero", k8up_backend=None, volsync_sources=None)
+        ctx.facts.update(system="none", no_backup=str(exc), k8up_backend=None, volsync_sources=None)
         return Concern(f"{exc}: the backup step will fail; skip it only if the data may go")
     ctx.facts.update(system=choice.system, k8up_backend=choice.backend, volsync_sources=choice.sources)
     return f"{choice.system}: {choice.why}"
 
 
-def _backup(ctx: Context) -> list[velero.Backup | k8up.Backup | volsync.Sync]:
-    choice = backups.Choice(str(ctx.facts.get("system") or "velero"), "", ctx.facts.get("k8up_backend"),
-                            ctx.facts.get("volsync_sources"))
+def _backup(ctx: Context) -> list[velero.Backup | k8up.Backup | volsync.Sync | backups.Unavailable]:
+    choice = backups.Choice(str(ctx.facts.get("system") or "velero"), str(ctx.facts.get("no_backup") or ""),
+                            ctx.facts.get("k8up_backend"), ctx.facts.get("volsync_sources"))
     return backups.operations(clustersteps.kube(ctx), choice, name=ctx.facts["backup"], namespace=ctx.facts["ns"],
                               selector=f"app.kubernetes.io/name={ctx.facts['app']}", run_id=ctx.run_id)
 

@@ -26,7 +26,7 @@ class NoBackupSystem(MediaopsError):
 
 @dataclass(frozen=True)
 class Choice:
-    system: str  # "velero", "k8up" or "volsync"
+    system: str  # "velero", "k8up" or "volsync" ("none": no system can, ``why`` says why)
     why: str
     backend: dict[str, Any] | None = None  # K8up's repository, as the namespace's Schedule names it
     sources: dict[str, str] | None = None  # VolSync: the ReplicationSource of each claim
@@ -118,11 +118,28 @@ def k8up_skipped(kube: Kube, namespace: str, claims: list[str]) -> list[str]:
     return found
 
 
+@dataclass(frozen=True)
+class Unavailable:
+    """The backup when no system can take it (``Choice.system`` "none", ``why`` the reason): shown as such in the
+    preview and the prompt, and failing with that reason when run, rather than trying a system that is not there."""
+
+    reason: str
+
+    def render(self) -> str:
+        return f"# the backup cannot be taken: {self.reason}"
+
+    def run(self, ctx: Any) -> str:
+        raise NoBackupSystem(self.reason)
+
+
 def operations(kube: Kube, choice: Choice, *, name: str, namespace: str, selector: str = "", ttl: str = "720h",
                volumes: bool = True, accept_partial: bool = False,
-               run_id: str = "") -> list[velero.Backup | k8up.Backup | volsync.Sync]:
+               run_id: str = "") -> list[velero.Backup | k8up.Backup | volsync.Sync | Unavailable]:
     """The backup as operations of the chosen system: one Velero or K8up backup (K8up backs up every claim of
-    the namespace it may), or a manual sync of each claim's ReplicationSource (the trigger: the backup's name)."""
+    the namespace it may), or a manual sync of each claim's ReplicationSource (the trigger: the backup's name);
+    with no system ("none"), the backup that cannot be taken."""
+    if choice.system == "none":
+        return [Unavailable(choice.why)]
     if choice.system == "k8up":
         return [k8up.Backup(kube, namespace, name, dict(choice.backend or {}), run_id=run_id)]
     if choice.system == "volsync":

@@ -248,3 +248,51 @@ def test_a_folder_listed_whole_and_an_externalsecret_made_source(ops: Mediaops, 
     out = ops.run("apps", "--check").stdout
     assert "media/group" not in out and "${MEDIA_HOST}" not in out
     assert "media/tautulli: ${MEDIA_PORT} is defined by none of its substitution sources" in out
+
+
+def test_a_chart_bump_of_a_components_source_names_every_release_it_would_move(tmp_path: Path) -> None:
+    """A chartRef's OCIRepository brought into every namespace by a component (components/common/repos, as in
+    zhorvath83/home-ops) is one file: bumping it for one app would move every release of every namespace listing
+    the component. The upgrade refuses before anything runs and names the others, the app itself not among them."""
+    from tests.conftest import clean_env, git
+
+    repo = tmp_path / "repo"
+    ks = ("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {app}\nspec:\n"
+          "  path: ./kubernetes/apps/{ns}/{app}/app\n  sourceRef: {{kind: GitRepository, name: flux-system}}\n"
+          "  targetNamespace: {ns}\n")
+    release = ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: {app}\n"
+               "spec:\n  chartRef: {{kind: OCIRepository, name: app-template}}\n")
+    files = {
+        "kubernetes/flux/cluster/ks.yaml": (
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: cluster-apps\n"
+            "  namespace: flux-system\nspec:\n  path: ./kubernetes/apps\n"
+            "  sourceRef: {kind: GitRepository, name: flux-system}\n"),
+        "kubernetes/components/common/kustomization.yaml": "kind: Component\nresources:\n  - ./repos/app-template\n",
+        "kubernetes/components/common/repos/app-template/kustomization.yaml": "resources:\n  - ./ocirepository.yaml\n",
+        "kubernetes/components/common/repos/app-template/ocirepository.yaml": (
+            "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n  name: app-template\n"
+            "spec:\n  url: oci://ghcr.io/bjw-s-labs/helm/app-template\n  ref: {tag: 4.6.2}\n"),
+    }
+    for ns, apps in (("media", ("plex", "tautulli")), ("home", ("esphome",))):
+        files[f"kubernetes/apps/{ns}/kustomization.yaml"] = (
+            f"namespace: {ns}\ncomponents:\n  - ../../components/common\nresources:\n"
+            + "".join(f"  - ./{app}/ks.yaml\n" for app in apps))
+        for app in apps:
+            files[f"kubernetes/apps/{ns}/{app}/ks.yaml"] = ks.format(app=app, ns=ns)
+            files[f"kubernetes/apps/{ns}/{app}/app/kustomization.yaml"] = "resources:\n  - ./helmrelease.yaml\n"
+            files[f"kubernetes/apps/{ns}/{app}/app/helmrelease.yaml"] = release.format(app=app)
+    for rel, text in files.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "--message", "initial import")
+    ops = Mediaops(clean_env(tmp_path), repo, tmp_path / "state")
+    refused = ops.run("run", "backup-before-upgrade", "plex", "--chart-version", "4.6.3", "--yes")
+    said = " ".join((refused.stdout + refused.stderr).split())
+    assert refused.returncode == 2, said[-2000:]
+    assert ("plex takes its chart from OCIRepository/media/app-template "
+            "(kubernetes/components/common/repos/app-template/ocirepository.yaml), which 2 other releases use too: "
+            "home/esphome, media/tautulli") in said, said[-2000:]
+    assert "bump it in kubernetes/components/common/repos/app-template/ocirepository.yaml for all of them" in said
+    assert git(repo, "status", "--porcelain") == "" and git(repo, "log", "--format=%s") == "initial import"

@@ -114,3 +114,21 @@ def test_no_velero_and_kopia_sources_stop_the_backup_before_anything_changes(sim
         asked.stdout.split()), asked.stdout[-2000:]
     assert _kubectl(sim, "get", "replicationsources", "-A", "-o", "name").stdout.split() == [
         "replicationsource.volsync.backube/tautulli"]
+
+
+def test_deactivation_shows_and_fails_the_backup_no_system_can_take(sim: Mediaops, home_ops: HomeOps) -> None:
+    """Deactivating deletes the app's claims: the backup step before it says, in its preview and when it runs,
+    that no system can take the backup, and the run stops there, the app still active and nothing pushed."""
+    preview = sim.run("run", "deactivate", "tautulli", "--dry-run")
+    shown = " ".join(preview.stdout.split())
+    assert preview.returncode == 0, preview.stdout[-2000:]
+    assert "# the backup cannot be taken: no backup system can back up media" in shown, shown[-3000:]
+    assert "velero backup create" not in shown
+    failed = sim.run("run", "deactivate", "tautulli", "--yes")
+    said = " ".join(failed.stdout.split())
+    assert failed.returncode == 1, failed.stdout[-2000:]
+    assert ("failed: step 1 (Back up its volumes before the prune deletes them): no backup system can back up "
+            "media") in said, said[-2000:]
+    assert (home_ops.path / "kubernetes/apps/media/tautulli/ks.yaml").exists()
+    assert home_ops.origin_log() == ["initial import"]
+    assert _kubectl(sim, "get", "kustomization", "tautulli", "-n", "media").returncode == 0
