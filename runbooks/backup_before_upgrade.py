@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from mediaops.cluster import backups, flux, k8up, velero, volsync, waits, workloads
+from mediaops.cluster import backups, flux, velero, volsync, waits, workloads
 from mediaops.engine import Changes, CheckFailed, FileChange, Live, Operation, Ops, Param, Runbook, Step, render_ops
 from mediaops.engine.context import Context
 from mediaops.errors import UsageError
@@ -135,7 +135,7 @@ def _choice(ctx: Context) -> backups.Choice:
                           ctx.facts.get("volsync_sources"))
 
 
-def _backups(ctx: Context) -> list[velero.Backup | k8up.Backup | volsync.Sync]:
+def _backups(ctx: Context) -> list[backups.BackupOperation]:
     """The backup, as the chosen system's operations render and run it: for Velero, no --selector with
     --namespace-wide, no volume data (nor its policy ConfigMap) with --objects-only."""
     app = _app(ctx)

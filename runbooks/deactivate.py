@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from mediaops.cluster import backups, k8up, velero, volsync
+from mediaops.cluster import backups, velero
 from mediaops.engine import CheckFailed, Concern, Ops, Runbook, Step
 from mediaops.engine.context import Context
 from mediaops.repo import ACTIVE, ARCHIVED, INCONSISTENT, UNREADABLE, deactivation
@@ -61,7 +61,7 @@ def backup_system(ctx: Context) -> str:
     return f"{choice.system}: {choice.why}"
 
 
-def _backup(ctx: Context) -> list[velero.Backup | k8up.Backup | volsync.Sync | backups.Unavailable]:
+def _backup(ctx: Context) -> list[backups.BackupOperation]:
     choice = backups.Choice(str(ctx.facts.get("system") or "velero"), str(ctx.facts.get("no_backup") or ""),
                             ctx.facts.get("k8up_backend"), ctx.facts.get("volsync_sources"))
     return backups.operations(clustersteps.kube(ctx), choice, name=ctx.facts["backup"], namespace=ctx.facts["ns"],

@@ -132,9 +132,12 @@ class Unavailable:
         raise NoBackupSystem(self.reason)
 
 
+BackupOperation = velero.Backup | k8up.Backup | volsync.Sync | Unavailable
+
+
 def operations(kube: Kube, choice: Choice, *, name: str, namespace: str, selector: str = "", ttl: str = "720h",
                volumes: bool = True, accept_partial: bool = False,
-               run_id: str = "") -> list[velero.Backup | k8up.Backup | volsync.Sync | Unavailable]:
+               run_id: str = "") -> list[BackupOperation]:
     """The backup as operations of the chosen system: one Velero or K8up backup (K8up backs up every claim of
     the namespace it may), or a manual sync of each claim's ReplicationSource (the trigger: the backup's name);
     with no system ("none"), the backup that cannot be taken."""
