@@ -34,7 +34,7 @@ class Choice:
 
 def _velero_routine(kube: Kube, namespace: str) -> bool:
     try:
-        answer = kube.request("GET", f"/apis/velero.io/v1/namespaces/{velero.NAMESPACE}/schedules",
+        answer = kube.request("GET", f"/apis/velero.io/v1/namespaces/{velero.server_namespace(kube)}/schedules",
                               what="schedules.velero.io", verb="list")
     except KubeError:
         return False  # not served here
@@ -75,7 +75,8 @@ def choose(kube: Kube, namespace: str, wanted: str = "", claims: list[str] | Non
     sources, others = _volsync_sources(kube, namespace, list(claims or []))
     if wanted == "velero":
         if not velero_ok:
-            raise NoBackupSystem(f"Velero's BackupStorageLocation velero/default is {phase or 'missing'}",
+            raise NoBackupSystem(f"Velero's BackupStorageLocation {velero.server_namespace(kube)}/default is "
+                                 f"{phase or 'missing'}",
                                  hint="`velero backup-location get`; or --backup-with k8up or volsync")
         return Choice("velero", "asked for (--backup-with velero)")
     if wanted == "k8up":

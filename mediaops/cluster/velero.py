@@ -10,11 +10,12 @@ the way back of runbooks/backup_before_upgrade.py).
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mediaops.cluster import waits
-from mediaops.cluster.client import Kube
+from mediaops.cluster.client import Kube, KubeError
 from mediaops.cluster.kinds import register
 from mediaops.cluster.waits import Verdict
 from mediaops.errors import MediaopsError
@@ -22,7 +23,7 @@ from mediaops.errors import MediaopsError
 if TYPE_CHECKING:
     from mediaops.engine.context import Context
 
-NAMESPACE = "velero"
+NAMESPACE = "velero"  # the velero CLI's default namespace (pkg/client/config.go), and the chart's usual one
 # pkg/apis/velero/v1/backup_types.go, restore_types.go
 FAILED_PHASES = {"Failed", "FailedValidation", "PartiallyFailed"}
 # A ConfigMap of volume policies (internal/resourcepolicies): NFS shares are the NAS's, not the app's data;
@@ -35,6 +36,26 @@ FLUX_RESOURCES = ("kustomizations.kustomize.toolkit.fluxcd.io", "helmreleases.he
 register("velero.io/v1", "PodVolumeBackup")
 register("velero.io/v1", "PodVolumeRestore")
 register("velero.io/v1", "Schedule")  # "Schedule" alone stays K8up's (kinds.BY_NAME keeps the first)
+
+_SERVER: weakref.WeakKeyDictionary[Kube, str] = weakref.WeakKeyDictionary()
+
+
+def server_namespace(kube: Kube) -> str:
+    """The namespace Velero's server runs in, which holds its Backups, Restores, storage locations and node-agent
+    pods (pkg/cmd/server/server.go gives its own namespace to every controller; the chart installs all of it in
+    the release's namespace): the namespace of the BackupStorageLocations, the default location's where several
+    namespaces have some; NAMESPACE when there is none or Velero's API is not served. Asked once per client."""
+    found = _SERVER.get(kube)
+    if found is None:
+        try:
+            locations, _ = kube.list("BackupStorageLocation")
+        except KubeError:
+            locations = []
+        spaces = [str(loc["metadata"].get("namespace") or "") for loc in sorted(
+            locations, key=lambda loc: not (loc.get("spec") or {}).get("default"))]
+        found = spaces[0] if spaces else NAMESPACE
+        _SERVER[kube] = found
+    return found
 
 
 class VeleroError(MediaopsError):
@@ -93,12 +114,12 @@ class VolumePlan:
 
 def exists(kube: Kube, kind: str, name: str) -> bool:
     """Whether Velero's namespace holds this Backup or Restore (a resumed run waits for the one it made)."""
-    return kube.find(kind, name, NAMESPACE) is not None
+    return kube.find(kind, name, server_namespace(kube)) is not None
 
 
 def location_phase(kube: Kube, name: str = "default") -> str:
     """The phase of a BackupStorageLocation (Available, Unavailable); "" when missing or not reported yet."""
-    location = kube.find("BackupStorageLocation", name, NAMESPACE)
+    location = kube.find("BackupStorageLocation", name, server_namespace(kube))
     return str(((location or {}).get("status") or {}).get("phase") or "")
 
 
@@ -123,34 +144,39 @@ def volume_plan(kube: Kube, namespace: str, selector: str) -> VolumePlan:
     for pod in kube.list("Pod", namespace, labels=selector)[0]:
         running = (pod.get("status") or {}).get("phase") == "Running" and not pod["metadata"].get("deletionTimestamp")
         add(pod["metadata"]["name"], pod.get("spec") or {}, running)
-    agents, _ = kube.list("Pod", NAMESPACE, labels="role=node-agent")
+    agents, _ = kube.list("Pod", server_namespace(kube), labels="role=node-agent")
     plan.agents = {str((a.get("spec") or {}).get("nodeName")) for a in agents
                    if (a.get("status") or {}).get("phase") == "Running"}
     return plan
 
 
+def _in(server: str) -> str:
+    """The velero CLI's ``--namespace`` (pkg/client/factory.go), where Velero is not in its default namespace."""
+    return f" --namespace {server}" if server != NAMESPACE else ""
+
+
 def backup_command(name: str, *, namespaces: list[str], selector: str = "", ttl: str = "720h",
-                   location: str = "", volumes: bool = True) -> str:
+                   location: str = "", volumes: bool = True, server: str = NAMESPACE) -> str:
     line = ""
     if volumes:
         literal = POLICY_YAML.replace("\n", "\\n")  # one line: bash's $'...' turns \n back into newlines
-        line = (f"kubectl create configmap {POLICY} -n {NAMESPACE} --from-literal=policy.yaml=$'{literal}' "
+        line = (f"kubectl create configmap {POLICY} -n {server} --from-literal=policy.yaml=$'{literal}' "
                 "--dry-run=client -o yaml | kubectl apply -f - && ")
     line += f"velero backup create {name} --include-namespaces {','.join(namespaces)}"
     if selector:
         line += f" --selector {selector}"
     if volumes:
         line += f" --default-volumes-to-fs-backup --resource-policies-configmap {POLICY}"
-    line += f" --ttl {ttl}" + (f" --storage-location {location}" if location else "") + " --wait"
+    line += f" --ttl {ttl}" + (f" --storage-location {location}" if location else "") + _in(server) + " --wait"
     return line
 
 
 def ensure_policy(kube: Kube) -> None:
     """The volume-policy ConfigMap the backups name (created once, kept as it is afterwards)."""
-    if kube.find("ConfigMap", POLICY, NAMESPACE) is None:
-        kube.create("ConfigMap", {"metadata": {"name": POLICY, "namespace": NAMESPACE,
+    if kube.find("ConfigMap", POLICY, server_namespace(kube)) is None:
+        kube.create("ConfigMap", {"metadata": {"name": POLICY, "namespace": server_namespace(kube),
                                                "labels": {"app.kubernetes.io/managed-by": "mediaops"}},
-                                  "data": {"policy.yaml": POLICY_YAML}}, NAMESPACE)
+                                  "data": {"policy.yaml": POLICY_YAML}}, server_namespace(kube))
 
 
 def backup(kube: Kube, name: str, *, namespaces: list[str], selector: dict[str, str] | None = None,
@@ -167,8 +193,9 @@ def backup(kube: Kube, name: str, *, namespaces: list[str], selector: dict[str, 
         ensure_policy(kube)
         spec["defaultVolumesToFsBackup"] = True
         spec["resourcePolicy"] = {"kind": "configmap", "name": POLICY}
-    body = {"metadata": {"name": name, "namespace": NAMESPACE, "labels": labels or {}}, "spec": spec}
-    return kube.create("Backup", body, NAMESPACE)
+    server = server_namespace(kube)
+    body = {"metadata": {"name": name, "namespace": server, "labels": labels or {}}, "spec": spec}
+    return kube.create("Backup", body, server)
 
 
 def _phase(kind: str, accept_partial: bool) -> Any:
@@ -198,7 +225,8 @@ def _phase(kind: str, accept_partial: bool) -> Any:
 
 def wait(kube: Kube, kind: str, name: str, *, accept_partial: bool = False, timeout: float = 1800,
          waiting: Any = None) -> Outcome:
-    obj = waits.until(kube, kind, name, NAMESPACE, _phase(kind, accept_partial), timeout=timeout, waiting=waiting)
+    obj = waits.until(kube, kind, name, server_namespace(kube), _phase(kind, accept_partial), timeout=timeout,
+                      waiting=waiting)
     status = obj.get("status") or {}
     progress = status.get("progress") or {}
     return Outcome(name, str(status.get("phase")), int(status.get("errors", 0)), int(status.get("warnings", 0)),
@@ -207,7 +235,8 @@ def wait(kube: Kube, kind: str, name: str, *, accept_partial: bool = False, time
 
 def volume_backups(kube: Kube, backup_name: str) -> dict[str, dict[str, Any]]:
     """The PodVolumeBackups of a backup that completed, by claim name."""
-    items, _ = kube.list("PodVolumeBackup", NAMESPACE, labels=f"velero.io/backup-name={backup_name}")
+    items, _ = kube.list("PodVolumeBackup", server_namespace(kube),
+                         labels=f"velero.io/backup-name={backup_name}")
     found = {}
     for item in items:
         claim = ((item.get("spec") or {}).get("tags") or {}).get("pvc")
@@ -218,27 +247,28 @@ def volume_backups(kube: Kube, backup_name: str) -> dict[str, dict[str, Any]]:
 
 def volume_restores(kube: Kube, restore_name: str) -> dict[str, dict[str, Any]]:
     """The PodVolumeRestores of a restore that completed, by claim name."""
-    items, _ = kube.list("PodVolumeRestore", NAMESPACE, labels=f"velero.io/restore-name={restore_name}")
+    items, _ = kube.list("PodVolumeRestore", server_namespace(kube),
+                         labels=f"velero.io/restore-name={restore_name}")
     return {str((i["metadata"].get("labels") or {}).get("velero.io/pvc-name")): i for i in items
             if (i.get("status") or {}).get("phase") == "Completed"}
 
 
-def restore_command(backup_name: str, name: str = "") -> str:
+def restore_command(backup_name: str, name: str = "", server: str = NAMESPACE) -> str:
     return (f"velero restore create {name or backup_name + '-restore'} --from-backup {backup_name} "
-            f"--existing-resource-policy update --exclude-resources {','.join(FLUX_RESOURCES)} --wait")
+            f"--existing-resource-policy update --exclude-resources {','.join(FLUX_RESOURCES)}{_in(server)} --wait")
 
 
 def restore(kube: Kube, backup_name: str, name: str | None = None) -> dict[str, Any]:
-    body = {"metadata": {"name": name or f"{backup_name}-restore", "namespace": NAMESPACE},
+    body = {"metadata": {"name": name or f"{backup_name}-restore", "namespace": server_namespace(kube)},
             "spec": {"backupName": backup_name, "existingResourcePolicy": "update",
                      "excludedResources": list(FLUX_RESOURCES)}}
-    return kube.create("Restore", body, NAMESPACE)
+    return kube.create("Restore", body, server_namespace(kube))
 
 
 def backups_of(kube: Kube, claims: list[str], namespace: str) -> list[tuple[str, str]]:
     """(name, completion time) of the Completed backups holding the data of every one of ``claims`` of the
     namespace, newest first: what a restore of those claims can come from."""
-    items, _ = kube.list("Backup", NAMESPACE)
+    items, _ = kube.list("Backup", server_namespace(kube))
     found = []
     for backup in items:
         status, spec = backup.get("status") or {}, backup.get("spec") or {}
@@ -261,7 +291,7 @@ class Restore:
     name: str
 
     def render(self) -> str:
-        return restore_command(self.backup, self.name)
+        return restore_command(self.backup, self.name, server_namespace(self.kube))
 
     def run(self, ctx: Context) -> str:
         if not exists(self.kube, "Restore", self.name):
@@ -289,7 +319,7 @@ class Backup:
 
     def render(self) -> str:
         return backup_command(self.name, namespaces=[self.namespace], selector=self.selector, ttl=self.ttl,
-                              volumes=self.volumes)
+                              volumes=self.volumes, server=server_namespace(self.kube))
 
     def run(self, ctx: Context) -> str:
         if not exists(self.kube, "Backup", self.name):

@@ -29,7 +29,6 @@ from typing import Any
 import yaml
 
 from mediaops.cluster.kinds import BY_KIND, Resource, kind
-from mediaops.cluster.velero import NAMESPACE as VELERO_NAMESPACE
 from mediaops.errors import MediaopsError, UsageError
 from mediaops.sim import sops
 from mediaops.sim.addons import ExternalSecrets, Placeholders
@@ -416,19 +415,21 @@ class Rehearsal:
 
     def node_agents(self) -> None:
         """Velero's node-agent DaemonSet (charts/velero node-agent-daemonset.yaml, pkg/nodeagent): one pod per
-        node, labelled role=node-agent, while the DaemonSet exists and ``node-agent-down`` is off."""
-        daemonset = self.store.peek(kind("DaemonSet"), VELERO_NAMESPACE, "node-agent")
-        running = daemonset is not None and not self.faults.get("node-agent-down")
-        for node, _ in NODES:
-            name = f"node-agent-{node}"
-            if not running:
+        node in its namespace, labelled role=node-agent, while it exists and ``node-agent-down`` is off."""
+        sets = [d for d in self.store.all_of(kind("DaemonSet")) if d["metadata"]["name"] == "node-agent"]
+        pods = [p for p in self.store.all_of(kind("Pod")) if p["metadata"]["name"].startswith("node-agent-")
+                and (p["metadata"].get("labels") or {}).get("role") == "node-agent"]
+        wanted = {} if self.faults.get("node-agent-down") else {
+            (d["metadata"]["namespace"], f"node-agent-{node}"): (d, node) for d in sets for node, _ in NODES}
+        for pod in pods:
+            if (pod["metadata"]["namespace"], pod["metadata"]["name"]) not in wanted:
                 try:
-                    self.store.delete(kind("Pod"), VELERO_NAMESPACE, name)
+                    self.store.delete(kind("Pod"), pod["metadata"]["namespace"], pod["metadata"]["name"])
                 except ApiError:
                     pass
-                continue
-            template = (daemonset or {}).get("spec", {}).get("template") or {}
-            self._create("Pod", {"metadata": {"name": name, "namespace": VELERO_NAMESPACE,
+        for (namespace, name), (daemonset, node) in wanted.items():
+            template = daemonset["spec"].get("template") or {}
+            self._create("Pod", {"metadata": {"name": name, "namespace": namespace,
                                               "labels": dict((template.get("metadata") or {}).get("labels") or {})},
                                  "spec": {"nodeName": node, "nodeSelector": {"kubernetes.io/hostname": node},
                                           "containers": (template.get("spec") or {}).get("containers") or []}})

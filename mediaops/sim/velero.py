@@ -107,8 +107,7 @@ class Velero(Controller):
 
     def keys_for(self, event: WatchEvent) -> list[Key]:
         meta = event.obj.get("metadata") or {}
-        if event.resource.kind == "DaemonSet" and (meta.get("namespace"), meta.get("name")) != (velero.NAMESPACE,
-                                                                                                  "node-agent"):
+        if event.resource.kind == "DaemonSet" and meta.get("name") != "node-agent":
             return []
         return [(meta.get("namespace", ""), f"{event.resource.kind}/{meta.get('name', '')}")]
 
@@ -122,6 +121,8 @@ class Velero(Controller):
             return None
         if kind_name == "BackupStorageLocation":
             return self._validate_location(obj)
+        if namespace != self.server_namespace():
+            return None  # the server watches its own namespace only (pkg/cmd/server/server.go)
         status = dict(obj.get("status") or {})
         phase = status.get("phase") or "New"
         if phase in TERMINAL:
@@ -133,6 +134,12 @@ class Velero(Controller):
     def _write(self, obj: dict[str, Any], status: dict[str, Any]) -> None:
         meta = obj["metadata"]
         self.store.set_status(self.res(f"velero.io/{obj['kind']}"), meta["namespace"], meta["name"], status)
+
+    def server_namespace(self) -> str:
+        """Where the rehearsal's Velero server runs: with its storage locations (the chart's release namespace)."""
+        locations = list(self.store.all_of(self.res("velero.io/BackupStorageLocation")))
+        default = [loc for loc in locations if (loc.get("spec") or {}).get("default")] or locations
+        return str(default[0]["metadata"]["namespace"]) if default else velero.NAMESPACE
 
     def _validate_location(self, obj: dict[str, Any]) -> float | None:
         """pkg/controller/backup_storage_location_controller.go: the server validates each location (its object
@@ -262,7 +269,7 @@ class Velero(Controller):
         default = spec.get("defaultVolumesToFsBackup")
         by_default = self.server_default_fs_backup if default is None else bool(default)
         policies = self._policies(backup["metadata"]["namespace"], spec)
-        agents = {p["spec"].get("nodeName") for p in self.store.select(self.res("Pod"), velero.NAMESPACE,
+        agents = {p["spec"].get("nodeName") for p in self.store.select(self.res("Pod"), self.server_namespace(),
                                                                       "role=node-agent")[0] if _running(p)}
         held: dict[str, Any] = {}
         errors: list[str] = []
@@ -296,7 +303,7 @@ class Velero(Controller):
                 size = sum(len(v) for v in files.values())
                 self.store.create(self.res("PodVolumeBackup"), {
                     "metadata": {"name": f"{backup['metadata']['name']}-{uuid.uuid4().hex[:5]}",
-                                 "namespace": velero.NAMESPACE,
+                                 "namespace": backup["metadata"]["namespace"],
                                  "labels": {"velero.io/backup-name": backup["metadata"]["name"],
                                             **({"velero.io/pvc-name": claim_name} if claim_name else {})}},
                     "spec": {"backupStorageLocation": spec.get("storageLocation") or "default",
@@ -413,7 +420,7 @@ class Velero(Controller):
         self.sim.volumes[("pvc", namespace, claim)] = dict(files)
         self.store.create(self.res("PodVolumeRestore"), {
             "metadata": {"name": f"{restore['metadata']['name']}-{uuid.uuid4().hex[:5]}",
-                         "namespace": velero.NAMESPACE,
+                         "namespace": restore["metadata"]["namespace"],
                          "labels": {"velero.io/restore-name": restore["metadata"]["name"],
                                     "velero.io/pvc-name": claim}},
             "spec": {"pod": {"kind": "Pod", "namespace": namespace}, "volume": claim,

@@ -640,6 +640,9 @@ def _rendered() -> Iterator[tuple[str, str]]:
                                  volumes=False))
     yield "velero.restore_command()", velero.restore_command(name)
     yield "velero.restore_command(name=)", velero.restore_command(name, f"{name}-again")
+    yield ("velero.backup_command(server=) and restore_command(server=): Velero in another namespace",
+           velero.backup_command(name, namespaces=["media"], server="storage") + "\n"
+           + velero.restore_command(name, server="storage"))
     for kind in ("Kustomization", "HelmRelease"):
         yield f"flux.command({kind}, verb=resume, wait=False)", flux.command(kind, "tautulli", "media", verb="resume",
                                                                               wait=False)

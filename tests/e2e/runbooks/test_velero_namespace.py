@@ -1,0 +1,55 @@
+"""Velero installed in a namespace of the repository's choosing (here `storage`, with K8up), not the velero CLI's
+default: mediaops finds its server where its storage locations are, makes its Backups and the volume-policy
+ConfigMap there, and the commands it shows carry `--namespace storage` (velero) and `-n storage` (kubectl)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import KUBECTL, HomeOps, Mediaops, make_home_ops
+
+
+def _velero_in_storage(work: Path) -> None:
+    apps = work / "kubernetes" / "apps"
+    shutil.move(apps / "velero" / "velero", apps / "storage" / "velero")
+    shutil.rmtree(apps / "velero")
+    ks = apps / "storage" / "velero" / "ks.yaml"
+    ks.write_text(ks.read_text().replace("namespace velero", "namespace storage")
+                  .replace("./kubernetes/apps/velero/velero/app", "./kubernetes/apps/storage/velero/app"))
+    listing = apps / "storage" / "kustomization.yaml"
+    listing.write_text(listing.read_text().replace("  - ./k8up/ks.yaml\n",
+                                                   "  - ./k8up/ks.yaml\n  - ./velero/ks.yaml\n"))
+
+
+@pytest.fixture
+def home_ops(tmp_path: Path) -> HomeOps:
+    return make_home_ops(tmp_path, prepare=_velero_in_storage)
+
+
+def _kubectl(ops: Mediaops, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([KUBECTL, *args], env=ops.env, capture_output=True, text=True, timeout=60)
+
+
+def test_velero_in_another_namespace_is_found_and_named_in_the_commands(sim: Mediaops, home_ops: HomeOps) -> None:
+    locations = _kubectl(sim, "get", "backupstoragelocations", "-A", "-o", "jsonpath={.items[*].metadata.namespace}")
+    assert locations.stdout.split() == ["storage"], locations.stderr
+    result = sim.run("run", "backup-before-upgrade", "tautulli", "--chart-version", "3.7.2", "--backup-with",
+                     "velero", "--yes")
+    said = " ".join(result.stdout.split())
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "kubectl create configmap mediaops-skip-nfs -n storage --from-literal" in said
+    assert "--resource-policies-configmap mediaops-skip-nfs --ttl 720h --namespace storage --wait" in said
+    backups = json.loads(_kubectl(sim, "get", "backups.velero.io", "-n", "storage", "-o", "json").stdout)["items"]
+    (backup,) = backups
+    assert backup["metadata"]["name"].startswith("pre-tautulli-") and backup["status"]["phase"] == "Completed"
+    assert _kubectl(sim, "get", "configmap", "mediaops-skip-nfs", "-n", "storage").returncode == 0
+    volumes = _kubectl(sim, "get", "podvolumebackups.velero.io", "-n", "storage", "-o",
+                       "jsonpath={.items[*].metadata.labels.velero\\.io/pvc-name}")
+    assert volumes.stdout.split() == ["tautulli-config"], volumes.stderr
+    assert "data of tautulli-config" in result.stdout
+    assert home_ops.origin_log()[0] == "feat(media): upgrade tautulli (chart 3.7.2)"
