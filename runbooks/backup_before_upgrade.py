@@ -227,7 +227,7 @@ def backup_holds_the_data(ctx: Context) -> None:
         return
     missing = [c for c in claims if c not in held]
     if missing:
-        see = {"velero": f"`velero backup describe {name} --details`",
+        see = {"velero": f"`velero backup describe {name} --details{velero.in_namespace(clustersteps.kube(ctx))}`",
                "k8up": f"`kubectl describe backup.k8up.io/{name} -n {app.namespace}` and its job's logs"}.get(
             system, f"`kubectl get replicationsources -n {app.namespace} -o yaml` (status.latestMoverStatus)")
         raise CheckFailed(f"backup {name} holds no data for {', '.join(missing)}; see {see}")

@@ -95,7 +95,8 @@ def backup_chosen(ctx: Context) -> str:
         raise CheckFailed((f"backup {wanted} is not a finished backup holding the data of {', '.join(claims)}"
                            if wanted else f"no Completed Velero backup nor K8up snapshot holds the data of "
                                           f"{', '.join(claims)}, nor did a VolSync ReplicationSource sync it")
-                          + f" (those that do: {found}); `velero backup get`, `kubectl get snapshots -n "
+                          + f" (those that do: {found}); `velero backup get{velero.in_namespace(kube)}`, "
+                            f"`kubectl get snapshots -n "
                             f"{app.namespace}`, `kubectl get replicationsources -n {app.namespace}` list them")
     name, when, system, ids = chosen
     stamp = datetime.now(UTC).strftime("%H%M%S")

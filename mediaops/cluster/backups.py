@@ -69,15 +69,18 @@ def _other_movers(others: dict[str, str]) -> str:
 
 def choose(kube: Kube, namespace: str, wanted: str = "", claims: list[str] | None = None) -> Choice:
     """Which system backs up the app now (see the module's docstring); NoBackupSystem when none can."""
-    phase = velero.location_phase(kube)
+    location = velero.default_location(kube)
+    phase = str(((location or {}).get("status") or {}).get("phase") or "")
     velero_ok = phase == "Available"
     backend = k8up.backend(kube, namespace) if k8up.serves(kube) else None
     sources, others = _volsync_sources(kube, namespace, list(claims or []))
     if wanted == "velero":
         if not velero_ok:
-            raise NoBackupSystem(f"Velero's BackupStorageLocation {velero.server_namespace(kube)}/default is "
-                                 f"{phase or 'missing'}",
-                                 hint="`velero backup-location get`; or --backup-with k8up or volsync")
+            where = (f"{location['metadata'].get('namespace')}/{location['metadata']['name']}" if location
+                     else f"{velero.NAMESPACE}/default")
+            raise NoBackupSystem(f"Velero's BackupStorageLocation {where} is {phase or 'missing'}",
+                                 hint=f"`velero backup-location get{velero.in_namespace(kube)}`; or --backup-with "
+                                      "k8up or volsync")
         return Choice("velero", "asked for (--backup-with velero)")
     if wanted == "k8up":
         if backend is None:

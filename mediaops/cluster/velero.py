@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mediaops.cluster import waits
-from mediaops.cluster.client import Kube, KubeError
+from mediaops.cluster.client import Kube, KubeError, NotFound
 from mediaops.cluster.kinds import register
 from mediaops.cluster.waits import Verdict
 from mediaops.errors import MediaopsError
@@ -47,15 +47,25 @@ def server_namespace(kube: Kube) -> str:
     namespaces have some; NAMESPACE when there is none or Velero's API is not served. Asked once per client."""
     found = _SERVER.get(kube)
     if found is None:
-        try:
-            locations, _ = kube.list("BackupStorageLocation")
-        except KubeError:
-            locations = []
-        spaces = [str(loc["metadata"].get("namespace") or "") for loc in sorted(
-            locations, key=lambda loc: not (loc.get("spec") or {}).get("default"))]
-        found = spaces[0] if spaces else NAMESPACE
-        _SERVER[kube] = found
+        location = default_location(kube)
+        if location is None:
+            return NAMESPACE  # not kept: Velero may be installed later in the run, or the cluster answer later
+        found = _SERVER[kube] = str(location["metadata"].get("namespace") or NAMESPACE)
     return found
+
+
+def default_location(kube: Kube) -> dict[str, Any] | None:
+    """The BackupStorageLocation backups go to without ``--storage-location``: the one marked ``spec.default``
+    (pkg/cmd/cli/backup/create.go leaves it to the server, which takes the default one), else the only one, else
+    one named ``default``; None when Velero is not installed, has none, or the cluster did not answer."""
+    try:
+        locations, _ = kube.list("BackupStorageLocation")
+    except KubeError:
+        return None
+    marked = [loc for loc in locations if (loc.get("spec") or {}).get("default")]
+    named = [loc for loc in locations if loc["metadata"].get("name") == "default"]
+    chosen = marked or (locations if len(locations) == 1 else named)
+    return chosen[0] if chosen else None
 
 
 class VeleroError(MediaopsError):
@@ -117,12 +127,6 @@ def exists(kube: Kube, kind: str, name: str) -> bool:
     return kube.find(kind, name, server_namespace(kube)) is not None
 
 
-def location_phase(kube: Kube, name: str = "default") -> str:
-    """The phase of a BackupStorageLocation (Available, Unavailable); "" when missing or not reported yet."""
-    location = kube.find("BackupStorageLocation", name, server_namespace(kube))
-    return str(((location or {}).get("status") or {}).get("phase") or "")
-
-
 def volume_plan(kube: Kube, namespace: str, selector: str) -> VolumePlan:
     """The volumes of the app's workloads and pods, and the nodes Velero's node agent runs on
     (pkg/nodeagent: pods labelled role=node-agent). A workload scaled to 0 still names its claims."""
@@ -153,6 +157,11 @@ def volume_plan(kube: Kube, namespace: str, selector: str) -> VolumePlan:
 def _in(server: str) -> str:
     """The velero CLI's ``--namespace`` (pkg/client/factory.go), where Velero is not in its default namespace."""
     return f" --namespace {server}" if server != NAMESPACE else ""
+
+
+def in_namespace(kube: Kube) -> str:
+    """``--namespace NS`` for a velero command line, where this cluster's Velero is not in the default namespace."""
+    return _in(server_namespace(kube))
 
 
 def backup_command(name: str, *, namespaces: list[str], selector: str = "", ttl: str = "720h",
@@ -214,7 +223,8 @@ def _phase(kind: str, accept_partial: bool) -> Any:
             reasons = "; ".join(status.get("validationErrors") or []) or status.get("failureReason") or ""
             extra = f": {reasons}" if reasons else ""
             return Verdict(failed=f"{kind} {name} ended {phase} ({counts}){extra}; "
-                                  f"see `velero {kind.lower()} describe {name} --details`")
+                                  f"see `velero {kind.lower()} describe {name} --details"
+                                  f"{_in(str(obj['metadata'].get('namespace') or NAMESPACE))}`")
         if phase == "Deleting":  # `velero backup delete` was asked for: it will not complete
             return Verdict(failed=f"{kind} {name} is being deleted")
         text = f"{phase}" + (f": {done or 0}/{total} items" if total else "")
@@ -235,8 +245,11 @@ def wait(kube: Kube, kind: str, name: str, *, accept_partial: bool = False, time
 
 def volume_backups(kube: Kube, backup_name: str) -> dict[str, dict[str, Any]]:
     """The PodVolumeBackups of a backup that completed, by claim name."""
-    items, _ = kube.list("PodVolumeBackup", server_namespace(kube),
-                         labels=f"velero.io/backup-name={backup_name}")
+    try:
+        items, _ = kube.list("PodVolumeBackup", server_namespace(kube),
+                             labels=f"velero.io/backup-name={backup_name}")
+    except NotFound:  # Velero is not installed: its kinds are not served
+        return {}
     found = {}
     for item in items:
         claim = ((item.get("spec") or {}).get("tags") or {}).get("pvc")
@@ -247,8 +260,11 @@ def volume_backups(kube: Kube, backup_name: str) -> dict[str, dict[str, Any]]:
 
 def volume_restores(kube: Kube, restore_name: str) -> dict[str, dict[str, Any]]:
     """The PodVolumeRestores of a restore that completed, by claim name."""
-    items, _ = kube.list("PodVolumeRestore", server_namespace(kube),
-                         labels=f"velero.io/restore-name={restore_name}")
+    try:
+        items, _ = kube.list("PodVolumeRestore", server_namespace(kube),
+                             labels=f"velero.io/restore-name={restore_name}")
+    except NotFound:  # Velero is not installed: its kinds are not served
+        return {}
     return {str((i["metadata"].get("labels") or {}).get("velero.io/pvc-name")): i for i in items
             if (i.get("status") or {}).get("phase") == "Completed"}
 
@@ -268,7 +284,10 @@ def restore(kube: Kube, backup_name: str, name: str | None = None) -> dict[str, 
 def backups_of(kube: Kube, claims: list[str], namespace: str) -> list[tuple[str, str]]:
     """(name, completion time) of the Completed backups holding the data of every one of ``claims`` of the
     namespace, newest first: what a restore of those claims can come from."""
-    items, _ = kube.list("Backup", server_namespace(kube))
+    try:
+        items, _ = kube.list("Backup", server_namespace(kube))
+    except NotFound:  # Velero is not installed: its kinds are not served
+        return []
     found = []
     for backup in items:
         status, spec = backup.get("status") or {}, backup.get("spec") or {}

@@ -225,7 +225,9 @@ def test_the_sample_installs_velero_and_a_location_without_a_bucket_is_unavailab
     """Velero is on the cluster because the repository's HelmRelease installs it: the server validates its
     location (Available), a node-agent pod runs on each node, and a location without a bucket is Unavailable,
     which stops a backup through Velero before it starts."""
-    assert velero.location_phase(cluster.kube) == "Available"
+    location = velero.default_location(cluster.kube)
+    assert location is not None and location["status"]["phase"] == "Available"
+    assert velero.server_namespace(cluster.kube) == "velero"
     agents, _ = cluster.kube.list("Pod", velero.NAMESPACE, labels="role=node-agent")
     assert sorted(p["spec"]["nodeName"] for p in agents) == ["node-amd64-1", "node-arm64-1"]
     release = cluster.kube.find("BackupStorageLocation", "default", velero.NAMESPACE)

@@ -132,3 +132,14 @@ def test_deactivation_shows_and_fails_the_backup_no_system_can_take(sim: Mediaop
     assert (home_ops.path / "kubernetes/apps/media/tautulli/ks.yaml").exists()
     assert home_ops.origin_log() == ["initial import"]
     assert _kubectl(sim, "get", "kustomization", "tautulli", "-n", "media").returncode == 0
+
+
+def test_a_restore_without_velero_looks_for_the_other_systems_backups(sim: Mediaops, home_ops: HomeOps) -> None:
+    """Without Velero its kinds are not served (404): the restore's search for a backup goes on to K8up and VolSync
+    and ends with one line saying none holds the data, instead of stopping on Velero's missing API."""
+    refused = sim.run("run", "restore", "tautulli", "--yes")
+    said = " ".join(refused.stdout.split())
+    assert refused.returncode == 3, refused.stdout[-2000:]
+    assert ("no Completed Velero backup nor K8up snapshot holds the data of tautulli-config, nor did a VolSync "
+            "ReplicationSource sync it (those that do: none)") in said, said[-2000:]
+    assert home_ops.origin_log() == ["initial import"]
