@@ -316,8 +316,10 @@ def _bump(ctx: Context) -> Changes:
                                  hint="use --image-tag")
             # Users of the same file: one OCIRepository, or a component's that every namespace listing the
             # component gets a copy of (bumping the file bumps them all).
+            source = (hr.source_file, hr.chart_ref.rpartition("/")[2])  # a file may define several sources
             others = sorted({f"{a.namespace}/{h.name}" for a in repo.apps() for h in a.helmreleases
-                             if h.source_file == hr.source_file} - {f"{app.namespace}/{hr.name}"})
+                             if (h.source_file, h.chart_ref.rpartition("/")[2]) == source}
+                            - {f"{app.namespace}/{hr.name}"})
             if others:
                 named = ", ".join(others[:6]) + (f" and {len(others) - 6} more" if len(others) > 6 else "")
                 raise UsageError(f"{hr.name} takes its chart from {hr.chart_ref} ({hr.source_file}), which "

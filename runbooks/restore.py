@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from mediaops.cluster import backups, flux, k8up, velero, volsync, workloads
+from mediaops.cluster.client import KubeError
 from mediaops.engine import CheckFailed, Ops, Param, Runbook, Step
 from mediaops.engine.context import Context
 from mediaops.steps import app as appsteps
@@ -92,12 +93,17 @@ def backup_chosen(ctx: Context) -> str:
     chosen = next((c for c in candidates if named(c)), None) if wanted else (candidates[0] if candidates else None)
     if chosen is None:
         found = ", ".join(c[0] for c in candidates[:3]) or "none"
+        try:
+            others = volsync.not_driven(volsync.other_movers(kube.list(volsync.SOURCE, app.namespace)[0], claims))
+        except KubeError:
+            others = ""  # VolSync is not installed
         raise CheckFailed((f"backup {wanted} is not a finished backup holding the data of {', '.join(claims)}"
                            if wanted else f"no Completed Velero backup nor K8up snapshot holds the data of "
                                           f"{', '.join(claims)}, nor did a VolSync ReplicationSource sync it")
                           + f" (those that do: {found}); `velero backup get{velero.in_namespace(kube)}`, "
                             f"`kubectl get snapshots -n "
-                            f"{app.namespace}`, `kubectl get replicationsources -n {app.namespace}` list them")
+                            f"{app.namespace}`, `kubectl get replicationsources -n {app.namespace}` list them"
+                          + others)
     name, when, system, ids = chosen
     stamp = datetime.now(UTC).strftime("%H%M%S")
     if system == "k8up":

@@ -87,6 +87,7 @@ class Copy:
     phase: str
     complete: bool = True  # False: PartiallyFailed (warns)
     command: str = VELERO_COMMAND
+    server: str = ""  # a Velero backup's namespace, where its server runs
 
 
 @dataclass
@@ -121,8 +122,9 @@ def _wide(probe: Probe, app: App) -> tuple[list[Copy], set[str]]:
             when = _when(status.get("completionTimestamp"))
             if when and _covers(backup.get("spec") or {}, app.namespace) and status.get("phase") in (
                     "Completed", "PartiallyFailed"):
+                server = str(backup["metadata"].get("namespace") or "")
                 found.append(Copy(when, f"velero backup {backup['metadata']['name']}", str(status["phase"]),
-                                  status["phase"] == "Completed"))
+                                  status["phase"] == "Completed", _velero_command(server), server))
     if probe.serves("k8up.io/v1"):
         installed.add("k8up")
         for backup in probe.custom("k8up.io/v1", "backups", app.namespace):
@@ -281,8 +283,8 @@ def _jobs(jobs: list[tuple[dict[str, Any], str]]) -> str:
 class Verdict:
     """One check run's judgement of copies against the RPO (Velero's PodVolumeBackups looked up once each)."""
 
-    def __init__(self, probe: Probe, rpo: float) -> None:
-        self.probe, self.rpo = probe, rpo
+    def __init__(self, probe: Probe, rpo: float, velero_get: str = VELERO_COMMAND) -> None:
+        self.probe, self.rpo, self.velero_get = probe, rpo, velero_get
         self.now = datetime.now(UTC)
         self._held: dict[str, str] = {}
 
@@ -293,7 +295,7 @@ class Verdict:
         if name not in self._held:
             from mediaops.cluster import velero
 
-            claims = sorted(velero.volume_backups(self.probe.cluster(), name))
+            claims = sorted(velero.volume_backups(self.probe.cluster(), name, copy.server))
             self._held[name] = f", data of {', '.join(claims)}" if claims else ", no volume data (objects only)"
         return self._held[name]
 
@@ -327,8 +329,15 @@ class Verdict:
             return Finding(FAIL, newest + "".join(f"; {n}" for n in notes), best.command, age)
         line = f"no finished backup of claim {claim} (none covers namespace {namespace})"
         command = _longhorn_command(longhorn.namespace) if longhorn is not None else \
-            f"kubectl get volumesnapshots -n {namespace}" if notes else VELERO_COMMAND
+            f"kubectl get volumesnapshots -n {namespace}" if notes else self.velero_get
         return Finding(FAIL, line + "".join(f"; {n}" for n in notes), command, age)
+
+
+def _velero_command(server: str) -> str:
+    """``velero backup get``, with ``--namespace`` where Velero is not in the velero CLI's default namespace."""
+    from mediaops.cluster.velero import namespace_flag
+
+    return VELERO_COMMAND + namespace_flag(server) if server else VELERO_COMMAND
 
 
 def run(probe: Probe, app: App) -> Iterator[Result]:
@@ -347,10 +356,15 @@ def run(probe: Probe, app: App) -> Iterator[Result]:
                      "VolumeSnapshot, Longhorn)",
                      "kubectl get crds | grep -e velero -e k8up -e volsync -e snapshot.storage -e longhorn")
         return
+    velero_get = VELERO_COMMAND
+    if "velero" in installed:
+        from mediaops.cluster.velero import server_namespace
+
+        velero_get = _velero_command(server_namespace(probe.cluster()))
     if not wide and not any(per_claim.values()) and not any(notes.values()) and not longhorn:
-        yield Result("backups", where, FAIL, f"no finished backup covers namespace {app.namespace}", VELERO_COMMAND)
+        yield Result("backups", where, FAIL, f"no finished backup covers namespace {app.namespace}", velero_get)
         return
-    verdict = Verdict(probe, rpo)
+    verdict = Verdict(probe, rpo, velero_get)
     findings = {claim: verdict.claim(app.namespace, claim, wide + per_claim[claim] + (
         longhorn[claim].backups if claim in longhorn else []), notes[claim], longhorn.get(claim)) for claim in claims}
     # The worst claim speaks for the app; of equally good ones, the one whose copy is oldest.

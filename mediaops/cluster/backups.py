@@ -55,16 +55,8 @@ def _volsync_sources(kube: Kube, namespace: str, claims: list[str]) -> tuple[dic
         return {}, {}  # VolSync's CRDs are not installed
     found = {str((s.get("spec") or {}).get("sourcePVC") or ""): str(s["metadata"]["name"]) for s in items
              if volsync.mover(s) == "restic"}
-    others = {claim: volsync.mover(s) for s in items
-              if (claim := str((s.get("spec") or {}).get("sourcePVC") or "")) in (claims or [])
-              and claim not in found and volsync.mover(s) != "restic"}
-    return ({c: found[c] for c in claims} if claims and all(c in found for c in claims) else {}), others
-
-
-def _other_movers(others: dict[str, str]) -> str:
-    return ("; the ReplicationSource of " + ", ".join(f"{claim} uses {mover or 'no mover'}"
-                                                     for claim, mover in sorted(others.items()))
-            + ", and mediaops backs up through restic sources only") if others else ""
+    return ({c: found[c] for c in claims} if claims and all(c in found for c in claims) else {},
+            volsync.other_movers(items, claims))
 
 
 def choose(kube: Kube, namespace: str, wanted: str = "", claims: list[str] | None = None) -> Choice:
@@ -90,7 +82,7 @@ def choose(kube: Kube, namespace: str, wanted: str = "", claims: list[str] | Non
     if wanted == "volsync":
         if not sources:
             raise NoBackupSystem(f"not every claim of the app ({', '.join(claims or []) or 'none'}) has a restic "
-                                 "ReplicationSource" + _other_movers(others),
+                                 "ReplicationSource" + volsync.not_driven(others),
                                  hint="`kubectl get replicationsources -n " + namespace + "`")
         return Choice("volsync", "asked for (--backup-with volsync)", sources=sources)
     if velero_ok and _velero_routine(kube, namespace):
@@ -107,7 +99,7 @@ def choose(kube: Kube, namespace: str, wanted: str = "", claims: list[str] | Non
                               f"{namespace}", backend)
     raise NoBackupSystem(f"no backup system can back up {namespace}: Velero's storage location is "
                          f"{phase or 'missing'}, no K8up Schedule or Backup in {namespace} names a backend and no "
-                         "restic VolSync ReplicationSource backs up every claim" + _other_movers(others),
+                         "restic VolSync ReplicationSource backs up every claim" + volsync.not_driven(others),
                          hint="install Velero, add a K8up Schedule or ReplicationSources; --backup-with picks one")
 
 

@@ -154,14 +154,14 @@ def volume_plan(kube: Kube, namespace: str, selector: str) -> VolumePlan:
     return plan
 
 
-def _in(server: str) -> str:
+def namespace_flag(server: str) -> str:
     """The velero CLI's ``--namespace`` (pkg/client/factory.go), where Velero is not in its default namespace."""
     return f" --namespace {server}" if server != NAMESPACE else ""
 
 
 def in_namespace(kube: Kube) -> str:
     """``--namespace NS`` for a velero command line, where this cluster's Velero is not in the default namespace."""
-    return _in(server_namespace(kube))
+    return namespace_flag(server_namespace(kube))
 
 
 def backup_command(name: str, *, namespaces: list[str], selector: str = "", ttl: str = "720h",
@@ -176,7 +176,8 @@ def backup_command(name: str, *, namespaces: list[str], selector: str = "", ttl:
         line += f" --selector {selector}"
     if volumes:
         line += f" --default-volumes-to-fs-backup --resource-policies-configmap {POLICY}"
-    line += f" --ttl {ttl}" + (f" --storage-location {location}" if location else "") + _in(server) + " --wait"
+    line += f" --ttl {ttl}" + (f" --storage-location {location}" if location else "")
+    line += namespace_flag(server) + " --wait"
     return line
 
 
@@ -224,7 +225,7 @@ def _phase(kind: str, accept_partial: bool) -> Any:
             extra = f": {reasons}" if reasons else ""
             return Verdict(failed=f"{kind} {name} ended {phase} ({counts}){extra}; "
                                   f"see `velero {kind.lower()} describe {name} --details"
-                                  f"{_in(str(obj['metadata'].get('namespace') or NAMESPACE))}`")
+                                  f"{namespace_flag(str(obj['metadata'].get('namespace') or NAMESPACE))}`")
         if phase == "Deleting":  # `velero backup delete` was asked for: it will not complete
             return Verdict(failed=f"{kind} {name} is being deleted")
         text = f"{phase}" + (f": {done or 0}/{total} items" if total else "")
@@ -243,10 +244,11 @@ def wait(kube: Kube, kind: str, name: str, *, accept_partial: bool = False, time
                    int(progress.get("itemsBackedUp", progress.get("itemsRestored", 0)) or 0))
 
 
-def volume_backups(kube: Kube, backup_name: str) -> dict[str, dict[str, Any]]:
-    """The PodVolumeBackups of a backup that completed, by claim name."""
+def volume_backups(kube: Kube, backup_name: str, server: str = "") -> dict[str, dict[str, Any]]:
+    """The PodVolumeBackups of a backup that completed, by claim name (in the backup's namespace: ``server``, else
+    where the server runs)."""
     try:
-        items, _ = kube.list("PodVolumeBackup", server_namespace(kube),
+        items, _ = kube.list("PodVolumeBackup", server or server_namespace(kube),
                              labels=f"velero.io/backup-name={backup_name}")
     except NotFound:  # Velero is not installed: its kinds are not served
         return {}
@@ -271,7 +273,8 @@ def volume_restores(kube: Kube, restore_name: str) -> dict[str, dict[str, Any]]:
 
 def restore_command(backup_name: str, name: str = "", server: str = NAMESPACE) -> str:
     return (f"velero restore create {name or backup_name + '-restore'} --from-backup {backup_name} "
-            f"--existing-resource-policy update --exclude-resources {','.join(FLUX_RESOURCES)}{_in(server)} --wait")
+            f"--existing-resource-policy update --exclude-resources {','.join(FLUX_RESOURCES)}"
+            f"{namespace_flag(server)} --wait")
 
 
 def restore(kube: Kube, backup_name: str, name: str | None = None) -> dict[str, Any]:

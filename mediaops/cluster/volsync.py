@@ -92,6 +92,20 @@ def mover(obj: dict[str, Any]) -> str:
     return next((m for m in MOVERS if isinstance(spec.get(m), dict)), "")
 
 
+def other_movers(items: list[dict[str, Any]], claims: list[str]) -> dict[str, str]:
+    """Of ``claims``, those whose ReplicationSources (``items``) all use a mover other than restic, with it."""
+    restic = {str((s.get("spec") or {}).get("sourcePVC") or "") for s in items if mover(s) == "restic"}
+    return {claim: mover(s) for s in items
+            if (claim := str((s.get("spec") or {}).get("sourcePVC") or "")) in claims and claim not in restic}
+
+
+def not_driven(others: dict[str, str]) -> str:
+    """What an operator is told of ``other_movers``: mediaops backs up and restores through restic only."""
+    return ("; the ReplicationSource of " + ", ".join(f"{claim} uses {used or 'no mover'}"
+                                                     for claim, used in sorted(others.items()))
+            + ", and mediaops backs up and restores through restic sources only") if others else ""
+
+
 def last_sync(source: dict[str, Any] | None) -> str:
     """``status.lastSyncTime``: when its last successful synchronization ended ("" when none did)."""
     return str(((source or {}).get("status") or {}).get("lastSyncTime") or "")

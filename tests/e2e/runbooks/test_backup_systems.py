@@ -103,8 +103,8 @@ def test_no_velero_and_kopia_sources_stop_the_backup_before_anything_changes(sim
     said = " ".join(refused.stdout.split())
     assert refused.returncode == 3, refused.stdout[-2000:]
     assert "no backup system can back up media: Velero's storage location is missing" in said, said[-2000:]
-    assert ("the ReplicationSource of tautulli-config uses kopia, and mediaops backs up through restic sources "
-            "only") in said
+    assert ("the ReplicationSource of tautulli-config uses kopia, and mediaops backs up and restores through "
+            "restic sources only") in said
     assert home_ops.git("log", "-1", "--format=%s") == "initial import"
     assert home_ops.origin_log() == ["initial import"]
 
@@ -142,4 +142,5 @@ def test_a_restore_without_velero_looks_for_the_other_systems_backups(sim: Media
     assert refused.returncode == 3, refused.stdout[-2000:]
     assert ("no Completed Velero backup nor K8up snapshot holds the data of tautulli-config, nor did a VolSync "
             "ReplicationSource sync it (those that do: none)") in said, said[-2000:]
+    assert "the ReplicationSource of tautulli-config uses kopia" in said
     assert home_ops.origin_log() == ["initial import"]

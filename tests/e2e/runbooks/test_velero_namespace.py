@@ -53,3 +53,18 @@ def test_velero_in_another_namespace_is_found_and_named_in_the_commands(sim: Med
     assert volumes.stdout.split() == ["tautulli-config"], volumes.stderr
     assert "data of tautulli-config" in result.stdout
     assert home_ops.origin_log()[0] == "feat(media): upgrade tautulli (chart 3.7.2)"
+
+
+def test_the_backup_check_reads_and_names_velero_where_it_is(sim: Mediaops, home_ops: HomeOps) -> None:
+    """`check --only backups`: before any backup its command lists Velero's backups where they are; after one,
+    the backup is found with its claim's data (its PodVolumeBackups read in the backup's namespace)."""
+    before = sim.run("check", "tautulli", "--only", "backups", "--json")
+    (found,) = json.loads(before.stdout)["results"]
+    assert found["status"] == "fail" and found["command"] == "velero backup get --namespace storage", found
+    made = sim.run("run", "backup-before-upgrade", "tautulli", "--chart-version", "3.7.2", "--backup-with",
+                   "velero", "--yes")
+    assert made.returncode == 0, made.stdout[-2000:]
+    after = sim.run("check", "tautulli", "--only", "backups", "--json")
+    (found,) = json.loads(after.stdout)["results"]
+    assert found["status"] == "ok" and "data of tautulli-config" in found["message"], found
+    assert found["command"] == "velero backup get --namespace storage"
