@@ -31,8 +31,12 @@ def status_command(ctx: click.Context, namespace: str | None, output: str, as_js
     state = state_of(ctx)
     state.rehearse(ctx)
     env = Environment(state.config)
-    repo = read_repository(state_of(ctx))
-    rows = status.gather(env.kube(), repo, namespace, head=lambda: _branch_head(repo.root))
+    from mediaops.repo.inventory import no_cycle_collection
+
+    # The apps are read inside gather, while the API server answers the lists it asked for first.
+    repo = read_repository(state_of(ctx), apps=False)
+    with no_cycle_collection(freeze=True):
+        rows = status.gather(env.kube(), repo, namespace, head=lambda: _branch_head(repo.root))
     if failed:
         rows = [r for r in rows if r.failing]
     output = "json" if as_json else output

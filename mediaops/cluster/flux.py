@@ -13,7 +13,15 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from mediaops.cluster import waits
-from mediaops.cluster.client import Kube, condition
+from mediaops.cluster.client import Kube
+from mediaops.cluster.marks import (  # noqa: F401  (suspended_by, suspension: flux's to its users)
+    SUSPEND_REASON,
+    SUSPENDED_BY,
+    SUSPENDED_BY_USER,
+    FluxStatus,
+    suspended_by,
+    suspension,
+)
 from mediaops.cluster.waits import Verdict
 from mediaops.errors import MediaopsError
 
@@ -22,36 +30,12 @@ if TYPE_CHECKING:
 
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
 FORCE_AT = "reconcile.fluxcd.io/forceAt"
-SUSPENDED_BY = "mediaops.io/suspended-by"
-SUSPENDED_BY_USER = "mediaops.io/suspended-by-user"
-SUSPEND_REASON = "mediaops.io/suspend-reason"
 CLI_KIND = {"Kustomization": "kustomization", "HelmRelease": "helmrelease", "GitRepository": "source git",
             "OCIRepository": "source oci", "HelmRepository": "source helm", "HelmChart": "source chart"}
 
 
 class FluxError(MediaopsError):
     pass
-
-
-@dataclass
-class FluxStatus:
-    ready: str  # "True", "False", "Unknown" or "" when never reconciled
-    reason: str
-    message: str
-    revision: str
-    suspended: bool
-
-    @classmethod
-    def of(cls, obj: dict[str, Any]) -> FluxStatus:
-        ready = condition(obj) or {}
-        status = obj.get("status") or {}
-        revision = (status.get("lastAppliedRevision") or (status.get("artifact") or {}).get("revision")
-                    or status.get("lastAttemptedRevision") or "")
-        history = status.get("history") or []
-        if obj.get("kind") == "HelmRelease" and history:
-            revision = str(history[0].get("chartVersion", revision))
-        return cls(str(ready.get("status", "")), str(ready.get("reason", "")), str(ready.get("message", "")),
-                   str(revision), bool((obj.get("spec") or {}).get("suspend")))
 
 
 def now_nano() -> str:
@@ -313,22 +297,6 @@ def suspend(kube: Kube, kind: str, name: str, namespace: str, *, by: str = "", w
                                                  f"{socket.gethostname()}", SUSPEND_REASON: why or None}}
         kube.patch(kind, name, patch, namespace)
     return was
-
-
-def suspended_by(obj: dict[str, Any]) -> str:
-    """The run that suspended the object (mediaops.io/suspended-by), or ""."""
-    return str(((obj.get("metadata") or {}).get("annotations") or {}).get(SUSPENDED_BY) or "")
-
-
-def suspension(obj: dict[str, Any]) -> str:
-    """Who suspended the object, in which run and why, as mediaops noted it ("" when it did not)."""
-    annotations = (obj.get("metadata") or {}).get("annotations") or {}
-    run = annotations.get(SUSPENDED_BY)
-    if not run:
-        return ""
-    who = annotations.get(SUSPENDED_BY_USER)
-    why = annotations.get(SUSPEND_REASON)
-    return f"by {who + ', ' if who else ''}run {run}" + (f": {why}" if why else "")
 
 
 def unsuspend(kube: Kube, kind: str, name: str, namespace: str) -> None:

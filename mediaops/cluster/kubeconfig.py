@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import os
 import ssl
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,6 +74,8 @@ class Endpoint:
                 context.verify_mode = ssl.CERT_NONE
             if self.cert is not None:
                 # The ssl module loads a chain only from files: written for the call, private, removed at once.
+                import tempfile
+
                 with tempfile.TemporaryDirectory(prefix="mediaops-tls-") as folder:
                     cert, key = Path(folder) / "client.crt", Path(folder) / "client.key"
                     for path, data in ((cert, self.cert[0]), (key, self.cert[1])):

@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mediaops.cluster.client import Kube
-from mediaops.cluster.flux import FluxStatus, suspension
-from mediaops.cluster.workloads import APP_LABEL, PREVIOUS_REPLICAS
+from mediaops.cluster.marks import APP_LABEL, PREVIOUS_REPLICAS, FluxStatus, suspension
 from mediaops.repo import ARCHIVED, App, Repository
 
 KINDS = ("Kustomization", "HelmRelease", "Deployment", "StatefulSet", "Pod")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from mediaops.cluster import waits
 from mediaops.cluster.client import Kube, exec_in, logs
+from mediaops.cluster.marks import APP_LABEL, PREVIOUS_REPLICAS, SCALED_BY
 from mediaops.cluster.waits import Verdict
 from mediaops.errors import MediaopsError
 
@@ -19,9 +20,6 @@ if TYPE_CHECKING:
 # What runbooks use through this module rather than the client: a verdict for a wait, exec and logs.
 __all__ = ["Verdict", "exec_in", "logs"]
 
-APP_LABEL = "app.kubernetes.io/name"
-PREVIOUS_REPLICAS = "mediaops.io/previous-replicas"
-SCALED_BY = "mediaops.io/scaled-by"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 
 

@@ -79,7 +79,7 @@ class Repository:
 
     # -- namespaces and the list of active apps ----------------------------------------------------
     def namespace_dirs(self) -> list[Path]:
-        return sorted(p for p in (self.kubernetes / "apps").iterdir() if p.is_dir())
+        return _subdirs(self.kubernetes / "apps")
 
     def namespace_kustomization(self, namespace: str) -> Path:
         return self.kubernetes / "apps" / namespace / "kustomization.yaml"
@@ -156,12 +156,12 @@ class Repository:
         try:
             listed = self.listed(namespace)
         except YamlError as exc:  # the namespace's list cannot be read: each of its apps says why
-            for app_dir in sorted(p for p in ns_dir.iterdir() if p.is_dir()):
+            for app_dir in _subdirs(ns_dir):
                 yield App(app_dir.name, namespace, self.rel(app_dir), UNREADABLE, [str(exc)])
             return
         seen: set[str] = set()
         by_folder = _by_folder(listed)  # what the namespace lists of each folder (once: a namespace may have hundreds)
-        for app_dir in sorted(p for p in ns_dir.iterdir() if p.is_dir()):
+        for app_dir in _subdirs(ns_dir):
             seen.add(app_dir.name)
             mine = by_folder.get(app_dir.name, [])
             grouped = [e.split("/", 1)[1] for e in mine if e.count("/") == 2]
@@ -171,7 +171,7 @@ class Repository:
                 # A group folder the namespace lists into (./mcp/context7/ks.yaml), or that lists its apps itself
                 # (./exporters, whose kustomization.yaml lists ./plex-exporter/ks.yaml): each sub-folder is an app.
                 in_group = _by_folder(grouped)
-                for sub_dir in sorted(p for p in app_dir.iterdir() if p.is_dir()):
+                for sub_dir in _subdirs(app_dir):
                     app = self._app(sub_dir, namespace, in_group.get(sub_dir.name, []))
                     if app is not None:
                         yield app
@@ -237,8 +237,8 @@ class Repository:
         for base in (self.root / "archive" / "apps", self.kubernetes / "archive" / "apps"):
             if not base.is_dir():
                 continue
-            for ns_dir in sorted(p for p in base.iterdir() if p.is_dir()):
-                for app_dir in sorted(p for p in ns_dir.iterdir() if p.is_dir()):
+            for ns_dir in _subdirs(base):
+                for app_dir in _subdirs(ns_dir):
                     yield App(app_dir.name, ns_dir.name, self.rel(app_dir), ARCHIVED)
 
     # -- what an app deploys -------------------------------------------------------------------------
@@ -743,6 +743,12 @@ def _external_secret_keys(doc: Any) -> tuple[str, set[str] | None] | None:
     if (template or {}).get("templateFrom") or target.get("creationPolicy") in ("Merge", "CreateOrMerge"):
         return name, None
     return name, keys
+
+
+def _subdirs(path: Path) -> list[Path]:
+    """The folders in ``path``, sorted (a directory entry says whether it is one without another stat)."""
+    with os.scandir(path) as entries:
+        return sorted(Path(entry.path) for entry in entries if entry.is_dir())
 
 
 def _by_folder(entries: list[str]) -> dict[str, list[str]]:
