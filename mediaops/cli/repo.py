@@ -13,11 +13,11 @@ STATES = ("active", "disabled", "archived", "inconsistent", "unreadable")
 
 
 def read_repository(state: State, *, apps: bool = True) -> Any:
-    """The repository for the commands that only read it, its apps read (``apps``); its parsed files are kept
-    between runs. The parse cache and the inventory are made without the cyclic collector walking them, then frozen
-    (inventory.no_cycle_collection): these commands end soon after, and the collector then never walks them again
-    while the command prints. Not in the library itself: a process that reads many repositories (a test worker,
-    one rehearsal after another) would keep the cyclic garbage of each."""
+    """The repository for the commands that only read it, its apps read (``apps``); its parsed files and its apps
+    are kept between runs (yamlfiles.DiskCache, snapshot.py). The parse cache and the inventory are made without the
+    cyclic collector walking them, then frozen (inventory.no_cycle_collection): these commands end soon after, and
+    the collector then never walks them again while the command prints. Not in the library itself: a process that
+    reads many repositories (a test worker, one rehearsal after another) would keep the cyclic garbage of each."""
     from mediaops.repo.inventory import no_cycle_collection
     from mediaops.repo.yamlfiles import DISK_CACHE
     from mediaops.services import repository
@@ -25,6 +25,7 @@ def read_repository(state: State, *, apps: bool = True) -> Any:
     repo = repository(state.config)
     with no_cycle_collection(freeze=True):
         DISK_CACHE.attach(repo.root)
+        repo.keep_between_runs()
         if apps:
             repo.apps()
     return repo

@@ -52,6 +52,7 @@ class Repository:
         self.default_namespace = namespace
         self._apps: list[App] | None = None
         self._flux: list[FluxKustomization] | None = None
+        self._snapshot: Any = None  # snapshot.Snapshot, for the commands that only read (keep_between_runs)
 
     @classmethod
     def open(cls, root: Path, namespace: str = "media") -> Repository:
@@ -123,14 +124,26 @@ class Repository:
         return [posixpath.normpath(str(r)) for r in resources or []]
 
     # -- inventory ---------------------------------------------------------------------------------
+    def keep_between_runs(self) -> None:
+        """Keep the apps between runs (snapshot.py): for the commands that only read the checkout."""
+        from mediaops.repo.snapshot import Snapshot
+
+        self._snapshot = Snapshot(self.root, self.default_namespace)
+
     def apps(self) -> list[App]:
         if self._apps is None:
             with no_cycle_collection():
+                kept = self._snapshot.load() if self._snapshot is not None else None
+                if kept is not None:
+                    self._apps = kept
+                    return kept
                 apps: list[App] = []
                 for ns_dir in self.namespace_dirs():
                     apps.extend(self._namespace_apps(ns_dir))
                 apps.extend(self._archived())
                 self._apps = sorted(apps, key=lambda a: (a.state == ARCHIVED, a.namespace, a.name))
+                if self._snapshot is not None:
+                    self._snapshot.save(self._apps)
         return self._apps
 
     def app(self, name: str, namespace: str | None = None) -> App:

@@ -1,0 +1,91 @@
+"""The inventory kept between runs (mediaops/repo/snapshot.py): used only for the checkout exactly as it was, the
+same apps as a build, built again after any change a user or git makes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from mediaops.repo import Repository
+from tests.conftest import SAMPLE, Mediaops, clean_env, git
+
+
+def _apps(root: Path) -> tuple[list[dict[str, object]], bool]:
+    """The apps as a read-only command reads them, and whether they came from the snapshot."""
+    repo = Repository.open(root)
+    repo.keep_between_runs()
+    snapshot = repo._snapshot
+    kept = snapshot.load() is not None
+    repo._snapshot = snapshot  # load() took the key; apps() loads again (or builds and saves)
+    return [asdict(a) for a in repo.apps()], kept
+
+
+@pytest.fixture
+def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("MEDIAOPS_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "home-ops"
+    shutil.copytree(SAMPLE, root)
+    return root
+
+
+def test_kept_apps_are_the_built_ones_until_anything_changes(checkout: Path) -> None:
+    built, kept = _apps(checkout)
+    assert not kept
+    again, kept = _apps(checkout)
+    assert kept and again == built == [asdict(a) for a in Repository.open(checkout).apps()]
+    # An edit of a file (its size and time), a rename, a new file, a removed folder: each is built again.
+    tautulli = checkout / "kubernetes/apps/media/tautulli/app/helmrelease.yaml"
+    tautulli.write_text(tautulli.read_text().replace("version: 3.7.3", "version: 3.7.2"))
+    edited, kept = _apps(checkout)
+    assert not kept and next(a for a in edited if a["name"] == "tautulli")["helmreleases"][0]["version"] == "3.7.2"
+    assert _apps(checkout) == (edited, True)
+    (checkout / "kubernetes/apps/media/tautulli/ks.yaml").rename(checkout / "kubernetes/apps/media/tautulli/ks.dis")
+    renamed, kept = _apps(checkout)
+    assert not kept and next(a for a in renamed if a["name"] == "tautulli")["state"] == "inconsistent"
+    extra = checkout / "kubernetes/apps/media/tautulli/app/notes.yaml"
+    extra.write_text("# nothing\n")
+    assert _apps(checkout)[1] is False
+    shutil.rmtree(checkout / "kubernetes/apps/media/overseerr")
+    gone, kept = _apps(checkout)
+    assert not kept and "overseerr" not in {a["name"] for a in gone}
+
+
+def test_a_checkout_with_a_symbolic_link_is_not_kept(checkout: Path) -> None:
+    (checkout / "kubernetes/apps/media/link").symlink_to(checkout / "kubernetes/apps/media/tautulli")
+    _apps(checkout)
+    assert _apps(checkout)[1] is False
+
+
+def test_git_checkout_of_another_commit_is_read_as_it_is(tmp_path: Path) -> None:
+    """Through the CLI, as an operator switches branches between two `mediaops apps`: the second reads the branch."""
+    root = tmp_path / "home-ops"
+    shutil.copytree(SAMPLE, root)
+    git(root, "init", "--quiet", "--initial-branch=main")
+    git(root, "add", "--all")
+    git(root, "commit", "--quiet", "--message", "initial import")
+    ops = Mediaops(clean_env(tmp_path) | {"MEDIAOPS_CACHE_DIR": str(tmp_path / "cache")}, root, tmp_path / "state")
+
+    def states() -> dict[str, str]:
+        listed = ops.run("apps", "--json")
+        assert listed.returncode == 0, listed.stderr
+        return {a["name"]: a["state"] for a in json.loads(listed.stdout)}
+
+    first = states()
+    assert first["plex-exporter"] == "disabled" and states() == first
+    git(root, "switch", "--quiet", "--create", "enable")
+    ks = root / "kubernetes/apps/media/plex-exporter"
+    git(root, "mv", str(ks / "ks.dis"), str(ks / "ks.yaml"))
+    listing = root / "kubernetes/apps/media/kustomization.yaml"
+    listing.write_text(listing.read_text().replace("  - ./tautulli/ks.yaml\n",
+                                                   "  - ./tautulli/ks.yaml\n  - ./plex-exporter/ks.yaml\n"))
+    git(root, "commit", "--quiet", "--all", "--message", "enable plex-exporter")
+    assert states()["plex-exporter"] == "active"
+    git(root, "switch", "--quiet", "main")
+    assert states() == first
+    assert subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True).stdout == ""
+
