@@ -20,7 +20,7 @@ def test_every_read_only_command_says_the_same_from_kept_apps(fixture: str, requ
     listed = ops.run("apps", "--json")
     names = [a["name"] for a in json.loads(listed.stdout)]
     commands = [("apps", "--json"), ("apps",), ("apps", "--check"), ("graph",), ("graph", "--format", "dot"),
-                *[("app", name, "--json") for name in names], *[("app", name) for name in names[:3]]]
+                *[("app", name, "--json") for name in names[::3]], ("app", names[1])]  # a third of the apps
     cache = ops.state.parent / "own-cache"
 
     def built(command: tuple[str, ...]) -> Any:
