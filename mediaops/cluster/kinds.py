@@ -271,4 +271,15 @@ def namespaced(kind_name: str) -> bool:
     resource = BY_NAME.get(kind_name)
     if resource is not None:
         return resource.namespaced
+    return _by_name(kind_name)
+
+
+def _by_name(kind_name: str) -> bool:
     return not (kind_name.startswith("Cluster") or kind_name in CLUSTER_SCOPED)
+
+
+def scopes_known() -> tuple[str, ...]:
+    """The kinds whose scope the registry knows otherwise than their name says: what ``namespaced`` answers
+    depends on this, and it grows as CRDs are registered (a rehearsal in the process registers those the
+    repository applies)."""
+    return tuple(sorted(name for name, resource in BY_NAME.items() if resource.namespaced != _by_name(name)))

@@ -53,6 +53,7 @@ class Repository:
         self._apps: list[App] | None = None
         self._flux: list[FluxKustomization] | None = None
         self._snapshot: Any = None  # snapshot.Snapshot, for the commands that only read (keep_between_runs)
+        self._outside = False  # whether a file named a path outside the checkout (_within)
 
     @classmethod
     def open(cls, root: Path, namespace: str = "media") -> Repository:
@@ -76,7 +77,15 @@ class Repository:
         text = os.fspath(path)
         if text.startswith(self._prefix):
             return text[len(self._prefix):]
-        return Path(text).relative_to(self.root).as_posix()
+        return Path(os.path.relpath(text, self.root)).as_posix()  # ../ for a path outside the checkout
+
+    def _within(self, path: Path | str) -> Path:
+        """A path a file of the checkout names, normalized; one outside the checkout (``../..`` past its root, which
+        Flux's artifact does not hold) is noted: apps that read one are not kept between runs (snapshot.py)."""
+        normal = os.path.normpath(path)
+        if not (normal + "/").startswith(self._prefix):
+            self._outside = True
+        return Path(normal)
 
     # -- namespaces and the list of active apps ----------------------------------------------------
     def namespace_dirs(self) -> list[Path]:
@@ -135,6 +144,9 @@ class Repository:
             with no_cycle_collection():
                 kept = self._snapshot.load() if self._snapshot is not None else None
                 if kept is not None:
+                    from mediaops.repo.yamlfiles import DISK_CACHE
+
+                    DISK_CACHE.whole_run = False  # the files it did not parse this time are still the checkout's
                     self._apps = kept
                     return kept
                 apps: list[App] = []
@@ -142,7 +154,7 @@ class Repository:
                     apps.extend(self._namespace_apps(ns_dir))
                 apps.extend(self._archived())
                 self._apps = sorted(apps, key=lambda a: (a.state == ARCHIVED, a.namespace, a.name))
-                if self._snapshot is not None:
+                if self._snapshot is not None and not self._outside:
                     self._snapshot.save(self._apps)
         return self._apps
 
@@ -275,14 +287,14 @@ class Repository:
         required: set[str] = set()
         unsubstituted: set[str] = set()
         for ks in app.kustomizations:
-            directory = Path(os.path.normpath(self.root / ks.path))
+            directory = self._within(self.root / ks.path)
             if not directory.is_dir():
                 app.reasons.append(f"Kustomization {ks.name}: path {ks.path} does not exist")
                 app.state = INCONSISTENT
                 continue
             objects = self._kustomize_files(directory, app)
             for component in ks.components:  # Flux components: relative to the Kustomization's path
-                target = Path(os.path.normpath(directory / component))
+                target = self._within(directory / component)
                 if component.startswith(("http://", "https://")) or target.is_dir():
                     objects += self._kustomize_files(target, app) if target.is_dir() else []
                 else:
@@ -332,7 +344,7 @@ class Repository:
             text = str(resource)
             if "://" in text or text.startswith(("github.com/", "git@")):
                 continue  # a remote base: kustomize fetches it; nothing to read here
-            target = Path(os.path.normpath(os.path.join(base, text)))
+            target = self._within(os.path.join(base, text))
             if target.is_dir():
                 objects += self._kustomize_files(target, app, seen, substitutable)
             elif target.is_file():
@@ -348,7 +360,7 @@ class Repository:
                 off = global_off or _substitution_disabled(generator.get("options"))
                 for entry in [*(generator.get("files") or []), *(generator.get("envs") or [])]:
                     key_name, _, file_name = str(entry).rpartition("=")
-                    path = Path(os.path.normpath(os.path.join(base, file_name)))
+                    path = self._within(os.path.join(base, file_name))
                     if not path.is_file():
                         app.reasons.append(f"{self.rel(kfile)}: generator file {file_name} does not exist")
                         app.state = INCONSISTENT
@@ -458,7 +470,7 @@ class Repository:
             override = str(spec.get("namespace") or "")
             cache[namespace] = {}
             for component in spec.get("components") or []:
-                for source in self._oci_sources(Path(os.path.normpath(listing / str(component))), namespace):
+                for source in self._oci_sources(self._within(listing / str(component)), namespace):
                     source.namespace = override or source.namespace
                     cache[namespace][(source.namespace, source.name)] = source
         return cache[namespace]

@@ -7,11 +7,14 @@ still costs about 0.3 ms an app. What is kept here is the apps themselves, with 
 - every entry of the checkout but ``.git``: a file's path, size and modification time, a folder's path and
   modification time, in the order the file system lists them. An edit, a file or folder added, removed or
   renamed, and ``git checkout`` (it rewrites the files it changes) all change it, and the apps are built again;
-- the files of the code that builds them, the Python version and the namespace setting.
+- the files of the code that builds them, the Python version, the namespace setting, and the kinds whose scope
+  the kind registry knows otherwise than by their name (kinds.scopes_known: CRDs registered in the process, by a
+  rehearsal in it, change which objects the inventory says a Kustomization moves to another namespace).
 
 The inventory reads files anywhere in the checkout (a Kustomization's ``spec.path``, ``archive/``,
 ``clusters/``), so the whole checkout is walked: a checkout holding a symbolic link (what it points at is
-outside the walk) or more than MOST_ENTRIES entries is not kept. The file holds the key (marshal) and then the
+outside the walk) or more than MOST_ENTRIES entries is not kept, nor are apps whose files name a path outside the
+checkout (Repository._within). The file holds the key (marshal) and then the
 apps (pickle), written whole by config.keep_in_cache; it is read only when the key matches.
 """
 
@@ -84,7 +87,10 @@ class Snapshot:
             code = file_stamps(package / part for part in BUILDERS)
         except OSError:
             return None
-        return (VERSION, sys.version, code, self.namespace, str(self.root), os.stat(self.root).st_mtime_ns, entries)
+        from mediaops.cluster.kinds import scopes_known
+
+        return (VERSION, sys.version, code, self.namespace, scopes_known(), str(self.root),
+                os.stat(self.root).st_mtime_ns, entries)
 
     def load(self) -> Any:
         """The apps kept for the checkout as it is now, or None (the key is taken for ``save``)."""

@@ -377,6 +377,7 @@ class DiskCache:
         self.entries: dict[str, tuple[int, int, list[Any]]] = {}
         self.used: set[str] = set()
         self.dirty = False
+        self.whole_run = True  # False once the apps were read back (snapshot.py): ``used`` is not every file then
 
     def attach(self, root: Path) -> None:
         import atexit
@@ -421,7 +422,8 @@ class DiskCache:
         if not self.dirty or self.path is None:
             return
         entries = self.entries
-        if len(entries) > 2 * max(len(self.used), 1000):  # files long gone: keep what this run read
+        # files long gone: keep what this run read, when it read the whole inventory (not when the apps were kept)
+        if self.whole_run and len(entries) > 2 * max(len(self.used), 1000):
             entries = {k: v for k, v in entries.items() if k in self.used}
         keep(self.path, self.VERSION, entries, most=KEPT_REPOSITORIES, pattern="parsed-*.marshal")
         self.dirty = False

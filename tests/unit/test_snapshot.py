@@ -89,3 +89,53 @@ def test_git_checkout_of_another_commit_is_read_as_it_is(tmp_path: Path) -> None
     assert states() == first
     assert subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True).stdout == ""
 
+
+
+def test_a_kind_registered_in_the_process_is_part_of_the_key(checkout: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rehearsal in the process registers the CRDs the repository applies; a cluster-scoped one changes what the
+    inventory says of objects naming a namespace, so apps kept before are not used after it (nor the reverse)."""
+    from mediaops.cluster import kinds
+
+    _apps(checkout)
+    assert _apps(checkout)[1] is True
+    monkeypatch.setitem(kinds.BY_NAME, "Widget", kinds._r("example.io", "v1", "Widget", "widgets", False))
+    assert _apps(checkout)[1] is False
+    assert _apps(checkout)[1] is True
+    monkeypatch.undo()
+    assert _apps(checkout)[1] is False
+
+
+def test_apps_that_read_outside_the_checkout_are_not_kept(checkout: Path) -> None:
+    """A resource past the checkout's root (Flux's artifact does not hold it): reported, never a traceback, and the
+    apps are built again each time, so the file appearing there is seen."""
+    listing = checkout / "kubernetes/apps/media/tautulli/app/kustomization.yaml"
+    listing.write_text(listing.read_text().replace("  - ./helmrelease.yaml\n",
+                                                   "  - ./helmrelease.yaml\n  - ../../../../../../outside.yaml\n"))
+    first, kept = _apps(checkout)
+    tautulli = next(a for a in first if a["name"] == "tautulli")
+    assert not kept and any("resource ../../../../../../outside.yaml does not exist" in r for r in tautulli["reasons"])
+    assert _apps(checkout)[1] is False
+    (checkout.parent / "outside.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: far\n")
+    second, kept = _apps(checkout)
+    tautulli = next(a for a in second if a["name"] == "tautulli")
+    assert not kept and not any("outside.yaml" in r for r in tautulli["reasons"])
+    assert "../outside.yaml" in tautulli["files"]
+
+
+def test_the_parse_cache_keeps_every_file_when_the_apps_were_read_back(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a run that read the apps back, the files it did not parse are still the checkout's: the parse cache
+    is not cut down to the few this run read (it is after a run that built every app)."""
+    from mediaops.config import kept
+    from mediaops.repo.yamlfiles import DiskCache
+
+    monkeypatch.setenv("MEDIAOPS_CACHE_DIR", str(tmp_path / "cache"))
+    for whole, left in ((False, 2500), (True, 10)):
+        cache = DiskCache()
+        cache.attach(tmp_path / f"repo-{whole}")
+        for index in range(2500):
+            cache.put(f"/repo/file-{index}.yaml", 1, 1, [])
+        cache.used = {f"/repo/file-{index}.yaml" for index in range(10)}
+        cache.whole_run = whole
+        cache.save()
+        assert cache.path is not None and len(kept(cache.path, DiskCache.VERSION)) == left
