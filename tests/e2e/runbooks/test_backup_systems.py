@@ -5,12 +5,11 @@ installs what the repository installs and nothing more, so the backup step fails
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import KUBECTL, HomeOps, Mediaops, make_home_ops
+from tests.conftest import HomeOps, Mediaops, kubectl, make_home_ops
 
 FORK = """\
 ---
@@ -85,18 +84,14 @@ def home_ops(tmp_path: Path) -> HomeOps:
     return make_home_ops(tmp_path, prepare=_kopia_without_velero)
 
 
-def _kubectl(ops: Mediaops, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([KUBECTL, *args], env=ops.env, capture_output=True, text=True, timeout=60)
-
-
 def test_no_velero_and_kopia_sources_stop_the_backup_before_anything_changes(sim: Mediaops,
                                                                               home_ops: HomeOps) -> None:
     # What the repository installs is there: the fork's chart brought VolSync's CRDs, and the kopia source exists.
-    assert _kubectl(sim, "get", "crd", "replicationsources.volsync.backube").returncode == 0
-    source = _kubectl(sim, "get", "replicationsource", "tautulli", "-n", "media", "-o", "jsonpath={.spec.kopia}")
+    assert kubectl(sim, "get", "crd", "replicationsources.volsync.backube").returncode == 0
+    source = kubectl(sim, "get", "replicationsource", "tautulli", "-n", "media", "-o", "jsonpath={.spec.kopia}")
     assert source.returncode == 0 and "tautulli-volsync-secret" in source.stdout, source.stderr
     # What it does not install is not: Velero's API is not served, as on a cluster without Velero.
-    velero = _kubectl(sim, "get", "backups.velero.io", "-n", "velero")
+    velero = kubectl(sim, "get", "backups.velero.io", "-n", "velero")
     assert velero.returncode == 1 and "doesn't have a resource type" in velero.stderr, velero.stderr
 
     refused = sim.run("run", "backup-before-upgrade", "tautulli", "--chart-version", "3.7.2", "--yes")
@@ -112,7 +107,7 @@ def test_no_velero_and_kopia_sources_stop_the_backup_before_anything_changes(sim
                     "velero", "--yes")
     assert asked.returncode == 3 and "Velero's BackupStorageLocation velero/default is missing" in " ".join(
         asked.stdout.split()), asked.stdout[-2000:]
-    assert _kubectl(sim, "get", "replicationsources", "-A", "-o", "name").stdout.split() == [
+    assert kubectl(sim, "get", "replicationsources", "-A", "-o", "name").stdout.split() == [
         "replicationsource.volsync.backube/tautulli"]
 
 
@@ -131,7 +126,7 @@ def test_deactivation_shows_and_fails_the_backup_no_system_can_take(sim: Mediaop
             "media") in said, said[-2000:]
     assert (home_ops.path / "kubernetes/apps/media/tautulli/ks.yaml").exists()
     assert home_ops.origin_log() == ["initial import"]
-    assert _kubectl(sim, "get", "kustomization", "tautulli", "-n", "media").returncode == 0
+    assert kubectl(sim, "get", "kustomization", "tautulli", "-n", "media").returncode == 0
 
 
 def test_a_restore_without_velero_looks_for_the_other_systems_backups(sim: Mediaops, home_ops: HomeOps) -> None:

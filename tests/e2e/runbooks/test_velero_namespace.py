@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import KUBECTL, HomeOps, Mediaops, make_home_ops
+from tests.conftest import HomeOps, Mediaops, kubectl, make_home_ops
 
 
 def _velero_in_storage(work: Path) -> None:
@@ -31,12 +30,8 @@ def home_ops(tmp_path: Path) -> HomeOps:
     return make_home_ops(tmp_path, prepare=_velero_in_storage)
 
 
-def _kubectl(ops: Mediaops, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([KUBECTL, *args], env=ops.env, capture_output=True, text=True, timeout=60)
-
-
 def test_velero_in_another_namespace_is_found_and_named_in_the_commands(sim: Mediaops, home_ops: HomeOps) -> None:
-    locations = _kubectl(sim, "get", "backupstoragelocations", "-A", "-o", "jsonpath={.items[*].metadata.namespace}")
+    locations = kubectl(sim, "get", "backupstoragelocations", "-A", "-o", "jsonpath={.items[*].metadata.namespace}")
     assert locations.stdout.split() == ["storage"], locations.stderr
     result = sim.run("run", "backup-before-upgrade", "tautulli", "--chart-version", "3.7.2", "--backup-with",
                      "velero", "--yes")
@@ -44,11 +39,11 @@ def test_velero_in_another_namespace_is_found_and_named_in_the_commands(sim: Med
     assert result.returncode == 0, result.stdout[-3000:]
     assert "kubectl create configmap mediaops-skip-nfs -n storage --from-literal" in said
     assert "--resource-policies-configmap mediaops-skip-nfs --ttl 720h --namespace storage --wait" in said
-    backups = json.loads(_kubectl(sim, "get", "backups.velero.io", "-n", "storage", "-o", "json").stdout)["items"]
+    backups = json.loads(kubectl(sim, "get", "backups.velero.io", "-n", "storage", "-o", "json").stdout)["items"]
     (backup,) = backups
     assert backup["metadata"]["name"].startswith("pre-tautulli-") and backup["status"]["phase"] == "Completed"
-    assert _kubectl(sim, "get", "configmap", "mediaops-skip-nfs", "-n", "storage").returncode == 0
-    volumes = _kubectl(sim, "get", "podvolumebackups.velero.io", "-n", "storage", "-o",
+    assert kubectl(sim, "get", "configmap", "mediaops-skip-nfs", "-n", "storage").returncode == 0
+    volumes = kubectl(sim, "get", "podvolumebackups.velero.io", "-n", "storage", "-o",
                        "jsonpath={.items[*].metadata.labels.velero\\.io/pvc-name}")
     assert volumes.stdout.split() == ["tautulli-config"], volumes.stderr
     assert "data of tautulli-config" in result.stdout
