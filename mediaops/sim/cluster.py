@@ -738,10 +738,14 @@ class Rehearsal:
         from mediaops.repo import Repository
 
         sources = {("flux-system", "flux-system")}
-        for path in _bootstrapped(Repository(self.repo).flux_entry()):
+        older = _template_bootstrap(self.repo)
+        for path in _bootstrapped(Repository(self.repo).flux_entry()) + older:
             for doc in _documents(path):
                 if isinstance(doc, dict) and doc.get("kind") == "Kustomization" and \
                         str(doc.get("apiVersion", "")).startswith("kustomize.toolkit.fluxcd.io/"):
+                    if path in older and ((doc.get("spec") or {}).get("sourceRef") or {}).get(
+                            "kind", "GitRepository") != "GitRepository":
+                        continue  # the Flux install itself (flux-manifests from an OCIRepository): not rehearsed
                     doc = copy.deepcopy(doc)
                     namespace = doc["metadata"].setdefault("namespace", "flux-system")
                     ref = (doc.get("spec") or {}).get("sourceRef") or {}
@@ -872,6 +876,16 @@ def _error_line(error: str) -> str:
     lines = [line for line in error.splitlines() if line.strip()]
     where = lines[0].removesuffix(": Traceback (most recent call last):") if lines else ""
     return f"{where}: {lines[-1].strip()}" if len(lines) > 1 else where
+
+
+def _template_bootstrap(repo: Path) -> list[Path]:
+    """What the older cluster template's bootstrap applies besides the entry: ``kubernetes/flux/config`` (its
+    Taskfile runs ``kubectl apply --kustomize kubernetes/flux/config``), whose ``cluster`` Kustomization applies
+    ``./kubernetes/flux`` (the HelmRepositories under repositories/, then cluster-apps): seen in
+    gavinmcfall/home-ops, whose rehearsal otherwise never had its chart sources."""
+    config = repo / "kubernetes" / "flux" / "config"
+    files = sorted(config.glob("*.yaml")) if config.is_dir() else []
+    return [p.resolve() for p in _bootstrapped(files)] if files else []
 
 
 def _bootstrapped(entries: list[Path]) -> list[Path]:

@@ -40,3 +40,82 @@ def test_the_rehearsal_starts_from_the_layouts(tmp_path: Path, layouts: HomeOps)
     finally:
         sim.stop()
     assert sim.manager.errors == []
+
+
+CLUSTER_CONFIG = """\
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: cluster
+  namespace: flux-system
+spec:
+  interval: 30m
+  path: ./kubernetes/flux/meta
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+"""
+FLUX_INSTALL = """\
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: flux-manifests
+  namespace: flux-system
+spec:
+  interval: 10m
+  url: oci://ghcr.io/fluxcd/flux-manifests
+  ref:
+    tag: v2.6.0
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: flux
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./
+  prune: true
+  sourceRef:
+    kind: OCIRepository
+    name: flux-manifests
+"""
+
+
+def _older_bootstrap(work: Path) -> None:
+    """The older template's bootstrap beside the entry (gavinmcfall/home-ops): `kubernetes/flux/config`, applied by
+    the bootstrap task, holds the `cluster` Kustomization that applies the chart sources; the entry holds only
+    cluster-apps."""
+    config = work / "kubernetes" / "flux" / "config"
+    config.mkdir()
+    (config / "kustomization.yaml").write_text("resources:\n  - ./flux.yaml\n  - ./cluster.yaml\n")
+    (config / "cluster.yaml").write_text(CLUSTER_CONFIG)
+    (config / "flux.yaml").write_text(FLUX_INSTALL)
+    entry = work / "kubernetes" / "flux" / "cluster" / "ks.yaml"
+    text = entry.read_text()
+    apps = text.index("---", text.index("name: cluster-meta"))  # the file's second document: cluster-apps
+    entry.write_text(text[apps:].replace("  dependsOn:\n    - name: cluster-meta\n      namespace: flux-system\n", ""))
+
+
+def test_the_older_templates_bootstrap_applies_its_chart_sources(tmp_path: Path) -> None:
+    from mediaops.cluster.kinds import kind
+    from mediaops.sim.cluster import Rehearsal
+    from mediaops.sim.manager import Timing
+    from tests.conftest import make_home_ops
+
+    home_ops = make_home_ops(tmp_path, prepare=_older_bootstrap)
+    sim = Rehearsal(home_ops.path, timing=Timing.fast(), workdir=tmp_path / "rehearsal", nas_port=0)
+    sim.start(timeout=60)
+    try:
+        assert sim.not_ready() == []
+        assert sim.store.find(kind("Kustomization"), "flux-system", "cluster-meta") is None
+        assert sim.store.get(kind("Kustomization"), "flux-system", "cluster")
+        assert sim.store.get(kind("HelmRepository"), "flux-system", "bjw-s")  # applied by `cluster`
+        assert sim.store.find(kind("Kustomization"), "flux-system", "flux") is None  # the Flux install: not rehearsed
+        release = sim.store.get(kind("HelmRelease"), "media", "tautulli")
+        assert [c["status"] for c in release["status"]["conditions"] if c["type"] == "Ready"] == ["True"]
+    finally:
+        sim.stop()
