@@ -358,7 +358,7 @@ class Repository:
                 if not isinstance(generator, dict):
                     continue
                 off = global_off or _substitution_disabled(generator.get("options"))
-                for entry in [*(generator.get("files") or []), *(generator.get("envs") or [])]:
+                for entry in [*(generator.get("files") or []), *_env_files(generator)]:
                     key_name, _, file_name = str(entry).rpartition("=")
                     path = self._within(os.path.join(base, file_name))
                     if not path.is_file():
@@ -635,12 +635,14 @@ class Repository:
                         for key in (doc.get(section) or {}):
                             defined.setdefault(str(key), self.rel(path))
                 for key in ("configMapGenerator", "secretGenerator"):
-                    for generator in doc.get(key) or [] if doc.get("kind") in ("Kustomization", "Component") else []:
+                    # kustomize takes a kustomization.yaml without kind for a Kustomization
+                    kind = doc.get("kind", "Kustomization")
+                    for generator in doc.get(key) or [] if kind in ("Kustomization", "Component") else []:
                         if not isinstance(generator, dict) or str(generator.get("name")) not in names:
                             continue
                         found.add(str(generator["name"]))
                         lines = [str(x) for x in generator.get("literals") or []]
-                        for env in generator.get("envs") or []:
+                        for env in _env_files(generator):
                             env_path = path.parent / str(env)
                             if env_path.is_file():
                                 lines += read_text(env_path).splitlines()
@@ -835,6 +837,13 @@ def render(doc: Any, values: dict[str, str]) -> Any:
     if isinstance(doc, list):
         return [render(v, values) for v in doc]
     return doc
+
+
+def _env_files(generator: dict[str, Any]) -> list[str]:
+    """A generator's env files: ``envs``, then the deprecated ``env`` that kustomize still reads, appended to them
+    (kubernetes-sigs/kustomize api/types/kustomization.go FixKustomization; seen in kashalls/home-cluster)."""
+    files = [str(e) for e in generator.get("envs") or []]
+    return [*files, str(generator["env"])] if generator.get("env") else files
 
 
 def _substitution_disabled(options: Any) -> bool:

@@ -86,3 +86,24 @@ def test_a_chart_source_from_the_namespaces_component_is_the_namespaces(tmp_path
     assert (helm.chart_ref, helm.chart, helm.version) == ("OCIRepository/ai/app-template", "app-template", "4.6.2")
     assert helm.source_file == "kubernetes/components/common/repos/app-template/ocirepository.yaml"
     assert not any("not in the repository" in note for note in tei.notes)
+
+
+def test_a_generators_deprecated_env_file_defines_its_variables(tmp_path: Path) -> None:
+    """kustomize still reads a generator's singular ``env:`` (FixKustomization appends it to ``envs``): the
+    variables of that file are defined for the Kustomization that substitutes from the generated ConfigMap (seen
+    in kashalls/home-cluster, where apps --check called both of them undefined), also in a kustomization.yaml that
+    leaves out ``kind`` as kustomize allows."""
+    plan = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plan\ndata:\n  version: ${TALOS_VERSION}\n"
+    repo = _write(tmp_path, {
+        "kubernetes/flux/cluster/cluster-apps.yaml": ENTRY.format(name="cluster-apps", tree="apps"),
+        "kubernetes/apps/ai/kustomization.yaml": (
+            "namespace: ai\nresources:\n  - ./tei/ks.yaml\nconfigMapGenerator:\n  - name: plan-versions\n"
+            "    env: ../../../talos/talos.env\n"),
+        "talos/talos.env": "# renovate: datasource=docker\nTALOS_VERSION=v1.10.7\n",
+        "kubernetes/apps/ai/tei/ks.yaml": KS.format(name="tei", path="tei", extra=(
+            "  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: plan-versions\n")),
+        "kubernetes/apps/ai/tei/app/kustomization.yaml": "resources:\n  - ./plan.yaml\n",
+        "kubernetes/apps/ai/tei/app/plan.yaml": plan,
+    })
+    assert repo.substitution_sources()["TALOS_VERSION"] == "kubernetes/apps/ai/kustomization.yaml"
+    assert [f.what for f in problems(repo) if "TALOS_VERSION" in f.what] == []
