@@ -292,12 +292,12 @@ def _bump(ctx: Context) -> Changes:
     app, repo = _app(ctx), ctx.repo
     files: dict[str, tuple[str, str]] = {}
 
-    def edit(rel: str, path: list[str | int], value: str) -> bool:
+    def edit(rel: str, path: list[str | int], value: str, document: tuple[str, str] | None = None) -> bool:
         before, current = files.get(rel, (None, None))
         if before is None:
             before = current = (repo.root / rel).read_text(encoding="utf-8")
         try:
-            after = set_scalar(str(current), path, value, rel)
+            after = set_scalar(str(current), path, value, rel, document)
         except YamlError:
             return False
         files[rel] = (str(before), after)
@@ -307,7 +307,7 @@ def _bump(ctx: Context) -> Changes:
     if version:
         for hr in app.helmreleases:
             if not hr.chart_ref:
-                edit(hr.file, ["spec", "chart", "spec", "version"], str(version))
+                edit(hr.file, ["spec", "chart", "spec", "version"], str(version), ("HelmRelease", hr.name))
                 continue
             # chartRef: the version is the OCIRepository's ref.tag; bump it when this release is the only user of
             # the file that defines it.
@@ -325,7 +325,8 @@ def _bump(ctx: Context) -> Changes:
                 raise UsageError(f"{hr.name} takes its chart from {hr.chart_ref} ({hr.source_file}), which "
                                  f"{len(others)} other release{'s use' if len(others) > 1 else ' uses'} too: {named}",
                                  hint=f"bump it in {hr.source_file} for all of them, or use --image-tag")
-            if not edit(hr.source_file, ["spec", "ref", "tag"], str(version)):
+            if not edit(hr.source_file, ["spec", "ref", "tag"], str(version),
+                        ("OCIRepository", hr.chart_ref.rpartition("/")[2])):
                 raise UsageError(f"{hr.source_file}: {hr.chart_ref} has no spec.ref.tag to bump",
                                  hint="edit it by hand")
     tag = ctx.params.get("image_tag")
@@ -337,9 +338,12 @@ def _bump(ctx: Context) -> Changes:
                              hint=f"containers: {', '.join(c.name for c in app.images)}")
         target = targets[0]
         candidates = [f for f in app.files if f.endswith(("values.yaml", "helmrelease.yaml"))]
-        where: list[str | int] = ["controllers", target.controller, "containers", target.name, "image", "tag"]
+        # bjw-s app-template's place for it, else the top-level image.tag of any other chart (apptemplate.py reads
+        # the image from the same two places)
+        places: list[list[str | int]] = [["controllers", target.controller, "containers", target.name, "image", "tag"],
+                                         ["image", "tag"]]
         if not any(edit(f, where if f.endswith("values.yaml") else ["spec", "values", *where], value)
-                   for f in candidates):
+                   for where in places for f in candidates):
             raise UsageError(f"could not find the image tag of {target.controller}/{target.name} in {app.name}'s "
                              "values", hint="edit it by hand")
     return Changes(repo.root, tuple(FileChange(rel, before, after) for rel, (before, after) in files.items()),

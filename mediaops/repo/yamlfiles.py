@@ -605,25 +605,43 @@ def remove_list_entry(text: str, key: str, entry: str, where: str) -> str:
     return "".join(lines)
 
 
-def set_scalar(text: str, path: list[str | int], value: str, where: str) -> str:
+def set_scalar(text: str, path: list[str | int], value: str, where: str,
+               document: tuple[str, str] | None = None) -> str:
     """Replace one scalar value, found by its key path, keeping its quotes and every other byte.
 
     ruamel.yaml locates the value's line and column; only that value's text changes. Anchored values
-    (``tag: &tag 1.0``) keep their anchor.
+    (``tag: &tag 1.0``) keep their anchor. In a file of several documents (an OCIRepository beside its
+    HelmRelease) the value is the first document's that has the path, of that ``document`` (kind, name) when one
+    is named (a name with ``${VAR}`` in it, substituted by Flux, is taken for any).
     """
-    data = round_trip().load(text)
-    node = data
-    for key in path[:-1]:
-        try:
-            node = node[key]
-        except (KeyError, IndexError, TypeError):
-            raise YamlError(f"{where}: has no {'.'.join(str(p) for p in path)}") from None
-    last = path[-1]
+    from ruamel.yaml import YAMLError
+
+    missing = f"{where}: has no {'.'.join(str(p) for p in path)}"
     try:
-        current = node[last]
-        line, column = node.lc.value(last) if isinstance(last, str) else node.lc.item(last)
-    except (KeyError, IndexError, TypeError, AttributeError):
-        raise YamlError(f"{where}: has no {'.'.join(str(p) for p in path)}") from None
+        documents = list(round_trip().load_all(text))
+    except YAMLError as exc:
+        raise YamlError(f"{where}: cannot be edited: {str(exc).splitlines()[0]}") from None
+    found = None
+    for data in documents:
+        if document is not None:
+            kind, name = (data.get("kind"), str((data.get("metadata") or {}).get("name"))) if isinstance(
+                data, dict) else (None, "")
+            if kind != document[0] or (name != document[1] and "${" not in name):  # a name Flux substitutes
+                continue
+        node = data
+        try:
+            for key in path[:-1]:
+                node = node[key]
+            last = path[-1]
+            current = node[last]
+            line, column = node.lc.value(last) if isinstance(last, str) else node.lc.item(last)
+        except (KeyError, IndexError, TypeError, AttributeError):
+            continue
+        found = (current, line, column)
+        break
+    if found is None:
+        raise YamlError(missing)
+    current, line, column = found
     lines = text.splitlines(keepends=True)
     rest = lines[line][column:]
     old = str(current)

@@ -296,3 +296,42 @@ def test_a_chart_bump_of_a_components_source_names_every_release_it_would_move(t
             "home/esphome, media/tautulli") in said, said[-2000:]
     assert "bump it in kubernetes/components/common/repos/app-template/ocirepository.yaml for all of them" in said
     assert git(repo, "status", "--porcelain") == "" and git(repo, "log", "--format=%s") == "initial import"
+
+
+def test_an_image_of_another_chart_is_bumped_in_a_file_of_several_documents(tmp_path: Path) -> None:
+    """kashalls/home-cluster's shape: the HelmRelease of a chart other than app-template (its image at values.image)
+    beside its OCIRepository in one helmrelease.yaml. The upgrade's plan bumps the image tag and the chart's ref.tag
+    there (which documents: tests/unit/test_yaml.py); it used to end in a ruamel traceback."""
+    from tests.conftest import clean_env, git
+    from tests.unit.test_yaml import MULTI
+
+    repo = tmp_path / "repo"
+    files = {
+        "kubernetes/flux/cluster/ks.yaml": (
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: cluster-apps\n"
+            "  namespace: flux-system\nspec:\n  path: ./kubernetes/apps\n"
+            "  sourceRef: {kind: GitRepository, name: flux-system}\n"),
+        "kubernetes/apps/minecraft/kustomization.yaml": "namespace: minecraft\nresources:\n  - ./lobby/ks.yaml\n",
+        "kubernetes/apps/minecraft/lobby/ks.yaml": (
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: lobby\nspec:\n"
+            "  path: ./kubernetes/apps/minecraft/lobby/app\n  sourceRef: {kind: GitRepository, name: flux-system}\n"
+            "  targetNamespace: minecraft\n"),
+        "kubernetes/apps/minecraft/lobby/app/kustomization.yaml": "resources:\n  - ./helmrelease.yaml\n",
+        "kubernetes/apps/minecraft/lobby/app/helmrelease.yaml": MULTI,
+    }
+    for rel, text in files.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "--message", "initial import")
+    ops = Mediaops(clean_env(tmp_path), repo, tmp_path / "state")
+    for args, bumped in ((("--image-tag", "lobby=2025.9.0"), "bumped image lobby=2025.9.0"),
+                         (("--chart-version", "4.26.5"), "bumped chart 4.26.5")):
+        planned = ops.run("run", "backup-before-upgrade", "lobby", *args, "--dry-run")
+        said = " ".join(planned.stdout.split())
+        assert "Traceback" not in planned.stderr + planned.stdout
+        # the plan is made before anything else is checked (here: no remote to push to, no cluster)
+        assert (f"✓ The new version can be written in the repository — {bumped} in "
+                "kubernetes/apps/minecraft/lobby/app/helmrelease.yaml") in said, said[-2000:]
+    assert git(repo, "status", "--porcelain") == ""

@@ -141,3 +141,53 @@ def test_activation_puts_the_line_back_where_it_was_after_a_leading_namespace_ya
     removed = remove_list_entry(text, "resources", "./overseerr/ks.yaml", "kustomization.yaml")
     assert "overseerr" not in removed
     assert add_list_entry(removed, "resources", "./overseerr/ks.yaml", "kustomization.yaml") == text
+
+
+MULTI = """\
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: minecraft
+spec:
+  ref:
+    tag: 4.26.4
+  url: oci://ghcr.io/itzg/minecraft-server-charts/minecraft
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: other
+spec:
+  ref:
+    tag: "1.0.0"
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: &app lobby
+spec:
+  chartRef: {kind: OCIRepository, name: minecraft}
+  values:
+    image:
+      repository: ghcr.io/itzg/minecraft-server
+      tag: 2025.8.1-java21 # renovate
+"""
+
+
+def test_a_scalar_is_set_in_the_document_of_a_file_of_several_that_has_it() -> None:
+    """An OCIRepository beside its HelmRelease in one file (kashalls/home-cluster): the value is set in the first
+    document that has the path, or in the named one; every other byte stays; YAML that cannot be edited is one
+    YamlError, not ruamel's."""
+    from mediaops.repo.yamlfiles import set_scalar
+
+    tagged = set_scalar(MULTI, ["spec", "values", "image", "tag"], "2025.9.0", "helmrelease.yaml")
+    assert tagged == MULTI.replace("tag: 2025.8.1-java21 # renovate", "tag: 2025.9.0 # renovate")
+    first = set_scalar(MULTI, ["spec", "ref", "tag"], "4.26.5", "helmrelease.yaml", ("OCIRepository", "minecraft"))
+    assert first == MULTI.replace("tag: 4.26.4", "tag: 4.26.5")
+    named = set_scalar(MULTI, ["spec", "ref", "tag"], "1.0.1", "helmrelease.yaml", ("OCIRepository", "other"))
+    assert named == MULTI.replace('tag: "1.0.0"', 'tag: "1.0.1"')
+    with pytest.raises(YamlError, match=r"helmrelease\.yaml: has no spec\.ref\.tag"):
+        set_scalar(MULTI, ["spec", "ref", "tag"], "1", "helmrelease.yaml", ("OCIRepository", "absent"))
+    with pytest.raises(YamlError, match=r"helmrelease\.yaml: cannot be edited: "):
+        set_scalar("a: [1\n", ["a"], "2", "helmrelease.yaml")
