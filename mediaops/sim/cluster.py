@@ -737,7 +737,9 @@ class Rehearsal:
         # applied, and the GitRepository they follow pointing at this repository.
         from mediaops.repo import Repository
 
-        sources = {("flux-system", "flux-system")}
+        # Only the GitRepositories the entry follows: a FluxInstance names its own after sync.name, and no
+        # flux-system GitRepository exists then (a runbook reconciling that one would fail on the cluster).
+        sources: set[tuple[str, str]] = set()
         older = _template_bootstrap(self.repo)
         for path in _bootstrapped(Repository(self.repo).flux_entry()) + older:
             for doc in _documents(path):

@@ -18,8 +18,39 @@ from mediaops.repo import App
 
 TIMEOUT = waits.TIMEOUT
 AppOf = Callable[[Context], App]
+# What `flux bootstrap` names them; the repository's entry says otherwise where it does (entry()).
 SOURCE = ("GitRepository", "flux-system", "flux-system")
 CLUSTER_APPS = ("Kustomization", "cluster-apps", "flux-system")
+
+
+def entry(ctx: Context) -> tuple[tuple[str, str, str], tuple[str, str, str]]:
+    """The repository's entry Kustomization (the one pointing at kubernetes/apps, else the first: Repository.
+    flux_entry) and the GitRepository it follows, as (kind, name, namespace) each: a flux-operator's FluxInstance
+    names its GitRepository after ``sync.name`` (kashalls/home-cluster's is home-kubernetes), and older layouts
+    name the entry otherwise. SOURCE and CLUSTER_APPS when the repository does not say."""
+    found = ctx.facts.get("_entry")
+    if found is None:
+        from mediaops.repo.model import FLUX_KS
+        from mediaops.repo.yamlfiles import YamlError, is_kind, load_all
+
+        docs = []
+        for path in ctx.repo.flux_entry():
+            try:
+                docs += [d for d in load_all(path, ctx.repo.root) if is_kind(d, "Kustomization", FLUX_KS)]
+            except YamlError:
+                continue
+        pointing = [d for d in docs if str((d.get("spec") or {}).get("path", "")).strip("./") == "kubernetes/apps"]
+        doc = (pointing or docs or [None])[0]
+        found = [list(SOURCE), list(CLUSTER_APPS)]
+        if isinstance(doc, dict) and (doc.get("metadata") or {}).get("name"):
+            meta, ref = doc["metadata"], (doc.get("spec") or {}).get("sourceRef") or {}
+            namespace = str(meta.get("namespace") or "flux-system")
+            found[1] = ["Kustomization", str(meta["name"]), namespace]
+            if ref.get("kind", "GitRepository") == "GitRepository" and ref.get("name"):
+                found[0] = ["GitRepository", str(ref["name"]), str(ref.get("namespace") or namespace)]
+        ctx.facts["_entry"] = found
+    source_ref, apps_ref = found
+    return (source_ref[0], source_ref[1], source_ref[2]), (apps_ref[0], apps_ref[1], apps_ref[2])
 
 
 def kube(ctx: Context) -> Kube:
@@ -33,11 +64,11 @@ def reconcile(ctx: Context, kind: str, name: str, namespace: str, *, force: bool
 
 
 def reconcile_source(ctx: Context) -> str:
-    return reconcile(ctx, *SOURCE)
+    return reconcile(ctx, *entry(ctx)[0])
 
 
 def reconcile_cluster_apps(ctx: Context) -> str:
-    return reconcile(ctx, *CLUSTER_APPS)
+    return reconcile(ctx, *entry(ctx)[1])
 
 
 def app_in_place(ctx: Context, app: App, *, present: bool = True) -> str | None:
@@ -45,7 +76,7 @@ def app_in_place(ctx: Context, app: App, *, present: bool = True) -> str | None:
     if not ctx.has_service("cluster"):
         return None
     head = ctx.git.head()
-    source = flux.status(kube(ctx), *SOURCE)
+    source = flux.status(kube(ctx), *entry(ctx)[0])
     if not source.revision.endswith(head):
         return None
     for ks in app.kustomizations:
@@ -144,11 +175,11 @@ def wait_command(kind: str, items_of: Callable[[Context], list[tuple[str, str]]]
 
 # -- handles on an app's objects -----------------------------------------------------------------------------
 def source(ctx: Context) -> flux.FluxObject:
-    return flux.FluxObject(kube(ctx), *SOURCE)
+    return flux.FluxObject(kube(ctx), *entry(ctx)[0])
 
 
 def cluster_apps(ctx: Context) -> flux.FluxObject:
-    return flux.FluxObject(kube(ctx), *CLUSTER_APPS)
+    return flux.FluxObject(kube(ctx), *entry(ctx)[1])
 
 
 def kustomizations(ctx: Context, app: App) -> list[flux.FluxObject]:
