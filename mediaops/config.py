@@ -147,6 +147,12 @@ def keep_in_cache(path: Path, data: bytes, *, most: int = 0, pattern: str = "*")
         pass
 
 
+def checkout_name(root: Path) -> str:
+    """A checkout's path as part of a cache file's name, to be found by eye (ASCII letters and digits, the last
+    100); the file's whole key is inside it."""
+    return "".join(c if c.isascii() and c.isalnum() else "-" for c in str(root).strip("/"))[-100:]
+
+
 def file_stamps(paths: Any) -> str:
     """Each file's path, size and modification time, a line each: a cache key that changes when any of them
     does. OSError when one is missing."""

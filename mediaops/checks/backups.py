@@ -124,7 +124,7 @@ def _wide(probe: Probe, app: App) -> tuple[list[Copy], set[str]]:
                     "Completed", "PartiallyFailed"):
                 server = str(backup["metadata"].get("namespace") or "")
                 found.append(Copy(when, f"velero backup {backup['metadata']['name']}", str(status["phase"]),
-                                  status["phase"] == "Completed", _velero_command(server), server))
+                                  status["phase"] == "Completed", _velero_get(server), server))
     if probe.serves("k8up.io/v1"):
         installed.add("k8up")
         for backup in probe.custom("k8up.io/v1", "backups", app.namespace):
@@ -333,11 +333,10 @@ class Verdict:
         return Finding(FAIL, line + "".join(f"; {n}" for n in notes), command, age)
 
 
-def _velero_command(server: str) -> str:
-    """``velero backup get``, with ``--namespace`` where Velero is not in the velero CLI's default namespace."""
+def _velero_get(server: str) -> str:
     from mediaops.cluster.velero import namespace_flag
 
-    return VELERO_COMMAND + namespace_flag(server) if server else VELERO_COMMAND
+    return VELERO_COMMAND + namespace_flag(server)
 
 
 def run(probe: Probe, app: App) -> Iterator[Result]:
@@ -360,7 +359,7 @@ def run(probe: Probe, app: App) -> Iterator[Result]:
     if "velero" in installed:
         from mediaops.cluster.velero import server_namespace
 
-        velero_get = _velero_command(server_namespace(probe.cluster()))
+        velero_get = _velero_get(server_namespace(probe.cluster()))
     if not wide and not any(per_claim.values()) and not any(notes.values()) and not longhorn:
         yield Result("backups", where, FAIL, f"no finished backup covers namespace {app.namespace}", velero_get)
         return

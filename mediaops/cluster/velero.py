@@ -45,13 +45,9 @@ def server_namespace(kube: Kube) -> str:
     pods (pkg/cmd/server/server.go gives its own namespace to every controller; the chart installs all of it in
     the release's namespace): the namespace of the BackupStorageLocations, the default location's where several
     namespaces have some; NAMESPACE when there is none or Velero's API is not served. Asked once per client."""
-    found = _SERVER.get(kube)
-    if found is None:
-        location = default_location(kube)
-        if location is None:
-            return NAMESPACE  # not kept: Velero may be installed later in the run, or the cluster answer later
-        found = _SERVER[kube] = str(location["metadata"].get("namespace") or NAMESPACE)
-    return found
+    if kube not in _SERVER and default_location(kube) is None:
+        return NAMESPACE  # not kept: Velero may be installed later in the run, or the cluster answer later
+    return _SERVER[kube]
 
 
 def default_location(kube: Kube) -> dict[str, Any] | None:
@@ -65,7 +61,10 @@ def default_location(kube: Kube) -> dict[str, Any] | None:
     marked = [loc for loc in locations if (loc.get("spec") or {}).get("default")]
     named = [loc for loc in locations if loc["metadata"].get("name") == "default"]
     chosen = marked or (locations if len(locations) == 1 else named)
-    return chosen[0] if chosen else None
+    if not chosen:
+        return None
+    _SERVER[kube] = str(chosen[0]["metadata"].get("namespace") or NAMESPACE)  # server_namespace asks no more
+    return chosen[0]
 
 
 class VeleroError(MediaopsError):
@@ -156,7 +155,7 @@ def volume_plan(kube: Kube, namespace: str, selector: str) -> VolumePlan:
 
 def namespace_flag(server: str) -> str:
     """The velero CLI's ``--namespace`` (pkg/client/factory.go), where Velero is not in its default namespace."""
-    return f" --namespace {server}" if server != NAMESPACE else ""
+    return f" --namespace {server}" if server and server != NAMESPACE else ""
 
 
 def in_namespace(kube: Kube) -> str:
@@ -225,7 +224,7 @@ def _phase(kind: str, accept_partial: bool) -> Any:
             extra = f": {reasons}" if reasons else ""
             return Verdict(failed=f"{kind} {name} ended {phase} ({counts}){extra}; "
                                   f"see `velero {kind.lower()} describe {name} --details"
-                                  f"{namespace_flag(str(obj['metadata'].get('namespace') or NAMESPACE))}`")
+                                  f"{namespace_flag(str(obj['metadata'].get('namespace') or ''))}`")
         if phase == "Deleting":  # `velero backup delete` was asked for: it will not complete
             return Verdict(failed=f"{kind} {name} is being deleted")
         text = f"{phase}" + (f": {done or 0}/{total} items" if total else "")

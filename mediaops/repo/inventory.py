@@ -144,9 +144,6 @@ class Repository:
             with no_cycle_collection():
                 kept = self._snapshot.load() if self._snapshot is not None else None
                 if kept is not None:
-                    from mediaops.repo.yamlfiles import DISK_CACHE
-
-                    DISK_CACHE.whole_run = False  # the files it did not parse this time are still the checkout's
                     self._apps = kept
                     return kept
                 apps: list[App] = []

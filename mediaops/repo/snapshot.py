@@ -62,8 +62,9 @@ def _walk(root: str) -> list[tuple[Any, ...]] | None:
 
 def file_name(root: Path) -> str:
     """The file a checkout's apps are kept in, named after it to be found by eye (the whole key is inside)."""
-    name = "".join(c if c.isascii() and c.isalnum() else "-" for c in str(root).strip("/"))[-100:]
-    return f"inventory-{name}.bin"
+    from mediaops.config import checkout_name
+
+    return f"inventory-{checkout_name(root)}.bin"
 
 
 class Snapshot:
@@ -103,15 +104,20 @@ class Snapshot:
             with open(self.path, "rb") as kept:
                 if marshal.load(kept) != self.key:
                     return None
-                return pickle.load(kept)
+                apps = pickle.load(kept)
         except Exception:  # missing, damaged, or written by another version: build the apps instead
             return None
+        from mediaops.repo.yamlfiles import DISK_CACHE
+
+        DISK_CACHE.whole_run = False  # the files not parsed this time are still the checkout's
+        return apps
 
     def save(self, apps: Any) -> None:
         """Keep ``apps``, built for the key ``load`` took (not when the checkout cannot be kept)."""
         import _pickle as pickle
 
         from mediaops.config import keep_in_cache
+        from mediaops.repo.yamlfiles import KEPT_REPOSITORIES
 
         if self.key is None:
             return
@@ -119,4 +125,4 @@ class Snapshot:
             data = marshal.dumps(self.key) + pickle.dumps(apps, protocol=5)  # the highest of Python 3.8 and later
         except Exception:  # what cannot be kept is only built again next time
             return
-        keep_in_cache(self.path, data, most=16, pattern="inventory-*")
+        keep_in_cache(self.path, data, most=KEPT_REPOSITORIES, pattern="inventory-*")

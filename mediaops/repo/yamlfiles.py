@@ -382,15 +382,14 @@ class DiskCache:
     def attach(self, root: Path) -> None:
         import atexit
 
-        from mediaops.config import cache_dir, kept
+        from mediaops.config import cache_dir, checkout_name, kept
 
         if self.path is not None:
             return
         base = cache_dir()
         # named after the checkout, to be found by eye; entries are keyed by absolute path, so two checkouts whose
         # names end the same only share a file
-        name = "".join(c if c.isascii() and c.isalnum() else "-" for c in str(root).strip("/"))[-100:]
-        self.path = base / f"parsed-{name}-v{self.VERSION}.marshal"
+        self.path = base / f"parsed-{checkout_name(root)}-v{self.VERSION}.marshal"
         loaded = kept(self.path, self.VERSION)
         self.entries = loaded if isinstance(loaded, dict) else {}
         atexit.register(self.save)

@@ -50,6 +50,7 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from mediaops.cluster.volsync import MOVERS
 from mediaops.sim.k8up import cron_next, job_state, restore_into, set_condition, snapshot, snapshots
 from mediaops.sim.manager import Key, Operator
 from mediaops.sim.store import ApiError, WatchEvent, now
@@ -174,7 +175,7 @@ class VolSync(Operator):
         manual, cron = str(trigger.get("manual") or ""), str(trigger.get("schedule") or "")
         try:
             if not isinstance(spec.get("restic"), dict):
-                movers = [m for m in ("kopia", "rsync", "rsyncTLS", "rclone", "syncthing", "external") if spec.get(m)]
+                movers = [m for m in MOVERS[1:] if spec.get(m)]  # those after restic
                 raise SyncError(f"the rehearsal's VolSync runs the restic mover only, not {movers[0]}" if movers
                                 else "a replication method must be specified")
             if not status.get("lastSyncTime") and not status.get("lastSyncStartTime"):  # initial

@@ -7,6 +7,7 @@ what the preview shows and what runs. Facts used: ``app``, ``ns`` (the app's nam
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Sequence
 
 from mediaops.cluster import flux, waits, workloads
@@ -39,7 +40,8 @@ def entry(ctx: Context) -> tuple[tuple[str, str, str], tuple[str, str, str]]:
                 docs += [d for d in load_all(path, ctx.repo.root) if is_kind(d, "Kustomization", FLUX_KS)]
             except YamlError:
                 continue
-        pointing = [d for d in docs if str((d.get("spec") or {}).get("path", "")).strip("./") == "kubernetes/apps"]
+        pointing = [d for d in docs  # as Repository.flux_entry finds the file pointing there
+                    if posixpath.normpath(str((d.get("spec") or {}).get("path", ""))) == "kubernetes/apps"]
         doc = (pointing or docs or [None])[0]
         found = [list(SOURCE), list(CLUSTER_APPS)]
         if isinstance(doc, dict) and (doc.get("metadata") or {}).get("name"):
