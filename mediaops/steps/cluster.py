@@ -27,8 +27,9 @@ CLUSTER_APPS = ("Kustomization", "cluster-apps", "flux-system")
 def entry(ctx: Context) -> tuple[tuple[str, str, str], tuple[str, str, str]]:
     """The repository's entry Kustomization (the one pointing at kubernetes/apps, else the first: Repository.
     flux_entry) and the GitRepository it follows, as (kind, name, namespace) each: a flux-operator's FluxInstance
-    names its GitRepository after ``sync.name`` (kashalls/home-cluster's is home-kubernetes), and older layouts
-    name the entry otherwise. SOURCE and CLUSTER_APPS when the repository does not say."""
+    names its source after ``sync.name``, else after its namespace as `flux bootstrap` does (flux-operator docs,
+    instance/sync.md; kashalls/home-cluster's is home-kubernetes), and older layouts name the entry otherwise.
+    SOURCE and CLUSTER_APPS when the repository does not say."""
     found = ctx.facts.get("_entry")
     if found is None:
         from mediaops.repo.model import FLUX_KS
