@@ -118,6 +118,7 @@ def keep_in_cache(path: Path, data: bytes, *, most: int = 0, pattern: str = "*")
     beside it, the oldest half go. Temporary files a killed command left behind go once they are an hour old. A
     cache that cannot be written is only slower: nothing is raised."""
     import contextlib
+    import fnmatch
     import tempfile
     import time
 
@@ -132,17 +133,24 @@ def keep_in_cache(path: Path, data: bytes, *, most: int = 0, pattern: str = "*")
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
             raise
-        beside: list[tuple[float, Path]] = []
+        # Only names are compared on every write; the files' ages are read only once there are too many (a cache
+        # of thousands of builds would otherwise cost each write a stat of every one of them).
+        beside: list[os.DirEntry[str]] = []
         for entry in os.scandir(path.parent):
             with contextlib.suppress(OSError):
                 if entry.name.startswith(".writing-"):
                     if entry.stat().st_mtime < time.time() - 3600:
                         os.unlink(entry.path)
-                elif most and Path(entry.name).match(pattern):
-                    beside.append((entry.stat().st_mtime, Path(entry.path)))
+                elif most and fnmatch.fnmatchcase(entry.name, pattern):
+                    beside.append(entry)
         if most and len(beside) > most:
-            for _, old in sorted(beside)[:len(beside) // 2]:
-                old.unlink(missing_ok=True)
+            aged: list[tuple[float, str]] = []
+            for entry in beside:
+                with contextlib.suppress(OSError):
+                    aged.append((entry.stat().st_mtime, entry.path))
+            for _, old in sorted(aged)[:len(aged) // 2]:
+                with contextlib.suppress(OSError):
+                    os.unlink(old)
     except OSError:
         pass
 

@@ -73,7 +73,7 @@ commit = activate.add(gitsteps.commit_step(
     message=lambda ctx: f"feat({ctx.facts['ns']}): activate {ctx.facts['app']}", paths=shared.paths,
     after=(enable_in_repository,), doc_message="feat({ns}): activate {app}"))
 push = activate.add(gitsteps.push_step(
-    why="The flux-system GitRepository follows the remote branch. Never forced.", after=(commit,),
+    why="Flux's GitRepository follows the remote branch. Never forced.", after=(commit,),
     undo_doc="push a commit that reverts the activation, then let Flux prune the app",
     undo=shared.reconcile_revert, then=shared.RECONCILE_APPS))
 

@@ -140,10 +140,13 @@ class _SchemaTable:
         return document
 
     def save(self) -> None:
-        from mediaops.config import keep
+        """Write the entries with those other processes kept since this one loaded them: rehearsals run side by
+        side, and each would otherwise drop what the others added."""
+        from mediaops.config import keep, kept
 
         if self.dirty and self.path is not None:
-            keep(self.path, self.source, self.entries, most=4, pattern="k8s-models-*.marshal")
+            entries = {**(kept(self.path, self.source) or {}), **(self.entries or {})}
+            keep(self.path, self.source, entries, most=4, pattern="k8s-models-*.marshal")
             self.dirty = False
 
 

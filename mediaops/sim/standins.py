@@ -20,18 +20,12 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from decimal import ROUND_CEILING, Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-import dns.exception
-import dns.flags
-import dns.message
-import dns.name
-import dns.opcode
-import dns.rcode
-import dns.rdataclass
-import dns.rdatatype
-import dns.rrset
+if TYPE_CHECKING:
+    import dns.name
+
 
 HOST = "127.0.0.1"
 
@@ -178,6 +172,17 @@ class DnsServer:
 
     def answer(self, wire: bytes) -> bytes | None:
         """The response to one message; None for one that is not a query (a response sent to us)."""
+        # dnspython is imported by the first query: a rehearsal most tests start never gets one, and importing it
+        # costs a fifth of the rehearsal's start-up.
+        import dns.exception
+        import dns.flags
+        import dns.message
+        import dns.opcode
+        import dns.rcode
+        import dns.rdataclass
+        import dns.rdatatype
+        import dns.rrset
+
         try:
             query = dns.message.from_wire(wire)
         except dns.exception.DNSException:
@@ -209,6 +214,9 @@ class DnsServer:
 
 def host_name(text: str) -> str:
     """A host name as the DNS server compares it (case-insensitive, absolute); ValueError when it is none."""
+    import dns.exception
+    import dns.name
+
     try:
         name = dns.name.from_text(text.strip())
     except dns.exception.DNSException as exc:
@@ -219,6 +227,9 @@ def host_name(text: str) -> str:
 
 
 def _names(texts: Iterable[str]) -> set[dns.name.Name]:
+    import dns.exception
+    import dns.name
+
     names = set()
     for text in texts:
         try:

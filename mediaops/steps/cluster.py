@@ -212,8 +212,9 @@ REAPPLIES = "a reconcile only applies what the repository says"
 
 def reconcile_source_step(*, after: tuple[Step, ...] = (), when: Condition | None = None,
                           nothing_to_undo: str = REAPPLIES) -> Step:
-    """Reconcile the flux-system GitRepository: Flux fetches the pushed commit now."""
-    return _step("Reconcile the flux-system GitRepository",
+    """Reconcile the GitRepository the entry Kustomization follows (``entry``; flux-system in most repositories):
+    Flux fetches the pushed commit now."""
+    return _step("Reconcile Flux's GitRepository",
                  "Flux fetches the pushed commit now instead of at its next interval.",
                  lambda ctx: [flux.Reconcile(source(ctx))], flux.command(*SOURCE), mutates=True, after=after,
                  when=when, nothing_to_undo=nothing_to_undo)

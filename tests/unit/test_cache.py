@@ -87,3 +87,21 @@ print("kubernetes.client" in sys.modules)
     assert runs[0].splitlines() == [expected, invalid, described, "True"]  # read from the models, then kept
     assert runs[1].splitlines() == [expected, invalid, described, "False"]  # the same, without importing them
     assert len(list(tmp_path.glob("k8s-models-*.marshal"))) == len(list(tmp_path.glob("k8s-openapi-*.marshal"))) == 1
+
+
+def test_rehearsals_side_by_side_keep_what_each_read_of_the_models(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two rehearsals that loaded the kept schemas before either saved: the second to save keeps the first's too,
+    so a third process finds both without importing the client's models."""
+    from mediaops.sim.server import _SchemaTable
+
+    monkeypatch.setenv("MEDIAOPS_CACHE_DIR", str(tmp_path))
+    first, second = _SchemaTable(), _SchemaTable()
+    for table, name in ((first, "V1Deployment"), (second, "V1ConfigMap")):
+        entries = table._load()
+        assert entries == {}
+        entries[name] = ({"metadata": ("metadata", "V1ObjectMeta")}, [])
+        table.dirty = True
+    first.save()
+    second.save()
+    assert set(_SchemaTable()._load()) == {"V1Deployment", "V1ConfigMap"}
