@@ -16,6 +16,7 @@ from mediaops.errors import UsageError
 # key: (default, kind, meaning)
 KEYS: dict[str, tuple[Any, str, str]] = {
     "repo": (None, "path", "the Flux repository checkout"),
+    "cluster": (None, "str", "the cluster, in a repository of one tree per cluster (kubernetes/clusters/<name>)"),
     "kubeconfig": (None, "path", "kubeconfig file (else $KUBECONFIG or ~/.kube/config)"),
     "context": (None, "str", "kube context to use"),
     "allowed_contexts": ([], "list", "contexts mediaops may change without --context naming them"),

@@ -42,7 +42,7 @@ def repository(config: Config) -> Repository:
             f"no Flux repository here: neither {os.getcwd()} nor a parent holds kubernetes/",
             hint="run inside your checkout or pass --repo PATH",
         )
-    return Repository.open(root, namespace=config.get("namespace", "media"))
+    return Repository.open(root, namespace=config.get("namespace", "media"), cluster=config.get("cluster") or "")
 
 
 def cluster_configured(config: Config) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 from mediaops.engine import CheckFailed, Live, Runbook
 from mediaops.engine.context import Context
 from mediaops.repo import ARCHIVED, INCONSISTENT, UNREADABLE, activation
+from mediaops.repo.edits import edit_command
 from mediaops.steps import activation as shared
 from mediaops.steps import cluster as clustersteps
 from mediaops.steps import git as gitsteps
@@ -61,7 +62,8 @@ def node_matches(ctx: Context) -> str:
 @activate.step(
     "Rename ks.dis to ks.yaml and list it in the namespace kustomization",
     why="Flux's cluster-apps only creates the app's Kustomization once the namespace list names ks.yaml.",
-    command="git mv {dir}/ks.dis {dir}/ks.yaml\n# and add ./{app}/ks.yaml under resources: in {ns_file}",
+    command=Live(lambda ctx: edit_command(ctx.repo, app_of(ctx), activate=True),
+                 doc="git mv {dir}/ks.dis {dir}/ks.yaml\n# and add ./{app}/ks.yaml under resources: in {ns_file}"),
     edit=True,
 )
 def enable_in_repository(ctx: Context) -> object:

@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from mediaops.cluster import backups, velero
-from mediaops.engine import CheckFailed, Concern, Ops, Runbook, Step
+from mediaops.engine import CheckFailed, Concern, Live, Ops, Runbook, Step
 from mediaops.engine.context import Context
 from mediaops.repo import ACTIVE, ARCHIVED, INCONSISTENT, UNREADABLE, deactivation
+from mediaops.repo.edits import edit_command
 from mediaops.steps import activation as shared
 from mediaops.steps import cluster as clustersteps
 from mediaops.steps import git as gitsteps
@@ -110,7 +111,8 @@ def keep_backup(ctx: Context) -> None:
     "Rename ks.yaml to ks.dis and remove it from the namespace kustomization",
     why="With prune: true, Flux deletes everything the app deployed, its PersistentVolumeClaims "
         "({volumes}) included, once this is pushed.",
-    command="git mv {dir}/ks.yaml {dir}/ks.dis\n# and remove ./{app}/ks.yaml from resources: in {ns_file}",
+    command=Live(lambda ctx: edit_command(ctx.repo, app_of(ctx), activate=False),
+                 doc="git mv {dir}/ks.yaml {dir}/ks.dis\n# and remove ./{app}/ks.yaml from resources: in {ns_file}"),
     edit=True,
 )
 def disable_in_repository(ctx: Context) -> object:

@@ -15,7 +15,8 @@ from mediaops.errors import EXIT_INTERRUPTED, EXIT_USAGE, MediaopsError
 
 # The global options, and whether each takes a value: accepted anywhere on the line, as kubectl and flux
 # accept theirs (`mediaops run activate x --sim` is `mediaops --sim run activate x`).
-GLOBAL_OPTIONS = {"--config": True, "--repo": True, "--kubeconfig": True, "--context": True, "--sim": False}
+GLOBAL_OPTIONS = {"--config": True, "--repo": True, "--cluster": True, "--kubeconfig": True, "--context": True,
+                  "--sim": False}
 # Never suggested for a mistyped option: a typo must not turn a rehearsal into an unattended run.
 MODE_FLAGS = {"--yes", "-y", "--rollback-on-failure"}
 

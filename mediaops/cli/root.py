@@ -42,7 +42,7 @@ class State:
 
         repo = repository(self.config)
         fast = os.environ.get("MEDIAOPS_SIM_TIMING") == "fast"
-        rehearsal = Rehearsal(repo.root, timing=Timing.fast() if fast else Timing(), nas_port=0)
+        rehearsal = Rehearsal(repo.root, timing=Timing.fast() if fast else Timing(), nas_port=0, cluster=repo.cluster)
         scratch = Path(tempfile.mkdtemp(prefix="mediaops-sim-"))
         click.echo(f"starting a rehearsal cluster from {repo.root} …", err=True)
         show = progress_printer()
@@ -160,7 +160,7 @@ def state_of(ctx: click.Context) -> State:
     root = ctx.find_root()
     if not isinstance(root.obj, State):  # shell completion skips callbacks
         params = root.params
-        flags = {k: params.get(k) for k in ("repo", "kubeconfig", "context")}
+        flags = {k: params.get(k) for k in ("repo", "cluster", "kubeconfig", "context")}
         root.obj = State(flags, params.get("config_file"))
     return root.obj
 
@@ -229,18 +229,19 @@ class LazyGroup(click.Group):
               help="Config file (default: mediaops.yaml in the user config directory).")
 @click.option("--repo", type=click.Path(file_okay=False, path_type=Path), envvar="MEDIAOPS_REPO",
               help="Flux repository checkout (default: nearest parent holding kubernetes/).")
+@click.option("--cluster", help="The cluster, in a repository of one tree per cluster (kubernetes/clusters/NAME).")
 @click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), help="Path to the kubeconfig file.")
 @click.option("--context", help="The kubeconfig context to use.")
 @click.option("--sim", is_flag=True, help="Act on a fresh rehearsal cluster built from the repository, in-process.")
 @click.pass_context
-def cli(ctx: click.Context, config_file: Path | None, repo: Path | None, kubeconfig: Path | None,
-        context: str | None, sim: bool) -> None:
+def cli(ctx: click.Context, config_file: Path | None, repo: Path | None, cluster: str | None,
+        kubeconfig: Path | None, context: str | None, sim: bool) -> None:
     """Runbooks for a Flux-managed media stack: every procedure as code, safe to run, readable as a document.
 
     Exit codes: 0 done, 1 a step failed or the run was aborted, 2 bad usage or input,
     3 preconditions not met, 130 interrupted.
     """
-    flags = {"repo": str(repo) if repo else None, "kubeconfig": str(kubeconfig) if kubeconfig else None,
-             "context": context}
+    flags = {"repo": str(repo) if repo else None, "cluster": cluster,
+             "kubeconfig": str(kubeconfig) if kubeconfig else None, "context": context}
     ctx.obj = State(flags, config_file)
     ctx.obj.sim = sim

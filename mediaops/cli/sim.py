@@ -34,7 +34,7 @@ def sim_up(state: State, timing: str, timeout: float, nas_port: int) -> int:
 
     repo = read_repository(state, apps=False)  # the rehearsal reads it, in its own process
     up = background.start(_sim_dir(state), repo.root, timing=timing, timeout=timeout, nas_port=nas_port,
-                          progress=progress_printer())
+                          progress=progress_printer(), cluster=repo.cluster)
     warn_not_ready(up.get("not_ready") or [])
     click.echo(f"rehearsal cluster up at {up['server']} (pid {up['pid']}) from {repo.root}")
     click.echo(f"export KUBECONFIG={up['kubeconfig']}")

@@ -1,4 +1,5 @@
-"""Activation and deactivation as file edits: ks.dis <-> ks.yaml and the namespace list's entry."""
+"""Activation and deactivation as file edits: ks.dis <-> ks.yaml and the namespace list's entry (only the entry for
+an app that is a file of its own beside the list, as in a repository of one tree per cluster)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,28 @@ from mediaops.repo.model import App
 from mediaops.repo.yamlfiles import load_all, read_text
 
 
-def _entry_style(repo: Repository, namespace: str, app: str) -> str:
+def _entry_style(repo: Repository, namespace: str, entry: str) -> str:
     path = repo.namespace_kustomization(namespace)
     docs = load_all(path, repo.root) if path.is_file() else []
     resources = [str(r) for r in (docs[0].get("resources") or [])] if docs and isinstance(docs[0], dict) else []
     dotted = any(r.startswith("./") for r in resources) or not resources
-    return f"./{app}/ks.yaml" if dotted else f"{app}/ks.yaml"
+    return f"./{entry}" if dotted else entry
 
 
-def _listed_as(repo: Repository, app: App) -> str:
-    """The app's folder as the namespace kustomization lists it: its name, or group/name in a group folder."""
-    return posixpath.relpath(app.directory, repo.rel(repo.namespace_kustomization(app.namespace).parent))
+def _entry(repo: Repository, app: App) -> str:
+    """What the namespace kustomization lists for the app: its ks.yaml (group/name/ks.yaml in a group folder), or
+    the app's own file beside it (one file per app: autobrr.yaml)."""
+    ns_dir = repo.rel(repo.namespace_kustomization(app.namespace).parent)
+    if beside_the_list(repo, app):
+        return posixpath.basename(app.ks_file)
+    return posixpath.relpath(app.directory, ns_dir) + "/ks.yaml"
+
+
+def beside_the_list(repo: Repository, app: App) -> bool:
+    """Whether the app is a file of its own beside the namespace kustomization: listed or not, never renamed."""
+    ns_dir = repo.rel(repo.namespace_kustomization(app.namespace).parent)
+    return bool(app.ks_file) and posixpath.dirname(app.ks_file) == ns_dir and \
+        posixpath.basename(app.ks_file) not in ("ks.yaml", "ks.dis")
 
 
 def activation(repo: Repository, app: App) -> Changes:
@@ -31,14 +43,14 @@ def activation(repo: Repository, app: App) -> Changes:
     directory = repo.root / app.directory
     ks_dis, ks_yaml = directory / "ks.dis", directory / "ks.yaml"
     files: list[FileChange] = []
-    if ks_dis.is_file() and not ks_yaml.is_file():
+    if ks_dis.is_file() and not ks_yaml.is_file() and not beside_the_list(repo, app):
         text = read_text(ks_dis)
         files += [FileChange(repo.rel(ks_dis), text, None),
                   FileChange(repo.rel(ks_yaml), None, text, moved_from=repo.rel(ks_dis))]
     ns_file = repo.namespace_kustomization(app.namespace)
     if ns_file.is_file():
         before = ns_file.read_text(encoding="utf-8")
-        after = add_list_entry(before, "resources", _entry_style(repo, app.namespace, _listed_as(repo, app)),
+        after = add_list_entry(before, "resources", _entry_style(repo, app.namespace, _entry(repo, app)),
                                 repo.rel(ns_file))
         if after != before:
             files.append(FileChange(repo.rel(ns_file), before, after))
@@ -54,7 +66,7 @@ def deactivation(repo: Repository, app: App) -> Changes:
     directory = repo.root / app.directory
     ks_dis, ks_yaml = directory / "ks.dis", directory / "ks.yaml"
     files: list[FileChange] = []
-    if ks_yaml.is_file() and not ks_dis.is_file():
+    if ks_yaml.is_file() and not ks_dis.is_file() and not beside_the_list(repo, app):
         text = read_text(ks_yaml)
         files += [FileChange(repo.rel(ks_yaml), text, None),
                   FileChange(repo.rel(ks_dis), None, text, moved_from=repo.rel(ks_yaml))]
@@ -62,9 +74,29 @@ def deactivation(repo: Repository, app: App) -> Changes:
     if ns_file.is_file():
         before = ns_file.read_text(encoding="utf-8")
         after = before
-        listed_as = _listed_as(repo, app)
-        for entry in (f"./{listed_as}/ks.yaml", f"{listed_as}/ks.yaml"):
+        listed_as = _entry(repo, app)
+        for entry in (f"./{listed_as}", listed_as):
             after = remove_list_entry(after, "resources", entry, repo.rel(ns_file))
         if after != before:
             files.append(FileChange(repo.rel(ns_file), before, after))
     return Changes(repo.root, tuple(files), summary=f"deactivated {app.name} in the repository")
+
+
+def edit_command(repo: Repository, app: App, *, activate: bool) -> str:
+    """What a human would type for ``activation`` (or ``deactivation``) of this app, decided as they decide: the
+    rename when there is one, and the namespace list's entry."""
+    directory = repo.root / app.directory
+    old, new = ("ks.dis", "ks.yaml") if activate else ("ks.yaml", "ks.dis")
+    rename = not beside_the_list(repo, app) and (directory / old).is_file() and not (directory / new).is_file()
+    entry = _entry_style(repo, app.namespace, _entry(repo, app))
+    ns_file = repo.rel(repo.namespace_kustomization(app.namespace))
+    from mediaops.repo.yamlfiles import commented_out
+
+    ns_path = repo.namespace_kustomization(app.namespace)
+    lines = ns_path.read_text(encoding="utf-8").splitlines(keepends=True) if ns_path.is_file() else []
+    uncomment = activate and commented_out(lines, "resources", entry) is not None
+    listing = f"{'uncomment' if uncomment else 'add'} {entry} under resources: in {ns_file}" if activate else \
+        f"remove {entry} from resources: in {ns_file}"
+    if rename:
+        return f"git mv {app.directory}/{old} {app.directory}/{new}\n# and {listing}"
+    return f"# {listing}"

@@ -45,33 +45,72 @@ from mediaops.selectors import target_matches
 class Repository:
     """A checkout of the Flux repository; every path it reports is relative to ``root``."""
 
-    def __init__(self, root: Path, namespace: str = "media") -> None:
+    def __init__(self, root: Path, namespace: str = "media", cluster: str = "") -> None:
         self.root = root
         self._prefix = str(root).rstrip("/") + "/"
         self.kubernetes = root / "kubernetes"
         self.default_namespace = namespace
+        # One cluster: its Flux entry under kubernetes/flux, its apps under kubernetes/apps. A repository of one tree
+        # per cluster (cluster_trees) keeps the chosen cluster's entry elsewhere, and its apps where that entry's
+        # cluster-apps points.
+        self.cluster = cluster
+        self.flux_dir = self.kubernetes / "flux"
+        self.apps_dir = self.kubernetes / "apps"
+        if cluster:
+            self.flux_dir = cluster_trees(root).get(cluster, self.flux_dir)
+            beside = self.flux_dir.parent / "apps"  # kubernetes/<cluster>/apps, when the entry does not say
+            self.apps_dir = self._entry_apps_dir() or (beside if self.flux_dir.name == "flux" and beside.is_dir()
+                                                       else self.apps_dir)
         self._apps: list[App] | None = None
         self._flux: list[FluxKustomization] | None = None
         self._snapshot: Any = None  # snapshot.Snapshot, for the commands that only read (keep_between_runs)
         self._outside = False  # whether a file named a path outside the checkout (_within)
 
     @classmethod
-    def open(cls, root: Path, namespace: str = "media") -> Repository:
+    def open(cls, root: Path, namespace: str = "media", cluster: str = "") -> Repository:
+        """The checkout at ``root``; ``cluster`` names one of a repository that keeps one tree per cluster (needed
+        when it keeps several)."""
         if not root.is_dir():
             raise UsageError(f"{root} is not a directory", hint="pass --repo with your Flux checkout")
-        if not (root / "kubernetes" / "apps").is_dir():
-            trees = sorted(p.parent.relative_to(root).as_posix() for p in (root / "kubernetes").glob("*/apps")
-                           if p.is_dir())
-            if trees:  # a valid repository of another layout: one tree per cluster
+        trees = cluster_trees(root)
+        if cluster:
+            if cluster not in trees:
+                known = f"its clusters are {', '.join(sorted(trees))}" if trees else \
+                    "it keeps one cluster (kubernetes/flux and kubernetes/apps)"
+                raise UsageError(f"no cluster named {cluster!r} in {root}: {known}",
+                                 hint="pass --cluster with one of them" if trees else "leave out --cluster")
+        elif trees and not (root / "kubernetes" / "flux").is_dir():
+            if len(trees) > 1:
                 raise UsageError(
-                    f"{root} keeps one tree per cluster ({', '.join(t + '/apps' for t in trees)}); mediaops reads "
-                    "the one-cluster layout, kubernetes/apps/, and cannot read this one yet",
-                    hint="nothing was changed; a checkout with kubernetes/apps/ works")
+                    f"{root} keeps one tree per cluster ({', '.join(sorted(trees))}): say which one",
+                    hint="pass --cluster NAME, or set cluster: NAME in the config or MEDIAOPS_CLUSTER")
+            cluster = next(iter(trees))
+        repo = cls(root.resolve(), namespace, cluster)
+        if not repo.apps_dir.is_dir():
             raise UsageError(
-                f"{root} is not a Flux repository: it has no kubernetes/apps/",
+                f"{root} is not a Flux repository: it has no {repo.rel(repo.apps_dir)}/",
                 hint="pass --repo with the checkout that holds kubernetes/apps/<namespace>/<app>",
             )
-        return cls(root.resolve(), namespace)
+        return repo
+
+    def _entry_apps_dir(self) -> Path | None:
+        """Where the cluster's entry Kustomization applies its apps from: the one named cluster-apps, else the only
+        one whose path ends in apps (joryirving/home-ops: ./kubernetes/apps/main)."""
+        candidates: list[tuple[str, str]] = []
+        for path in sorted(self.flux_dir.rglob("*.yaml")) if self.flux_dir.is_dir() else []:
+            try:
+                docs = load_all(path, self.root)
+            except YamlError:
+                continue
+            candidates += [(str((d.get("metadata") or {}).get("name", "")), str((d.get("spec") or {}).get("path", "")))
+                           for d in docs if is_kind(d, "Kustomization", FLUX_KS)]
+        chosen = [p for n, p in candidates if n == "cluster-apps"] or \
+            [p for _, p in candidates if posixpath.basename(posixpath.normpath(p)) == "apps"] or \
+            [p for _, p in candidates if posixpath.basename(posixpath.dirname(posixpath.normpath(p))) == "apps"]
+        if len(chosen) != 1 or not chosen[0]:
+            return None
+        directory = Path(os.path.normpath(self.root / chosen[0]))
+        return directory if directory.is_dir() and (str(directory) + "/").startswith(self._prefix) else None
 
     def rel(self, path: Path | str) -> str:
         text = os.fspath(path)
@@ -89,10 +128,10 @@ class Repository:
 
     # -- namespaces and the list of active apps ----------------------------------------------------
     def namespace_dirs(self) -> list[Path]:
-        return _subdirs(self.kubernetes / "apps")
+        return _subdirs(self.apps_dir)
 
     def namespace_kustomization(self, namespace: str) -> Path:
-        return self.kubernetes / "apps" / namespace / "kustomization.yaml"
+        return self.apps_dir / namespace / "kustomization.yaml"
 
     def _namespace_spec(self, namespace: str) -> dict[str, Any]:
         path = self.namespace_kustomization(namespace)
@@ -137,7 +176,7 @@ class Repository:
         """Keep the apps between runs (snapshot.py): for the commands that only read the checkout."""
         from mediaops.repo.snapshot import Snapshot
 
-        self._snapshot = Snapshot(self.root, self.default_namespace)
+        self._snapshot = Snapshot(self.root, self.default_namespace, self.cluster)
 
     def apps(self) -> list[App]:
         if self._apps is None:
@@ -171,7 +210,7 @@ class Repository:
         if not names:
             hint = ("no app was found at all: mediaops reads kubernetes/apps/<namespace>/<app>/ks.yaml "
                     "(README, \"The repository\")")
-        raise UsageError(f"no app named {name!r} in {self.rel(self.kubernetes / 'apps')}", hint=hint)
+        raise UsageError(f"no app named {name!r} in {self.rel(self.apps_dir)}", hint=hint)
 
     def _namespace_apps(self, ns_dir: Path) -> Iterator[App]:
         namespace = ns_dir.name
@@ -200,6 +239,17 @@ class Repository:
                 continue
             app = self._app(app_dir, namespace, mine)
             if app is not None:
+                yield app
+        # One Flux Kustomization file per app beside the namespace's kustomization.yaml (joryirving/home-ops:
+        # kubernetes/apps/main/downloads/autobrr.yaml, whose path is ./kubernetes/apps/base/downloads/autobrr):
+        # listed is active, there and not listed (or commented out) is disabled.
+        with os.scandir(ns_dir) as entries:
+            files = sorted(e.name for e in entries if e.is_file() and e.name.endswith((".yaml", ".yml"))
+                           and e.name not in ("kustomization.yaml", "kustomization.yml", "namespace.yaml"))
+        for name in files:
+            app = self._file_app(ns_dir / name, namespace, name in listed)
+            if app is not None:
+                seen.add(name)
                 yield app
         for entry in listed:
             first = entry.split("/", 1)[0]
@@ -255,6 +305,40 @@ class Repository:
             app.reasons.insert(0, str(exc))
         return app
 
+    def _file_app(self, path: Path, namespace: str, listed: bool) -> App | None:
+        """The app of a namespace-level file holding its Flux Kustomizations; None for a file that holds none."""
+        try:
+            docs = load_all(path, self.root)
+        except YamlError as exc:
+            return App(path.stem, namespace, self.rel(path.parent), UNREADABLE, [str(exc)], ks_file=self.rel(path)) \
+                if listed else None
+        kustomizations = [d for d in docs if is_kind(d, "Kustomization", FLUX_KS)]
+        if not kustomizations:
+            return None
+        # The app's folder: where its Kustomization of the app's name applies from (the folder above a lone app/),
+        # else what its Kustomizations of this repository have in common.
+        own = self.entry_source()
+        paths = {str((d.get("metadata") or {}).get("name")): posixpath.normpath(
+            expand(str((d.get("spec") or {}).get("path") or "."), self.entry_values()))
+            for d in kustomizations
+            if _same_source(_source_ref((d.get("spec") or {}).get("sourceRef"), namespace), own)}
+        named = paths.get(path.stem)
+        common = named or (posixpath.commonpath(list(paths.values()))
+                           if paths and all(not p.startswith("/") for p in paths.values()) else "")
+        if (named or len(set(paths.values())) == 1) and posixpath.basename(common) == "app":
+            common = posixpath.dirname(common)
+        directory = common if common not in ("", ".") and not common.startswith("..") else self.rel(path.parent)
+        ns_file = self.rel(self.namespace_kustomization(namespace))
+        notes = [] if listed else [f"{path.name} is not listed in {ns_file}: taken as disabled (activation lists it)"]
+        app = App(path.stem, namespace, directory, ACTIVE if listed else DISABLED, [], ks_file=self.rel(path),
+                  notes=notes)
+        try:
+            self._describe(app, path)
+        except YamlError as exc:
+            app.state = UNREADABLE
+            app.reasons.insert(0, str(exc))
+        return app
+
     def _archived(self) -> Iterator[App]:
         for base in (self.root / "archive" / "apps", self.kubernetes / "archive" / "apps"):
             if not base.is_dir():
@@ -275,6 +359,8 @@ class Repository:
                     if target_matches(selected, doc):
                         ks.post_build = True
                         ks.substitute_from = list(dict.fromkeys([*sources, *ks.substitute_from]))
+                        # what it hands down is its own output, which it substitutes too (CLUSTER: ${CLUSTER})
+                        handed = {k: expand(v, self.entry_values()) if "${" in v else v for k, v in handed.items()}
                         ks.substitute = {**handed, **ks.substitute}
                 app.kustomizations.append(ks)
         if not app.kustomizations:
@@ -283,7 +369,14 @@ class Repository:
         used: set[str] = set()
         required: set[str] = set()
         unsubstituted: set[str] = set()
+        own = self.entry_source()
         for ks in app.kustomizations:
+            if not _same_source(ks.source, own):  # another repository's files (a GitRepository of its own)
+                app.notes.append(f"Kustomization {ks.name} applies {ks.path} of {ks.source.split('/')[0]} "
+                                 f"{ks.source.split('/')[2]}, another source than this repository: not read")
+                continue
+            if "${" in ks.path:  # the entry substitutes its variables in the Kustomizations it applies
+                ks.path = posixpath.normpath(expand(ks.path, self.entry_values()))
             directory = self._within(self.root / ks.path)
             if not directory.is_dir():
                 app.reasons.append(f"Kustomization {ks.name}: path {ks.path} does not exist")
@@ -453,7 +546,7 @@ class Repository:
     def shared_sources(self) -> dict[tuple[str, str], ChartSource]:
         """OCIRepositories outside the apps (kubernetes/flux/…), by (namespace, name)."""
         if not hasattr(self, "_shared"):
-            bases = (self.kubernetes / "flux", self.kubernetes / "components")
+            bases = (self.flux_dir, self.kubernetes / "components")
             self._shared = {(s.namespace, s.name): s for base in bases for s in self._oci_sources(base, "flux-system")}
         return self._shared
 
@@ -525,7 +618,7 @@ class Repository:
         """Every Flux Kustomization the repository defines: the entry ones and every app's (ks.dis too)."""
         if self._flux is None:
             found: list[FluxKustomization] = []
-            flux_dir = self.kubernetes / "flux"
+            flux_dir = self.flux_dir
             if flux_dir.is_dir():
                 for path in sorted(flux_dir.rglob("*.yaml")):
                     for doc in load_all(path, self.root):
@@ -533,7 +626,7 @@ class Repository:
                             found.append(flux_kustomization(doc, self.rel(path), "flux-system"))
             # Trees other entry Kustomizations apply beside kubernetes/apps (cluster-core -> ./kubernetes/core,
             # cluster-platform -> ./kubernetes/platform): their Kustomizations exist too, as dependsOn targets.
-            apps_dir = (self.kubernetes / "apps").resolve()
+            apps_dir = self.apps_dir.resolve()
             for entry in list(found):
                 tree = (self.root / entry.path).resolve() if entry.path else None
                 if tree is None or not tree.is_dir() or tree == apps_dir or apps_dir in tree.parents \
@@ -571,6 +664,47 @@ class Repository:
                 return "flux-system"
             directory = directory.parent
 
+    def entry_kustomization(self) -> dict[str, Any]:
+        """The entry Kustomization that applies the apps (cluster-apps), as written; {} when there is none."""
+        if not hasattr(self, "_entry"):
+            apps = self.rel(self.apps_dir)
+            docs: list[dict[str, Any]] = []
+            for path in self.flux_entry():
+                try:
+                    docs += [d for d in load_all(path, self.root) if is_kind(d, "Kustomization", FLUX_KS)]
+                except YamlError:
+                    continue
+            pointing = [d for d in docs if posixpath.normpath(str((d.get("spec") or {}).get("path", ""))) == apps]
+            self._entry: dict[str, Any] = (pointing or docs or [{}])[0]
+        return self._entry
+
+    def entry_source(self) -> str:
+        """The source the entry Kustomization applies the apps from (kind/namespace/name): this repository."""
+        entry = self.entry_kustomization()
+        namespace = str((entry.get("metadata") or {}).get("namespace") or "flux-system")
+        return _source_ref((entry.get("spec") or {}).get("sourceRef"), namespace) if entry else ""
+
+    def entry_values(self) -> dict[str, str]:
+        """What the entry Kustomization substitutes in the apps' Flux Kustomizations it applies: its
+        postBuild.substitute and the data of the ConfigMaps its substituteFrom names, as its cluster's folder
+        defines them (joryirving/home-ops: cluster-info's CLUSTER, which some apps' paths use)."""
+        if not hasattr(self, "_entry_values"):
+            post = (self.entry_kustomization().get("spec") or {}).get("postBuild") or {}
+            values: dict[str, str] = {}
+            names = {str(s.get("name")) for s in post.get("substituteFrom") or []
+                     if isinstance(s, dict) and s.get("kind", "ConfigMap") == "ConfigMap"}
+            for path in sorted(self.flux_dir.rglob("*.yaml")) if names and self.flux_dir.is_dir() else []:
+                try:
+                    docs = load_all(path, self.root)
+                except YamlError:
+                    continue
+                for doc in docs:
+                    if is_kind(doc, "ConfigMap") and str((doc.get("metadata") or {}).get("name")) in names:
+                        values.update({str(k): str(v) for k, v in (doc.get("data") or {}).items()})
+            values.update({str(k): str(v) for k, v in (post.get("substitute") or {}).items()})
+            self._entry_values: dict[str, str] = values
+        return self._entry_values
+
     def flux_entry(self) -> list[Path]:
         """The files holding the Flux Kustomizations that ``flux bootstrap`` starts from.
 
@@ -579,12 +713,13 @@ class Repository:
         otherwise. So: that file when it exists, else every file under ``kubernetes/flux`` (then ``clusters/``)
         whose Kustomization points at ``kubernetes/apps``, else every file there that holds one.
         """
-        default = self.kubernetes / "flux" / "cluster" / "ks.yaml"
+        default = self.flux_dir / "cluster" / "ks.yaml"
         if default.is_file():
             return [default]
         found: list[Path] = []
         pointing: list[Path] = []
-        for base in (self.kubernetes / "flux", self.root / "clusters"):
+        apps = self.rel(self.apps_dir)
+        for base in (self.flux_dir, self.root / "clusters"):
             for path in sorted(base.rglob("*.yaml")) if base.is_dir() else []:
                 try:
                     docs = load_all(path, self.root)
@@ -593,7 +728,7 @@ class Repository:
                 kustomizations = [d for d in docs if is_kind(d, "Kustomization", FLUX_KS)]
                 if kustomizations:
                     found.append(path)
-                if any(posixpath.normpath(str((d.get("spec") or {}).get("path", ""))) == "kubernetes/apps"
+                if any(posixpath.normpath(str((d.get("spec") or {}).get("path", ""))) == apps
                        for d in kustomizations):
                     pointing.append(path)
             if found:
@@ -706,8 +841,26 @@ def flux_kustomization(doc: dict[str, Any], file: str, default_namespace: str,
         post_build=post is not None,
         components=[str(c) for c in spec.get("components") or []],
         labels={str(k): str(v) for k, v in (meta.get("labels") or {}).items()},
+        source=_source_ref(spec.get("sourceRef"), namespace),
         children=children,
     )
+
+
+def _same_source(source: str, own: str) -> bool:
+    """Whether a Kustomization's source is the repository's own (by kind and name; either unknown counts as the
+    same): its path is then a folder of this checkout."""
+    if not source or not own:
+        return True
+    kind, _, name = source.split("/", 2)
+    own_kind, _, own_name = own.split("/", 2)
+    return (kind, name) == (own_kind, own_name)
+
+
+def _source_ref(ref: Any, namespace: str) -> str:
+    """A Flux sourceRef as kind/namespace/name (the Kustomization's namespace when it names none)."""
+    if not isinstance(ref, dict) or not ref.get("name"):
+        return ""
+    return f"{ref.get('kind') or 'GitRepository'}/{ref.get('namespace') or namespace}/{ref['name']}"
 
 
 def helm_release(doc: dict[str, Any], file: str, namespace: str) -> HelmRelease:
@@ -858,3 +1011,20 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:
             _merge(base[key], value)
         else:
             base[key] = value
+
+
+def cluster_trees(root: Path) -> dict[str, Path]:
+    """The clusters of a repository that keeps one tree per cluster, by name: the folder of each one's Flux entry.
+
+    joryirving/home-ops: ``kubernetes/clusters/<name>/`` (apps.yaml: cluster-apps -> ./kubernetes/apps/<name>,
+    whose namespaces list one Flux Kustomization file per app over kubernetes/apps/base); haraldkoch/kochhaus-home:
+    ``kubernetes/<name>/flux/`` beside ``kubernetes/<name>/apps/``; `flux bootstrap`'s own: ``clusters/<name>/``."""
+    found: dict[str, Path] = {}
+    kubernetes = root / "kubernetes"
+    for base in (kubernetes / "clusters", root / "clusters"):
+        for directory in _subdirs(base) if base.is_dir() else []:
+            found.setdefault(directory.name, directory)
+    for directory in _subdirs(kubernetes) if kubernetes.is_dir() else []:
+        if (directory / "apps").is_dir() and directory.name not in ("apps", "clusters"):
+            found.setdefault(directory.name, directory / "flux")
+    return found

@@ -47,6 +47,7 @@ class FluxKustomization:
     post_build: bool = False  # Flux substitutes variables only where postBuild is set (its own or patched in)
     components: list[str] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
+    source: str = ""  # its sourceRef: kind/namespace/name
     # What its patches hand down to the Kustomizations it applies (cluster-apps to the apps'): per patch,
     # the target and the postBuild substitute and substituteFrom names.
     children: list[tuple[dict[str, Any], dict[str, str], list[str]]] = field(default_factory=list, repr=False)

@@ -7,9 +7,10 @@ still costs about 0.3 ms an app. What is kept here is the apps themselves, with 
 - every entry of the checkout but ``.git``: a file's path, size and modification time, a folder's path and
   modification time, in the order the file system lists them. An edit, a file or folder added, removed or
   renamed, and ``git checkout`` (it rewrites the files it changes) all change it, and the apps are built again;
-- the files of the code that builds them, the Python version, the namespace setting, and the kinds whose scope
-  the kind registry knows otherwise than by their name (kinds.scopes_known: CRDs registered in the process, by a
-  rehearsal in it, change which objects the inventory says a Kustomization moves to another namespace).
+- the files of the code that builds them, the Python version, the namespace and cluster settings, and the kinds
+  whose scope the kind registry knows otherwise than by their name (kinds.scopes_known: CRDs registered in the
+  process, by a rehearsal in it, change which objects the inventory says a Kustomization moves to another
+  namespace).
 
 The inventory reads files anywhere in the checkout (a Kustomization's ``spec.path``, ``archive/``,
 ``clusters/``), so the whole checkout is walked: a checkout holding a symbolic link (what it points at is
@@ -60,21 +61,22 @@ def _walk(root: str) -> list[tuple[Any, ...]] | None:
     return entries
 
 
-def file_name(root: Path) -> str:
-    """The file a checkout's apps are kept in, named after it to be found by eye (the whole key is inside)."""
+def file_name(root: Path, cluster: str = "") -> str:
+    """The file a checkout's apps (of one cluster) are kept in, named after it to be found by eye (the whole key is
+    inside)."""
     from mediaops.config import checkout_name
 
-    return f"inventory-{checkout_name(root)}.bin"
+    return f"inventory-{checkout_name(root)}{'-' + checkout_name(Path(cluster)) if cluster else ''}.bin"
 
 
 class Snapshot:
     """The kept inventory of one checkout: ``load`` before building the apps, ``save`` what was built."""
 
-    def __init__(self, root: Path, namespace: str) -> None:
+    def __init__(self, root: Path, namespace: str, cluster: str = "") -> None:
         from mediaops.config import cache_dir
 
-        self.root, self.namespace = root, namespace
-        self.path = cache_dir() / file_name(root)
+        self.root, self.namespace, self.cluster = root, namespace, cluster
+        self.path = cache_dir() / file_name(root, cluster)
         self.key: Any = None
 
     def _key(self) -> Any:
@@ -90,7 +92,7 @@ class Snapshot:
             return None
         from mediaops.cluster.kinds import scopes_known
 
-        return (VERSION, sys.version, code, self.namespace, scopes_known(), str(self.root),
+        return (VERSION, sys.version, code, self.namespace, self.cluster, scopes_known(), str(self.root),
                 os.stat(self.root).st_mtime_ns, entries)
 
     def load(self) -> Any:

@@ -563,6 +563,12 @@ def add_list_entry(text: str, key: str, entry: str, where: str) -> str:
     lines = text.splitlines(keepends=True)
     if not values:
         raise YamlError(f"{where}: the {key!r} list is empty", hint=f"add {entry} by hand once")
+    commented = commented_out(lines, key, entry)
+    if commented is not None:  # `# - ./overseerr.yaml`, as operators disable an app: it is uncommented in place
+        line_no, column = items.lc.item(0)
+        newline = "\r\n" if lines[commented].endswith("\r\n") else "\n" if lines[commented].endswith("\n") else ""
+        lines[commented] = f"{lines[line_no][:column]}{entry}{newline}"
+        return "".join(lines)
     # Entries that head the list and are not like the new one (``./namespace.yaml`` before the apps' ks.yaml)
     # stay where they are; the rest is sorted or not, and the entry goes where sorting puts it.
     suffix = entry.rpartition("/")[2]
@@ -583,6 +589,24 @@ def add_list_entry(text: str, key: str, entry: str, where: str) -> str:
         lines[-1] += newline
     lines.insert(insert_at, new_line)
     return "".join(lines)
+
+
+def commented_out(lines: list[str], key: str, entry: str) -> int | None:
+    """The line of the top-level list ``key`` where ``entry`` (with or without ``./``) is commented out, when there
+    is exactly one."""
+    bare = entry[2:] if entry.startswith("./") else entry
+    pattern = re.compile(rf"^[ \t]*#[ \t]*-[ \t]*(?:\./)?{re.escape(bare)}[ \t]*(?:#.*)?\r?\n?$")
+    start = next((i for i, line in enumerate(lines) if re.match(rf"{re.escape(key)}:", line)), None)
+    if start is None:
+        return None
+    found = []
+    for i in range(start + 1, len(lines)):
+        line = lines[i]
+        if line.strip() and not line[0].isspace() and not line.startswith(("#", "-")):
+            break  # the next top-level key: the list ended
+        if pattern.match(line):
+            found.append(i)
+    return found[0] if len(found) == 1 else None
 
 
 def remove_list_entry(text: str, key: str, entry: str, where: str) -> str:

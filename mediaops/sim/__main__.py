@@ -23,6 +23,7 @@ from mediaops.sim.manager import Timing
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m mediaops.sim")
     parser.add_argument("--repo", required=True, type=Path)
+    parser.add_argument("--cluster", default="", help="the cluster, in a repository of one tree per cluster")
     parser.add_argument("--dir", required=True, type=Path, help="where the state file and kubeconfig go")
     parser.add_argument("--timing", choices=["normal", "fast"], default="normal")
     parser.add_argument("--nas-port", type=int, default=2049, help="0 picks a free port")
@@ -32,7 +33,7 @@ def main() -> None:
     state_file = args.dir / "state.json"
     try:
         rehearsal = Rehearsal(args.repo, timing=Timing.fast() if args.timing == "fast" else Timing(),
-                              nas_port=args.nas_port)
+                              nas_port=args.nas_port, cluster=args.cluster)
     except MediaopsError as exc:  # the parent shows the last line of the log
         print(exc.line(), file=sys.stderr, flush=True)
         raise SystemExit(1) from None

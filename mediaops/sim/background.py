@@ -28,7 +28,8 @@ def running(directory: Path) -> dict[str, Any]:
 
 
 def start(directory: Path, repo_root: Path, *, timing: str, timeout: float, nas_port: int,
-          progress: Callable[[tuple[int, int] | None], None], env: dict[str, str] | None = None) -> dict[str, Any]:
+          progress: Callable[[tuple[int, int] | None], None], env: dict[str, str] | None = None,
+          cluster: str = "") -> dict[str, Any]:
     """Start the rehearsal in a new session (with ``env``, else this process's environment) and wait until it
     settles (or says why it did not)."""
     if (directory / "state.json").is_file():
@@ -39,7 +40,7 @@ def start(directory: Path, repo_root: Path, *, timing: str, timeout: float, nas_
     with log.open("w") as out:
         process = subprocess.Popen([sys.executable, "-m", "mediaops.sim", "--repo", str(repo_root), "--dir",
                                     str(directory), "--timing", timing, "--nas-port", str(nas_port),
-                                    "--timeout", str(timeout)],
+                                    "--timeout", str(timeout), *(["--cluster", cluster] if cluster else [])],
                                    stdout=out, stderr=out, stdin=subprocess.DEVNULL, start_new_session=True, env=env)
     deadline = time.monotonic() + timeout + 30  # the process gives up at `timeout` and says why
     state: dict[str, Any] = {}

@@ -73,6 +73,35 @@ SEEDS = {
 }
 
 
+def _normal_url(url: str) -> str:
+    """A git URL as compared: host and path, lower case, without scheme, user, a trailing .git or slash
+    (git@github.com:a/b.git and https://github.com/a/b are one)."""
+    text = url.strip().lower()
+    text = text.split("://", 1)[-1]
+    text = text.split("@", 1)[-1]
+    text = text.replace(":", "/", 1) if "/" not in text.split(":", 1)[0] else text
+    return text.removesuffix("/").removesuffix(".git")
+
+
+def _git_urls(repo: Path, sources: set[tuple[str, str]]) -> list[str]:
+    """The URLs the repository's files give the GitRepositories the entry follows (flux-system's own remote)."""
+    names = {name for _, name in sources}
+    urls: list[str] = []
+    base = repo / "kubernetes"
+    for path in sorted(base.rglob("*.yaml")) if base.is_dir() and names else []:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if "GitRepository" not in text:
+            continue
+        for doc in _documents(path):
+            if isinstance(doc, dict) and doc.get("kind") == "GitRepository" and \
+                    str((doc.get("metadata") or {}).get("name")) in names and (doc.get("spec") or {}).get("url"):
+                urls.append(str(doc["spec"]["url"]))
+    return urls
+
+
 def _documents(path: Path) -> list[Any]:
     """A repository file's documents as Flux reads them; a file Flux could not read either is skipped."""
     from mediaops.repo.yamlfiles import YamlError, load_all
@@ -97,17 +126,30 @@ class Verdicts:
         self.version = 0
         self.items: dict[str, tuple[bool, dict[str, Any], list[str]]] = {}
         self.failed: set[str] = set()
+        self.sources: dict[str, str] = {}  # Kustomization -> the GitRepository it applies from
+        self.sources_failed: set[str] = set()  # GitRepositories that cannot be cloned (another project's)
 
     def __call__(self, event: WatchEvent) -> None:
-        ks = kind("Kustomization")
-        if event.resource.plural != ks.plural or event.resource.group != ks.group:
-            return
+        ks, git = kind("Kustomization"), kind("GitRepository")
         meta = event.obj.get("metadata") or {}
         namespace = meta.get("namespace", "")
         key = f"{namespace}/{meta.get('name')}"
+        if event.resource.plural == git.plural and event.resource.group == git.group:
+            ready: dict[str, Any] = next((c for c in (event.obj.get("status") or {}).get("conditions") or []
+                                          if c.get("type") == "Ready"), {})
+            failed = event.type != "DELETED" and ready.get("reason") == "GitOperationFailed"
+            with self.changed:
+                if failed != (key in self.sources_failed):
+                    (self.sources_failed.add if failed else self.sources_failed.discard)(key)
+                    self.version += 1
+                    self.changed.notify_all()
+            return
+        if event.resource.plural != ks.plural or event.resource.group != ks.group:
+            return
         with self.changed:
             if event.type == "DELETED":
                 self.items.pop(key, None)
+                self.sources.pop(key, None)
             else:
                 spec = event.obj.get("spec") or {}
                 condition: dict[str, Any] = next((c for c in (event.obj.get("status") or {}).get("conditions") or []
@@ -115,6 +157,8 @@ class Verdicts:
                 depends = [f"{d.get('namespace') or namespace}/{d.get('name')}" for d in spec.get("dependsOn") or []]
                 suspended = bool(spec.get("suspend"))
                 self.items[key] = (suspended, condition, depends)
+                ref = spec.get("sourceRef") or {}
+                self.sources[key] = f"{ref.get('namespace') or namespace}/{ref.get('name')}"
                 if not suspended and condition.get("status") == "True":
                     self.failed.discard(key)
                 elif not suspended and condition.get("status") == "False" and condition.get("reason") not in TRANSIENT:
@@ -124,13 +168,16 @@ class Verdicts:
 
     def judge(self) -> tuple[int, int, bool]:
         """(Ready, total, every one decided): a Kustomization is decided when it is Ready, or has failed for a
-        reason of its own, or waits on a dependency that is decided and not Ready."""
+        reason of its own, or waits on a source that cannot be cloned, or on a dependency that is decided and not
+        Ready."""
         with self.changed:
             items = {key: item for key, item in self.items.items() if not item[0]}
             ready = {key for key, (_, condition, _) in items.items() if condition.get("status") == "True"}
             waiting = {key: depends for key, (_, condition, depends) in items.items()
                        if key not in ready and condition.get("reason") == "DependencyNotReady"}
-            stuck = set(self.failed)
+            stuck = set(self.failed) | {key for key, (_, condition, _) in items.items() if key not in ready and
+                                        condition.get("reason") == "ArtifactFailed" and
+                                        self.sources.get(key) in self.sources_failed}
         changed = True
         while changed:
             changed = False
@@ -149,12 +196,17 @@ class Verdicts:
 
 class Rehearsal:
     def __init__(self, repo: Path, *, origin: str | None = None, timing: Timing | None = None,
-                 workdir: Path | None = None, nas_port: int = 2049) -> None:
+                 workdir: Path | None = None, nas_port: int = 2049, cluster: str = "") -> None:
         self.repo = repo.resolve()
+        self.cluster = cluster  # of a repository of one tree per cluster: the one whose entry is bootstrapped
         # The repository may be a sub-folder of a larger checkout (as the sample is): Flux's artifact is
         # then that folder of each commit, so paths in the manifests stay relative to the repository.
         self.toplevel, self.prefix = self._toplevel()
         self.origin = origin or self._origin()
+        # The GitRepositories that are this repository: the ones the entry follows (the bootstrap makes them), and
+        # the URLs the repository's own files give them. Any other names another project's repository.
+        self.entry_sources: set[tuple[str, str]] = set()
+        self.own_urls: set[str] = set()
         self.branch = self._branch()
         self.timing = timing or Timing()
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="mediaops-rehearsal-"))
@@ -233,11 +285,18 @@ class Rehearsal:
         from mediaops.repo import Repository
 
         try:
-            servers = {n.server for a in Repository.open(self.repo).apps() for n in a.nfs}
+            servers = {n.server for a in Repository.open(self.repo, cluster=self.cluster).apps() for n in a.nfs}
         except Exception:  # a repository the inventory cannot read still rehearses, without a NAS
             return None
         loopback = sorted(s for s in servers if s.startswith("127."))
         return loopback[0] if loopback else None
+
+    def is_this_repository(self, namespace: str, name: str, url: str) -> bool:
+        """Whether a GitRepository is this repository (served from its origin), not another project's (which the
+        rehearsal does not reach: its source fails to clone, as offline)."""
+        path = url.removeprefix("file://")
+        return (url.startswith("file://") and Path(path).exists()) or (namespace, name) in self.entry_sources or \
+            _normal_url(url) in self.own_urls
 
     def source_url(self, url: str) -> str:
         """Where a GitRepository's URL is served from: every git source of the repository is the repository
@@ -741,8 +800,15 @@ class Rehearsal:
         # flux-system GitRepository exists then (a runbook reconciling that one would fail on the cluster).
         sources: set[tuple[str, str]] = set()
         older = _template_bootstrap(self.repo)
-        for path in _bootstrapped(Repository(self.repo).flux_entry()) + older:
+        entries = _bootstrapped(Repository(self.repo, cluster=self.cluster).flux_entry())
+        for path in entries + older:
             for doc in _documents(path):
+                # The ConfigMaps and Secrets beside the entry are applied with it (joryirving/home-ops:
+                # kubernetes/clusters/main/cluster-info.yaml, which cluster-apps substitutes from).
+                if path in entries and isinstance(doc, dict) and doc.get("kind") in ("ConfigMap", "Secret") and \
+                        str(doc.get("apiVersion", "")) == "v1" and (doc.get("metadata") or {}).get("name") and \
+                        (doc["metadata"].get("namespace") or "flux-system") == "flux-system":
+                    self._seed(copy.deepcopy(doc))
                 if isinstance(doc, dict) and doc.get("kind") == "Kustomization" and \
                         str(doc.get("apiVersion", "")).startswith("kustomize.toolkit.fluxcd.io/"):
                     if path in older and ((doc.get("spec") or {}).get("sourceRef") or {}).get(
@@ -754,7 +820,9 @@ class Rehearsal:
                     if ref.get("kind", "GitRepository") == "GitRepository":
                         sources.add((ref.get("namespace") or namespace, ref.get("name") or "flux-system"))
                     self.apply(kind("Kustomization"), doc)
-        self._bootstrap_secrets(Repository(self.repo))
+        self._bootstrap_secrets(Repository(self.repo, cluster=self.cluster))
+        self.entry_sources = sources
+        self.own_urls = {_normal_url(url) for url in _git_urls(self.repo, sources)}
         for namespace, name in sorted(sources):
             self._create("Namespace", {"metadata": {"name": namespace}})
             self._create("GitRepository", {"metadata": {"name": name, "namespace": namespace},

@@ -293,11 +293,19 @@ class Sources(Controller):
         failing = self.sim.failing(kind_name, meta.get("namespace", ""), meta["name"])
         if kind_name == "GitRepository":
             branch = (spec.get("ref") or {}).get("branch", "main")
-            try:
-                sha = self.sim.resolve(str(spec.get("url", "")), branch)
-            except RuntimeError as exc:
-                failing = failing or str(exc)
-                sha = ""
+            url = str(spec.get("url", ""))
+            sha = ""
+            if not self.sim.is_this_repository(meta.get("namespace", ""), meta["name"], url):
+                # Another project's repository (joryirving/home-ops's fenrir CRDs): the rehearsal reaches no network,
+                # so its clone fails as source-controller's does offline (internal/controller/
+                # gitrepository_controller.go reconcileSource, with fluxcd/pkg git/gogit/clone.go's error).
+                failing = failing or (f"failed to checkout and determine revision: unable to clone '{url}': the "
+                                      "rehearsal reaches no other repository")
+            else:
+                try:
+                    sha = self.sim.resolve(url, branch)
+                except RuntimeError as exc:
+                    failing = failing or str(exc)
             if failing:
                 status["conditions"] = ready_condition("False", "GitOperationFailed", failing)
             else:

@@ -21,10 +21,12 @@ def paths(ctx: Context) -> list[str]:
 
 def learn(ctx: Context, app: App) -> None:
     """Facts the steps' commands and edits name: the app, its namespace, directory and files."""
+    from mediaops.repo.edits import beside_the_list
+
     ns_file = ctx.repo.rel(ctx.repo.namespace_kustomization(app.namespace))
+    own = [app.ks_file] if beside_the_list(ctx.repo, app) else [f"{app.directory}/ks.dis", f"{app.directory}/ks.yaml"]
     ctx.facts.update(app=app.name, ns=app.namespace, dir=app.directory, ns_file=ns_file,
-                     ks=", ".join(k.name for k in app.kustomizations),
-                     paths=[f"{app.directory}/ks.dis", f"{app.directory}/ks.yaml", ns_file])
+                     ks=", ".join(k.name for k in app.kustomizations), paths=[*own, ns_file])
 
 
 def files_clean(ctx: Context) -> str:

@@ -7,7 +7,6 @@ what the preview shows and what runs. Facts used: ``app``, ``ns`` (the app's nam
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Callable, Sequence
 
 from mediaops.cluster import flux, waits, workloads
@@ -25,27 +24,16 @@ CLUSTER_APPS = ("Kustomization", "cluster-apps", "flux-system")
 
 
 def entry(ctx: Context) -> tuple[tuple[str, str, str], tuple[str, str, str]]:
-    """The repository's entry Kustomization (the one pointing at kubernetes/apps, else the first: Repository.
-    flux_entry) and the GitRepository it follows, as (kind, name, namespace) each: a flux-operator's FluxInstance
+    """The repository's entry Kustomization (Repository.entry_kustomization: the one pointing at the apps' folder,
+    else the first) and the GitRepository it follows, as (kind, name, namespace) each: a flux-operator's FluxInstance
     names its source after ``sync.name``, else after its namespace as `flux bootstrap` does (flux-operator docs,
     instance/sync.md; kashalls/home-cluster's is home-kubernetes), and older layouts name the entry otherwise.
     SOURCE and CLUSTER_APPS when the repository does not say."""
     found = ctx.facts.get("_entry")
     if found is None:
-        from mediaops.repo.model import FLUX_KS
-        from mediaops.repo.yamlfiles import YamlError, is_kind, load_all
-
-        docs = []
-        for path in ctx.repo.flux_entry():
-            try:
-                docs += [d for d in load_all(path, ctx.repo.root) if is_kind(d, "Kustomization", FLUX_KS)]
-            except YamlError:
-                continue
-        pointing = [d for d in docs  # as Repository.flux_entry finds the file pointing there
-                    if posixpath.normpath(str((d.get("spec") or {}).get("path", ""))) == "kubernetes/apps"]
-        doc = (pointing or docs or [None])[0]
+        doc = ctx.repo.entry_kustomization()
         found = [list(SOURCE), list(CLUSTER_APPS)]
-        if isinstance(doc, dict) and (doc.get("metadata") or {}).get("name"):
+        if (doc.get("metadata") or {}).get("name"):
             meta, ref = doc["metadata"], (doc.get("spec") or {}).get("sourceRef") or {}
             namespace = str(meta.get("namespace") or "flux-system")
             found[1] = ["Kustomization", str(meta["name"]), namespace]
