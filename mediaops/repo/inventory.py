@@ -59,8 +59,8 @@ class Repository:
         if cluster:
             self.flux_dir = cluster_trees(root).get(cluster, self.flux_dir)
             beside = self.flux_dir.parent / "apps"  # kubernetes/<cluster>/apps, when the entry does not say
-            self.apps_dir = self._entry_apps_dir() or (beside if self.flux_dir.name == "flux" and beside.is_dir()
-                                                       else self.apps_dir)
+            self.apps_dir = self._entry_apps_dir() or (beside if self.flux_dir.name in ("flux", "cluster") and
+                                                       beside.is_dir() else self.apps_dir)
         self._apps: list[App] | None = None
         self._flux: list[FluxKustomization] | None = None
         self._snapshot: Any = None  # snapshot.Snapshot, for the commands that only read (keep_between_runs)
@@ -292,8 +292,15 @@ class Repository:
             if is_listed:
                 reasons.append(f"listed in {ns_file} but ks.yaml is missing (only ks.dis)")
         else:
-            if not any(entry.split("/", 1)[0] == name for entry in listed):
-                return None  # a folder no one lists and with no ks.yaml (notes, ks.bak): not an app
+            mine = [entry for entry in listed if entry.split("/", 1)[0] == name]
+            plain = all(entry == name for entry in mine) and any(
+                (app_dir / f).is_file() for f in ("kustomization.yaml", "kustomization.yml", "Kustomization"))
+            if not mine or plain:
+                # A folder no one lists and with no ks.yaml (notes, ks.bak), or one listed whole whose kustomization
+                # holds plain manifests kustomize applies with the namespace (szinn/k8s-homelab's
+                # external-services/adguard: an EndpointSlice, a Service, an HTTPRoute): not an app. Listed whole
+                # without a kustomization, kustomize cannot build it: that stays a problem.
+                return None
             return App(name, namespace, self.rel(app_dir), INCONSISTENT,
                        [f"listed in {ns_file} but the folder has no ks.yaml or ks.dis"])
         ks_file = ks_yaml if has_yaml else ks_dis
@@ -1018,7 +1025,8 @@ def cluster_trees(root: Path) -> dict[str, Path]:
 
     joryirving/home-ops: ``kubernetes/clusters/<name>/`` (apps.yaml: cluster-apps -> ./kubernetes/apps/<name>,
     whose namespaces list one Flux Kustomization file per app over kubernetes/apps/base); haraldkoch/kochhaus-home:
-    ``kubernetes/<name>/flux/`` beside ``kubernetes/<name>/apps/``; `flux bootstrap`'s own: ``clusters/<name>/``."""
+    ``kubernetes/<name>/flux/`` beside ``kubernetes/<name>/apps/`` (szinn/k8s-homelab: ``kubernetes/<name>/cluster/``);
+    `flux bootstrap`'s own: ``clusters/<name>/``."""
     found: dict[str, Path] = {}
     kubernetes = root / "kubernetes"
     for base in (kubernetes / "clusters", root / "clusters"):
@@ -1026,5 +1034,7 @@ def cluster_trees(root: Path) -> dict[str, Path]:
             found.setdefault(directory.name, directory)
     for directory in _subdirs(kubernetes) if kubernetes.is_dir() else []:
         if (directory / "apps").is_dir() and directory.name not in ("apps", "clusters"):
-            found.setdefault(directory.name, directory / "flux")
+            # its entry under flux/, or cluster/ (szinn/k8s-homelab: kubernetes/main/cluster/config/cluster.yaml)
+            entry = next((directory / d for d in ("flux", "cluster") if (directory / d).is_dir()), directory / "flux")
+            found.setdefault(directory.name, entry)
     return found

@@ -107,3 +107,35 @@ def test_a_generators_deprecated_env_file_defines_its_variables(tmp_path: Path) 
     })
     assert repo.substitution_sources()["TALOS_VERSION"] == "kubernetes/apps/ai/kustomization.yaml"
     assert [f.what for f in problems(repo) if "TALOS_VERSION" in f.what] == []
+
+
+def test_a_tree_per_cluster_beside_its_entry_with_folders_of_plain_manifests(tmp_path: Path) -> None:
+    """kubernetes/<cluster>/apps beside the cluster's entry in kubernetes/<cluster>/cluster (szinn/k8s-homelab) or
+    kubernetes/<cluster>/flux (haraldkoch/kochhaus-home); apps' files named install.yaml; a folder the namespace
+    lists whole whose sub-folders hold plain manifests (an EndpointSlice and Service per external host) is no app."""
+    files = {
+        "kubernetes/main/cluster/config/cluster.yaml": ENTRY.format(name="cluster-apps", tree="main/apps"),
+        "kubernetes/lab/flux/cluster/ks.yaml": ENTRY.format(name="cluster-apps", tree="lab/apps"),
+        "kubernetes/lab/apps/network/kustomization.yaml": "resources: []\n",
+        "kubernetes/main/apps/network/kustomization.yaml": (
+            "namespace: network\nresources:\n  - namespace.yaml\n  - echo/install.yaml\n  - external\n"),
+        "kubernetes/main/apps/network/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: network}\n",
+        "kubernetes/main/apps/network/echo/install.yaml": KS.format(name="echo", path="echo", extra="").replace(
+            "./kubernetes/apps/ai/echo/app", "./kubernetes/main/apps/network/echo/app"),
+        "kubernetes/main/apps/network/echo/app/kustomization.yaml": "resources: []\n",
+        "kubernetes/main/apps/network/external/kustomization.yaml": "resources:\n  - nas\n",
+        "kubernetes/main/apps/network/external/nas/kustomization.yaml": "resources:\n  - service.yaml\n",
+        "kubernetes/main/apps/network/external/nas/service.yaml": (
+            "apiVersion: v1\nkind: Service\nmetadata: {name: nas}\nspec: {ports: [{port: 80}]}\n"),
+    }
+    for rel, text in files.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    main = Repository.open(tmp_path, cluster="main")
+    assert main.rel(main.flux_dir) == "kubernetes/main/cluster" and main.rel(main.apps_dir) == "kubernetes/main/apps"
+    assert [(a.name, a.state, a.ks_file) for a in main.apps()] == [
+        ("echo", "active", "kubernetes/main/apps/network/echo/install.yaml")]
+    assert problems(main) == []
+    lab = Repository.open(tmp_path, cluster="lab")
+    assert lab.rel(lab.apps_dir) == "kubernetes/lab/apps" and lab.apps() == []
