@@ -60,7 +60,7 @@ def node_matches(ctx: Context) -> str:
 
 
 @activate.step(
-    "Rename ks.dis to ks.yaml and list it in the namespace kustomization",
+    "List it in the namespace kustomization (its ks.dis renamed ks.yaml, where it has one)",
     why="Flux's cluster-apps only creates the app's Kustomization once the namespace list names ks.yaml.",
     command=Live(lambda ctx: edit_command(ctx.repo, app_of(ctx), activate=True),
                  doc="git mv {dir}/ks.dis {dir}/ks.yaml\n# and add ./{app}/ks.yaml under resources: in {ns_file}"),

@@ -108,7 +108,7 @@ def keep_backup(ctx: Context) -> None:
 
 
 @deactivate.step(
-    "Rename ks.yaml to ks.dis and remove it from the namespace kustomization",
+    "Remove it from the namespace kustomization (its ks.yaml renamed ks.dis, where it has one)",
     why="With prune: true, Flux deletes everything the app deployed, its PersistentVolumeClaims "
         "({volumes}) included, once this is pushed.",
     command=Live(lambda ctx: edit_command(ctx.repo, app_of(ctx), activate=False),

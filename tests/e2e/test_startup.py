@@ -99,7 +99,7 @@ def test_show_draws_a_page_once_per_terminal(mediaops: Mediaops, tmp_path: Path)
     mediaops.env["MEDIAOPS_CACHE_DIR"] = str(tmp_path / "cache")
     pages = tmp_path / "cache" / "pages"
     first = mediaops.run("show", "activate")
-    assert first.returncode == 0 and "Rename ks.dis to ks.yaml" in first.stdout, first.stdout
+    assert first.returncode == 0 and "List it in the namespace kustomization" in first.stdout, first.stdout
     assert len(list(pages.glob("*.page"))) == 1
     again = subprocess.run([sys.executable, "-c", MARKDOWN_IMPORTED], env=mediaops.env, cwd=mediaops.cwd,
                            capture_output=True, text=True, timeout=60)
