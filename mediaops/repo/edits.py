@@ -9,7 +9,7 @@ from mediaops.engine.model import Changes, FileChange
 from mediaops.errors import UsageError
 from mediaops.repo.inventory import Repository
 from mediaops.repo.model import App
-from mediaops.repo.yamlfiles import load_all, read_text
+from mediaops.repo.yamlfiles import commented_out, load_all, read_text
 
 
 def _entry_style(repo: Repository, namespace: str, entry: str) -> str:
@@ -89,12 +89,10 @@ def edit_command(repo: Repository, app: App, *, activate: bool) -> str:
     old, new = ("ks.dis", "ks.yaml") if activate else ("ks.yaml", "ks.dis")
     rename = not beside_the_list(repo, app) and (directory / old).is_file() and not (directory / new).is_file()
     entry = _entry_style(repo, app.namespace, _entry(repo, app))
-    ns_file = repo.rel(repo.namespace_kustomization(app.namespace))
-    from mediaops.repo.yamlfiles import commented_out
-
     ns_path = repo.namespace_kustomization(app.namespace)
-    lines = ns_path.read_text(encoding="utf-8").splitlines(keepends=True) if ns_path.is_file() else []
-    uncomment = activate and commented_out(lines, "resources", entry) is not None
+    ns_file = repo.rel(ns_path)
+    lines = read_text(ns_path).splitlines(keepends=True) if ns_path.is_file() else []
+    uncomment = activate and commented_out(lines, "resources", entry) is not None  # as add_list_entry does
     listing = f"{'uncomment' if uncomment else 'add'} {entry} under resources: in {ns_file}" if activate else \
         f"remove {entry} from resources: in {ns_file}"
     if rename:

@@ -266,13 +266,8 @@ class Repository:
         own = [e.split("/", 1)[1] for e in listed if e.count("/") == 1 and e.split("/", 1)[0] == name]
         other = next((f for f in own if f not in ("ks.yaml", "ks.dis") and (app_dir / f).is_file()), None)
         if other and not (app_dir / "ks.yaml").is_file():
-            app = App(name, namespace, self.rel(app_dir), ACTIVE, [], ks_file=self.rel(app_dir / other))
-            try:
-                self._describe(app, app_dir / other)
-            except YamlError as exc:
-                app.state = UNREADABLE
-                app.reasons.insert(0, str(exc))
-            return app
+            return self._described(App(name, namespace, self.rel(app_dir), ACTIVE, [],
+                                           ks_file=self.rel(app_dir / other)), app_dir / other)
         ks_yaml, ks_dis = app_dir / "ks.yaml", app_dir / "ks.dis"
         entry = f"{name}/ks.yaml"
         is_listed = entry in listed
@@ -304,13 +299,8 @@ class Repository:
             return App(name, namespace, self.rel(app_dir), INCONSISTENT,
                        [f"listed in {ns_file} but the folder has no ks.yaml or ks.dis"])
         ks_file = ks_yaml if has_yaml else ks_dis
-        app = App(name, namespace, self.rel(app_dir), state, reasons, ks_file=self.rel(ks_file), notes=notes)
-        try:
-            self._describe(app, ks_file)
-        except YamlError as exc:  # one bad file marks this app only; what was read so far stays shown
-            app.state = UNREADABLE
-            app.reasons.insert(0, str(exc))
-        return app
+        return self._described(App(name, namespace, self.rel(app_dir), state, reasons, ks_file=self.rel(ks_file),
+                                   notes=notes), ks_file)
 
     def _file_app(self, path: Path, namespace: str, listed: bool) -> App | None:
         """The app of a namespace-level file holding its Flux Kustomizations; None for a file that holds none."""
@@ -319,28 +309,29 @@ class Repository:
         except YamlError as exc:
             return App(path.stem, namespace, self.rel(path.parent), UNREADABLE, [str(exc)], ks_file=self.rel(path)) \
                 if listed else None
-        kustomizations = [d for d in docs if is_kind(d, "Kustomization", FLUX_KS)]
-        if not kustomizations:
+        if not any(is_kind(d, "Kustomization", FLUX_KS) for d in docs):
             return None
+        ns_file = self.rel(self.namespace_kustomization(namespace))
+        notes = [] if listed else [f"{path.name} is not listed in {ns_file}: taken as disabled (activation lists it)"]
+        app = self._described(App(path.stem, namespace, self.rel(path.parent), ACTIVE if listed else DISABLED, [],
+                                  ks_file=self.rel(path), notes=notes), path)
         # The app's folder: where its Kustomization of the app's name applies from (the folder above a lone app/),
         # else what its Kustomizations of this repository have in common.
         own = self.entry_source()
-        paths = {str((d.get("metadata") or {}).get("name")): posixpath.normpath(
-            expand(str((d.get("spec") or {}).get("path") or "."), self.entry_values()))
-            for d in kustomizations
-            if _same_source(_source_ref((d.get("spec") or {}).get("sourceRef"), namespace), own)}
-        named = paths.get(path.stem)
-        common = named or (posixpath.commonpath(list(paths.values()))
-                           if paths and all(not p.startswith("/") for p in paths.values()) else "")
-        if (named or len(set(paths.values())) == 1) and posixpath.basename(common) == "app":
+        paths = {k.name: k.path for k in app.kustomizations if _same_source(k.source, own)}
+        common = paths.get(app.name) or (posixpath.commonpath(list(paths.values()))
+                                         if paths and all(not p.startswith("/") for p in paths.values()) else "")
+        if (app.name in paths or len(set(paths.values())) == 1) and posixpath.basename(common) == "app":
             common = posixpath.dirname(common)
-        directory = common if common not in ("", ".") and not common.startswith("..") else self.rel(path.parent)
-        ns_file = self.rel(self.namespace_kustomization(namespace))
-        notes = [] if listed else [f"{path.name} is not listed in {ns_file}: taken as disabled (activation lists it)"]
-        app = App(path.stem, namespace, directory, ACTIVE if listed else DISABLED, [], ks_file=self.rel(path),
-                  notes=notes)
+        if common not in ("", ".") and not common.startswith(".."):
+            app.directory = common
+        return app
+
+    def _described(self, app: App, ks_file: Path) -> App:
+        """The app with what its Kustomizations deploy (``_describe``); one bad file marks this app only
+        ``unreadable``, and what was read so far stays shown."""
         try:
-            self._describe(app, path)
+            self._describe(app, ks_file)
         except YamlError as exc:
             app.state = UNREADABLE
             app.reasons.insert(0, str(exc))

@@ -250,11 +250,24 @@ def test_a_folder_listed_whole_and_an_externalsecret_made_source(ops: Mediaops, 
     assert "media/tautulli: ${MEDIA_PORT} is defined by none of its substitution sources" in out
 
 
+def _committed(tmp_path: Path, repo: Path, files: dict[str, str]) -> Mediaops:
+    """The CLI in a repository of these files, committed once (no origin)."""
+    from tests.conftest import clean_env, git
+
+    for rel, text in files.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "--message", "initial import")
+    return Mediaops(clean_env(tmp_path), repo, tmp_path / "state")
+
+
 def test_a_chart_bump_of_a_components_source_names_every_release_it_would_move(tmp_path: Path) -> None:
     """A chartRef's OCIRepository brought into every namespace by a component (components/common/repos, as in
     zhorvath83/home-ops) is one file: bumping it for one app would move every release of every namespace listing
     the component. The upgrade refuses before anything runs and names the others, the app itself not among them."""
-    from tests.conftest import clean_env, git
+    from tests.conftest import git
 
     repo = tmp_path / "repo"
     ks = ("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {app}\nspec:\n"
@@ -281,13 +294,7 @@ def test_a_chart_bump_of_a_components_source_names_every_release_it_would_move(t
             files[f"kubernetes/apps/{ns}/{app}/ks.yaml"] = ks.format(app=app, ns=ns)
             files[f"kubernetes/apps/{ns}/{app}/app/kustomization.yaml"] = "resources:\n  - ./helmrelease.yaml\n"
             files[f"kubernetes/apps/{ns}/{app}/app/helmrelease.yaml"] = release.format(app=app)
-    for rel, text in files.items():
-        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-        (repo / rel).write_text(text)
-    git(repo, "init", "--quiet", "--initial-branch=main")
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "--message", "initial import")
-    ops = Mediaops(clean_env(tmp_path), repo, tmp_path / "state")
+    ops = _committed(tmp_path, repo, files)
     refused = ops.run("run", "backup-before-upgrade", "plex", "--chart-version", "4.6.3", "--yes")
     said = " ".join((refused.stdout + refused.stderr).split())
     assert refused.returncode == 2, said[-2000:]
@@ -302,7 +309,7 @@ def test_an_image_of_another_chart_is_bumped_in_a_file_of_several_documents(tmp_
     """kashalls/home-cluster's shape: the HelmRelease of a chart other than app-template (its image at values.image)
     beside its OCIRepository in one helmrelease.yaml. The upgrade's plan bumps the image tag and the chart's ref.tag
     there (which documents: tests/unit/test_yaml.py); it used to end in a ruamel traceback."""
-    from tests.conftest import clean_env, git
+    from tests.conftest import git
     from tests.unit.test_yaml import MULTI
 
     repo = tmp_path / "repo"
@@ -319,13 +326,7 @@ def test_an_image_of_another_chart_is_bumped_in_a_file_of_several_documents(tmp_
         "kubernetes/apps/minecraft/lobby/app/kustomization.yaml": "resources:\n  - ./helmrelease.yaml\n",
         "kubernetes/apps/minecraft/lobby/app/helmrelease.yaml": MULTI,
     }
-    for rel, text in files.items():
-        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-        (repo / rel).write_text(text)
-    git(repo, "init", "--quiet", "--initial-branch=main")
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "--message", "initial import")
-    ops = Mediaops(clean_env(tmp_path), repo, tmp_path / "state")
+    ops = _committed(tmp_path, repo, files)
     for args, bumped in ((("--image-tag", "lobby=2025.9.0"), "bumped image lobby=2025.9.0"),
                          (("--chart-version", "4.26.5"), "bumped chart 4.26.5")):
         planned = ops.run("run", "backup-before-upgrade", "lobby", *args, "--dry-run")

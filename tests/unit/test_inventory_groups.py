@@ -27,12 +27,12 @@ spec:
 """
 
 
-def _write(root: Path, files: dict[str, str]) -> Repository:
+def _write(root: Path, files: dict[str, str], cluster: str = "") -> Repository:
     for rel, text in files.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-    return Repository.open(root)
+    return Repository.open(root, cluster=cluster)
 
 
 def test_group_folders_hold_apps_and_core_trees_hold_dependencies(tmp_path: Path) -> None:
@@ -128,11 +128,7 @@ def test_a_tree_per_cluster_beside_its_entry_with_folders_of_plain_manifests(tmp
         "kubernetes/main/apps/network/external/nas/service.yaml": (
             "apiVersion: v1\nkind: Service\nmetadata: {name: nas}\nspec: {ports: [{port: 80}]}\n"),
     }
-    for rel, text in files.items():
-        path = tmp_path / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    main = Repository.open(tmp_path, cluster="main")
+    main = _write(tmp_path, files, cluster="main")
     assert main.rel(main.flux_dir) == "kubernetes/main/cluster" and main.rel(main.apps_dir) == "kubernetes/main/apps"
     assert [(a.name, a.state, a.ks_file) for a in main.apps()] == [
         ("echo", "active", "kubernetes/main/apps/network/echo/install.yaml")]
