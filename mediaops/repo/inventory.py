@@ -157,8 +157,45 @@ class Repository:
                 for doc in docs:
                     if is_kind(doc, "Kustomization", FLUX_KS):
                         inherited += flux_kustomization(doc, self.rel(path), "flux-system").children
+            webhook = self.mutating_webhook_sources()
+            if webhook:  # it adds to every Kustomization the API server admits, whatever the entry patches
+                inherited.append(({"group": "kustomize.toolkit.fluxcd.io", "kind": "Kustomization"}, {}, webhook))
             self._inherited = inherited
         return self._inherited
+
+    def mutating_webhook_sources(self) -> list[str]:
+        """The ConfigMaps and Secrets whose keys xunholy's kustomize-mutating-webhook, when the repository installs
+        it, adds to every Flux Kustomization's postBuild.substitute (rwlove/home-ops: cluster-config and
+        cluster-secrets). Its main.go handleMutate adds postBuild and substitute where missing, then each key of the
+        files mounted at /etc/config; the chart mounts ``configMaps``/``secrets`` (``configMap.name`` in older
+        charts, cluster-config by default). Read from the values in the app folders named after it."""
+        if not hasattr(self, "_webhook"):
+            names: list[str] = []
+            found = False
+            folders = [d for ns_dir in self.namespace_dirs() for d in _subdirs(ns_dir)
+                       if "kustomize-mutating-webhook" in d.name]  # the app's folder, <namespace>/<app>
+            for directory in folders:
+                for path in sorted(directory.rglob("*.y*ml")):
+                    try:
+                        docs = load_all(path, self.root)
+                    except YamlError:
+                        continue
+                    for doc in docs:
+                        if not isinstance(doc, dict):
+                            continue
+                        if is_kind(doc, "HelmRelease", FLUX_HELM):
+                            found = True
+                            doc = (doc.get("spec") or {}).get("values") or {}
+                        elif "apiVersion" in doc or "kind" in doc:
+                            continue  # a values file is a plain mapping
+                        for key in ("configMaps", "secrets"):
+                            names += [str(o["name"]) for o in doc.get(key) or []
+                                      if isinstance(o, dict) and o.get("name")]
+                        single = doc.get("configMap")
+                        if isinstance(single, dict) and single.get("name"):
+                            names.append(str(single["name"]))
+            self._webhook: list[str] = list(dict.fromkeys(names)) or (["cluster-config"] if found else [])
+        return self._webhook
 
     def listed(self, namespace: str) -> list[str]:
         """The ``resources`` of the namespace kustomization.yaml, normalised (``calibre-web/ks.yaml``)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import copy
 import dataclasses
+import functools
 import json
 import os
 import shutil
@@ -71,6 +72,23 @@ SEEDS = {
                                       "pms_port = 32400\npms_token = sample-plex-token-0001\npms_ssl = 0\n"},
     "plex-trakt-sync-config-pv": {"servers.yml": "servers:\n  default:\n    urls:\n      - http://127.0.2.40:32400\n"},
 }
+
+
+def substitute_cluster_config(store: Store, names: list[str], resource: Resource, obj: dict[str, Any]) -> None:
+    """xunholy's kustomize-mutating-webhook (main.go handleMutate): a Flux Kustomization created or updated gets
+    postBuild and postBuild.substitute where it has none, then every key of the ConfigMaps and Secrets the webhook
+    mounts (in its namespace, flux-system) added to substitute, a JSON patch ``add`` that replaces a key it has."""
+    if resource.kind != "Kustomization" or not resource.group.startswith("kustomize.toolkit.fluxcd.io"):
+        return
+    values: dict[str, str] = {}
+    for name in names:
+        for kind_name in ("ConfigMap", "Secret"):
+            found = store.find(kind(kind_name), "flux-system", name)
+            for key, value in ((found or {}).get("data") or {}).items():
+                values[key] = base64.b64decode(value).decode(errors="replace") if kind_name == "Secret" else value
+    spec = obj.setdefault("spec", {})
+    post = spec["postBuild"] = dict(spec.get("postBuild") or {})
+    post["substitute"] = {**(post.get("substitute") or {}), **values}
 
 
 def _normal_url(url: str) -> str:
@@ -231,6 +249,11 @@ class Rehearsal:
         self.store.subscribers.append(self._volume_gone)
         self.verdicts = Verdicts()
         self.store.subscribers.append(self.verdicts)
+        from mediaops.repo import Repository
+
+        webhook = Repository(self.repo, cluster=self.cluster).mutating_webhook_sources()
+        if webhook:  # the repository installs xunholy's kustomize-mutating-webhook
+            self.store.mutators.append(functools.partial(substitute_cluster_config, self.store, webhook))
         self.nas_host = self._nas_host()
         self.nas_port = nas_port
         self._nas_socket: socket.socket | None = None

@@ -84,6 +84,9 @@ class Store:
     lock: threading.RLock = field(default_factory=threading.RLock)
     changed: threading.Condition = field(init=False)
     subscribers: list[Callable[[WatchEvent], None]] = field(default_factory=list)
+    # Mutating admission webhooks: each may change an object being created or updated (not its status) before it is
+    # stored, as the API server calls them (staging/src/k8s.io/apiserver/pkg/admission/plugin/webhook/mutating).
+    mutators: list[Callable[[Resource, dict[str, Any]], None]] = field(default_factory=list)
     # How a dependent pod goes when the garbage collector deletes it (the kubelet's part: the workload
     # controllers set it, so a pod on a dead NFS mount stays Terminating); None deletes at once.
     pod_reaper: Callable[[dict[str, Any]], None] | None = None
@@ -187,6 +190,8 @@ class Store:
                 # plugin/pkg/admission/storage/storageobjectinuseprotection/admission.go (kubernetes/kubernetes)
                 meta["finalizers"] = [*(meta.get("finalizers") or []), PVC_PROTECTION]
             obj["apiVersion"], obj["kind"] = resource.api_version, resource.kind
+            for mutate in self.mutators:
+                mutate(resource, obj)
             if resource.kind == "Namespace":
                 # kubernetes pkg/registry/core/namespace/strategy.go PrepareForCreate: status Active, the kubernetes
                 # finalizer in spec; pkg/apis/core/v1/defaults.go SetDefaults_Namespace: the
@@ -235,6 +240,8 @@ class Store:
                     new.setdefault("metadata", {})[field_name] = current["metadata"].get(field_name)
                 if resource.namespaced:
                     new["metadata"]["namespace"] = namespace
+                for mutate in self.mutators:
+                    mutate(resource, new)
                 if "status" in resource.subresources:  # the main endpoint never changes status
                     new.pop("status", None)
                     if kept_status is not None:

@@ -188,3 +188,36 @@ def test_a_target_path_is_read_as_helms_set_reads_it() -> None:
                       "list": [None, {"k": "v"}], "file.yml": {"content": "x"}, "raw": "a,b=c"}
     with pytest.raises(ValueError, match="a list index is a number"):
         set_path(values, "list[x]", "v")
+
+
+def test_the_mutating_webhook_adds_the_cluster_config_to_every_kustomization_it_admits() -> None:
+    """xunholy's kustomize-mutating-webhook (main.go handleMutate), as the rehearsal runs it for a repository that
+    installs it: postBuild and substitute added where missing, every key of its ConfigMaps and Secrets added, a key
+    the Kustomization has replaced (a JSON patch add), on create and on update; other kinds pass untouched."""
+    import base64
+    import functools
+
+    from mediaops.sim.cluster import substitute_cluster_config
+    from mediaops.sim.store import Store
+
+    store = Store()
+    store.create(kind("Namespace"), {"metadata": {"name": "flux-system"}})
+    store.create(kind("ConfigMap"), {"metadata": {"name": "cluster-config", "namespace": "flux-system"},
+                                     "data": {"SECRET_DOMAIN": "example.invalid", "TIMEZONE": "UTC"}})
+    store.create(kind("Secret"), {"metadata": {"name": "cluster-secrets", "namespace": "flux-system"},
+                                  "data": {"TOKEN": base64.b64encode(b"s3cret").decode()}})
+    store.mutators.append(functools.partial(substitute_cluster_config, store, ["cluster-config", "cluster-secrets"]))
+    ks, cm = kind("Kustomization"), kind("ConfigMap")
+    bare = store.create(ks, {"metadata": {"name": "bare", "namespace": "flux-system"}, "spec": {"path": "./a"}})
+    assert bare["spec"]["postBuild"] == {"substitute": {"SECRET_DOMAIN": "example.invalid", "TIMEZONE": "UTC",
+                                                        "TOKEN": "s3cret"}}
+    own = store.create(ks, {"metadata": {"name": "own", "namespace": "flux-system"}, "spec": {
+        "path": "./b", "postBuild": {"substitute": {"APP": "own", "TIMEZONE": "Europe/Amsterdam"},
+                                     "substituteFrom": [{"kind": "ConfigMap", "name": "extra"}]}}})
+    assert own["spec"]["postBuild"]["substitute"] == {"APP": "own", "TIMEZONE": "UTC", "SECRET_DOMAIN":
+                                                      "example.invalid", "TOKEN": "s3cret"}
+    assert own["spec"]["postBuild"]["substituteFrom"] == [{"kind": "ConfigMap", "name": "extra"}]
+    updated = store.update(ks, "flux-system", "bare", lambda o: o["spec"].pop("postBuild"))
+    assert updated["spec"]["postBuild"]["substitute"]["TOKEN"] == "s3cret"
+    other = store.create(cm, {"metadata": {"name": "plain", "namespace": "flux-system"}, "data": {"a": "b"}})
+    assert "spec" not in other

@@ -135,3 +135,42 @@ def test_a_tree_per_cluster_beside_its_entry_with_folders_of_plain_manifests(tmp
     assert problems(main) == []
     lab = Repository.open(tmp_path, cluster="lab")
     assert lab.rel(lab.apps_dir) == "kubernetes/lab/apps" and lab.apps() == []
+
+
+def test_the_kustomize_mutating_webhook_hands_its_sources_to_every_kustomization(tmp_path: Path) -> None:
+    """rwlove/home-ops installs xunholy's kustomize-mutating-webhook, which adds postBuild.substitute with every key
+    of cluster-config and cluster-secrets to each Kustomization the API server admits: an app whose ks.yaml
+    substitutes only APP, or has no postBuild at all, gets ${SECRET_DOMAIN} on the cluster. Without the webhook
+    both are true problems; with it (its values file naming the two), none."""
+    page = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: page\ndata:\n  url: https://tei.${SECRET_DOMAIN}\n"
+    files = {
+        "kubernetes/flux/cluster/cluster-apps.yaml": ENTRY.format(name="cluster-apps", tree="apps"),
+        "kubernetes/flux/meta/cluster-config.yaml": (
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-config\ndata:\n"
+            "  SECRET_DOMAIN: example.invalid\n"),
+        "kubernetes/apps/ai/kustomization.yaml": "namespace: ai\nresources:\n  - ./tei/ks.yaml\n  - ./lsp/ks.yaml\n",
+        "kubernetes/apps/ai/tei/ks.yaml": KS.format(name="tei", path="tei", extra=(
+            "  postBuild:\n    substitute:\n      APP: tei\n")),
+        "kubernetes/apps/ai/tei/app/kustomization.yaml": "resources:\n  - ./page.yaml\n",
+        "kubernetes/apps/ai/tei/app/page.yaml": page,
+        "kubernetes/apps/ai/lsp/ks.yaml": KS.format(name="lsp", path="lsp", extra=""),
+        "kubernetes/apps/ai/lsp/app/kustomization.yaml": "resources:\n  - ./page.yaml\n",
+        "kubernetes/apps/ai/lsp/app/page.yaml": page,
+    }
+    without = _write(tmp_path / "without", files)
+    assert [f.where for f in problems(without) if "SECRET_DOMAIN" in f.what] == ["ai/tei"]
+    assert without.app("lsp").unsubstituted == ["SECRET_DOMAIN"]  # no postBuild: applied as written
+    webhook = "kubernetes/apps/flux-system/kustomize-mutating-webhook/app"
+    files.update({
+        f"{webhook}/helmrelease.yaml": (
+            "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: kustomize-mutating-webhook\n"
+            "spec:\n  chartRef: {kind: OCIRepository, name: kustomize-mutating-webhook}\n  valuesFrom:\n"
+            "    - {kind: ConfigMap, name: kustomize-mutating-webhook-values}\n"),
+        f"{webhook}/values.yaml": (
+            "configMaps:\n  - create: false\n    name: cluster-config\nsecrets:\n  - create: false\n"
+            "    name: cluster-secrets\n"),
+    })
+    repo = _write(tmp_path / "with", files)
+    assert repo.mutating_webhook_sources() == ["cluster-config", "cluster-secrets"]
+    assert [f.what for f in problems(repo) if "SECRET_DOMAIN" in f.what] == []
+    assert repo.app("lsp").variables == ["SECRET_DOMAIN"] and repo.app("lsp").unsubstituted == []
