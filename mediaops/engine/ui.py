@@ -284,7 +284,7 @@ class Prompter:
         app: Application[str] = Application(layout=Layout(Window(FormattedTextControl(text, show_cursor=False),
                                                                  always_hide_cursor=True)),
                                             key_bindings=keys, full_screen=False, erase_when_done=True)
-        answer = app.run()
+        answer = _run(app)
         title = next(t for t, v, _ in choices if v == answer)
         print(f"  → {title}", flush=True)
         return str(answer)
@@ -313,7 +313,34 @@ class Prompter:
         return getpass.getpass(f"? {message} (not shown) ")
 
     def confirm(self, message: str, default: bool = True) -> bool:
-        return bool(self._q.confirm(message, default=default).unsafe_ask())
+        return bool(_run(self._q.confirm(message, default=default).application))
+
+
+def _run(app: Any) -> Any:
+    """Run a prompt; SIGTERM ends it as Ctrl-C does, through the application's own exit.
+
+    The run's SIGTERM handler raises KeyboardInterrupt wherever the main thread is. Raised inside the prompt's
+    asyncio loop, the loop is torn down by cancelling the prompt's tasks, and the prompt's cleanup awaits (its
+    redraw, the terminal's cursor-position replies) may then never finish: the process would hang instead of
+    ending. So while the prompt runs, the loop itself handles SIGTERM, and the run's handler is put back after
+    (closing the loop resets a signal it handled to the default)."""
+    import asyncio
+    import signal
+
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def interrupt() -> None:
+        if app.future is not None and not app.future.done():
+            app.exit(exception=KeyboardInterrupt())
+
+    def pre_run() -> None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, interrupt)
+
+    try:
+        return app.run(pre_run=pre_run)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _diff(text: str) -> Syntax:

@@ -7,9 +7,10 @@ import json
 import signal
 import subprocess
 
+import pexpect
 import pytest
 
-from tests.conftest import MEDIAOPS, HomeOps, Mediaops, kubectl
+from tests.conftest import MEDIAOPS, HomeOps, Mediaops, kubectl, run_steps
 
 
 def _get(ops: Mediaops, kind: str, name: str) -> dict:
@@ -60,3 +61,19 @@ def test_stopped_anywhere_in_the_outage_it_resumes_to_the_apps_as_they_were(
     assert "mediaops.io/previous-replicas" not in deployment["metadata"].get("annotations", {})
     for kind in ("kustomization", "helmrelease"):
         assert not _get(sim, kind, "calibre-web")["spec"].get("suspend"), kind
+
+
+def test_a_sigterm_after_the_prompts_still_interrupts_the_run(sim: Mediaops, home_ops: HomeOps) -> None:
+    """At a terminal: SIGTERM while the run waits for the NAS, after three prompts have come and gone, ends the run
+    as interrupted and resumable (a prompt's own handling of the signal ends with the prompt)."""
+    sim.run("sim", "fault", "nas-down")
+    child = sim.spawn("run", "nfs-outage", timeout=60)
+    run_steps(child, 3)
+    child.expect("not answering")
+    child.kill(signal.SIGTERM)
+    child.expect("interrupted; run .* can be resumed")
+    child.expect(pexpect.EOF)
+    child.close()
+    (events,) = sim.journals().values()
+    assert events[-1]["event"] == "run_end" and events[-1]["status"] == "interrupted"
+    assert _get(sim, "deployment", "calibre-web")["spec"]["replicas"] == 0  # down, remembered, resumable
