@@ -274,21 +274,26 @@ KUBECTL = str(Path(sys.executable).parent / "kubectl")
 
 @pytest.fixture
 def sim(ops: Mediaops) -> Iterator[Mediaops]:
-    """A rehearsal in the background as `mediaops sim up --timing fast --nas-port 0` starts it (the same function,
-    called here: two fewer mediaops processes per test), KUBECONFIG pointing at it, stopped as `sim down` stops it.
-    test_sim_cli drives `sim up` and `sim down` themselves."""
-    from mediaops.sim import background
+    """A rehearsal as `mediaops sim up --timing fast --nas-port 0` serves it (the same function, with its state
+    file: `mediaops sim fault|status` find it), run in the test's own process: the rehearsal's modules and the
+    builds it has read are loaded once per test process, not once per test. KUBECONFIG points at it. test_sim_cli
+    drives `sim up` and `sim down` themselves (the background process, and its SIGTERM)."""
+    from mediaops.sim.background import serve
+    from mediaops.sim.cluster import Rehearsal
+    from mediaops.sim.manager import Timing
 
     directory = ops.state / "sim"
-    state = background.start(directory, ops.cwd.resolve(), timing="fast", timeout=120, nas_port=0,
-                             progress=lambda _: None, env=ops.env)
-    ops.env["KUBECONFIG"] = state["kubeconfig"]
-    ops.env["MEDIAOPS_NAS_PORT"] = state["nas"].rpartition(":")[2]
+    directory.mkdir(parents=True)
+    rehearsal = Rehearsal(ops.cwd.resolve(), timing=Timing.fast(), workdir=directory / "work", nas_port=0)
     try:
+        state = serve(rehearsal, directory, timeout=120)
+        assert state["ready"]
+        ops.env["KUBECONFIG"] = state["kubeconfig"]
+        ops.env["MEDIAOPS_NAS_PORT"] = state["nas"].rpartition(":")[2]
         yield ops
     finally:
-        if (directory / "state.json").is_file():  # a test may have stopped it with `sim down`
-            background.stop(directory)
+        rehearsal.stop()
+        (directory / "state.json").unlink(missing_ok=True)
 
 
 def kubectl(ops: Mediaops, *args: str) -> subprocess.CompletedProcess[str]:

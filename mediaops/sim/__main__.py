@@ -8,14 +8,13 @@ and Overseerr addresses, Overseerr's API key, ready) into the given directory, s
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import signal
 import sys
 import threading
 from pathlib import Path
 
 from mediaops.errors import MediaopsError
+from mediaops.sim.background import serve
 from mediaops.sim.cluster import Rehearsal
 from mediaops.sim.manager import Timing
 
@@ -30,7 +29,6 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for the steady state")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
-    state_file = args.dir / "state.json"
     try:
         rehearsal = Rehearsal(args.repo, timing=Timing.fast() if args.timing == "fast" else Timing(),
                               nas_port=args.nas_port, cluster=args.cluster)
@@ -40,36 +38,15 @@ def main() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    kubeconfig = rehearsal.kubeconfig(args.dir / "kubeconfig")
-    state = {"pid": os.getpid(), "server": "", "kubeconfig": str(kubeconfig), "repo": str(args.repo.resolve()),
-             "ready": False}
     try:
-        rehearsal.serve()
-        state["server"] = rehearsal.server.url
-        state["ingress"] = rehearsal.ingress_url
-        state["nas"] = f"{rehearsal.nas_host}:{rehearsal.nas_port}" if rehearsal.nas_host else ""
-        state["dns"] = rehearsal.dns_address
-        state["alertmanager"] = rehearsal.alertmanager_url
-        state["overseerr"] = rehearsal.overseerr_url
-        state["overseerr_api_key"] = rehearsal.overseerr_api_key
-        rehearsal.kubeconfig(kubeconfig)
-        state_file.write_text(json.dumps(state))
-
-        def progress(ready: int, total: int) -> None:
-            state["progress"] = [ready, total]
-            state_file.write_text(json.dumps(state))
-
-        rehearsal.settle(args.timeout, progress)
-        state["ready"] = True
-        state["not_ready"] = rehearsal.not_ready()
-        state_file.write_text(json.dumps(state))
+        serve(rehearsal, args.dir, args.timeout)
         stop.wait()
     except MediaopsError as exc:  # the parent shows the last line of the log
         print(exc.message, file=sys.stderr, flush=True)
         raise SystemExit(1) from None
     finally:
         rehearsal.stop()
-        state_file.unlink(missing_ok=True)
+        (args.dir / "state.json").unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

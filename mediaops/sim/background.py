@@ -68,6 +68,32 @@ def start(directory: Path, repo_root: Path, *, timing: str, timeout: float, nas_
         progress(None)
 
 
+def serve(rehearsal: Any, directory: Path, timeout: float) -> dict[str, Any]:
+    """Serve a rehearsal made in this process, keeping its state file (pid, API URL, kubeconfig, the addresses of
+    its stand-ins, progress, ready) in ``directory``, until it settles: ``python -m mediaops.sim`` does this, and
+    the tests' rehearsals (tests/conftest.py ``sim``) do it in the test's own process."""
+    state_file = directory / "state.json"
+    rehearsal.serve()
+    state: dict[str, Any] = {
+        "pid": os.getpid(), "server": rehearsal.server.url,
+        "kubeconfig": str(rehearsal.kubeconfig(directory / "kubeconfig")), "repo": str(rehearsal.repo),
+        "ready": False, "ingress": rehearsal.ingress_url,
+        "nas": f"{rehearsal.nas_host}:{rehearsal.nas_port}" if rehearsal.nas_host else "",
+        "dns": rehearsal.dns_address, "alertmanager": rehearsal.alertmanager_url,
+        "overseerr": rehearsal.overseerr_url, "overseerr_api_key": rehearsal.overseerr_api_key}
+    state_file.write_text(json.dumps(state))
+
+    def progress(ready: int, total: int) -> None:
+        state["progress"] = [ready, total]
+        state_file.write_text(json.dumps(state))
+
+    rehearsal.settle(timeout, progress)
+    state["ready"] = True
+    state["not_ready"] = rehearsal.not_ready()
+    state_file.write_text(json.dumps(state))
+    return state
+
+
 def process_alive(pid: int) -> bool:
     """Whether ``pid`` is a live process (a zombie counts as gone)."""
     from mediaops.engine.journal import process_alive as alive

@@ -132,7 +132,12 @@ class Manager:
         self.controllers: dict[str, Controller] = {}
         self.queues: dict[str, list[Key]] = {}
         self.pending: dict[str, set[Key]] = {}
-        self.cond = threading.Condition()
+        # One lock; each worker and the timer thread wait on a condition of their own, so a key queued for one
+        # controller wakes that controller's worker alone (a condition all waited on woke thirteen threads per
+        # write, to find nothing, and their contention for the lock and the GIL cost more than the reconciles).
+        self.lock = threading.Lock()
+        self.wake: dict[str, threading.Condition] = {}
+        self.timer_wake = threading.Condition(self.lock)
         self.timers: list[_Timer] = []
         self.seq = 0
         self.stopping = threading.Event()
@@ -147,6 +152,7 @@ class Manager:
         self.controllers[controller.name] = controller
         self.queues[controller.name] = []
         self.pending[controller.name] = set()
+        self.wake[controller.name] = threading.Condition(self.lock)
 
     def _on_event(self, event: WatchEvent) -> None:
         for controller in self._watching(event.resource):
@@ -164,14 +170,22 @@ class Manager:
         return found
 
     def enqueue(self, controller: str, key: Key, after: float = 0.0) -> None:
-        with self.cond:
+        with self.lock:
             if after > 0:
                 self.seq += 1
-                heapq.heappush(self.timers, _Timer(time.monotonic() + after, self.seq, controller, key))
-            elif key not in self.pending[controller]:
-                self.pending[controller].add(key)
-                self.queues[controller].append(key)
-            self.cond.notify_all()
+                timer = _Timer(time.monotonic() + after, self.seq, controller, key)
+                heapq.heappush(self.timers, timer)
+                if self.timers[0] is timer:  # sooner than the timer thread is waiting for
+                    self.timer_wake.notify()
+            else:
+                self._queue(controller, key)
+
+    def _queue(self, controller: str, key: Key) -> None:
+        """Queue ``key`` for ``controller`` (the lock held) and wake its worker."""
+        if key not in self.pending[controller]:
+            self.pending[controller].add(key)
+            self.queues[controller].append(key)
+            self.wake[controller].notify()
 
     def start(self) -> None:
         for name in self.controllers:
@@ -184,30 +198,31 @@ class Manager:
 
     def stop(self) -> None:
         self.stopping.set()
-        with self.cond:
-            self.cond.notify_all()
+        with self.lock:
+            self.timer_wake.notify_all()
+            for wake in self.wake.values():
+                wake.notify_all()
         for controller in self.controllers.values():
             controller.stop()
 
     def _tick(self) -> None:
         while not self.stopping.is_set():
-            with self.cond:
+            with self.lock:
                 now_ = time.monotonic()
                 while self.timers and self.timers[0].due <= now_:
                     timer = heapq.heappop(self.timers)
-                    if timer.key not in self.pending[timer.controller]:
-                        self.pending[timer.controller].add(timer.key)
-                        self.queues[timer.controller].append(timer.key)
-                    self.cond.notify_all()
-                wait = (self.timers[0].due - now_) if self.timers else 0.5
-                self.cond.wait(max(0.001, min(wait, 0.5)))
+                    self._queue(timer.controller, timer.key)
+                if self.stopping.is_set():  # checked under the lock: the stop's wake-up may have come already
+                    return
+                # until the first timer is due; a sooner one, or the stop, wakes it before
+                self.timer_wake.wait(max(0.001, self.timers[0].due - now_) if self.timers else None)
 
     def _work(self, name: str) -> None:
         controller = self.controllers[name]
         while not self.stopping.is_set():
-            with self.cond:
+            with self.lock:
                 while not self.queues[name] and not self.stopping.is_set():
-                    self.cond.wait(0.5)
+                    self.wake[name].wait()  # a key queued for it, or the stop, wakes it
                 if self.stopping.is_set():
                     return
                 key = self.queues[name].pop(0)
@@ -223,13 +238,12 @@ class Manager:
                 self.errors.append(f"{name} {key}: {traceback.format_exc(limit=3)}")
                 again = min(0.05 * 2 ** count, 5.0)
             finally:
-                with self.cond:
+                with self.lock:
                     self.busy -= 1
-                    self.cond.notify_all()
             if again is not None and again != DEFERRED:
                 self.enqueue(name, key, after=again)
 
     def idle(self) -> bool:
-        with self.cond:
+        with self.lock:
             return self.busy == 0 and not any(self.queues.values())
 
