@@ -31,6 +31,10 @@ TEST_RUNBOOKS = ROOT / "tests" / "runbooks"
 # rehearsals use it too.
 CACHE = Path(os.environ.get("MEDIAOPS_TESTS_CACHE") or tempfile.mkdtemp(prefix=f"mediaops-tests-{os.getuid()}-"))
 os.environ["MEDIAOPS_TESTS_CACHE"] = os.environ["MEDIAOPS_CACHE_DIR"] = str(CACHE)
+# The tests run kubectl some 700 times (and the commands they drive run it too): a short-lived Go process with a
+# small heap, which collects garbage less often with GOGC=400 (the rehearsal builds with it too, flux.py): a
+# `kubectl get` takes a sixth less CPU (61 ms instead of 74, medians of 30 side by side). What it prints is the same.
+os.environ.setdefault("GOGC", "400")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -792,17 +792,72 @@ def _discovery(served: Callable[[Resource], bool]) -> dict[str, Any]:
     return groups
 
 
+def _subresource(resource: Resource, sub: str) -> tuple[str, str, str, list[str]]:
+    """A subresource's response kind (group, version, kind) and verbs, as the API server's discovery gives them:
+    scale answers autoscaling/v1 Scale, pods/exec is connected to (PodExecOptions, create and get), pods/log read."""
+    if sub == "scale":
+        return "autoscaling", "v1", "Scale", ["get", "patch", "update"]
+    if sub == "exec":
+        return "", "v1", "PodExecOptions", ["create", "get"]
+    if sub == "log":
+        return "", "v1", resource.kind, ["get"]
+    return resource.group, resource.version, resource.kind, ["get", "patch", "update"]
+
+
 def _resource_list(group: str, version: str, resources: list[Resource]) -> dict[str, Any]:
     items = []
     for r in resources:
         items.append({"name": r.plural, "singularName": r.singular, "namespaced": r.namespaced, "kind": r.kind,
                       "verbs": list(r.verbs), "shortNames": list(r.short)})
         for sub in r.subresources:
-            kind = "Scale" if sub == "scale" else r.kind
+            _, _, kind, verbs = _subresource(r, sub)
             items.append({"name": f"{r.plural}/{sub}", "singularName": "", "namespaced": r.namespaced,
-                          "kind": kind, "verbs": ["get", "patch", "update"]})
+                          "kind": kind, "verbs": verbs})
     return {"kind": "APIResourceList", "apiVersion": "v1",
             "groupVersion": f"{group}/{version}" if group else version, "resources": items}
+
+
+def aggregated_media_type(accept: str) -> str | None:
+    """The aggregated discovery media type a request accepts first (``Accept: application/json;g=apidiscovery.k8s.io;
+    v=v2;as=APIGroupDiscoveryList,application/json``, as kubectl and client-go ask), or None for the older documents.
+    An API server since 1.30 answers /api and /apis with one APIGroupDiscoveryList of every group, version and
+    resource (staging/src/k8s.io/apiserver/pkg/endpoints/discovery/aggregated/wrapper.go): one request where the
+    older discovery takes one per group version."""
+    for entry in accept.split(","):
+        kind, *params = (part.strip() for part in entry.split(";"))
+        values = dict(p.partition("=")[::2] for p in params)
+        if kind == "application/json" and values.get("g") == "apidiscovery.k8s.io" and \
+                values.get("as") == "APIGroupDiscoveryList" and values.get("v") in ("v2", "v2beta1"):
+            return f"application/json;g=apidiscovery.k8s.io;v={values['v']};as=APIGroupDiscoveryList"
+    return None
+
+
+def _aggregated(groups: dict[str, dict[str, list[Resource]]], legacy: bool, media_type: str) -> dict[str, Any]:
+    """An APIGroupDiscoveryList (staging/src/k8s.io/api/apidiscovery/v2/types.go): the core group alone for /api,
+    every other group for /apis, each version's resources with their subresources."""
+    def resource(r: Resource) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "resource": r.plural, "responseKind": {"group": r.group, "version": r.version, "kind": r.kind},
+            "scope": "Namespaced" if r.namespaced else "Cluster", "singularResource": r.singular,
+            "verbs": list(r.verbs)}
+        if r.short:
+            entry["shortNames"] = list(r.short)
+        subresources = []
+        for sub in r.subresources:
+            group, version, kind, verbs = _subresource(r, sub)
+            subresources.append({"subresource": sub, "responseKind": {"group": group, "version": version,
+                                                                      "kind": kind}, "verbs": verbs})
+        if subresources:
+            entry["subresources"] = subresources
+        return entry
+
+    version = media_type.split(";v=")[1].split(";")[0]
+    items = [{"metadata": {"name": group} if group else {},
+              "versions": [{"version": v, "resources": [resource(r) for r in resources], "freshness": "Current"}
+                           for v, resources in versions.items()]}
+             for group, versions in groups.items() if (group == "") == legacy]
+    return {"kind": "APIGroupDiscoveryList", "apiVersion": f"apidiscovery.k8s.io/{version}", "metadata": {},
+            "items": items}
 
 
 def _age(stamp: str) -> str:
@@ -917,14 +972,14 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- plumbing -----------------------------------------------------------------------------------
     def _send(self, code: int, body: Any, extra: dict[str, str] | None = None,
-              warnings: list[str] | None = None) -> None:
+              warnings: list[str] | None = None, content_type: str = "application/json") -> None:
         if getattr(self, "_fail_after_write", False) and 200 <= code < 300:
             self._fail_after_write = False
             code, body, extra = 500, ApiError(500, "InternalError", "the rehearsal cluster committed the write, "
                                               "then failed to answer").status(), None
         data = json.dumps(body).encode()
         self.send_response(code)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         for key, value in (extra or {}).items():
             self.send_header(key, value)
@@ -1050,6 +1105,10 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/version":
             self._send(200, {"major": "1", "minor": "31", "gitVersion": "v1.31.0-mediaops-rehearsal",
                              "platform": "linux/amd64"})
+            return
+        aggregated = aggregated_media_type(self.headers.get("Accept") or "") if path in ("/api", "/apis") else None
+        if aggregated:
+            self._send(200, _aggregated(groups, path == "/api", aggregated), content_type=aggregated)
             return
         if path == "/api":
             self._send(200, {"kind": "APIVersions", "versions": ["v1"],

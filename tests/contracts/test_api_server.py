@@ -5,6 +5,7 @@ OpenAPI, CRDs, access reviews, events.k8s.io, ReplicaSets and custom resources' 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -277,6 +278,56 @@ def test_kubectl_explain_reads_the_openapi(cluster: Cluster) -> None:
     assert code == 200 and "apis/apps/v1" in root["paths"]
     code, v2, _ = call(cluster, "GET", "/openapi/v2")
     assert code == 200 and v2["swagger"] == "2.0" and "io.k8s.api.v1.Deployment" in v2["definitions"]
+
+
+def test_discovery_is_aggregated_for_clients_that_ask_and_says_what_the_older_documents_say(cluster: Cluster) -> None:
+    """A 1.30+ API server answers /api and /apis with one APIGroupDiscoveryList when asked for it (kubectl and
+    client-go ask first): kubectl then discovers in two requests instead of one per group version, and what it
+    learns is what the older per-group-version documents say."""
+    aggregated = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+    documents = {}
+    for path in ("/api", "/apis"):
+        request = urllib.request.Request(cluster.sim.server.url + path,
+                                         headers={"Accept": aggregated + ",application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.headers["Content-Type"] == aggregated
+            documents[path] = json.loads(response.read())
+    assert documents["/api"]["kind"] == "APIGroupDiscoveryList"
+    assert [g["metadata"].get("name", "") for g in documents["/api"]["items"]] == [""]
+    groups = {g["metadata"]["name"]: g for g in documents["/apis"]["items"]}
+    assert "apps" in groups and "kustomize.toolkit.fluxcd.io" in groups and "" not in groups
+    seen, versions = {}, []
+    for group in [*documents["/api"]["items"], *groups.values()]:
+        name = group["metadata"].get("name", "")
+        for version in group["versions"]:
+            versions.append((name, version["version"]))
+            for r in version["resources"]:
+                seen[(name, version["version"], r["resource"])] = r
+                for sub in r.get("subresources", []):
+                    seen[(name, version["version"], f"{r['resource']}/{sub['subresource']}")] = sub
+    older = 0
+    for group, version in versions:
+        code, listing, _ = call(cluster, "GET", f"/apis/{group}/{version}" if group else f"/api/{version}")
+        assert code == 200 and listing["kind"] == "APIResourceList"
+        for item in listing["resources"]:
+            found = seen[(group, version, item["name"])]
+            assert (found["responseKind"]["kind"], sorted(found["verbs"])) == (item["kind"], sorted(item["verbs"]))
+            if "/" not in item["name"]:
+                assert found["scope"] == ("Namespaced" if item["namespaced"] else "Cluster")
+                assert found.get("shortNames", []) == item.get("shortNames", [])
+            older += 1
+    assert older == len(seen)
+    fresh = Path(cluster.kubeconfig).parent / "kubectl-cache-aggregated"
+    traced = subprocess.run([KUBECTL, "--kubeconfig", str(cluster.kubeconfig), "--cache-dir", str(fresh), "get",
+                             "deployment", "tautulli", "-n", "media", "-v=6"], capture_output=True, text=True,
+                            timeout=60)
+    assert traced.returncode == 0, traced.stderr
+    asked = [line.split('url="')[1].split('"')[0].split("?")[0].removeprefix(cluster.sim.server.url)
+             for line in traced.stderr.splitlines() if '"Response"' in line]
+    assert asked == ["/api", "/apis", "/apis/apps/v1/namespaces/media/deployments/tautulli"], asked
+    plain = urllib.request.Request(cluster.sim.server.url + "/apis", headers={"Accept": "application/json"})
+    with urllib.request.urlopen(plain, timeout=10) as response:
+        assert json.loads(response.read())["kind"] == "APIGroupList"
 
 
 def test_kubectl_get_crds_lists_the_custom_kinds(cluster: Cluster) -> None:
