@@ -871,20 +871,37 @@ class Kustomizations(Controller):
     def _apply(self, obj: dict[str, Any], objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
         meta = obj["metadata"]
         ordered = sorted(objects, key=lambda o: (APPLY_ORDER.index(str(o.get("kind"))) if o.get("kind") in APPLY_ORDER
-                                                  else len(APPLY_ORDER), o.get("kind", ""), o["metadata"]["name"]))
-        entries = []
+                                                  else len(APPLY_ORDER), o.get("kind", ""), str(o["metadata"].get("name") or "")))
+        # Every object is dry-run before any is applied (fluxcd/pkg ssa/manager_apply.go ApplyAll): one that cannot
+        # be fails the reconcile with nothing applied, in ResourceManager.validationError's words.
         for item in ordered:
             res = _resource(item)
             if res is None:
                 raise BuildError("ReconciliationFailed", f"{item.get('kind')}/{item['metadata'].get('name')} dry-run "
                                  f"failed: no matches for kind \"{item.get('kind')}\" in version "
                                  f"\"{item.get('apiVersion')}\"")
+            if not item["metadata"].get("name"):  # a variable that rendered empty, say: client-go sends no request
+                # for an object without a name (k8s.io/client-go rest/request.go Name), so the error has no reason
+                raise BuildError("ReconciliationFailed",
+                                 f"{_described(item, res)} dry-run failed, error: resource name may not be empty")
+        entries = []
+        for item in ordered:
+            res = _resource(item)
+            assert res is not None
             namespace = item["metadata"].get("namespace", "") if res.namespaced else ""
             if item.get("kind") == "Secret" and "stringData" in item:
                 data = item.setdefault("data", {})
                 for k, v in item.pop("stringData").items():
                     data[k] = base64.b64encode(str(v).encode()).decode()
-            self.sim.apply(res, item)
+            try:
+                self.sim.apply(res, item)
+            except ApiError as exc:
+                if item.get("kind") == "Secret":  # validationError hides what a Secret's values were
+                    raise BuildError("ReconciliationFailed", f"{_described(item, res)} {exc.reason.lower()}, error: "
+                                     + ("secret is immutable" if "immutable" in exc.message else
+                                        "data values must be of type string")) from None
+                raise BuildError("ReconciliationFailed", f"{_described(item, res)} dry-run failed, reason: "
+                                 f"{exc.reason}, error: {exc.message}") from None
             entries.append({"id": f"{namespace}_{item['metadata']['name']}_{res.group}_{res.kind}",
                             "v": res.version})
         previous = ((obj.get("status") or {}).get("inventory") or {}).get("entries") or []
@@ -927,6 +944,13 @@ class BuildError(Exception):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+def _described(item: dict[str, Any], res: Resource) -> str:
+    """An object as Flux names it in messages: Kind/namespace/name, Kind/name for a cluster-scoped one (fluxcd/pkg
+    ssa/utils FmtUnstructured)."""
+    namespace = (item.get("metadata") or {}).get("namespace") if res.namespaced else ""
+    return f"{item.get('kind')}/" + (f"{namespace}/" if namespace else "") + str(item["metadata"].get("name") or "")
 
 
 def _resource(item: dict[str, Any]) -> Resource | None:

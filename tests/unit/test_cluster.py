@@ -79,6 +79,32 @@ def test_unknown_chart_version_fails_with_fluxs_message(cluster: Cluster) -> Non
         flux.reconcile(cluster.kube, "Kustomization", "tautulli", "media", timeout=30)
 
 
+def test_an_object_whose_name_renders_empty_fails_the_kustomization_with_fluxs_message(cluster: Cluster) -> None:
+    """A variable no source defines renders empty (Flux's substitution without strict mode), and an object named by
+    it has no name: the Kustomization fails saying so, with nothing of the build applied, and keeps failing so
+    until the variable has a value (it did not stay on its previous condition)."""
+    def unnamed(path: Path) -> None:
+        app = path / MEDIA / "tautulli"
+        (app / "app" / "certificate.yaml").write_text(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${TAUTULLI_DOMAIN}\ndata:\n  host: tautulli\n")
+        listing = app / "app" / "kustomization.yaml"
+        listing.write_text(listing.read_text().replace("  - ./helmrelease.yaml\n",
+                                                       "  - ./helmrelease.yaml\n  - ./certificate.yaml\n"))
+        values = app / "app" / "values.yaml"
+        values.write_text(values.read_text().replace("tag: 2.15.1", "tag: 2.15.3"))
+        ks = app / "ks.yaml"
+        ks.write_text(ks.read_text() + "  postBuild:\n    substitute:\n      TIMEZONE: Etc/UTC\n")
+
+    cluster.push("feat(media): tautulli behind its own domain", unnamed)
+    flux.reconcile(cluster.kube, "Kustomization", "cluster-apps", "flux-system", with_source=True, timeout=30)
+    with pytest.raises(WaitFailed, match=r"ReconciliationFailed: ConfigMap/media/ dry-run failed, error: resource "
+                                         r"name may not be empty"):
+        flux.reconcile(cluster.kube, "Kustomization", "tautulli", "media", timeout=30)
+    values = cluster.kube.get("ConfigMap", "tautulli-values", "media")["data"]["values.yaml"]
+    assert "2.15.1" in values and "2.15.3" not in values  # nothing of the failed build was applied
+    assert cluster.sim.manager.errors == []
+
+
 def test_a_kustomization_failing_on_a_rolled_back_release_says_what_the_upgrade_failed_on(cluster: Cluster) -> None:
     """After helm-controller's remediation the HelmRelease's Ready says only "Helm rollback … succeeded", and the
     Kustomization's health check quotes that; the failure itself is in Released, and mediaops adds it."""
