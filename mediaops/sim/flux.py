@@ -870,8 +870,12 @@ class Kustomizations(Controller):
     # -- apply ------------------------------------------------------------------------------------------
     def _apply(self, obj: dict[str, Any], objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
         meta = obj["metadata"]
-        ordered = sorted(objects, key=lambda o: (APPLY_ORDER.index(str(o.get("kind"))) if o.get("kind") in APPLY_ORDER
-                                                  else len(APPLY_ORDER), o.get("kind", ""), str(o["metadata"].get("name") or "")))
+        def order(o: dict[str, Any]) -> tuple[int, str, str]:
+            kind_name = str(o.get("kind", ""))
+            rank = APPLY_ORDER.index(kind_name) if kind_name in APPLY_ORDER else len(APPLY_ORDER)
+            return rank, kind_name, str(o["metadata"].get("name") or "")  # a name may have rendered empty (None)
+
+        ordered = sorted(objects, key=order)
         # Every object is dry-run before any is applied (fluxcd/pkg ssa/manager_apply.go ApplyAll): one that cannot
         # be fails the reconcile with nothing applied, in ResourceManager.validationError's words.
         for item in ordered:
