@@ -110,6 +110,10 @@ class ExternalSecrets(Controller):
             return fields[match.group(1)] if isinstance(fields, Placeholders) else fields.get(match.group(1), "")
 
         data = ({k: TEMPLATE_FIELD.sub(field, str(v)) for k, v in template.items()} if template else dict(fields))
+        opaque, needed = self.sim.expected_variables
+        if not template and isinstance(fields, Placeholders) and (target.get("name") or name) in opaque:
+            # an item the vault does not hold, extracted into a substitution source: the variables it must hold
+            data.update({var: fields[var] for var in needed if var not in data})
         encoded = {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}
         secret_name = target.get("name") or name
         self.sim.apply(self.res("Secret"), {

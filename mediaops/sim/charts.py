@@ -145,12 +145,13 @@ def render(release: str, namespace: str, chart: str, values: dict[str, Any]) -> 
             pod_spec["nodeSelector"] = pod["nodeSelector"]
         workload_labels = {**labels, "app.kubernetes.io/controller": cid}
         objects.append(_workload(kind, _name(release, cid), namespace, workload_labels, pod_spec,
-                                 int(controller.get("replicas", 1)),
+                                 _integer(controller.get("replicas", 1), "spec.replicas"),
                                  schedule=str((controller.get("cronjob") or {}).get("schedule", "@daily"))))
     for sid, service in (values.get("service") or {}).items():
         if not isinstance(service, dict):
             continue
-        ports = [{"name": pname, "port": int(p.get("port", 80))} for pname, p in (service.get("ports") or {}).items()
+        ports = [{"name": pname, "port": _integer(p.get("port", 80), f"Service.spec.ports[{index}].port")}
+                 for index, (pname, p) in enumerate((service.get("ports") or {}).items())
                  if isinstance(p, dict)]
         objects.append({"apiVersion": "v1", "kind": "Service",
                         "metadata": {"name": _name(release, sid), "namespace": namespace, "labels": dict(labels)},
@@ -231,3 +232,18 @@ def _workload(kind: str, name: str, namespace: str, labels: dict[str, str], pod_
     group = "apps/v1"
     return {"apiVersion": group, "kind": kind, "metadata": meta,
             "spec": {"replicas": replicas, "selector": {"matchLabels": dict(labels)}, "template": template}}
+
+
+class RenderError(Exception):
+    """A value the chart renders where the Kubernetes schema wants another type: Helm refuses the manifest."""
+
+
+def _integer(value: Any, field: str) -> int:
+    """An integer field of a rendered object. Another value (a placeholder where the owner's cluster has a port
+    number) fails the release as Helm's schema validation does: "unable to build kubernetes objects from release
+    manifest: error validating data: ValidationError(...): invalid type" (helm pkg/kube client.go Build)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise RenderError(f"unable to build kubernetes objects from release manifest: error validating data: "
+                          f"ValidationError({field}): invalid type, got \"{value}\", expected \"integer\"") from None

@@ -421,6 +421,24 @@ class Rehearsal:
                 return name
         return NODES[0][0]
 
+    @functools.cached_property
+    def expected_variables(self) -> tuple[set[str], list[str]]:
+        """The substitution sources whose keys the secret store decides (an ExternalSecret's ``dataFrom``:
+        rwlove/home-ops's cluster-secrets, extracted from a 1Password item), and the variables the repository's
+        apps need that no file of the repository defines: what such a source holds on the owner's cluster. A vault
+        item the rehearsal does not hold, extracted into one of them, gives each of those variables its
+        placeholder, as it gives any field a template names (``Placeholders``)."""
+        from mediaops.repo import Repository
+
+        try:
+            repo = Repository.open(self.repo, cluster=self.cluster)
+            opaque = {name for name, keys in repo.substitution_sources_from_store().items() if keys is None}
+            defined = repo.substitution_sources()
+            needed = {var for app in repo.apps() for var in app.required if var not in defined}
+        except Exception:  # a repository the inventory cannot read still rehearses, without them
+            return set(), []
+        return opaque, sorted(needed)
+
     def vault_item(self, key: str) -> dict[str, str]:
         """A 1Password item of the rehearsal's vault. An item the vault does not hold (a real repository names
         its owner's items) is rehearsed as one whose every field reads ``rehearsal-<field>``."""

@@ -1400,7 +1400,10 @@ class HelmReleases(Controller):
         failing = self.sim.failing("HelmRelease", namespace, name)
         if failing:  # the Helm action itself fails (a hook, a rejected object): a failed release is stored
             return self._released(obj, status, run, failing)
-        objects = charts.render(name, namespace, run["chart"], run["values"])
+        try:
+            objects = charts.render(name, namespace, run["chart"], run["values"])
+        except charts.RenderError as exc:  # the release fails as a Helm action that could not build its objects
+            return self._released(obj, status, run, str(exc))
         self.rendered[(namespace, name, number)] = clone(objects)
         self.sim.install(namespace, name, objects)
         self.runs[(namespace, name)] = run

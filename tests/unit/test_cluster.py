@@ -222,6 +222,71 @@ def test_force_sync_waits_for_the_secret_to_change(cluster: Cluster) -> None:
     assert externalsecrets.secret_version(kube, "plex-test", "media") != before
 
 
+def _owner_settings(work: Path) -> None:
+    """As rwlove/home-ops keeps its cluster-secrets: an ExternalSecret extracting its owner's 1Password item (one
+    the rehearsal's vault does not hold) into a Secret every Kustomization substitutes from (here an optional one
+    cluster-apps hands down); an app names an object by a variable only that item defines."""
+    media = work / "kubernetes" / "apps" / "media"
+    calibre = media / "calibre-web" / "app"
+    (calibre / "owner-settings.yaml").write_text(
+        "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata:\n  name: owner-settings\nspec:\n"
+        "  secretStoreRef:\n    kind: ClusterSecretStore\n    name: onepassword\n  target:\n"
+        "    name: owner-settings\n  dataFrom:\n    - extract:\n        key: owner-homelab\n")
+    listing = calibre / "kustomization.yaml"
+    listing.write_text(listing.read_text().replace("  - ./pvc.yaml\n", "  - ./pvc.yaml\n  - ./owner-settings.yaml\n"))
+    tautulli = media / "tautulli"
+    (tautulli / "app" / "certificate.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${OWNER_DOMAIN}\ndata:\n  host: tautulli\n")
+    listing = tautulli / "app" / "kustomization.yaml"
+    listing.write_text(listing.read_text().replace("  - ./helmrelease.yaml\n",
+                                                   "  - ./helmrelease.yaml\n  - ./certificate.yaml\n"))
+    entry = work / "kubernetes" / "flux" / "cluster" / "ks.yaml"  # cluster-apps hands its sources down
+    entry.write_text(entry.read_text().replace(
+        "                kind: ConfigMap\n                optional: true\n",
+        "                kind: ConfigMap\n                optional: true\n              - name: owner-settings\n"
+        "                kind: Secret\n                optional: true\n", 1))
+
+
+def test_an_owners_item_extracted_into_a_substitution_source_holds_the_variables_the_apps_need(
+        tmp_path: Path) -> None:
+    """The keys of an item the vault does not hold are the owner's; extracted into a substitution source, the
+    item gives the variables the repository's apps need and no file defines their placeholders (as a template's
+    fields get theirs), so the apps that use them reconcile instead of failing on empty names."""
+    from mediaops.cluster.kinds import kind
+    from mediaops.sim.cluster import Rehearsal
+    from mediaops.sim.manager import Timing
+    from tests.conftest import make_home_ops
+
+    home_ops = make_home_ops(tmp_path, prepare=_owner_settings)
+    sim = Rehearsal(home_ops.path, timing=Timing.fast(), workdir=tmp_path / "rehearsal", nas_port=0)
+    try:
+        sim.start(timeout=60)
+        kube = Kube(str(sim.kubeconfig(tmp_path / "kubeconfig")), backoff=0.01)
+        # tautulli fails on the empty name until calibre-web's ExternalSecret has made the Secret; Flux retries
+        waits.until(kube, "ConfigMap", "rehearsal-owner-domain", "media",
+                    lambda obj: waits.Verdict(done=obj is not None, status="not there yet"), timeout=30)
+        secret = sim.store.get(kind("Secret"), "media", "owner-settings")
+        assert set(secret["data"]) == {"OWNER_DOMAIN"}, secret["data"]
+        assert flux.reconcile(kube, "Kustomization", "tautulli", "media", timeout=30).ready == "True"
+    finally:
+        sim.stop()
+    assert sim.manager.errors == [], sim.manager.errors[:1]
+
+
+def test_a_chart_value_of_the_wrong_type_fails_the_release_as_helm_does(cluster: Cluster) -> None:
+    def bad_port(path: Path) -> None:
+        values = path / MEDIA / "tautulli" / "app" / "values.yaml"
+        values.write_text(values.read_text().replace("port: &port 8181", "port: &port rehearsal-tautulli-port"))
+
+    cluster.push("fix(media): tautulli's port", bad_port)
+    flux.reconcile(cluster.kube, "Kustomization", "cluster-apps", "flux-system", with_source=True, timeout=30)
+    with pytest.raises(WaitFailed, match=r"Helm upgrade failed for release media/tautulli with chart "
+                                         r"app-template@3.7.3: unable to build kubernetes objects from release "
+                                         r"manifest: error validating data: ValidationError\(Service.spec.ports"
+                                         r"\[0\].port\): invalid type, got \"rehearsal-tautulli-port\""):
+        flux.reconcile(cluster.kube, "Kustomization", "tautulli", "media", timeout=30)
+
+
 def test_force_sync_reports_a_store_that_is_down(cluster: Cluster) -> None:
     kube = cluster.kube
     kube.create("ExternalSecret", {"metadata": {"name": "plex-down", "namespace": "media"}, "spec": {
