@@ -280,6 +280,11 @@ def test_a_chart_value_of_the_wrong_type_fails_the_release_as_helm_does(cluster:
 
     cluster.push("fix(media): tautulli's port", bad_port)
     flux.reconcile(cluster.kube, "Kustomization", "cluster-apps", "flux-system", with_source=True, timeout=30)
+    # the values are a ConfigMap: the release takes them up on its own reconcile, after the Kustomization's apply
+    waits.until(cluster.kube, "HelmRelease", "tautulli", "media",
+                lambda o: waits.Verdict(done=any(c.get("type") == "Released" and c.get("status") == "False"
+                                                 for c in (o or {}).get("status", {}).get("conditions") or [])),
+                timeout=30)
     with pytest.raises(WaitFailed, match=r"Helm upgrade failed for release media/tautulli with chart "
                                          r"app-template@3.7.3: unable to build kubernetes objects from release "
                                          r"manifest: error validating data: ValidationError\(Service.spec.ports"
