@@ -214,15 +214,17 @@ class Manager:
                     self._queue(timer.controller, timer.key)
                 if self.stopping.is_set():  # checked under the lock: the stop's wake-up may have come already
                     return
-                # until the first timer is due; a sooner one, or the stop, wakes it before
-                self.timer_wake.wait(max(0.001, self.timers[0].due - now_) if self.timers else None)
+                # until the first timer is due (a sooner one, or the stop, wakes it before), and at least every
+                # half second: a wake-up missed for any reason costs a moment, never the rest of the run
+                wait = (self.timers[0].due - now_) if self.timers else 0.5
+                self.timer_wake.wait(max(0.001, min(wait, 0.5)))
 
     def _work(self, name: str) -> None:
         controller = self.controllers[name]
         while not self.stopping.is_set():
             with self.lock:
                 while not self.queues[name] and not self.stopping.is_set():
-                    self.wake[name].wait()  # a key queued for it, or the stop, wakes it
+                    self.wake[name].wait(0.5)  # a key queued for it, or the stop, wakes it (else it looks again)
                 if self.stopping.is_set():
                     return
                 key = self.queues[name].pop(0)
