@@ -452,23 +452,33 @@ class Rehearsal:
         namespace = meta.get("namespace", "") if res.namespaced else ""
         if res.namespaced and namespace and self.store.peek(kind("Namespace"), "", namespace) is None:
             self.store.create(kind("Namespace"), {"metadata": {"name": namespace}})
-        live = self.store.peek(res, namespace, meta["name"])  # the stored object: read, never changed
-        if live is None:
-            return self.store.create(res, clone(obj))
-        merged = clone(live)
-        for key, value in obj.items():
-            if key in ("metadata", "status"):
-                continue
-            merged[key] = clone(value)
-        if (live.get("spec") or {}).get("suspend") and "suspend" not in (obj.get("spec") or {}):
-            merged.setdefault("spec", {})["suspend"] = True
-        for part in ("labels", "annotations"):
-            values = {**(live["metadata"].get(part) or {}), **(meta.get(part) or {})}
-            if values or part in live["metadata"]:
-                merged["metadata"][part] = values
-        if merged == live:  # an apply that changes nothing writes nothing (the resourceVersion stays)
-            return clone(live)
-        return self.store.replace(res, merged)
+        # The merge is made from the object as read, and written only if nobody wrote it since (a conflict reads it
+        # again): as server-side apply merges on the server, a controller's apply never undoes an operator's write
+        # that came in between (`flux resume`'s suspend: false, which a re-apply keeping the read suspend: true
+        # would have reverted, leaving the resume waiting for a reconcile that never came).
+        for _ in range(20):
+            live = self.store.peek(res, namespace, meta["name"])  # the stored object: read, never changed
+            try:
+                if live is None:
+                    return self.store.create(res, clone(obj))
+                merged = clone(live)
+                for key, value in obj.items():
+                    if key in ("metadata", "status"):
+                        continue
+                    merged[key] = clone(value)
+                if (live.get("spec") or {}).get("suspend") and "suspend" not in (obj.get("spec") or {}):
+                    merged.setdefault("spec", {})["suspend"] = True
+                for part in ("labels", "annotations"):
+                    values = {**(live["metadata"].get(part) or {}), **(meta.get(part) or {})}
+                    if values or part in live["metadata"]:
+                        merged["metadata"][part] = values
+                if merged == live:  # an apply that changes nothing writes nothing (the resourceVersion stays)
+                    return clone(live)
+                return self.store.replace(res, merged, expect_rv=live["metadata"]["resourceVersion"])
+            except ApiError as exc:
+                if exc.code != 409:  # written (or created) by someone else meanwhile: merge with theirs
+                    raise
+        raise ApiError(409, "Conflict", f'{res.plural} "{meta["name"]}" kept changing while it was applied')
 
     def install(self, namespace: str, release: str, objects: list[dict[str, Any]]) -> None:
         """Apply a release's rendered objects; delete what the previous revision had and this one has not.

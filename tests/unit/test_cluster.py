@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -103,6 +104,36 @@ def test_an_object_whose_name_renders_empty_fails_the_kustomization_with_fluxs_m
     values = cluster.kube.get("ConfigMap", "tautulli-values", "media")["data"]["values.yaml"]
     assert "2.15.1" in values and "2.15.3" not in values  # nothing of the failed build was applied
     assert cluster.sim.manager.errors == []
+
+
+def test_a_controllers_apply_never_undoes_a_write_made_since_it_read(cluster: Cluster) -> None:
+    """cluster-apps re-applies a child Kustomization from what it read; `flux resume` clears suspend in between.
+    The apply merges with the resume's write (as server-side apply does on the server) instead of writing back the
+    suspend it read, which left the resume waiting for a reconcile that never came."""
+    from mediaops.cluster.kinds import kind
+
+    ks = kind("Kustomization")
+    flux.suspend(cluster.kube, "Kustomization", "tautulli", "media")
+    read = cluster.sim.store.peek(ks, "media", "tautulli")  # what cluster-apps's apply read
+    flux.unsuspend(cluster.kube, "Kustomization", "tautulli", "media")  # the operator's write, meanwhile
+    spec = {k: v for k, v in read["spec"].items() if k != "suspend"}
+    manifest = {"apiVersion": read["apiVersion"], "kind": "Kustomization",
+                "metadata": {"name": "tautulli", "namespace": "media"}, "spec": {**spec, "interval": "2h"}}
+    store, reads = cluster.sim.store, []
+
+    def as_read(resource: Any, namespace: str, name: str) -> Any:
+        if not reads and name == "tautulli":
+            reads.append(name)
+            return read
+        return type(store).peek(store, resource, namespace, name)
+
+    store.peek = as_read  # type: ignore[method-assign]
+    try:
+        written = cluster.sim.apply(ks, manifest)
+    finally:
+        del store.peek
+    assert reads and not written["spec"].get("suspend") and written["spec"]["interval"] == "2h", written["spec"]
+    assert not cluster.kube.get("Kustomization", "tautulli", "media")["spec"].get("suspend")
 
 
 def test_a_kustomization_failing_on_a_rolled_back_release_says_what_the_upgrade_failed_on(cluster: Cluster) -> None:
