@@ -800,12 +800,12 @@ class Kustomizations(Controller):
         try:
             copied = private / Path(root).name
             # hard links: nothing is copied, and what is written replaces a link instead of writing through it
-            shutil.copytree(root, copied, symlinks=True, copy_function=_link)
+            _link_tree(root, copied)
             target = copied / os.path.relpath(path, root)
             _prepare(target, generate, components)
             return self._kubectl_kustomize(target, str(copied), root)
         finally:
-            shutil.rmtree(private, ignore_errors=True)
+            _remove_tree(private)
 
     def _kubectl_kustomize(self, path: Path, root: str, shown: str) -> tuple[list[dict[str, Any]] | str, bool]:
         # kustomize-controller builds with LoadRestrictionsNone (fluxcd/pkg kustomize/kustomize_generator.go):
@@ -980,6 +980,21 @@ def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
         if key not in base:
             out[key] = clone(value)
     return out
+
+
+def _link_tree(source: str, target: Path) -> None:
+    """``target``, a copy of the tree ``source`` made of hard links (symbolic links kept as they are). GNU cp makes
+    it outside Python: in a build thread, copying file by file in Python held the interpreter from the controllers
+    (a cold rehearsal of a large repository spent most of its build threads' time in copytree and rmtree)."""
+    if shutil.which("cp") and subprocess.run(["cp", "-al", source, str(target)], capture_output=True).returncode == 0:
+        return
+    shutil.rmtree(target, ignore_errors=True)  # another cp (BSD's has no -l), or another file system: file by file
+    shutil.copytree(source, target, symlinks=True, copy_function=_link)
+
+
+def _remove_tree(path: Path) -> None:
+    if not (shutil.which("rm") and subprocess.run(["rm", "-rf", str(path)], capture_output=True).returncode == 0):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _link(source: str, target: str) -> None:
