@@ -98,12 +98,8 @@ class Repository:
         one whose path ends in apps (joryirving/home-ops: ./kubernetes/apps/main)."""
         candidates: list[tuple[str, str]] = []
         for path in sorted(self.flux_dir.rglob("*.yaml")) if self.flux_dir.is_dir() else []:
-            try:
-                docs = load_all(path, self.root)
-            except YamlError:
-                continue
             candidates += [(str((d.get("metadata") or {}).get("name", "")), str((d.get("spec") or {}).get("path", "")))
-                           for d in docs if is_kind(d, "Kustomization", FLUX_KS)]
+                           for d in _mappings(path, self.root) if is_kind(d, "Kustomization", FLUX_KS)]
         chosen = [p for n, p in candidates if n == "cluster-apps"] or \
             [p for _, p in candidates if posixpath.basename(posixpath.normpath(p)) == "apps"] or \
             [p for _, p in candidates if posixpath.basename(posixpath.dirname(posixpath.normpath(p))) == "apps"]
@@ -150,11 +146,7 @@ class Repository:
         if not hasattr(self, "_inherited"):
             inherited: list[tuple[dict[str, Any], dict[str, str], list[str]]] = []
             for path in self.flux_entry():
-                try:
-                    docs = load_all(path, self.root)
-                except YamlError:
-                    continue
-                for doc in docs:
+                for doc in _mappings(path, self.root):
                     if is_kind(doc, "Kustomization", FLUX_KS):
                         inherited += flux_kustomization(doc, self.rel(path), "flux-system").children
             webhook = self.mutating_webhook_sources()
@@ -176,13 +168,7 @@ class Repository:
                        if "kustomize-mutating-webhook" in d.name]  # the app's folder, <namespace>/<app>
             for directory in folders:
                 for path in sorted(directory.rglob("*.y*ml")):
-                    try:
-                        docs = load_all(path, self.root)
-                    except YamlError:
-                        continue
-                    for doc in docs:
-                        if not isinstance(doc, dict):
-                            continue
+                    for doc in _mappings(path, self.root):
                         if is_kind(doc, "HelmRelease", FLUX_HELM):
                             found = True
                             doc = (doc.get("spec") or {}).get("values") or {}
@@ -786,13 +772,7 @@ class Repository:
             text = read_text(path)
             if not any(name in text for name in names):
                 continue  # most files name none of them (`name: &name cluster-secrets` too): no need to parse
-            try:
-                docs = load_all(path, self.root)
-            except YamlError:
-                continue
-            for doc in docs:
-                if not isinstance(doc, dict):
-                    continue
+            for doc in _mappings(path, self.root):
                 made = _external_secret_keys(doc)
                 if made is not None and made[0] in names:
                     self._from_store[made[0]] = made[1]
@@ -955,6 +935,15 @@ def _external_secret_keys(doc: Any) -> tuple[str, set[str] | None] | None:
     if (template or {}).get("templateFrom") or target.get("creationPolicy") in ("Merge", "CreateOrMerge"):
         return name, None
     return name, keys
+
+
+def _mappings(path: Path, root: Path) -> list[dict[str, Any]]:
+    """The documents of a YAML file that are mappings; none when the file cannot be read (what reads the file for
+    a finding says so; here it only contributes nothing)."""
+    try:
+        return [doc for doc in load_all(path, root) if isinstance(doc, dict)]
+    except YamlError:
+        return []
 
 
 def _subdirs(path: Path) -> list[Path]:

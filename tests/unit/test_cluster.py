@@ -80,17 +80,29 @@ def test_unknown_chart_version_fails_with_fluxs_message(cluster: Cluster) -> Non
         flux.reconcile(cluster.kube, "Kustomization", "tautulli", "media", timeout=30)
 
 
+def _condition(type_: str, status: str) -> Any:
+    """A wait condition: the object has the condition ``type_`` at ``status``."""
+    return lambda o: waits.Verdict(done=any(c.get("type") == type_ and c.get("status") == status
+                                            for c in (o or {}).get("status", {}).get("conditions") or []))
+
+
+def _named_by(work: Path, variable: str) -> None:
+    """tautulli's app applies one more object, a ConfigMap named by ``${variable}``."""
+    app = work / MEDIA / "tautulli" / "app"
+    (app / "certificate.yaml").write_text(
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${{{variable}}}\ndata:\n  host: tautulli\n")
+    listing = app / "kustomization.yaml"
+    listing.write_text(listing.read_text().replace("  - ./helmrelease.yaml\n",
+                                                   "  - ./helmrelease.yaml\n  - ./certificate.yaml\n"))
+
+
 def test_an_object_whose_name_renders_empty_fails_the_kustomization_with_fluxs_message(cluster: Cluster) -> None:
     """A variable no source defines renders empty (Flux's substitution without strict mode), and an object named by
     it has no name: the Kustomization fails saying so, with nothing of the build applied, and keeps failing so
     until the variable has a value (it did not stay on its previous condition)."""
     def unnamed(path: Path) -> None:
         app = path / MEDIA / "tautulli"
-        (app / "app" / "certificate.yaml").write_text(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${TAUTULLI_DOMAIN}\ndata:\n  host: tautulli\n")
-        listing = app / "app" / "kustomization.yaml"
-        listing.write_text(listing.read_text().replace("  - ./helmrelease.yaml\n",
-                                                       "  - ./helmrelease.yaml\n  - ./certificate.yaml\n"))
+        _named_by(path, "TAUTULLI_DOMAIN")
         values = app / "app" / "values.yaml"
         values.write_text(values.read_text().replace("tag: 2.15.1", "tag: 2.15.3"))
         ks = app / "ks.yaml"
@@ -147,10 +159,7 @@ def test_a_kustomization_failing_on_a_rolled_back_release_says_what_the_upgrade_
 
     cluster.push("feat(media): tautulli 2.15.3", bump)
     flux.reconcile(cluster.kube, "Kustomization", "cluster-apps", "flux-system", with_source=True, timeout=30)
-    waits.until(cluster.kube, "HelmRelease", "tautulli", "media",
-                lambda o: waits.Verdict(done=any(c.get("type") == "Remediated" and c.get("status") == "True"
-                                                 for c in (o or {}).get("status", {}).get("conditions") or [])),
-                timeout=30)
+    waits.until(cluster.kube, "HelmRelease", "tautulli", "media", _condition("Remediated", "True"), timeout=30)
     with pytest.raises(WaitFailed) as failed:
         flux.reconcile(cluster.kube, "Kustomization", "tautulli", "media", timeout=30)
     assert "Helm rollback to previous release" in failed.value.message
@@ -265,12 +274,7 @@ def _owner_settings(work: Path) -> None:
         "    name: owner-settings\n  dataFrom:\n    - extract:\n        key: owner-homelab\n")
     listing = calibre / "kustomization.yaml"
     listing.write_text(listing.read_text().replace("  - ./pvc.yaml\n", "  - ./pvc.yaml\n  - ./owner-settings.yaml\n"))
-    tautulli = media / "tautulli"
-    (tautulli / "app" / "certificate.yaml").write_text(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${OWNER_DOMAIN}\ndata:\n  host: tautulli\n")
-    listing = tautulli / "app" / "kustomization.yaml"
-    listing.write_text(listing.read_text().replace("  - ./helmrelease.yaml\n",
-                                                   "  - ./helmrelease.yaml\n  - ./certificate.yaml\n"))
+    _named_by(work, "OWNER_DOMAIN")
     entry = work / "kubernetes" / "flux" / "cluster" / "ks.yaml"  # cluster-apps hands its sources down
     entry.write_text(entry.read_text().replace(
         "                kind: ConfigMap\n                optional: true\n",
@@ -312,10 +316,7 @@ def test_a_chart_value_of_the_wrong_type_fails_the_release_as_helm_does(cluster:
     cluster.push("fix(media): tautulli's port", bad_port)
     flux.reconcile(cluster.kube, "Kustomization", "cluster-apps", "flux-system", with_source=True, timeout=30)
     # the values are a ConfigMap: the release takes them up on its own reconcile, after the Kustomization's apply
-    waits.until(cluster.kube, "HelmRelease", "tautulli", "media",
-                lambda o: waits.Verdict(done=any(c.get("type") == "Released" and c.get("status") == "False"
-                                                 for c in (o or {}).get("status", {}).get("conditions") or [])),
-                timeout=30)
+    waits.until(cluster.kube, "HelmRelease", "tautulli", "media", _condition("Released", "False"), timeout=30)
     with pytest.raises(WaitFailed, match=r"Helm upgrade failed for release media/tautulli with chart "
                                          r"app-template@3.7.3: unable to build kubernetes objects from release "
                                          r"manifest: error validating data: ValidationError\(Service.spec.ports"
