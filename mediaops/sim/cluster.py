@@ -835,9 +835,13 @@ class Rehearsal:
         self._create("Secret", {"metadata": {"name": "sops-age", "namespace": "flux-system"},
                                 "data": {"age.agekey": base64.b64encode(key.encode()).decode()}})
         # The cluster-wide substitution sources, where templates keep them: the common component (and its
-        # sub-folders, e.g. cluster-vars/), or kubernetes/flux/vars/ that the bootstrap's own Kustomization
-        # applies to flux-system before cluster-apps reads them.
-        places = [self.repo / "kubernetes" / "components" / "common", self.repo / "kubernetes" / "flux" / "vars"]
+        # sub-folders, e.g. cluster-vars/), or the vars/ folder beside the entry (kubernetes/flux/vars/, or the
+        # cluster's own, kubernetes/<cluster>/flux/vars/ in carpenike/k8s-gitops) that the bootstrap's own
+        # Kustomization applies to flux-system before cluster-apps reads them.
+        from mediaops.repo import Repository
+
+        flux_dir = Repository(self.repo, cluster=self.cluster).flux_dir
+        places = [flux_dir.parent / "components" / "common", flux_dir / "vars"]
         for path in sorted(p for place in places if place.is_dir() for p in place.rglob("*.yaml")):
             for doc in _documents(path):
                 if isinstance(doc, dict) and doc.get("kind") in ("ConfigMap", "Secret") and \
@@ -845,8 +849,6 @@ class Rehearsal:
                     self._seed(doc)
         # What `flux bootstrap` (or the flux-operator's FluxInstance) leaves behind: the entry Kustomizations
         # applied, and the GitRepository they follow pointing at this repository.
-        from mediaops.repo import Repository
-
         # Only the GitRepositories the entry follows: a FluxInstance names its own after sync.name, and no
         # flux-system GitRepository exists then (a runbook reconciling that one would fail on the cluster).
         sources: set[tuple[str, str]] = set()

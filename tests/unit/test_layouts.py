@@ -119,3 +119,37 @@ def test_the_older_templates_bootstrap_applies_its_chart_sources(tmp_path: Path)
         assert [c["status"] for c in release["status"]["conditions"] if c["type"] == "Ready"] == ["True"]
     finally:
         sim.stop()
+
+
+def test_a_clusters_own_vars_folder_seeds_what_its_entry_substitutes_from(tmp_path: Path) -> None:
+    """carpenike/k8s-gitops keeps one tree per cluster, kubernetes/<cluster>/flux/ beside kubernetes/<cluster>/apps/,
+    and cluster-apps substitutes from the cluster-settings ConfigMap in that cluster's flux/vars/: the rehearsal
+    seeds it from there, as it does from kubernetes/flux/vars/ in a one-cluster repository."""
+    from mediaops.cluster.kinds import kind
+    from mediaops.sim.cluster import Rehearsal
+    from mediaops.sim.manager import Timing
+    from tests.conftest import git
+
+    entry = ("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: cluster-apps\n"
+             "  namespace: flux-system\nspec:\n  interval: 1h\n  path: ./kubernetes/{c}/apps\n  prune: true\n"
+             "  sourceRef: {{kind: GitRepository, name: flux-system}}\n  postBuild:\n    substituteFrom:\n"
+             "      - kind: ConfigMap\n        name: cluster-settings\n")
+    files = {f"kubernetes/{c}/{rel}": text.format(c=c) for c in ("main", "lab") for rel, text in {
+        "flux/cluster/ks.yaml": entry,
+        "flux/vars/cluster-settings.yaml": ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\n"
+                                            "  namespace: flux-system\ndata:\n  CLUSTER: {c}\n"),
+        "apps/kustomization.yaml": "resources: []\n"}.items()}
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "two clusters")
+    sim = Rehearsal(tmp_path, timing=Timing.fast(), workdir=tmp_path / ".rehearsal", nas_port=0, cluster="main")
+    try:
+        sim.start(timeout=60)
+        assert sim.store.get(kind("ConfigMap"), "flux-system", "cluster-settings")["data"] == {"CLUSTER": "main"}
+        apps = sim.store.get(kind("Kustomization"), "flux-system", "cluster-apps")
+        assert [c["status"] for c in apps["status"]["conditions"] if c["type"] == "Ready"] == ["True"], apps["status"]
+    finally:
+        sim.stop()
