@@ -145,12 +145,14 @@ def render(release: str, namespace: str, chart: str, values: dict[str, Any]) -> 
             pod_spec["nodeSelector"] = pod["nodeSelector"]
         workload_labels = {**labels, "app.kubernetes.io/controller": cid}
         objects.append(_workload(kind, _name(release, cid), namespace, workload_labels, pod_spec,
-                                 _integer(controller.get("replicas", 1), "spec.replicas"),
+                                 _integer(controller.get("replicas", 1), f"{kind}.spec.replicas",
+                                          f"io.k8s.api.apps.v1.{kind}Spec.replicas"),
                                  schedule=str((controller.get("cronjob") or {}).get("schedule", "@daily"))))
     for sid, service in (values.get("service") or {}).items():
         if not isinstance(service, dict):
             continue
-        ports = [{"name": pname, "port": _integer(p.get("port", 80), f"Service.spec.ports[{index}].port")}
+        ports = [{"name": pname, "port": _integer(p.get("port", 80), f"Service.spec.ports[{index}].port",
+                                          "io.k8s.api.core.v1.ServicePort.port")}
                  for index, (pname, p) in enumerate((service.get("ports") or {}).items())
                  if isinstance(p, dict)]
         objects.append({"apiVersion": "v1", "kind": "Service",
@@ -238,12 +240,18 @@ class RenderError(Exception):
     """A value the chart renders where the Kubernetes schema wants another type: Helm refuses the manifest."""
 
 
-def _integer(value: Any, field: str) -> int:
+def _integer(value: Any, field: str, schema: str) -> int:
     """An integer field of a rendered object. Another value (a placeholder where the owner's cluster has a port
-    number) fails the release as Helm's schema validation does: "unable to build kubernetes objects from release
-    manifest: error validating data: ValidationError(...): invalid type" (helm pkg/kube client.go Build)."""
+    number) fails the release as Helm's schema validation does (helm pkg/kube client.go Build, with kubectl's
+    OpenAPI validation): 'unable to build kubernetes objects from release manifest: error validating "": error
+    validating data: ValidationError(Service.spec.ports[0].port): invalid type for
+    io.k8s.api.core.v1.ServicePort.port: got "string", expected "integer"'."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise RenderError(f"unable to build kubernetes objects from release manifest: error validating data: "
-                          f"ValidationError({field}): invalid type, got \"{value}\", expected \"integer\"") from None
+        got = "string" if isinstance(value, str) else type(value).__name__
+        raise RenderError(f'unable to build kubernetes objects from release manifest: error validating "": error '
+                          f'validating data: ValidationError({field}): invalid type for {schema}: got "{got}", '
+                          'expected "integer"') from None

@@ -319,8 +319,10 @@ def test_a_chart_value_of_the_wrong_type_fails_the_release_as_helm_does(cluster:
     waits.until(cluster.kube, "HelmRelease", "tautulli", "media", _condition("Released", "False"), timeout=30)
     with pytest.raises(WaitFailed, match=r"Helm upgrade failed for release media/tautulli with chart "
                                          r"app-template@3.7.3: unable to build kubernetes objects from release "
-                                         r"manifest: error validating data: ValidationError\(Service.spec.ports"
-                                         r"\[0\].port\): invalid type, got \"rehearsal-tautulli-port\""):
+                                         r"manifest: error validating \"\": error validating data: "
+                                         r"ValidationError\(Service.spec.ports\[0\].port\): invalid type for "
+                                         r"io.k8s.api.core.v1.ServicePort.port: got \"string\", expected "
+                                         r"\"integer\""):
         flux.reconcile(cluster.kube, "Kustomization", "tautulli", "media", timeout=30)
 
 
