@@ -67,7 +67,10 @@ def force_sync(kube: Kube, name: str, namespace: str, *, timeout: float = 120, w
     stamp = stamp or now_stamp()
     patched = kube.patch("ExternalSecret", name, {"metadata": {"annotations": {FORCE_SYNC: stamp}}}, namespace)
     synced_before = ((patched or es).get("status") or {}).get("syncedResourceVersion")
-    ready_before = condition(patched or es) or {}
+    # A failure is judged against the condition read before the store was checked, not the one the patch
+    # returns: the store may go down between the two, and the controller's failed attempt on it may already be in
+    # the patch's answer; compared with that, the attempt would never look new.
+    ready_before = condition(es) or {}
 
     def synced(obj: dict[str, Any] | None) -> Verdict:
         ready = condition(obj) or {}

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from mediaops.cluster import externalsecrets, flux, velero, waits, workloads
-from mediaops.cluster.client import Kube, KubeError, NotFound
+from mediaops.cluster.client import Kube, KubeError, NotFound, condition
 from mediaops.cluster.lock import Lock, LockHeld
 from mediaops.cluster.waits import WaitFailed
 from tests.conftest import Cluster, Recorder
@@ -333,8 +333,37 @@ def test_force_sync_reports_a_store_that_is_down(cluster: Cluster) -> None:
         "dataFrom": [{"extract": {"key": "plex-api"}}]}})
     waits.until(kube, "ExternalSecret", "plex-down", "media", externalsecrets.ready(), timeout=30)
     cluster.sim.set_fault("store-down", "on")
-    with pytest.raises(WaitFailed, match="ClusterSecretStore onepassword is not ready"):
+    with pytest.raises(WaitFailed, match="^ExternalSecret media/plex-down: .*ClusterSecretStore onepassword is not "
+                                         "ready"):  # at once, not a timeout's "timed out after …"
         externalsecrets.force_sync(kube, "plex-down", "media", timeout=30)
+
+
+
+def test_force_sync_reports_a_store_that_went_down_after_it_was_checked(cluster: Cluster) -> None:
+    """The store goes down between force_sync's look at it and its annotation, and the controller's failed
+    attempt is already in the patch's answer: that is the failure, reported at once, not a wait to its timeout."""
+    kube = cluster.kube
+    kube.create("ExternalSecret", {"metadata": {"name": "plex-late", "namespace": "media"}, "spec": {
+        "secretStoreRef": {"kind": "ClusterSecretStore", "name": "onepassword"},
+        "dataFrom": [{"extract": {"key": "plex-api"}}]}})
+    waits.until(kube, "ExternalSecret", "plex-late", "media", externalsecrets.ready(), timeout=30)
+
+    class StoreGoesDown:
+        """The cluster as force_sync sees it, the store failing just before its patch lands."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(kube, name)
+
+        def patch(self, *args: Any, **kwargs: Any) -> Any:
+            cluster.sim.set_fault("store-down", "on")
+            kube.patch("ExternalSecret", "plex-late", {"metadata": {"annotations": {"touch": "1"}}}, "media")
+            waits.until(kube, "ExternalSecret", "plex-late", "media",
+                        lambda obj: waits.Verdict(done=(condition(obj) or {}).get("status") == "False"), timeout=30)
+            return kube.patch(*args, **kwargs)
+
+    with pytest.raises(WaitFailed, match="^ExternalSecret media/plex-late: SecretSyncedError: ClusterSecretStore "
+                                         "onepassword is not ready$"):
+        externalsecrets.force_sync(StoreGoesDown(), "plex-late", "media", timeout=20)  # type: ignore[arg-type]
 
 
 # -- the lock ------------------------------------------------------------------------------------------------
