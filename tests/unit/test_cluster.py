@@ -333,8 +333,8 @@ def test_force_sync_reports_a_store_that_is_down(cluster: Cluster) -> None:
         "dataFrom": [{"extract": {"key": "plex-api"}}]}})
     waits.until(kube, "ExternalSecret", "plex-down", "media", externalsecrets.ready(), timeout=30)
     cluster.sim.set_fault("store-down", "on")
-    with pytest.raises(WaitFailed, match="^ExternalSecret media/plex-down: .*ClusterSecretStore onepassword is not "
-                                         "ready"):  # at once, not a timeout's "timed out after …"
+    with pytest.raises(WaitFailed, match=r"^ExternalSecret media/plex-down: .*ClusterSecretStore onepassword is not "
+                                         r"ready"):  # at once, not a timeout's "timed out after …"
         externalsecrets.force_sync(kube, "plex-down", "media", timeout=30)
 
 
@@ -361,8 +361,8 @@ def test_force_sync_reports_a_store_that_went_down_after_it_was_checked(cluster:
                         lambda obj: waits.Verdict(done=(condition(obj) or {}).get("status") == "False"), timeout=30)
             return kube.patch(*args, **kwargs)
 
-    with pytest.raises(WaitFailed, match="^ExternalSecret media/plex-late: SecretSyncedError: ClusterSecretStore "
-                                         "onepassword is not ready$"):
+    with pytest.raises(WaitFailed, match=r"^ExternalSecret media/plex-late: SecretSyncedError: ClusterSecretStore "
+                                         r"onepassword is not ready$"):
         externalsecrets.force_sync(StoreGoesDown(), "plex-late", "media", timeout=20)  # type: ignore[arg-type]
 
 
