@@ -419,9 +419,9 @@ class SharedBuilds:
 
     A build depends on the artifact's content, the path and the components, nothing else (a build that must
     write a file writes into a private copy of the artifact: ``Kustomizations._kustomize``): results are kept by
-    the artifact's git tree (the same content under another commit, as each test's copy of the sample repository
-    has, builds the same), the path in it, the components and the kubectl that built them. A result that names a
-    rehearsal's own directory is not shared."""
+    the files the build can read (``build_inputs``: the same files under another commit or beside other changes
+    build the same), else by the artifact's git tree, with the path in it, the components and the kubectl that
+    built them. A result that names a rehearsal's own directory is not shared."""
 
     threads = 4  # kubectl kustomize runs beside the controllers (2 cores: the Go builds and the parsing overlap)
     kept_on_disk = 4096  # results in the cache directory; the oldest half goes when there are more
@@ -592,8 +592,12 @@ class Kustomizations(Controller):
         ``kubectl kustomize`` run (kept for the next rehearsal unless it names this one's directories)."""
         root = self.sim.source_dir(sha)
         relative = os.path.relpath(path, root)
+        # Kept by the files the build can read where they are known (a push that changes one app builds that app
+        # again, not every Kustomization of the commit), else by the artifact's whole tree.
+        files = build_inputs(root, path, components)
         tree = self.sim.tree(sha)
-        shared = (self.sim.kubectl, tree, relative, *components) if tree and not relative.startswith("..") else None
+        shared = ((self.sim.kubectl, "files " + files, relative, *components) if files else
+                  (self.sim.kubectl, tree, relative, *components) if tree and not relative.startswith("..") else None)
         if shared is not None:
             found = BUILDS.get(shared)
             if found is not None:
@@ -980,6 +984,82 @@ def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
         if key not in base:
             out[key] = clone(value)
     return out
+
+
+def build_inputs(root: str, path: str, components: tuple[str, ...] = ()) -> str | None:
+    """A digest of every file `kubectl kustomize` can read building ``path`` with ``components`` in the artifact
+    ``root`` (their paths in it and their bytes), or None when that is not known for sure.
+
+    kustomize reads the kustomization in the folder it builds and what it names, relative to the naming file's
+    folder; a name can leave the folder only through ``..``. So: every file under ``path`` and under each component,
+    and for every kustomization among them, every file or folder that any ``..`` in any of its strings names
+    (``resources``, ``components``, a generator's ``key=../file``, a patch's ``path``...: all of its strings are
+    looked at, not only the fields known today), followed in turn. Not known for sure (None, and the build is kept
+    by the whole tree): a name that leaves the artifact or names nothing, a kustomization that cannot be parsed, a
+    symbolic link. Absolute names are not followed (kustomize would read the machine's own file; a Flux build
+    would fail on it)."""
+    top = os.path.normpath(root)
+    digest = hashlib.sha256()
+    pending = [os.path.normpath(path), *(os.path.normpath(os.path.join(path, c)) for c in components)]
+    done: set[str] = set()
+    while pending:
+        where = pending.pop()
+        if where in done:
+            continue
+        done.add(where)
+        inside = os.path.relpath(where, top)
+        if inside.startswith("..") or os.path.islink(where):
+            return None
+        if os.path.isfile(where):
+            files = [(os.path.dirname(where), os.path.basename(where))]
+        elif os.path.isdir(where):
+            files = []
+            for folder, folders, names in os.walk(where):
+                folders.sort()
+                if any(os.path.islink(os.path.join(folder, f)) for f in folders):
+                    return None
+                files.extend((folder, name) for name in sorted(names))
+        else:
+            return None  # kustomize fails on it: what would make it build is not known
+        digest.update(b"\0" + inside.encode())
+        for folder, name in files:
+            full = os.path.join(folder, name)
+            if os.path.islink(full):
+                return None
+            try:
+                data = Path(full).read_bytes()
+            except OSError:
+                return None
+            digest.update(f"\0{os.path.relpath(full, top)}\0{len(data)}\0".encode() + data)
+            if name in KUSTOMIZATION_FILES:
+                named = _named_outside(folder, data)
+                if named is None:
+                    return None
+                pending.extend(named)
+    return digest.hexdigest()
+
+
+def _named_outside(folder: str, data: bytes) -> list[str] | None:
+    """The paths a kustomization's strings name through ``..``, resolved from its folder (None: it cannot be
+    parsed)."""
+    try:
+        spec = parse(data.decode("utf-8", errors="replace"))
+    except Exception:  # yaml.YAMLError: kustomize says what is wrong with it
+        return None
+    named: list[str] = []
+    stack = [spec]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str) and ".." in value:
+            for word in value.replace("=", " ").split():
+                if ".." in word and not word.startswith("/"):
+                    named.append(os.path.normpath(os.path.join(folder, word)))
+    return named
 
 
 def _link_tree(source: str, target: Path) -> None:
