@@ -59,7 +59,7 @@ def status_command(ctx: click.Context, namespace: str | None, output: str, as_js
             if output == "wide":  # as kubectl's -o wide: long lines, the terminal folds them
                 from rich.console import Console
 
-                Console(highlight=False, width=100_000).print(reports.status_wide(rows))
+                Console(highlight=False, emoji=False, width=100_000).print(reports.status_wide(rows))
             else:
                 click.echo(reports.status_table(rows), nl=False)
     return 1 if failed and rows else 0

@@ -34,7 +34,6 @@ class State:
         if not self.sim:
             return
         import os
-        import tempfile
 
         from mediaops.services import repository
         from mediaops.sim.cluster import Rehearsal
@@ -43,7 +42,6 @@ class State:
         repo = repository(self.config)
         fast = os.environ.get("MEDIAOPS_SIM_TIMING") == "fast"
         rehearsal = Rehearsal(repo.root, timing=Timing.fast() if fast else Timing(), nas_port=0, cluster=repo.cluster)
-        scratch = Path(tempfile.mkdtemp(prefix="mediaops-sim-"))
         click.echo(f"starting a rehearsal cluster from {repo.root} …", err=True)
         show = progress_printer()
         try:
@@ -59,7 +57,8 @@ class State:
             click.echo(f"note: the rehearsal leaves out {len(rehearsal.remote_bases)} remote base(s) it would have "
                        f"to fetch from the internet: {rehearsal.remote_bases[0]}"
                        + (" and more" if len(rehearsal.remote_bases) > 1 else ""), err=True)
-        kubeconfig = rehearsal.kubeconfig(scratch / "kubeconfig")
+        # in the rehearsal's own folder, removed with it when the command ends
+        kubeconfig = rehearsal.kubeconfig(rehearsal.workdir / "kubeconfig")
         self.config.values.update(kubeconfig=str(kubeconfig), context="rehearsal")
         self.config.sources.update(kubeconfig="--sim", context="--sim")
         if rehearsal.nas_host:
@@ -192,7 +191,7 @@ def _fields(value: Any) -> dict[str, Any]:
 def new_console() -> Any:
     from rich.console import Console
 
-    return Console(highlight=False)
+    return Console(highlight=False, emoji=False)  # `:name:` in a value is printed as it is (engine/ui.py)
 
 
 # Which module of mediaops.cli defines each command: a command's module is imported when the command is named

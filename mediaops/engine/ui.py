@@ -46,7 +46,9 @@ class RichUI:
     plain: no boxes, lines whole."""
 
     def __init__(self, console: Console | None = None) -> None:
-        self.console = console or Console(highlight=False)
+        # No emoji codes: a value that reads `:name:` (a tag, a time, a log line) is printed as the cluster has it,
+        # and rich's table of codes is never loaded.
+        self.console = console or Console(highlight=False, emoji=False)
         self.plain = not self.console.is_terminal
         if self.plain:  # piped into a log, a line stays one line (grep-able)
             self.console.soft_wrap = True

@@ -249,9 +249,8 @@ class Rehearsal:
         self.store.subscribers.append(self._volume_gone)
         self.verdicts = Verdicts()
         self.store.subscribers.append(self.verdicts)
-        from mediaops.repo import Repository
-
-        webhook = Repository(self.repo, cluster=self.cluster).mutating_webhook_sources()
+        self._inventories: dict[bool, Any] = {}  # the checkout as the start reads it (_inventory)
+        webhook = self._inventory().mutating_webhook_sources()
         if webhook:  # the repository installs xunholy's kustomize-mutating-webhook
             self.store.mutators.append(functools.partial(substitute_cluster_config, self.store, webhook))
         self.nas_host = self._nas_host()
@@ -303,12 +302,25 @@ class Rehearsal:
         except RuntimeError:
             return "main"
 
-    def _nas_host(self) -> str | None:
-        """The NAS of the repository's NFS mounts, when it is a loopback address the rehearsal may serve."""
+    def _inventory(self, *, opened: bool = False) -> Any:
+        """The operator's checkout as the inventory reads it (``opened``: as ``Repository.open`` checks and gives it,
+        raising what it raises), made once for the start: the NAS, the bootstrap's entry, sources and secrets, the
+        webhook's sources and the variables a vault item stands for are read from the same files, each parsed and
+        the apps built once. Forgotten once the rehearsal has settled (``settle``): what is read later is read
+        afresh."""
         from mediaops.repo import Repository
 
+        found = self._inventories.get(opened)
+        if found is None:
+            found = Repository.open(self.repo, cluster=self.cluster) if opened else \
+                Repository(self.repo, cluster=self.cluster)
+            self._inventories[opened] = found
+        return found
+
+    def _nas_host(self) -> str | None:
+        """The NAS of the repository's NFS mounts, when it is a loopback address the rehearsal may serve."""
         try:
-            servers = {n.server for a in Repository.open(self.repo, cluster=self.cluster).apps() for n in a.nfs}
+            servers = {n.server for a in self._inventory(opened=True).apps() for n in a.nfs}
         except Exception:  # a repository the inventory cannot read still rehearses, without a NAS
             return None
         loopback = sorted(s for s in servers if s.startswith("127."))
@@ -428,10 +440,8 @@ class Rehearsal:
         apps need that no file of the repository defines: what such a source holds on the owner's cluster. A vault
         item the rehearsal does not hold, extracted into one of them, gives each of those variables its
         placeholder, as it gives any field a template names (``Placeholders``)."""
-        from mediaops.repo import Repository
-
         try:
-            repo = Repository.open(self.repo, cluster=self.cluster)
+            repo = self._inventory(opened=True)
             opaque = {name for name, keys in repo.substitution_sources_from_store().items() if keys is None}
             defined = repo.substitution_sources()
             needed = {var for app in repo.apps() for var in app.required if var not in defined}
@@ -815,6 +825,7 @@ class Rehearsal:
         try:
             self.wait_settled(timeout, progress)
         finally:
+            self._inventories.clear()
             for item in dataclasses.fields(self._configured):
                 setattr(self.timing, item.name, getattr(self._configured, item.name))
 
@@ -838,9 +849,7 @@ class Rehearsal:
         # sub-folders, e.g. cluster-vars/), or the vars/ folder beside the entry (kubernetes/flux/vars/, or the
         # cluster's own, kubernetes/<cluster>/flux/vars/ in carpenike/k8s-gitops) that the bootstrap's own
         # Kustomization applies to flux-system before cluster-apps reads them.
-        from mediaops.repo import Repository
-
-        flux_dir = Repository(self.repo, cluster=self.cluster).flux_dir
+        flux_dir = self._inventory().flux_dir
         places = [flux_dir.parent / "components" / "common", flux_dir / "vars"]
         for path in sorted(p for place in places if place.is_dir() for p in place.rglob("*.yaml")):
             for doc in _documents(path):
@@ -853,7 +862,7 @@ class Rehearsal:
         # flux-system GitRepository exists then (a runbook reconciling that one would fail on the cluster).
         sources: set[tuple[str, str]] = set()
         older = _template_bootstrap(self.repo)
-        entries = _bootstrapped(Repository(self.repo, cluster=self.cluster).flux_entry())
+        entries = _bootstrapped(self._inventory().flux_entry())
         for path in entries + older:
             for doc in _documents(path):
                 # The ConfigMaps and Secrets beside the entry are applied with it (joryirving/home-ops:
@@ -873,7 +882,7 @@ class Rehearsal:
                     if ref.get("kind", "GitRepository") == "GitRepository":
                         sources.add((ref.get("namespace") or namespace, ref.get("name") or "flux-system"))
                     self.apply(kind("Kustomization"), doc)
-        self._bootstrap_secrets(Repository(self.repo, cluster=self.cluster))
+        self._bootstrap_secrets(self._inventory())
         self.entry_sources = sources
         self.own_urls = {_normal_url(url) for url in _git_urls(self.repo, sources)}
         for namespace, name in sorted(sources):

@@ -504,6 +504,9 @@ def _makers() -> str:
 
 
 BUILDS = SharedBuilds()
+# post-build substitution results, for every rehearsal of the process (Kustomizations._substituted)
+SUBSTITUTIONS: OrderedDict[tuple[bytes, tuple[tuple[str, str], ...]], Any] = OrderedDict()
+SUBSTITUTIONS_LOCK = threading.Lock()
 Build = tuple[str, str, tuple[str, ...]]  # the commit, the path built (absolute, in that commit's checkout), components
 
 
@@ -518,7 +521,6 @@ class Kustomizations(Controller):
         # and its source's artifact are known (before its dependencies are ready), awaited when it is reconciled
         self.builds: dict[Build, Future[list[dict[str, Any]] | str]] = {}
         self.builds_lock = threading.Lock()
-        self.substitutions: OrderedDict[tuple[bytes, tuple[tuple[str, str], ...]], Any] = OrderedDict()
         self.health_since: dict[Key, float] = {}
         self.depends: dict[Key, frozenset[tuple[Any, Any]]] = {}
 
@@ -771,19 +773,23 @@ class Kustomizations(Controller):
             result.append(item)
         return result
 
-    def _substituted(self, item: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    @staticmethod
+    def _substituted(item: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
         """Post-build substitution of one object: its YAML text substituted, then parsed again. A Kustomization is
-        reconciled many times over the same build and values: each result is kept, by the object exactly as it was
-        (its pickle) and the values, and handed out as a copy."""
+        reconciled many times over the same build and values, and the next rehearsal of the process builds the same
+        objects: each result is kept for the process (``SUBSTITUTIONS``), by the object exactly as it was (its
+        pickle) and the values, and handed out as a copy."""
         key = (pickle.dumps(item, pickle.HIGHEST_PROTOCOL), tuple(sorted(values.items())))
-        found = self.substitutions.get(key)
+        with SUBSTITUTIONS_LOCK:
+            found = SUBSTITUTIONS.get(key)
+            if found is not None:
+                SUBSTITUTIONS.move_to_end(key)
         if found is None:
             found = parse(substitute(yaml.dump(item, Dumper=DUMPER, sort_keys=False, width=1 << 20), values))
-            self.substitutions[key] = found
-            if len(self.substitutions) > 4096:
-                self.substitutions.popitem(last=False)
-        else:
-            self.substitutions.move_to_end(key)
+            with SUBSTITUTIONS_LOCK:
+                SUBSTITUTIONS[key] = found
+                while len(SUBSTITUTIONS) > 4096:
+                    SUBSTITUTIONS.popitem(last=False)
         return clone(found)
 
     def _kustomize(self, path: Path, root: str,

@@ -38,12 +38,15 @@ def test_a_dry_run_does_not_even_refresh_the_index(ops: Mediaops, home_ops: Home
     assert (home_ops.path / ".git" / "index").read_bytes() != before
 
 
-def test_activation_edits_commits_and_pushes(ops: Mediaops, home_ops: HomeOps) -> None:
+def test_activation_edits_commits_and_pushes(ops: Mediaops, home_ops: HomeOps, tmp_path: Path) -> None:
     ns_file = home_ops.path / MEDIA / "kustomization.yaml"
     original = ns_file.read_text()
     ks_text = (home_ops.path / MEDIA / "plex-exporter" / "ks.dis").read_text()
+    ops.env["TMPDIR"] = str(tmp_path / "temporary")
+    (tmp_path / "temporary").mkdir()
     result = ops.run("--sim", "run", "activate", "plex-exporter", "--yes")
     assert result.returncode == 0, result.stdout
+    assert list((tmp_path / "temporary").iterdir()) == []  # the rehearsal and its kubeconfig went with the command
     app_dir = home_ops.path / MEDIA / "plex-exporter"
     assert not (app_dir / "ks.dis").exists() and (app_dir / "ks.yaml").read_text() == ks_text
     # the one new line sits in sorted position; every other byte of the file is as it was

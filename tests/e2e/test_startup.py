@@ -152,3 +152,24 @@ print("\\n" + json.dumps({"loaded": loaded, "found": found, "table": COMMAND_MOD
     data = json.loads(result.stdout.strip().splitlines()[-1])
     assert data["loaded"] == ["mediaops.cli.root", "mediaops.cli.runbooks"]
     assert data["found"] == data["table"]
+
+
+def test_a_value_that_reads_like_an_emoji_code_is_printed_as_it_is(mediaops: Mediaops, tmp_path: Path) -> None:
+    """A result (a tag, a time, a log line) that reads `:name:` is not an emoji: printed as written, through a pipe
+    and on a terminal, and rich's table of emoji codes is never loaded."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "site_check.py").write_text(RUNBOOK.format(summary="tag v1:thumbs_up: at 12:100:00", why="because"))
+    mediaops.env["MEDIAOPS_RUNBOOK_PATH"] = str(site)
+    piped = mediaops.run("run", "site-check", "--yes")
+    assert piped.returncode == 0, piped.stderr
+    assert "tag v1:thumbs_up: at 12:100:00" in piped.stdout and "\N{THUMBS UP SIGN}" not in piped.stdout
+    child = mediaops.spawn("run", "site-check", "--yes")
+    child.expect("tag v1:thumbs_up: at 12:100:00")
+    child.expect(pexpect.EOF)
+    probe = subprocess.run([sys.executable, "-c", PROBE.replace('("kubernetes", "questionary", "sh")',
+                                                                '("rich._emoji_codes",)').format(
+                                args=["run", "site-check", "--yes"])],
+                           env=mediaops.env, cwd=mediaops.cwd, capture_output=True, text=True, timeout=60)
+    assert probe.returncode == 0, probe.stderr
+    assert json.loads(probe.stdout.strip().splitlines()[-1]) == []
