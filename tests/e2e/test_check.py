@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.conftest import Mediaops, json_api, kubectl
+from tests.conftest import Mediaops, json_api, kubectl, read
 
 
 def _check(ops: Mediaops, *args: str) -> tuple[int, list[dict[str, Any]]]:
@@ -160,7 +160,7 @@ def test_cronjobs_pass_on_a_successful_run_and_fail_on_a_failed_one(sim: Mediaop
     assert sim.run("run", "activate", "plex-trakt-sync", "--yes").returncode == 0
     _, results = _check(sim, "plex-trakt-sync", "--only", "cronjobs")
     assert [r["status"] for r in results] == ["unknown"] and "no finished run yet" in results[0]["message"]
-    cronjob = json.loads(kubectl(sim, "get", "cronjobs", "-n", "media", "-o", "json").stdout)["items"][0]
+    cronjob = read(sim, "get", "cronjobs", "-n", "media", "-o", "json")["items"][0]
     name = cronjob["metadata"]["name"]
     assert kubectl(sim, "create", "job", "--from", f"cronjob/{name}", "first-run", "-n", "media").returncode == 0
     assert kubectl(sim, "wait", "--for=condition=Complete", "job/first-run", "-n", "media",

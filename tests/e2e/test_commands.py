@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import HomeOps, Mediaops, kubectl
+from tests.conftest import HomeOps, Mediaops, kubectl, read
 
 PLACEHOLDER = re.compile(r"<[a-z_ ]+>|\{[a-z_]+\}")
 RUNS = [["activate", "plex-exporter"], ["deactivate", "tautulli"], ["nfs-outage", "--planned"],
@@ -58,7 +58,7 @@ def _paste(ops: Mediaops, command: str) -> None:
 
 
 def _deployment(ops: Mediaops) -> dict:
-    return json.loads(kubectl(ops, "get", "deployment", "calibre-web", "-n", "media", "-o", "json").stdout)
+    return read(ops, "get", "deployment", "calibre-web", "-n", "media", "-o", "json")
 
 
 @pytest.mark.parametrize("by", ["the step", "the pasted command"])
@@ -106,7 +106,7 @@ def test_the_restart_and_waits_pasted_run_against_the_cluster(sim: Mediaops, hom
 
 
 def _get_template_annotations(ops: Mediaops) -> dict:
-    obj = json.loads(kubectl(ops, "get", "deployment", "tautulli", "-n", "media", "-o", "json").stdout)
+    obj = read(ops, "get", "deployment", "tautulli", "-n", "media", "-o", "json")
     return dict(obj["spec"]["template"]["metadata"].get("annotations") or {})
 
 
@@ -155,8 +155,8 @@ def test_restores_stop_wait_and_delete_pasted_free_the_claims(sim: Mediaops) -> 
     deployment = _get(sim, "deployment", "tautulli")
     assert deployment is not None and deployment["spec"]["replicas"] == 0
     assert deployment["metadata"]["annotations"]["mediaops.io/previous-replicas"] == "1"
-    pods = json.loads(kubectl(sim, "get", "pods", "-n", "media", "-l", "app.kubernetes.io/name=tautulli",
-                              "-o", "json").stdout)["items"]
+    pods = read(sim, "get", "pods", "-n", "media", "-l", "app.kubernetes.io/name=tautulli",
+                              "-o", "json")["items"]
     assert pods == []
     assert _get(sim, "pvc", "tautulli-config") is None
 
@@ -234,7 +234,7 @@ def test_the_k8up_backup_and_the_sync_job_pasted_do_what_the_steps_do(sim: Media
     sync Job (create --from the CronJob, then a wait), pasted from the previews: a Completed K8up Backup with a
     snapshot of the claim, a Complete Job of the CronJob's template, as the steps leave them (tested in
     tests/e2e/runbooks/test_upgrade.py and test_trakt.py)."""
-    sample = json.loads(kubectl(sim, "get", "schedules.k8up.io", "media-daily", "-n", "storage", "-o", "json").stdout)
+    sample = read(sim, "get", "schedules.k8up.io", "media-daily", "-n", "storage", "-o", "json")
     schedule = {"apiVersion": "k8up.io/v1", "kind": "Schedule",
                 "metadata": {"name": "media-routine", "namespace": "media"},
                 "spec": {"backend": sample["spec"]["backend"], "backup": {"schedule": "0 3 * * *"}}}
@@ -248,7 +248,7 @@ def test_the_k8up_backup_and_the_sync_job_pasted_do_what_the_steps_do(sim: Media
     assert made is not None and made["spec"]["backend"] == sample["spec"]["backend"]
     done = {c["type"]: c for c in made["status"]["conditions"]}["Completed"]
     assert (done["status"], done["reason"]) == ("True", "Succeeded")
-    snapshots = json.loads(kubectl(sim, "get", "snapshots.k8up.io", "-n", "media", "-o", "json").stdout)["items"]
+    snapshots = read(sim, "get", "snapshots.k8up.io", "-n", "media", "-o", "json")["items"]
     assert any("/data/tautulli-config" in s["spec"]["paths"] for s in snapshots)
     assert sim.run("run", "activate", "plex-trakt-sync", "--yes").returncode == 0
     sync = _plans(sim, "trakt-reauth", "--force")["Run the sync CronJob once and wait for it"]

@@ -10,7 +10,7 @@ import subprocess
 import pexpect
 import pytest
 
-from tests.conftest import MEDIAOPS, HomeOps, Mediaops, answer, kubectl
+from tests.conftest import MEDIAOPS, HomeOps, Mediaops, answer, read
 
 KS = "kubernetes/apps/media/plex-exporter/ks.yaml"
 
@@ -41,8 +41,8 @@ def test_activate_stopped_after_its_edit_resumes_to_one_commit(sim: Mediaops, ho
     assert resumed.returncode == 0, resumed.stdout[-3000:]
     assert home_ops.origin_log()[0].startswith("feat(media): activate plex-exporter")
     assert len([s for s in home_ops.origin_log() if "plex-exporter" in s]) == 1
-    ks = json.loads(kubectl(sim, "get", "kustomization", "plex-exporter", "-n", "media", "-o",
-                            "json").stdout)
+    ks = read(sim, "get", "kustomization", "plex-exporter", "-n", "media", "-o",
+                            "json")
     assert any(c["type"] == "Ready" and c["status"] == "True" for c in ks["status"]["conditions"])
 
 
@@ -81,5 +81,5 @@ def test_activate_killed_after_any_step_resumes_to_one_commit_and_ready(sim: Med
     resumed = sim.run("resume", run_id, "--yes")
     assert resumed.returncode == 0, resumed.stdout[-3000:]
     assert [s for s in home_ops.origin_log() if "plex-exporter" in s] == ["feat(media): activate plex-exporter"]
-    ks = json.loads(kubectl(sim, "get", "kustomization", "plex-exporter", "-n", "media", "-o", "json").stdout)
+    ks = read(sim, "get", "kustomization", "plex-exporter", "-n", "media", "-o", "json")
     assert any(c["type"] == "Ready" and c["status"] == "True" for c in ks["status"]["conditions"])

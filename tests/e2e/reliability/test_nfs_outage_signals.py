@@ -10,11 +10,11 @@ import subprocess
 import pexpect
 import pytest
 
-from tests.conftest import MEDIAOPS, HomeOps, Mediaops, kubectl, run_steps
+from tests.conftest import MEDIAOPS, HomeOps, Mediaops, read, run_steps
 
 
 def _get(ops: Mediaops, kind: str, name: str) -> dict:
-    return json.loads(kubectl(ops, "get", kind, name, "-n", "media", "-o", "json").stdout)
+    return read(ops, "get", kind, name, "-n", "media", "-o", "json")
 
 
 @pytest.mark.parametrize(("answered", "signum"), [(0, signal.SIGKILL), (1, signal.SIGKILL), (2, signal.SIGTERM),

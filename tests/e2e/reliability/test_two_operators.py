@@ -8,11 +8,11 @@ import json
 import subprocess
 from pathlib import Path
 
-from tests.conftest import MEDIAOPS, HomeOps, Mediaops, git, kubectl
+from tests.conftest import MEDIAOPS, HomeOps, Mediaops, git, read
 
 
 def _ready(ops: Mediaops, kind: str, name: str) -> bool:
-    obj = json.loads(kubectl(ops, "get", kind, name, "-n", "media", "-o", "json").stdout)
+    obj = read(ops, "get", kind, name, "-n", "media", "-o", "json")
     return any(c["type"] == "Ready" and c["status"] == "True" for c in obj["status"]["conditions"])
 
 
@@ -45,6 +45,6 @@ def test_a_push_rejected_by_a_newer_origin_keeps_the_commit_and_resumes(sim: Med
     assert resumed.returncode == 0, resumed.stdout[-2000:]
     log = home_ops.origin_log()
     assert log[0] == "feat(media): upgrade tautulli (image 2.15.2)" and log[1].startswith("feat(media): activate")
-    deployment = json.loads(kubectl(sim, "get", "deployment", "tautulli", "-n", "media", "-o", "json").stdout)
+    deployment = read(sim, "get", "deployment", "tautulli", "-n", "media", "-o", "json")
     images = [c["image"] for c in deployment["spec"]["template"]["spec"]["containers"]]
     assert "ghcr.io/onedr0p/tautulli:2.15.2" in images

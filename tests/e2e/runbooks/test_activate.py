@@ -7,7 +7,7 @@ import subprocess
 
 import pexpect
 
-from tests.conftest import KUBECTL, HomeOps, Mediaops, answer, json_api, kubectl
+from tests.conftest import KUBECTL, HomeOps, Mediaops, answer, json_api, kubectl, read
 
 
 def test_activate_on_the_cluster_then_nothing_to_do(sim: Mediaops, home_ops: HomeOps) -> None:
@@ -72,7 +72,7 @@ def test_deactivate_backs_up_then_prunes(sim: Mediaops, home_ops: HomeOps) -> No
     result = sim.run("run", "deactivate", "tautulli", "--yes")
     assert result.returncode == 0, result.stdout[-3000:]
     assert "deletes its PersistentVolumeClaims: tautulli-config (5Gi)" in result.stdout
-    backups = json.loads(kubectl(sim, "get", "backups", "-n", "velero", "-o", "json").stdout)["items"]
+    backups = read(sim, "get", "backups", "-n", "velero", "-o", "json")["items"]
     (backup,) = backups
     assert backup["metadata"]["name"].startswith("pre-deactivate-tautulli-")
     assert backup["status"]["phase"] == "Completed"
@@ -83,7 +83,7 @@ def test_deactivate_backs_up_then_prunes(sim: Mediaops, home_ops: HomeOps) -> No
 def test_deactivate_backs_up_with_k8up_where_k8up_backs_up_the_namespace(sim: Mediaops, home_ops: HomeOps) -> None:
     """A K8up Schedule in media (the sample's lands in storage): the backup before the prune is a K8up Backup,
     which holds a snapshot of the claim; no Velero backup is made."""
-    sample = json.loads(kubectl(sim, "get", "schedules.k8up.io", "media-daily", "-n", "storage", "-o", "json").stdout)
+    sample = read(sim, "get", "schedules.k8up.io", "media-daily", "-n", "storage", "-o", "json")
     schedule = {"apiVersion": "k8up.io/v1", "kind": "Schedule",
                 "metadata": {"name": "media-routine", "namespace": "media"},
                 "spec": {"backend": sample["spec"]["backend"], "backup": {"schedule": "0 3 * * *"}}}
@@ -92,12 +92,12 @@ def test_deactivate_backs_up_with_k8up_where_k8up_backs_up_the_namespace(sim: Me
     assert made.returncode == 0, made.stderr
     result = sim.run("run", "deactivate", "tautulli", "--yes", "--json")
     assert result.returncode == 0, result.stdout[-3000:]
-    backups = json.loads(kubectl(sim, "get", "backups.k8up.io", "-n", "media", "-o", "json").stdout)["items"]
+    backups = read(sim, "get", "backups.k8up.io", "-n", "media", "-o", "json")["items"]
     (backup,) = [b for b in backups if b["metadata"]["name"].startswith("pre-deactivate-tautulli-")]
     assert backup["spec"]["backend"] == sample["spec"]["backend"]
-    snapshots = json.loads(kubectl(sim, "get", "snapshots.k8up.io", "-n", "media", "-o", "json").stdout)["items"]
+    snapshots = read(sim, "get", "snapshots.k8up.io", "-n", "media", "-o", "json")["items"]
     assert any("/data/tautulli-config" in s["spec"]["paths"] for s in snapshots)
-    assert json.loads(kubectl(sim, "get", "backups.velero.io", "-n", "velero", "-o", "json").stdout)["items"] == []
+    assert read(sim, "get", "backups.velero.io", "-n", "velero", "-o", "json")["items"] == []
 
 
 def test_skipping_the_rename_makes_no_false_statement_and_no_wait(sim: Mediaops, home_ops: HomeOps) -> None:

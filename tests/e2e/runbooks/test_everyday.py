@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
-from tests.conftest import HomeOps, Mediaops, kubectl
+from tests.conftest import HomeOps, Mediaops, kubectl, read
 
 
 def test_reconcile_picks_up_a_pushed_change_then_has_nothing_to_do(sim: Mediaops,
@@ -15,7 +13,7 @@ def test_reconcile_picks_up_a_pushed_change_then_has_nothing_to_do(sim: Mediaops
     home_ops.git("push", "--quiet")
     result = sim.run("run", "reconcile", "tautulli", "--yes")
     assert result.returncode == 0, result.stdout[-2000:]
-    deployment = json.loads(kubectl(sim, "get", "deployment", "tautulli", "-n", "media", "-o", "json").stdout)
+    deployment = read(sim, "get", "deployment", "tautulli", "-n", "media", "-o", "json")
     images = [c["image"] for c in deployment["spec"]["template"]["spec"]["containers"]]
     assert "ghcr.io/onedr0p/tautulli:2.15.2" in images
     again = sim.run("run", "reconcile", "tautulli", "--yes")
@@ -63,5 +61,5 @@ def test_reconcile_force_insists_when_all_is_ready(sim: Mediaops, home_ops: Home
     forced = sim.run("run", "reconcile", "tautulli", "--force", "--yes")
     assert forced.returncode == 0, forced.stdout[-2000:]
     assert "flux reconcile helmrelease tautulli -n media --force" in forced.stdout
-    hr = json.loads(kubectl(sim, "get", "helmrelease", "tautulli", "-n", "media", "-o", "json").stdout)
+    hr = read(sim, "get", "helmrelease", "tautulli", "-n", "media", "-o", "json")
     assert hr["status"].get("lastHandledForceAt")  # helm-controller ran the forced upgrade

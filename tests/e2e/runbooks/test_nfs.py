@@ -7,7 +7,7 @@ import subprocess
 
 import pexpect
 
-from tests.conftest import MEDIAOPS, HomeOps, Mediaops, answer, kubectl, run_steps
+from tests.conftest import MEDIAOPS, HomeOps, Mediaops, answer, kubectl, read, run_steps
 
 
 def _ingress(ops: Mediaops) -> None:
@@ -26,7 +26,7 @@ def test_outage_maintenance_and_recovery(sim: Mediaops, home_ops: HomeOps) -> No
         events.append(json.loads(line))
         if events[-1]["event"] == "wait_start" and "the NAS" in events[-1]["label"]:
             break
-    deployment = json.loads(kubectl(sim, "get", "deployment", "calibre-web", "-n", "media", "-o", "json").stdout)
+    deployment = read(sim, "get", "deployment", "calibre-web", "-n", "media", "-o", "json")
     assert deployment["spec"]["replicas"] == 0
     assert deployment["metadata"]["annotations"]["mediaops.io/previous-replicas"] == "1"
     status = {r["app"]: r for r in json.loads(sim.run("status", "--json").stdout)}
@@ -44,7 +44,7 @@ def test_outage_maintenance_and_recovery(sim: Mediaops, home_ops: HomeOps) -> No
     assert "books.example.test: 200 OK" in next(e["summary"] for e in events
                                                    if e.get("title", "").startswith("Check their ingress")
                                                    and e["event"] == "step_end")
-    after = json.loads(kubectl(sim, "get", "deployment", "calibre-web", "-n", "media", "-o", "json").stdout)
+    after = read(sim, "get", "deployment", "calibre-web", "-n", "media", "-o", "json")
     assert after["spec"]["replicas"] == 1 and "mediaops.io/previous-replicas" not in after["metadata"].get(
         "annotations", {})
     again = sim.run("run", "nfs-outage", "--yes")
@@ -64,10 +64,10 @@ def test_abort_during_the_outage_offers_the_undo(sim: Mediaops, home_ops: HomeOp
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 1
-    deployment = json.loads(kubectl(sim, "get", "deployment", "calibre-web", "-n", "media", "-o", "json").stdout)
+    deployment = read(sim, "get", "deployment", "calibre-web", "-n", "media", "-o", "json")
     assert deployment["spec"]["replicas"] == 1
     for kind in ("kustomization", "helmrelease"):
-        obj = json.loads(kubectl(sim, "get", kind, "calibre-web", "-n", "media", "-o", "json").stdout)
+        obj = read(sim, "get", kind, "calibre-web", "-n", "media", "-o", "json")
         assert not obj["spec"].get("suspend")
 
 
@@ -109,5 +109,5 @@ def test_planned_maintenance_waits_for_the_nas_to_go_down_first(sim: Mediaops, h
     assert run.wait(timeout=60) == 0
     ends = [(e["title"], e["outcome"]) for e in events if e["event"] == "step_end"]
     assert ends[3] == ("Wait for the NAS to go down", "done") and all(o == "done" for _, o in ends)
-    after = json.loads(kubectl(sim, "get", "deployment", "calibre-web", "-n", "media", "-o", "json").stdout)
+    after = read(sim, "get", "deployment", "calibre-web", "-n", "media", "-o", "json")
     assert after["spec"]["replicas"] == 1

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pexpect
 
-from tests.conftest import MEDIAOPS, ROOT, HomeOps, Mediaops, answer, kubectl, run_steps
+from tests.conftest import MEDIAOPS, ROOT, HomeOps, Mediaops, answer, read, run_steps
 
 TOKEN = "rotated-plex-token-0002"
 
@@ -49,7 +49,7 @@ def test_rotation_reaches_every_deployed_consumer(sim: Mediaops, home_ops: HomeO
     assert result.returncode == 0, result.stdout[-3000:]
     assert "plex-exporter (ExternalSecret): not deployed, skipped" in result.stdout
     assert _tautulli_token(sim) == TOKEN
-    deployment = json.loads(kubectl(sim, "get", "deployment", "plex-trakt-sync", "-n", "media", "-o", "json").stdout)
+    deployment = read(sim, "get", "deployment", "plex-trakt-sync", "-n", "media", "-o", "json")
     env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["PLEX_TOKEN"] == TOKEN
     assert home_ops.origin_log()[0] == "fix(common): rotate the Plex token"
@@ -76,7 +76,7 @@ def test_interactive_rotation_with_the_store_updated_by_hand(sim: Mediaops, home
     refused = sim.run("run", "rotate-plex-token", "--yes", "--token-file", str(token_file))
     assert refused.returncode == 2 and "needs a step a human must do" in refused.stdout
     assert home_ops.git("log", "-1", "--format=%s") == "feat(media): activate plex-exporter"
-    before = json.loads(kubectl(sim, "get", "secret", "plex-exporter", "-n", "media", "-o", "json").stdout)
+    before = read(sim, "get", "secret", "plex-exporter", "-n", "media", "-o", "json")
     child = sim.spawn("run", "rotate-plex-token", timeout=60)
     child.expect("New Plex token")
     child.sendline(TOKEN)
@@ -91,7 +91,7 @@ def test_interactive_rotation_with_the_store_updated_by_hand(sim: Mediaops, home
     child.close()
     assert child.exitstatus == 0, child.before[-2000:]
     assert TOKEN not in child.before
-    after = json.loads(kubectl(sim, "get", "secret", "plex-exporter", "-n", "media", "-o", "json").stdout)
+    after = read(sim, "get", "secret", "plex-exporter", "-n", "media", "-o", "json")
     assert after["metadata"]["resourceVersion"] != before["metadata"]["resourceVersion"]
     assert _tautulli_token(sim) == TOKEN
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from tests.conftest import KUBECTL, Cluster, Mediaops, answer, kubectl, run_steps
+from tests.conftest import KUBECTL, Cluster, Mediaops, answer, kubectl, read, run_steps
 from tests.e2e.runbooks.conftest import VOLSYNC_SECRET, volsync_source
 from tests.e2e.runbooks.conftest import apply as _apply
 
@@ -36,7 +36,7 @@ def _backup(ops: Mediaops, name: str) -> None:
 
 
 def _replicas(ops: Mediaops) -> int:
-    return int(json.loads(kubectl(ops, "get", "deployment", "tautulli", "-n", "media", "-o", "json").stdout)
+    return int(read(ops, "get", "deployment", "tautulli", "-n", "media", "-o", "json")
                ["spec"]["replicas"])
 
 
@@ -61,7 +61,7 @@ def test_restore_brings_back_the_chosen_backups_data(sim: Mediaops) -> None:
     assert done.returncode == 0, done.stdout[-2500:]
     assert _exec(sim, "cat", "/config/tautulli.db") == "monday\n"
     assert _replicas(sim) == 1
-    ks = json.loads(kubectl(sim, "get", "kustomization", "tautulli", "-n", "media", "-o", "json").stdout)
+    ks = read(sim, "get", "kustomization", "tautulli", "-n", "media", "-o", "json")
     assert not ks["spec"].get("suspend") and not (ks["metadata"].get("annotations") or {}).get(
         "mediaops.io/suspended-by")
     report = sim.run("runs", "show", "last", "--markdown").stdout
@@ -93,7 +93,7 @@ def test_an_abort_before_the_claims_go_leaves_the_app_running(sim: Mediaops) -> 
     child.close()
     assert _replicas(sim) == 1
     assert _exec(sim, "cat", "/config/tautulli.db") == "kept\n"
-    ks = json.loads(kubectl(sim, "get", "kustomization", "tautulli", "-n", "media", "-o", "json").stdout)
+    ks = read(sim, "get", "kustomization", "tautulli", "-n", "media", "-o", "json")
     assert not ks["spec"].get("suspend")
 
 
@@ -102,7 +102,7 @@ def test_restore_from_k8up_snapshots_writes_into_the_existing_claim(sim: Mediaop
     manifest applied, and the data is the snapshot's."""
     _exec(sim, "tee", "/config/tautulli.db", stdin="k8up monday\n")
     # The sample's Schedule lands in storage (its Kustomization's targetNamespace): its backend, for media.
-    schedule = json.loads(kubectl(sim, "get", "schedules.k8up.io", "media-daily", "-n", "storage", "-o", "json").stdout)
+    schedule = read(sim, "get", "schedules.k8up.io", "media-daily", "-n", "storage", "-o", "json")
     body = {"apiVersion": "k8up.io/v1", "kind": "Backup", "metadata": {"name": "by-hand", "namespace": "media"},
             "spec": {"backend": schedule["spec"]["backend"]}}
     made = subprocess.run([KUBECTL, "create", "-f", "-"], input=json.dumps(body), env=sim.env, text=True,
@@ -122,7 +122,7 @@ def test_restore_from_k8up_snapshots_writes_into_the_existing_claim(sim: Mediaop
     assert deleted["outcome"] == "not_needed" and "K8up restores into the existing claims" in deleted["summary"]
     assert _exec(sim, "cat", "/config/tautulli.db") == "k8up monday\n"
     assert _replicas(sim) == 1
-    restores = json.loads(kubectl(sim, "get", "restores.k8up.io", "-n", "media", "-o", "json").stdout)["items"]
+    restores = read(sim, "get", "restores.k8up.io", "-n", "media", "-o", "json")["items"]
     assert [r["spec"]["restoreMethod"]["folder"]["claimName"] for r in restores] == ["tautulli-config"]
 
 
@@ -143,7 +143,7 @@ def test_after_the_claims_are_gone_the_way_back_is_forward(sim: Mediaops) -> Non
     child.close()
     assert child.exitstatus == 1
     assert kubectl(sim, "get", "pvc", "tautulli-config", "-n", "media").returncode != 0  # not made again, empty
-    ks = json.loads(kubectl(sim, "get", "kustomization", "tautulli", "-n", "media", "-o", "json").stdout)
+    ks = read(sim, "get", "kustomization", "tautulli", "-n", "media", "-o", "json")
     assert ks["spec"].get("suspend") is True  # Flux still held off
     undo = sim.run("undo", "last", "--yes")
     assert undo.returncode == 1 and "there is no way back" in " ".join(undo.stdout.split())
@@ -165,7 +165,7 @@ def _volsync_backup(ops: Mediaops, data: str) -> str:
     synced = kubectl(ops, "wait", "--for=jsonpath={.status.lastManualSync}=before-the-migration",
                      "replicationsource/tautulli", "-n", "media", "--timeout=60s")
     assert synced.returncode == 0, synced.stderr
-    source = json.loads(kubectl(ops, "get", "replicationsource", "tautulli", "-n", "media", "-o", "json").stdout)
+    source = read(ops, "get", "replicationsource", "tautulli", "-n", "media", "-o", "json")
     return str(source["status"]["lastSyncTime"])
 
 
@@ -182,14 +182,14 @@ def _has_file(ops: Mediaops, path: str) -> bool:
 def _flux_suspended(ops: Mediaops) -> list[str]:
     found = []
     for kind in ("kustomization", "helmrelease"):
-        obj = json.loads(kubectl(ops, "get", kind, "tautulli", "-n", "media", "-o", "json").stdout)
+        obj = read(ops, "get", kind, "tautulli", "-n", "media", "-o", "json")
         if obj["spec"].get("suspend") or (obj["metadata"].get("annotations") or {}).get("mediaops.io/suspended-by"):
             found.append(kind)
     return found
 
 
 def _destinations(ops: Mediaops) -> list[str]:
-    listed = json.loads(kubectl(ops, "get", "replicationdestinations", "-n", "media", "-o", "json").stdout)
+    listed = read(ops, "get", "replicationdestinations", "-n", "media", "-o", "json")
     return [d["metadata"]["name"] for d in listed["items"]]
 
 
@@ -227,7 +227,7 @@ def test_restore_from_volsync_writes_the_snapshot_into_the_claim(sim: Mediaops) 
     assert not _has_file(sim, "/config/migration.log")  # enableFileDeletion: restic restore --delete
     _running_as_before(sim)
     assert _destinations(sim) == []
-    claim = json.loads(kubectl(sim, "get", "pvc", "tautulli-config", "-n", "media", "-o", "json").stdout)
+    claim = read(sim, "get", "pvc", "tautulli-config", "-n", "media", "-o", "json")
     assert not claim["metadata"].get("deletionTimestamp")  # the same claim, written into
     report = sim.run("runs", "show", "last", "--markdown").stdout
     assert "kind: ReplicationDestination" in report
@@ -319,8 +319,8 @@ def test_an_interrupted_volsync_restore_resumes_from_its_chosen_sync_and_never_t
     answer(child, "r")
     child.expect('secrets "tautulli-volsync-secret" not found')
     child.expect("The step failed. What now")
-    destination = json.loads(kubectl(sim, "get", "replicationdestination", "tautulli-restore", "-n", "media", "-o",
-                                     "json").stdout)
+    destination = read(sim, "get", "replicationdestination", "tautulli-restore", "-n", "media", "-o",
+                                     "json")
     trigger = destination["spec"]["trigger"]["manual"]
     _apply(sim, VOLSYNC_SECRET)  # VolSync tries again on its own and syncs the trigger
     synced = kubectl(sim, "wait", f"--for=jsonpath={{.status.lastManualSync}}={trigger}",
@@ -329,8 +329,8 @@ def test_an_interrupted_volsync_restore_resumes_from_its_chosen_sync_and_never_t
     answer(child, "t")  # retry
     child.expect("step 6/")
     child.expect("Run this step")
-    after = json.loads(kubectl(sim, "get", "replicationdestination", "tautulli-restore", "-n", "media", "-o",
-                               "json").stdout)
+    after = read(sim, "get", "replicationdestination", "tautulli-restore", "-n", "media", "-o",
+                               "json")
     assert after["metadata"]["generation"] == destination["metadata"]["generation"]  # the spec never set again
     answer(child, "c")  # the rest without asking
     child.expect(pexpect.EOF)
@@ -409,7 +409,7 @@ def test_volsyncs_restore_operation_fails_clearly_takes_over_its_own_and_never_t
 
 # -- an abort at every step, Velero and K8up ----------------------------------------------------------------------
 def _k8up_backup(ops: Mediaops, name: str) -> None:
-    schedule = json.loads(kubectl(ops, "get", "schedules.k8up.io", "media-daily", "-n", "storage", "-o", "json").stdout)
+    schedule = read(ops, "get", "schedules.k8up.io", "media-daily", "-n", "storage", "-o", "json")
     _apply(ops, {"apiVersion": "k8up.io/v1", "kind": "Backup", "metadata": {"name": name, "namespace": "media"},
                  "spec": {"backend": schedule["spec"]["backend"]}})
     assert kubectl(ops, "wait", "--for=condition=Completed", f"backups.k8up.io/{name}", "-n", "media",

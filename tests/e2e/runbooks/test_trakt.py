@@ -8,13 +8,12 @@ terminal, and writes the login file into the pod through the rehearsal's exec AP
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import pexpect
 
-from tests.conftest import ROOT, HomeOps, Mediaops, answer, kubectl, run_steps
+from tests.conftest import ROOT, HomeOps, Mediaops, answer, kubectl, read, run_steps
 
 
 def _with_standin(ops: Mediaops) -> None:
@@ -25,7 +24,7 @@ def _with_standin(ops: Mediaops) -> None:
 
 
 def _assert_watch_restored(ops: Mediaops) -> None:
-    deployment = json.loads(kubectl(ops, "get", "deployment", "plex-trakt-sync", "-n", "media", "-o", "json").stdout)
+    deployment = read(ops, "get", "deployment", "plex-trakt-sync", "-n", "media", "-o", "json")
     assert deployment["spec"]["replicas"] == 1
     assert kubectl(ops, "get", "pod", "plex-trakt-sync-login", "-n", "media").returncode != 0
 
@@ -55,7 +54,7 @@ def test_reauth_logs_in_and_syncs(sim: Mediaops, home_ops: HomeOps) -> None:
     assert child.exitstatus == 0, child.before
     again = sim.run("run", "trakt-reauth", "--dry-run")
     assert again.returncode == 0 and "logged in to Trakt already" in again.stdout, again.stdout[-1500:]
-    jobs = json.loads(kubectl(sim, "get", "jobs", "-n", "media", "-o", "json").stdout)["items"]
+    jobs = read(sim, "get", "jobs", "-n", "media", "-o", "json")["items"]
     assert any(j["metadata"]["name"].startswith("plex-trakt-sync-sync-manual-") and j["status"].get("succeeded")
                for j in jobs)
     _assert_watch_restored(sim)

@@ -7,12 +7,12 @@ import subprocess
 
 import pexpect
 
-from tests.conftest import KUBECTL, HomeOps, Mediaops, answer, kubectl, run_steps
+from tests.conftest import KUBECTL, HomeOps, Mediaops, answer, kubectl, read, run_steps
 from tests.e2e.runbooks.conftest import volsync_source
 
 
 def _items(ops: Mediaops, kind: str) -> list[dict]:
-    return json.loads(kubectl(ops, "get", kind, "-n", "velero", "-o", "json").stdout)["items"]
+    return read(ops, "get", kind, "-n", "velero", "-o", "json")["items"]
 
 
 def test_backup_then_chart_upgrade(sim: Mediaops, home_ops: HomeOps) -> None:
@@ -30,7 +30,7 @@ def test_backup_then_chart_upgrade(sim: Mediaops, home_ops: HomeOps) -> None:
     assert "data of tautulli-config" in result.stdout
     assert release.read_text() == original.replace("version: 3.7.3", "version: 3.7.2")
     assert home_ops.origin_log()[0] == "feat(media): upgrade tautulli (chart 3.7.2)"
-    hr = json.loads(kubectl(sim, "get", "helmrelease", "tautulli", "-n", "media", "-o", "json").stdout)
+    hr = read(sim, "get", "helmrelease", "tautulli", "-n", "media", "-o", "json")
     assert hr["status"]["history"][0]["chartVersion"] == "3.7.2"
     assert "repository: chart app-template 3.7.3" in result.stdout  # what ran before, shown up front
     again = sim.run("run", "backup-before-upgrade", "tautulli", "--chart-version", "3.7.2", "--yes")
@@ -44,7 +44,7 @@ def test_image_tag_upgrade_in_values(sim: Mediaops, home_ops: HomeOps) -> None:
     assert result.returncode == 0, result.stdout[-3000:]
     (backup,) = _items(sim, "backups")
     assert "labelSelector" not in backup["spec"]
-    deployment = json.loads(kubectl(sim, "get", "deployment", "tautulli", "-n", "media", "-o", "json").stdout)
+    deployment = read(sim, "get", "deployment", "tautulli", "-n", "media", "-o", "json")
     assert "ghcr.io/onedr0p/tautulli:2.15.2" in [c["image"] for c in
                                                   deployment["spec"]["template"]["spec"]["containers"]]
 
@@ -99,10 +99,10 @@ def test_abort_after_a_failed_upgrade_restores_the_data_and_reverts(sim: Mediaop
     assert restore["spec"]["existingResourcePolicy"] == "update"
     assert home_ops.origin_log()[0].startswith('Revert "feat(media): upgrade tautulli')
     # The claim was made again by the restore, with the data the backup holds; Flux runs the app again.
-    claim = json.loads(kubectl(sim, "get", "pvc", "tautulli-config", "-n", "media", "-o", "json").stdout)
+    claim = read(sim, "get", "pvc", "tautulli-config", "-n", "media", "-o", "json")
     assert claim["metadata"]["labels"]["velero.io/restore-name"] == restore["metadata"]["name"]
     assert _exec(sim, "cat", "/config/tautulli.db") == "schema 1: watched history\n"
-    hr = json.loads(kubectl(sim, "get", "helmrelease", "tautulli", "-n", "media", "-o", "json").stdout)
+    hr = read(sim, "get", "helmrelease", "tautulli", "-n", "media", "-o", "json")
     assert not hr["spec"].get("suspend")
 
 
@@ -142,7 +142,7 @@ def test_a_failed_upgrade_is_undone_later_with_its_data(sim: Mediaops, home_ops:
 def _k8up_schedule_for_media(ops: Mediaops) -> None:
     """A K8up Schedule in media, as a cluster that backs up with K8up has (the sample's lands in storage: its
     Kustomization's targetNamespace), with the sample's backend."""
-    sample = json.loads(kubectl(ops, "get", "schedules.k8up.io", "media-daily", "-n", "storage", "-o", "json").stdout)
+    sample = read(ops, "get", "schedules.k8up.io", "media-daily", "-n", "storage", "-o", "json")
     body = {"apiVersion": "k8up.io/v1", "kind": "Schedule", "metadata": {"name": "media-routine", "namespace": "media"},
             "spec": {"backend": sample["spec"]["backend"], "backup": {"schedule": "0 3 * * *"}}}
     made = subprocess.run([KUBECTL, "create", "-f", "-"], input=json.dumps(body), env=ops.env, text=True,
@@ -160,19 +160,19 @@ def test_with_k8up_the_backup_and_the_way_back_are_k8ups(sim: Mediaops, home_ops
     assert "k8up: a K8up Schedule backs up media" in flat and "kind: Backup" in preview.stdout, flat[-3000:]
     failed = sim.run("run", "backup-before-upgrade", "tautulli", "--chart-version", "9.9.9", "--yes", "--json")
     assert failed.returncode == 1, failed.stdout[-3000:]
-    backups = json.loads(kubectl(sim, "get", "backups.k8up.io", "-n", "media", "-o", "json").stdout)["items"]
+    backups = read(sim, "get", "backups.k8up.io", "-n", "media", "-o", "json")["items"]
     assert [b["metadata"]["name"] for b in backups if b["metadata"]["name"].startswith("pre-tautulli-")]
     assert _items(sim, "backups.velero.io") == []
     _exec(sim, "tee", "/config/tautulli.db", stdin="schema 2\n")
     undone = sim.run("undo", "last", "--yes")
     assert undone.returncode == 0, undone.stdout[-3000:]
     assert _exec(sim, "cat", "/config/tautulli.db") == "schema 1\n"
-    restores = json.loads(kubectl(sim, "get", "restores.k8up.io", "-n", "media", "-o", "json").stdout)["items"]
+    restores = read(sim, "get", "restores.k8up.io", "-n", "media", "-o", "json")["items"]
     assert [r["spec"]["restoreMethod"]["folder"]["claimName"] for r in restores] == ["tautulli-config"]
-    deployment = json.loads(kubectl(sim, "get", "deployment", "tautulli", "-n", "media", "-o", "json").stdout)
+    deployment = read(sim, "get", "deployment", "tautulli", "-n", "media", "-o", "json")
     assert deployment["spec"]["replicas"] == 1
     assert "mediaops.io/previous-replicas" not in (deployment["metadata"].get("annotations") or {})
-    hr = json.loads(kubectl(sim, "get", "helmrelease", "tautulli", "-n", "media", "-o", "json").stdout)
+    hr = read(sim, "get", "helmrelease", "tautulli", "-n", "media", "-o", "json")
     assert not hr["spec"].get("suspend")
     assert home_ops.origin_log()[0].startswith('Revert "feat(media): upgrade tautulli')
 
@@ -197,7 +197,7 @@ def test_with_volsync_the_backup_is_a_sync_and_the_schedule_comes_back(sim: Medi
     events = [json.loads(line) for line in failed.stdout.splitlines()]
     assert any(e["event"] == "check" and "volsync: a VolSync ReplicationSource backs up each claim" in
                (e.get("detail") or "") for e in events)
-    source = json.loads(kubectl(sim, "get", "replicationsource", "tautulli", "-n", "media", "-o", "json").stdout)
+    source = read(sim, "get", "replicationsource", "tautulli", "-n", "media", "-o", "json")
     assert source["spec"]["trigger"] == {"schedule": "0 * * * *"}
     assert source["status"]["lastManualSync"].startswith("pre-tautulli-")
     assert _items(sim, "backups.velero.io") == []
@@ -205,7 +205,7 @@ def test_with_volsync_the_backup_is_a_sync_and_the_schedule_comes_back(sim: Medi
     undone = sim.run("undo", "last", "--yes")
     assert undone.returncode == 0, undone.stdout[-3000:]
     assert _exec(sim, "cat", "/config/tautulli.db") == "schema 1\n"
-    destinations = json.loads(kubectl(sim, "get", "replicationdestinations", "-n", "media", "-o", "json").stdout)
+    destinations = read(sim, "get", "replicationdestinations", "-n", "media", "-o", "json")
     assert destinations["items"] == []  # the one-off destination of the way back, deleted
-    deployment = json.loads(kubectl(sim, "get", "deployment", "tautulli", "-n", "media", "-o", "json").stdout)
+    deployment = read(sim, "get", "deployment", "tautulli", "-n", "media", "-o", "json")
     assert deployment["spec"]["replicas"] == 1

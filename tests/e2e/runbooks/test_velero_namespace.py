@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import HomeOps, Mediaops, kubectl, make_home_ops
+from tests.conftest import HomeOps, Mediaops, kubectl, make_home_ops, read
 
 
 def _velero_in_storage(work: Path) -> None:
@@ -39,7 +39,7 @@ def test_velero_in_another_namespace_is_found_and_named_in_the_commands(sim: Med
     assert result.returncode == 0, result.stdout[-3000:]
     assert "kubectl create configmap mediaops-skip-nfs -n storage --from-literal" in said
     assert "--resource-policies-configmap mediaops-skip-nfs --ttl 720h --namespace storage --wait" in said
-    backups = json.loads(kubectl(sim, "get", "backups.velero.io", "-n", "storage", "-o", "json").stdout)["items"]
+    backups = read(sim, "get", "backups.velero.io", "-n", "storage", "-o", "json")["items"]
     (backup,) = backups
     assert backup["metadata"]["name"].startswith("pre-tautulli-") and backup["status"]["phase"] == "Completed"
     assert kubectl(sim, "get", "configmap", "mediaops-skip-nfs", "-n", "storage").returncode == 0
