@@ -42,6 +42,8 @@ KEYS: dict[str, tuple[Any, str, str]] = {
 
 @dataclass
 class Config:
+    """The settings in force, and where each came from (a flag, the environment, the file, the default)."""
+
     values: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     file: Path | None = None

@@ -45,6 +45,8 @@ def wait_tcp(host: str, port: int, *, up: bool, timeout: float, waiting: Any = N
 
 @dataclass
 class HttpCheck:
+    """An HTTP answer: the URL asked, its status, whether that is a pass, and a note."""
+
     url: str
     status: int
     ok: bool

@@ -28,6 +28,8 @@ MODULES = ("flux_ready", "ingress_hosts", "external_names", "pvc_usage", "nfs_sh
 
 @dataclass(frozen=True)
 class Result:
+    """One check's verdict on one app: pass, warn or fail, with what it saw and how to look by hand."""
+
     check: str
     app: str  # namespace/name
     status: str

@@ -105,6 +105,8 @@ class Longhorn:
 
 @dataclass(frozen=True)
 class Finding:
+    """What the backup check says of one claim: its status, line, command to look by hand and newest copy's age."""
+
     status: str
     line: str
     command: str

@@ -26,6 +26,8 @@ class NoBackupSystem(MediaopsError):
 
 @dataclass(frozen=True)
 class Choice:
+    """The backup system an app's claims are backed up with here, and why."""
+
     system: str  # "velero", "k8up" or "volsync" ("none": no system can, ``why`` says why)
     why: str
     backend: dict[str, Any] | None = None  # K8up's repository, as the namespace's Schedule names it

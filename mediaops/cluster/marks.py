@@ -19,6 +19,8 @@ SUSPEND_REASON = "mediaops.io/suspend-reason"
 
 @dataclass
 class FluxStatus:
+    """A Flux object's Ready condition, revision and suspension, as ``flux get`` shows them."""
+
     ready: str  # "True", "False", "Unknown" or "" when never reconciled
     reason: str
     message: str

@@ -16,6 +16,8 @@ KINDS = ("Kustomization", "HelmRelease", "Deployment", "StatefulSet", "Pod")
 
 @dataclass
 class AppStatus:
+    """One row of ``mediaops status``: an app as the repository has it and as the cluster runs it."""
+
     app: str
     namespace: str
     state: str  # in the repository

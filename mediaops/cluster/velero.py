@@ -73,6 +73,8 @@ class VeleroError(MediaopsError):
 
 @dataclass
 class Outcome:
+    """How a Velero backup or restore ended: its phase and counts."""
+
     name: str
     phase: str
     errors: int

@@ -49,6 +49,8 @@ class JournalSink:
 
 @dataclass
 class StepRecord:
+    """One step of a run as its journal tells it."""
+
     index: int
     title: str
     outcome: str = "pending"

@@ -54,6 +54,8 @@ class Aborted(Exception):
 
 @dataclass
 class RunOptions:
+    """How a run goes: interactive or unattended, whether a failure is rolled back, whether it can be resumed."""
+
     mode: str = INTERACTIVE
     rollback_on_failure: bool = False
     resumable: bool = True  # False for an in-process rehearsal: its cluster is gone when the run ends
@@ -61,6 +63,8 @@ class RunOptions:
 
 @dataclass
 class _Done:
+    """A step that ran, with what it changed (undone in reverse when the run is rolled back)."""
+
     index: int
     step: Step
     changes: Changes | None = None

@@ -25,6 +25,8 @@ class PushRejected(GitError):
 
 @dataclass(frozen=True)
 class Pushed:
+    """Where a push went: the remote, the branch and the commit."""
+
     remote: str
     branch: str
     commit: str

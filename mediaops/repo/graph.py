@@ -16,6 +16,8 @@ from mediaops.repo.model import ACTIVE, DISABLED, Ref
 
 @dataclass
 class Node:
+    """A Kustomization or HelmRelease of the dependency graph, with what it depends on."""
+
     ref: Ref
     kind: str  # "Kustomization" or "HelmRelease"
     app: str = ""
@@ -29,6 +31,8 @@ class Node:
 
 @dataclass
 class Graph:
+    """The dependency graph of a repository's Kustomizations and HelmReleases, by reference."""
+
     nodes: dict[str, Node]
 
     def edges(self) -> list[tuple[Node, Node]]:

@@ -32,6 +32,8 @@ class Ref:
 
 @dataclass(eq=False, repr=False)
 class FluxKustomization:
+    """A Flux Kustomization as the repository declares it."""
+
     name: str
     namespace: str
     path: str
@@ -59,6 +61,8 @@ class FluxKustomization:
 
 @dataclass(eq=False, repr=False)
 class Container:
+    """A container of a controller, with its image and tag."""
+
     controller: str
     name: str
     image: str  # the repository with its registry: ghcr.io/home-operations/sonarr
@@ -72,6 +76,8 @@ class Container:
 
 @dataclass(eq=False, repr=False)
 class Controller:
+    """A workload an app's chart values declare (app-template's controllers)."""
+
     name: str
     type: str
     containers: list[Container] = field(default_factory=list)
@@ -93,6 +99,8 @@ class ChartSource:
 
 @dataclass(eq=False, repr=False)
 class HelmRelease:
+    """A HelmRelease as the repository declares it: its chart and version."""
+
     name: str
     namespace: str
     file: str
@@ -107,6 +115,8 @@ class HelmRelease:
 
 @dataclass(eq=False, repr=False)
 class Volume:
+    """A persistent volume claim an app declares."""
+
     name: str
     size: str = ""
     storage_class: str = ""
@@ -115,6 +125,8 @@ class Volume:
 
 @dataclass(eq=False, repr=False)
 class NfsMount:
+    """An NFS share an app mounts: its server, export path and where it is mounted."""
+
     name: str
     server: str
     path: str
@@ -134,12 +146,16 @@ class Ingress:
 
 @dataclass(eq=False, repr=False)
 class ExternalName:
+    """A Service of type ExternalName and the host it points at."""
+
     name: str
     target: str
 
 
 @dataclass(eq=False, repr=False)
 class ExternalSecret:
+    """An ExternalSecret: its store, the remote keys it reads and the Secret it makes."""
+
     name: str
     store: Ref
     store_kind: str

@@ -43,6 +43,8 @@ CRONJOB = Value("NS/CRONJOB", "a CronJob's namespace and name; NS/CRONJOB=off cl
 
 @dataclass(frozen=True)
 class Fault:
+    """A fault the rehearsal can switch on: its name, the value it takes, its effect and how it is applied."""
+
     name: str
     value: Value
     effect: str  # one line, Markdown, as the faults table of docs/rehearsal.md shows it

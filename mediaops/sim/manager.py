@@ -120,6 +120,8 @@ class Operator(Controller):
 
 @dataclass(order=True)
 class _Timer:
+    """A key queued for a controller at a time to come (a requeue after, a periodic reconcile)."""
+
     due: float
     seq: int
     controller: str = field(compare=False)

@@ -67,6 +67,8 @@ class ApiError(Exception):
 
 @dataclass
 class WatchEvent:
+    """One change of the store, as a watch delivers it."""
+
     rv: int
     type: str  # ADDED, MODIFIED, DELETED
     resource: Resource
@@ -78,6 +80,8 @@ Key = tuple[str, str, str, str]  # group, plural, namespace, name
 
 @dataclass
 class Store:
+    """The rehearsal's objects, their resourceVersions and the log watches read from."""
+
     objects: dict[Key, dict[str, Any]] = field(default_factory=dict)
     log: list[WatchEvent] = field(default_factory=list)
     rv: int = 1000
