@@ -191,7 +191,7 @@ def _fields(value: Any) -> dict[str, Any]:
 def new_console() -> Any:
     from rich.console import Console
 
-    return Console(highlight=False, emoji=False)  # `:name:` in a value is printed as it is (engine/ui.py)
+    return Console(highlight=False, emoji=False)  # `:name:` in a value is printed as it is (engine/richui.py)
 
 
 # Which module of mediaops.cli defines each command: a command's module is imported when the command is named

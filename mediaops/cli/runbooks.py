@@ -126,12 +126,19 @@ def _decide_mode(dry_run: bool, yes: bool, as_json: bool) -> str:
     return INTERACTIVE
 
 
+def _rich_ui() -> Any:
+    """The terminal's view of a run (rich): not imported by a run that prints JSON."""
+    from mediaops.engine.richui import RichUI
+
+    return RichUI()
+
+
 def _execute(state: State, runbook: Runbook, params: dict[str, Any], *, dry_run: bool, yes: bool,
              as_json: bool, rollback_on_failure: bool, resume_id: str | None = None, undo: bool = False) -> int:
     from mediaops import services
     from mediaops.engine.journal import Journal
     from mediaops.engine.runner import DRY_RUN, INTERACTIVE, YES, Runner, RunOptions, refuse_unattended
-    from mediaops.engine.ui import JsonUI, Prompter, RichUI
+    from mediaops.engine.ui import JsonUI, Prompter
 
     mode = _decide_mode(dry_run, yes, as_json)
     if rollback_on_failure and not yes:
@@ -154,7 +161,7 @@ def _execute(state: State, runbook: Runbook, params: dict[str, Any], *, dry_run:
         runbook,
         params,
         RunOptions(mode=mode, rollback_on_failure=rollback_on_failure, resumable=not state.sim),
-        sinks=[JsonUI() if as_json else RichUI(), *(env.sinks() if mode != DRY_RUN else [])],
+        sinks=[JsonUI() if as_json else _rich_ui(), *(env.sinks() if mode != DRY_RUN else [])],
         journal=journal,
         services=env.factories(),
         target=env.target(),
