@@ -73,6 +73,13 @@ class Environment:
         self.config = config
         self.repo_root = find_repo_root(config)
         self._kube: Kube | None = None
+        self._repository: Repository | None = None
+
+    def repository(self) -> Repository:
+        """The run's checkout, read once: the lock's namespace and the runbook see the same apps."""
+        if self._repository is None:
+            self._repository = repository(self.config)
+        return self._repository
 
     def kube(self) -> Kube:
         if self._kube is None:
@@ -83,9 +90,9 @@ class Environment:
         def git() -> Any:
             from mediaops.repo.git import Git
 
-            return Git(repository(self.config).root)
+            return Git(self.repository().root)
 
-        found: dict[str, Callable[[], Any]] = {"repo": lambda: repository(self.config), "git": git,
+        found: dict[str, Callable[[], Any]] = {"repo": self.repository, "git": git,
                                                "config": lambda: self.config}
         if cluster_configured(self.config):
             found["cluster"] = self.kube
@@ -124,7 +131,7 @@ class Environment:
         """Where a run's Lease lives: the namespace of the app it acts on, else the configured namespace."""
         if params.get("app") and self.repo_root is not None:
             try:
-                return str(repository(self.config).app(str(params["app"]), params.get("namespace")).namespace)
+                return str(self.repository().app(str(params["app"]), params.get("namespace")).namespace)
             except MediaopsError:
                 pass
         return str(self.config.get("namespace", "media"))
