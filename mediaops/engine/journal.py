@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,7 +23,7 @@ DONE_OUTCOMES = {"done", "not_needed", "skipped", "todo"}
 
 def new_run_id(runbook: str) -> str:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    return f"{stamp}-{runbook}-{secrets.token_hex(2)}"
+    return f"{stamp}-{runbook}-{os.urandom(2).hex()}"  # what secrets.token_hex(2) is, without importing it
 
 
 class JournalSink:
