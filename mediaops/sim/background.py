@@ -21,10 +21,10 @@ from mediaops.errors import MediaopsError, UsageError
 
 def running(directory: Path) -> dict[str, Any]:
     """The state file of the rehearsal running from ``directory``; a usage error when none is."""
-    path = directory / "state.json"
-    if not path.is_file():
-        raise UsageError("no rehearsal cluster is running", hint="start one with `mediaops sim up`")
-    return dict(json.loads(path.read_text()))
+    try:
+        return dict(json.loads((directory / "state.json").read_text()))
+    except FileNotFoundError:  # none, or it ended between a look and this read
+        raise UsageError("no rehearsal cluster is running", hint="start one with `mediaops sim up`") from None
 
 
 def start(directory: Path, repo_root: Path, *, timing: str, timeout: float, nas_port: int,
@@ -56,6 +56,8 @@ def start(directory: Path, repo_root: Path, *, timing: str, timeout: float, nas_
                 try:
                     state = json.loads(path.read_text())
                 except ValueError:  # caught between its write and its close
+                    state = {}
+                except FileNotFoundError:  # removed as the process gave up: the next look finds it ended
                     state = {}
                 if state.get("progress"):
                     progress(tuple(state["progress"]))
