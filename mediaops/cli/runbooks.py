@@ -127,7 +127,12 @@ def _decide_mode(dry_run: bool, yes: bool, as_json: bool) -> str:
 
 
 def _rich_ui() -> Any:
-    """The terminal's view of a run (rich): not imported by a run that prints JSON."""
+    """The view of a run for people: rich's at a terminal (not imported by a run that prints JSON); where nothing
+    is coloured (a pipe, a log), the same lines written without rich (engine/plainui.py)."""
+    from mediaops.engine.plainui import PlainUI, plain_output
+
+    if plain_output():
+        return PlainUI()
     from mediaops.engine.richui import RichUI
 
     return RichUI()

@@ -175,12 +175,15 @@ def test_a_value_that_reads_like_an_emoji_code_is_printed_as_it_is(mediaops: Med
     assert json.loads(probe.stdout.strip().splitlines()[-1]) == []
 
 
-def test_a_run_that_prints_json_imports_no_rich(mediaops: Mediaops, tmp_path: Path) -> None:
-    """`run … --json` speaks JSON lines: the terminal's view (rich) is not imported, a terminal's run has it."""
+def test_only_a_run_at_a_terminal_imports_rich(mediaops: Mediaops, tmp_path: Path) -> None:
+    """`run … --json` speaks JSON lines and a run into a pipe prints plain lines (engine/plainui.py): neither imports
+    rich; a run at a terminal (FORCE_COLOR says it is one, as rich reads it) draws with it."""
     probe = PROBE.replace('("kubernetes", "questionary", "sh")', '("rich", "rich.console")')
-    for args, rich in ((["run", "write-files", str(tmp_path), "--dry-run", "--json"], []),
-                       (["run", "write-files", str(tmp_path), "--dry-run"], ["rich", "rich.console"])):
-        result = subprocess.run([sys.executable, "-c", probe.format(args=args)], env=mediaops.env, cwd=mediaops.cwd,
+    run = ["run", "write-files", str(tmp_path), "--dry-run"]
+    for args, terminal, rich in (([*run, "--json"], False, []), (run, False, []),
+                                 (run, True, ["rich", "rich.console"])):
+        env = {**mediaops.env, **({"FORCE_COLOR": "1"} if terminal else {})}
+        result = subprocess.run([sys.executable, "-c", probe.format(args=args)], env=env, cwd=mediaops.cwd,
                                 capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stderr
-        assert json.loads(result.stdout.strip().splitlines()[-1]) == rich, args
+        assert json.loads(result.stdout.strip().splitlines()[-1]) == rich, (args, terminal)
