@@ -16,9 +16,20 @@ from typing import Any
 MARKS = {
     "done": "✓", "not_needed": "=", "skipped": "↷", "would_run": "○", "todo": "☐", "failed": "✗",
     "interrupted": "!", "pending": "·",
-}  # as richui.OUTCOME_STYLE, without the colours
+}  # each outcome's mark; richui.OUTCOME_STYLE adds the colours
 NARROW = set("✓=↷○☐✗!·↺")  # the marks, one column each on a terminal as rich counts them
 COLUMNS = (("#", True), ("step", False), ("outcome", False), ("time", True))  # (header, right-justified)
+
+
+def mode_text(e: dict[str, Any]) -> str:
+    """How a run goes, as its header says it (a run_start event): both views print this."""
+    mode = e.get("mode", "")
+    text = {"dry-run": "dry run: nothing will be changed", "yes": "unattended (--yes)"}.get(mode, mode)
+    if e.get("undo"):
+        text += " · undoing its completed steps, most recent first"
+    elif e.get("resumed"):
+        text += f" · resuming at step {e.get('resume_at', 0) + 1}"
+    return text
 
 
 def plain_output(stream: Any = None) -> bool:
@@ -75,13 +86,7 @@ class PlainUI:
         params = ", ".join(f"{k}={v}" for k, v in e.get("params", {}).items() if v not in (None, False))
         lines = [f"mediaops · {e['runbook']} · {e.get('summary', '')}", f"params   {params or '—'}"]
         lines += [f"{key:<8} {value}" for key, value in e.get("target", {}).items()]
-        mode = e.get("mode", "")
-        mode_text = {"dry-run": "dry run: nothing will be changed", "yes": "unattended (--yes)"}.get(mode, mode)
-        if e.get("undo"):
-            mode_text += " · undoing its completed steps, most recent first"
-        elif e.get("resumed"):
-            mode_text += f" · resuming at step {e.get('resume_at', 0) + 1}"
-        lines += [f"mode     {mode_text}", f"run      {e['run_id']}"]
+        lines += [f"mode     {mode_text(e)}", f"run      {e['run_id']}"]
         self._print("\n".join(lines))
 
     def _on_check(self, e: dict[str, Any]) -> None:

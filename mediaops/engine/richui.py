@@ -10,21 +10,15 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from mediaops.engine.plainui import MARKS, mode_text
+
 if TYPE_CHECKING:  # imported where they are used: a run that shows no diff, or prints to a pipe, never needs them
     from rich.progress import Progress
     from rich.syntax import Syntax
 
-OUTCOME_STYLE = {
-    "done": ("✓", "green"),
-    "not_needed": ("=", "cyan"),
-    "skipped": ("↷", "yellow"),
-    "would_run": ("○", "blue"),
-    "todo": ("☐", "magenta"),
-    "failed": ("✗", "red"),
-    "interrupted": ("!", "red"),
-    "pending": ("·", "dim"),
-}
-
+OUTCOME_STYLE = {outcome: (MARKS[outcome], colour) for outcome, colour in (
+    ("done", "green"), ("not_needed", "cyan"), ("skipped", "yellow"), ("would_run", "blue"), ("todo", "magenta"),
+    ("failed", "red"), ("interrupted", "red"), ("pending", "dim"))}
 
 
 class RichUI:
@@ -60,13 +54,7 @@ class RichUI:
         lines.append(f"params   {params or '—'}\n")
         for key, value in e.get("target", {}).items():
             lines.append(f"{key:<8} {value}\n")
-        mode = e.get("mode", "")
-        mode_text = {"dry-run": "dry run: nothing will be changed", "yes": "unattended (--yes)"}.get(mode, mode)
-        if e.get("undo"):
-            mode_text += " · undoing its completed steps, most recent first"
-        elif e.get("resumed"):
-            mode_text += f" · resuming at step {e.get('resume_at', 0) + 1}"
-        lines.append(f"mode     {mode_text}\n")
+        lines.append(f"mode     {mode_text(e)}\n")
         lines.append(f"run      {e['run_id']}", style="dim")
         if self.plain:
             self.console.print(Text("mediaops · ") + lines)
