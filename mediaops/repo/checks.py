@@ -57,6 +57,7 @@ def problems(repo: Repository, namespace: str | None = None) -> list[Finding]:
     apps = [a for a in repo.apps() if a.state != ARCHIVED and (namespace is None or a.namespace == namespace)]
     known_ks = {k.ref for k in repo.flux_kustomizations()}
     known_hr = {Ref(h.name, h.namespace) for a in repo.apps() for h in a.helmreleases}
+    elsewhere = _OtherClusters(repo)
     owners: dict[Ref, list[str]] = {}
     for app in repo.apps():
         for ks in app.kustomizations:
@@ -91,13 +92,13 @@ def problems(repo: Repository, namespace: str | None = None) -> list[Finding]:
         for ks in app.kustomizations:
             for dep in ks.depends_on:
                 if dep not in known_ks:
-                    found.append(Finding(where, f"Kustomization {ks.name} dependsOn {dep}, "
-                                                "which exists nowhere in the repository"))
+                    found.append(Finding(where, f"Kustomization {ks.name} dependsOn {dep}, which exists nowhere "
+                                                f"{elsewhere.said(dep, 'ks')}"))
         for hr in app.helmreleases:
             for dep in hr.depends_on:
                 if dep not in known_hr:
-                    found.append(Finding(where, f"HelmRelease {hr.name} dependsOn HelmRelease {dep}, "
-                                                "which exists nowhere in the repository"))
+                    found.append(Finding(where, f"HelmRelease {hr.name} dependsOn HelmRelease {dep}, which exists "
+                                                f"nowhere {elsewhere.said(dep, 'hr')}"))
         found += variable_findings(repo, app)
     # One line per problem: a broken namespace kustomization.yaml is one problem, not one per app.
     unique: dict[tuple[str, str], Finding] = {}
@@ -105,3 +106,40 @@ def problems(repo: Repository, namespace: str | None = None) -> list[Finding]:
         about_a_file = finding.what.startswith("kubernetes/")  # file:line: … is the same for every app
         unique.setdefault(("", finding.what) if about_a_file else (finding.where, finding.what), finding)
     return list(unique.values())
+
+
+class _OtherClusters:
+    """Where a name missing from the chosen cluster's tree is, in a repository of one tree per cluster: a
+    dependency copied from another cluster's tree is the usual cause (carpenike/k8s-gitops: cluster-0's apps name
+    ``cluster-apps-…`` Kustomizations that only nas-1 has). Read only when a name is missing."""
+
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+        self._refs: dict[str, dict[str, set[Ref]]] | None = None
+
+    def said(self, ref: Ref, kind: str) -> str:
+        """The end of the sentence: where the name was looked for, and the other clusters that have it."""
+        if not self.repo.cluster:
+            return "in the repository"
+        here = f"in cluster {self.repo.cluster}'s tree"
+        having = sorted(name for name, refs in self._other_refs().items() if ref in refs[kind])
+        return f"{here} (only in {', '.join(having)}'s)" if having else f"{here} nor any other cluster's"
+
+    def _other_refs(self) -> dict[str, dict[str, set[Ref]]]:
+        from mediaops.errors import MediaopsError
+        from mediaops.repo.inventory import cluster_trees
+
+        if self._refs is None:
+            self._refs = {}
+            for name in sorted(cluster_trees(self.repo.root)):
+                if name == self.repo.cluster:
+                    continue
+                try:
+                    other = Repository.open(self.repo.root, self.repo.default_namespace, name)
+                    self._refs[name] = {"ks": {k.ref for k in other.flux_kustomizations()},
+                                        "hr": {Ref(h.name, h.namespace) for a in other.apps()
+                                               for h in a.helmreleases}}
+                except (MediaopsError, YamlError):  # a tree the inventory cannot read names nothing here
+                    continue
+        return self._refs
+

@@ -116,3 +116,23 @@ def test_the_background_rehearsal_bootstraps_the_cluster_named(ops: Mediaops) ->
         assert "2 Kustomization(s) not Ready" in up.stderr
     finally:
         ops.run("sim", "down")
+
+
+def _depends_on_other_clusters(work: Path) -> None:
+    ks = work / "kubernetes" / "apps" / "home" / "media" / "tautulli.yaml"
+    ks.write_text(ks.read_text().replace("  interval: 1h\n  path: ./kubernetes/apps/base/media/tautulli",
+                                         "  dependsOn:\n    - name: plex-exporter\n    - name: gatus\n"
+                                         "  interval: 1h\n  path: ./kubernetes/apps/base/media/tautulli", 1))
+
+
+def test_a_dependency_of_another_clusters_tree_is_named_as_such(ops: Mediaops, tmp_path: Path) -> None:
+    """A dependsOn copied from another cluster's tree: `apps --check` says where it was looked for and which
+    clusters have it (carpenike/k8s-gitops: cluster-0's apps depend on names only nas-1 has)."""
+    copy = make_home_ops(tmp_path / "deps", source=CLUSTERS, prepare=_depends_on_other_clusters)
+    ops.cwd = copy.path
+    result = ops.run("--cluster", "home", "apps", "--check")
+    assert result.returncode == 1, result.stdout
+    assert "media/tautulli: Kustomization tautulli dependsOn media/plex-exporter, which exists nowhere in cluster " \
+           "home's tree (only in lab's)" in result.stdout.splitlines()
+    assert "media/tautulli: Kustomization tautulli dependsOn media/gatus, which exists nowhere in cluster home's " \
+           "tree nor any other cluster's" in result.stdout.splitlines()
