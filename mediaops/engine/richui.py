@@ -121,15 +121,17 @@ class RichUI:
     def _on_wait_start(self, e: dict[str, Any]) -> None:
         self._last_status = ""
         if not self.console.is_terminal:
-            self.console.print(f"    … waiting: {e['label']}")
+            self.console.print(Text(f"    … waiting: {e['label']}"))
             return
         from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         self._progress = Progress(
             SpinnerColumn(),
-            TextColumn("{task.description}"),
+            # markup off: a label or status from the cluster ("containers with unready status: [tautulli]")
+            # is shown as it is, brackets and all, never read as rich styles
+            TextColumn("{task.description}", markup=False),
             BarColumn(bar_width=20),
-            TextColumn("{task.fields[status]}", style="dim"),
+            TextColumn("{task.fields[status]}", style="dim", markup=False),
             TimeElapsedColumn(),
             console=self.console,
             transient=True,
@@ -208,7 +210,7 @@ class RichUI:
                 mark, style = OUTCOME_STYLE.get(step["outcome"], ("↺", "yellow"))
                 duration = f"{step['duration']:.1f}s" if step.get("duration") is not None else ""
                 outcome = Text(f"{mark} {step['outcome'].replace('_', ' ')}", style=style)
-                table.add_row(str(index + 1), step["title"], outcome, duration)
+                table.add_row(str(index + 1), Text(step["title"]), outcome, duration)
             self.console.print(table)
         status = e["status"]
         style = "green" if status in ("done", "dry-run", "nothing-to-do") else "red"

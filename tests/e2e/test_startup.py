@@ -187,3 +187,40 @@ def test_only_a_run_at_a_terminal_imports_rich(mediaops: Mediaops, tmp_path: Pat
                                 capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout.strip().splitlines()[-1]) == rich, (args, terminal)
+
+
+BRACKETS = '''"""A site runbook whose wait reports what the cluster says."""
+from mediaops.engine import Runbook
+
+runbook = Runbook(name="site-check", summary="Wait on [init] containers")
+
+
+@runbook.step("Wait for the [init] container", why="because", mutates=False)
+def wait(ctx):
+    import time
+
+    with ctx.waiting("Pod media/x [init]") as waiting:
+        waiting.update("containers with unready status: [tautulli]")
+        time.sleep(0.5)  # the spinner's line is drawn a few times
+    return "ready [ok]"
+'''
+
+
+def test_brackets_from_the_cluster_are_shown_as_they_are(mediaops: Mediaops, tmp_path: Path) -> None:
+    """A Kubernetes message names containers in brackets ("containers with unready status: [tautulli]"): at a
+    terminal and through a pipe it is printed whole, never read as a rich style."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "site_check.py").write_text(BRACKETS)
+    mediaops.env["MEDIAOPS_RUNBOOK_PATH"] = str(site)
+    piped = mediaops.run("run", "site-check", "--yes")
+    assert piped.returncode == 0, piped.stderr
+    for text in ("Pod media/x [init]", "containers with unready status: [tautulli]", "ready [ok]",
+                 "Wait for the [init] container"):
+        assert text in piped.stdout, text
+    child = mediaops.spawn("run", "site-check", "--yes")
+    child.expect(r"Pod media/x \[init\]")
+    child.expect(r"containers with unready status: \[tautulli\]")  # the spinner's line
+    child.expect(r"ready \[ok\]")
+    child.expect(r"Wait for the \[init\] container")  # the summary's row
+    child.expect(pexpect.EOF)
