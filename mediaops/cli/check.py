@@ -60,13 +60,15 @@ def check_command(state: State, app: str | None, namespace: str | None, only: tu
 
 def _table(results: list, counts: dict[str, int], has_cluster: bool) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     colour = {"ok": "green", "warn": "yellow", "fail": "bold red", "unknown": "dim"}
     table = Table(show_edge=False, box=None, pad_edge=False)
     for column in ("APP", "CHECK", "STATUS", "MESSAGE"):
         table.add_column(column, overflow="fold")
     for r in results:
-        table.add_row(r.app, r.check, f"[{colour[r.status]}]{r.status}[/]", r.message)
+        # text, not markup: a message from the cluster keeps its brackets ("unready status: [tautulli]")
+        table.add_row(Text(r.app), Text(r.check), Text(r.status, style=colour[r.status]), Text(r.message))
     console = new_console()
     if results:
         console.print(table)

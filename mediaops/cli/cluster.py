@@ -52,7 +52,10 @@ def status_command(ctx: click.Context, namespace: str | None, output: str, as_js
         from mediaops.engine import reports
 
         out = new_console()
-        out.print(f"[dim]context {env.kube().context} · {env.kube().server}[/]")
+        from rich.text import Text
+
+        # text, not markup: an IPv6 server (https://[fd00::1]:6443) keeps its brackets
+        out.print(Text(f"context {env.kube().context} · {env.kube().server}", style="dim"))
         if failed and not rows:
             out.print("every active app is Ready, resumed, at its replicas and on the branch's head")
         else:

@@ -30,11 +30,12 @@ def config_show(state: State, as_json: bool) -> None:
         click.echo(json.dumps({k: {"value": v, "source": s} for k, v, s in config.rows()}, indent=2))
         return
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(show_edge=False, title=f"config file: {config.file or 'none'}", title_justify="left")
     for column in ("setting", "value", "from"):
         table.add_column(column)
     for key, value, source in config.rows():
         shown = ", ".join(value) if isinstance(value, list) else ("" if value is None else str(value))
-        table.add_row(key, shown, source)
+        table.add_row(Text(key), Text(shown), Text(source))  # a value's brackets (an IPv6 URL) as they are
     new_console().print(table)

@@ -263,13 +263,15 @@ def status_wide(rows: list[Any]) -> Any:
     """`status -o wide`: every field in its own column, messages whole."""
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1))
     for column in ("NAME", "NS", "STATE", "KUSTOMIZATION", "HELMRELEASE", "CHART", "READY", "RESTARTS",
                    "REVISION", "AGE", "SUSPENDED", "SCALED DOWN", "MESSAGE"):
         table.add_column(column, overflow="fold")
     for r in rows:
-        table.add_row(r.app, r.namespace, r.state, r.kustomization, r.helmrelease, r.chart, r.replicas,
-                      str(r.restarts), r.revision + (" (behind)" if r.behind else ""), r.reconciled,
-                      ", ".join(r.suspended), ", ".join(r.scaled_down), r.message)
+        cells = (r.app, r.namespace, r.state, r.kustomization, r.helmrelease, r.chart, r.replicas, str(r.restarts),
+                 r.revision + (" (behind)" if r.behind else ""), r.reconciled, ", ".join(r.suspended),
+                 ", ".join(r.scaled_down), r.message)
+        table.add_row(*(Text(cell) for cell in cells))  # a message's brackets as the cluster wrote them
     return table
