@@ -6,6 +6,7 @@ import atexit
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -106,9 +107,16 @@ class Mediaops:
         )
 
     def spawn(self, *args: str, timeout: float = 30) -> pexpect.spawn:
-        child = pexpect.spawn(MEDIAOPS, list(args), env=self.env, cwd=str(self.cwd), encoding="utf-8",
-                              timeout=timeout, dimensions=(60, 160))
-        return child
+        """The command at a terminal, as an operator's shell starts it: Ctrl-C (SIGINT) and Ctrl-\\ (SIGQUIT) at
+        their defaults, whatever this process inherited (a suite started in the background by a script without job
+        control has them ignored, and so would every command it spawned: Ctrl-C would do nothing)."""
+
+        def as_a_shell_does() -> None:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+        return pexpect.spawn(MEDIAOPS, list(args), env=self.env, cwd=str(self.cwd), encoding="utf-8",
+                             timeout=timeout, dimensions=(60, 160), preexec_fn=as_a_shell_does)
 
     def journals(self) -> dict[str, list[dict[str, Any]]]:
         runs = self.state / "runs"
