@@ -605,7 +605,9 @@ class Kustomizations(Controller):
             if found is not None:
                 return found
         result, portable = self._kustomize(Path(path), root, components)
-        if shared is not None and portable:
+        if shared is not None and portable and isinstance(result, list):
+            # a failure is tried again by the next commit's build, as before builds were kept by their files (a
+            # kubectl killed or out of time fails the same files once)
             BUILDS.put(shared, result)
         return result
 
@@ -1014,7 +1016,10 @@ def build_inputs(root: str, path: str, components: tuple[str, ...] = ()) -> str 
             continue
         done.add(where)
         inside = os.path.relpath(where, top)
-        if inside.startswith("..") or os.path.islink(where):
+        # a symbolic link anywhere on the way: kustomize would follow it, and `..` from there is not where the
+        # text says
+        if inside.startswith("..") or os.path.realpath(where) != os.path.realpath(top) + (
+                "" if inside == "." else os.sep + inside):
             return None
         if os.path.isfile(where):
             files = [(os.path.dirname(where), os.path.basename(where))]
@@ -1037,23 +1042,26 @@ def build_inputs(root: str, path: str, components: tuple[str, ...] = ()) -> str 
             except OSError:
                 return None
             digest.update(f"\0{os.path.relpath(full, top)}\0{len(data)}\0".encode() + data)
-            if name in KUSTOMIZATION_FILES:
-                named = _named_outside(folder, data)
+            # a kustomization, and any YAML file that names a path up (a generator's or transformer's
+            # configuration: kustomize resolves its `files:` and `path:` from the kustomization's folder too)
+            if name in KUSTOMIZATION_FILES or (name.endswith((".yaml", ".yml")) and b".." in data):
+                named = _named_outside(folder, data, name in KUSTOMIZATION_FILES)
                 if named is None:
                     return None
                 pending.extend(named)
     return digest.hexdigest()
 
 
-def _named_outside(folder: str, data: bytes) -> list[str] | None:
-    """The paths a kustomization's strings name through ``..``, resolved from its folder (None: it cannot be
-    parsed)."""
+def _named_outside(folder: str, data: bytes, kustomization: bool = True) -> list[str] | None:
+    """The paths a kustomization's strings (or another YAML file's) name through ``..``, resolved from the
+    folder (None: a kustomization that cannot be parsed, or another file that cannot and names a path up)."""
+    text = data.decode("utf-8", errors="replace")
     try:
-        spec = parse(data.decode("utf-8", errors="replace"))
+        documents = parse_all(text)
     except Exception:  # yaml.YAMLError: kustomize says what is wrong with it
-        return None
+        return None if kustomization or "../" in text else []
     named: list[str] = []
-    stack = [spec]
+    stack: list[Any] = list(documents)
     while stack:
         value = stack.pop()
         if isinstance(value, dict):
@@ -1063,7 +1071,8 @@ def _named_outside(folder: str, data: bytes) -> list[str] | None:
             stack.extend(value)
         elif isinstance(value, str) and ".." in value:
             for word in value.replace("=", " ").split():
-                if ".." in word and not word.startswith("/"):
+                up = "../" in word or word == ".." or word.endswith("/..")  # not "loading..." in a value
+                if up and not word.startswith("/"):
                     named.append(os.path.normpath(os.path.join(folder, word)))
     return named
 

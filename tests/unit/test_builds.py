@@ -74,6 +74,16 @@ APPS = {
     "components/common/kustomization.yaml": "kind: Component\nresources:\n  - ../../shared/extra/\n",
     "shared/extra/kustomization.yaml": "resources:\n  - ./x.yaml\n",
     "shared/extra/x.yaml": "kind: ConfigMap\n",
+    # a generator's and a transformer's configuration: their paths are the kustomization folder's too
+    "apps/media/overseerr/app/generator.yaml": "apiVersion: builtin\nkind: ConfigMapGenerator\n"
+                                               "metadata:\n  name: generated\n"
+                                               "files:\n  - ../../../../shared/app.conf\n",
+    "apps/media/overseerr/app/transformer.yaml": "apiVersion: builtin\nkind: PatchTransformer\n"
+                                                 "metadata:\n  name: patched\n"
+                                                 "path: ../../../../shared/patch.yaml\n"
+                                                 "target:\n  kind: HelmRelease\n",
+    "shared/app.conf": "a=1\n",
+    "shared/patch.yaml": "kind: HelmRelease\nmetadata:\n  name: overseerr\n",
 }
 
 
@@ -96,13 +106,24 @@ def test_what_a_build_can_read_and_nothing_else_keys_it(tmp_path: Path) -> None:
         assert build_inputs(str(tmp_path), app) != before, name
         (tmp_path / name).write_text(kept)
     assert build_inputs(str(tmp_path), app) == before
+    # what a generator's or a transformer's configuration names (kustomize reads them from the kustomization's
+    # folder): another build
+    overseerr = str(tmp_path / "apps/media/overseerr/app")
+    (tmp_path / "apps/media/overseerr/app/kustomization.yaml").write_text(
+        "resources:\n  - ./helmrelease.yaml\ngenerators:\n  - generator.yaml\ntransformers:\n  - transformer.yaml\n")
+    configured = build_inputs(str(tmp_path), overseerr)
+    for name in ("shared/app.conf", "shared/patch.yaml"):
+        kept = (tmp_path / name).read_text()
+        (tmp_path / name).write_text(kept + "# changed\n")
+        assert build_inputs(str(tmp_path), overseerr) not in (configured, None), name
+        (tmp_path / name).write_text(kept)
     # what a component names, followed in turn
     (tmp_path / "shared/extra/x.yaml").write_text("kind: ConfigMap\nchanged: 1\n")
     assert build_inputs(str(tmp_path), app, ("../../../../components/common",)) != with_component
     assert build_inputs(str(tmp_path), app) == before
 
 
-@pytest.mark.parametrize("change", ["outside", "missing", "symlink", "unparsable"])
+@pytest.mark.parametrize("change", ["outside", "missing", "symlink", "linked-folder", "unparsable"])
 def test_a_build_whose_inputs_are_not_known_for_sure_has_no_file_key(tmp_path: Path, change: str) -> None:
     from mediaops.sim.flux import build_inputs
 
@@ -116,6 +137,11 @@ def test_a_build_whose_inputs_are_not_known_for_sure_has_no_file_key(tmp_path: P
         kustomization.write_text("resources:\n  - ../../../../shared/absent.yaml\n")
     elif change == "symlink":
         (app / "linked.yaml").symlink_to(root / "shared/pvc.yaml")
+    elif change == "linked-folder":  # `..` past a linked folder is not where the text says: kustomize follows the link
+        (root / "apps/common").symlink_to(root / "components/common")
+        (root / "components/common/sub").mkdir()
+        (root / "components/common/sub/kustomization.yaml").write_text("resources:\n  - ../../../shared/pvc.yaml\n")
+        kustomization.write_text("resources:\n  - ../../../common/sub\n")
     else:
         kustomization.write_text("resources: [\n")
     assert build_inputs(str(root), str(app)) is None
