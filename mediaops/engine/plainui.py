@@ -19,6 +19,9 @@ MARKS = {
 }  # each outcome's mark; richui.OUTCOME_STYLE adds the colours
 NARROW = set("✓=↷○☐✗!·↺")  # the marks, one column each on a terminal as rich counts them
 COLUMNS = (("#", True), ("step", False), ("outcome", False), ("time", True))  # (header, right-justified)
+# The control characters rich's Text leaves out (rich/control.py strip_control_codes): bell, backspace, vertical
+# tab, form feed, carriage return.
+STRIPPED = {7: None, 8: None, 11: None, 12: None, 13: None}
 
 
 def mode_text(e: dict[str, Any]) -> str:
@@ -73,6 +76,13 @@ class PlainUI:
         self._steps: dict[int, dict[str, Any]] = {}
 
     def _print(self, text: str = "") -> None:
+        text = text.translate(STRIPPED)
+        if "\t" in text and not text.isascii():  # a tab after a wide character: columns as rich counts them
+            from rich.text import Text
+
+            expanded = Text(text)
+            expanded.expand_tabs(8)
+            text = expanded.plain
         stream = self.stream or sys.stdout
         stream.write(text.expandtabs(8) + "\n")
         stream.flush()
@@ -189,7 +199,7 @@ def summary(rows: list[list[str]], width: int) -> str:
     cells = [[header for header, _ in COLUMNS], *rows]
     sizes = [max(len(row[i]) for row in cells) for i in range(len(COLUMNS))]
     total = sum(size + 2 for size in sizes) + len(COLUMNS) - 1
-    simple = all(c.isascii() or c in NARROW for row in rows for cell in row for c in cell)
+    simple = all((c.isascii() and c.isprintable()) or c in NARROW for row in rows for cell in row for c in cell)
     if total > width or not simple:
         return _drawn_by_rich(rows, width)
 
