@@ -21,10 +21,14 @@ from mediaops.errors import MediaopsError, UsageError
 
 def running(directory: Path) -> dict[str, Any]:
     """The state file of the rehearsal running from ``directory``; a usage error when none is."""
+    path = directory / "state.json"
     try:
-        return dict(json.loads((directory / "state.json").read_text()))
+        return dict(json.loads(path.read_text()))
     except FileNotFoundError:  # none, or it ended between a look and this read
         raise UsageError("no rehearsal cluster is running", hint="start one with `mediaops sim up`") from None
+    except ValueError:  # written whole (``_write``), so damaged by something else
+        raise MediaopsError(f"the rehearsal's state file {path} is not what it writes",
+                            hint="`mediaops sim down`, or remove the file if no rehearsal runs") from None
 
 
 def start(directory: Path, repo_root: Path, *, timing: str, timeout: float, nas_port: int,
@@ -83,17 +87,24 @@ def serve(rehearsal: Any, directory: Path, timeout: float) -> dict[str, Any]:
         "nas": f"{rehearsal.nas_host}:{rehearsal.nas_port}" if rehearsal.nas_host else "",
         "dns": rehearsal.dns_address, "alertmanager": rehearsal.alertmanager_url,
         "overseerr": rehearsal.overseerr_url, "overseerr_api_key": rehearsal.overseerr_api_key}
-    state_file.write_text(json.dumps(state))
+    _write(state_file, state)
 
     def progress(ready: int, total: int) -> None:
         state["progress"] = [ready, total]
-        state_file.write_text(json.dumps(state))
+        _write(state_file, state)
 
     rehearsal.settle(timeout, progress)
     state["ready"] = True
     state["not_ready"] = rehearsal.not_ready()
-    state_file.write_text(json.dumps(state))
+    _write(state_file, state)
     return state
+
+
+def _write(path: Path, state: dict[str, Any]) -> None:
+    """The state file written whole: a new file renamed over the old, so a reader never finds half of it."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(state))
+    os.replace(partial, path)
 
 
 def process_alive(pid: int) -> bool:

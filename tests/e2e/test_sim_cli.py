@@ -154,3 +154,14 @@ def test_sim_up_prints_the_kubeconfig_to_export_and_sim_down_stops_it(ops: Media
     finally:  # never left running by a failed assertion
         if (ops.state / "sim" / "state.json").exists():
             background.stop(ops.state / "sim")
+
+
+def test_a_damaged_state_file_is_one_line(ops: Mediaops) -> None:
+    """The state file is written whole (a new file renamed over the old): one that does not parse was damaged by
+    something else, and says so in one line, for each command that reads it."""
+    (ops.state / "sim").mkdir(parents=True)
+    (ops.state / "sim" / "state.json").write_text('{"pid": 12')
+    for args in (["sim", "status"], ["sim", "down"], ["sim", "fault", "store-down"]):
+        result = ops.run(*args)
+        assert result.returncode != 0 and "Traceback" not in result.stderr, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1 and "is not what it writes" in result.stderr, args
