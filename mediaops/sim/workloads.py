@@ -336,6 +336,17 @@ class Pods(Controller):
         return None
 
     def reconcile(self, namespace: str, name: str) -> float | None:
+        try:
+            return self._reconcile(namespace, name)
+        except ApiError as exc:
+            if exc.code != 404:
+                raise
+            # Deleted while it was looked at (a ReplicaSet scaled down): the kubelet's status update gets a 404
+            # and it moves on; the pod's deletion event brings no more work.
+            self._forget(namespace, name)
+            return None
+
+    def _reconcile(self, namespace: str, name: str) -> float | None:
         pod = self.store.find(self.res("Pod"), namespace, name)
         if pod is None:
             self._forget(namespace, name)

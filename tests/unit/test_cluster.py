@@ -507,3 +507,26 @@ def test_a_controller_error_is_told_in_one_line() -> None:
             "AttributeError: 'str' object has no attribute 'items'\n")
     assert _error_line(kept) == ("helm-controller ('network', 'tailscale-operator'): "
                                  "AttributeError: 'str' object has no attribute 'items'")
+
+
+def test_a_pod_deleted_while_the_kubelet_looks_at_it_ends_the_look(cluster: Cluster,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ReplicaSet scaled down deletes a pod between the kubelet's read of it and its status update: the update's
+    404 ends that reconcile, as the kubelet moves on, and is no controller error."""
+    from mediaops.cluster.kinds import kind
+
+    sim = cluster.sim
+    (pod,) = [p for p in sim.store.scan(kind("Pod"), "media") if p["metadata"]["name"].startswith("tautulli-")]
+    namespace, name = "media", pod["metadata"]["name"]
+    found = sim.store.find
+
+    def deleted_after_the_read(res: Any, ns: str, who: str) -> Any:
+        seen = found(res, ns, who)
+        if res.kind == "Pod" and who == name and seen is not None:
+            sim.store.delete(res, ns, who)
+            seen["metadata"]["annotations"].pop("mediaops.sim/started", None)  # it has a status to write
+        return seen
+
+    monkeypatch.setattr(sim.store, "find", deleted_after_the_read)
+    assert sim.manager.controllers["pods"].reconcile(namespace, name) is None
+    assert sim.store.peek(kind("Pod"), namespace, name) is None
