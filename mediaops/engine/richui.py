@@ -10,7 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from mediaops.engine.plainui import MARKS, mode_text
+from mediaops.engine.plainui import COLUMNS, MARKS, mode_text
 
 if TYPE_CHECKING:  # imported where they are used: a run that shows no diff, or prints to a pipe, never needs them
     from rich.progress import Progress
@@ -202,10 +202,8 @@ class RichUI:
 
             table = Table(title="summary", title_justify="left", show_edge=False,
                           box=box.SIMPLE if self.plain else box.HEAVY_HEAD)
-            table.add_column("#", justify="right")
-            table.add_column("step")
-            table.add_column("outcome")
-            table.add_column("time", justify="right")
+            for header, right in COLUMNS:  # the plain view draws the same columns
+                table.add_column(header, justify="right" if right else "left")
             for index, step in sorted(self._steps.items()):
                 mark, style = OUTCOME_STYLE.get(step["outcome"], ("↺", "yellow"))
                 duration = f"{step['duration']:.1f}s" if step.get("duration") is not None else ""

@@ -148,17 +148,23 @@ def test_a_controllers_apply_never_undoes_a_write_made_since_it_read(cluster: Cl
     assert not cluster.kube.get("Kustomization", "tautulli", "media")["spec"].get("suspend")
 
 
+def _push_tautulli_values(cluster: Cluster, message: str, old: str, new: str) -> None:
+    """Change tautulli's chart values (``old`` to ``new``), commit, push, and have Flux apply the commit."""
+
+    def change(path: Path) -> None:
+        values = path / MEDIA / "tautulli" / "app" / "values.yaml"
+        values.write_text(values.read_text().replace(old, new))
+
+    cluster.push(message, change)
+    flux.reconcile(cluster.kube, "Kustomization", "cluster-apps", "flux-system", with_source=True, timeout=30)
+
+
 def test_a_kustomization_failing_on_a_rolled_back_release_says_what_the_upgrade_failed_on(cluster: Cluster) -> None:
     """After helm-controller's remediation the HelmRelease's Ready says only "Helm rollback … succeeded", and the
     Kustomization's health check quotes that; the failure itself is in Released, and mediaops adds it."""
     cluster.sim.set_fault("reconcile-fail", "HelmRelease/media/tautulli=upgrade failed: pre-upgrade hook")
 
-    def bump(path: Path) -> None:
-        values = path / MEDIA / "tautulli" / "app" / "values.yaml"
-        values.write_text(values.read_text().replace("tag: 2.15.1", "tag: 2.15.3"))
-
-    cluster.push("feat(media): tautulli 2.15.3", bump)
-    flux.reconcile(cluster.kube, "Kustomization", "cluster-apps", "flux-system", with_source=True, timeout=30)
+    _push_tautulli_values(cluster, "feat(media): tautulli 2.15.3", "tag: 2.15.1", "tag: 2.15.3")
     waits.until(cluster.kube, "HelmRelease", "tautulli", "media", _condition("Remediated", "True"), timeout=30)
     with pytest.raises(WaitFailed) as failed:
         flux.reconcile(cluster.kube, "Kustomization", "tautulli", "media", timeout=30)
@@ -309,12 +315,8 @@ def test_an_owners_item_extracted_into_a_substitution_source_holds_the_variables
 
 
 def test_a_chart_value_of_the_wrong_type_fails_the_release_as_helm_does(cluster: Cluster) -> None:
-    def bad_port(path: Path) -> None:
-        values = path / MEDIA / "tautulli" / "app" / "values.yaml"
-        values.write_text(values.read_text().replace("port: &port 8181", "port: &port rehearsal-tautulli-port"))
-
-    cluster.push("fix(media): tautulli's port", bad_port)
-    flux.reconcile(cluster.kube, "Kustomization", "cluster-apps", "flux-system", with_source=True, timeout=30)
+    _push_tautulli_values(cluster, "fix(media): tautulli's port", "port: &port 8181",
+                          "port: &port rehearsal-tautulli-port")
     # the values are a ConfigMap: the release takes them up on its own reconcile, after the Kustomization's apply
     waits.until(cluster.kube, "HelmRelease", "tautulli", "media", _condition("Released", "False"), timeout=30)
     with pytest.raises(WaitFailed, match=r"Helm upgrade failed for release media/tautulli with chart "
