@@ -22,18 +22,19 @@ def _entry_style(repo: Repository, namespace: str, entry: str) -> str:
 
 def _entry(repo: Repository, app: App) -> str:
     """What the namespace kustomization lists for the app: its ks.yaml (group/name/ks.yaml in a group folder), or
-    the app's own file beside it (one file per app: autobrr.yaml)."""
+    the file of another name that holds its Flux Kustomizations (one file per app beside the list: autobrr.yaml;
+    ahinko/home-ops's plex/install.yaml)."""
     ns_dir = repo.rel(repo.namespace_kustomization(app.namespace).parent)
     if beside_the_list(repo, app):
-        return posixpath.basename(app.ks_file)
+        return posixpath.relpath(app.ks_file, ns_dir)
     return posixpath.relpath(app.directory, ns_dir) + "/ks.yaml"
 
 
 def beside_the_list(repo: Repository, app: App) -> bool:
-    """Whether the app is a file of its own beside the namespace kustomization: listed or not, never renamed."""
-    ns_dir = repo.rel(repo.namespace_kustomization(app.namespace).parent)
-    return bool(app.ks_file) and posixpath.dirname(app.ks_file) == ns_dir and \
-        posixpath.basename(app.ks_file) not in ("ks.yaml", "ks.dis")
+    """Whether the app's Flux Kustomizations are in a file named otherwise than ks.yaml (beside the namespace
+    kustomization, or install.yaml in the app's folder): listed or not, it is never renamed; activation lists it
+    and deactivation takes it out of the list."""
+    return bool(app.ks_file) and posixpath.basename(app.ks_file) not in ("ks.yaml", "ks.dis")
 
 
 def activation(repo: Repository, app: App) -> Changes:

@@ -313,6 +313,13 @@ class Repository:
             mine = [entry for entry in listed if entry.split("/", 1)[0] == name]
             plain = all(entry == name for entry in mine) and any(
                 (app_dir / f).is_file() for f in ("kustomization.yaml", "kustomization.yml", "Kustomization"))
+            named = self._named_entry(app_dir) if not mine else None
+            if named is not None:
+                # Its Flux Kustomizations in a file of another name, taken out of the list (ahinko/home-ops:
+                # `#- ./jellyfin/install.yaml`): disabled, as a ks.yaml not listed is.
+                return self._described(App(name, namespace, self.rel(app_dir), DISABLED, [], ks_file=self.rel(named),
+                                           notes=[f"{named.name} is not listed in {ns_file}: taken as disabled "
+                                                  "(activation lists it)"]), named)
             if not mine or plain:
                 # A folder no one lists and with no ks.yaml (notes, ks.bak), or one listed whole whose kustomization
                 # holds plain manifests kustomize applies with the namespace (szinn/k8s-homelab's
@@ -324,6 +331,22 @@ class Repository:
         ks_file = ks_yaml if has_yaml else ks_dis
         return self._described(App(name, namespace, self.rel(app_dir), state, reasons, ks_file=self.rel(ks_file),
                                    notes=notes), ks_file)
+
+    def _named_entry(self, app_dir: Path) -> Path | None:
+        """The one YAML file at the top of an app's folder, beside no ks.yaml, that holds Flux Kustomizations (the
+        file the namespace lists for the app in repositories that do not name it ks.yaml); None when there is none,
+        or several."""
+        found = []
+        for child in sorted(app_dir.iterdir()):
+            if child.suffix in (".yaml", ".yml") and child.name not in ("kustomization.yaml", "kustomization.yml") \
+                    and child.is_file():
+                try:
+                    docs = load_all(child, self.root)
+                except YamlError:
+                    continue
+                if any(is_kind(d, "Kustomization", FLUX_KS) for d in docs):
+                    found.append(child)
+        return found[0] if len(found) == 1 else None
 
     def _file_app(self, path: Path, namespace: str, listed: bool) -> App | None:
         """The app of a namespace-level file holding its Flux Kustomizations; None for a file that holds none."""
