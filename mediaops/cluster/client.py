@@ -507,27 +507,31 @@ def condition(obj: dict[str, Any] | None, type_: str = "Ready") -> dict[str, Any
     return None
 
 
-def _exec_api(kube: Kube) -> Any:
-    from kubernetes import client
-
-    return client.CoreV1Api(kube.api)
-
-
 def exec_in(kube: Kube, namespace: str, pod: str, command: list[str], *, container: str = "",
             stdin: bytes | None = None, timeout: float = 60) -> tuple[str, str, int]:
     """Run a command in a container through the API (no terminal): (stdout, stderr, exit code).
 
     Data for the command goes on stdin, never on its command line, so it shows in no process list.
-    """
-    from kubernetes.stream import stream
 
-    api = _exec_api(kube)
-    kwargs: dict[str, Any] = {"command": command, "stdin": stdin is not None, "stdout": True, "stderr": True,
-                              "tty": False, "_preload_content": False}
+    The request is the one ``kubernetes.stream.stream(CoreV1Api(...).connect_get_namespaced_pod_exec, ...)``
+    makes (kubernetes-client/python, kubernetes/stream/stream.py: the generated method's request, serialized as
+    ``_connect_get_namespaced_pod_exec_serialize`` in kubernetes/client/api/core_v1_api.py does, handed to
+    ``ws_client.websocket_call``), built here from the same ApiClient without importing ``CoreV1Api``: that
+    module defines a pydantic model for every core kind and costs most of a second of CPU to import.
+    """
+    from kubernetes.stream import ws_client
+
+    api = kube.api
+    query: list[tuple[str, Any]] = [("command", command)]
     if container:
-        kwargs["container"] = container
+        query.append(("container", container))
+    query += [("stderr", True), ("stdin", stdin is not None), ("stdout", True), ("tty", False)]
     try:
-        client = stream(api.connect_get_namespaced_pod_exec, pod, namespace, **kwargs)
+        method, url, headers, _, _ = api.param_serialize(
+            method="GET", resource_path="/api/v1/namespaces/{namespace}/pods/{name}/exec",
+            path_params={"name": pod, "namespace": namespace}, query_params=query, header_params={"Accept": "*/*"},
+            auth_settings=["BearerToken"], collection_formats={"command": "multi"})
+        client = ws_client.websocket_call(api.configuration, method, url, headers=headers, _preload_content=False)
     except Exception as exc:  # the websocket layer raises its own types
         raise KubeError(f"cannot exec in Pod {namespace}/{pod}: {exc}") from None
     try:

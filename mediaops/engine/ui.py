@@ -26,11 +26,6 @@ class Prompter:
     within a prompt and the same across prompts: r run, s skip, d details, a abort, c continue without
     asking; y done (a manual step), t retry."""
 
-    def __init__(self) -> None:
-        import questionary
-
-        self._q = questionary
-
     def _select(self, message: str, choices: list[tuple[str, str, str]]) -> str:
         from prompt_toolkit.application import Application
         from prompt_toolkit.formatted_text import FormattedText
@@ -91,7 +86,9 @@ class Prompter:
         return getpass.getpass(f"? {message} (not shown) ")
 
     def confirm(self, message: str, default: bool = True) -> bool:
-        return bool(_run(self._q.confirm(message, default=default).application))
+        import questionary  # imported by the first yes/no question: most runs ask none
+
+        return bool(_run(questionary.confirm(message, default=default).application))
 
 
 def _run(app: Any) -> Any:

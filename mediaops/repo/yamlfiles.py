@@ -214,8 +214,6 @@ def parse_all(text: str) -> list[Any]:
     return _documents(tolerant(text))
 
 
-
-
 def _documents(loader: Any) -> list[Any]:
     """Build each document from the composed nodes. The plain tags (string, number, bool, null, map, list,
     merge key) are built here directly, which is most of the cost PyYAML's generic constructor has;
@@ -432,16 +430,30 @@ KEPT_REPOSITORIES = 16  # the checkouts whose parsed files changed last; a seven
 DISK_CACHE = DiskCache()
 
 
+# A file's documents by its content's digest, for the process: a process that reads many copies of one
+# repository (the rehearsal's, a test's) parses each content once. Read-only, as every parse result.
+_BY_CONTENT: dict[bytes, list[Any]] = {}
+
+
 def _parse_file(path: Path) -> list[Any]:
-    import yaml
+    import hashlib
 
     raw = path.read_bytes()
+    digest = hashlib.blake2b(raw, digest_size=16).digest()
+    found = _BY_CONTENT.get(digest)
+    if found is not None:
+        return found
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:  # Go's YAML refuses it too ("invalid trailing UTF-8 octet")
+        import yaml
+
         mark = yaml.Mark(str(path), exc.start, raw[:exc.start].count(b"\n"), 0, None, 0)
         raise yaml.MarkedYAMLError(problem="invalid UTF-8 (save the file as UTF-8)", problem_mark=mark) from None
-    return parse_all(text)
+    docs = parse_all(text)
+    if len(_BY_CONTENT) < 16384:
+        _BY_CONTENT[digest] = docs
+    return docs
 
 
 def variable_uses(text: str) -> list[tuple[str, bool]]:

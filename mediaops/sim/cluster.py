@@ -10,6 +10,7 @@ repository describes; Velero, K8up and VolSync exist only when the repository in
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import dataclasses
 import functools
@@ -19,7 +20,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tarfile
 import tempfile
 import threading
 import time
@@ -258,6 +258,7 @@ class Rehearsal:
         self._nas_socket: socket.socket | None = None
         self._installed: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._trees: dict[str, str] = {}
+        self._refs: dict[tuple[str, str], tuple[tuple[int, int, int], str]] = {}  # (git dir, ref) -> (stamp, sha)
         self._threads: list[threading.Thread] = []
         self._configured = dataclasses.replace(self.timing)
         self.dns = DnsServer(self._external_names, lambda: self.faults.get("dns-nxdomain") or [])
@@ -340,17 +341,34 @@ class Rehearsal:
         return url if url.startswith("file://") and Path(path).exists() else f"file://{self.origin}"
 
     def resolve(self, url: str, branch: str) -> str:
-        path = self.source_url(url).removeprefix("file://")
+        git_dir = self._git_dir(self.source_url(url).removeprefix("file://"))
         if branch != self.branch:
             try:
-                self._git("--git-dir", self._git_dir(path), "rev-parse", "--verify", f"refs/heads/{branch}")
+                self._rev_parse(git_dir, f"refs/heads/{branch}")
             except RuntimeError:
                 branch = self.branch  # the repository names its remote's default branch; follow ours
         try:
-            return self._git("--git-dir", self._git_dir(path), "rev-parse", f"refs/heads/{branch}")
+            return self._rev_parse(git_dir, f"refs/heads/{branch}")
         except RuntimeError as exc:
             raise RuntimeError(f"failed to checkout and determine revision: unable to resolve branch '{branch}': "
                                f"{exc}") from None
+
+    def _rev_parse(self, git_dir: str, ref: str) -> str:
+        """``git rev-parse --verify ref``, asked again only when the ref's file changed. The source controller asks
+        at every interval; git moves a loose ref by renaming a new file into place (a new inode), and a ref that
+        has no loose file (packed, or another ref backend) is asked every time."""
+        try:
+            found = os.stat(os.path.join(git_dir, ref))
+            stamp: tuple[int, int, int] | None = (found.st_ino, found.st_mtime_ns, found.st_size)
+        except OSError:
+            stamp = None
+        known = self._refs.get((git_dir, ref))
+        if stamp is not None and known is not None and known[0] == stamp:
+            return known[1]
+        sha = self._git("--git-dir", git_dir, "rev-parse", "--verify", ref)
+        if stamp is not None:
+            self._refs[(git_dir, ref)] = (stamp, sha)
+        return sha
 
     @staticmethod
     def _git_dir(path: str) -> str:
@@ -368,10 +386,18 @@ class Rehearsal:
         partial = target.with_suffix(".partial")
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)
-        archive = subprocess.run(["git", "--git-dir", git_dir, "archive", "--format=tar", tree], capture_output=True,
-                                 check=True)
-        with tarfile.open(fileobj=__import__("io").BytesIO(archive.stdout)) as tar:
-            tar.extractall(partial, filter="data")
+        # git's own checkout of the tree into the folder, through an index of its own (source-controller clones
+        # and checks out the commit: every file of the tree, export-ignore or not). Twice as fast as extracting
+        # a `git archive` in Python.
+        index = os.path.abspath(partial.with_suffix(".index"))
+        env = {**os.environ, "GIT_INDEX_FILE": index}
+        try:
+            subprocess.run(["git", "--git-dir", git_dir, "read-tree", tree], env=env, capture_output=True, check=True)
+            subprocess.run(["git", "--git-dir", git_dir, "--work-tree", os.path.abspath(partial), "checkout-index",
+                            "--all", "--force"], env=env, capture_output=True, check=True)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(index)
         self._drop_remote_bases(partial)
         if _files_follow_the_tree(partial):
             try:
@@ -457,7 +483,10 @@ class Rehearsal:
         return Placeholders()
 
     def apply(self, res: Resource, obj: dict[str, Any]) -> dict[str, Any]:
-        """Create, or update what the manifest says while keeping what others set (status, suspend, annotations)."""
+        """Create, or update what the manifest says while keeping what others set (status, suspend, annotations).
+
+        The object applied stays the caller's. What comes back is the object as stored, for reading only (when the
+        apply changed nothing it is the stored object itself, as ``Store.peek`` gives it): never change it."""
         meta = obj.setdefault("metadata", {})
         namespace = meta.get("namespace", "") if res.namespaced else ""
         if res.namespaced and namespace and self.store.peek(kind("Namespace"), "", namespace) is None:
@@ -471,19 +500,18 @@ class Rehearsal:
             try:
                 if live is None:
                     return self.store.create(res, clone(obj))
-                merged = clone(live)
-                for key, value in obj.items():
-                    if key in ("metadata", "status"):
-                        continue
-                    merged[key] = clone(value)
+                # Copy on write: the merge shares what it does not change with the stored object and the caller's,
+                # and changes neither (the store copies what it writes).
+                merged = {**live, **{k: v for k, v in obj.items() if k not in ("metadata", "status")}}
                 if (live.get("spec") or {}).get("suspend") and "suspend" not in (obj.get("spec") or {}):
-                    merged.setdefault("spec", {})["suspend"] = True
+                    merged["spec"] = {**(merged.get("spec") or {}), "suspend": True}
+                merged["metadata"] = dict(live["metadata"])
                 for part in ("labels", "annotations"):
                     values = {**(live["metadata"].get(part) or {}), **(meta.get(part) or {})}
                     if values or part in live["metadata"]:
                         merged["metadata"][part] = values
                 if merged == live:  # an apply that changes nothing writes nothing (the resourceVersion stays)
-                    return clone(live)
+                    return live
                 return self.store.replace(res, merged, expect_rv=live["metadata"]["resourceVersion"])
             except ApiError as exc:
                 if exc.code != 409:  # written (or created) by someone else meanwhile: merge with theirs
@@ -1042,16 +1070,15 @@ def _bootstrapped(entries: list[Path]) -> list[Path]:
 
 
 def _files_follow_the_tree(root: Path) -> bool:
-    """Whether an archive's files are its git tree's and nothing else: no attribute makes them depend on the commit
-    (``export-subst``), on this clone's git configuration (a ``filter=``: git-crypt, LFS) or on the blob's name
-    (``ident``). Text and line-ending attributes are part of the tree. Every home-ops repository read has a
-    .gitattributes (``* text=auto eol=lf``, ``*.sops.* diff=sopsdiffer``), which alone used to keep builds from
-    being shared."""
+    """Whether a checkout's files are its git tree's and nothing else: no attribute makes them depend on this clone's
+    git configuration (a ``filter=``: git-crypt, LFS) or on the blob's name (``ident``). Text and line-ending
+    attributes are part of the tree. Every home-ops repository read has a .gitattributes (``* text=auto eol=lf``,
+    ``*.sops.* diff=sopsdiffer``), which alone used to keep builds from being shared."""
     for attributes in root.rglob(".gitattributes"):
         try:
             words = attributes.read_text(encoding="utf-8", errors="replace").split()
         except OSError:
             return False
-        if any(w in ("export-subst", "ident") or w.startswith("filter=") for w in words):
+        if any(w == "ident" or w.startswith("filter=") for w in words):
             return False
     return True

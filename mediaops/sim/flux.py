@@ -353,17 +353,20 @@ class Sources(Controller):
                               status)
 
 
-def _same(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    """Status equality ignoring timestamps, so an unchanged reconcile writes nothing."""
+def _same(old: Any, new: Any) -> bool:
+    """Status equality ignoring timestamps, so an unchanged reconcile writes nothing. JSON's values are compared by
+    type as well (true is not 1 there, nor 1.0 the integer 1), as the API sees them."""
+    if type(old) is not type(new):
+        return False
+    if isinstance(old, dict):
+        keys = old.keys() - _STAMPS
+        return keys == new.keys() - _STAMPS and all(_same(old[k], new[k]) for k in keys)
+    if isinstance(old, list):
+        return len(old) == len(new) and all(_same(a, b) for a, b in zip(old, new, strict=True))
+    return bool(old == new)
 
-    def strip(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k not in ("lastTransitionTime", "lastUpdateTime")}
-        if isinstance(value, list):
-            return [strip(v) for v in value]
-        return value
 
-    return json.dumps(strip(old), sort_keys=True) == json.dumps(strip(new), sort_keys=True)
+_STAMPS = frozenset(("lastTransitionTime", "lastUpdateTime"))
 
 
 class BuildPool:
@@ -505,7 +508,7 @@ def _makers() -> str:
 
 BUILDS = SharedBuilds()
 # post-build substitution results, for every rehearsal of the process (Kustomizations._substituted)
-SUBSTITUTIONS: OrderedDict[tuple[bytes, tuple[tuple[str, str], ...]], Any] = OrderedDict()
+SUBSTITUTIONS: OrderedDict[tuple[bytes, tuple[tuple[str, str], ...]], bytes] = OrderedDict()
 SUBSTITUTIONS_LOCK = threading.Lock()
 Build = tuple[str, str, tuple[str, ...]]  # the commit, the path built (absolute, in that commit's checkout), components
 
@@ -734,9 +737,11 @@ class Kustomizations(Controller):
             raise
         if isinstance(built, str):
             raise BuildError("BuildFailed", built)
-        objects = clone(built)
+        # The build is shared by every reconcile of the same inputs: read here, and each object copied before it
+        # changes (substitution makes its own copy).
+        objects, copied = built, False
         if (spec.get("decryption") or {}).get("provider") == "sops":
-            objects = [self._decrypt(o, meta["namespace"], spec) for o in objects]
+            objects, copied = [self._decrypt(o, meta["namespace"], spec) for o in clone(built)], True
         values = self._variables(obj)
         target = spec.get("targetNamespace")
         common = spec.get("commonMetadata") or {}
@@ -754,6 +759,8 @@ class Kustomizations(Controller):
                                       (item_meta.get("labels") or {}).get(SUBSTITUTE))
             if not disabled and values is not None:  # Flux substitutes the YAML text, then parses it again
                 item = self._substituted(item, values)
+            elif not copied:
+                item = clone(item)
             for index, patch in enumerate(spec.get("patches") or []):
                 if selectors.target_matches(patch.get("target"), item):
                     if index not in bodies:  # parsed once per build, when a target first matches (never changed)
@@ -780,19 +787,20 @@ class Kustomizations(Controller):
         """Post-build substitution of one object: its YAML text substituted, then parsed again. A Kustomization is
         reconciled many times over the same build and values, and the next rehearsal of the process builds the same
         objects: each result is kept for the process (``SUBSTITUTIONS``), by the object exactly as it was (its
-        pickle) and the values, and handed out as a copy."""
+        pickle) and the values, and handed out as a new copy (kept as its pickle, loaded for each)."""
         key = (pickle.dumps(item, pickle.HIGHEST_PROTOCOL), tuple(sorted(values.items())))
         with SUBSTITUTIONS_LOCK:
             found = SUBSTITUTIONS.get(key)
             if found is not None:
                 SUBSTITUTIONS.move_to_end(key)
         if found is None:
-            found = parse(substitute(yaml.dump(item, Dumper=DUMPER, sort_keys=False, width=1 << 20), values))
+            made = parse(substitute(yaml.dump(item, Dumper=DUMPER, sort_keys=False, width=1 << 20), values))
+            found = pickle.dumps(made, pickle.HIGHEST_PROTOCOL)
             with SUBSTITUTIONS_LOCK:
                 SUBSTITUTIONS[key] = found
                 while len(SUBSTITUTIONS) > 4096:
                     SUBSTITUTIONS.popitem(last=False)
-        return clone(found)
+        return pickle.loads(found)
 
     def _kustomize(self, path: Path, root: str,
                    components: tuple[str, ...] = ()) -> tuple[list[dict[str, Any]] | str, bool]:

@@ -774,7 +774,7 @@ class ApiServer(ThreadingHTTPServer):
         if resource.group not in SERVED_WHEN_INSTALLED:
             return True
         crds = BY_PLURAL[("apiextensions.k8s.io", "customresourcedefinitions")]
-        return self.store.find(crds, "", f"{resource.plural}.{resource.group}") is not None
+        return self.store.peek(crds, "", f"{resource.plural}.{resource.group}") is not None
 
     def shutdown(self) -> None:
         self.stopping.set()

@@ -9,6 +9,7 @@ sample repository's ``cluster-secrets.sops.yaml`` is made with it).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import os
 import re
@@ -54,16 +55,28 @@ def _dearmor(text: str) -> bytes:
 
 
 def _data_key(meta: dict[str, Any], identities: list[str]) -> bytes:
+    """The file's data key, opened with one of the identities. The same file is decrypted at every reconcile of
+    the Kustomization that holds it: each answer is kept for the process, by the file's age entries and the
+    identities (an age decryption costs a quarter of a millisecond, a file it fails for one per entry)."""
+    entries = tuple(str(entry.get("enc", "")) for entry in meta.get("age") or [])
+    found = _opened(entries, tuple(identities))
+    if found is None:
+        raise ForeignKey("none of the age identities can decrypt this file's data key")
+    return found
+
+
+@functools.lru_cache(maxsize=256)
+def _opened(entries: tuple[str, ...], identities: tuple[str, ...]) -> bytes | None:
     import pyrage
     from pyrage import x25519
 
     keys = [x25519.Identity.from_str(i) for i in identities]
-    for entry in meta.get("age") or []:
+    for entry in entries:
         try:
-            return bytes(pyrage.decrypt(_dearmor(str(entry.get("enc", ""))), keys))
+            return bytes(pyrage.decrypt(_dearmor(entry), keys))
         except Exception:
             continue
-    raise ForeignKey("none of the age identities can decrypt this file's data key")
+    return None
 
 
 def _aes(key: bytes) -> Any:

@@ -21,10 +21,10 @@ def _attributes(text: str) -> object:
 
 LINE_ENDINGS = _attributes("* text=auto eol=lf\n*.sops.* diff=sopsdiffer\n")  # as every home-ops repository has
 GIT_CRYPT = _attributes("* text=auto eol=lf\nsecrets/** filter=git-crypt diff=git-crypt\n")
-SUBSTITUTED = _attributes("kubernetes/** export-subst\n")
+SUBSTITUTED = _attributes("kubernetes/** export-subst\n")  # `git archive` only: a clone's checkout never applies it
 
 
-@pytest.mark.parametrize(("prepare", "tree"), [(LINE_ENDINGS, True), (GIT_CRYPT, False), (SUBSTITUTED, False)],
+@pytest.mark.parametrize(("prepare", "tree"), [(LINE_ENDINGS, True), (GIT_CRYPT, False), (SUBSTITUTED, True)],
                          ids=["line-endings", "git-crypt", "export-subst"])
 def test_builds_are_kept_by_their_files_and_by_the_tree_where_the_files_are_the_trees(
         tmp_path: Path, prepare: object, tree: bool, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -45,7 +45,7 @@ def test_builds_are_kept_by_their_files_and_by_the_tree_where_the_files_are_the_
         inputs = flux.build_inputs(root, os.path.join(root, "kubernetes/apps/media/tautulli/app"))
     finally:
         sim.stop()
-    # the files as the archive wrote them (a filter's output included) are what the build read: kept by them
+    # the files as the checkout wrote them (a filter's output included) are what the build read: kept by them
     assert inputs is not None
     assert list((tmp_path / "cache" / "kustomize").glob("*.json"))
     key = next(k for k in flux.BUILDS.results if k[1] == "files " + inputs)
