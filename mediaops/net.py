@@ -6,8 +6,9 @@ import socket
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 NFS_PORT = 2049
 
@@ -43,8 +44,7 @@ def wait_tcp(host: str, port: int, *, up: bool, timeout: float, waiting: Any = N
         pause = min(interval, pause * 2)
 
 
-@dataclass
-class HttpCheck:
+class HttpCheck(msgspec.Struct):
     """An HTTP answer: the URL asked, its status, whether that is a pass, and a note."""
 
     url: str

@@ -392,7 +392,7 @@ def _reconciles(ctx: Context) -> list[flux.Reconcile]:
             + [flux.Reconcile(o) for o in clustersteps.helmreleases(ctx, app)])
 
 
-class _Deploys(flux.Reconcile):
+class _Deploys(flux.Reconcile, frozen=True):
     """The first reconcile: from here the new version may reach the cluster (what the backup's undo asks)."""
 
     def run(self, ctx: Context) -> str:

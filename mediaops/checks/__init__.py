@@ -11,8 +11,9 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 if TYPE_CHECKING:
     from mediaops.checks.probe import Probe
@@ -26,8 +27,7 @@ MODULES = ("flux_ready", "ingress_hosts", "external_names", "pvc_usage", "nfs_sh
            "restarts", "backups", "prometheus_scrape", "overseerr_status")
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(msgspec.Struct, frozen=True):
     """One check's verdict on one app: pass, warn or fail, with what it saw and how to look by hand."""
 
     check: str
@@ -41,8 +41,7 @@ class Result:
                 "command": self.command}
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(msgspec.Struct, frozen=True):
     """A named check: what it looks at (``applies``), how (``run``), and its page (the module's docstring)."""
 
     name: str

@@ -37,9 +37,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+import msgspec
 
 from mediaops.checks import FAIL, OK, ORDER, UNKNOWN, WARN, Check, Result
 from mediaops.checks.probe import Probe
@@ -78,8 +79,7 @@ def _covers(spec: dict[str, Any], namespace: str) -> bool:
     return (namespace in included or "*" in included) and namespace not in (spec.get("excludedNamespaces") or [])
 
 
-@dataclass(frozen=True, order=True)
-class Copy:
+class Copy(msgspec.Struct, frozen=True, order=True):
     """A finished backup (or snapshot) holding a claim's data: when, what, its phase, whether it is whole."""
 
     when: datetime
@@ -90,21 +90,19 @@ class Copy:
     server: str = ""  # a Velero backup's namespace, where its server runs
 
 
-@dataclass
-class Longhorn:
+class Longhorn(msgspec.Struct):
     """What Longhorn does for one claim: its volume, the recurring jobs that select it, its Backups."""
 
     volume: str  # the Longhorn volume's name ("" while unknown)
     labels: dict[str, str]  # the recurring-job labels that select it
     origin: str  # where they are read from
-    backup_jobs: list[tuple[dict[str, Any], str]] = field(default_factory=list)  # (job, the label that selects)
-    snapshot_jobs: list[tuple[dict[str, Any], str]] = field(default_factory=list)
-    backups: list[Copy] = field(default_factory=list)
+    backup_jobs: list[tuple[dict[str, Any], str]] = msgspec.field(default_factory=list)  # (job, the label that selects)
+    snapshot_jobs: list[tuple[dict[str, Any], str]] = msgspec.field(default_factory=list)
+    backups: list[Copy] = msgspec.field(default_factory=list)
     namespace: str = ""  # Longhorn's (its objects')
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(msgspec.Struct, frozen=True):
     """What the backup check says of one claim: its status, line, command to look by hand and newest copy's age."""
 
     status: str

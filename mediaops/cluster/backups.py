@@ -9,9 +9,10 @@ Available, else K8up when the namespace names a K8up backend, else VolSync when 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+import msgspec
 
 from mediaops.cluster import k8up, velero, volsync
 from mediaops.cluster.client import Kube, KubeError
@@ -24,8 +25,7 @@ class NoBackupSystem(MediaopsError):
     pass
 
 
-@dataclass(frozen=True)
-class Choice:
+class Choice(msgspec.Struct, frozen=True):
     """The backup system an app's claims are backed up with here, and why."""
 
     system: str  # "velero", "k8up" or "volsync" ("none": no system can, ``why`` says why)
@@ -116,8 +116,7 @@ def k8up_skipped(kube: Kube, namespace: str, claims: list[str]) -> list[str]:
     return found
 
 
-@dataclass(frozen=True)
-class Unavailable:
+class Unavailable(msgspec.Struct, frozen=True):
     """The backup when no system can take it (``Choice.system`` "none", ``why`` the reason): shown as such in the
     preview and the prompt, and failing with that reason when run, rather than trying a system that is not there."""
 

@@ -5,9 +5,10 @@ Secret data is never read into output: only the Secret's metadata (its resourceV
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from mediaops.cluster import waits
 from mediaops.cluster.client import Kube, condition
@@ -96,8 +97,7 @@ def now_stamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-@dataclass(frozen=True)
-class ForceSync:
+class ForceSync(msgspec.Struct, frozen=True):
     """``kubectl annotate externalsecret force-sync=STAMP``: the controller syncs it now, not at its refresh
     interval; then the wait until it synced again (``force_sync``: status.syncedResourceVersion moves)."""
 

@@ -8,9 +8,10 @@ the object reports a failure (see ``failure``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from mediaops.cluster import waits
 from mediaops.cluster.client import Kube
@@ -318,8 +319,7 @@ def status(kube: Kube, kind: str, name: str, namespace: str) -> FluxStatus:
 
 
 # -- the handle and its operations --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class FluxObject:
+class FluxObject(msgspec.Struct, frozen=True):
     """A Flux object by identity on one cluster (kr8s's APIObject shape): what it is, where, and what can be
     done to it and waited for, without threading (kube, kind, name, namespace) through every call."""
 
@@ -373,8 +373,7 @@ class FluxObject:
                 f"--timeout={waits.timeout_flag(timeout)}")
 
 
-@dataclass(frozen=True)
-class Reconcile:
+class Reconcile(msgspec.Struct, frozen=True):
     """``flux reconcile``: request it, wait until it is handled and Ready for the current generation."""
 
     obj: FluxObject
@@ -390,8 +389,7 @@ class Reconcile:
         return f"{self.obj}: {state.message or 'Ready'}"
 
 
-@dataclass(frozen=True)
-class WaitReady:
+class WaitReady(msgspec.Struct, frozen=True):
     """``kubectl wait --for=condition=Ready``, judged as kstatus does (a terminal failure fails at once)."""
 
     obj: FluxObject
@@ -405,8 +403,7 @@ class WaitReady:
         return f"{self.obj} Ready"
 
 
-@dataclass(frozen=True)
-class WaitGone:
+class WaitGone(msgspec.Struct, frozen=True):
     """``kubectl wait --for=delete``: Flux pruned the object."""
 
     obj: FluxObject
@@ -420,8 +417,7 @@ class WaitGone:
         return f"{self.obj} removed from the cluster"
 
 
-@dataclass(frozen=True)
-class Suspend:
+class Suspend(msgspec.Struct, frozen=True):
     """``flux suspend``, noting on the object who suspended it, in which run and why."""
 
     obj: FluxObject
@@ -438,8 +434,7 @@ class Suspend:
         return f"{self.obj} {'was already' if was else ''} suspended".replace("  ", " ")
 
 
-@dataclass(frozen=True)
-class Resume:
+class Resume(msgspec.Struct, frozen=True):
     """``flux resume``: unsuspend, request a reconcile and wait until it is handled and Ready. With
     ``wait=False`` (``--wait=false``) only the patch of spec.suspend, as the flux CLI does
     (fluxcd/flux2 da2d22d cmd/flux/resume.go: ``patch`` sets suspend false, the wait only with --wait or one

@@ -5,9 +5,9 @@ Schedule or Backups name (repository URL and password Secret)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import yaml
 
 from mediaops.cluster import waits
@@ -100,8 +100,7 @@ def _completed(obj: dict[str, Any] | None) -> Verdict:
     return Verdict(status=str(progressing.get("message") or progressing.get("reason") or "waiting for its job"))
 
 
-@dataclass(frozen=True)
-class Restore:
+class Restore(msgspec.Struct, frozen=True):
     """A K8up `Restore` of one snapshot into the claim it was taken from (the claim's files overwritten)."""
 
     kube: Kube
@@ -131,8 +130,7 @@ class Restore:
         return f"claim {self.claim} restored from K8up snapshot {self.snapshot[:8]}"
 
 
-@dataclass(frozen=True)
-class Backup:
+class Backup(msgspec.Struct, frozen=True):
     """A K8up `Backup` of the namespace's claims, now (each claim a restic snapshot of its folder ``/data/CLAIM``,
     mirrored as Snapshot objects), to the backend the namespace's Schedule names; waits until Completed
     Succeeded. One of that name already there (a resumed run) is waited for, not made again."""

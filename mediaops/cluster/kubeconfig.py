@@ -43,12 +43,12 @@ class Endpoint:
     server: str
     context: str
     namespace: str = ""
-    token: str = ""
+    token: str = field(default="", repr=False)  # credentials never in a repr (a log, a debugger)
     token_file: str = ""
-    basic: str = ""  # base64 of user:password
+    basic: str = field(default="", repr=False)  # base64 of user:password
     ca_file: str = ""
     ca_data: bytes = b""
-    cert: tuple[bytes, bytes] | None = None  # client certificate and key, PEM
+    cert: tuple[bytes, bytes] | None = field(default=None, repr=False)  # client certificate and key, PEM
     insecure: bool = False
     tls_server_name: str = ""
     _ssl: ssl.SSLContext | None = field(default=None, repr=False)

@@ -4,8 +4,9 @@ what it scaled down or suspended and why, and a Flux object's Ready condition an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from mediaops.cluster.client import condition
 
@@ -17,8 +18,7 @@ SUSPENDED_BY_USER = "mediaops.io/suspended-by-user"
 SUSPEND_REASON = "mediaops.io/suspend-reason"
 
 
-@dataclass
-class FluxStatus:
+class FluxStatus(msgspec.Struct):
     """A Flux object's Ready condition, revision and suspension, as ``flux get`` shows them."""
 
     ready: str  # "True", "False", "Unknown" or "" when never reconciled

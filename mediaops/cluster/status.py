@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+import msgspec
 
 from mediaops.cluster.client import Kube
 from mediaops.cluster.marks import APP_LABEL, PREVIOUS_REPLICAS, FluxStatus, suspension
@@ -14,8 +15,7 @@ from mediaops.repo import ARCHIVED, App, Repository
 KINDS = ("Kustomization", "HelmRelease", "Deployment", "StatefulSet", "Pod")
 
 
-@dataclass
-class AppStatus:
+class AppStatus(msgspec.Struct):
     """One row of ``mediaops status``: an app as the repository has it and as the cluster runs it."""
 
     app: str
@@ -29,8 +29,8 @@ class AppStatus:
     replicas: str = "-"
     restarts: int = 0
     message: str = ""
-    suspended: list[str] = field(default_factory=list)
-    scaled_down: list[str] = field(default_factory=list)
+    suspended: list[str] = msgspec.field(default_factory=list)
+    scaled_down: list[str] = msgspec.field(default_factory=list)
     behind: bool = False  # the applied revision is not the branch's head (drift: a push not applied yet)
 
     @property

@@ -11,8 +11,9 @@ the way back of runbooks/backup_before_upgrade.py).
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from mediaops.cluster import waits
 from mediaops.cluster.client import Kube, KubeError, NotFound
@@ -71,8 +72,7 @@ class VeleroError(MediaopsError):
     pass
 
 
-@dataclass
-class Outcome:
+class Outcome(msgspec.Struct):
     """How a Velero backup or restore ended: its phase and counts."""
 
     name: str
@@ -82,8 +82,7 @@ class Outcome:
     items: int
 
 
-@dataclass
-class Volume:
+class Volume(msgspec.Struct):
     """A volume of one of the app's pods, and what a file-system backup does with it."""
 
     pod: str  # the pod, or Kind/name of the workload whose template declares it
@@ -94,12 +93,11 @@ class Volume:
     running: bool = False
 
 
-@dataclass
-class VolumePlan:
+class VolumePlan(msgspec.Struct):
     """What a backup of the app can capture of its volumes, decided before the backup is taken."""
 
-    volumes: list[Volume] = field(default_factory=list)
-    agents: set[str] = field(default_factory=set)  # nodes with a running node-agent pod
+    volumes: list[Volume] = msgspec.field(default_factory=list)
+    agents: set[str] = msgspec.field(default_factory=set)  # nodes with a running node-agent pod
 
     @property
     def claims(self) -> list[str]:
@@ -304,8 +302,7 @@ def backups_of(kube: Kube, claims: list[str], namespace: str) -> list[tuple[str,
     return sorted(found, key=lambda item: item[1], reverse=True)
 
 
-@dataclass(frozen=True)
-class Restore:
+class Restore(msgspec.Struct, frozen=True):
     """``velero restore create --from-backup``: the app's objects updated, the deleted claims made again with
     their data (PodVolumeRestores), Flux's objects left to Flux; waits until the restore ends."""
 
@@ -325,8 +322,7 @@ class Restore:
         return f"restore {self.name} {outcome.phase}: data of {', '.join(held) or 'no claim'}"
 
 
-@dataclass(frozen=True)
-class Backup:
+class Backup(msgspec.Struct, frozen=True):
     """``velero backup create --wait``: the app's objects and (``volumes``) its claims' data through file-system
     backup, NFS left to the NAS; waits until the backup ends (PartiallyFailed fails unless ``accept_partial``).
     A backup of that name already there (a resumed run) is waited for, not made again."""

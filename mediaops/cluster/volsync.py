@@ -36,9 +36,9 @@ claim (``dataSourceRef``), not the way to roll an existing claim back, and is le
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import yaml
 
 from mediaops.cluster import waits
@@ -167,8 +167,7 @@ def ours(obj: dict[str, Any]) -> bool:
     return (obj["metadata"].get("labels") or {}).get(MANAGED_BY) == "mediaops"
 
 
-@dataclass(frozen=True)
-class Restore:
+class Restore(msgspec.Struct, frozen=True):
     """A one-off ReplicationDestination restoring a ReplicationSource's restic snapshot into the claim it backs up
     (``destinationPVC``, ``copyMethod: Direct``), synchronized once by its manual trigger.
 
@@ -229,8 +228,7 @@ class Restore:
                 + (f"; trigger {self.trigger} was set before, not again" if again else ""))
 
 
-@dataclass(frozen=True)
-class DeleteDestination:
+class DeleteDestination(msgspec.Struct, frozen=True):
     """``kubectl delete replicationdestination --wait``: the one-off destination of a restore, once done (VolSync
     deletes what it owns: its cache claim, service account, Job)."""
 
@@ -267,8 +265,7 @@ def sync_outcome(obj: dict[str, Any] | None, trigger: str) -> Verdict:
     return Verdict(status=str(condition.get("message") or condition.get("reason") or "waiting for VolSync"))
 
 
-@dataclass(frozen=True)
-class Sync:
+class Sync(msgspec.Struct, frozen=True):
     """A backup now: the ReplicationSource's manual trigger set to the run's value (``spec.trigger.manual``), waited
     for until ``status.lastManualSync`` says it synchronized, then the trigger taken off again. While a manual
     trigger is set VolSync ignores the schedule (internal/controller/statemachine/machine.go: a manual tag makes

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from mediaops.cluster.client import Kube, KubeError, _what
 from mediaops.cluster.kinds import kind
@@ -27,8 +28,7 @@ class WaitFailed(KubeError):
     """The awaited object reported failure (or the wait timed out)."""
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(msgspec.Struct, frozen=True):
     """What a wait condition says of the object as it is now."""
 
     done: bool = False

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from mediaops.cluster import waits
 from mediaops.cluster.client import Kube, exec_in, logs
@@ -297,8 +298,7 @@ def exec_interactive(namespace: str, pod: str, command: list[str], *, container:
 
 
 # -- the handle and its operations --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Workload:
+class Workload(msgspec.Struct, frozen=True):
     """A Deployment or StatefulSet by identity on one cluster, with its scale, restart and rollout wait."""
 
     kube: Kube
@@ -350,8 +350,7 @@ def of_app(kube: Kube, namespace: str, app: str) -> list[Workload]:
     return [Workload(kube, w["kind"], w["metadata"]["name"], namespace) for w in workloads(kube, namespace, app)]
 
 
-@dataclass(frozen=True)
-class RolloutRestart:
+class RolloutRestart(msgspec.Struct, frozen=True):
     """``kubectl rollout restart``: new pods, same spec."""
 
     workload: Workload
@@ -364,8 +363,7 @@ class RolloutRestart:
         return f"restarted {self.workload.kind}/{self.workload.name}"
 
 
-@dataclass(frozen=True)
-class RolloutStatus:
+class RolloutStatus(msgspec.Struct, frozen=True):
     """``kubectl rollout status``: every replica updated and ready."""
 
     workload: Workload
@@ -379,8 +377,7 @@ class RolloutStatus:
         return f"{self.workload.kind}/{self.workload.name} ready"
 
 
-@dataclass(frozen=True)
-class Scale:
+class Scale(msgspec.Struct, frozen=True):
     """``kubectl scale``; to 0 remembering the count to come back to (``mediaops.io/previous-replicas``), back
     up forgetting it."""
 
@@ -404,8 +401,7 @@ class Scale:
         return f"{self.workload.kind}/{self.workload.name} scaled to {self.replicas}"
 
 
-@dataclass(frozen=True)
-class PodsGone:
+class PodsGone(msgspec.Struct, frozen=True):
     """``kubectl wait --for=delete pod -l app.kubernetes.io/name=APP``: no pod of the app left (a claim is
     released only when no pod uses it: kubernetes.io/pvc-protection)."""
 
@@ -425,8 +421,7 @@ class PodsGone:
         return f"no pod of {self.app} left"
 
 
-@dataclass(frozen=True)
-class DeleteClaim:
+class DeleteClaim(msgspec.Struct, frozen=True):
     """``kubectl delete pvc --wait``: the claim and, with a Delete reclaim policy, its volume's data."""
 
     kube: Kube
@@ -444,8 +439,7 @@ class DeleteClaim:
         return f"claim {self.name} deleted"
 
 
-@dataclass(frozen=True)
-class RunPod:
+class RunPod(msgspec.Struct, frozen=True):
     """``kubectl run NAME --overrides=SPEC``: a pod of the given spec (``kubectl run`` merges the overrides into
     the pod it generates: k8s.io/kubectl pkg/cmd/run, --override-type merge), then waits until it is Ready. A pod
     of that name already there (a resumed run) is kept and waited for."""
@@ -480,8 +474,7 @@ class RunPod:
         return f"pod {self.name} running"
 
 
-@dataclass(frozen=True)
-class DeletePod:
+class DeletePod(msgspec.Struct, frozen=True):
     """``kubectl delete pod``: deleted, and (as kubectl's --wait defaults to true) gone before it returns."""
 
     kube: Kube
@@ -499,8 +492,7 @@ class DeletePod:
         return f"pod {self.name} deleted"
 
 
-@dataclass(frozen=True)
-class RunJobFrom:
+class RunJobFrom(msgspec.Struct, frozen=True):
     """``kubectl create job NAME --from=cronjob/CRONJOB``, then ``kubectl wait --for=condition=Complete``
     (failing as soon as the Job fails). A Job of that name already there (a resumed run) is waited for."""
 
@@ -521,8 +513,7 @@ class RunJobFrom:
         return f"Job {self.name} completed"
 
 
-@dataclass(frozen=True)
-class WriteFile:
+class WriteFile(msgspec.Struct, frozen=True):
     """``kubectl exec -i … -- tee PATH``: a file in a container written from stdin, its content made when the
     step runs (``content``) and never shown, on a command line or elsewhere (it may hold a secret)."""
 

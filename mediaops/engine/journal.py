@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
+
+import msgspec
 
 from mediaops.errors import MediaopsError, UsageError
 
@@ -46,8 +47,7 @@ class JournalSink:
         self._file.close()
 
 
-@dataclass
-class StepRecord:
+class StepRecord(msgspec.Struct):
     """One step of a run as its journal tells it."""
 
     index: int
@@ -59,31 +59,30 @@ class StepRecord:
     summary: str = ""
     error: str = ""
     undone: bool = False
-    commands: list[str] = field(default_factory=list)  # what its operations rendered, as run (step_intent)
+    commands: list[str] = msgspec.field(default_factory=list)  # what its operations rendered, as run (step_intent)
 
 
-@dataclass
-class RunRecord:
+class RunRecord(msgspec.Struct):
     """A run as the journal tells it: parameters, who and where, each step's last outcome."""
 
     run_id: str
     path: Path
     runbook: str = ""
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = msgspec.field(default_factory=dict)
     user: str = ""
     host: str = ""
-    target: dict[str, Any] = field(default_factory=dict)
+    target: dict[str, Any] = msgspec.field(default_factory=dict)
     started: str = ""
     ended: str = ""
     status: str = "running"
     exit_code: int | None = None
-    facts: dict[str, Any] = field(default_factory=dict)
-    steps: dict[int, StepRecord] = field(default_factory=dict)
+    facts: dict[str, Any] = msgspec.field(default_factory=dict)
+    steps: dict[int, StepRecord] = msgspec.field(default_factory=dict)
     sessions: int = 0
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = msgspec.field(default_factory=list)
     pid: int | None = None
-    edits: dict[str, str | None] = field(default_factory=dict)  # path -> digest the run wrote (step_intent)
-    step_edits: dict[int, dict[str, str | None]] = field(default_factory=dict)  # the same, per step
+    edits: dict[str, str | None] = msgspec.field(default_factory=dict)  # path -> digest the run wrote (step_intent)
+    step_edits: dict[int, dict[str, str | None]] = msgspec.field(default_factory=dict)  # the same, per step
 
     @classmethod
     def load(cls, path: Path) -> RunRecord:
@@ -183,7 +182,7 @@ class RunRecord:
         data = self.summary()
         data["target"] = self.target
         data["facts"] = self.facts
-        data["steps"] = [vars(step) for _, step in sorted(self.steps.items())]
+        data["steps"] = [msgspec.structs.asdict(step) for _, step in sorted(self.steps.items())]
         return data
 
 

@@ -10,9 +10,10 @@ import difflib
 import re
 import string
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+
+import msgspec
 
 if TYPE_CHECKING:
     from mediaops.engine.context import Context
@@ -31,8 +32,7 @@ class CheckFailed(Exception):
     """Raised by a check (or a step's ``when``) to say a precondition does not hold."""
 
 
-@dataclass(frozen=True)
-class Param:
+class Param(msgspec.Struct, frozen=True):
     """A runbook parameter; becomes a CLI argument (``required``) or option."""
 
     name: str
@@ -69,8 +69,7 @@ PARAM_KINDS: dict[str, tuple[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class FileChange:
+class FileChange(msgspec.Struct, frozen=True):
     """One file's content before and after; ``None`` means absent."""
 
     path: str  # relative to Changes.root, with forward slashes
@@ -94,8 +93,7 @@ def content_digest(text: str | None) -> str | None:
     return None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True)
-class Changes:
+class Changes(msgspec.Struct, frozen=True):
     """File edits a step wants; the engine shows them as a diff and is the only one that writes them."""
 
     root: Path
@@ -136,8 +134,7 @@ class Operation(Protocol):
     def run(self, ctx: Context) -> str: ...
 
 
-@dataclass(frozen=True)
-class Ops:
+class Ops(msgspec.Struct, frozen=True):
     """How a step finds its operations from the run's values (``build``), the form the docs print (``doc``),
     and what the step says when there is nothing to act on (``empty``)."""
 
@@ -146,8 +143,7 @@ class Ops:
     empty: str = "nothing to act on"
 
 
-@dataclass
-class Check:
+class Check(msgspec.Struct):
     """A read-only precondition. Returns a short detail, raises ``CheckFailed`` when it does not hold."""
 
     title: str
@@ -155,8 +151,7 @@ class Check:
     needs_cluster: bool = False
 
 
-@dataclass
-class Step:
+class Step(msgspec.Struct):
     """One step of the procedure, as an operator would write it down."""
 
     title: str
@@ -222,13 +217,12 @@ class Step:
         return self.undo_fn is not None or self.edit or bool(self.nothing_to_undo)
 
 
-@dataclass
-class Runbook:
+class Runbook(msgspec.Struct):
     """A procedure: parameters, read-only checks, then ordered steps."""
 
     name: str
     summary: str
-    params: list[Param] = field(default_factory=list)
+    params: list[Param] = msgspec.field(default_factory=list)
     lock: Callable[[Mapping[str, Any]], str] | None = None  # the Lease name for this target
     apps: list[str] | None = None  # the apps it is about (docs draw their graph); None: any app
     epilogue: Callable[[Context], list[str]] | None = None  # warnings for however the run ended
@@ -240,8 +234,8 @@ class Runbook:
     validate: Callable[[Mapping[str, Any]], str | None] | None = None
     doc: str = ""
     source: str = ""
-    checks: list[Check] = field(default_factory=list)
-    steps: list[Step] = field(default_factory=list)
+    checks: list[Check] = msgspec.field(default_factory=list)
+    steps: list[Step] = msgspec.field(default_factory=list)
 
     def check(self, title: str, *, needs_cluster: bool = False) -> Callable[[Action], Action]:
         def register(fn: Action) -> Action:
@@ -320,8 +314,7 @@ def doc_word(key: str) -> str:
     return DOC_WORDS.get(key, key.upper())
 
 
-@dataclass(frozen=True)
-class Live:
+class Live(msgspec.Struct, frozen=True):
     """A command written from the run's own values (``fn``), with the form the docs print (``doc``, a template)."""
 
     fn: Callable[[Context], str]

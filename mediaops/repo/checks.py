@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from mediaops.repo.inventory import Repository
 from mediaops.repo.model import ARCHIVED, NO_SUBSTITUTE, UNREADABLE, App, Ref
 from mediaops.repo.yamlfiles import YamlError
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(msgspec.Struct, frozen=True):
     """One thing ``apps --check`` reports: an error (Flux fails, or deploys something else than meant) or a
     warning (mediaops cannot tell from the repository alone)."""
 

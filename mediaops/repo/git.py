@@ -6,8 +6,9 @@ credentials and signing apply. Read-only queries are marked as such for the dry-
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from mediaops.engine import guard
 from mediaops.errors import MediaopsError, UsageError
@@ -23,8 +24,7 @@ class PushRejected(GitError):
     """The remote moved on; the local commit is kept."""
 
 
-@dataclass(frozen=True)
-class Pushed:
+class Pushed(msgspec.Struct, frozen=True):
     """Where a push went: the remote, the branch and the commit."""
 
     remote: str

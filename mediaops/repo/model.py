@@ -211,8 +211,11 @@ class App:
 
 
 def public_fields(value: Any) -> dict[str, Any]:
-    """A dataclass's fields as they are shown (not the ``_private`` ones), one level deep; the JSON encoder's
-    ``default`` for dataclasses (cli/root.to_json)."""
+    """A dataclass's or Struct's fields as they are shown (not the ``_private`` ones), one level deep; the JSON
+    encoder's ``default`` for records (cli/root.to_json)."""
+    names = getattr(value, "__struct_fields__", None)  # a msgspec Struct
+    if names is not None:
+        return {k: getattr(value, k) for k in names if not k.startswith("_")}
     if not hasattr(value, "__dataclass_fields__"):
         raise TypeError(f"{type(value).__name__} is not JSON serializable")
     return {k: v for k, v in vars(value).items() if not k.startswith("_")}
@@ -220,7 +223,7 @@ def public_fields(value: Any) -> dict[str, Any]:
 
 def _plain(value: Any) -> Any:
     """Dataclasses to dicts without dataclasses.asdict's deep copies (it dominates a 300-app inventory)."""
-    if hasattr(value, "__dataclass_fields__"):
+    if hasattr(value, "__dataclass_fields__") or hasattr(value, "__struct_fields__"):
         return {k: _plain(v) for k, v in public_fields(value).items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]

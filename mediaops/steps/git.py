@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from mediaops.engine.context import Context
 from mediaops.engine.model import Live, Ops, Step, content_digest
@@ -112,8 +113,7 @@ def undo_push(ctx: Context) -> Any:
 
 
 # -- the commit and push steps, declared once for every runbook that changes the repository ----------------
-@dataclass(frozen=True)
-class Commit:
+class Commit(msgspec.Struct, frozen=True):
     """``git add`` and ``git commit`` of exactly these paths, with the run's ID as a trailer."""
 
     message: str
@@ -129,8 +129,7 @@ class Commit:
         return commit(ctx, self.message, list(self.paths))
 
 
-@dataclass(frozen=True)
-class Push:
+class Push(msgspec.Struct, frozen=True):
     """``git push`` of the branch to the branch it tracks; never forced."""
 
     def render(self) -> str:
