@@ -162,6 +162,12 @@ def _execute(state: State, runbook: Runbook, params: dict[str, Any], *, dry_run:
         refuse_unattended(runbook, record.first_step_not_done() if record else 0)
     state.rehearse(click.get_current_context())
     env = services.Environment(state.config)
+    if env.repo_root is not None and not state.sim:
+        # the checkout's parsed files, kept between runs (yamlfiles.DiskCache); not beside a rehearsal in this
+        # process, which reads its own copies of the checkout
+        from mediaops.repo.yamlfiles import DISK_CACHE
+
+        DISK_CACHE.attach(env.repo_root)
     runner = Runner(
         runbook,
         params,

@@ -8,6 +8,7 @@ byte-identical.
 from __future__ import annotations
 
 import re
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
@@ -363,9 +364,11 @@ class DiskCache:
     """Parsed files of one repository kept between runs, under the user's cache directory.
 
     An entry is the file's documents keyed by its path, size and modification time (``git checkout``
-    rewrites a file and so its mtime: an entry is never used for other content) and by the reader's
-    version. Only read-only commands attach it (``Repository.open(..., cache=True)``); it is written once,
-    at exit, to a temporary file renamed into place, so concurrent runs each leave a whole file.
+    rewrites a file and so its mtime: an entry is never used for other content; a file changed in the last two
+    seconds is not kept) and by the reader's version. The commands that read the checkout attach it
+    (``cli/repo.read_repository``), and so does a run (``cli/runbooks``), whose own edits give the files it
+    changes a new time; a process that reads many checkouts (a test worker, the rehearsal) does not. It is
+    written once, at exit, to a temporary file renamed into place, so concurrent runs each leave a whole file.
     """
 
     VERSION = 1  # bump when what the reader builds changes
@@ -400,7 +403,10 @@ class DiskCache:
         return entry[2]
 
     def put(self, key: str, size: int, mtime: int, docs: list[Any]) -> None:
-        if self.path is not None and size >= 0:
+        # A file changed less than RACY_NS ago is not kept: a filesystem's clock ticks every few milliseconds, so a
+        # file written again within the tick, to the same size, would keep its size and time with other content
+        # (git's "racily clean" entries, which it checks again for the same reason).
+        if self.path is not None and size >= 0 and time.time_ns() - mtime >= RACY_NS:
             self.entries[key] = (size, mtime, docs)
             self.used.add(key)
             self.dirty = True
@@ -426,6 +432,7 @@ class DiskCache:
         self.dirty = False
 
 
+RACY_NS = 2_000_000_000
 KEPT_REPOSITORIES = 16  # the checkouts whose parsed files changed last; a seventeenth is parsed again, once
 DISK_CACHE = DiskCache()
 

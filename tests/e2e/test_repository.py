@@ -336,3 +336,18 @@ def test_an_image_of_another_chart_is_bumped_in_a_file_of_several_documents(tmp_
         assert (f"✓ The new version can be written in the repository — {bumped} in "
                 "kubernetes/apps/minecraft/lobby/app/helmrelease.yaml") in said, said[-2000:]
     assert git(repo, "status", "--porcelain") == ""
+
+
+def test_a_run_reads_the_checkout_through_the_parse_cache(ops: Mediaops, home_ops: HomeOps) -> None:
+    """A run keeps the checkout's parsed files between runs as the read-only commands do; a file it edits has a
+    new time, so what it reads back is never the kept parse."""
+    from mediaops.config import kept
+    from mediaops.repo.yamlfiles import DiskCache
+
+    del ops.env["MEDIAOPS_CACHE_DIR"]  # where an operator's cache is: under ~/.cache
+    ops.run("run", "activate", "plex-exporter", "--dry-run")
+    caches = list((Path(ops.env["HOME"]) / ".cache" / "mediaops").glob("parsed-*.marshal"))
+    assert len(caches) == 1
+    entries = kept(caches[0], DiskCache.VERSION)
+    listing = str(home_ops.path / "kubernetes/apps/media/kustomization.yaml")
+    assert isinstance(entries, dict) and listing in entries

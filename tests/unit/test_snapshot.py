@@ -139,3 +139,22 @@ def test_the_parse_cache_keeps_every_file_when_the_apps_were_read_back(tmp_path:
         cache.whole_run = whole
         cache.save()
         assert cache.path is not None and len(kept(cache.path, DiskCache.VERSION)) == left
+
+
+def test_a_file_changed_in_the_last_two_seconds_is_not_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A filesystem's clock ticks every few milliseconds: a file written again within the tick, to the same size,
+    keeps its size and time with other content. So a file changed just now is parsed, not kept (git's racily
+    clean entries); one older than that is kept."""
+    import time
+
+    from mediaops.repo.yamlfiles import DiskCache
+
+    monkeypatch.setenv("MEDIAOPS_CACHE_DIR", str(tmp_path / "cache"))
+    cache = DiskCache()
+    cache.attach(tmp_path / "repo")
+    now = time.time_ns()
+    earlier = now - 3_000_000_000
+    cache.put("/repo/just-written.yaml", 10, now, [{"a": 1}])
+    cache.put("/repo/settled.yaml", 10, earlier, [{"a": 2}])
+    assert cache.get("/repo/just-written.yaml", 10, now) is None
+    assert cache.get("/repo/settled.yaml", 10, earlier) == [{"a": 2}]
