@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -177,6 +178,14 @@ def mediaops(tmp_path: Path) -> Mediaops:
 def tree_digest(root: Path) -> dict[str, bytes]:
     """Every file under root with its content, to prove a directory is byte-identical afterwards."""
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def age(root: Path, seconds: float = 10) -> None:
+    """Every file and folder under ``root`` dated ``seconds`` ago, as a checkout not written just now: mediaops keeps
+    nothing parsed of a file changed in the last two seconds (yamlfiles.RACY_NS)."""
+    then = time.time() - seconds
+    for path in [root, *root.rglob("*")]:
+        os.utime(path, (then, then), follow_symlinks=False)
 
 
 SAMPLE = ROOT / "examples" / "home-ops"

@@ -6,7 +6,9 @@ still costs about 0.3 ms an app. What is kept here is the apps themselves, with 
 
 - every entry of the checkout but ``.git``: a file's path, size and modification time, a folder's path and
   modification time, in the order the file system lists them. An edit, a file or folder added, removed or
-  renamed, and ``git checkout`` (it rewrites the files it changes) all change it, and the apps are built again;
+  renamed, and ``git checkout`` (it rewrites the files it changes) all change it, and the apps are built again
+  (nothing is kept while an entry is younger than two seconds: written again within the clock's tick to the
+  same size, it would keep its stamp);
 - the files of the code that builds them, the Python version, the namespace and cluster settings, and the kinds
   whose scope the kind registry knows otherwise than by their name (kinds.scopes_known: CRDs registered in the
   process, by a rehearsal in it, change which objects the inventory says a Kustomization moves to another
@@ -121,10 +123,20 @@ class Snapshot:
         from mediaops.config import keep_in_cache
         from mediaops.repo.yamlfiles import KEPT_REPOSITORIES
 
-        if self.key is None:
+        if self.key is None or self._racy():
             return
         try:
             data = marshal.dumps(self.key) + pickle.dumps(apps, protocol=5)  # the highest of Python 3.8 and later
         except Exception:  # what cannot be kept is only built again next time
             return
         keep_in_cache(self.path, data, most=KEPT_REPOSITORIES, pattern="inventory-*")
+
+    def _racy(self) -> bool:
+        """Whether an entry of the key changed in the last two seconds (yamlfiles.RACY_NS): written again within
+        the file system's clock tick, to the same size, it would keep its stamp with other content."""
+        import time
+
+        from mediaops.repo.yamlfiles import RACY_NS
+
+        newest = max((entry[1] for entry in self.key[-1]), default=0)
+        return bool(time.time_ns() - max(newest, self.key[-2]) < RACY_NS)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Mediaops
+from tests.conftest import Mediaops, age
 
 
 @pytest.mark.parametrize("fixture", ["ops", "lay"])
@@ -17,6 +17,7 @@ def test_every_read_only_command_says_the_same_from_kept_apps(fixture: str, requ
     built for it and with the apps read back (the checkout unchanged since they were kept)."""
     ops: Mediaops = request.getfixturevalue(fixture)
     ops.env["MEDIAOPS_CACHE_DIR"] = str(ops.state.parent / "own-cache")  # nothing kept from other tests
+    age(ops.cwd)  # a checkout written seconds ago, not in the last two (nothing of that is kept)
     listed = ops.run("apps", "--json")
     names = [a["name"] for a in json.loads(listed.stdout)]
     commands = [("apps", "--json"), ("apps",), ("apps", "--check"), ("graph",), ("graph", "--format", "dot"),

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mediaops.repo import Repository
-from tests.conftest import SAMPLE, Mediaops, clean_env, git
+from tests.conftest import SAMPLE, Mediaops, age, clean_env, git
 
 
 def _apps(root: Path) -> tuple[list[dict[str, object]], bool]:
@@ -28,6 +28,9 @@ def _apps(root: Path) -> tuple[list[dict[str, object]], bool]:
 @pytest.fixture
 def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("MEDIAOPS_CACHE_DIR", str(tmp_path / "cache"))
+    # The edits below are each a new state to keep, as if seconds apart: the two-second rule (nothing kept of a file
+    # changed just now) has its own test, test_a_file_changed_in_the_last_two_seconds_is_not_kept.
+    monkeypatch.setattr("mediaops.repo.yamlfiles.RACY_NS", 0)
     root = tmp_path / "home-ops"
     shutil.copytree(SAMPLE, root)
     return root
@@ -158,3 +161,17 @@ def test_a_file_changed_in_the_last_two_seconds_is_not_kept(tmp_path: Path, monk
     cache.put("/repo/settled.yaml", 10, earlier, [{"a": 2}])
     assert cache.get("/repo/just-written.yaml", 10, now) is None
     assert cache.get("/repo/settled.yaml", 10, earlier) == [{"a": 2}]
+
+
+def test_apps_of_a_checkout_changed_just_now_are_not_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file written in the last two seconds could be written again within the clock's tick to the same size: the
+    apps are built, not kept, until the checkout has settled."""
+    monkeypatch.setenv("MEDIAOPS_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "home-ops"
+    shutil.copytree(SAMPLE, root)  # the sample's own times: settled
+    (root / "kubernetes/apps/media/tautulli/app/notes.yaml").write_text("# written just now\n")
+    _apps(root)
+    assert _apps(root)[1] is False
+    age(root)
+    _apps(root)
+    assert _apps(root)[1] is True
