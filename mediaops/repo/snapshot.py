@@ -80,6 +80,7 @@ class Snapshot:
         self.root, self.namespace, self.cluster = root, namespace, cluster
         self.path = cache_dir() / file_name(root, cluster)
         self.key: Any = None
+        self.taken = 0  # when the key's stamps were read (time.time_ns)
 
     def _key(self) -> Any:
         from mediaops.config import file_stamps
@@ -100,7 +101,9 @@ class Snapshot:
     def load(self) -> Any:
         """The apps kept for the checkout as it is now, or None (the key is taken for ``save``)."""
         import _pickle as pickle  # pickle's own C implementation: the pickle module costs a read 6 ms more
+        import time
 
+        self.taken = time.time_ns()
         self.key = self._key()
         if self.key is None:
             return None
@@ -132,11 +135,10 @@ class Snapshot:
         keep_in_cache(self.path, data, most=KEPT_REPOSITORIES, pattern="inventory-*")
 
     def _racy(self) -> bool:
-        """Whether an entry of the key changed in the last two seconds (yamlfiles.RACY_NS): written again within
-        the file system's clock tick, to the same size, it would keep its stamp with other content."""
-        import time
-
+        """Whether an entry of the key had changed less than two seconds (yamlfiles.RACY_NS) before its stamps were
+        read: written again within the file system's clock tick, to the same size, it would keep its stamp with
+        other content (measured from when the stamps were read, not from now: the build in between may be long)."""
         from mediaops.repo.yamlfiles import RACY_NS
 
         newest = max((entry[1] for entry in self.key[-1]), default=0)
-        return bool(time.time_ns() - max(newest, self.key[-2]) < RACY_NS)
+        return bool(self.taken - max(newest, self.key[-2]) < RACY_NS)

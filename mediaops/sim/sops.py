@@ -58,7 +58,9 @@ def _data_key(meta: dict[str, Any], identities: list[str]) -> bytes:
     """The file's data key, opened with one of the identities. The same file is decrypted at every reconcile of
     the Kustomization that holds it: each answer is kept for the process, by the file's age entries and the
     identities (an age decryption costs a quarter of a millisecond, a file it fails for one per entry)."""
-    entries = tuple(str(entry.get("enc", "")) for entry in meta.get("age") or [])
+    age = meta.get("age")
+    entries = tuple(str(entry.get("enc", "")) for entry in (age if isinstance(age, list) else [])
+                    if isinstance(entry, dict))  # a malformed `sops.age` opens with no key: ForeignKey, as before
     found = _opened(entries, tuple(identities))
     if found is None:
         raise ForeignKey("none of the age identities can decrypt this file's data key")

@@ -67,3 +67,12 @@ def test_an_encrypted_regex_with_go_inline_flags() -> None:
     sealed = sops.encrypt(doc, [sops.recipient_of(sops.rehearsal_identity())], "((?i)(pass|secret|key))")
     assert sealed["stringData"]["API_Key"].startswith("ENC[") and sealed["stringData"]["plain"] == "p"
     assert sops.decrypt(sealed, [sops.rehearsal_identity()])["stringData"] == {"API_Key": "k", "plain": "p"}
+
+
+@pytest.mark.parametrize("age", ["not a list", {"enc": "x"}, ["not an entry", 1], None])
+def test_a_file_whose_age_entries_are_malformed_is_one_no_key_opens(age: object) -> None:
+    """The data key of a file whose `sops.age` is not a list of entries opens with no identity (ForeignKey: the
+    rehearsal then stands placeholders in for its values, as for a file encrypted for someone else)."""
+    doc = {"stringData": {"A": "ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]"}, "sops": {"age": age}}
+    with pytest.raises(sops.ForeignKey):
+        sops.decrypt(doc, [sops.rehearsal_identity()])

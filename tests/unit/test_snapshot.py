@@ -175,3 +175,28 @@ def test_apps_of_a_checkout_changed_just_now_are_not_kept(tmp_path: Path, monkey
     age(root)
     _apps(root)
     assert _apps(root)[1] is True
+
+
+def test_the_two_seconds_count_from_when_the_checkout_was_read(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file changed just before the checkout was read, kept after a long build: what was read may already be
+    stale (written again within the tick), so the age is taken at the read, not when the apps are kept."""
+    import time
+
+    from mediaops.repo.snapshot import Snapshot
+
+    monkeypatch.setenv("MEDIAOPS_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "home-ops"
+    shutil.copytree(SAMPLE, root)
+    (root / "kubernetes/apps/media/tautulli/app/notes.yaml").write_text("# written just now\n")
+    kept = Snapshot(root, "media")
+    assert kept.load() is None  # the checkout's stamps read now
+    real_now = time.time_ns
+    monkeypatch.setattr(time, "time_ns", lambda: real_now() + 5_000_000_000)  # a build of five seconds
+    kept.save(["the apps"])
+    assert Snapshot(root, "media").load() is None
+    age(root)
+    settled = Snapshot(root, "media")
+    assert settled.load() is None
+    settled.save(["the apps"])
+    assert Snapshot(root, "media").load() == ["the apps"]
