@@ -183,7 +183,7 @@ def to_json(data: Any) -> str:
 
 
 def _fields(value: Any) -> dict[str, Any]:
-    from mediaops.repo.model import public_fields  # only once a dataclass is met: the model has been imported
+    from mediaops.repo.model import public_fields  # only once a record is met: its module has been imported
 
     return public_fields(value)
 

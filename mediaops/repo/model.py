@@ -210,20 +210,25 @@ class App:
         return _plain(self)
 
 
+def _is_record(value: Any) -> bool:
+    """A dataclass or a msgspec Struct (the records of the model and of the cluster handles)."""
+    return hasattr(value, "__dataclass_fields__") or hasattr(value, "__struct_fields__")
+
+
 def public_fields(value: Any) -> dict[str, Any]:
-    """A dataclass's or Struct's fields as they are shown (not the ``_private`` ones), one level deep; the JSON
-    encoder's ``default`` for records (cli/root.to_json)."""
-    names = getattr(value, "__struct_fields__", None)  # a msgspec Struct
-    if names is not None:
-        return {k: getattr(value, k) for k in names if not k.startswith("_")}
-    if not hasattr(value, "__dataclass_fields__"):
+    """A record's fields as they are shown (not the ``_private`` ones), one level deep; the JSON encoder's
+    ``default`` for records (cli/root.to_json)."""
+    if not _is_record(value):
         raise TypeError(f"{type(value).__name__} is not JSON serializable")
+    names = getattr(value, "__struct_fields__", None)
+    if names is not None:  # a Struct keeps no __dict__
+        return {k: getattr(value, k) for k in names if not k.startswith("_")}
     return {k: v for k, v in vars(value).items() if not k.startswith("_")}
 
 
 def _plain(value: Any) -> Any:
-    """Dataclasses to dicts without dataclasses.asdict's deep copies (it dominates a 300-app inventory)."""
-    if hasattr(value, "__dataclass_fields__") or hasattr(value, "__struct_fields__"):
+    """Records to dicts without dataclasses.asdict's deep copies (it dominates a 300-app inventory)."""
+    if _is_record(value):
         return {k: _plain(v) for k, v in public_fields(value).items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
