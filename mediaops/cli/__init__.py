@@ -6,7 +6,9 @@ questionary) is imported inside the command that needs it, so ``mediaops --help`
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import NoReturn
 
 import click
 
@@ -74,4 +76,24 @@ def main() -> None:
         click.echo(f"mediaops: cannot use {where[2:] or 'a file'}: {exc.strerror or exc}; check the path and its "
                    "permissions (the state directory is MEDIAOPS_STATE_DIR or state_dir in the config)", err=True)
         code = EXIT_USAGE
-    sys.exit(code if isinstance(code, int) else 0)
+    end(code if isinstance(code, int) else 0)
+
+
+def end(code: int) -> NoReturn:
+    """End the process with ``code`` once its exit handlers have run and its output is flushed, without Python's
+    teardown. A command has nothing left for the teardown but to free every module and object one by one: about a
+    tenth of a short command's CPU, paid by every command an operator or a script runs (os._exit after the handlers,
+    as a finished child process ends). Python's own exit is kept when it has more to do: a thread that is not a
+    daemon to wait for, or output that cannot be flushed (a closed pipe: reported as Python always reports it)."""
+    import atexit
+    import threading
+
+    if any(t is not threading.main_thread() and not t.daemon for t in threading.enumerate()):
+        sys.exit(code)
+    atexit._run_exitfuncs()  # the parse cache's save, logging's shutdown, temporary directories' cleanup
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        sys.exit(code)
+    os._exit(code)

@@ -506,10 +506,34 @@ def _makers() -> str:
     return "\n" + file_stamps([__file__, yamlfiles.__file__, cluster.__file__])
 
 
+class Kept:
+    """Results a controller works out again and again from the same input, kept for every rehearsal of the process
+    (the newest ``most``), each handed out as a new copy: kept as its pickle, loaded for each caller to change."""
+
+    def __init__(self, most: int = 4096) -> None:
+        self.most = most
+        self.table: OrderedDict[Any, bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Any, make: Callable[[], Any]) -> Any:
+        with self.lock:
+            found = self.table.get(key)
+            if found is not None:
+                self.table.move_to_end(key)
+        if found is None:
+            found = pickle.dumps(make(), pickle.HIGHEST_PROTOCOL)
+            with self.lock:
+                self.table[key] = found
+                while len(self.table) > self.most:
+                    self.table.popitem(last=False)
+        return pickle.loads(found)
+
+
 BUILDS = SharedBuilds()
-# post-build substitution results, for every rehearsal of the process (Kustomizations._substituted)
-SUBSTITUTIONS: OrderedDict[tuple[bytes, tuple[tuple[str, str], ...]], bytes] = OrderedDict()
-SUBSTITUTIONS_LOCK = threading.Lock()
+# post-build substitution results by the object (its pickle) and the values (Kustomizations._substituted)
+SUBSTITUTIONS = Kept()
+# SOPS documents opened, by the document (its pickle) and the keys tried (Kustomizations._decrypt)
+DECRYPTED = Kept()
 Build = tuple[str, str, tuple[str, ...]]  # the commit, the path built (absolute, in that commit's checkout), components
 
 
@@ -647,9 +671,12 @@ class Kustomizations(Controller):
     def reconcile(self, namespace: str, name: str) -> float | None:
         import time
 
-        obj = self.store.find(self.res("Kustomization"), namespace, name)
-        if obj is None:
+        stored = self.store.peek(self.res("Kustomization"), namespace, name)
+        if stored is None:
             return None
+        # Read only, but for its status, which this reconcile replaces as it goes (``_apply``): a copy of the top
+        # level, not of the whole object with its patches (``_status`` copies the status it changes).
+        obj = dict(stored)
         spec = obj.get("spec") or {}
         if spec.get("suspend"):
             return None
@@ -738,10 +765,11 @@ class Kustomizations(Controller):
         if isinstance(built, str):
             raise BuildError("BuildFailed", built)
         # The build is shared by every reconcile of the same inputs: read here, and each object copied before it
-        # changes (substitution makes its own copy).
-        objects, copied = built, False
+        # changes (substitution and decryption make their own copies).
+        objects = built
         if (spec.get("decryption") or {}).get("provider") == "sops":
-            objects, copied = [self._decrypt(o, meta["namespace"], spec) for o in clone(built)], True
+            objects = [self._decrypt(o, meta["namespace"], spec) for o in built]
+        copied = {id(o) for o, b in zip(objects, built, strict=True) if o is not b}
         values = self._variables(obj)
         target = spec.get("targetNamespace")
         common = spec.get("commonMetadata") or {}
@@ -749,7 +777,6 @@ class Kustomizations(Controller):
             if item.get("kind") == "CustomResourceDefinition":
                 kinds.register_crd(item)
         result = []
-        bodies: dict[int, Any] = {}
         for item in objects:
             if _resource(item) is None and "/" in str(item.get("apiVersion", "")) and item.get("kind"):
                 # A custom kind whose CRD a chart installs: the rehearsal stores and lists it; no controller acts.
@@ -759,15 +786,11 @@ class Kustomizations(Controller):
                                       (item_meta.get("labels") or {}).get(SUBSTITUTE))
             if not disabled and values is not None:  # Flux substitutes the YAML text, then parses it again
                 item = self._substituted(item, values)
-            elif not copied:
+            elif id(item) not in copied:
                 item = clone(item)
-            for index, patch in enumerate(spec.get("patches") or []):
+            for patch in spec.get("patches") or []:
                 if selectors.target_matches(patch.get("target"), item):
-                    if index not in bodies:  # parsed once per build, when a target first matches (never changed)
-                        body = yaml.load(patch.get("patch") or "{}", Loader=LOADER) or {}
-                        body.pop("metadata", None)
-                        bodies[index] = body
-                    item = _deep_merge(item, bodies[index])
+                    item = _deep_merge(item, _patch_body(patch.get("patch") or "{}"))
             res = _resource(item)
             item_meta = item.setdefault("metadata", {})
             if res is not None and res.namespaced:
@@ -789,18 +812,8 @@ class Kustomizations(Controller):
         objects: each result is kept for the process (``SUBSTITUTIONS``), by the object exactly as it was (its
         pickle) and the values, and handed out as a new copy (kept as its pickle, loaded for each)."""
         key = (pickle.dumps(item, pickle.HIGHEST_PROTOCOL), tuple(sorted(values.items())))
-        with SUBSTITUTIONS_LOCK:
-            found = SUBSTITUTIONS.get(key)
-            if found is not None:
-                SUBSTITUTIONS.move_to_end(key)
-        if found is None:
-            made = parse(substitute(yaml.dump(item, Dumper=DUMPER, sort_keys=False, width=1 << 20), values))
-            found = pickle.dumps(made, pickle.HIGHEST_PROTOCOL)
-            with SUBSTITUTIONS_LOCK:
-                SUBSTITUTIONS[key] = found
-                while len(SUBSTITUTIONS) > 4096:
-                    SUBSTITUTIONS.popitem(last=False)
-        return pickle.loads(found)
+        return SUBSTITUTIONS.get(key, lambda: parse(substitute(
+            yaml.dump(item, Dumper=DUMPER, sort_keys=False, width=1 << 20), values)))
 
     def _kustomize(self, path: Path, root: str,
                    components: tuple[str, ...] = ()) -> tuple[list[dict[str, Any]] | str, bool]:
@@ -858,12 +871,18 @@ class Kustomizations(Controller):
             raise BuildError("DecryptionFailed", f"failed to decrypt: secret '{namespace}/{secret_name}' not found")
         identities = [base64.b64decode(v).decode().strip() for v in (key.get("data") or {}).values()]
         identities = [line for i in identities for line in i.splitlines() if line.startswith("AGE-SECRET-KEY-")]
-        try:  # kustomize wrote the document with its keys sorted: the MAC's order is gone (sops.decrypt)
-            return sops.decrypt(item, identities, check_mac=False)
-        except sops.ForeignKey:  # encrypted for the repository owner's key: rehearse with placeholders
-            return sops.placeholders(item)
-        except sops.SopsError as exc:
-            raise BuildError("DecryptionFailed", f"failed to decrypt {item['metadata'].get('name')}: {exc}") from None
+
+        def opened() -> dict[str, Any]:
+            try:  # kustomize wrote the document with its keys sorted: the MAC's order is gone (sops.decrypt)
+                return sops.decrypt(item, identities, check_mac=False)
+            except sops.ForeignKey:  # encrypted for the repository owner's key: rehearse with placeholders
+                return sops.placeholders(item)
+            except sops.SopsError as exc:
+                raise BuildError("DecryptionFailed",
+                                 f"failed to decrypt {item['metadata'].get('name')}: {exc}") from None
+
+        # the same document opens the same with the same keys: every reconcile of a build reads it again
+        return DECRYPTED.get((pickle.dumps(item, pickle.HIGHEST_PROTOCOL), tuple(identities)), opened)
 
     def _variables(self, obj: dict[str, Any]) -> dict[str, str] | None:
         post = (obj.get("spec") or {}).get("postBuild")
@@ -980,6 +999,23 @@ def _described(item: dict[str, Any], res: Resource) -> str:
 def _resource(item: dict[str, Any]) -> Resource | None:
     api = str(item.get("apiVersion", ""))
     return BY_KIND.get((api.rpartition("/")[0] if "/" in api else "", str(item.get("kind", ""))))
+
+
+@functools.lru_cache(maxsize=1024)
+def _values_text(text: str) -> Any:
+    """Chart values from a ConfigMap or Secret, parsed once for the process (every reconcile of the release reads
+    them). Never changed: ``_deep_merge`` copies what it takes."""
+    return parse(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _patch_body(text: str) -> dict[str, Any]:
+    """A Kustomization's inline patch as merged into its objects (its metadata names the target only), parsed once
+    for the process: every reconcile of every Kustomization a cluster Kustomization patches reads the same text.
+    Never changed: ``_deep_merge`` copies what it takes."""
+    body = yaml.load(text, Loader=LOADER) or {}
+    body.pop("metadata", None)
+    return body
 
 
 def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -1280,7 +1316,7 @@ class HelmReleases(Controller):
                                      f"'{namespace}/{ref.get('name')}' into target path "
                                      f"'{ref['targetPath']}': {exc}") from None
                 continue
-            values = parse(data[key])
+            values = _values_text(data[key])
             if values is not None and not isinstance(values, dict):
                 raise BuildError("InstallFailed", f"unable to read values from key '{key}' in {kind_name} "
                                  f"'{namespace}/{ref.get('name')}': not a map of values")

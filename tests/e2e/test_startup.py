@@ -224,3 +224,32 @@ def test_brackets_from_the_cluster_are_shown_as_they_are(mediaops: Mediaops, tmp
     child.expect(r"ready \[ok\]")
     child.expect(r"Wait for the \[init\] container")  # the summary's row
     child.expect(pexpect.EOF)
+
+
+ENDING = """
+import atexit, sys, threading, time
+from mediaops.cli import end
+
+atexit.register(lambda: print("exit handler ran"))
+def late() -> None:
+    time.sleep(0.2)
+    print("thread finished")
+if {thread!r}:
+    threading.Thread(target=late).start()
+print("buffered, not yet flushed", end="")
+end(3)
+"""
+
+
+@pytest.mark.parametrize("thread", [False, True])
+def test_the_end_runs_exit_handlers_flushes_output_and_awaits_threads(thread: bool) -> None:
+    """A command ends without Python's teardown (mediaops.cli.end), but with everything else an exit does: its exit
+    handlers (the parse cache's save), its output flushed through a pipe, a non-daemon thread awaited, its code."""
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # as a pipe's output normally is
+    result = subprocess.run([sys.executable, "-c", ENDING.format(thread=thread)], capture_output=True, text=True,
+                            env=buffered, timeout=60)
+    assert result.returncode == 3, result.stderr
+    assert result.stderr == ""
+    assert "buffered, not yet flushed" in result.stdout
+    assert "exit handler ran" in result.stdout
+    assert ("thread finished" in result.stdout) is thread
