@@ -549,6 +549,13 @@ class Kustomizations(Controller):
         self.builds: dict[Build, Future[list[dict[str, Any]] | str]] = {}
         self.builds_lock = threading.Lock()
         self.health_since: dict[Key, float] = {}
+        # A health check under way, by Kustomization: what it applied (kind and name, read live), for which
+        # generation, revision and reconcile request. kustomize-controller applies once per reconcile and then
+        # polls the applied objects' health until they are ready or its timeout (fluxcd/pkg ssa
+        # ResourceManager.WaitForSet, called by kustomization_controller.go checkHealth): the polls here read the
+        # same objects again, without building or applying (an object changed meanwhile stays changed until the next
+        # reconcile, as on a cluster).
+        self.checking: dict[Key, tuple[tuple[Any, ...], list[dict[str, Any]]]] = {}
         self.depends: dict[Key, frozenset[tuple[Any, Any]]] = {}
 
     def keys_for(self, event: WatchEvent) -> list[Key]:
@@ -673,6 +680,7 @@ class Kustomizations(Controller):
 
         stored = self.store.peek(self.res("Kustomization"), namespace, name)
         if stored is None:
+            self.checking.pop((namespace, name), None)
             return None
         # Read only, but for its status, which this reconcile replaces as it goes (``_apply``): a copy of the top
         # level, not of the whole object with its patches (``_status`` copies the status it changes).
@@ -708,20 +716,27 @@ class Kustomizations(Controller):
                          lastAttemptedRevision=revision)
             self.event(obj, "ReconciliationFailed", failing, "Warning")
             return retry
-        build = self._started(self._build_of(spec, revision))
-        if not build.done():
-            # Nothing is written before the build: the reconcile goes on when it is ready, as if the build had taken
-            # that long, and meanwhile the controller reconciles others (kustomize-controller runs 4 at once).
-            BUILDS.pool.hurry(build)
-            build.add_done_callback(lambda _: self.sim.manager.enqueue(self.name, (namespace, name)))
-            return DEFERRED
-        try:
-            objects = self._build(obj, revision)
-            applied = self._apply(obj, objects)
-        except BuildError as exc:
-            self._status(obj, "False", exc.reason, str(exc), progressing=building, lastAttemptedRevision=revision)
-            self.event(obj, exc.reason, str(exc), "Warning")
-            return retry
+        attempt = (obj["metadata"].get("generation"), revision,
+                   (obj["metadata"].get("annotations") or {}).get(REQUESTED_AT))
+        check = self.checking.pop((namespace, name), None)
+        if check is not None and check[0] == attempt:
+            applied = check[1]  # the health check goes on
+        else:
+            build = self._started(self._build_of(spec, revision))
+            if not build.done():
+                # Nothing is written before the build: the reconcile goes on when it is ready, as if the build had
+                # taken that long, and meanwhile the controller reconciles others (kustomize-controller runs 4 at
+                # once).
+                BUILDS.pool.hurry(build)
+                build.add_done_callback(lambda _: self.sim.manager.enqueue(self.name, (namespace, name)))
+                return DEFERRED
+            try:
+                objects = self._build(obj, revision)
+                applied = self._apply(obj, objects)
+            except BuildError as exc:
+                self._status(obj, "False", exc.reason, str(exc), progressing=building, lastAttemptedRevision=revision)
+                self.event(obj, exc.reason, str(exc), "Warning")
+                return retry
         if spec.get("wait"):
             stalled = [label for label in (stalled_object(self.sim, o) for o in applied) if label]
             if stalled:
@@ -742,6 +757,10 @@ class Kustomizations(Controller):
                              progressing=f"{checking}: waiting for " + ", ".join(waiting[:4])
                              + (f" and {len(waiting) - 4} more" if len(waiting) > 4 else ""),
                              lastAttemptedRevision=revision)
+                self.checking[(namespace, name)] = (attempt, [
+                    {"apiVersion": o.get("apiVersion"), "kind": o.get("kind"), "metadata": {
+                        "namespace": o["metadata"].get("namespace"), "name": o["metadata"].get("name")}}
+                    for o in applied])
                 return self.timing.poll
         self.health_since.pop((namespace, name), None)
         self._status(obj, "True", "ReconciliationSucceeded", f"Applied revision: {revision}",

@@ -221,3 +221,46 @@ def test_the_mutating_webhook_adds_the_cluster_config_to_every_kustomization_it_
     assert updated["spec"]["postBuild"]["substitute"]["TOKEN"] == "s3cret"
     other = store.create(cm, {"metadata": {"name": "plain", "namespace": "flux-system"}, "data": {"a": "b"}})
     assert "spec" not in other
+
+
+
+def test_a_health_check_polls_what_it_applied_without_applying_it_again(cluster: Cluster) -> None:
+    """kustomize-controller applies once per reconcile, then polls the applied objects' health until they are ready
+    or its timeout (kustomization_controller.go checkHealth, fluxcd/pkg ssa ResourceManager.WaitForSet): an applied
+    object changed while the check runs stays changed until the next reconcile applies again."""
+    sim = cluster.sim
+    sim.manager.stop()  # the controllers reconcile here, one call at a time
+    controller = sim.manager.controllers["kustomize-controller"]
+    release, ks = kind("HelmRelease"), kind("Kustomization")
+
+    def ready(state: str) -> Any:
+        def change(obj: dict[str, Any]) -> None:
+            for condition in obj["status"]["conditions"]:
+                if condition["type"] == "Ready":
+                    condition["status"] = state
+        return change
+
+    def request(obj: dict[str, Any]) -> None:
+        obj["metadata"].setdefault("annotations", {})[flux.REQUESTED_AT] = flux.now_nano()
+
+    def interval(obj: dict[str, Any]) -> None:
+        obj["spec"]["interval"] = "7m"
+
+    in_git = sim.store.get(release, "media", "tautulli")["spec"]["interval"]
+    sim.store.update(release, "media", "tautulli", ready("Unknown"), subresource="status")
+    sim.store.update(ks, "media", "tautulli", request)
+    assert controller.reconcile("media", "tautulli") == sim.timing.poll  # applied; the release is not ready
+    messages = [c["message"] for c in sim.store.get(ks, "media", "tautulli")["status"]["conditions"]]
+    assert any(m.startswith("Running health checks") and "HelmRelease/media/tautulli" in m for m in messages)
+    sim.store.update(release, "media", "tautulli", interval)  # changed while the check runs
+    assert controller.reconcile("media", "tautulli") == sim.timing.poll  # polled, not applied again
+    assert sim.store.get(release, "media", "tautulli")["spec"]["interval"] == "7m"
+    sim.store.update(release, "media", "tautulli", ready("True"), subresource="status")
+    sim.store.update(release, "media", "tautulli", lambda o: o["status"].update(
+        observedGeneration=o["metadata"]["generation"]), subresource="status")
+    assert controller.reconcile("media", "tautulli") != sim.timing.poll  # healthy: the reconcile ends
+    assert sim.store.get(release, "media", "tautulli")["spec"]["interval"] == "7m"
+    assert flux.kstatus(sim.store.get(ks, "media", "tautulli"))[0] == "Current"
+    sim.store.update(ks, "media", "tautulli", request)  # the next reconcile applies what git says
+    controller.reconcile("media", "tautulli")
+    assert sim.store.get(release, "media", "tautulli")["spec"]["interval"] == in_git != "7m"
