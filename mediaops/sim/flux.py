@@ -557,32 +557,56 @@ class Kustomizations(Controller):
         # reconcile, as on a cluster).
         self.checking: dict[Key, tuple[tuple[Any, ...], list[dict[str, Any]]]] = {}
         self.depends: dict[Key, frozenset[tuple[Any, Any]]] = {}
+        self.asked: dict[Key, tuple[Any, Any]] = {}  # each Kustomization's generation and reconcile request, as seen
+        self.revisions: dict[Key, str] = {}  # each source's artifact revision, as seen
 
     def keys_for(self, event: WatchEvent) -> list[Key]:
+        """What kustomize-controller's watches enqueue (internal/controller/kustomization_manager.go): a
+        Kustomization for a new generation or a reconcile request (GenerationChangedPredicate,
+        ReconcileRequestedPredicate), not for its status; those following a source whose artifact's revision
+        changed, but for those Ready or Reconciling that already attempted it (kustomization_indexers.go
+        requestsForRevisionChangeOf). Two more stand for what the controller does without a watch: a Kustomization
+        whose dependency changed is enqueued at once (kustomize-controller requeues it after --requeue-dependency),
+        and an object a health check under way waits for enqueues that Kustomization (its poller reads it)."""
         kind_name = event.resource.kind
         meta = event.obj.get("metadata") or {}
+        owner = self._owner(event.obj)
+        checked = [owner] if owner in self.checking else []
         if kind_name == "Kustomization":
             mine = (meta.get("namespace", ""), meta.get("name", ""))
             # the dependencies of every Kustomization in the store, as its events leave them (keys_for sees each one,
             # in order, under the store's lock): those that depend on this one are enqueued with it
             if event.type == "DELETED":
                 self.depends.pop(mine, None)
-            else:
-                self.depends[mine] = frozenset((d.get("namespace") or mine[0], d.get("name"))
-                                               for d in (event.obj.get("spec") or {}).get("dependsOn") or [])
+                return [mine, *checked]
+            self.depends[mine] = frozenset((d.get("namespace") or mine[0], d.get("name"))
+                                           for d in (event.obj.get("spec") or {}).get("dependsOn") or [])
             dependents = [key for key in sorted(self.depends) if mine in self.depends[key]]
-            owner = self._owner(event.obj)
-            if event.type != "DELETED":
+            asked = (meta.get("generation"), (meta.get("annotations") or {}).get(REQUESTED_AT))
+            if self.asked.get(mine) != asked:
+                self.asked[mine] = asked
                 self._prefetch(event.obj)
-            return [mine, *dependents, *([owner] if owner else [])]
+                return [mine, *dependents, *checked]
+            return [*dependents, *checked]
         if kind_name == "GitRepository":
-            following = [k for k in self.store.scan(self.res("Kustomization"))
-                         if ((k.get("spec") or {}).get("sourceRef") or {}).get("name") == meta.get("name")]
-            for ks in following:
+            source = (meta.get("namespace", ""), meta.get("name", ""))
+            revision = (((event.obj.get("status") or {}).get("artifact")) or {}).get("revision")
+            if event.type == "DELETED" or not revision or self.revisions.get(source) == revision:
+                return []
+            self.revisions[source] = revision
+            following = []
+            for ks in self.store.scan(self.res("Kustomization")):
+                ref = (ks.get("spec") or {}).get("sourceRef") or {}
+                if (ref.get("namespace") or ks["metadata"].get("namespace"), ref.get("name")) != source:
+                    continue
+                status = ks.get("status") or {}
+                reconciling = (get_condition(status, "Reconciling") or {}).get("status") == "True"
+                if (get_ready(ks)[0] == "True" or reconciling) and status.get("lastAttemptedRevision") == revision:
+                    continue
                 self._prefetch(ks)
-            return [(k["metadata"]["namespace"], k["metadata"]["name"]) for k in following]
-        owner = self._owner(event.obj)
-        return [owner] if owner else []
+                following.append((ks["metadata"]["namespace"], ks["metadata"]["name"]))
+            return following
+        return checked
 
     @staticmethod
     def _owner(obj: dict[str, Any]) -> Key | None:

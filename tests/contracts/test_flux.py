@@ -13,6 +13,7 @@ import pytest
 from mediaops.cluster import flux, waits
 from mediaops.cluster.kinds import kind
 from mediaops.cluster.waits import WaitFailed
+from mediaops.sim import flux as flux_sim
 from tests.conftest import Cluster
 
 SOURCE = ("GitRepository", "flux-system", "flux-system")
@@ -264,3 +265,45 @@ def test_a_health_check_polls_what_it_applied_without_applying_it_again(cluster:
     sim.store.update(ks, "media", "tautulli", request)  # the next reconcile applies what git says
     controller.reconcile("media", "tautulli")
     assert sim.store.get(release, "media", "tautulli")["spec"]["interval"] == in_git != "7m"
+
+
+def test_kustomizations_are_enqueued_as_kustomize_controllers_watches_enqueue_them(cluster: Cluster) -> None:
+    """kustomize-controller internal/controller/kustomization_manager.go: a Kustomization is reconciled for a new
+    generation or a reconcile request, not for its own status; a source's event enqueues those following it only
+    when the artifact's revision changed, and not those Ready that already attempted it (kustomization_indexers.go
+    requestsForRevisionChangeOf); an object it applied enqueues it only while its health check polls."""
+    from mediaops.sim.store import WatchEvent
+
+    sim = cluster.sim
+    sim.manager.stop()
+    controller = sim.manager.controllers["kustomize-controller"]
+    ks, source, release = kind("Kustomization"), kind("GitRepository"), kind("HelmRelease")
+
+    def event(res: Any, obj: dict[str, Any]) -> list[Any]:
+        return controller.keys_for(WatchEvent(0, "MODIFIED", res, obj))
+
+    tautulli = sim.store.get(ks, "media", "tautulli")
+    event(ks, tautulli)  # seen as it is
+    status_only = {**tautulli, "status": {**tautulli["status"], "lastHandledReconcileAt": "elsewhen"}}
+    assert ("media", "tautulli") not in event(ks, status_only)
+    requested = {**tautulli, "metadata": {**tautulli["metadata"], "annotations": {flux.REQUESTED_AT: "now"}}}
+    assert ("media", "tautulli") in event(ks, requested)
+    edited = {**tautulli, "metadata": {**tautulli["metadata"], "generation": tautulli["metadata"]["generation"] + 1}}
+    assert ("media", "tautulli") in event(ks, edited)
+
+    repo = sim.store.get(source, "flux-system", "flux-system")
+    event(source, repo)
+    assert event(source, {**repo, "status": {**repo["status"], "lastHandledReconcileAt": "elsewhen"}}) == []
+    artifact = {**repo["status"]["artifact"], "revision": "main@sha1:" + "0" * 40}
+    following = event(source, {**repo, "status": {**repo["status"], "artifact": artifact}})
+    assert ("media", "tautulli") in following and ("flux-system", "cluster-apps") in following
+    ready = [(k["metadata"]["namespace"], k["metadata"]["name"]) for k in sim.store.scan(ks)
+             if flux.kstatus(k)[0] == "Current" and k["status"].get("lastAttemptedRevision") == repo["status"][
+                 "artifact"]["revision"]]
+    assert ready and not set(ready) & set(event(source, repo))  # back to the revision they attempted
+
+    applied = sim.store.get(release, "media", "tautulli")
+    owner = (applied["metadata"]["labels"][flux_sim.KS_NAMESPACE], applied["metadata"]["labels"][flux_sim.KS_NAME])
+    assert owner == ("media", "tautulli") and event(release, applied) == []
+    controller.checking[owner] = ((), [])
+    assert event(release, applied) == [owner]
