@@ -61,6 +61,7 @@ VAULT = {
     "minio-lab": {"AWS_ACCESS_KEY_ID": "sample-access-key", "AWS_SECRET_ACCESS_KEY": "sample-secret-key"},
 }
 NODES = [("node-amd64-1", "amd64"), ("node-arm64-1", "arm64")]
+DETACHED = "HEAD"  # `git rev-parse --abbrev-ref HEAD` on a checkout that is on no branch
 # Start-up is the steady state: no simulated delay until the cluster has settled (see Rehearsal.start).
 STEADY = {"pod_start": 0.0, "job_run": 0.0, "backup_tick": 0.0, "retry": 0.5, "poll": 0.01, "health_timeout": 3.0,
           "timeout_scale": 0.0}  # a health check that fails while settling fails in 3 s, whatever the object's timeout
@@ -298,6 +299,7 @@ class Rehearsal:
         return str(self.toplevel)
 
     def _branch(self) -> str:
+        """The checkout's branch (``DETACHED`` on none, as git says it)."""
         try:
             return self._git("rev-parse", "--abbrev-ref", "HEAD")
         except RuntimeError:
@@ -348,7 +350,8 @@ class Rehearsal:
             except RuntimeError:
                 branch = self.branch  # the repository names its remote's default branch; follow ours
         try:
-            return self._rev_parse(git_dir, f"refs/heads/{branch}")
+            # a checkout on no branch (detached: `git checkout <commit>`, a bisect) is followed at its commit
+            return self._rev_parse(git_dir, "HEAD" if branch == DETACHED else f"refs/heads/{branch}")
         except RuntimeError as exc:
             raise RuntimeError(f"failed to checkout and determine revision: unable to resolve branch '{branch}': "
                                f"{exc}") from None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import HomeOps, Mediaops, kubectl
+from tests.conftest import HomeOps, Mediaops, git, kubectl
 
 
 def test_sim_status_in_process(ops: Mediaops) -> None:
@@ -120,6 +120,21 @@ def test_sim_status_on_the_sample_from_the_project_root(mediaops: Mediaops) -> N
     rows = {r["app"]: r for r in json.loads(result.stdout)}
     assert rows["tautulli"]["kustomization"] == "Ready" and rows["calibre-web"]["helmrelease"] == "Ready"
     assert "Traceback" not in result.stderr and "warning" not in result.stderr
+
+
+def test_a_checkout_on_no_branch_is_rehearsed_at_its_commit(ops: Mediaops, home_ops: HomeOps) -> None:
+    """A detached checkout (`git checkout <commit>`, a bisect, a worktree added at a commit): the rehearsal's Flux
+    follows that commit, as the branch's tip is followed on a branch."""
+    (home_ops.path / "kubernetes/apps/media/tautulli/ks.yaml").rename(
+        home_ops.path / "kubernetes/apps/media/tautulli/ks.dis")
+    git(home_ops.path, "commit", "--quiet", "--all", "--message", "tautulli disabled on main")
+    git(home_ops.path, "checkout", "--quiet", "--detach", "HEAD~1")
+    result = ops.run("--sim", "status", "--json", timeout=90)
+    assert result.returncode == 0, result.stderr
+    rows = {r["app"]: r for r in json.loads(result.stdout)}
+    head = git(home_ops.path, "rev-parse", "--short", "HEAD")
+    assert rows["tautulli"]["kustomization"] == "Ready" and head.startswith(rows["tautulli"]["revision"][:7])
+    assert "not Ready" not in result.stderr
 
 
 def test_a_rehearsal_that_cannot_settle_says_why_in_one_line(ops: Mediaops) -> None:
