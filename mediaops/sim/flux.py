@@ -39,7 +39,7 @@ from mediaops.cluster import kinds
 from mediaops.cluster.kinds import BY_KIND, Resource
 from mediaops.repo.yamlfiles import expand, parse, parse_all
 from mediaops.sim import charts
-from mediaops.sim.manager import DEFERRED, Controller, Key
+from mediaops.sim.manager import DEFERRED, Controller, Key, Waited
 from mediaops.sim.store import ApiError, WatchEvent, clone, now
 from mediaops.sim.volsync import go_duration as _go_duration
 
@@ -548,7 +548,7 @@ class Kustomizations(Controller):
         # and its source's artifact are known (before its dependencies are ready), awaited when it is reconciled
         self.builds: dict[Build, Future[list[dict[str, Any]] | str]] = {}
         self.builds_lock = threading.Lock()
-        self.health_since: dict[Key, float] = {}
+        self.health_since: dict[Key, Waited] = {}
         # A health check under way, by Kustomization: what it applied (kind and name, read live), for which
         # generation, revision and reconcile request. kustomize-controller applies once per reconcile and then
         # polls the applied objects' health until they are ready or its timeout (fluxcd/pkg ssa
@@ -700,8 +700,6 @@ class Kustomizations(Controller):
             self.store.set_status(self.res("Kustomization"), meta["namespace"], meta["name"], status)
 
     def reconcile(self, namespace: str, name: str) -> float | None:
-        import time
-
         stored = self.store.peek(self.res("Kustomization"), namespace, name)
         if stored is None:
             self.checking.pop((namespace, name), None)
@@ -771,8 +769,8 @@ class Kustomizations(Controller):
                 return retry
             waiting = [label for ok, label in (object_ready(self.sim, o) for o in applied) if not ok]
             if waiting:
-                started = self.health_since.setdefault((namespace, name), time.monotonic())
-                if time.monotonic() - started > self.timing.health_wait(kustomization_timeout(spec)):
+                waited = self.health_since.setdefault((namespace, name), Waited()).check(self.sim.manager)
+                if waited > self.timing.health_wait(kustomization_timeout(spec)):
                     self._status(obj, "False", "HealthCheckFailed", "timeout waiting for: " + ", ".join(waiting),
                                  progressing=checking, lastAttemptedRevision=revision)
                     self.health_since.pop((namespace, name), None)
@@ -1581,7 +1579,6 @@ class HelmReleases(Controller):
 
     def _release(self, obj: dict[str, Any], status: dict[str, Any], run: dict[str, Any], action: str) -> float | None:
         """install.go / upgrade.go: a new release in the history; it waits for its workloads (_await)."""
-        import time
 
         meta = obj["metadata"]
         namespace, name = meta["namespace"], meta["name"]
@@ -1593,7 +1590,7 @@ class HelmReleases(Controller):
                     "chartName": run["chart"], "chartVersion": run["version"], "digest": run["digest"],
                     "firstDeployed": now(), "lastDeployed": now()}
         status["history"] = [snapshot, *history][:5]
-        run.update(action=action, number=number, started=time.monotonic())
+        run.update(action=action, number=number, waited=Waited())
         failing = self.sim.failing("HelmRelease", namespace, name)
         if failing:  # the Helm action itself fails (a hook, a rejected object): a failed release is stored
             return self._released(obj, status, run, failing)
@@ -1607,15 +1604,13 @@ class HelmReleases(Controller):
         return self._await(obj, status, run)
 
     def _await(self, obj: dict[str, Any], status: dict[str, Any], run: dict[str, Any]) -> float | None:
-        import time
-
         meta = obj["metadata"]
         waiting = [label for ok, label in (object_ready(self.sim, o)
                                            for o in self.sim.installed(meta["namespace"], meta["name"])) if not ok]
         if not waiting:
             return self._released(obj, status, run, None)
         timeout = release_timeout(obj.get("spec") or {}, run["action"])
-        if time.monotonic() - run["started"] > self.timing.health_wait(timeout):
+        if run["waited"].check(self.sim.manager) > self.timing.health_wait(timeout):
             return self._released(obj, status, run, f"context deadline exceeded (waiting for {', '.join(waiting)})")
         generation = int(meta.get("generation", 1))
         message = (f"Running '{run['action']}' action with timeout of {_go_duration(timeout)}: "

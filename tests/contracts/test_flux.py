@@ -131,6 +131,36 @@ def test_health_waits_take_the_objects_own_timeouts() -> None:
     assert settling.health_wait(3570) == settling.health_wait(1800) == STEADY["health_timeout"]
 
 
+def test_a_health_checks_clock_stops_while_the_rehearsal_is_behind() -> None:
+    """The timeouts are scaled down to seconds; on a cluster their minutes cover the time the controllers take to
+    get to an app. A wait counts only the time the rehearsal's controllers were up to date: nothing queued, no
+    timer due (79 releases installed at once on two cores failed four with "context deadline exceeded" whose
+    pods were waiting on a secret store another Kustomization had not been applied yet)."""
+    import heapq
+    import types
+
+    from mediaops.sim.manager import Manager, Waited, _Timer
+    from mediaops.sim.store import Store
+
+    manager = Manager(Store())
+    for name in ("pods", "helm-controller"):
+        manager.add(types.SimpleNamespace(name=name))  # type: ignore[arg-type]  # no worker: what is queued stays
+    waited = Waited()
+    waited.last -= 5  # five seconds ago
+    manager.enqueue("pods", ("media", "tautulli-0"))
+    assert manager.behind() and manager.behind(("pods",)) and not manager.behind(("helm-controller",))
+    assert waited.check(manager) == 0.0  # behind: the five seconds do not count
+    manager.queues["pods"].clear()
+    heapq.heappush(manager.timers, _Timer(waited.last + 60, 1, "pods", ("media", "tautulli-0")))  # to come
+    assert not manager.behind()
+    waited.last -= 5
+    assert waited.check(manager) == pytest.approx(5, abs=1)
+    heapq.heappush(manager.timers, _Timer(waited.last - 1, 2, "pods", ("media", "tautulli-0")))  # due already
+    assert manager.behind()
+    waited.last -= 5
+    assert waited.check(manager) == pytest.approx(5, abs=1)
+
+
 def test_a_release_waiting_on_its_workloads_names_its_actions_timeout(cluster: Cluster) -> None:
     """helm-controller says which timeout an action runs with (atomic_release.go): the upgrade's own."""
     flux.suspend(cluster.kube, "Kustomization", "tautulli", "media")  # the release as patched here, not as in git
