@@ -211,6 +211,13 @@ def substitute(text: str, values: dict[str, str]) -> str:
     return expand(text, values, missing="")
 
 
+def reference(obj: dict[str, Any]) -> dict[str, Any]:
+    """What ``object_ready`` and ``stalled_object`` read of an object: its kind and name, and its namespace when it
+    has one (a cluster-wide object has none)."""
+    return {"apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"),
+            "metadata": {k: v for k, v in (obj.get("metadata") or {}).items() if k in ("namespace", "name")}}
+
+
 def object_ready(sim: Any, obj: dict[str, Any]) -> tuple[bool, str]:
     """Whether an applied object is healthy, as Flux's health checks judge kinds it knows."""
     kind, meta = obj.get("kind"), obj.get("metadata") or {}
@@ -779,10 +786,7 @@ class Kustomizations(Controller):
                              progressing=f"{checking}: waiting for " + ", ".join(waiting[:4])
                              + (f" and {len(waiting) - 4} more" if len(waiting) > 4 else ""),
                              lastAttemptedRevision=revision)
-                self.checking[(namespace, name)] = (attempt, [
-                    {"apiVersion": o.get("apiVersion"), "kind": o.get("kind"), "metadata": {
-                        "namespace": o["metadata"].get("namespace"), "name": o["metadata"].get("name")}}
-                    for o in applied])
+                self.checking[(namespace, name)] = (attempt, [reference(o) for o in applied])
                 return self.timing.poll
         self.health_since.pop((namespace, name), None)
         self._status(obj, "True", "ReconciliationSucceeded", f"Applied revision: {revision}",

@@ -295,6 +295,12 @@ def test_a_health_check_polls_what_it_applied_without_applying_it_again(cluster:
     sim.store.update(ks, "media", "tautulli", request)  # the next reconcile applies what git says
     controller.reconcile("media", "tautulli")
     assert sim.store.get(release, "media", "tautulli")["spec"]["interval"] == in_git != "7m"
+    # the polls read cluster-wide objects too (onedr0p/home-ops's flux-operator waits on a ClusterRoleBinding)
+    binding = sim.store.create(kind("ClusterRoleBinding"), {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "flux-admin"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+        "subjects": []})
+    assert flux_sim.object_ready(sim, flux_sim.reference(binding)) == (True, "")
 
 
 def test_kustomizations_are_enqueued_as_kustomize_controllers_watches_enqueue_them(cluster: Cluster) -> None:
