@@ -222,6 +222,12 @@ class Store:
     def replace(self, resource: Resource, obj: dict[str, Any], *, subresource: str = "",
                 expect_rv: str | None = None, dry_run: bool = False) -> dict[str, Any]:
         """Write a whole object (update) or only its status; bumps generation when the spec changes."""
+        return clone(self._replace(resource, obj, subresource=subresource, expect_rv=expect_rv, dry_run=dry_run))
+
+    def _replace(self, resource: Resource, obj: dict[str, Any], *, subresource: str = "",
+                 expect_rv: str | None = None, dry_run: bool = False, owned: bool = False) -> dict[str, Any]:
+        """``replace``, giving back the object as stored (or as it would be), not a copy: never change it.
+        ``owned``: ``obj`` is the caller's own copy, taken as it is rather than copied (an update's read)."""
         with self.lock:
             meta = obj.get("metadata") or {}
             namespace = meta.get("namespace", "") if resource.namespaced else ""
@@ -238,7 +244,7 @@ class Store:
                 new = {**current, "metadata": dict(current["metadata"]), "status": clone(obj.get("status", {}))}
             else:
                 kept_status = current.get("status")
-                new = clone(obj)
+                new = obj if owned else clone(obj)
                 new["apiVersion"], new["kind"] = resource.api_version, resource.kind
                 for field_name in ("uid", "creationTimestamp", "generation"):
                     new.setdefault("metadata", {})[field_name] = current["metadata"].get(field_name)
@@ -264,9 +270,9 @@ class Store:
                                    "metadata.finalizers: Forbidden: no new finalizers can be added if the object "
                                    f"is being deleted, found new finalizers []string{{{shown}}}")
             if _unchanged(new, current, subresource == "status"):
-                return clone(current)
+                return current
             if dry_run:
-                return clone(new)
+                return new
             self.rv += 1
             new["metadata"]["resourceVersion"] = str(self.rv)
             if (deleting and not new["metadata"].get("finalizers")
@@ -276,25 +282,25 @@ class Store:
                 self._pop(key)
                 self._record("DELETED", resource, new)
                 self._collect(resource, new)
-                return clone(new)
+                return new
             self._put(key, new)
             self._record("MODIFIED", resource, new)
-        return clone(new)
+        return new
 
     def update(self, resource: Resource, namespace: str, name: str,
                change: Callable[[dict[str, Any]], None], *, subresource: str = "") -> dict[str, Any]:
         """Read, change in place, write back (for controllers; the store lock makes it atomic)."""
         with self.lock:
-            obj = self.get(resource, namespace, name)
+            obj = self.get(resource, namespace, name)  # a copy of its own: written as it is
             change(obj)
-            return self.replace(resource, obj, subresource=subresource)
+            return clone(self._replace(resource, obj, subresource=subresource, owned=True))
 
     def set_status(self, resource: Resource, namespace: str, name: str, status: dict[str, Any]) -> None:
+        """Write ``status`` (copied) as the object's status, when it exists: nothing else of it is read or copied."""
         with self.lock:
-            obj = self.find(resource, namespace, name)
-            if obj is not None:
-                obj["status"] = status
-                self.replace(resource, obj, subresource="status")
+            current = self.peek(resource, namespace, name)
+            if current is not None:
+                self._replace(resource, {"metadata": current["metadata"], "status": status}, subresource="status")
 
     def delete(self, resource: Resource, namespace: str, name: str, *, propagation: str = "Background",
                preconditions: dict[str, Any] | None = None, dry_run: bool = False) -> dict[str, Any]:
