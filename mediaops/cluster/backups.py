@@ -19,6 +19,11 @@ from mediaops.cluster.client import Kube, KubeError
 from mediaops.errors import MediaopsError
 
 SYSTEMS = ("velero", "k8up", "volsync")
+# Backup systems of home-ops clusters that mediaops does not drive, named when none it drives can back an app up:
+# the API group, the kind that schedules an app's backups, and the system's name. kopiur (a Kopia operator,
+# home-operations): bjw-s-labs/home-ops gives each app `components/kopiur/backup` (SnapshotSchedule, SnapshotPolicy,
+# a Restore its claim is populated from).
+UNDRIVEN = (("kopiur.home-operations.com", "SnapshotSchedule", "kopiur"),)
 
 
 class NoBackupSystem(MediaopsError):
@@ -99,10 +104,37 @@ def choose(kube: Kube, namespace: str, wanted: str = "", claims: list[str] | Non
     if backend is not None:
         return Choice("k8up", f"Velero's storage location is {phase or 'missing'}; K8up's backend is named in "
                               f"{namespace}", backend)
+    elsewhere = undriven(kube, namespace)
     raise NoBackupSystem(f"no backup system can back up {namespace}: Velero's storage location is "
                          f"{phase or 'missing'}, no K8up Schedule or Backup in {namespace} names a backend and no "
-                         "restic VolSync ReplicationSource backs up every claim" + volsync.not_driven(others),
-                         hint="install Velero, add a K8up Schedule or ReplicationSources; --backup-with picks one")
+                         "restic VolSync ReplicationSource backs up every claim" + volsync.not_driven(others)
+                         + (f"; {namespace} is backed up by {elsewhere}, which mediaops does not drive" if elsewhere
+                            else ""),
+                         hint=("back up with it by hand before going on, or " if elsewhere else "")
+                         + "install Velero, add a K8up Schedule or ReplicationSources; --backup-with picks one")
+
+
+def undriven(kube: Kube, namespace: str) -> str:
+    """The backups of ``namespace`` that systems mediaops does not drive schedule (``UNDRIVEN``), as one phrase:
+    "kopiur (SnapshotSchedule bazarr, radarr)"; "" when there are none, or the API serves none of those kinds."""
+    from mediaops.cluster import kinds
+
+    found = []
+    for group, kind_name, system in UNDRIVEN:
+        try:  # the version the API prefers, as kubectl's discovery takes it
+            served = kube.request("GET", f"/apis/{group}", what=group, verb="get")
+            version = str((served.get("preferredVersion") or {}).get("version") or "")
+            if not version:
+                continue
+            kinds.register(f"{group}/{version}", kind_name)
+            items, _ = kube.list(kind_name, namespace)
+        except KubeError:
+            continue
+        names = sorted(str((i.get("metadata") or {}).get("name")) for i in items)
+        if names:
+            shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+            found.append(f"{system} ({kind_name} {shown})")
+    return ", ".join(found)
 
 
 def k8up_skipped(kube: Kube, namespace: str, claims: list[str]) -> list[str]:

@@ -1,6 +1,7 @@
 """A cluster that backs up with something mediaops does not drive: no Velero in the repository, VolSync installed
-from the volsync-perfectra1n fork's chart, the app's claim backed up by a kopia ReplicationSource. The rehearsal
-installs what the repository installs and nothing more, so the backup step fails here as it would on that cluster."""
+from the volsync-perfectra1n fork's chart, the app's claim backed up by a kopia ReplicationSource and scheduled by
+kopiur. The rehearsal installs what the repository installs and nothing more, so the backup step fails here as it
+would on that cluster."""
 
 from __future__ import annotations
 
@@ -65,6 +66,20 @@ spec:
 """
 
 
+KOPIUR_SCHEDULE = """\
+---
+apiVersion: kopiur.home-operations.com/v1alpha1
+kind: SnapshotSchedule
+metadata:
+  name: tautulli
+spec:
+  policyRef:
+    name: tautulli
+  schedule:
+    cron: H * * * *
+"""
+
+
 def _kopia_without_velero(work: Path) -> None:
     kubernetes = work / "kubernetes"
     shutil.rmtree(kubernetes / "apps" / "velero")
@@ -74,9 +89,10 @@ def _kopia_without_velero(work: Path) -> None:
     (kubernetes / "apps" / "volsync.yaml").write_text(FORK)
     app = kubernetes / "apps" / "media" / "tautulli" / "app"
     (app / "replicationsource.yaml").write_text(KOPIA_SOURCE)
+    (app / "snapshotschedule.yaml").write_text(KOPIUR_SCHEDULE)  # and kopiur's, as bjw-s-labs/home-ops has them
     listing = app / "kustomization.yaml"
-    listing.write_text(listing.read_text().replace("  - ./helmrelease.yaml\n",
-                                                   "  - ./helmrelease.yaml\n  - ./replicationsource.yaml\n"))
+    listing.write_text(listing.read_text().replace("  - ./helmrelease.yaml\n", "  - ./helmrelease.yaml\n"
+                                                   "  - ./replicationsource.yaml\n  - ./snapshotschedule.yaml\n"))
 
 
 @pytest.fixture
@@ -99,7 +115,9 @@ def test_no_velero_and_kopia_sources_stop_the_backup_before_anything_changes(sim
     assert refused.returncode == 3, refused.stdout[-2000:]
     assert "no backup system can back up media: Velero's storage location is missing" in said, said[-2000:]
     assert ("the ReplicationSource of tautulli-config uses kopia, and mediaops backs up and restores through "
-            "restic sources only") in said
+            "restic sources only; media is backed up by kopiur (SnapshotSchedule tautulli), which mediaops does not "
+            "drive") in said
+    assert "back up with it by hand before going on" in said
     assert home_ops.git("log", "-1", "--format=%s") == "initial import"
     assert home_ops.origin_log() == ["initial import"]
 
