@@ -1226,15 +1226,26 @@ class HelmReleases(Controller):
         self.runs: dict[Key, dict[str, Any]] = {}  # Helm actions waiting for their workloads
         self.rendered: dict[tuple[str, str, int], list[dict[str, Any]]] = {}  # each release's objects
         self.oci_revisions: dict[tuple[str, str], str] = {}  # the artifact revision each OCIRepository last had
+        self.asked: dict[Key, tuple[Any, Any]] = {}  # each release's generation and reconcile request, as seen
 
     def keys_for(self, event: WatchEvent) -> list[Key]:
+        """What helm-controller's watches enqueue (internal/controller/helmrelease_manager.go): a release for a new
+        generation or a reconcile request (GenerationChangedPredicate, ReconcileRequestedPredicate), not for its
+        status; the releases of a chart source whose revision changed. Beyond the watches: a release whose
+        dependency changed is enqueued at once (the controller requeues it after --requeue-dependency), and a
+        workload of a release whose Helm action waits for it enqueues it (Helm's wait polls it)."""
         meta = event.obj.get("metadata") or {}
         if event.resource.kind == "HelmRelease":
             mine = (meta.get("namespace", ""), meta.get("name", ""))
             dependents = [(h["metadata"]["namespace"], h["metadata"]["name"])
                           for h in self.store.scan(self.res("HelmRelease"))
                           if any(d.get("name") == mine[1] for d in (h.get("spec") or {}).get("dependsOn") or [])]
-            return [mine, *dependents]
+            annotations = meta.get("annotations") or {}
+            asked = (meta.get("generation"), annotations.get(REQUESTED_AT))
+            if event.type == "DELETED" or self.asked.get(mine) != asked:
+                self.asked[mine] = asked
+                return [mine, *dependents]
+            return dependents
         if event.resource.kind == "HelmChart":  # <namespace>-<name> of the release it was made for
             releases = self.store.scan(self.res("HelmRelease"))
             return [(h["metadata"]["namespace"], h["metadata"]["name"]) for h in releases
@@ -1258,7 +1269,8 @@ class HelmReleases(Controller):
             return found
         labels = meta.get("labels") or {}
         if HR_NAME in labels:
-            return [(labels.get(HR_NAMESPACE, meta.get("namespace", "")), labels[HR_NAME])]
+            owner = (labels.get(HR_NAMESPACE, meta.get("namespace", "")), labels[HR_NAME])
+            return [owner] if owner in self.runs else []
         if event.resource.kind == "ConfigMap":
             return [(h["metadata"]["namespace"], h["metadata"]["name"])
                     for h in self.store.scan(self.res("HelmRelease"))

@@ -343,3 +343,29 @@ def test_kustomizations_are_enqueued_as_kustomize_controllers_watches_enqueue_th
     assert owner == ("media", "tautulli") and event(release, applied) == []
     controller.checking[owner] = ((), [])
     assert event(release, applied) == [owner]
+
+
+def test_releases_are_enqueued_as_helm_controllers_watches_enqueue_them(cluster: Cluster) -> None:
+    """helm-controller internal/controller/helmrelease_manager.go: a HelmRelease is reconciled for a new generation
+    or a reconcile request, not for its own status; a workload it installed enqueues it only while a Helm action
+    waits for it (Helm's wait polls it; helm-controller watches no Deployment)."""
+    from mediaops.sim.store import WatchEvent
+
+    sim = cluster.sim
+    sim.manager.stop()
+    controller = sim.manager.controllers["helm-controller"]
+    release, deployment = kind("HelmRelease"), kind("Deployment")
+
+    def event(res: Any, obj: dict[str, Any]) -> list[Any]:
+        return controller.keys_for(WatchEvent(0, "MODIFIED", res, obj))
+
+    tautulli = sim.store.get(release, "media", "tautulli")
+    event(release, tautulli)  # seen as it is
+    assert event(release, {**tautulli, "status": {**tautulli["status"], "lastHandledReconcileAt": "then"}}) == []
+    requested = {**tautulli, "metadata": {**tautulli["metadata"], "annotations": {flux.REQUESTED_AT: "now"}}}
+    assert event(release, requested) == [("media", "tautulli")]
+    workload = sim.store.get(deployment, "media", "tautulli")
+    assert workload["metadata"]["labels"][flux_sim.HR_NAME] == "tautulli"
+    assert event(deployment, workload) == []
+    controller.runs[("media", "tautulli")] = {}
+    assert event(deployment, workload) == [("media", "tautulli")]
