@@ -92,8 +92,9 @@ def end(code: int) -> NoReturn:
         sys.exit(code)
     atexit._run_exitfuncs()  # the parse cache's save, logging's shutdown, temporary directories' cleanup
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (OSError, ValueError):
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # None: started with the descriptor closed (`>&-`)
+                stream.flush()
+    except Exception:  # Python's own exit reports it, as it always has
         sys.exit(code)
     os._exit(code)

@@ -127,7 +127,7 @@ def undriven(kube: Kube, namespace: str) -> str:
             if not version:
                 continue
             kinds.register(f"{group}/{version}", kind_name)
-            items, _ = kube.list(kind_name, namespace)
+            items, _ = kube.list(f"{group}/{kind_name}", namespace)  # not another group's kind of that name
         except KubeError:
             continue
         names = sorted(str((i.get("metadata") or {}).get("name")) for i in items)

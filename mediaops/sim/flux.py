@@ -585,12 +585,13 @@ class Kustomizations(Controller):
             # in order, under the store's lock): those that depend on this one are enqueued with it
             if event.type == "DELETED":
                 self.depends.pop(mine, None)
+                self.asked.pop(mine, None)
                 return [mine, *checked]
             self.depends[mine] = frozenset((d.get("namespace") or mine[0], d.get("name"))
                                            for d in (event.obj.get("spec") or {}).get("dependsOn") or [])
             dependents = [key for key in sorted(self.depends) if mine in self.depends[key]]
             asked = (meta.get("generation"), (meta.get("annotations") or {}).get(REQUESTED_AT))
-            if self.asked.get(mine) != asked:
+            if event.type == "ADDED" or self.asked.get(mine) != asked:
                 self.asked[mine] = asked
                 self._prefetch(event.obj)
                 return [mine, *dependents, *checked]
@@ -708,8 +709,11 @@ class Kustomizations(Controller):
 
     def reconcile(self, namespace: str, name: str) -> float | None:
         stored = self.store.peek(self.res("Kustomization"), namespace, name)
+        # a health check under way goes on only from this reconcile to the next that gets as far: one that stops
+        # before (suspended, no artifact, a dependency or a failure) ends it, and the next applies again
+        check = self.checking.pop((namespace, name), None)
         if stored is None:
-            self.checking.pop((namespace, name), None)
+            self.health_since.pop((namespace, name), None)
             return None
         # Read only, but for its status, which this reconcile replaces as it goes (``_apply``): a copy of the top
         # level, not of the whole object with its patches (``_status`` copies the status it changes).
@@ -747,10 +751,10 @@ class Kustomizations(Controller):
             return retry
         attempt = (obj["metadata"].get("generation"), revision,
                    (obj["metadata"].get("annotations") or {}).get(REQUESTED_AT))
-        check = self.checking.pop((namespace, name), None)
         if check is not None and check[0] == attempt:
             applied = check[1]  # the health check goes on
         else:
+            self.health_since.pop((namespace, name), None)  # a new attempt waits its whole timeout again
             build = self._started(self._build_of(spec, revision))
             if not build.done():
                 # Nothing is written before the build: the reconcile goes on when it is ready, as if the build had
@@ -776,8 +780,9 @@ class Kustomizations(Controller):
                 return retry
             waiting = [label for ok, label in (object_ready(self.sim, o) for o in applied) if not ok]
             if waiting:
-                waited = self.health_since.setdefault((namespace, name), Waited()).check(self.sim.manager)
-                if waited > self.timing.health_wait(kustomization_timeout(spec)):
+                waited = self.health_since.setdefault((namespace, name), Waited())
+                if waited.expired(self.sim.manager, self.timing.health_wait(kustomization_timeout(spec)),
+                                  besides=self.name):
                     self._status(obj, "False", "HealthCheckFailed", "timeout waiting for: " + ", ".join(waiting),
                                  progressing=checking, lastAttemptedRevision=revision)
                     self.health_since.pop((namespace, name), None)
@@ -1242,7 +1247,10 @@ class HelmReleases(Controller):
                           if any(d.get("name") == mine[1] for d in (h.get("spec") or {}).get("dependsOn") or [])]
             annotations = meta.get("annotations") or {}
             asked = (meta.get("generation"), annotations.get(REQUESTED_AT))
-            if event.type == "DELETED" or self.asked.get(mine) != asked:
+            if event.type == "DELETED":
+                self.asked.pop(mine, None)
+                return [mine, *dependents]
+            if event.type == "ADDED" or self.asked.get(mine) != asked:
                 self.asked[mine] = asked
                 return [mine, *dependents]
             return dependents
@@ -1626,7 +1634,7 @@ class HelmReleases(Controller):
         if not waiting:
             return self._released(obj, status, run, None)
         timeout = release_timeout(obj.get("spec") or {}, run["action"])
-        if run["waited"].check(self.sim.manager) > self.timing.health_wait(timeout):
+        if run["waited"].expired(self.sim.manager, self.timing.health_wait(timeout), besides=self.name):
             return self._released(obj, status, run, f"context deadline exceeded (waiting for {', '.join(waiting)})")
         generation = int(meta.get("generation", 1))
         message = (f"Running '{run['action']}' action with timeout of {_go_duration(timeout)}: "

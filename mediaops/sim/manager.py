@@ -52,22 +52,27 @@ class Timing:
 
 
 class Waited:
-    """How long a health check has waited, counted only while the controllers it waits on were not behind
+    """How long a health check has waited, counted only while the other controllers were not behind
     (``Manager.behind``): the rehearsal scales Flux's and Helm's timeouts down to seconds, and on a busy machine
     (79 releases installed at once on two cores) pods would miss them because the rehearsal's own controllers
     had not got to them yet, where on a cluster the minutes of the real timeout cover that. Each check counts the
-    time since the one before when those controllers are up to date then."""
+    time since the one before when the others are up to date then. Whatever they do, a wait ends once ten times
+    its time has passed on the clock (``expired``)."""
 
     def __init__(self) -> None:
+        self.started = self.last = time.monotonic()
         self.seconds = 0.0
-        self.last = time.monotonic()
 
-    def check(self, manager: Manager, names: tuple[str, ...] = ()) -> float:
+    def check(self, manager: Manager, *, besides: str = "") -> float:
         now_ = time.monotonic()
-        if not manager.behind(names):
+        if not manager.behind(besides=besides):
             self.seconds += now_ - self.last
         self.last = now_
         return self.seconds
+
+    def expired(self, manager: Manager, wait: float, *, besides: str = "") -> bool:
+        """Whether ``wait`` seconds have been waited (``check``), or ten times that on the clock."""
+        return self.check(manager, besides=besides) > wait or self.last - self.started > 10 * wait
 
 
 def watched(entry: str, resource: Resource) -> bool:
@@ -266,15 +271,14 @@ class Manager:
             if again is not None and again != DEFERRED:
                 self.enqueue(name, key, after=again)
 
-    def behind(self, names: tuple[str, ...] = ()) -> bool:
-        """Whether those controllers (every one, without names) have work they have not started: keys queued, or
-        timers already due. A rehearsal on a busy machine is behind, not its apps slow: a health check's clock
-        stops meanwhile (``Waited``)."""
+    def behind(self, *, besides: str = "") -> bool:
+        """Whether the controllers (all but ``besides``) have work they have not started: keys queued, or timers
+        already due. A rehearsal on a busy machine is behind, not its apps slow: a health check's clock stops
+        meanwhile (``Waited``). The waiting controller's own queue does not count: its polls keep it full."""
         now_ = time.monotonic()
         with self.lock:
-            wanted = names or tuple(self.queues)
-            return any(self.queues.get(n) for n in wanted) or \
-                any(t.due <= now_ and t.controller in wanted for t in self.timers)
+            return any(queue for name, queue in self.queues.items() if name != besides) or \
+                any(t.due <= now_ and t.controller != besides for t in self.timers)
 
     def idle(self) -> bool:
         with self.lock:

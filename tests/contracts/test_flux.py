@@ -133,9 +133,10 @@ def test_health_waits_take_the_objects_own_timeouts() -> None:
 
 def test_a_health_checks_clock_stops_while_the_rehearsal_is_behind() -> None:
     """The timeouts are scaled down to seconds; on a cluster their minutes cover the time the controllers take to
-    get to an app. A wait counts only the time the rehearsal's controllers were up to date: nothing queued, no
-    timer due (79 releases installed at once on two cores failed four with "context deadline exceeded" whose
-    pods were waiting on a secret store another Kustomization had not been applied yet)."""
+    get to an app. A wait counts only the time the other controllers were up to date: nothing queued, no timer due
+    (79 releases installed at once on two cores failed four with "context deadline exceeded" whose pods were
+    waiting on a secret store another Kustomization had not been applied yet). The waiting controller's own queue
+    does not stop it (its polls keep it full), and ten times the wait on the clock ends it whatever happens."""
     import heapq
     import types
 
@@ -148,17 +149,23 @@ def test_a_health_checks_clock_stops_while_the_rehearsal_is_behind() -> None:
     waited = Waited()
     waited.last -= 5  # five seconds ago
     manager.enqueue("pods", ("media", "tautulli-0"))
-    assert manager.behind() and manager.behind(("pods",)) and not manager.behind(("helm-controller",))
-    assert waited.check(manager) == 0.0  # behind: the five seconds do not count
+    assert manager.behind() and manager.behind(besides="helm-controller") and not manager.behind(besides="pods")
+    assert waited.check(manager, besides="helm-controller") == 0.0  # behind: the five seconds do not count
     manager.queues["pods"].clear()
+    manager.enqueue("helm-controller", ("media", "tautulli"))  # the waiter's own polls
     heapq.heappush(manager.timers, _Timer(waited.last + 60, 1, "pods", ("media", "tautulli-0")))  # to come
-    assert not manager.behind()
+    assert not manager.behind(besides="helm-controller")
     waited.last -= 5
-    assert waited.check(manager) == pytest.approx(5, abs=1)
+    assert waited.check(manager, besides="helm-controller") == pytest.approx(5, abs=1)
     heapq.heappush(manager.timers, _Timer(waited.last - 1, 2, "pods", ("media", "tautulli-0")))  # due already
-    assert manager.behind()
+    assert manager.behind(besides="helm-controller")
     waited.last -= 5
-    assert waited.check(manager) == pytest.approx(5, abs=1)
+    assert waited.check(manager, besides="helm-controller") == pytest.approx(5, abs=1)
+    stuck = Waited()  # always behind: only the clock ends it
+    stuck.started -= 25
+    assert not stuck.expired(manager, 3.0, besides="helm-controller")
+    stuck.started -= 10
+    assert stuck.expired(manager, 3.0, besides="helm-controller") and stuck.seconds < 3.0
 
 
 def test_a_release_waiting_on_its_workloads_names_its_actions_timeout(cluster: Cluster) -> None:
@@ -303,6 +310,42 @@ def test_a_health_check_polls_what_it_applied_without_applying_it_again(cluster:
     assert flux_sim.object_ready(sim, flux_sim.reference(binding)) == (True, "")
 
 
+def test_a_reconcile_that_stops_early_ends_the_health_check_and_the_next_waits_afresh(cluster: Cluster) -> None:
+    """kustomization_controller.go: every reconcile that gets as far applies, then checks health with the whole
+    timeout (a new ResourceManager.WaitForSet each time): one that stops before (an injected failure here) ends the
+    check under way, and the next applies again; a new attempt does not inherit the old one's clock."""
+    sim = cluster.sim
+    sim.manager.stop()
+    controller = sim.manager.controllers["kustomize-controller"]
+    release, ks = kind("HelmRelease"), kind("Kustomization")
+
+    def unready(obj: dict[str, Any]) -> None:
+        for condition in obj["status"]["conditions"]:
+            if condition["type"] == "Ready":
+                condition["status"] = "Unknown"
+
+    def request(obj: dict[str, Any]) -> None:
+        obj["metadata"].setdefault("annotations", {})[flux.REQUESTED_AT] = flux.now_nano()
+
+    in_git = sim.store.get(release, "media", "tautulli")["spec"]["interval"]
+    sim.store.update(release, "media", "tautulli", unready, subresource="status")
+    sim.store.update(ks, "media", "tautulli", request)
+    assert controller.reconcile("media", "tautulli") == sim.timing.poll  # applied; waiting for the release
+    sim.store.update(release, "media", "tautulli", lambda o: o["spec"].update(interval="7m"))
+    sim.set_fault("reconcile-fail", "Kustomization/media/tautulli=boom")
+    assert controller.reconcile("media", "tautulli") == sim.timing.retry
+    sim.set_fault("reconcile-fail", "Kustomization/media/tautulli=off")
+    assert controller.reconcile("media", "tautulli") == sim.timing.poll  # the same request, applied again
+    assert sim.store.get(release, "media", "tautulli")["spec"]["interval"] == in_git
+    waited = controller.health_since[("media", "tautulli")]
+    waited.started -= 3600  # an hour into this attempt's wait
+    waited.last -= 3600
+    sim.store.update(ks, "media", "tautulli", request)  # a new attempt
+    assert controller.reconcile("media", "tautulli") == sim.timing.poll  # waits again, not timed out
+    messages = " ".join(c["message"] for c in sim.store.get(ks, "media", "tautulli")["status"]["conditions"])
+    assert "Running health checks" in messages and "timeout waiting for" not in messages
+
+
 def test_kustomizations_are_enqueued_as_kustomize_controllers_watches_enqueue_them(cluster: Cluster) -> None:
     """kustomize-controller internal/controller/kustomization_manager.go: a Kustomization is reconciled for a new
     generation or a reconcile request, not for its own status; a source's event enqueues those following it only
@@ -326,6 +369,8 @@ def test_kustomizations_are_enqueued_as_kustomize_controllers_watches_enqueue_th
     assert ("media", "tautulli") in event(ks, requested)
     edited = {**tautulli, "metadata": {**tautulli["metadata"], "generation": tautulli["metadata"]["generation"] + 1}}
     assert ("media", "tautulli") in event(ks, edited)
+    controller.keys_for(WatchEvent(0, "DELETED", ks, edited))  # pruned, then made again as it was: a new object
+    assert ("media", "tautulli") in controller.keys_for(WatchEvent(0, "ADDED", ks, edited))
 
     repo = sim.store.get(source, "flux-system", "flux-system")
     event(source, repo)

@@ -253,3 +253,14 @@ def test_the_end_runs_exit_handlers_flushes_output_and_awaits_threads(thread: bo
     assert "buffered, not yet flushed" in result.stdout
     assert "exit handler ran" in result.stdout
     assert ("thread finished" in result.stdout) is thread
+
+
+def test_the_end_with_the_output_closed_exits_as_python_does(mediaops: Mediaops) -> None:
+    """Started with its output closed (`mediaops --version >&-`: no sys.stdout at all), a command ends as it did
+    before it ended without the teardown: code 0, no traceback."""
+    from tests.conftest import MEDIAOPS
+
+    result = subprocess.run([MEDIAOPS, "--version"], env=mediaops.env, cwd=mediaops.cwd, stderr=subprocess.PIPE,
+                            text=True, preexec_fn=lambda: os.close(1), timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
