@@ -166,18 +166,19 @@ def _trakt_reconciles(ctx: Context) -> list[Operation]:
     release = flux.FluxObject(kube, "HelmRelease", "plex-trakt-sync", namespace)
     return [flux.Reconcile(clustersteps.source(ctx)), flux.Reconcile(clustersteps.cluster_apps(ctx)),
             flux.Reconcile(flux.FluxObject(kube, "Kustomization", "plex-trakt-sync", namespace)),
-            flux.WaitReady(release)]
+            flux.Reconcile(release)]
 
 
 reconcile_trakt = runbook.add(Step(
     "Reconcile and check plex-trakt-sync uses the new token",
-    why="cluster-apps updates cluster-secrets in each namespace; plex-trakt-sync's Kustomization then "
-        "substitutes the new value and its HelmRelease rolls the pods.",
+    why="cluster-apps updates cluster-secrets in each namespace; plex-trakt-sync's Kustomization then substitutes "
+        "the new value into its values ConfigMap, which keeps its name (no hash suffix): helm-controller does not "
+        "see that change until the release is reconciled (it watches only ConfigMaps labelled "
+        "reconcile.fluxcd.io/watch: Enabled), so the release is asked too, and its upgrade rolls the pods.",
     ops=Ops(_trakt_reconciles, doc="flux reconcile source git flux-system -n flux-system\n"
                                    "flux reconcile kustomization cluster-apps -n flux-system\n"
                                    "flux reconcile kustomization plex-trakt-sync -n {ns}\n"
-                                   "kubectl wait --for=condition=Ready helmrelease/plex-trakt-sync -n {ns} "
-                                   "--timeout=5m"),
+                                   "flux reconcile helmrelease plex-trakt-sync -n {ns}"),
     needs_cluster=True, nothing_to_undo="undoing the push brings the old value back", after=(push_rotation,)))
 
 

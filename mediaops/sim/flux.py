@@ -48,6 +48,7 @@ FORCE_AT = "reconcile.fluxcd.io/forceAt"
 RESET_AT = "reconcile.fluxcd.io/resetAt"
 KS_NAME, KS_NAMESPACE = "kustomize.toolkit.fluxcd.io/name", "kustomize.toolkit.fluxcd.io/namespace"
 HR_NAME, HR_NAMESPACE = "helm.toolkit.fluxcd.io/name", "helm.toolkit.fluxcd.io/namespace"
+WATCH_LABEL = "reconcile.fluxcd.io/watch"  # a ConfigMap or Secret whose changes Flux's controllers watch
 SUBSTITUTE = "kustomize.toolkit.fluxcd.io/substitute"
 PRUNE = "kustomize.toolkit.fluxcd.io/prune"
 APPLY_ORDER = ["CustomResourceDefinition",
@@ -1224,7 +1225,7 @@ def _generate_kustomization(path: Path) -> None:
 
 class HelmReleases(Controller):
     name = "helm-controller"
-    watches = ("HelmRelease", "Deployment", "StatefulSet", "ConfigMap", "HelmChart", "OCIRepository")
+    watches = ("HelmRelease", "Deployment", "StatefulSet", "ConfigMap", "Secret", "HelmChart", "OCIRepository")
 
     def __init__(self, sim: Any) -> None:
         super().__init__(sim)
@@ -1279,11 +1280,15 @@ class HelmReleases(Controller):
         if HR_NAME in labels:
             owner = (labels.get(HR_NAMESPACE, meta.get("namespace", "")), labels[HR_NAME])
             return [owner] if owner in self.runs else []
-        if event.resource.kind == "ConfigMap":
+        if event.resource.kind in ("ConfigMap", "Secret") and labels.get(WATCH_LABEL) == "Enabled":
+            # helm-controller watches the ConfigMaps and Secrets valuesFrom names only when they carry the label of
+            # --watch-configs-label-selector (reconcile.fluxcd.io/watch=Enabled by default; helmrelease_manager.go
+            # WatchConfigsPredicate, docs/spec/v2/helmreleases.md): another changed in place waits for the interval
             return [(h["metadata"]["namespace"], h["metadata"]["name"])
                     for h in self.store.scan(self.res("HelmRelease"))
                     if h["metadata"]["namespace"] == meta.get("namespace") and any(
-                        v.get("name") == meta.get("name") for v in (h.get("spec") or {}).get("valuesFrom") or [])]
+                        v.get("kind", "ConfigMap") == event.resource.kind and v.get("name") == meta.get("name")
+                        for v in (h.get("spec") or {}).get("valuesFrom") or [])]
         return []
 
     def _write(self, obj: dict[str, Any], status: dict[str, Any]) -> None:

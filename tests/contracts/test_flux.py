@@ -414,3 +414,13 @@ def test_releases_are_enqueued_as_helm_controllers_watches_enqueue_them(cluster:
     assert event(deployment, workload) == []
     controller.runs[("media", "tautulli")] = {}
     assert event(deployment, workload) == [("media", "tautulli")]
+    # its values ConfigMap keeps its name (disableNameSuffixHash): a change in place is seen only when it carries
+    # the label --watch-configs-label-selector selects (helmrelease_manager.go, docs/spec/v2/helmreleases.md)
+    config = kind("ConfigMap")
+    named = [v["name"] for v in tautulli["spec"].get("valuesFrom") or [] if v.get("kind", "ConfigMap") == "ConfigMap"]
+    assert named, tautulli["spec"]
+    values = sim.store.get(config, "media", named[0])
+    assert event(config, values) == []
+    labelled = {**values, "metadata": {**values["metadata"], "labels": {
+        **(values["metadata"].get("labels") or {}), flux_sim.WATCH_LABEL: "Enabled"}}}
+    assert event(config, labelled) == [("media", "tautulli")]
