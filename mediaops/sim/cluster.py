@@ -343,7 +343,10 @@ class Rehearsal:
         return url if url.startswith("file://") and Path(path).exists() else f"file://{self.origin}"
 
     def resolve(self, url: str, branch: str) -> str:
-        git_dir = self._git_dir(self.source_url(url).removeprefix("file://"))
+        served = self.source_url(url)
+        git_dir = self._git_dir(served.removeprefix("file://"))
+        if self.branch == DETACHED and served == f"file://{self.origin}":
+            branch = DETACHED  # the checkout is on no branch: its commit, whatever branch the repository names
         if branch != self.branch:
             try:
                 self._rev_parse(git_dir, f"refs/heads/{branch}")

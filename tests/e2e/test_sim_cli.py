@@ -137,6 +137,23 @@ def test_a_checkout_on_no_branch_is_rehearsed_at_its_commit(ops: Mediaops, home_
     assert "not Ready" not in result.stderr
 
 
+def test_a_checkout_on_no_branch_is_followed_whatever_branch_its_sources_name(home_ops: HomeOps,
+                                                                            tmp_path: Path) -> None:
+    """A repository's own GitRepository names its branch (onedr0p/home-ops's FluxInstance: refs/heads/main): on a
+    detached checkout the rehearsal still follows the checkout's commit, not that branch's tip."""
+    from mediaops.sim.cluster import Rehearsal
+    from mediaops.sim.manager import Timing
+
+    git(home_ops.path, "commit", "--quiet", "--allow-empty", "--message", "newer on main")
+    git(home_ops.path, "push", "--quiet")
+    tip = git(home_ops.path, "rev-parse", "main")
+    on_main = Rehearsal(home_ops.path, timing=Timing.fast(), workdir=tmp_path / "a", nas_port=0)
+    assert on_main.resolve(f"file://{on_main.origin}", "main") == tip
+    git(home_ops.path, "checkout", "--quiet", "--detach", "HEAD~1")
+    detached = Rehearsal(home_ops.path, timing=Timing.fast(), workdir=tmp_path / "b", nas_port=0)
+    assert detached.resolve(f"file://{detached.origin}", "main") == git(home_ops.path, "rev-parse", "HEAD") != tip
+
+
 def test_a_rehearsal_that_cannot_settle_says_why_in_one_line(ops: Mediaops) -> None:
     result = ops.run("sim", "up", "--timing", "fast", "--nas-port", "0", "--timeout", "0.01")
     assert result.returncode == 1, result.stderr
