@@ -545,6 +545,27 @@ DECRYPTED = Kept()
 Build = tuple[str, str, tuple[str, ...]]  # the commit, the path built (absolute, in that commit's checkout), components
 
 
+class Requested:
+    """controller-runtime's GenerationChangedPredicate or fluxcd/pkg ReconcileRequestedPredicate, as Flux's
+    controllers filter the events of their own kind (kustomization_manager.go, helmrelease_manager.go): an object
+    created or deleted, a new generation, or a new ``reconcile.fluxcd.io/requestedAt``; not a status write. Keeps
+    what it saw of each object."""
+
+    def __init__(self) -> None:
+        self.seen: dict[Key, tuple[Any, Any]] = {}
+
+    def __call__(self, event: WatchEvent, key: Key) -> bool:
+        if event.type == "DELETED":
+            self.seen.pop(key, None)
+            return True
+        meta = event.obj.get("metadata") or {}
+        asked = (meta.get("generation"), (meta.get("annotations") or {}).get(REQUESTED_AT))
+        if event.type == "ADDED" or self.seen.get(key) != asked:
+            self.seen[key] = asked
+            return True
+        return False
+
+
 class Kustomizations(Controller):
     name = "kustomize-controller"
     watches = ("Kustomization", "GitRepository", "HelmRelease", "Deployment", "StatefulSet", "ExternalSecret",
@@ -565,7 +586,7 @@ class Kustomizations(Controller):
         # reconcile, as on a cluster).
         self.checking: dict[Key, tuple[tuple[Any, ...], list[dict[str, Any]]]] = {}
         self.depends: dict[Key, frozenset[tuple[Any, Any]]] = {}
-        self.asked: dict[Key, tuple[Any, Any]] = {}  # each Kustomization's generation and reconcile request, as seen
+        self.requested = Requested()
         self.revisions: dict[Key, str] = {}  # each source's artifact revision, as seen
 
     def keys_for(self, event: WatchEvent) -> list[Key]:
@@ -584,16 +605,14 @@ class Kustomizations(Controller):
             mine = (meta.get("namespace", ""), meta.get("name", ""))
             # the dependencies of every Kustomization in the store, as its events leave them (keys_for sees each one,
             # in order, under the store's lock): those that depend on this one are enqueued with it
+            requested = self.requested(event, mine)
             if event.type == "DELETED":
                 self.depends.pop(mine, None)
-                self.asked.pop(mine, None)
                 return [mine, *checked]
             self.depends[mine] = frozenset((d.get("namespace") or mine[0], d.get("name"))
                                            for d in (event.obj.get("spec") or {}).get("dependsOn") or [])
             dependents = [key for key in sorted(self.depends) if mine in self.depends[key]]
-            asked = (meta.get("generation"), (meta.get("annotations") or {}).get(REQUESTED_AT))
-            if event.type == "ADDED" or self.asked.get(mine) != asked:
-                self.asked[mine] = asked
+            if requested:
                 self._prefetch(event.obj)
                 return [mine, *dependents, *checked]
             return [*dependents, *checked]
@@ -1232,7 +1251,7 @@ class HelmReleases(Controller):
         self.runs: dict[Key, dict[str, Any]] = {}  # Helm actions waiting for their workloads
         self.rendered: dict[tuple[str, str, int], list[dict[str, Any]]] = {}  # each release's objects
         self.oci_revisions: dict[tuple[str, str], str] = {}  # the artifact revision each OCIRepository last had
-        self.asked: dict[Key, tuple[Any, Any]] = {}  # each release's generation and reconcile request, as seen
+        self.requested = Requested()
 
     def keys_for(self, event: WatchEvent) -> list[Key]:
         """What helm-controller's watches enqueue (internal/controller/helmrelease_manager.go): a release for a new
@@ -1246,15 +1265,7 @@ class HelmReleases(Controller):
             dependents = [(h["metadata"]["namespace"], h["metadata"]["name"])
                           for h in self.store.scan(self.res("HelmRelease"))
                           if any(d.get("name") == mine[1] for d in (h.get("spec") or {}).get("dependsOn") or [])]
-            annotations = meta.get("annotations") or {}
-            asked = (meta.get("generation"), annotations.get(REQUESTED_AT))
-            if event.type == "DELETED":
-                self.asked.pop(mine, None)
-                return [mine, *dependents]
-            if event.type == "ADDED" or self.asked.get(mine) != asked:
-                self.asked[mine] = asked
-                return [mine, *dependents]
-            return dependents
+            return [mine, *dependents] if self.requested(event, mine) else dependents
         if event.resource.kind == "HelmChart":  # <namespace>-<name> of the release it was made for
             releases = self.store.scan(self.res("HelmRelease"))
             return [(h["metadata"]["namespace"], h["metadata"]["name"]) for h in releases
