@@ -220,13 +220,12 @@ class Rehearsal:
         self.cluster = cluster  # of a repository of one tree per cluster: the one whose entry is bootstrapped
         # The repository may be a sub-folder of a larger checkout (as the sample is): Flux's artifact is
         # then that folder of each commit, so paths in the manifests stay relative to the repository.
-        self.toplevel, self.prefix = self._toplevel()
+        self.toplevel, self.prefix, self.branch = self._checkout()
         self.origin = origin or self._origin()
         # The GitRepositories that are this repository: the ones the entry follows (the bootstrap makes them), and
         # the URLs the repository's own files give them. Any other names another project's repository.
         self.entry_sources: set[tuple[str, str]] = set()
         self.own_urls: set[str] = set()
-        self.branch = self._branch()
         self.timing = timing or Timing()
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="mediaops-rehearsal-"))
         self._own_workdir = workdir is None
@@ -273,37 +272,33 @@ class Rehearsal:
             raise RuntimeError(result.stderr.strip().splitlines()[0] if result.stderr.strip() else "git failed")
         return result.stdout.strip()
 
-    def _toplevel(self) -> tuple[Path, str]:
-        try:
-            top = Path(self._git("rev-parse", "--show-toplevel")).resolve()
-        except RuntimeError:
+    def _checkout(self) -> tuple[Path, str, str]:
+        """The checkout's top level, the repository's folder in it and its branch (``DETACHED`` on none, as git
+        says it), asked of git at once."""
+        result = subprocess.run(["git", "rev-parse", "--show-toplevel", "--abbrev-ref", "HEAD"], cwd=self.repo,
+                                capture_output=True, text=True)
+        lines = result.stdout.splitlines()
+        if not lines:
             raise UsageError(f"{self.repo} is not in a git checkout: the rehearsal's Flux follows the repository's "
-                           "commits", hint="run `git init` and commit, or point --repo at your clone") from None
-        try:
-            self._git("rev-parse", "--verify", "HEAD")
-        except RuntimeError:
+                             "commits", hint="run `git init` and commit, or point --repo at your clone")
+        top = Path(lines[0]).resolve()
+        if result.returncode != 0 or len(lines) < 2:  # git prints the top level, then fails on HEAD: no commit
             raise UsageError(f"{top} has no commit yet: the rehearsal's Flux follows the repository's commits",
-                             hint="commit, then run again") from None
-        return top, self.repo.relative_to(top).as_posix() if self.repo != top else ""
+                             hint="commit, then run again")
+        return top, self.repo.relative_to(top).as_posix() if self.repo != top else "", lines[1]
 
     def _origin(self) -> str:
         """The checkout's tracking remote when it is on disk (as the demo and tests have it), else the checkout."""
         try:
-            remote = self._git("config", "--get", f"branch.{self._git('rev-parse', '--abbrev-ref', 'HEAD')}.remote")
-            url = self._git("remote", "get-url", remote)
+            if self.branch == DETACHED:
+                raise RuntimeError("on no branch: no tracking remote")
+            url = self._git("remote", "get-url", self._git("config", "--get", f"branch.{self.branch}.remote"))
             path = url.removeprefix("file://")
             if Path(path).exists():
                 return str(Path(path).resolve())
         except RuntimeError:
             pass
         return str(self.toplevel)
-
-    def _branch(self) -> str:
-        """The checkout's branch (``DETACHED`` on none, as git says it)."""
-        try:
-            return self._git("rev-parse", "--abbrev-ref", "HEAD")
-        except RuntimeError:
-            return "main"
 
     def _inventory(self, *, opened: bool = False) -> Any:
         """The operator's checkout as the inventory reads it (``opened``: as ``Repository.open`` checks and gives it,

@@ -154,6 +154,25 @@ def test_a_checkout_on_no_branch_is_followed_whatever_branch_its_sources_name(ho
     assert detached.resolve(f"file://{detached.origin}", "main") == git(home_ops.path, "rev-parse", "HEAD") != tip
 
 
+def test_a_folder_outside_git_or_without_a_commit_is_refused_in_one_line(mediaops: Mediaops, tmp_path: Path) -> None:
+    import shutil
+
+    from tests.conftest import SAMPLE
+
+    plain = tmp_path / "plain"
+    shutil.copytree(SAMPLE, plain)
+    outside = mediaops.run("--repo", str(plain), "--sim", "status")
+    assert outside.returncode == 2 and outside.stdout == "", outside.stderr
+    assert outside.stderr.splitlines()[0] == f"mediaops: {plain} is not in a git checkout: the rehearsal's Flux " \
+        "follows the repository's commits (run `git init` and commit, or point --repo at your clone)"
+    git(plain, "init", "--quiet", "--initial-branch=main")
+    unborn = mediaops.run("--repo", str(plain), "--sim", "status")
+    assert unborn.returncode == 2 and "Traceback" not in unborn.stderr
+    assert unborn.stderr.splitlines()[0] == f"mediaops: {plain} has no commit yet: the rehearsal's Flux follows " \
+        "the repository's commits (commit, then run again)"
+    assert not (plain / ".git" / "refs" / "heads" / "main").exists()
+
+
 def test_a_rehearsal_that_cannot_settle_says_why_in_one_line(ops: Mediaops) -> None:
     result = ops.run("sim", "up", "--timing", "fast", "--nas-port", "0", "--timeout", "0.01")
     assert result.returncode == 1, result.stderr
