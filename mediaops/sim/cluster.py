@@ -500,7 +500,7 @@ class Rehearsal:
             live = self.store.peek(res, namespace, meta["name"])  # the stored object: read, never changed
             try:
                 if live is None:
-                    return self.store.create(res, clone(obj))
+                    return self.store._create(res, clone(obj), owned=True)
                 # Copy on write: the merge shares what it does not change with the stored object and the caller's,
                 # and changes neither (the store copies what it writes).
                 merged = {**live, **{k: v for k, v in obj.items() if k not in ("metadata", "status")}}
@@ -513,7 +513,7 @@ class Rehearsal:
                         merged["metadata"][part] = values
                 if merged == live:  # an apply that changes nothing writes nothing (the resourceVersion stays)
                     return live
-                return self.store.replace(res, merged, expect_rv=live["metadata"]["resourceVersion"])
+                return self.store._replace(res, merged, expect_rv=live["metadata"]["resourceVersion"])
             except ApiError as exc:
                 if exc.code != 409:  # written (or created) by someone else meanwhile: merge with theirs
                     raise
@@ -860,7 +860,7 @@ class Rehearsal:
 
     def _create(self, kind_name: str, obj: dict[str, Any]) -> None:
         try:
-            self.store.create(kind(kind_name), obj)
+            self.store._create(kind(kind_name), obj)  # nothing read back: no copy made of what was stored
         except ApiError:
             pass
 

@@ -118,7 +118,7 @@ class Controller:
                                    "uid": meta.get("uid"), "apiVersion": obj.get("apiVersion")},
                 "reason": reason, "message": message, "type": type_, "count": 1,
                 "firstTimestamp": now(), "lastTimestamp": now(), "source": {"component": self.name}}
-        self.store.create(self.res("Event"), body)
+        self.store._create(self.res("Event"), body, owned=True)  # made here, of new parts only
 
 
 class Operator(Controller):

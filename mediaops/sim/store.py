@@ -173,6 +173,12 @@ class Store:
             subscriber(event)
 
     def create(self, resource: Resource, obj: dict[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
+        return clone(self._create(resource, obj, dry_run=dry_run))
+
+    def _create(self, resource: Resource, obj: dict[str, Any], *, dry_run: bool = False,
+                owned: bool = False) -> dict[str, Any]:
+        """``create``, giving back the object as stored (or as it would be), not a copy: never change it.
+        ``owned``: ``obj`` is the caller's own copy, stored as it is rather than copied."""
         with self.lock:
             meta = obj.setdefault("metadata", {})
             if not meta.get("name") and meta.get("generateName"):
@@ -211,13 +217,13 @@ class Store:
                 meta["namespace"] = namespace
             if dry_run:  # everything checked, nothing stored (no resourceVersion either)
                 meta.update(uid=str(uuid.uuid4()), creationTimestamp=now(), generation=1)
-                return clone(obj)
+                return obj
             self.rv += 1
             meta.update(uid=str(uuid.uuid4()), resourceVersion=str(self.rv), creationTimestamp=now(), generation=1)
-            stored = clone(obj)
+            stored = obj if owned else clone(obj)
             self._put(key, stored)
             self._record("ADDED", resource, stored)
-        return clone(stored)
+        return stored
 
     def replace(self, resource: Resource, obj: dict[str, Any], *, subresource: str = "",
                 expect_rv: str | None = None, dry_run: bool = False) -> dict[str, Any]:

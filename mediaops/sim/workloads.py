@@ -266,7 +266,7 @@ class Jobs(Controller):
                                 **({"annotations": annotations} if annotations else {}),
                                 "ownerReferences": [{"kind": "Job", "name": name, "uid": job["metadata"]["uid"]}]},
                    "spec": json.loads(json.dumps(template.get("spec") or {}))}
-            self.store.create(pods_res, pod)
+            self.store._create(pods_res, pod)
             self.store.set_status(self.res("Job"), namespace, name, {"active": 1, "startTime": now()})
             return self.timing.job_run
         pod = pods[0]
