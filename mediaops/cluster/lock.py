@@ -31,12 +31,11 @@ def _stamp(moment: datetime) -> str:
 def _parse(value: str | None) -> datetime | None:
     if not value:
         return None
-    for fmt in ("%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ"):
-        try:
-            return datetime.strptime(value, fmt).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-    return None
+    try:  # a MicroTime (RFC 3339, microseconds, Z) or a Time; fromisoformat, not strptime: no _strptime import
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def describe(lease: dict[str, Any]) -> tuple[str, str, float, bool]:

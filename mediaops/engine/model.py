@@ -6,7 +6,6 @@ Nothing here runs anything. A runbook module builds a ``Runbook`` with decorator
 
 from __future__ import annotations
 
-import difflib
 import re
 import string
 from collections.abc import Callable, Mapping, Sequence
@@ -78,6 +77,8 @@ class FileChange(msgspec.Struct, frozen=True):
     moved_from: str | None = None  # this new file is that (removed) file, renamed
 
     def diff(self) -> str:
+        import difflib  # only where a change is shown
+
         before = [] if self.before is None else self.before.splitlines(keepends=True)
         after = [] if self.after is None else self.after.splitlines(keepends=True)
         old = "/dev/null" if self.before is None else f"a/{self.path}"

@@ -532,3 +532,16 @@ def test_a_pod_deleted_while_the_kubelet_looks_at_it_ends_the_look(cluster: Clus
     monkeypatch.setattr(sim.store, "find", deleted_after_the_read)
     assert sim.manager.controllers["pods"].reconcile(namespace, name) is None
     assert sim.store.peek(kind("Pod"), namespace, name) is None
+
+
+def test_a_lease_time_is_read_as_the_api_server_writes_it() -> None:
+    """A Lease's renewTime and acquireTime are MicroTimes (RFC 3339 with microseconds, `Z`); a Time has whole
+    seconds; another client may write an offset. Anything else is no time at all."""
+    from datetime import UTC, datetime
+
+    from mediaops.cluster.lock import _parse
+
+    assert _parse("2026-11-27T08:00:01.250000Z") == datetime(2026, 11, 27, 8, 0, 1, 250000, tzinfo=UTC)
+    assert _parse("2026-11-27T08:00:01Z") == datetime(2026, 11, 27, 8, 0, 1, tzinfo=UTC)
+    assert _parse("2026-11-27T09:00:01.5+01:00") == datetime(2026, 11, 27, 8, 0, 1, 500000, tzinfo=UTC)
+    assert _parse("yesterday") is None and _parse("") is None and _parse(None) is None
