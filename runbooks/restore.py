@@ -97,11 +97,15 @@ def backup_chosen(ctx: Context) -> str:
             others = volsync.not_driven(volsync.other_movers(kube.list(volsync.SOURCE, app.namespace)[0], claims))
         except KubeError:
             others = ""  # VolSync is not installed
+        elsewhere = backups.undriven(kube, app.namespace)
+        if elsewhere:
+            others += f"; {app.namespace} is backed up by {elsewhere}, which mediaops does not drive: restore with " \
+                      "it by hand"
         raise CheckFailed((f"backup {wanted} is not a finished backup holding the data of {', '.join(claims)}"
                            if wanted else f"no Completed Velero backup nor K8up snapshot holds the data of "
                                           f"{', '.join(claims)}, nor did a VolSync ReplicationSource sync it")
                           + f" (those that do: {found}); `velero backup get{velero.in_namespace(kube)}`, "
-                            f"`kubectl get snapshots -n "
+                            f"`kubectl get snapshots.k8up.io -n "
                             f"{app.namespace}`, `kubectl get replicationsources -n {app.namespace}` list them"
                           + others)
     name, when, system, ids = chosen

@@ -11,6 +11,11 @@ installed (a CRD that is not there means that system is not installed, never an 
 - K8up `Backup`s in the namespace (k8up.io/v1; `status.conditions` Completed, reason Succeeded) and its
   `Schedule`s;
 - VolSync `ReplicationSource`s of the app's claims (volsync.backube/v1alpha1, `status.lastSyncTime`);
+- kopiur `Snapshot`s in the namespace (kopiur.home-operations.com/v1alpha1, home-operations/kopiur
+  crates/api/src/snapshot.rs): each holds the claims its run backed up (`status.resolved.sources[].pvc`,
+  `namespace/name`), when `status.phase` is Succeeded, as of `status.timing.startTime` (the run reads a
+  point-in-time copy made at its start; else `endTime`); one with `status.stats.filesFailed` above 0 is
+  incomplete (warns); a Failed one is named;
 - CSI `VolumeSnapshot`s of a claim in its namespace (snapshot.storage.k8s.io/v1, kubernetes-csi/external-snapshotter
   client/apis/volumesnapshot/v1/types.go): `spec.source.persistentVolumeClaimName` names the claim, only
   `status.readyToUse: true` counts, by `status.creationTime` (the storage system's point in time);
@@ -29,7 +34,8 @@ installed (a CRD that is not there means that system is not installed, never an 
 Older than the RPO, or none, fails; no backup system installed at all is unknown.
 
 By hand: `velero backup get`, `kubectl get backups.k8up.io,schedules.k8up.io -n NS`,
-`kubectl get replicationsources -n NS`, `kubectl get volumesnapshots -n NS`,
+`kubectl get replicationsources -n NS`, `kubectl get snapshots.kopiur.home-operations.com -n NS`,
+`kubectl get volumesnapshots -n NS`,
 `kubectl get recurringjobs.longhorn.io,backups.longhorn.io -n longhorn-system`.
 """
 
@@ -48,6 +54,7 @@ from mediaops.repo import ACTIVE, App
 
 VELERO_COMMAND = "velero backup get"
 SNAPSHOTS = "snapshot.storage.k8s.io/v1"
+KOPIUR = "kopiur.home-operations.com/v1alpha1"
 LONGHORN = "longhorn.io/v1beta2"
 # longhorn/longhorn-manager (5ddaa369fa7e3b0da9ee9fd42dbec24e25f793f6) types/types.go: LonghornDriverName, the
 # recurring-job label keys (LonghornLabelRecurringJobKeyPrefixFmt "recurring-%s.longhorn.io" with "job" and
@@ -149,6 +156,8 @@ def _per_claim(probe: Probe, app: App, claims: list[str]) -> tuple[dict[str, lis
             if when and claim in found:
                 found[claim].append(Copy(when, f"volsync replicationsource {source['metadata']['name']}",
                                          "Completed"))
+    if probe.serves(KOPIUR):
+        _kopiur(probe, app, found, notes)
     if probe.serves(SNAPSHOTS):
         # external-snapshotter (afb2f0d85e00e40cda621549d56fda11ccd3558b) client/apis/volumesnapshot/v1/types.go:
         # spec.source.persistentVolumeClaimName is a claim "in the same namespace as the VolumeSnapshot";
@@ -169,6 +178,32 @@ def _per_claim(probe: Probe, app: App, claims: list[str]) -> tuple[dict[str, lis
             else:
                 found[claim].append(Copy(when, f"volumesnapshot {name} of {claim}", "readyToUse", True, command))
     return found, notes
+
+
+def _kopiur(probe: Probe, app: App, found: dict[str, list[Copy]], notes: dict[str, list[str]]) -> None:
+    """kopiur's Snapshots of the app's claims (crates/api/src/snapshot.rs SnapshotStatus: phase, timing, stats,
+    resolved.sources): a Succeeded one holds each claim its run backed up; kopiur's mover reads a copy of the
+    claim made at the run's start (a staged VolumeSnapshot or clone), so its data is as old as startTime."""
+    command = _kopiur_get(app.namespace)
+    for snapshot in probe.custom(KOPIUR, "snapshots", app.namespace):
+        status, name = snapshot.get("status") or {}, snapshot["metadata"]["name"]
+        pvcs = [str(s.get("pvc") or "") for s in (status.get("resolved") or {}).get("sources") or []
+                if isinstance(s, dict)]
+        held = [p.partition("/")[2] for p in pvcs if p.partition("/")[0] == app.namespace]
+        timing = status.get("timing") or {}
+        when = _when(timing.get("startTime")) or _when(timing.get("endTime"))
+        unread = int((status.get("stats") or {}).get("filesFailed") or 0)
+        for claim in (c for c in held if c in found):
+            if status.get("phase") == "Failed":
+                notes[claim].append(f"kopiur snapshot {name} failed")
+            elif status.get("phase") == "Succeeded" and when is not None:
+                found[claim].append(Copy(when, f"kopiur snapshot {name} of {claim}",
+                                         f"Succeeded, {unread} files unread" if unread else "Succeeded",
+                                         unread == 0, command))
+
+
+def _kopiur_get(namespace: str) -> str:
+    return f"kubectl get snapshots.kopiur.home-operations.com -n {namespace}"
 
 
 def _job_labels(labels: dict[str, str]) -> dict[str, str]:
@@ -329,6 +364,7 @@ class Verdict:
             return Finding(FAIL, newest + "".join(f"; {n}" for n in notes), best.command, age)
         line = f"no finished backup of claim {claim} (none covers namespace {namespace})"
         command = _longhorn_command(longhorn.namespace) if longhorn is not None else \
+            _kopiur_get(namespace) if notes and notes[0].startswith("kopiur ") else \
             f"kubectl get volumesnapshots -n {namespace}" if notes else self.velero_get
         return Finding(FAIL, line + "".join(f"; {n}" for n in notes), command, age)
 
@@ -347,19 +383,21 @@ def run(probe: Probe, app: App) -> Iterator[Result]:
     per_claim, notes = _per_claim(probe, app, claims)
     longhorn = _longhorn(probe, app, claims)
     for api, system in (("volsync.backube/v1alpha1", "volsync"), (SNAPSHOTS, "volumesnapshots"),
-                        (LONGHORN, "longhorn")):
+                        (LONGHORN, "longhorn"), (KOPIUR, "kopiur")):
         if probe.serves(api):
             installed.add(system)
     if not installed:
         yield Result("backups", where, UNKNOWN, "no backup system's CRDs in the cluster (Velero, K8up, VolSync, "
-                     "VolumeSnapshot, Longhorn)",
-                     "kubectl get crds | grep -e velero -e k8up -e volsync -e snapshot.storage -e longhorn")
+                     "VolumeSnapshot, Longhorn, kopiur)",
+                     "kubectl get crds | grep -e velero -e k8up -e volsync -e snapshot.storage -e longhorn -e kopiur")
         return
-    velero_get = VELERO_COMMAND
+    velero_get = VELERO_COMMAND  # where to look when no copy is found: Velero's list, else kopiur's when it is there
     if "velero" in installed:
         from mediaops.cluster.velero import server_namespace
 
         velero_get = _velero_get(server_namespace(probe.cluster()))
+    elif "kopiur" in installed:
+        velero_get = _kopiur_get(app.namespace)
     if not wide and not any(per_claim.values()) and not any(notes.values()) and not longhorn:
         yield Result("backups", where, FAIL, f"no finished backup covers namespace {app.namespace}", velero_get)
         return

@@ -9,10 +9,13 @@ through `mediaops check --json` against the background rehearsal with the real k
   `recurring-job-group.longhorn.io/GROUP: enabled` (on its Volume, on a claim labelled
   `recurring-job.longhorn.io/source: enabled`, from the StorageClass's `recurringJobSelector`, or the `default`
   group for a volume without such labels); a backup job's newest Completed `Backup` (label `backup-volume`) is
-  held to the RPO, none yet warns (scheduled, age unknown), a snapshot job warns (not off-cluster).
+  held to the RPO, none yet warns (scheduled, age unknown), a snapshot job warns (not off-cluster);
+- kopiur (home-operations/kopiur crates/api/src/snapshot.rs): a Snapshot whose run resolved the claim
+  (`status.resolved.sources[].pvc`, `namespace/name`) and Succeeded holds it as of `status.timing.startTime`;
+  files it could not read (`status.stats.filesFailed`) make it incomplete (warns); a Failed one is named.
 
-The rehearsal stores these kinds as written: their controllers (the snapshot controller, Longhorn's manager) are
-not emulated, so each test writes the status they would, through the status subresource as they do.
+The rehearsal stores these kinds as written: their controllers (the snapshot controller, Longhorn's manager,
+kopiur's) are not emulated, so each test writes the status they would, through the status subresource as they do.
 """
 
 from __future__ import annotations
@@ -230,3 +233,76 @@ def test_a_longhorn_snapshot_job_warns_it_is_not_off_cluster(sim: Mediaops, tmp_
     _status(sim, "volumesnapshots", "tautulli-config-1", "media", {"readyToUse": True, "creationTime": _ago(2)})
     held = _check(sim)
     assert held["status"] == "ok" and "volumesnapshot tautulli-config-1" in held["message"], held
+
+
+# -- kopiur ----------------------------------------------------------------------------------------------------
+# kopiur's Snapshot CRD as its chart installs it (home-operations/kopiur crates/api/src/snapshot.rs: group
+# kopiur.home-operations.com, version v1alpha1, kind Snapshot, namespaced, a status subresource), written here
+# through the API as `kubectl apply` of the chart's CRDs would: the rehearsal serves a kind once its CRD is there.
+KOPIUR_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": "snapshots.kopiur.home-operations.com"},
+    "spec": {"group": "kopiur.home-operations.com", "scope": "Namespaced",
+             "names": {"kind": "Snapshot", "plural": "snapshots", "singular": "snapshot", "listKind": "SnapshotList",
+                       "shortNames": ["kopiasnap"], "categories": ["kopiur"]},
+             "versions": [{"name": "v1alpha1", "served": True, "storage": True, "subresources": {"status": {}},
+                           "schema": {"openAPIV3Schema": {"type": "object",
+                                                          "x-kubernetes-preserve-unknown-fields": True}}}]}}
+
+
+def _kopiur_snapshot(name: str, namespace: str = "media") -> dict[str, Any]:
+    return {"apiVersion": "kopiur.home-operations.com/v1alpha1", "kind": "Snapshot",
+            "metadata": {"name": name, "namespace": namespace}, "spec": {"policyRef": {"name": "tautulli"}}}
+
+
+def _kopiur_status(phase: str, started: float, pvc: str = "media/tautulli-config", unread: int = 0) -> dict[str, Any]:
+    """What kopiur's controller writes (SnapshotStatus): phase, origin, timing, stats, the sources it resolved."""
+    timing = {"startTime": _ago(started), "endTime": _ago(started - 0.1), "durationSeconds": 360}
+    return {"phase": phase, "origin": "scheduled", "timing": timing,
+            "stats": {"sizeBytes": 52428800, "filesFailed": unread},
+            "resolved": {"sources": [{"pvc": pvc, "sourcePath": "/data"}]}}
+
+
+def test_a_succeeded_kopiur_snapshot_of_the_claim_holds_it(sim: Mediaops, tmp_path: Path) -> None:
+    assert _check(sim)["message"] == "no finished backup covers namespace media"  # the rehearsal as seeded
+    _apply(sim, tmp_path, KOPIUR_CRD)
+    listed = kubectl(sim, "get", "snapshots.kopiur.home-operations.com", "-n", "media")
+    assert listed.returncode == 0 and "No resources found" in listed.stderr, listed.stderr  # served, none yet
+
+    # A run that failed holds nothing, and is named; a claim of the same name in another namespace is not this one.
+    _apply(sim, tmp_path, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "other"}},
+           _kopiur_snapshot("tautulli-failed"), _kopiur_snapshot("tautulli-elsewhere", "other"))
+    _status(sim, "snapshots.kopiur.home-operations.com", "tautulli-failed", "media", _kopiur_status("Failed", 3))
+    _status(sim, "snapshots.kopiur.home-operations.com", "tautulli-elsewhere", "other",
+            _kopiur_status("Succeeded", 1, pvc="other/tautulli-config"))
+    failed = _check(sim)
+    assert failed["status"] == "fail", failed
+    assert failed["message"] == "no finished backup of claim tautulli-config (none covers namespace media); " \
+                                "kopiur snapshot tautulli-failed failed"
+    assert failed["command"] == "kubectl get snapshots.kopiur.home-operations.com -n media"
+
+    # Succeeded, two hours ago: it holds the claim, as old as its run's start.
+    _apply(sim, tmp_path, _kopiur_snapshot("tautulli-hourly"))
+    _status(sim, "snapshots.kopiur.home-operations.com", "tautulli-hourly", "media", _kopiur_status("Succeeded", 2))
+    held = _check(sim)
+    assert held["status"] == "ok", held
+    assert held["message"] == "newest: kopiur snapshot tautulli-hourly of tautulli-config, 2.0 h old (Succeeded); " \
+                              "RPO 24 h"
+    shown = kubectl(sim, *held["command"].split()[1:])  # the command shown lists it
+    assert shown.returncode == 0 and "tautulli-hourly" in shown.stdout, shown.stderr
+
+    # A newer run that could not read every file is incomplete: it warns.
+    _apply(sim, tmp_path, _kopiur_snapshot("tautulli-partial"))
+    _status(sim, "snapshots.kopiur.home-operations.com", "tautulli-partial", "media",
+            _kopiur_status("Succeeded", 0.5, unread=3))
+    partial = _check(sim)
+    assert partial["status"] == "warn" and "kopiur snapshot tautulli-partial of tautulli-config, 0.5 h old " \
+        "(Succeeded, 3 files unread)" in partial["message"], partial
+
+    # Runs older than the RPO (24 h): fails, saying how old the newest is.
+    _status(sim, "snapshots.kopiur.home-operations.com", "tautulli-partial", "media",
+            _kopiur_status("Succeeded", 30, unread=3))
+    _status(sim, "snapshots.kopiur.home-operations.com", "tautulli-hourly", "media", _kopiur_status("Succeeded", 26))
+    stale = _check(sim)
+    assert stale["status"] == "fail" and stale["message"].startswith(
+        "newest: kopiur snapshot tautulli-hourly of tautulli-config, 26.0 h old (Succeeded); RPO 24 h"), stale

@@ -156,4 +156,9 @@ def test_a_restore_without_velero_looks_for_the_other_systems_backups(sim: Media
     assert ("no Completed Velero backup nor K8up snapshot holds the data of tautulli-config, nor did a VolSync "
             "ReplicationSource sync it (those that do: none)") in said, said[-2000:]
     assert "the ReplicationSource of tautulli-config uses kopia" in said
+    # kopiur schedules the app's snapshots here: the operator hears where the backups are, and how to list K8up's
+    # (`snapshots` alone is kopiur's as much as K8up's plural)
+    assert ("media is backed up by kopiur (SnapshotSchedule tautulli), which mediaops does not drive: restore with "
+            "it by hand") in said
+    assert "`kubectl get snapshots.k8up.io -n media`" in said
     assert home_ops.origin_log() == ["initial import"]
