@@ -13,9 +13,11 @@ installed (a CRD that is not there means that system is not installed, never an 
 - VolSync `ReplicationSource`s of the app's claims (volsync.backube/v1alpha1, `status.lastSyncTime`);
 - kopiur `Snapshot`s in the namespace (kopiur.home-operations.com/v1alpha1, home-operations/kopiur
   crates/api/src/snapshot.rs): each holds the claims its run backed up (`status.resolved.sources[].pvc`,
-  `namespace/name`), when `status.phase` is Succeeded, as of `status.timing.startTime` (the run reads a
-  point-in-time copy made at its start; else `endTime`); one with `status.stats.filesFailed` above 0 is
-  incomplete (warns); a Failed one is named;
+  `namespace/name`, or `spec.source.target.pvc` for a selector's expansion), when `status.phase` is Succeeded
+  (or Unchanged, the claim identical to its last snapshot, once a Succeeded one exists), dated by
+  `status.timing.startTime`, kopia's start (else `endTime`; a run that stages a CSI copy first took it minutes
+  before); one with `status.stats.filesFailed` above 0 is incomplete (warns); a Failed run newer than the last
+  success is named; one being deleted, or discovered in the repository (no resolved claim), is not counted;
 - CSI `VolumeSnapshot`s of a claim in its namespace (snapshot.storage.k8s.io/v1, kubernetes-csi/external-snapshotter
   client/apis/volumesnapshot/v1/types.go): `spec.source.persistentVolumeClaimName` names the claim, only
   `status.readyToUse: true` counts, by `status.creationTime` (the storage system's point in time);
@@ -181,25 +183,44 @@ def _per_claim(probe: Probe, app: App, claims: list[str]) -> tuple[dict[str, lis
 
 
 def _kopiur(probe: Probe, app: App, found: dict[str, list[Copy]], notes: dict[str, list[str]]) -> None:
-    """kopiur's Snapshots of the app's claims (crates/api/src/snapshot.rs SnapshotStatus: phase, timing, stats,
-    resolved.sources): a Succeeded one holds each claim its run backed up; kopiur's mover reads a copy of the
-    claim made at the run's start (a staged VolumeSnapshot or clone), so its data is as old as startTime."""
+    """kopiur's Snapshots of the app's claims (crates/api/src/snapshot.rs: SnapshotSpec.source.target.pvc, and
+    SnapshotStatus phase, timing, stats, resolved.sources). A Succeeded run holds each claim it backed up; an
+    Unchanged one (the claim byte-identical to the last snapshot, `ignoreIdenticalSnapshots`) is a success whose
+    data the previous snapshot holds, so it counts once a Succeeded one of the claim exists; a Failed run newer
+    than the claim's last success is named. A Snapshot being deleted holds nothing."""
     command = _kopiur_get(app.namespace)
+    runs: dict[str, list[tuple[str, datetime | None, str, int]]] = {claim: [] for claim in found}
     for snapshot in probe.custom(KOPIUR, "snapshots", app.namespace):
-        status, name = snapshot.get("status") or {}, snapshot["metadata"]["name"]
-        pvcs = [str(s.get("pvc") or "") for s in (status.get("resolved") or {}).get("sources") or []
-                if isinstance(s, dict)]
-        held = [p.partition("/")[2] for p in pvcs if p.partition("/")[0] == app.namespace]
+        meta, spec, status = snapshot.get("metadata") or {}, snapshot.get("spec") or {}, snapshot.get("status") or {}
+        if meta.get("deletionTimestamp") or not isinstance(status, dict):
+            continue
+        held = set()
+        for source in (status.get("resolved") or {}).get("sources") or []:
+            namespace, _, claim = str((source or {}).get("pvc") or "").partition("/") if isinstance(source, dict) \
+                else ("", "", "")
+            if namespace == app.namespace:
+                held.add(claim)
+        target = ((spec.get("source") or {}).get("target") or {}).get("pvc") or {} if isinstance(spec, dict) else {}
+        if isinstance(target, dict) and target.get("namespace") == app.namespace:
+            held.add(str(target.get("name") or ""))  # a pvcSelector's expansion: resolved names no claim then
         timing = status.get("timing") or {}
-        when = _when(timing.get("startTime")) or _when(timing.get("endTime"))
-        unread = int((status.get("stats") or {}).get("filesFailed") or 0)
-        for claim in (c for c in held if c in found):
-            if status.get("phase") == "Failed":
-                notes[claim].append(f"kopiur snapshot {name} failed")
-            elif status.get("phase") == "Succeeded" and when is not None:
+        when = _when(timing.get("startTime")) or _when(timing.get("endTime")) if isinstance(timing, dict) else None
+        try:
+            unread = int((status.get("stats") or {}).get("filesFailed") or 0)
+        except (TypeError, ValueError, AttributeError):
+            unread = 0
+        for claim in held & set(runs):
+            runs[claim].append((str(status.get("phase") or ""), when, str(meta.get("name") or ""), unread))
+    for claim, seen in runs.items():
+        successes = [when for phase, when, _, _ in seen if phase == "Succeeded" and when is not None]
+        for phase, when, name, unread in seen:
+            if when is not None and (phase == "Succeeded" or (phase == "Unchanged" and successes)):
+                state = "Unchanged since the last" if phase == "Unchanged" else "Succeeded"
                 found[claim].append(Copy(when, f"kopiur snapshot {name} of {claim}",
-                                         f"Succeeded, {unread} files unread" if unread else "Succeeded",
-                                         unread == 0, command))
+                                         f"{state}, {unread} files unread" if unread else state, unread == 0,
+                                         command))
+            elif phase == "Failed" and (when is None or not successes or when > max(successes)):
+                notes[claim].append(f"kopiur snapshot {name} failed")
 
 
 def _kopiur_get(namespace: str) -> str:

@@ -240,6 +240,12 @@ def register(api_version: str, kind_name: str, *, plural: str | None = None,
     return resource
 
 
+# Kinds first made known by a CustomResourceDefinition written through the rehearsal's API (`kubectl apply -f` of a
+# chart's CRDs), as (group, plural): served only while such a CRD is stored (sim/server.py ApiServer.serves), in
+# every rehearsal of the process, since the registry is the process's.
+DEFINED: set[tuple[str, str]] = set()
+
+
 def register_crd(crd: dict[str, object]) -> Resource | None:
     """Register the kind a CustomResourceDefinition defines, at its storage version."""
     spec = crd.get("spec") if isinstance(crd.get("spec"), dict) else None

@@ -759,11 +759,10 @@ class ApiServer(ThreadingHTTPServer):
         self.requests: list[tuple[str, str]] = []
         self.requests_lock = threading.Lock()
         self.stopping = threading.Event()
-        # Kinds first defined by a CustomResourceDefinition written through the API (`kubectl apply -f crd.yaml`):
-        # served while it is there, as apiextensions-apiserver serves a CRD's resource once it is created
+        # A kind first defined by a CustomResourceDefinition written through the API (`kubectl apply -f crd.yaml`)
+        # is served while the CRD is there, as apiextensions-apiserver serves a CRD's resource once it is created
         # (established) and stops when it is deleted (kubernetes/apiextensions-apiserver pkg/apiserver
-        # customresource_handler.go: a request for a resource whose CRD is gone is answered 404).
-        self.defined: set[tuple[str, str]] = set()
+        # customresource_handler.go: a request for a resource whose CRD is gone is answered 404): kinds.DEFINED.
         store.subscribers.append(self._define)
 
     @property
@@ -776,20 +775,25 @@ class ApiServer(ThreadingHTTPServer):
             self.requests.append((method, path))
 
     def _define(self, event: WatchEvent) -> None:
-        """A CustomResourceDefinition stored: the kind it defines is known from now on (``defined`` when new)."""
+        """A CustomResourceDefinition stored: the kind it defines is known from now on (``kinds.DEFINED`` when it
+        was not). One the registry cannot read defines nothing, and never fails the write that stored it."""
         if event.resource.kind != "CustomResourceDefinition" or event.type == "DELETED":
             return
-        spec = event.obj.get("spec") or {}
-        known = {(r.group, r.kind) for r in RESOURCES}
-        defined = kinds.register_crd(event.obj)
-        if defined is not None and (spec.get("group"), (spec.get("names") or {}).get("kind")) not in known:
-            self.defined.add((defined.group, defined.plural))
+        try:
+            spec = event.obj.get("spec") or {}
+            new = (spec.get("group"), (spec.get("names") or {}).get("kind")) not in {(r.group, r.kind)
+                                                                                     for r in RESOURCES}
+            defined = kinds.register_crd(event.obj)
+        except (AttributeError, TypeError, ValueError, IndexError):
+            return
+        if defined is not None and new:
+            kinds.DEFINED.add((defined.group, defined.plural))
 
     def serves(self, resource: Resource) -> bool:
         """Whether the API serves a kind: a group of SERVED_WHEN_INSTALLED, or a kind first defined through the
-        API (``defined``), only while its CustomResourceDefinition is in the store (apiextensions-apiserver serves a
-        CRD's resource once it is Established, and stops when it is deleted)."""
-        if resource.group not in SERVED_WHEN_INSTALLED and (resource.group, resource.plural) not in self.defined:
+        API (``kinds.DEFINED``), only while its CustomResourceDefinition is in the store (apiextensions-apiserver
+        serves a CRD's resource once it is Established, and stops when it is deleted)."""
+        if resource.group not in SERVED_WHEN_INSTALLED and (resource.group, resource.plural) not in kinds.DEFINED:
             return True
         crds = BY_PLURAL[("apiextensions.k8s.io", "customresourcedefinitions")]
         return self.store.peek(crds, "", f"{resource.plural}.{resource.group}") is not None
@@ -1395,7 +1399,7 @@ class Handler(BaseHTTPRequestHandler):
         have = {c["metadata"]["name"] for c in stored}
         created = getattr(self.server, "started", now())
         known = [crd_for(r, created) for r in RESOURCES if r.group not in BUILTIN_GROUPS | SERVED_WHEN_INSTALLED
-                 and (r.group, r.plural) not in self.server.defined]
+                 and (r.group, r.plural) not in kinds.DEFINED]
         labels = parse_selector(query.get("labelSelector", ""))
         fields = parse_field_selector(query.get("fieldSelector", ""))
         items = sorted((c for c in stored + [c for c in known if c["metadata"]["name"] not in have]

@@ -306,3 +306,65 @@ def test_a_succeeded_kopiur_snapshot_of_the_claim_holds_it(sim: Mediaops, tmp_pa
     stale = _check(sim)
     assert stale["status"] == "fail" and stale["message"].startswith(
         "newest: kopiur snapshot tautulli-hourly of tautulli-config, 26.0 h old (Succeeded); RPO 24 h"), stale
+
+
+def test_a_selectors_run_and_an_unchanged_run_hold_the_claim_until_kopiurs_crd_goes(sim: Mediaops,
+                                                                                     tmp_path: Path) -> None:
+    """A policy's pvcSelector expands into one Snapshot per claim, named in `spec.source.target.pvc` (its
+    resolved source then has only a path); a run that found the claim identical to its last snapshot is
+    Unchanged, a success whose data that snapshot holds. Deleting the CRD stops the API serving the kind."""
+    _apply(sim, tmp_path, KOPIUR_CRD)
+    lonely = _kopiur_snapshot("tautulli-unchanged")
+    _apply(sim, tmp_path, lonely)
+    _status(sim, "snapshots.kopiur.home-operations.com", "tautulli-unchanged", "media", _kopiur_status("Unchanged", 1))
+    alone = _check(sim)  # no Succeeded snapshot of the claim: nothing holds its data
+    assert alone["status"] == "fail" and alone["message"].startswith("no finished backup"), alone
+
+    selected = _kopiur_snapshot("tautulli-selected")
+    claim = {"namespace": "media", "name": "tautulli-config"}
+    selected["spec"]["source"] = {"sourceIndex": 0, "target": {"pvc": claim}}
+    _apply(sim, tmp_path, selected)
+    _status(sim, "snapshots.kopiur.home-operations.com", "tautulli-selected", "media",
+            _kopiur_status("Succeeded", 5, pvc=""))
+    unchanged = _check(sim)
+    assert unchanged["status"] == "ok", unchanged
+    assert unchanged["message"] == "newest: kopiur snapshot tautulli-unchanged of tautulli-config, 1.0 h old " \
+                                   "(Unchanged since the last); RPO 24 h"
+
+    deleted = kubectl(sim, "delete", "crd", "snapshots.kopiur.home-operations.com")
+    assert deleted.returncode == 0, deleted.stderr
+    gone = kubectl(sim, "get", "snapshots.kopiur.home-operations.com", "-n", "media")
+    assert gone.returncode == 1 and "doesn't have a resource type" in gone.stderr, gone.stderr
+    assert _check(sim)["message"] == "no finished backup covers namespace media"
+
+def test_a_kind_its_crd_defines_through_the_api_is_served_while_the_crd_is_there_in_every_rehearsal() -> None:
+    """The kinds registry is the process's: a kind one rehearsal learned from a CRD written through its API is not
+    served by the next until that one's store has the CRD too, and goes when the CRD is deleted. A CRD the
+    registry cannot read is stored as it is and defines nothing."""
+    import copy
+
+    from mediaops.cluster import kinds
+    from mediaops.sim.server import ApiServer
+    from mediaops.sim.store import Store
+
+    crd = copy.deepcopy(KOPIUR_CRD)
+    crd["metadata"]["name"] = "widgets.rehearsal.example.test"
+    crd["spec"].update(group="rehearsal.example.test", names={"kind": "Widget", "plural": "widgets"})
+    definitions = kinds.BY_PLURAL[("apiextensions.k8s.io", "customresourcedefinitions")]
+    for _ in range(2):  # two rehearsals, one after the other, in one process
+        store = Store()
+        server = ApiServer(store)
+        try:
+            known = kinds.BY_KIND.get(("rehearsal.example.test", "Widget"))
+            assert known is None or not server.serves(known)
+            store.create(definitions, copy.deepcopy(crd))
+            widget = kinds.BY_KIND[("rehearsal.example.test", "Widget")]
+            assert server.serves(widget) and widget.plural == "widgets" and widget.version == "v1alpha1"
+            store.delete(definitions, "", "widgets.rehearsal.example.test")
+            assert not server.serves(widget)
+            broken = {"metadata": {"name": "gadgets.rehearsal.example.test"},
+                      "spec": {"group": "rehearsal.example.test", "names": {"kind": "Gadget"}, "versions": 5}}
+            store.create(definitions, broken)
+            assert ("rehearsal.example.test", "Gadget") not in kinds.BY_KIND
+        finally:
+            server.server_close()
