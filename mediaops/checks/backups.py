@@ -339,8 +339,8 @@ def _jobs(jobs: list[tuple[dict[str, Any], str]]) -> str:
 class Verdict:
     """One check run's judgement of copies against the RPO (Velero's PodVolumeBackups looked up once each)."""
 
-    def __init__(self, probe: Probe, rpo: float, velero_get: str = VELERO_COMMAND) -> None:
-        self.probe, self.rpo, self.velero_get = probe, rpo, velero_get
+    def __init__(self, probe: Probe, rpo: float, look: str = VELERO_COMMAND) -> None:
+        self.probe, self.rpo, self.look = probe, rpo, look  # look: where to look when a claim has no copy
         self.now = datetime.now(UTC)
         self._held: dict[str, str] = {}
 
@@ -386,7 +386,7 @@ class Verdict:
         line = f"no finished backup of claim {claim} (none covers namespace {namespace})"
         command = _longhorn_command(longhorn.namespace) if longhorn is not None else \
             _kopiur_get(namespace) if notes and notes[0].startswith("kopiur ") else \
-            f"kubectl get volumesnapshots -n {namespace}" if notes else self.velero_get
+            f"kubectl get volumesnapshots -n {namespace}" if notes else self.look
         return Finding(FAIL, line + "".join(f"; {n}" for n in notes), command, age)
 
 
@@ -412,17 +412,17 @@ def run(probe: Probe, app: App) -> Iterator[Result]:
                      "VolumeSnapshot, Longhorn, kopiur)",
                      "kubectl get crds | grep -e velero -e k8up -e volsync -e snapshot.storage -e longhorn -e kopiur")
         return
-    velero_get = VELERO_COMMAND  # where to look when no copy is found: Velero's list, else kopiur's when it is there
+    look = VELERO_COMMAND  # where to look when no copy is found: Velero's list, else kopiur's when it is there
     if "velero" in installed:
         from mediaops.cluster.velero import server_namespace
 
-        velero_get = _velero_get(server_namespace(probe.cluster()))
+        look = _velero_get(server_namespace(probe.cluster()))
     elif "kopiur" in installed:
-        velero_get = _kopiur_get(app.namespace)
+        look = _kopiur_get(app.namespace)
     if not wide and not any(per_claim.values()) and not any(notes.values()) and not longhorn:
-        yield Result("backups", where, FAIL, f"no finished backup covers namespace {app.namespace}", velero_get)
+        yield Result("backups", where, FAIL, f"no finished backup covers namespace {app.namespace}", look)
         return
-    verdict = Verdict(probe, rpo, velero_get)
+    verdict = Verdict(probe, rpo, look)
     findings = {claim: verdict.claim(app.namespace, claim, wide + per_claim[claim] + (
         longhorn[claim].backups if claim in longhorn else []), notes[claim], longhorn.get(claim)) for claim in claims}
     # The worst claim speaks for the app; of equally good ones, the one whose copy is oldest.
