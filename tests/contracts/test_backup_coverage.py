@@ -291,6 +291,17 @@ def test_a_succeeded_kopiur_snapshot_of_the_claim_holds_it(sim: Mediaops, tmp_pa
     shown = kubectl(sim, *held["command"].split()[1:])  # the command shown lists it
     assert shown.returncode == 0 and "tautulli-hourly" in shown.stdout, shown.stderr
 
+    # A newer one, while kopiur's finalizer reclaims it after a delete, holds nothing any more.
+    going = _kopiur_snapshot("tautulli-going")
+    going["metadata"]["finalizers"] = ["kopiur.home-operations.com/snapshot"]
+    _apply(sim, tmp_path, going)
+    _status(sim, "snapshots.kopiur.home-operations.com", "tautulli-going", "media", _kopiur_status("Succeeded", 1))
+    assert "kopiur snapshot tautulli-going of tautulli-config, 1.0 h old" in _check(sim)["message"]
+    deleting = kubectl(sim, "delete", "snapshots.kopiur.home-operations.com", "tautulli-going", "-n", "media",
+                       "--wait=false")
+    assert deleting.returncode == 0, deleting.stderr
+    assert _check(sim)["message"].startswith("newest: kopiur snapshot tautulli-hourly of tautulli-config, 2.0 h")
+
     # A newer run that could not read every file is incomplete: it warns.
     _apply(sim, tmp_path, _kopiur_snapshot("tautulli-partial"))
     _status(sim, "snapshots.kopiur.home-operations.com", "tautulli-partial", "media",
