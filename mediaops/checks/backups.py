@@ -196,8 +196,7 @@ def _kopiur(probe: Probe, app: App, found: dict[str, list[Copy]], notes: dict[st
             continue
         held = set()
         for source in (status.get("resolved") or {}).get("sources") or []:
-            namespace, _, claim = str((source or {}).get("pvc") or "").partition("/") if isinstance(source, dict) \
-                else ("", "", "")
+            namespace, _, claim = (str(source.get("pvc") or "") if isinstance(source, dict) else "").partition("/")
             if namespace == app.namespace:
                 held.add(claim)
         target = ((spec.get("source") or {}).get("target") or {}).get("pvc") or {} if isinstance(spec, dict) else {}
