@@ -11,6 +11,7 @@ Faults (5xx, 429, timeouts, dropped watches) are injected here, per request.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import random
@@ -1247,6 +1248,8 @@ class Handler(BaseHTTPRequestHandler):
             self._events_v1(method, namespace, name, query)
             return
         wants_table = "as=Table" in (self.headers.get("Accept") or "")
+        if resource.kind == "CustomResourceDefinition" and method in ("PATCH", "PUT") and name:
+            self._materialized_crd(resource, name)
         if resource.kind == "CustomResourceDefinition" and method == "GET":
             if query.get("watch") in ("true", "1"):
                 self._watch(resource, namespace, query, extra=self._crd_items(query)[0])
@@ -1405,6 +1408,18 @@ class Handler(BaseHTTPRequestHandler):
         items = sorted((c for c in stored + [c for c in known if c["metadata"]["name"] not in have]
                         if labels(c) and fields(c)), key=lambda c: c["metadata"]["name"])
         return items, rv
+
+    def _materialized_crd(self, resource: Resource, name: str) -> None:
+        """A CRD this API lists for a custom kind it knows without having stored it (``_crd_items``) is stored
+        before it is changed: to a client it exists (`kubectl apply -f` of a chart's CRDs reads it, then patches
+        it), so the change must find it, as on a cluster where the chart installed it."""
+        store = self.server.store
+        if store.peek(resource, "", name) is not None:
+            return
+        made = next((c for c in self._crd_items({})[0] if c["metadata"]["name"] == name), None)
+        if made is not None:
+            with contextlib.suppress(ApiError):  # stored meanwhile by another request
+                store.create(resource, made)
 
     def _crds(self, name: str, wants_table: bool, query: dict[str, str]) -> None:
         """The stored CustomResourceDefinitions, and one for every custom kind the registry knows."""

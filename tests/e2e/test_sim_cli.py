@@ -33,6 +33,27 @@ def test_kubectl_works_against_the_rehearsal(sim: Mediaops) -> None:
     assert described.returncode == 0 and "Helm install succeeded" in described.stdout
 
 
+
+def test_kubectl_apply_of_a_charts_crds_changes_the_crd_the_rehearsal_lists(sim: Mediaops, tmp_path: Path) -> None:
+    """`kubectl apply -f` of a chart's CRDs (helm-controller's, as `flux install --export` gives them) on a kind the
+    rehearsal serves: kubectl reads the CRD it lists, then patches it, and the change holds; the kind stays served."""
+    listed = kubectl(sim, "get", "crd", "helmreleases.helm.toolkit.fluxcd.io", "-o", "json")
+    assert listed.returncode == 0, listed.stderr
+    crd = json.loads(listed.stdout)
+    for field in ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"):
+        crd["metadata"].pop(field, None)
+    crd.pop("status", None)
+    crd["metadata"]["labels"] = {**(crd["metadata"].get("labels") or {}), "app.kubernetes.io/part-of": "flux"}
+    manifest = tmp_path / "crds.yaml"
+    manifest.write_text(json.dumps(crd))
+    applied = kubectl(sim, "apply", "-f", str(manifest))
+    assert applied.returncode == 0 and "configured" in applied.stdout, applied.stderr
+    label = kubectl(sim, "get", "crd", "helmreleases.helm.toolkit.fluxcd.io", "-o",
+                    "jsonpath={.metadata.labels.app\\.kubernetes\\.io/part-of}")
+    assert label.returncode == 0 and label.stdout == "flux", label.stderr
+    releases = kubectl(sim, "get", "helmreleases", "-n", "media", "-o", "name")
+    assert releases.returncode == 0 and "helmrelease.helm.toolkit.fluxcd.io/tautulli" in releases.stdout.split()
+
 def test_faults_toggle_on_a_running_rehearsal(sim: Mediaops) -> None:
     assert "nas-down: on" in sim.run("sim", "fault", "nas-down").stdout
     kubectl(sim, "rollout", "restart", "deployment/calibre-web", "-n", "media")
