@@ -263,6 +263,11 @@ def _kopiur_status(phase: str, started: float, pvc: str = "media/tautulli-config
             "resolved": {"sources": [{"pvc": pvc, "sourcePath": "/data"}]}}
 
 
+def _kopiur_ran(sim: Mediaops, name: str, namespace: str, status: dict[str, Any]) -> None:
+    """What kopiur's controller writes of a run, through the status subresource."""
+    _status(sim, "snapshots.kopiur.home-operations.com", name, namespace, status)
+
+
 def test_a_succeeded_kopiur_snapshot_of_the_claim_holds_it(sim: Mediaops, tmp_path: Path) -> None:
     assert _check(sim)["message"] == "no finished backup covers namespace media"  # the rehearsal as seeded
     _apply(sim, tmp_path, KOPIUR_CRD)
@@ -272,8 +277,8 @@ def test_a_succeeded_kopiur_snapshot_of_the_claim_holds_it(sim: Mediaops, tmp_pa
     # A run that failed holds nothing, and is named; a claim of the same name in another namespace is not this one.
     _apply(sim, tmp_path, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "other"}},
            _kopiur_snapshot("tautulli-failed"), _kopiur_snapshot("tautulli-elsewhere", "other"))
-    _status(sim, "snapshots.kopiur.home-operations.com", "tautulli-failed", "media", _kopiur_status("Failed", 3))
-    _status(sim, "snapshots.kopiur.home-operations.com", "tautulli-elsewhere", "other",
+    _kopiur_ran(sim, "tautulli-failed", "media", _kopiur_status("Failed", 3))
+    _kopiur_ran(sim, "tautulli-elsewhere", "other",
             _kopiur_status("Succeeded", 1, pvc="other/tautulli-config"))
     failed = _check(sim)
     assert failed["status"] == "fail", failed
@@ -283,7 +288,7 @@ def test_a_succeeded_kopiur_snapshot_of_the_claim_holds_it(sim: Mediaops, tmp_pa
 
     # Succeeded, two hours ago: it holds the claim, as old as its run's start.
     _apply(sim, tmp_path, _kopiur_snapshot("tautulli-hourly"))
-    _status(sim, "snapshots.kopiur.home-operations.com", "tautulli-hourly", "media", _kopiur_status("Succeeded", 2))
+    _kopiur_ran(sim, "tautulli-hourly", "media", _kopiur_status("Succeeded", 2))
     held = _check(sim)
     assert held["status"] == "ok", held
     assert held["message"] == "newest: kopiur snapshot tautulli-hourly of tautulli-config, 2.0 h old (Succeeded); " \
@@ -295,7 +300,7 @@ def test_a_succeeded_kopiur_snapshot_of_the_claim_holds_it(sim: Mediaops, tmp_pa
     going = _kopiur_snapshot("tautulli-going")
     going["metadata"]["finalizers"] = ["kopiur.home-operations.com/snapshot"]
     _apply(sim, tmp_path, going)
-    _status(sim, "snapshots.kopiur.home-operations.com", "tautulli-going", "media", _kopiur_status("Succeeded", 1))
+    _kopiur_ran(sim, "tautulli-going", "media", _kopiur_status("Succeeded", 1))
     assert "kopiur snapshot tautulli-going of tautulli-config, 1.0 h old" in _check(sim)["message"]
     deleting = kubectl(sim, "delete", "snapshots.kopiur.home-operations.com", "tautulli-going", "-n", "media",
                        "--wait=false")
@@ -304,16 +309,16 @@ def test_a_succeeded_kopiur_snapshot_of_the_claim_holds_it(sim: Mediaops, tmp_pa
 
     # A newer run that could not read every file is incomplete: it warns.
     _apply(sim, tmp_path, _kopiur_snapshot("tautulli-partial"))
-    _status(sim, "snapshots.kopiur.home-operations.com", "tautulli-partial", "media",
+    _kopiur_ran(sim, "tautulli-partial", "media",
             _kopiur_status("Succeeded", 0.5, unread=3))
     partial = _check(sim)
     assert partial["status"] == "warn" and "kopiur snapshot tautulli-partial of tautulli-config, 0.5 h old " \
         "(Succeeded, 3 files unread)" in partial["message"], partial
 
     # Runs older than the RPO (24 h): fails, saying how old the newest is.
-    _status(sim, "snapshots.kopiur.home-operations.com", "tautulli-partial", "media",
+    _kopiur_ran(sim, "tautulli-partial", "media",
             _kopiur_status("Succeeded", 30, unread=3))
-    _status(sim, "snapshots.kopiur.home-operations.com", "tautulli-hourly", "media", _kopiur_status("Succeeded", 26))
+    _kopiur_ran(sim, "tautulli-hourly", "media", _kopiur_status("Succeeded", 26))
     stale = _check(sim)
     assert stale["status"] == "fail" and stale["message"].startswith(
         "newest: kopiur snapshot tautulli-hourly of tautulli-config, 26.0 h old (Succeeded); RPO 24 h"), stale
@@ -327,7 +332,7 @@ def test_a_selectors_run_and_an_unchanged_run_hold_the_claim_until_kopiurs_crd_g
     _apply(sim, tmp_path, KOPIUR_CRD)
     lonely = _kopiur_snapshot("tautulli-unchanged")
     _apply(sim, tmp_path, lonely)
-    _status(sim, "snapshots.kopiur.home-operations.com", "tautulli-unchanged", "media", _kopiur_status("Unchanged", 1))
+    _kopiur_ran(sim, "tautulli-unchanged", "media", _kopiur_status("Unchanged", 1))
     alone = _check(sim)  # no Succeeded snapshot of the claim: nothing holds its data
     assert alone["status"] == "fail" and alone["message"].startswith("no finished backup"), alone
 
@@ -335,7 +340,7 @@ def test_a_selectors_run_and_an_unchanged_run_hold_the_claim_until_kopiurs_crd_g
     claim = {"namespace": "media", "name": "tautulli-config"}
     selected["spec"]["source"] = {"sourceIndex": 0, "target": {"pvc": claim}}
     _apply(sim, tmp_path, selected)
-    _status(sim, "snapshots.kopiur.home-operations.com", "tautulli-selected", "media",
+    _kopiur_ran(sim, "tautulli-selected", "media",
             _kopiur_status("Succeeded", 5, pvc=""))
     unchanged = _check(sim)
     assert unchanged["status"] == "ok", unchanged
