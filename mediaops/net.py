@@ -13,6 +13,13 @@ import msgspec
 NFS_PORT = 2049
 
 
+def nas_address(config: Any, server: str) -> str:
+    """Where the NFS server ``server`` is asked: in a rehearsal, its NAS on loopback, which stands in for every NFS
+    server the repository names (``_nas_address``, set by ``--sim`` and by a ``sim up`` kubeconfig: a name or
+    address in a repository is someone else's); else the server itself."""
+    return str(config.get("_nas_address") or server)
+
+
 def tcp_open(host: str, port: int = NFS_PORT, timeout: float = 2.0) -> tuple[bool, str]:
     try:
         with socket.create_connection((host, port), timeout=timeout):

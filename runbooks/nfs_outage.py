@@ -71,7 +71,8 @@ def nfs_apps(ctx: Context) -> str:
         chosen = [app]
     if not chosen:
         raise CheckFailed(f"no active app mounts NFS from {nas}")
-    ctx.facts.update(nas=nas, apps=[f"{a.namespace}/{a.name}" for a in chosen],
+    # Asked where it answers: in a rehearsal, the rehearsal's NAS standing in for it (net.nas_address).
+    ctx.facts.update(nas=net.nas_address(ctx.config, nas), apps=[f"{a.namespace}/{a.name}" for a in chosen],
                      names=", ".join(a.name for a in chosen), ns=chosen[0].namespace)
     mounts_text = "; ".join(f"{a.name}: {n.server}:{n.path}" for a in chosen for n in a.nfs)
     return mounts_text

@@ -61,8 +61,8 @@ class State:
         kubeconfig = rehearsal.kubeconfig(rehearsal.workdir / "kubeconfig")
         self.config.values.update(kubeconfig=str(kubeconfig), context="rehearsal")
         self.config.sources.update(kubeconfig="--sim", context="--sim")
-        if rehearsal.nas_host:
-            self.config.values["nas_port"] = str(rehearsal.nas_port)
+        if rehearsal.nas_host:  # the rehearsal's NAS is the only one there is: a check never asks the real one
+            self.config.values.update(_nas_address=rehearsal.nas_host, nas_port=str(rehearsal.nas_port))
             self.config.sources["nas_port"] = "--sim"
         if not self.config.get("ingress_base_url"):
             self.config.values["ingress_base_url"] = rehearsal.ingress_url
@@ -105,9 +105,11 @@ class State:
             return
         if not config.get("ingress_base_url") and state.get("ingress"):
             config.values["ingress_base_url"], config.sources["ingress_base_url"] = state["ingress"], "sim up"
-        nas = str(state.get("nas") or "")
-        if nas and config.sources.get("nas_port", "default") == "default":
-            config.values["nas_port"], config.sources["nas_port"] = nas.rpartition(":")[2], "sim up"
+        host, _, port = str(state.get("nas") or "").rpartition(":")
+        if host and config.sources.get("nas_port", "default") == "default":
+            config.values["nas_port"], config.sources["nas_port"] = port, "sim up"
+        if host:  # where every NFS server is asked (net.nas_address): not a setting, the rehearsal's own
+            config.values["_nas_address"] = host
         if not config.get("overseerr_url") and state.get("overseerr"):
             config.values["overseerr_url"], config.sources["overseerr_url"] = str(state["overseerr"]), "sim up"
             # The rehearsal's own key: not a setting (a key is never one), only for its stand-in.

@@ -253,7 +253,7 @@ class Rehearsal:
         webhook = self._inventory().mutating_webhook_sources()
         if webhook:  # the repository installs xunholy's kustomize-mutating-webhook
             self.store.mutators.append(functools.partial(substitute_cluster_config, self.store, webhook))
-        self.nas_host = self._nas_host()
+        self.nas_host, self.nas_stands_in = self._nas_host()
         self.nas_port = nas_port
         self._nas_socket: socket.socket | None = None
         self._installed: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -315,14 +315,18 @@ class Rehearsal:
             self._inventories[opened] = found
         return found
 
-    def _nas_host(self) -> str | None:
-        """The NAS of the repository's NFS mounts, when it is a loopback address the rehearsal may serve."""
+    def _nas_host(self) -> tuple[str | None, bool]:
+        """Where the rehearsal's NAS listens, and whether it stands in for the repository's: the NFS server of the
+        repository's mounts when it is a loopback address; else 127.0.0.1, standing in for every NFS server the
+        repository names (its NAS's name or address is someone else's, never asked); none when nothing mounts NFS."""
         try:
             servers = {n.server for a in self._inventory(opened=True).apps() for n in a.nfs}
         except Exception:  # a repository the inventory cannot read still rehearses, without a NAS
-            return None
+            return None, False
         loopback = sorted(s for s in servers if s.startswith("127."))
-        return loopback[0] if loopback else None
+        if loopback:
+            return loopback[0], False
+        return ("127.0.0.1", True) if servers else (None, False)
 
     def is_this_repository(self, namespace: str, name: str, url: str) -> bool:
         """Whether a GitRepository is this repository (served from its origin), not another project's (which the
@@ -450,7 +454,8 @@ class Rehearsal:
         return request not in self.receiver_stamps and rate > 0 and self._rng.random() < rate
 
     def nas_down(self, server: str) -> bool:
-        return bool(self.faults.get("nas-down")) and (self.nas_host is None or server == self.nas_host)
+        return bool(self.faults.get("nas-down")) and (self.nas_host is None or self.nas_stands_in or
+                                                      server == self.nas_host)
 
     def node_for(self, pod: dict[str, Any]) -> str:
         selector = (pod.get("spec") or {}).get("nodeSelector") or {}
