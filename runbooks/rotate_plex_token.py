@@ -169,6 +169,14 @@ def _trakt_reconciles(ctx: Context) -> list[Operation]:
             flux.Reconcile(release)]
 
 
+def _trakt_offline(ctx: Context) -> str:
+    """What _trakt_reconciles runs, as the repository alone names it (a preview without a cluster)."""
+    namespace = ctx.facts["ns"]
+    return "\n".join([*(flux.command(*ref) for ref in clustersteps.entry(ctx)),
+                      flux.command("Kustomization", "plex-trakt-sync", namespace),
+                      flux.command("HelmRelease", "plex-trakt-sync", namespace)])
+
+
 reconcile_trakt = runbook.add(Step(
     "Reconcile and check plex-trakt-sync uses the new token",
     why="cluster-apps updates cluster-secrets in each namespace; plex-trakt-sync's Kustomization then substitutes "
@@ -178,7 +186,7 @@ reconcile_trakt = runbook.add(Step(
     ops=Ops(_trakt_reconciles, doc="flux reconcile source git flux-system -n flux-system\n"
                                    "flux reconcile kustomization cluster-apps -n flux-system\n"
                                    "flux reconcile kustomization plex-trakt-sync -n {ns}\n"
-                                   "flux reconcile helmrelease plex-trakt-sync -n {ns}"),
+                                   "flux reconcile helmrelease plex-trakt-sync -n {ns}", offline=_trakt_offline),
     needs_cluster=True, nothing_to_undo="undoing the push brings the old value back", after=(push_rotation,)))
 
 

@@ -64,7 +64,9 @@ def status_command(ctx: click.Context, namespace: str | None, output: str, as_js
 
                 Console(highlight=False, emoji=False, width=100_000).print(reports.status_wide(rows))
             else:
-                click.echo(reports.status_table(rows), nl=False)
+                source = repo.entry_source()
+                click.echo(reports.status_table(rows, *[source] if source.startswith("GitRepository/") else []),
+                           nl=False)
     return 1 if failed and rows else 0
 
 

@@ -137,11 +137,13 @@ class Operation(Protocol):
 
 class Ops(msgspec.Struct, frozen=True):
     """How a step finds its operations from the run's values (``build``), the form the docs print (``doc``),
-    and what the step says when there is nothing to act on (``empty``)."""
+    what the step says when there is nothing to act on (``empty``), and, where the repository alone names the
+    objects, the command a preview without a cluster shows (``offline``; else ``doc``, filled from the run)."""
 
     build: Callable[[Context], Sequence[Operation]]
     doc: str
     empty: str = "nothing to act on"
+    offline: Callable[[Context], str] | None = None
 
 
 class Check(msgspec.Struct):

@@ -230,7 +230,7 @@ def _verdict(row: Any) -> str:
     return "Ready" if "Ready" in (row.kustomization, row.helmrelease) else row.kustomization
 
 
-def status_table(rows: list[Any]) -> str:
+def status_table(rows: list[Any], source: str = "GitRepository/flux-system/flux-system") -> str:
     """The compact view, in kubectl get's look: NAME, NS, STATUS, READY (pods), REVISION, AGE (of the last
     reconcile) and a MESSAGE cut to the line; `--json` has every field. At 80 columns the message gives way first,
     then the longest names are cut with …; every column stays (engine/table.py; rich's table dropped STATUS and
@@ -254,8 +254,11 @@ def status_table(rows: list[Any]) -> str:
     alarms += [paint(f"⚠ {r.namespace}/{r.app}: scaled down by mediaops: {', '.join(r.scaled_down)}", "bold red")
                for r in rows if r.scaled_down]
     if any(r.behind for r in rows):
+        from mediaops.cluster import flux
+
+        kind, namespace, name = source.split("/", 2)  # the entry's source (Repository.entry_source)
         alarms.append(paint("* applied revision behind the branch's head: a push Flux has not applied yet "
-                            "(`flux reconcile source git flux-system`)", "yellow"))
+                            f"(`{flux.command(kind, name, namespace)}`)", "yellow"))
     return render(columns, table, plain=True) + "".join(line + "\n" for line in alarms)
 
 

@@ -435,8 +435,9 @@ class Runner:
             "why": render(step.why, ctx, values),
             # Operations not found yet (a preview after a would-be change, a step after a skipped one): the
             # declaration's own form, with what the run knows filled in.
-            "command": render_ops(ops) if ops else render(step.command, None, values) if ops == [] or cannot_look
-            else render(step.command, ctx, values),
+            "command": render_ops(ops) if ops else
+            step.ops.offline(ctx) if cannot_look and step.ops is not None and step.ops.offline is not None else
+            render(step.command, None, values) if ops == [] or cannot_look else render(step.command, ctx, values),
             "mutates": step.mutates,
             "manual": render(step.manual, ctx, values) if step.manual else None,
             "diff": changes.diff() if changes else None,

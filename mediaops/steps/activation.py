@@ -3,7 +3,8 @@ what the undo of their push does in the cluster."""
 
 from __future__ import annotations
 
-from mediaops.engine import CheckFailed, Param
+from mediaops.cluster import flux
+from mediaops.engine import CheckFailed, Live, Param
 from mediaops.engine.context import Context
 from mediaops.repo import App, variable_findings
 from mediaops.steps import cluster as clustersteps
@@ -11,7 +12,9 @@ from mediaops.steps import git as gitsteps
 from mediaops.steps.app import APP, NAMESPACE, app_of
 
 PARAMS = [APP, NAMESPACE, Param("no_push", "commit but do not push", required=False, flag=True)]
-RECONCILE_APPS = "flux reconcile kustomization cluster-apps -n flux-system --with-source"
+# What reconcile_revert runs, for the repository's own entry (clustersteps.entry).
+RECONCILE_APPS = Live(lambda ctx: " && ".join(flux.command(*ref) for ref in clustersteps.entry(ctx)),
+                      doc=" && ".join(flux.command(*ref) for ref in (clustersteps.SOURCE, clustersteps.CLUSTER_APPS)))
 
 
 def paths(ctx: Context) -> list[str]:

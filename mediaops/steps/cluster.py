@@ -188,8 +188,8 @@ def app_workloads(ctx: Context, app: App) -> list[workloads.Workload]:
 # -- shared step declarations --------------------------------------------------------------------------------
 def _step(title: str, why: str, build: Callable[[Context], Sequence[Operation]], doc: str, *, mutates: bool,
           after: tuple[Step, ...], when: Condition | None, empty: str = "nothing to act on",
-          nothing_to_undo: str = "") -> Step:
-    step = Step(title, why, mutates=mutates, needs_cluster=True, after=after, ops=Ops(build, doc, empty),
+          nothing_to_undo: str = "", offline: Callable[[Context], str] | None = None) -> Step:
+    step = Step(title, why, mutates=mutates, needs_cluster=True, after=after, ops=Ops(build, doc, empty, offline),
                 nothing_to_undo=nothing_to_undo)
     step.when = when
     return step
@@ -205,14 +205,15 @@ def reconcile_source_step(*, after: tuple[Step, ...] = (), when: Condition | Non
     return _step("Reconcile Flux's GitRepository",
                  "Flux fetches the pushed commit now instead of at its next interval.",
                  lambda ctx: [flux.Reconcile(source(ctx))], flux.command(*SOURCE), mutates=True, after=after,
-                 when=when, nothing_to_undo=nothing_to_undo)
+                 when=when, nothing_to_undo=nothing_to_undo, offline=lambda ctx: flux.command(*entry(ctx)[0]))
 
 
 def reconcile_cluster_apps_step(why: str, *, after: tuple[Step, ...] = (), when: Condition | None = None,
                                 nothing_to_undo: str = REAPPLIES, disrupts: bool = False) -> Step:
     """Reconcile cluster-apps, the Kustomization that creates (or prunes: ``disrupts``) the apps' Kustomizations."""
     step = _step("Reconcile cluster-apps", why, lambda ctx: [flux.Reconcile(cluster_apps(ctx))],
-                 flux.command(*CLUSTER_APPS), mutates=True, after=after, when=when, nothing_to_undo=nothing_to_undo)
+                 flux.command(*CLUSTER_APPS), mutates=True, after=after, when=when, nothing_to_undo=nothing_to_undo,
+                 offline=lambda ctx: flux.command(*entry(ctx)[1]))
     step.disrupts = disrupts
     return step
 

@@ -153,9 +153,10 @@ def commit_step(title: str, *, why: str, message: Callable[[Context], str], path
 
 
 def push_step(*, why: str, after: tuple[Step, ...] = (), undo_doc: str = "",
-              undo: Callable[[Context], Any] | None = None, then: str = "") -> Step:
+              undo: Callable[[Context], Any] | None = None, then: str | Live = "") -> Step:
     """Declare "push to the tracking branch" (never forced): skipped when there is nothing to push or with
-    --no-push; undone by pushing a revert (and ``undo``, e.g. letting Flux apply it, with ``then`` shown)."""
+    --no-push; undone by pushing a revert (and ``undo``, e.g. letting Flux apply it, with ``then`` shown: a
+    ``Live`` one written from the run's values, its ``doc`` form in the docs)."""
     step = Step("Push to the tracking branch", why, after=after, ops=Ops(lambda ctx: [Push()], doc="git push"))
     step.skip_when(not_ahead)
 
@@ -164,8 +165,11 @@ def push_step(*, why: str, after: tuple[Step, ...] = (), undo_doc: str = "",
         if undo is not None:
             undo(ctx)
 
+    def and_then(ctx: Context | None) -> str:
+        said = (then(ctx) if ctx is not None else then.doc) if isinstance(then, Live) else then
+        return f" && {said}" if said else ""
+
     step.undoer(undo_doc or "push a commit that reverts it",
-                command=Live(lambda ctx: revert_line(ctx, "git push" + (f" && {then}" if then else "")),
-                             doc=REVERT_AND_PUSH.doc.replace("  #", (f" && {then}" if then else "") + "  #")))(
-        undo_it)
+                command=Live(lambda ctx: revert_line(ctx, "git push" + and_then(ctx)),
+                             doc=REVERT_AND_PUSH.doc.replace("  #", and_then(None) + "  #")))(undo_it)
     return step
