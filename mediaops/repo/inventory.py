@@ -596,23 +596,32 @@ class Repository:
 
     def namespace_sources(self, namespace: str) -> dict[tuple[str, str], ChartSource]:
         """OCIRepositories the namespace's kustomization.yaml brings in through its ``components`` (a shared
-        ``components/common/repos/app-template`` in each namespace), in the namespace kustomize gives them."""
+        ``components/common/repos/app-template`` in each namespace) or lists beside the apps' ks.yaml among its
+        ``resources`` (kashalls/home-cluster: ``apps/default/app-template.yaml``), in the namespace kustomize
+        gives them. A listed folder with a ks.yaml of its own is an app's, not read here."""
         cache: dict[str, dict[tuple[str, str], ChartSource]] = self.__dict__.setdefault("_namespace_sources", {})
         if namespace not in cache:
             spec = self._namespace_spec(namespace)
             listing = self.namespace_kustomization(namespace).parent
             override = str(spec.get("namespace") or "")
             cache[namespace] = {}
-            for component in spec.get("components") or []:
-                for source in self._oci_sources(self._within(listing / str(component)), namespace):
+            listed = [self._within(listing / str(c)) for c in spec.get("components") or []]
+            for resource in spec.get("resources") or []:
+                path = self._within(listing / str(resource))
+                a_file = path.suffix in (".yaml", ".yml") and path.name != "ks.yaml"
+                if a_file or (path.is_dir() and not (path / "ks.yaml").exists()):
+                    listed.append(path)
+            for base in listed:
+                for source in self._oci_sources(base, namespace):
                     source.namespace = override or source.namespace
                     cache[namespace][(source.namespace, source.name)] = source
         return cache[namespace]
 
     def _oci_sources(self, base: Path, default_namespace: str) -> list[ChartSource]:
-        """The OCIRepositories of the YAML files under ``base`` (a namespace-less one in ``default_namespace``)."""
+        """The OCIRepositories of the YAML files under ``base``, or of the file ``base`` (a namespace-less one in
+        ``default_namespace``)."""
         found: list[ChartSource] = []
-        for path in sorted(base.rglob("*.y*ml")) if base.is_dir() else []:
+        for path in sorted(base.rglob("*.y*ml")) if base.is_dir() else [base] if base.is_file() else []:
             if "OCIRepository" not in read_text(path):
                 continue
             try:

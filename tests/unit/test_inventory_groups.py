@@ -88,6 +88,33 @@ def test_a_chart_source_from_the_namespaces_component_is_the_namespaces(tmp_path
     assert not any("not in the repository" in note for note in tei.notes)
 
 
+def test_a_chart_source_the_namespace_lists_beside_its_apps_is_the_namespaces(tmp_path: Path) -> None:
+    """An OCIRepository file the namespace kustomization.yaml lists among its resources, before the apps' ks.yaml
+    (seen on kashalls/home-cluster: apps/default/app-template.yaml, where 24 releases were called "not in the
+    repository"); an app folder listed as a resource is the app's, not read for the namespace."""
+    release = ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: glance\n"
+               "spec:\n  chartRef: {kind: OCIRepository, name: app-template}\n")
+    source = ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n  name: app-template\n"
+              "  namespace: ai\nspec:\n  url: oci://ghcr.io/bjw-s/helm/app-template\n  ref: {tag: 3.7.3}\n")
+    repo = _write(tmp_path, {
+        "kubernetes/flux/cluster/cluster-apps.yaml": ENTRY.format(name="cluster-apps", tree="apps"),
+        "kubernetes/apps/ai/kustomization.yaml": ("resources:\n  - ./namespace.yaml\n  - ./app-template.yaml\n"
+                                                       "  - ./glance/ks.yaml\n"),
+        "kubernetes/apps/ai/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ai\n",
+        "kubernetes/apps/ai/app-template.yaml": source,
+        "kubernetes/apps/ai/glance/ks.yaml": KS.format(name="glance", path="glance",
+                                                            extra="  targetNamespace: ai\n"),
+        "kubernetes/apps/ai/glance/app/kustomization.yaml": "resources:\n  - ./helmrelease.yaml\n",
+        "kubernetes/apps/ai/glance/app/helmrelease.yaml": release,
+    })
+    (glance,) = repo.apps()
+    (helm,) = glance.helmreleases
+    assert (helm.chart_ref, helm.chart, helm.version) == ("OCIRepository/ai/app-template", "app-template",
+                                                          "3.7.3")
+    assert helm.source_file == "kubernetes/apps/ai/app-template.yaml"
+    assert not any("not in the repository" in note for note in glance.notes)
+
+
 def test_a_generators_deprecated_env_file_defines_its_variables(tmp_path: Path) -> None:
     """kustomize still reads a generator's singular ``env:`` (FixKustomization appends it to ``envs``): the
     variables of that file are defined for the Kustomization that substitutes from the generated ConfigMap (seen
