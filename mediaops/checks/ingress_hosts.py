@@ -1,7 +1,8 @@
 """Does every host of the app answer, as a Gatus or blackbox check would ask it?
 
 Each host of the app's Ingresses and HTTPRoutes in the cluster (those its Kustomizations and HelmReleases
-applied) is asked over HTTP(S) at the path Gatus checks (the `gatus.io/path` annotation, else `/`): 200 is
+applied) is asked over HTTP(S) at the path Gatus checks (an Ingress's `gatus.io/path` annotation; a route's
+`gatus.home-operations.com/endpoint` path, else its first rule's path match; else `/`): 200 is
 ok, 401 is ok behind auth (Authelia answers 401 to an anonymous request), anything else or no answer fails.
 
 The request goes to `ingress_base_url` with the host in the Host header when that setting is set (the ingress
@@ -23,9 +24,13 @@ def _hosts(probe: Probe, app: App) -> list[tuple[str, str]]:
     for ingress in probe.applied("Ingress", app):
         path = str((ingress["metadata"].get("annotations") or {}).get("gatus.io/path") or "/")
         found += [(str(r["host"]), path) for r in (ingress.get("spec") or {}).get("rules") or [] if r.get("host")]
+    from mediaops.repo.apptemplate import route_path
+
     route: dict[str, Any]
     for route in probe.applied("HTTPRoute", app):
-        found += [(str(h), "/") for h in (route.get("spec") or {}).get("hostnames") or []]
+        spec = route.get("spec") or {}
+        path = route_path({"annotations": route["metadata"].get("annotations") or {}, "rules": spec.get("rules")})
+        found += [(str(h), path) for h in spec.get("hostnames") or []]
     return list(dict.fromkeys(found))
 
 

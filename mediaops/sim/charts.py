@@ -2,8 +2,9 @@
 
 Enough of the chart for the runbooks: one workload per controller (Deployment, StatefulSet or CronJob)
 named like the chart names it, containers with images, env, envFrom and probes, persistence as PVCs,
-NFS, emptyDir and ConfigMap volumes, Services, Ingresses and ServiceMonitors. Any other chart becomes a
-single Deployment of ``values.image`` (with the CustomResourceDefinitions of the charts that ship them:
+NFS, emptyDir and ConfigMap volumes, Services, Ingresses, HTTPRoutes and ServiceMonitors. Any other chart becomes a
+single Deployment of ``values.image`` and a Service named after the release (with the CustomResourceDefinitions
+of the charts that ship them:
 k8up, volsync and its volsync-perfectra1n fork, longhorn, velero); Velero's chart also gets its storage locations,
 schedules and node agent from its values. The chart catalog says which versions exist.
 """
@@ -88,6 +89,10 @@ def render(release: str, namespace: str, chart: str, values: dict[str, Any]) -> 
         single = {"name": release, "image": f"{image.get('repository', release)}:{image.get('tag', 'latest')}"}
         return [*(crds(CRD_GROUPS[chart]) if chart in CRD_GROUPS else []),
                 _workload("Deployment", release, namespace, labels, {"containers": [single]}, 1),
+                # the Service most charts name after the release, which routes and probes reach it by
+                {"apiVersion": "v1", "kind": "Service",
+                 "metadata": {"name": release, "namespace": namespace, "labels": dict(labels)},
+                 "spec": {"ports": [{"name": "http", "port": 80}], "selector": dict(labels)}},
                 *(_velero(release, namespace, values, labels) if chart == "velero" else [])]
     objects: list[dict[str, Any]] = []
     default_pod = values.get("defaultPodOptions") or {}
@@ -149,7 +154,7 @@ def render(release: str, namespace: str, chart: str, values: dict[str, Any]) -> 
                                           f"io.k8s.api.apps.v1.{kind}Spec.replicas"),
                                  schedule=str((controller.get("cronjob") or {}).get("schedule", "@daily"))))
     for sid, service in (values.get("service") or {}).items():
-        if not isinstance(service, dict):
+        if not isinstance(service, dict) or service.get("enabled", True) is False:
             continue
         ports = [{"name": pname, "port": _integer(p.get("port", 80), f"Service.spec.ports[{index}].port",
                                           "io.k8s.api.core.v1.ServicePort.port")}
@@ -169,12 +174,73 @@ def render(release: str, namespace: str, chart: str, values: dict[str, Any]) -> 
                         "metadata": {"name": _name(release, iid), "namespace": namespace, "labels": dict(labels),
                                      "annotations": dict(ingress.get("annotations") or {})},
                         "spec": {"ingressClassName": ingress.get("className", ""), "rules": rules}})
+    objects += _routes(release, namespace, values, labels)
     for mid, monitor in (values.get("serviceMonitor") or {}).items():
         if isinstance(monitor, dict):
             objects.append({"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
                             "metadata": {"name": _name(release, mid), "namespace": namespace, "labels": dict(labels)},
                             "spec": {"endpoints": monitor.get("endpoints") or [],
                                      "selector": {"matchLabels": dict(labels)}}})
+    return objects
+
+
+def _routes(release: str, namespace: str, values: dict[str, Any], labels: dict[str, str]) -> list[dict[str, Any]]:
+    """app-template's ``route`` entries as the bjw-s common library renders them (charts/library/common/templates:
+    lib/routes/_enabled_routes.tpl, _autoDetectService.tpl, classes/_route.tpl): each enabled one (``enabled``
+    defaults to true) an HTTPRoute (or its ``kind``) named by lib/common/_determineResourceNameFromValues.tpl
+    (``forceRename``, else the release, with ``-<identifier>`` when there are several); with exactly one Service,
+    a route without rules gets one rule to it and a backendRef naming neither ``name`` nor ``identifier`` points
+    at it; a backendRef's port is its number, a port name of that Service, else the Service's primary port
+    (``primary: true``, else the first by name: lib/service/_primary_port.tpl)."""
+    services = {str(k): v for k, v in (values.get("service") or {}).items()
+                if isinstance(v, dict) and v.get("enabled", True) is not False}
+    routes = {str(k): v for k, v in (values.get("route") or {}).items()
+              if isinstance(v, dict) and v.get("enabled", True) is not False}
+
+    def ports(service: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        return {str(k): p for k, p in sorted((service.get("ports") or {}).items())
+                if isinstance(p, dict) and p.get("enabled", True) is not False}
+
+    def backend(ref: dict[str, Any]) -> dict[str, Any]:
+        service = services.get(str(ref.get("identifier", ""))) or {}
+        name = str(ref.get("name") or (_name(release, str(ref["identifier"])) if ref.get("identifier") else ""))
+        port = ref.get("port")
+        found = ports(service)
+        if isinstance(port, str):
+            port = (found.get(port) or {}).get("port")
+        elif port is None and found:
+            port = next((p for p in found.values() if p.get("primary")), next(iter(found.values()))).get("port", 80)
+        return {"group": str(ref.get("group") or ""), "kind": str(ref.get("kind") or "Service"), "name": name,
+                "namespace": str(ref.get("namespace") or namespace), **({"port": port} if port else {}),
+                "weight": ref.get("weight", 1)}
+
+    objects = []
+    for rid, route in routes.items():
+        rules = [dict(r) for r in route.get("rules") or [] if isinstance(r, dict)]
+        if len(services) == 1:
+            only = next(iter(services))
+            rules = rules or [{"backendRefs": [{}]}]
+            for rule in rules:
+                rule["backendRefs"] = [ref if not isinstance(ref, dict) or ref.get("name") or ref.get("identifier")
+                                       else {**ref, "identifier": only} for ref in rule.get("backendRefs") or []]
+        name = str(route.get("forceRename") or "") or (
+            f"{release}-{rid}" if len(routes) > 1 and rid != release and not release.endswith(f"-{rid}") else release)
+        kind = str(route.get("kind") or "HTTPRoute")
+        spec: dict[str, Any] = {
+            "parentRefs": [{"group": p.get("group", "gateway.networking.k8s.io"), "kind": p.get("kind", "Gateway"),
+                            "name": p.get("name"), **({"namespace": p["namespace"]} if p.get("namespace") else {}),
+                            **({"sectionName": p["sectionName"]} if p.get("sectionName") else {})}
+                           for p in route.get("parentRefs") or [] if isinstance(p, dict)],
+            "rules": [{"backendRefs": [backend(ref) for ref in rule.get("backendRefs") or [] if isinstance(ref, dict)],
+                       **{k: rule[k] for k in ("matches", "filters", "timeouts") if rule.get(k)}} for rule in rules]}
+        if route.get("hostnames") and kind not in ("TCPRoute", "UDPRoute"):
+            spec["hostnames"] = [str(h) for h in route["hostnames"]]
+        objects.append({"apiVersion": "gateway.networking.k8s.io/v1", "kind": kind,
+                        "metadata": {"name": name, "namespace": str(route.get("namespaceOverride") or namespace),
+                                     "labels": {**labels, **(route.get("labels") or {})},
+                                     **({"annotations": dict(route["annotations"])} if route.get("annotations")
+                                        else {})},
+                        "spec": spec})
     return objects
 
 

@@ -31,7 +31,7 @@ import yaml
 
 from mediaops.cluster.kinds import BY_KIND, Resource, kind
 from mediaops.errors import MediaopsError, UsageError
-from mediaops.sim import sops
+from mediaops.sim import routes, sops
 from mediaops.sim.addons import ExternalSecrets, Placeholders
 from mediaops.sim.faults import FAULTS
 from mediaops.sim.flux import HR_NAME, HR_NAMESPACE, HelmReleases, Kustomizations, Sources, get_ready
@@ -711,7 +711,8 @@ class Rehearsal:
                 return
 
             def do_GET(self) -> None:
-                code, text = rehearsal.route(str(self.headers.get("Host", "")).split(":")[0])
+                code, text = rehearsal.route(str(self.headers.get("Host", "")).split(":")[0],
+                                             self.path.partition("?")[0] or "/")
                 data = text.encode()
                 self.send_response(code)
                 self.send_header("Content-Type", "text/plain")
@@ -730,7 +731,9 @@ class Rehearsal:
         host, port = self.ingress_server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def route(self, host: str) -> tuple[int, str]:
+    def route(self, host: str, path: str = "/") -> tuple[int, str]:
+        """What the ingress answers for ``host``: an Ingress's app (its pods by ``app.kubernetes.io/name``), else an
+        HTTPRoute's backends (routes.py), else 404."""
         for ingress in self.store.scan(kind("Ingress")):  # read, never changed
             rules = (ingress.get("spec") or {}).get("rules") or []
             if not any(r.get("host") == host for r in rules):
@@ -745,6 +748,13 @@ class Rehearsal:
                    for p in pods for c in (p.get("status") or {}).get("conditions") or []):
                 return 200, "OK\n"
             return 503, "503 Service Temporarily Unavailable\n"
+        for route in self.store.scan(kind("HTTPRoute")):
+            spec = route.get("spec") or {}
+            if any(routes.host_matches(str(h), host) for h in spec.get("hostnames") or []):
+                rule = routes.rule_for(spec.get("rules") or [], path)
+                if rule is None:
+                    return 404, "404 Not Found\n"
+                return routes.answer(self.store, route["metadata"]["namespace"], rule)
         return 404, "404 Not Found\n"
 
     # -- the stand-ins (standins.py): DNS, the kubelet's stats, Alertmanager ---------------------------------------

@@ -89,3 +89,15 @@ def test_sim_status_on_the_layouts(lay: Mediaops) -> None:
     assert {n for n, r in rows.items() if r["kustomization"] == "Ready"} == {
         "radarr", "scripts", "echo", "gateway", "alerts"}
     assert "warning" not in result.stderr
+
+
+def test_sim_routes_httproutes_as_a_gateway_would(lay: Mediaops) -> None:
+    """echo's plain HTTPRoute (to the Service of echo's chart, asked at its rule's path) answers through the
+    rehearsal's ingress as through a Gateway; radarr's app-template ``route`` (rendered by its HelmRelease, to its
+    one Service, asked at the path its Gatus annotation names) answers 503, no healthy upstream, as its pod waits
+    for radarr-secret (a vault item the rehearsal does not hold)."""
+    result = lay.run("--sim", "check", "--only", "ingress-hosts", "--json")
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    found = {(r["app"], r["message"]): r["status"] for r in json.loads(result.stdout)["results"]}
+    assert found == {("network/echo", "echo.example.test/healthz: 200 OK"): "ok",
+                     ("media/radarr", "radarr.example.test/ping: HTTP 503"): "fail"}, found
