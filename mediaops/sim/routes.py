@@ -48,8 +48,8 @@ def answer(store: Any, namespace: str, rule: dict[str, Any]) -> tuple[int, str]:
     """The status and body the gateway answers for a request the rule takes."""
     ready_seen = valid = False
     for ref in rule.get("backendRefs") or []:
-        if not isinstance(ref, dict) or (ref.get("kind") or "Service") != "Service" or ref.get("group") not in (None, ""):
-            continue
+        if not isinstance(ref, dict) or (ref.get("kind") or "Service") != "Service" or ref.get("group"):
+            continue  # another kind of backend: not one the rehearsal has
         service = store.peek(kind("Service"), str(ref.get("namespace") or namespace), str(ref.get("name", "")))
         if service is None:
             continue
