@@ -1,5 +1,11 @@
 # Two entry points for a fresh machine with only python3 and git: `make demo` and `make test`.
-PYTHON ?= python3
+# The interpreter the venv is made from: the system's python3 when it is 3.11 or newer and can make a venv with pip
+# (Debian's and Ubuntu's are built with profile-guided and link-time optimisation and without a shared libpython:
+# the suite needs a tenth less CPU than with a default source build, such as pyenv's; bench/RESULTS.md), else the
+# python3 on PATH. `make PYTHON=python3.13 …` chooses another; an existing .venv is kept (`make clean` first).
+SYSTEM_PYTHON := /usr/bin/python3
+PYTHON ?= $(shell $(SYSTEM_PYTHON) -c 'import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 11))' \
+                  >/dev/null 2>&1 && echo $(SYSTEM_PYTHON) || echo python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
