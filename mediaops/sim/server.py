@@ -927,6 +927,26 @@ def _printer_table(resource: Resource, items: list[dict[str, Any]], rv: int) -> 
             "columnDefinitions": definitions, "rows": rows}
 
 
+def _service_cells(obj: dict[str, Any]) -> list[str]:
+    """TYPE, CLUSTER-IP, EXTERNAL-IP and PORT(S) as kubernetes pkg/printers/internalversion/printers.go printService
+    (getServiceExternalIP, makePortString) prints them."""
+    spec = obj.get("spec") or {}
+    kind_name = str(spec.get("type") or "ClusterIP")
+    cluster_ips = spec.get("clusterIPs") or ([spec["clusterIP"]] if spec.get("clusterIP") else [])
+    external = list(spec.get("externalIPs") or [])
+    if kind_name == "ExternalName":
+        external_ip = str(spec.get("externalName") or "")
+    elif kind_name == "LoadBalancer":
+        ingress = ((obj.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+        found = [str(i.get("ip") or i.get("hostname")) for i in ingress if i.get("ip") or i.get("hostname")]
+        external_ip = ",".join(found + external) or "<pending>"
+    else:
+        external_ip = ",".join(external) or "<none>"
+    ports = ",".join(f"{p.get('port')}:{p['nodePort']}/{p.get('protocol') or 'TCP'}" if p.get("nodePort")
+                     else f"{p.get('port')}/{p.get('protocol') or 'TCP'}" for p in spec.get("ports") or [])
+    return [kind_name, str(cluster_ips[0]) if cluster_ips else "<none>", external_ip, ports or "<none>"]
+
+
 def table(resource: Resource, items: list[dict[str, Any]], rv: int) -> dict[str, Any]:
     """A server-side Table as kubectl get asks for it."""
     if (resource.group, resource.kind) in PRINTER_COLUMNS:
@@ -943,6 +963,9 @@ def table(resource: Resource, items: list[dict[str, Any]], rv: int) -> dict[str,
         columns += [("Status", "string", ""), ("Capacity", "string", "")]
     elif kind == "Namespace":
         columns += [("Status", "string", "")]
+    elif kind == "Service":
+        columns += [("Type", "string", ""), ("Cluster-IP", "string", ""), ("External-IP", "string", ""),
+                    ("Port(s)", "string", "")]
     elif any((o.get("status") or {}).get("conditions") for o in items) or resource.group.endswith("fluxcd.io"):
         columns += [("Ready", "string", ""), ("Status", "string", "")]
     columns.append(("Age", "string", ""))
@@ -971,6 +994,8 @@ def table(resource: Resource, items: list[dict[str, Any]], rv: int) -> dict[str,
             cells += [phase, ((status.get("capacity") or {}).get("storage", ""))]
         elif kind == "Namespace":  # pkg/printers/internalversion/printers.go printNamespace: NAME STATUS AGE
             cells.append(status.get("phase", ""))
+        elif kind == "Service":
+            cells += _service_cells(obj)
         elif len(columns) > 2:
             cells += list(_ready_cells(obj))
         cells.append(_age(obj["metadata"].get("creationTimestamp", "")))

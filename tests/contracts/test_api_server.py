@@ -403,3 +403,16 @@ def test_custom_resources_print_their_crd_columns(cluster: Cluster) -> None:
         listed = kubectl(cluster, "get", resource, "-A")
         assert listed.returncode == 0, listed.stderr
         assert listed.stdout.splitlines()[0].split() == header, resource
+
+
+def test_services_print_as_the_api_servers_printer_prints_them(cluster: Cluster) -> None:
+    """kubectl get services: NAME TYPE CLUSTER-IP EXTERNAL-IP PORT(S) AGE (pkg/printers/internalversion/printers.go
+    printService): an ExternalName's target as its external IP, ports as PORT/PROTOCOL."""
+    cluster.kube.create("Service", {"metadata": {"name": "nas-web"}, "spec": {
+        "type": "ExternalName", "externalName": "nas.internal.test", "ports": [{"port": 5000}]}}, "media")
+    listed = kubectl(cluster, "get", "services", "-n", "media")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert lines[0].split() == ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]
+    (nas,) = [line.split() for line in lines if line.startswith("nas-web ")]
+    assert nas[1:5] == ["ExternalName", "<none>", "nas.internal.test", "5000/TCP"]
