@@ -111,6 +111,8 @@ RESOURCES: list[Resource] = [
     _r("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes"),
     _r("gateway.networking.k8s.io", "v1", "GRPCRoute", "grpcroutes"),
     _r("gateway.networking.k8s.io", "v1beta1", "ReferenceGrant", "referencegrants", sub=()),
+    # node-feature-discovery's rules (deployment/base/nfd-crds/nfd-api-crds.yaml: cluster-scoped, no status)
+    _r("nfd.k8s-sigs.io", "v1alpha1", "NodeFeatureRule", "nodefeaturerules", False, sub=(), short=("nfr",)),
     _r("cert-manager.io", "v1", "Certificate", "certificates", short=("cert",)),
     _r("cert-manager.io", "v1", "Issuer", "issuers"),
     _r("cert-manager.io", "v1", "ClusterIssuer", "clusterissuers", False),

@@ -37,6 +37,7 @@ from mediaops.sim.faults import FAULTS
 from mediaops.sim.flux import HR_NAME, HR_NAMESPACE, HelmReleases, Kustomizations, Sources, get_ready
 from mediaops.sim.k8up import K8up
 from mediaops.sim.manager import Manager, Timing
+from mediaops.sim.nfd import NodeFeatures
 from mediaops.sim.overseerr import API_KEY as OVERSEERR_API_KEY
 from mediaops.sim.overseerr import Overseerr
 from mediaops.sim.server import ApiServer
@@ -242,6 +243,7 @@ class Rehearsal:
         for controller in (Sources, Kustomizations, HelmReleases, Deployments, StatefulSets, Jobs, Pods, Claims,
                            Velero, ExternalSecrets, K8up, VolSync):
             self.manager.add(controller(self))
+        self.manager.add(NodeFeatures(self, NODES[0][0]))
         self.server = ApiServer(self.store, runtime=self)
         self.volumes: dict[tuple[str, ...], dict[str, bytes]] = {}
         # restic repositories (K8up's jobs, VolSync's restic mover), by URL: their snapshots, each with its files
@@ -458,11 +460,13 @@ class Rehearsal:
                                                       server == self.nas_host)
 
     def node_for(self, pod: dict[str, Any]) -> str:
+        """The first node whose labels (as they are now: node-feature-discovery adds some) the pod's nodeSelector
+        matches."""
         selector = (pod.get("spec") or {}).get("nodeSelector") or {}
-        for name, arch in NODES:
-            labels = {"kubernetes.io/arch": arch, "kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}
+        for node in self.store.scan(kind("Node")):  # read, never changed
+            labels = node["metadata"].get("labels") or {}
             if all(labels.get(k) == v for k, v in selector.items()):
-                return name
+                return str(node["metadata"]["name"])
         return NODES[0][0]
 
     @functools.cached_property

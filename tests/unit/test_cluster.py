@@ -255,6 +255,37 @@ def test_nas_down_shows_mount_failures(cluster: Cluster) -> None:
     workloads.wait_rollout(kube, "Deployment", "calibre-web", "media", timeout=30)
 
 
+def test_a_node_feature_rules_labels_let_a_pod_onto_a_node(cluster: Cluster) -> None:
+    """node-feature-discovery's master labels the node that has the hardware a NodeFeatureRule matches (the
+    rehearsal's amd64 node stands in): unprefixed names get feature.node.kubernetes.io/, kubernetes.io is denied;
+    a pod whose nodeSelector needs the label is Pending (FailedScheduling) until then, as kashalls's acars was."""
+    kube = cluster.kube
+    kube.create("Deployment", {"metadata": {"name": "radio", "labels": {"app.kubernetes.io/name": "radio"}},
+                               "spec": {"replicas": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": "radio"}},
+                                        "template": {"metadata": {"labels": {"app.kubernetes.io/name": "radio"}},
+                                                     "spec": {"nodeSelector": {
+                                                         "rtlamr.feature.node.kubernetes.io/rtlamr": "true"},
+                                                         "containers": [{"name": "app", "image": "radio:1"}]}}}},
+                "media")
+    (pod,) = workloads.pods(kube, "media", "radio")
+    waits.until(kube, "Pod", pod["metadata"]["name"], "media", lambda o: workloads.Verdict(
+        done=any(e["reason"] == "FailedScheduling" for e in workloads.events(kube, "media", [o["metadata"]["name"]]))),
+        timeout=20)
+    rule = {"metadata": {"name": "rtlamr-device"}, "spec": {"rules": [{
+        "name": "rtlamr", "matchFeatures": [{"feature": "usb.device"}],
+        "labels": {"rtlamr.feature.node.kubernetes.io/rtlamr": "true", "usb-radio": "true",
+                   "node-role.kubernetes.io/radio": "true"}}]}}
+    kube.create("NodeFeatureRule", rule)
+    workloads.wait_rollout(kube, "Deployment", "radio", "media", timeout=30)
+    labels = kube.get("Node", "node-amd64-1")["metadata"]["labels"]
+    assert labels["feature.node.kubernetes.io/usb-radio"] == "true" and "node-role.kubernetes.io/radio" not in labels
+    (pod,) = workloads.pods(kube, "media", "radio")
+    assert pod["spec"]["nodeName"] == "node-amd64-1"
+    kube.delete("NodeFeatureRule", "rtlamr-device")
+    waits.until(kube, "Node", "node-amd64-1", None, lambda o: workloads.Verdict(
+        done="rtlamr.feature.node.kubernetes.io/rtlamr" not in o["metadata"]["labels"]), timeout=20)
+
+
 # -- External Secrets ----------------------------------------------------------------------------------------
 def test_force_sync_waits_for_the_secret_to_change(cluster: Cluster) -> None:
     kube = cluster.kube
