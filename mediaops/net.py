@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -66,8 +68,40 @@ def http_check_command(host: str, path: str = "/", base_url: str | None = None) 
     return f"curl -s -o /dev/null -w '%{{http_code}}' -H 'Host: {host}' {url}"
 
 
-def http_check(host: str, path: str = "/", base_url: str | None = None, timeout: float = 5.0) -> HttpCheck:
-    """GET the ingress host as Gatus would: 200 is up, 401 is up behind auth, anything else is down.
+_STATUS_CONDITION = re.compile(r"\[STATUS\]\s*(==|!=|<=|>=|<|>)\s*(any\(([^)]*)\)|\d+)")
+_COMPARE: dict[str, Callable[[int, int], bool]] = {
+    "==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b, ">": lambda a, b: a > b}
+
+
+def expected_status(endpoint: str) -> tuple[Callable[[int], bool], str] | None:
+    """What a gatus-sidecar endpoint annotation (``gatus.home-operations.com/endpoint``, the endpoint's YAML) says
+    a healthy answer's status is: each ``[STATUS] OP N`` or ``[STATUS] == any(N, M)`` of its conditions, all of
+    which must hold, as Gatus evaluates them (TwiN/gatus config/endpoint/condition.go); None when it says
+    nothing of the status (then 200, or 401 behind auth, is up)."""
+    found = _STATUS_CONDITION.findall(endpoint)
+    if not found:
+        return None
+    tests: list[tuple[str, set[int] | int]] = []
+    for op, value, choices in found:
+        tests.append((op, {int(c) for c in re.findall(r"\d+", choices)}) if choices else (op, int(value)))
+
+    def holds(code: int) -> bool:
+        for op, wanted in tests:
+            if isinstance(wanted, set):
+                if (code in wanted) != (op == "=="):
+                    return False
+            elif not _COMPARE[op](code, wanted):
+                return False
+        return True
+
+    return holds, ", ".join(f"[STATUS] {op} {value}" for op, value, _ in found)
+
+
+def http_check(host: str, path: str = "/", base_url: str | None = None, timeout: float = 5.0,
+               expect: tuple[Callable[[int], bool], str] | None = None) -> HttpCheck:
+    """GET the ingress host as Gatus would: 200 is up, 401 is up behind auth, anything else is down; or, with
+    ``expect`` (``expected_status`` of the host's Gatus endpoint), up when its conditions on the status hold.
 
     ``base_url`` (setting ``ingress_base_url``) sends the request to an address of your choosing with the
     app's host name in the Host header, e.g. the ingress controller's service or a port-forward.
@@ -82,5 +116,9 @@ def http_check(host: str, path: str = "/", base_url: str | None = None, timeout:
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         return HttpCheck(url, 0, False, f"no answer from {url} ({reason})")
+    if expect is not None:
+        up = expect[0](status)
+        return HttpCheck(url, status, up, f"HTTP {status} ({'as' if up else 'not as'} its Gatus conditions "
+                                          f"expect: {expect[1]})")
     note = {200: "200 OK", 401: "401 behind auth (up)"}.get(status, f"HTTP {status}")
     return HttpCheck(url, status, status in (200, 401), note)

@@ -62,6 +62,10 @@ VAULT = {
     "minio-lab": {"AWS_ACCESS_KEY_ID": "sample-access-key", "AWS_SECRET_ACCESS_KEY": "sample-secret-key"},
 }
 NODES = [("node-amd64-1", "amd64"), ("node-arm64-1", "arm64")]
+FLUX_CONTROLLERS = ("source-controller", "kustomize-controller", "helm-controller", "notification-controller")
+FLUX_SERVICES = (("source-controller", "source-controller", "http"),
+                 ("notification-controller", "notification-controller", "http"),
+                 ("webhook-receiver", "notification-controller", "http-webhook"))
 DETACHED = "HEAD"  # `git rev-parse --abbrev-ref HEAD` on a checkout that is on no branch
 # Start-up is the steady state: no simulated delay until the cluster has settled (see Rehearsal.start).
 STEADY = {"pod_start": 0.0, "job_run": 0.0, "backup_tick": 0.0, "retry": 0.5, "poll": 0.01, "health_timeout": 3.0,
@@ -758,7 +762,7 @@ class Rehearsal:
                 rule = routes.rule_for(spec.get("rules") or [], path)
                 if rule is None:
                     return 404, "404 Not Found\n"
-                return routes.answer(self.store, route["metadata"]["namespace"], rule)
+                return routes.answer(self.store, route["metadata"]["namespace"], rule, path)
         return 404, "404 Not Found\n"
 
     # -- the stand-ins (standins.py): DNS, the kubelet's stats, Alertmanager ---------------------------------------
@@ -890,6 +894,22 @@ class Rehearsal:
             self._create("Node", {"metadata": {"name": name, "labels": {
                 "kubernetes.io/arch": arch, "kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}},
                 "status": {"conditions": [{"type": "Ready", "status": "True"}]}})
+        # Flux's controllers as `flux bootstrap` or a FluxInstance installs them (each controller's
+        # config/manager/deployment.yaml and service.yaml): the reconciling is done in this process, the
+        # Deployments and Services are there as on a cluster, for what routes to them (the webhook-receiver).
+        for controller in FLUX_CONTROLLERS:
+            labels = {"app": controller}
+            self._create("Deployment", {"metadata": {"name": controller, "namespace": "flux-system",
+                                                     "labels": {"control-plane": "controller"}},
+                                        "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                                                 "template": {"metadata": {"labels": labels}, "spec": {"containers": [
+                                                     {"name": "manager", "image": f"ghcr.io/fluxcd/{controller}"}]}}}})
+        for service, controller, port in FLUX_SERVICES:
+            self._create("Service", {"metadata": {"name": service, "namespace": "flux-system",
+                                                  "labels": {"control-plane": "controller"}},
+                                     "spec": {"type": "ClusterIP", "selector": {"app": controller},
+                                              "ports": [{"name": "http", "port": 80, "protocol": "TCP",
+                                                         "targetPort": port}]}})
         key = sops.rehearsal_identity()
         self._create("Secret", {"metadata": {"name": "sops-age", "namespace": "flux-system"},
                                 "data": {"age.agekey": base64.b64encode(key.encode()).decode()}})

@@ -44,9 +44,21 @@ def rule_for(rules: list[Any], path: str) -> dict[str, Any] | None:
     return None
 
 
-def answer(store: Any, namespace: str, rule: dict[str, Any]) -> tuple[int, str]:
-    """The status and body the gateway answers for a request the rule takes."""
-    ready_seen = valid = False
+def _app_answer(service: dict[str, Any], path: str) -> tuple[int, str]:
+    """What the app behind a ready backend answers: 200, but Flux's notification-controller on its
+    webhook-receiver Service answers 404 to a path no Receiver's ``status.webhookPath`` is (fluxcd/
+    notification-controller internal/server/receiver_handlers.go handlePayload), and the rehearsal runs no
+    Receiver that has one."""
+    meta = service["metadata"]
+    if (meta.get("namespace"), meta.get("name")) == ("flux-system", "webhook-receiver"):
+        return 404, ""
+    return 200, "OK\n"
+
+
+def answer(store: Any, namespace: str, rule: dict[str, Any], path: str = "/") -> tuple[int, str]:
+    """The status and body the gateway answers for a request for ``path`` the rule takes."""
+    ready: dict[str, Any] | None = None
+    valid = False
     for ref in rule.get("backendRefs") or []:
         if not isinstance(ref, dict) or (ref.get("kind") or "Service") != "Service" or ref.get("group"):
             continue  # another kind of backend: not one the rehearsal has
@@ -59,10 +71,10 @@ def answer(store: Any, namespace: str, rule: dict[str, Any]) -> tuple[int, str]:
             continue
         labels = ",".join(f"{k}={v}" for k, v in selector.items())
         pods, _ = store.select(kind("Pod"), service["metadata"]["namespace"], labels)
-        ready_seen = ready_seen or any(
-            c.get("type") == "Ready" and c.get("status") == "True"
-            for p in pods if not p["metadata"].get("deletionTimestamp")
-            for c in (p.get("status") or {}).get("conditions") or [])
+        if ready is None and any(c.get("type") == "Ready" and c.get("status") == "True"
+                                 for p in pods if not p["metadata"].get("deletionTimestamp")
+                                 for c in (p.get("status") or {}).get("conditions") or []):
+            ready = service
     if not valid:
         return 500, "500 Internal Server Error\n"
-    return (200, "OK\n") if ready_seen else (503, "no healthy upstream")
+    return _app_answer(ready, path) if ready is not None else (503, "no healthy upstream")

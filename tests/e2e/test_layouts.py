@@ -21,7 +21,7 @@ def test_every_layout_is_read(lay: Mediaops) -> None:
     states = {a["name"]: a for a in json.loads(result.stdout)}
     assert {n: a["state"] for n, a in states.items()} == {
         "bazarr": "disabled", "radarr": "active", "scripts": "active", "sonarr": "disabled",
-        "echo": "active", "gateway": "active", "alerts": "active"}  # notes/ is not an app
+        "echo": "active", "gateway": "active", "alerts": "active", "flux-webhook": "active"}  # notes/ is not an app
     assert "taken as disabled" in states["sonarr"]["notes"][0]
     # the namespace kustomization's namespace: replaces the objects' own; network keeps flux-system
     assert [(k["namespace"], k["name"]) for k in states["radarr"]["kustomizations"]] == [
@@ -87,17 +87,22 @@ def test_sim_status_on_the_layouts(lay: Mediaops) -> None:
     assert result.returncode == 0, result.stderr
     rows = {r["app"]: r for r in json.loads(result.stdout)}
     assert {n for n, r in rows.items() if r["kustomization"] == "Ready"} == {
-        "radarr", "scripts", "echo", "gateway", "alerts"}
+        "radarr", "scripts", "echo", "gateway", "alerts", "flux-webhook"}
     assert "warning" not in result.stderr
 
 
 def test_sim_routes_httproutes_as_a_gateway_would(lay: Mediaops) -> None:
-    """echo's plain HTTPRoute (to the Service of echo's chart, asked at its rule's path) answers through the
-    rehearsal's ingress as through a Gateway; radarr's app-template ``route`` (rendered by its HelmRelease, to its
-    one Service, asked at the path its Gatus annotation names) answers 503, no healthy upstream, as its pod waits
-    for radarr-secret (a vault item the rehearsal does not hold)."""
+    """Through the rehearsal's ingress, as through a Gateway: flux-webhook's route to Flux's webhook-receiver
+    Service (404 without a Receiver's digest, as its Gatus conditions expect); echo's plain HTTPRoute, to the
+    Service of echo's chart, asked at its rule's path; radarr's app-template ``route`` (rendered by its
+    HelmRelease, to its one Service, asked at the path its Gatus annotation names): 503, no healthy upstream,
+    as its pod waits for radarr-secret (a vault item the rehearsal does not hold)."""
     result = lay.run("--sim", "check", "--only", "ingress-hosts", "--json")
     assert "Traceback" not in result.stderr, result.stderr[-2000:]
     found = {(r["app"], r["message"]): r["status"] for r in json.loads(result.stdout)["results"]}
     assert found == {("network/echo", "echo.example.test/healthz: 200 OK"): "ok",
-                     ("media/radarr", "radarr.example.test/ping: HTTP 503"): "fail"}, found
+                     ("media/radarr", "radarr.example.test/ping: HTTP 503 (not as its Gatus conditions expect: "
+                                      "[STATUS] == 200)"): "fail",
+                     # Flux's receiver answers 404 without a Receiver's digest, which its Gatus conditions expect
+                     ("flux-system/flux-webhook", "flux-webhook.example.test/hook/: HTTP 404 (as its Gatus "
+                      "conditions expect: [STATUS] == 404)"): "ok"}, found

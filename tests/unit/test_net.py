@@ -31,3 +31,15 @@ def test_wait_tcp_up_down_and_timeout() -> None:
     with pytest.raises(net.NotYet):
         net.wait_tcp("127.0.0.1", port, up=True, timeout=0.3, waiting=Waiting())
     assert seen and seen[0].startswith("not answering: 127.0.0.1:")
+
+
+def test_gatus_conditions_on_the_status_decide_what_is_up() -> None:
+    """gatus-sidecar's endpoint annotation, as Gatus evaluates its [STATUS] conditions (all must hold)."""
+    expect = net.expected_status('conditions: ["[STATUS] == 404"]')
+    assert expect is not None and expect[0](404) and not expect[0](200) and expect[1] == "[STATUS] == 404"
+    ranged = net.expected_status('conditions:\n  - "[STATUS] >= 200"\n  - "[STATUS] < 300"\n  - "[BODY] == pong"')
+    assert ranged is not None and ranged[0](204) and not ranged[0](301) and not ranged[0](199)
+    choice = net.expected_status('conditions: ["[STATUS] == any(200, 403)", "[RESPONSE_TIME] < 500"]')
+    assert choice is not None and choice[0](403) and choice[0](200) and not choice[0](404)
+    assert net.expected_status('conditions: ["[RESPONSE_TIME] < 500"]') is None
+    assert net.expected_status("") is None
