@@ -110,6 +110,10 @@ RESOURCES: list[Resource] = [
     _r("gateway.networking.k8s.io", "v1", "Gateway", "gateways", short=("gtw",)),
     _r("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes"),
     _r("gateway.networking.k8s.io", "v1", "GRPCRoute", "grpcroutes"),
+    # the experimental channel's routes (config/crd/experimental: still v1alpha2)
+    _r("gateway.networking.k8s.io", "v1alpha2", "TCPRoute", "tcproutes"),
+    _r("gateway.networking.k8s.io", "v1alpha2", "TLSRoute", "tlsroutes"),
+    _r("gateway.networking.k8s.io", "v1alpha2", "UDPRoute", "udproutes"),
     _r("gateway.networking.k8s.io", "v1beta1", "ReferenceGrant", "referencegrants", sub=()),
     # node-feature-discovery's rules (deployment/base/nfd-crds/nfd-api-crds.yaml: cluster-scoped, no status)
     _r("nfd.k8s-sigs.io", "v1alpha1", "NodeFeatureRule", "nodefeaturerules", False, sub=(), short=("nfr",)),

@@ -52,6 +52,16 @@ def _name(release: str, identifier: str) -> str:
     return release if identifier in (release, "app", "main") else f"{release}-{identifier}"
 
 
+def _object_name(release: str, identifier: str, values: dict[str, Any], count: int) -> str:
+    """The name the common library gives one of ``count`` enabled objects of a kind (a Service, a route):
+    ``forceRename``, else the release, with ``-<identifier>`` when there are several unless the name already ends
+    so (lib/common/_determineResourceNameFromValues.tpl; prefixes and suffixes are not modelled)."""
+    if values.get("forceRename"):
+        return str(values["forceRename"]).lower()
+    several = count > 1 and identifier != release and not release.endswith(f"-{identifier}")
+    return (f"{release}-{identifier}" if several else release).lower()
+
+
 def _env(env: Any) -> list[dict[str, Any]]:
     if isinstance(env, list):
         return env
@@ -153,15 +163,16 @@ def render(release: str, namespace: str, chart: str, values: dict[str, Any]) -> 
                                  _integer(controller.get("replicas", 1), f"{kind}.spec.replicas",
                                           f"io.k8s.api.apps.v1.{kind}Spec.replicas"),
                                  schedule=str((controller.get("cronjob") or {}).get("schedule", "@daily"))))
-    for sid, service in (values.get("service") or {}).items():
-        if not isinstance(service, dict) or service.get("enabled", True) is False:
-            continue
+    services = {str(k): v for k, v in (values.get("service") or {}).items()
+                if isinstance(v, dict) and v.get("enabled", True) is not False}
+    for sid, service in services.items():
         ports = [{"name": pname, "port": _integer(p.get("port", 80), f"Service.spec.ports[{index}].port",
                                           "io.k8s.api.core.v1.ServicePort.port")}
                  for index, (pname, p) in enumerate((service.get("ports") or {}).items())
                  if isinstance(p, dict)]
         objects.append({"apiVersion": "v1", "kind": "Service",
-                        "metadata": {"name": _name(release, sid), "namespace": namespace, "labels": dict(labels)},
+                        "metadata": {"name": _object_name(release, sid, service, len(services)),
+                                     "namespace": namespace, "labels": dict(labels)},
                         "spec": {"ports": ports, "selector": dict(labels)}})
     for iid, ingress in (values.get("ingress") or {}).items():
         if not isinstance(ingress, dict) or ingress.get("enabled", True) is False:
@@ -191,7 +202,8 @@ def _routes(release: str, namespace: str, values: dict[str, Any], labels: dict[s
     (``forceRename``, else the release, with ``-<identifier>`` when there are several); with exactly one Service,
     a route without rules gets one rule to it and a backendRef naming neither ``name`` nor ``identifier`` points
     at it; a backendRef's port is its number, a port name of that Service, else the Service's primary port
-    (``primary: true``, else the first by name: lib/service/_primary_port.tpl)."""
+    (``primary: true``, else the first by name: lib/service/_primary_port.tpl). Resolving a port name is the
+    newer library's (common 4.x passes the name through, which the API server then refuses: not modelled)."""
     services = {str(k): v for k, v in (values.get("service") or {}).items()
                 if isinstance(v, dict) and v.get("enabled", True) is not False}
     routes = {str(k): v for k, v in (values.get("route") or {}).items()
@@ -203,7 +215,8 @@ def _routes(release: str, namespace: str, values: dict[str, Any], labels: dict[s
 
     def backend(ref: dict[str, Any]) -> dict[str, Any]:
         service = services.get(str(ref.get("identifier", ""))) or {}
-        name = str(ref.get("name") or (_name(release, str(ref["identifier"])) if ref.get("identifier") else ""))
+        name = str(ref.get("name") or (_object_name(release, str(ref["identifier"]), service, len(services))
+                                       if ref.get("identifier") else ""))
         port = ref.get("port")
         found = ports(service)
         if isinstance(port, str):
@@ -223,8 +236,7 @@ def _routes(release: str, namespace: str, values: dict[str, Any], labels: dict[s
             for rule in rules:
                 rule["backendRefs"] = [ref if not isinstance(ref, dict) or ref.get("name") or ref.get("identifier")
                                        else {**ref, "identifier": only} for ref in rule.get("backendRefs") or []]
-        name = str(route.get("forceRename") or "") or (
-            f"{release}-{rid}" if len(routes) > 1 and rid != release and not release.endswith(f"-{rid}") else release)
+        name = _object_name(release, rid, route, len(routes))
         kind = str(route.get("kind") or "HTTPRoute")
         spec: dict[str, Any] = {
             "parentRefs": [{"group": p.get("group", "gateway.networking.k8s.io"), "kind": p.get("kind", "Gateway"),
@@ -232,11 +244,14 @@ def _routes(release: str, namespace: str, values: dict[str, Any], labels: dict[s
                             **({"sectionName": p["sectionName"]} if p.get("sectionName") else {})}
                            for p in route.get("parentRefs") or [] if isinstance(p, dict)],
             "rules": [{"backendRefs": [backend(ref) for ref in rule.get("backendRefs") or [] if isinstance(ref, dict)],
-                       **{k: rule[k] for k in ("matches", "filters", "timeouts") if rule.get(k)}} for rule in rules]}
-        if route.get("hostnames") and kind not in ("TCPRoute", "UDPRoute"):
+                       **{k: rule[k] for k in ("matches", "filters", "timeouts")
+                          if rule.get(k) and kind in ("HTTPRoute", "GRPCRoute")}} for rule in rules]}
+        if route.get("hostnames") and kind not in ("TCPRoute", "UDPRoute"):  # as classes/_route.tpl
             spec["hostnames"] = [str(h) for h in route["hostnames"]]
-        objects.append({"apiVersion": "gateway.networking.k8s.io/v1", "kind": kind,
-                        "metadata": {"name": name, "namespace": str(route.get("namespaceOverride") or namespace),
+        # the newest version the cluster serves (classes/_route.tpl asks .Capabilities): v1 for HTTP and gRPC
+        version = "v1" if kind in ("HTTPRoute", "GRPCRoute") else "v1alpha2"
+        objects.append({"apiVersion": f"gateway.networking.k8s.io/{version}", "kind": kind,
+                        "metadata": {"name": name, "namespace": namespace,
                                      "labels": {**labels, **(route.get("labels") or {})},
                                      **({"annotations": dict(route["annotations"])} if route.get("annotations")
                                         else {})},

@@ -259,7 +259,7 @@ class Rehearsal:
         webhook = self._inventory().mutating_webhook_sources()
         if webhook:  # the repository installs xunholy's kustomize-mutating-webhook
             self.store.mutators.append(functools.partial(substitute_cluster_config, self.store, webhook))
-        self.nas_host, self.nas_stands_in = self._nas_host()
+        self.nas_host = self._nas_host()
         self.nas_port = nas_port
         self._nas_socket: socket.socket | None = None
         self._installed: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -321,18 +321,16 @@ class Rehearsal:
             self._inventories[opened] = found
         return found
 
-    def _nas_host(self) -> tuple[str | None, bool]:
-        """Where the rehearsal's NAS listens, and whether it stands in for the repository's: the NFS server of the
-        repository's mounts when it is a loopback address; else 127.0.0.1, standing in for every NFS server the
-        repository names (its NAS's name or address is someone else's, never asked); none when nothing mounts NFS."""
+    def _nas_host(self) -> str | None:
+        """Where the rehearsal's NAS listens, standing in for every NFS server the repository names: the first of
+        them that is a loopback address; else 127.0.0.1 (a NAS's name or address in a repository is someone
+        else's, never asked); none when nothing mounts NFS."""
         try:
             servers = {n.server for a in self._inventory(opened=True).apps() for n in a.nfs}
         except Exception:  # a repository the inventory cannot read still rehearses, without a NAS
-            return None, False
+            return None
         loopback = sorted(s for s in servers if s.startswith("127."))
-        if loopback:
-            return loopback[0], False
-        return ("127.0.0.1", True) if servers else (None, False)
+        return loopback[0] if loopback else "127.0.0.1" if servers else None
 
     def is_this_repository(self, namespace: str, name: str, url: str) -> bool:
         """Whether a GitRepository is this repository (served from its origin), not another project's (which the
@@ -460,8 +458,9 @@ class Rehearsal:
         return request not in self.receiver_stamps and rate > 0 and self._rng.random() < rate
 
     def nas_down(self, server: str) -> bool:
-        return bool(self.faults.get("nas-down")) and (self.nas_host is None or self.nas_stands_in or
-                                                      server == self.nas_host)
+        """Whether an NFS mount from ``server`` fails: with ``nas-down``, every one (the rehearsal's NAS answers for
+        every NFS server of the repository, and every probe goes to it)."""
+        return bool(self.faults.get("nas-down"))
 
     def node_for(self, pod: dict[str, Any]) -> str:
         """The first node whose labels (as they are now: node-feature-discovery adds some) the pod's nodeSelector
@@ -719,8 +718,11 @@ class Rehearsal:
                 return
 
             def do_GET(self) -> None:
-                code, text = rehearsal.route(str(self.headers.get("Host", "")).split(":")[0],
-                                             self.path.partition("?")[0] or "/")
+                try:
+                    code, text = rehearsal.route(str(self.headers.get("Host", "")).split(":")[0],
+                                                 self.path.partition("?")[0] or "/")
+                except Exception as exc:  # the rehearsal's own fault: an answer, never a traceback on stderr
+                    code, text = 500, f"the rehearsal's ingress failed: {type(exc).__name__}: {exc}\n"
                 data = text.encode()
                 self.send_response(code)
                 self.send_header("Content-Type", "text/plain")
@@ -756,13 +758,9 @@ class Rehearsal:
                    for p in pods for c in (p.get("status") or {}).get("conditions") or []):
                 return 200, "OK\n"
             return 503, "503 Service Temporarily Unavailable\n"
-        for route in self.store.scan(kind("HTTPRoute")):
-            spec = route.get("spec") or {}
-            if any(routes.host_matches(str(h), host) for h in spec.get("hostnames") or []):
-                rule = routes.rule_for(spec.get("rules") or [], path)
-                if rule is None:
-                    return 404, "404 Not Found\n"
-                return routes.answer(self.store, route["metadata"]["namespace"], rule, path)
+        chosen = routes.select(self.store.scan(kind("HTTPRoute")), host, path)
+        if chosen is not None:
+            return routes.answer(self.store, chosen[0]["metadata"]["namespace"], chosen[1], path)
         return 404, "404 Not Found\n"
 
     # -- the stand-ins (standins.py): DNS, the kubelet's stats, Alertmanager ---------------------------------------

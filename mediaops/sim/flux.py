@@ -1638,6 +1638,15 @@ class HelmReleases(Controller):
             objects = charts.render(name, namespace, run["chart"], run["values"])
         except charts.RenderError as exc:  # the release fails as a Helm action that could not build its objects
             return self._released(obj, status, run, str(exc))
+        unknown = next((o for o in objects if o.get("kind") != "CustomResourceDefinition" and _resource(o) is None),
+                       None)
+        if unknown is not None:  # helm's kube client cannot map it (helm.sh/helm pkg/kube client.go Build)
+            meta = unknown.get("metadata") or {}
+            return self._released(obj, status, run, "unable to build kubernetes objects from release manifest: "
+                                  f"resource mapping not found for name: \"{meta.get('name')}\" namespace: "
+                                  f"\"{meta.get('namespace', '')}\" from \"\": no matches for kind "
+                                  f"\"{unknown.get('kind')}\" in version \"{unknown.get('apiVersion')}\"\n"
+                                  "ensure CRDs are installed first")
         self.rendered[(namespace, name, number)] = clone(objects)
         self.sim.install(namespace, name, objects)
         self.runs[(namespace, name)] = run

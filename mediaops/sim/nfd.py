@@ -52,18 +52,22 @@ class NodeFeatures(Controller):
                     if full is not None:
                         labels[full] = str(value)
 
+        # nfd-master's annotation names the labels it manages, without its default prefix, and goes with the last
+        managed = ",".join(sorted(k.removeprefix(PREFIX) for k in labels))
+
         def change(node: dict[str, Any]) -> None:
             meta = node["metadata"]
             annotations = meta.setdefault("annotations", {})
             current = meta.setdefault("labels", {})
-            for old in filter(None, str(annotations.get(ANNOTATION, "")).split(",")):
+            for old in filter(None, str(annotations.pop(ANNOTATION, "")).split(",")):
                 current.pop(old if "/" in old else PREFIX + old, None)
             current.update(labels)
-            annotations[ANNOTATION] = ",".join(sorted(labels))
+            if managed:
+                annotations[ANNOTATION] = managed
 
         node = self.store.peek(self.res("Node"), "", name)
         known = str(((node or {}).get("metadata") or {}).get("annotations", {}).get(ANNOTATION, ""))
-        if node is not None and (known != ",".join(sorted(labels)) or
+        if node is not None and (known != managed or
                                  any(node["metadata"].get("labels", {}).get(k) != v for k, v in labels.items())):
             self.store.update(self.res("Node"), "", name, change)
         return None

@@ -267,10 +267,13 @@ def test_a_node_feature_rules_labels_let_a_pod_onto_a_node(cluster: Cluster) -> 
                                                          "rtlamr.feature.node.kubernetes.io/rtlamr": "true"},
                                                          "containers": [{"name": "app", "image": "radio:1"}]}}}},
                 "media")
-    (pod,) = workloads.pods(kube, "media", "radio")
-    waits.until(kube, "Pod", pod["metadata"]["name"], "media", lambda o: workloads.Verdict(
-        done=any(e["reason"] == "FailedScheduling" for e in workloads.events(kube, "media", [o["metadata"]["name"]]))),
-        timeout=20)
+
+    def unschedulable(event: dict[str, Any]) -> bool:  # the Deployment's pod, once made, cannot be placed
+        return event.get("reason") == "FailedScheduling" and event["involvedObject"]["name"].startswith("radio-")
+
+    events, rv = kube.list("Event", "media")
+    if not any(unschedulable(e) for e in events):
+        assert any(unschedulable(e) for _, e in kube.watch("Event", "media", since=rv, timeout=20))
     rule = {"metadata": {"name": "rtlamr-device"}, "spec": {"rules": [{
         "name": "rtlamr", "matchFeatures": [{"feature": "usb.device"}],
         "labels": {"rtlamr.feature.node.kubernetes.io/rtlamr": "true", "usb-radio": "true",
@@ -356,6 +359,19 @@ def test_a_chart_value_of_the_wrong_type_fails_the_release_as_helm_does(cluster:
                                          r"ValidationError\(Service.spec.ports\[0\].port\): invalid type for "
                                          r"io.k8s.api.core.v1.ServicePort.port: got \"string\", expected "
                                          r"\"integer\""):
+        flux.reconcile(cluster.kube, "Kustomization", "tautulli", "media", timeout=30)
+
+
+def test_a_route_of_a_kind_no_crd_defines_fails_the_release_as_helm_does(cluster: Cluster) -> None:
+    """A typo in app-template's route ``kind``: the chart renders it at v1alpha2 (no v1 of it is served), and
+    Helm cannot map it to a resource."""
+    _push_tautulli_values(cluster, "feat(media): tautulli's route", "ingress:\n  app:\n",
+                          "route:\n  app:\n    kind: HTTPRoutes\n    hostnames: [tautulli.example.test]\n"
+                          "    parentRefs: [{name: internal}]\ningress:\n  app:\n")
+    waits.until(cluster.kube, "HelmRelease", "tautulli", "media", _condition("Released", "False"), timeout=30)
+    with pytest.raises(WaitFailed, match=r"resource mapping not found for name: \"tautulli\" namespace: \"media\" "
+                                         r"from \"\": no matches for kind \"HTTPRoutes\" in version "
+                                         r"\"gateway.networking.k8s.io/v1alpha2\""):
         flux.reconcile(cluster.kube, "Kustomization", "tautulli", "media", timeout=30)
 
 

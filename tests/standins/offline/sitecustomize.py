@@ -9,6 +9,9 @@ import socket
 from typing import Any
 
 _lookup, _connect, _connect_ex = socket.getaddrinfo, socket.socket.connect, socket.socket.connect_ex
+_sendto, _sendmsg = socket.socket.sendto, socket.socket.sendmsg
+# Opened now, before the command runs: the engine's read-only sections (checks, previews) refuse to open files.
+_LOG = open(os.environ["OFFLINE_LOG"], "a", buffering=1)  # noqa: SIM115 - open for the process's life
 
 
 def _loopback(host: Any) -> bool:
@@ -22,8 +25,7 @@ def _loopback(host: Any) -> bool:
 
 
 def _refuse(what: str) -> None:
-    with open(os.environ["OFFLINE_LOG"], "a") as log:
-        log.write(f"{what}\n")
+    _LOG.write(f"{what}\n")
     raise socket.gaierror(socket.EAI_NONAME, f"offline: {what}")
 
 
@@ -45,6 +47,21 @@ def connect_ex(self: socket.socket, address: Any) -> int:
     return _connect_ex(self, address)
 
 
-socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
-socket.socket.connect = connect  # type: ignore[method-assign]
-socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+def sendto(self: socket.socket, data: Any, *args: Any) -> int:
+    address = args[-1]  # sendto(data, address) or sendto(data, flags, address): a UDP query, say
+    if isinstance(address, tuple) and not _loopback(address[0]):
+        _refuse(f"send to {address[0]}:{address[1]}")
+    return int(_sendto(self, data, *args))
+
+
+def sendmsg(self: socket.socket, buffers: Any, ancdata: Any = (), flags: int = 0, address: Any = None) -> int:
+    if isinstance(address, tuple) and not _loopback(address[0]):
+        _refuse(f"send to {address[0]}:{address[1]}")
+    return int(_sendmsg(self, buffers, ancdata, flags, *([address] if address is not None else [])))
+
+
+socket.getaddrinfo = getaddrinfo
+socket.socket.sendto = sendto  # type: ignore[method-assign, assignment]
+socket.socket.sendmsg = sendmsg  # type: ignore[method-assign, assignment]
+socket.socket.connect = connect  # type: ignore[method-assign, assignment]
+socket.socket.connect_ex = connect_ex  # type: ignore[method-assign, assignment]
