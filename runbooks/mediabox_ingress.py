@@ -4,7 +4,8 @@ Mediabox is only Ingresses in front of ExternalName Services pointing at a Docke
 when one of its hosts fails, the cluster looks healthy. The procedure (docs/runbooks.md of the reference
 repository, "Mediabox Ingress Probleme"): the Ingresses' hosts, the host asked through the ingress, the ingress
 controller's log lines for it, DNS for it and for the ExternalName targets, the certificate that covers it,
-and HTTPRoutes where Gateway API is used. Nothing is changed; each step says what it found.
+and HTTPRoutes where Gateway API is used: an app served by HTTPRoutes alone (the cluster template's layout) is
+looked at through their hostnames and backends the same way. Nothing is changed; each step says what it found.
 """
 
 from __future__ import annotations
@@ -35,58 +36,81 @@ def _probe(ctx: Context) -> Any:
 
 
 def _hosts(ctx: Context) -> list[tuple[str, str, dict[str, Any]]]:
-    """(host, path, Ingress) of the app's Ingresses in the cluster, only --host when given."""
+    """(host, path, Ingress or HTTPRoute) of the app's Ingresses and HTTPRoutes in the cluster, at the path Gatus
+    asks (ingress_hosts: an Ingress's ``gatus.io/path``, a route's Gatus endpoint path or first rule's), only
+    --host when given."""
+    from mediaops.repo.apptemplate import route_path
+
     probe = _probe(ctx)
+    wanted = ctx.params.get("host")
     found = []
     for ingress in probe.applied("Ingress", app_of(ctx)):
         path = str((ingress["metadata"].get("annotations") or {}).get("gatus.io/path") or "/")
         for rule in (ingress.get("spec") or {}).get("rules") or []:
-            if rule.get("host") and ctx.params.get("host") in (None, "", rule["host"]):
+            if rule.get("host") and wanted in (None, "", rule["host"]):
                 found.append((str(rule["host"]), path, ingress))
+    for route in probe.applied("HTTPRoute", app_of(ctx)):
+        spec = route.get("spec") or {}
+        path = route_path({"annotations": route["metadata"].get("annotations") or {}, "rules": spec.get("rules")})
+        found += [(str(h), path, route) for h in spec.get("hostnames") or [] if wanted in (None, "", h)]
     return found
 
 
-@runbook.check("The app's Ingresses name the host", needs_cluster=True)
+@runbook.check("The app's Ingresses or HTTPRoutes name the host", needs_cluster=True)
 def hosts_known(ctx: Context) -> str:
     hosts = _hosts(ctx)
     if not hosts:
         wanted = ctx.params.get("host")
-        raise CheckFailed(f"no Ingress of {ctx.facts['app']} names {wanted}" if wanted else
-                          f"{ctx.facts['app']} has no Ingress in the cluster")
+        raise CheckFailed(f"no Ingress nor HTTPRoute of {ctx.facts['app']} names {wanted}" if wanted else
+                          f"{ctx.facts['app']} has no Ingress nor HTTPRoute in the cluster")
     ctx.facts["hosts"] = sorted({h for h, _, _ in hosts})
     return ", ".join(ctx.facts["hosts"])
 
 
+def _backends(obj: dict[str, Any], host: str) -> list[tuple[str, str]]:
+    """(namespace, Service) each backend of the Ingress's rules for ``host``, or of the HTTPRoute's rules."""
+    namespace, spec = obj["metadata"]["namespace"], obj.get("spec") or {}
+    if obj.get("kind") == "HTTPRoute":
+        return [(str(ref.get("namespace") or namespace), str(ref.get("name")))
+                for rule in spec.get("rules") or [] if isinstance(rule, dict) for ref in rule.get("backendRefs") or []
+                if isinstance(ref, dict) and (ref.get("kind") or "Service") == "Service" and ref.get("name")]
+    return [(namespace, str(name)) for r in spec.get("rules") or [] if r.get("host") == host
+            for p in (r.get("http") or {}).get("paths") or []
+            if (name := ((p.get("backend") or {}).get("service") or {}).get("name"))]
+
+
 @runbook.step(
-    "The Ingresses: hosts, classes and backends",
+    "The Ingresses and HTTPRoutes: hosts, classes or gateways, and backends",
     why="A host with a typo, an unsubstituted ${VAR}, or a backend Service that does not exist routes nowhere.",
-    command="kubectl -n {ns} get ingress -o wide",
+    command="kubectl -n {ns} get ingress,httproute -o wide",
     mutates=False, needs_cluster=True,
 )
 def ingresses(ctx: Context) -> str:
     services = {(s["metadata"]["namespace"], s["metadata"]["name"]): s for s in _probe(ctx).all_of("Service")}
     lines = []
-    for host, _, ingress in _hosts(ctx):
-        name, namespace = ingress["metadata"]["name"], ingress["metadata"]["namespace"]
+    for host, _, obj in _hosts(ctx):
+        label = f"{obj.get('kind', 'Ingress')} {obj['metadata']['name']}"
         if "${" in host:
-            ctx.warn(f"Ingress {name}: host {host} still holds an unsubstituted variable")
-        backends = [((p.get("backend") or {}).get("service") or {}).get("name")
-                    for r in (ingress.get("spec") or {}).get("rules") or [] if r.get("host") == host
-                    for p in (r.get("http") or {}).get("paths") or []]
-        for backend in filter(None, backends):
+            ctx.warn(f"{label}: host {host} still holds an unsubstituted variable")
+        shown = []
+        for namespace, backend in _backends(obj, host):
             service = services.get((namespace, backend))
             if service is None:
-                ctx.warn(f"Ingress {name}: backend Service {backend} does not exist")
+                ctx.warn(f"{label}: backend Service {backend} does not exist")
             elif (service.get("spec") or {}).get("type") == "ExternalName":
                 backend = f"{backend} -> {service['spec'].get('externalName')}"
-        lines.append(f"{host} ({(ingress.get('spec') or {}).get('ingressClassName') or 'default class'}: "
-                     f"{', '.join(filter(None, backends)) or 'no backend'})")
+            shown.append(backend)
+        spec = obj.get("spec") or {}
+        where = (", ".join(f"gateway {p.get('name')}" for p in spec.get("parentRefs") or [] if isinstance(p, dict))
+                 if obj.get("kind") == "HTTPRoute" else spec.get("ingressClassName") or "default class")
+        lines.append(f"{host} ({where or 'no gateway'}: {', '.join(shown) or 'no backend'})")
     return "; ".join(lines)
 
 
 @runbook.step(
     "Ask each host through the ingress",
-    why="200 is up, 401 is up behind Authelia; a 502/503 with everything Ready points past the cluster.",
+    why="200 is up, 401 is up behind Authelia (or what a Gatus endpoint's conditions on the status say); a 502/503 "
+        "with everything Ready points past the cluster.",
     command=Live(lambda ctx: "\n".join(_curl(ctx, host, path) for host, path, _ in _hosts(ctx)),
                  doc="curl -s -o /dev/null -w '%{{http_code}}' -H 'Host: HOST' https://HOST/  # each host"),
     mutates=False, needs_cluster=True,
@@ -95,8 +119,9 @@ def ask_hosts(ctx: Context) -> str:
     from mediaops import net
 
     results = []
-    for host, path, _ in _hosts(ctx):
-        answer = net.http_check(host, path, ctx.config.get("ingress_base_url"))
+    for host, path, obj in _hosts(ctx):
+        endpoint = str((obj["metadata"].get("annotations") or {}).get("gatus.home-operations.com/endpoint") or "")
+        answer = net.http_check(host, path, ctx.config.get("ingress_base_url"), expect=net.expected_status(endpoint))
         results.append(f"{host}: {answer.note}")
         if not answer.ok:
             ctx.warn(f"{host}{path} answered {answer.note}")

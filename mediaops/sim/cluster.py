@@ -765,9 +765,15 @@ class Rehearsal:
 
     # -- the stand-ins (standins.py): DNS, the kubelet's stats, Alertmanager ---------------------------------------
     def _external_names(self) -> list[str]:
-        """What the DNS server resolves: the ``spec.externalName`` of every ExternalName Service in the store."""
-        return [str(spec.get("externalName")) for service in self.store.scan(kind("Service"))
-                if (spec := service.get("spec") or {}).get("type") == "ExternalName" and spec.get("externalName")]
+        """What the DNS server resolves: the ``spec.externalName`` of every ExternalName Service in the store, and
+        every host of an Ingress or HTTPRoute, as a home cluster's k8s_gateway (or external-dns) answers for them."""
+        names = [str(spec.get("externalName")) for service in self.store.scan(kind("Service"))
+                 if (spec := service.get("spec") or {}).get("type") == "ExternalName" and spec.get("externalName")]
+        names += [str(rule["host"]) for ingress in self.store.scan(kind("Ingress"))
+                  for rule in (ingress.get("spec") or {}).get("rules") or [] if rule.get("host")]
+        names += [str(host) for route in self.store.scan(kind("HTTPRoute"))
+                  for host in (route.get("spec") or {}).get("hostnames") or [] if not str(host).startswith("*")]
+        return names
 
     @property
     def dns_address(self) -> str:

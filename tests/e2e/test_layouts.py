@@ -106,3 +106,19 @@ def test_sim_routes_httproutes_as_a_gateway_would(lay: Mediaops) -> None:
                      # Flux's receiver answers 404 without a Receiver's digest, which its Gatus conditions expect
                      ("flux-system/flux-webhook", "flux-webhook.example.test/hook/: HTTP 404 (as its Gatus "
                       "conditions expect: [STATUS] == 404)"): "ok"}, found
+
+
+def test_mediabox_ingress_looks_at_an_app_served_by_httproutes_alone(lay: Mediaops) -> None:
+    """flux-webhook has no Ingress, only an HTTPRoute to Flux's webhook-receiver: its host, gateway and backend
+    are found, and its answer (404) is what its Gatus conditions expect, so nothing is flagged."""
+    result = lay.run("--sim", "run", "mediabox-ingress", "--app", "flux-webhook", "--yes", "--json")
+    events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    checks = {e["title"]: e.get("detail", "") for e in events if e["event"] == "check"}
+    assert checks["The app's Ingresses or HTTPRoutes name the host"] == "flux-webhook.example.test"
+    summaries = {e["title"]: e.get("summary", "") for e in events if e["event"] == "step_end"}
+    assert summaries["The Ingresses and HTTPRoutes: hosts, classes or gateways, and backends"] == \
+        "flux-webhook.example.test (gateway envoy-external: webhook-receiver)"
+    assert summaries["Ask each host through the ingress"] == \
+        "flux-webhook.example.test: HTTP 404 (as its Gatus conditions expect: [STATUS] == 404)"
+    assert not [e for e in events if e["event"] == "warning"]

@@ -45,4 +45,4 @@ def test_it_looks_at_every_host_and_changes_nothing(sim: Mediaops) -> None:
     assert [e["summary"] for e in one if e["event"] == "step_end" and e["title"].startswith("Ask")] == \
         ["sonarr.example.test: 401 behind auth (up)"]
     unknown = sim.run("run", "mediabox-ingress", "--host", "nope.example.test", "--yes")
-    assert unknown.returncode == 3 and "no Ingress of mediabox names nope.example.test" in unknown.stdout
+    assert unknown.returncode == 3 and "no Ingress nor HTTPRoute of mediabox names nope.example.test" in unknown.stdout
