@@ -306,18 +306,19 @@ runbook.add(Step(
 
 @runbook.step(
     "Check their ingress answers as Gatus would",
-    why="The last word: the app answers its users (200, or 401 behind auth).",
+    why="The last word: the app answers its users (200, or 401 behind auth, or what a Gatus endpoint's conditions "
+        "on the status say).",
     command=Live(lambda ctx: " ; ".join(net.http_check_command(host, path, ctx.config.get("ingress_base_url"))
-                                        for host, path in _ingress_hosts(ctx)) or "# no ingress to check",
-                 doc="curl -s -o /dev/null -w '%{{http_code}}' -H 'Host: HOST' https://HOST/PATH  # each ingress host"),
+                                        for host, path, _ in _ingress_hosts(ctx)) or "# no ingress to check",
+                 doc="curl -s -o /dev/null -w '%{{http_code}}' -H 'Host: HOST' https://HOST/PATH  # each host"),
     mutates=False,
     needs_cluster=True,
 )
 def check_ingress(ctx: Context) -> str:
     base = ctx.config.get("ingress_base_url")
     results, failed = [], []
-    for host, path in _ingress_hosts(ctx):
-        check = net.http_check(host, path, base)
+    for host, path, endpoint in _ingress_hosts(ctx):
+        check = net.http_check(host, path, base, expect=net.expected_status(endpoint))
         results.append(f"{host}: {check.note}")
         if not check.ok:
             failed.append(f"{host}: {check.note}")
@@ -326,10 +327,14 @@ def check_ingress(ctx: Context) -> str:
     return "; ".join(results) if results else "no ingress to check"
 
 
-def _ingress_hosts(ctx: Context) -> list[tuple[str, str]]:
-    """(host, path) of the apps' Ingresses, the path as Gatus checks it (gatus.io/path)."""
-    kube = clustersteps.kube(ctx)
-    return [found for app in _apps(ctx) for found in workloads.ingress_hosts(kube, app.namespace, app.name)]
+def _ingress_hosts(ctx: Context) -> list[tuple[str, str, str]]:
+    """(host, path, Gatus endpoint) of the hosts of the apps' Ingresses and HTTPRoutes, as the ingress-hosts check
+    finds them (what their Kustomizations and HelmReleases applied)."""
+    from mediaops.checks.ingress_hosts import hosts
+    from mediaops.checks.probe import Probe
+
+    probe = Probe(ctx.config, ctx.repo, clustersteps.kube(ctx))
+    return [found for app in _apps(ctx) for found in hosts(probe, app)]
 
 
 def _left_behind(ctx: Context) -> list[str]:

@@ -23,7 +23,7 @@ from mediaops.repo import ACTIVE, App
 GATUS = "gatus.home-operations.com/endpoint"
 
 
-def _hosts(probe: Probe, app: App) -> list[tuple[str, str, str]]:
+def hosts(probe: Probe, app: App) -> list[tuple[str, str, str]]:
     """(host, path, the Gatus endpoint annotation) of each host the app's Ingresses and HTTPRoutes serve."""
     found: list[tuple[str, str, str]] = []
     for ingress in probe.applied("Ingress", app):
@@ -46,7 +46,7 @@ def run(probe: Probe, app: App) -> Iterator[Result]:
 
     where = f"{app.namespace}/{app.name}"
     base = probe.setting("ingress_base_url") or None
-    for host, path, endpoint in _hosts(probe, app):
+    for host, path, endpoint in hosts(probe, app):
         answer = net.http_check(host, path, base, expect=net.expected_status(endpoint))
         yield Result("ingress-hosts", where, OK if answer.ok else FAIL, f"{host}{path}: {answer.note}",
                      net.http_check_command(host, path, base))

@@ -247,16 +247,6 @@ def images(kube: Kube, namespace: str, app: str,
     return found
 
 
-def ingress_hosts(kube: Kube, namespace: str, app: str) -> list[tuple[str, str]]:
-    """(host, path) of each rule of the app's Ingresses, the path as Gatus checks it (gatus.io/path, else /)."""
-    items, _ = kube.list("Ingress", namespace, labels=f"{APP_LABEL}={app}")
-    found = []
-    for ingress in items:
-        path = (ingress["metadata"].get("annotations") or {}).get("gatus.io/path", "/")
-        found += [(str(rule.get("host")), path) for rule in (ingress.get("spec") or {}).get("rules") or []]
-    return found
-
-
 def events(kube: Kube, namespace: str, names: list[str]) -> list[dict[str, Any]]:
     """Recent events about the named objects (pods, workloads), oldest first."""
     items, _ = kube.list("Event", namespace)
