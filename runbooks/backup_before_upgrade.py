@@ -337,13 +337,19 @@ def _bump(ctx: Context) -> Changes:
             raise UsageError(f"{app.name} has no container {container!r}",
                              hint=f"containers: {', '.join(c.name for c in app.images)}")
         target = targets[0]
-        candidates = [f for f in app.files if f.endswith(("values.yaml", "helmrelease.yaml"))]
+        # The values files, then the HelmReleases' own files, whatever they are called (helmrelease.yaml,
+        # helm-release.yaml in tyriis/home-ops, release.yaml …): the release's spec.values there.
+        releases = {hr.file: hr.name for hr in app.helmreleases}
+        spec_values: list[str | int] = ["spec", "values"]
+        candidates: list[tuple[str, list[str | int], tuple[str, str] | None]] = [
+            (f, [], None) for f in app.files if f.endswith(("values.yaml", "values.yml")) and f not in releases]
+        candidates += [(f, spec_values, ("HelmRelease", name)) for f, name in releases.items()]
         # bjw-s app-template's place for it, else the top-level image.tag of any other chart (apptemplate.py reads
         # the image from the same two places)
         places: list[list[str | int]] = [["controllers", target.controller, "containers", target.name, "image", "tag"],
                                          ["image", "tag"]]
-        if not any(edit(f, where if f.endswith("values.yaml") else ["spec", "values", *where], value)
-                   for where in places for f in candidates):
+        if not any(edit(f, [*prefix, *where], value, document)
+                   for where in places for f, prefix, document in candidates):
             raise UsageError(f"could not find the image tag of {target.controller}/{target.name} in {app.name}'s "
                              "values", hint="edit it by hand")
     return Changes(repo.root, tuple(FileChange(rel, before, after) for rel, (before, after) in files.items()),

@@ -287,7 +287,11 @@ class Repository:
         # The app's Flux Kustomizations are in the file the namespace lists for it: ks.yaml in the template,
         # another name (install.yaml) in some repositories. ks.dis is the disabled ks.yaml.
         own = [e.split("/", 1)[1] for e in listed if e.count("/") == 1 and e.split("/", 1)[0] == name]
-        other = next((f for f in own if f not in ("ks.yaml", "ks.dis") and (app_dir / f).is_file()), None)
+        # Of several files listed from the folder (tyriis/home-ops: ./cnpg/git-repository.yaml, then
+        # ./cnpg/flux-sync.yaml), the one that holds the Flux Kustomizations.
+        candidates = [f for f in own if f not in ("ks.yaml", "ks.dis") and (app_dir / f).is_file()]
+        other = next((f for f in candidates if "kustomize.toolkit.fluxcd.io" in read_text(app_dir / f)),
+                     candidates[0] if candidates else None)
         if other and not (app_dir / "ks.yaml").is_file():
             return self._described(App(name, namespace, self.rel(app_dir), ACTIVE, [],
                                            ks_file=self.rel(app_dir / other)), app_dir / other)
@@ -361,6 +365,16 @@ class Repository:
         notes = [] if listed else [f"{path.name} is not listed in {ns_file}: taken as disabled (activation lists it)"]
         app = self._described(App(path.stem, namespace, self.rel(path.parent), ACTIVE if listed else DISABLED, [],
                                   ks_file=self.rel(path), notes=notes), path)
+        names = [k.name for k in app.kustomizations]
+        if names and path.stem not in names and not any(n.startswith(f"{path.stem}-") for n in names):
+            # A file named for what it is, not for the app (tyriis/home-ops: hermes-agent/flux-sync.yaml holds
+            # hermes-agent-tyriis, hermes-agent-jazzlyn …): the app is what its Kustomizations' names share.
+            shared: list[str] = []
+            for column in zip(*(n.split("-") for n in names), strict=False):  # the words they all begin with
+                if len(set(column)) > 1:
+                    break
+                shared.append(column[0])
+            app.name = "-".join(shared) or app.name
         # The app's folder: where its Kustomization of the app's name applies from (the folder above a lone app/),
         # else what its Kustomizations of this repository have in common.
         own = self.entry_source()

@@ -80,6 +80,11 @@ def test_runbooks_preview_on_the_layouts(lay: Mediaops) -> None:
     upgrade = lay.run("run", "backup-before-upgrade", "radarr", "--chart-version", "4.2.0", "--dry-run")
     assert upgrade.returncode == 0, upgrade.stdout
     assert "ocirepository.yaml" in upgrade.stdout and "+    tag: 4.2.0" in upgrade.stdout
+    # radarr's release is in helm-release.yaml (tyriis/home-ops's name for it): its inline values hold the tag
+    image = lay.run("run", "backup-before-upgrade", "radarr", "--image-tag", "6.0.5", "--dry-run")
+    assert image.returncode == 0, image.stdout
+    assert "+++ b/kubernetes/apps/media/radarr/app/helm-release.yaml" in image.stdout
+    assert "+              tag: 6.0.5" in image.stdout
 
 
 def test_sim_status_on_the_layouts(lay: Mediaops) -> None:

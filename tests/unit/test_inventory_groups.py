@@ -201,3 +201,32 @@ def test_the_kustomize_mutating_webhook_hands_its_sources_to_every_kustomization
     assert repo.mutating_webhook_sources() == ["cluster-config", "cluster-secrets"]
     assert [f.what for f in problems(repo) if "SECRET_DOMAIN" in f.what] == []
     assert repo.app("lsp").variables == ["SECRET_DOMAIN"] and repo.app("lsp").unsubstituted == []
+
+
+def test_the_listed_file_that_holds_the_flux_kustomizations_is_the_apps(tmp_path: Path) -> None:
+    """tyriis/home-ops lists a GitRepository file from an app's folder before the file with its Kustomizations
+    (./cnpg/git-repository.yaml, then ./cnpg/flux-sync.yaml): the app is the second one's, its dependency found;
+    and a namespace-level flux-sync.yaml holding hermes-agent-tyriis and hermes-agent-jazzlyn is the app
+    hermes-agent, not "flux-sync"."""
+    source = ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: cnpg\n"
+              "spec:\n  url: https://example.test/cnpg.git\n")
+    repo = _write(tmp_path, {
+        "kubernetes/flux/cluster/cluster-apps.yaml": ENTRY.format(name="cluster-apps", tree="apps"),
+        "kubernetes/apps/ai/kustomization.yaml": ("namespace: ai\nresources:\n  - ./cnpg/git-repository.yaml\n"
+                                                  "  - ./cnpg/flux-sync.yaml\n  - ./tei/ks.yaml\n"),
+        "kubernetes/apps/ai/cnpg/git-repository.yaml": source,
+        "kubernetes/apps/ai/cnpg/flux-sync.yaml": KS.format(name="cnpg-operator", path="cnpg", extra=""),
+        "kubernetes/apps/ai/tei/ks.yaml": KS.format(
+            name="tei", path="tei", extra="  dependsOn:\n    - name: cnpg-operator\n"),
+        "kubernetes/apps/hermes/kustomization.yaml": "namespace: hermes\nresources:\n  - ./flux-sync.yaml\n",
+        "kubernetes/apps/hermes/flux-sync.yaml": "\n---\n".join(
+            KS.format(name=f"hermes-agent-{who}", path=f"../hermes/{who}", extra="") for who in ("tyriis", "jazzlyn")),
+        **{f"kubernetes/apps/{folder}/app/kustomization.yaml": "resources: []\n"
+           for folder in ("ai/cnpg", "ai/tei", "hermes/tyriis", "hermes/jazzlyn")},
+    })
+    apps = {a.name: a for a in repo.apps()}
+    assert apps["cnpg"].state == "active" and apps["cnpg"].ks_file == "kubernetes/apps/ai/cnpg/flux-sync.yaml"
+    assert [k.name for k in apps["cnpg"].kustomizations] == ["cnpg-operator"]
+    assert apps["hermes-agent"].ks_file == "kubernetes/apps/hermes/flux-sync.yaml" and "flux-sync" not in apps
+    assert [k.name for k in repo.app("hermes-agent").kustomizations] == ["hermes-agent-tyriis", "hermes-agent-jazzlyn"]
+    assert [f.what for f in problems(repo) if f.level == "error"] == []
