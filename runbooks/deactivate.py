@@ -35,12 +35,18 @@ def app_is_active(ctx: Context) -> str:
     if app.state in (INCONSISTENT, ARCHIVED, UNREADABLE):
         raise CheckFailed(f"{app.namespace}/{app.name} is {app.state}: {'; '.join(app.reasons) or app.directory}")
     shared.learn(ctx, app)
-    volumes = [f"{v.name} ({v.size or 'size unknown'})" for v in app.volumes]
+    # The claims the prune deletes: not one Flux is told to leave (prune disabled) or Helm keeps (retain).
+    deleted = [v for v in app.volumes if not v.kept]
+    volumes = [f"{v.name} ({v.size or 'size unknown'})" for v in deleted]
     ctx.facts["volumes"] = ", ".join(volumes)
-    ctx.facts["claims"] = [v.name for v in app.volumes]
+    ctx.facts["claims"] = [v.name for v in deleted]
     ctx.facts.setdefault("backup", f"pre-deactivate-{app.name}-{datetime.now(UTC).strftime('%Y%m%d%H%M%S')}")
     if volumes and app.state == ACTIVE:
         ctx.warn(f"deactivating {app.name} deletes its PersistentVolumeClaims: {', '.join(volumes)}")
+    kept = [v.name for v in app.volumes if v.kept]
+    if kept and app.state == ACTIVE:
+        ctx.warn(f"deactivating {app.name} leaves {', '.join(kept)} in the cluster (prune disabled or retained): "
+                 "delete them by hand when their data may go")
     return f"{app.namespace}/{app.name} is {app.state}"
 
 

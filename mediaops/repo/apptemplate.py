@@ -149,7 +149,7 @@ def app_template(app: App, release: str, values: dict[str, Any], namespace: str 
         elif kind == "persistentVolumeClaim":
             app.volumes.append(Volume(_identifier(release, str(pname)) if pname != release else release,
                                       str(volume.get("size", "")), str(volume.get("storageClass", "")),
-                                      "app-template persistence"))
+                                      "app-template persistence", kept=volume.get("retain") is True))
         elif kind == "secret":
             name = rendered(volume.get("name", ""), release, namespace)
             if name:

@@ -121,6 +121,9 @@ class Volume:
     size: str = ""
     storage_class: str = ""
     source: str = ""
+    # Left in the cluster when the app goes: Flux's prune disabled on it (kustomize.toolkit.fluxcd.io/prune:
+    # disabled, a label or an annotation), or Helm's resource policy keep (app-template's persistence retain)
+    kept: bool = False
 
 
 @dataclass(eq=False, repr=False)

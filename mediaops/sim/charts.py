@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+KEEP = "helm.sh/resource-policy"  # "keep": Helm leaves the object when the release drops it or is uninstalled
 CATALOG: dict[str, list[str]] = {
     "app-template": ["3.5.1", "3.6.0", "3.6.1", "3.7.0", "3.7.1", "3.7.2", "3.7.3", "4.0.0", "4.0.1", "4.1.0",
                      "4.1.1", "4.1.2", "4.2.0", "4.3.0", "4.4.0", "5.0.0", "5.0.1", "5.1.0", "5.1.1", "5.2.0"],
@@ -117,8 +118,10 @@ def render(release: str, namespace: str, chart: str, values: dict[str, Any]) -> 
             claim = item.get("existingClaim") or (release if pid == release else f"{release}-{pid}")
             volumes.append({"name": pid, "persistentVolumeClaim": {"claimName": claim}})
             if not item.get("existingClaim"):
+                # retain: the common library's classes/_pvc.tpl annotates helm.sh/resource-policy: keep
+                kept = {"annotations": {KEEP: "keep"}} if item.get("retain") is True else {}
                 claims.append({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-                               "metadata": {"name": claim, "namespace": namespace, "labels": dict(labels)},
+                               "metadata": {"name": claim, "namespace": namespace, "labels": dict(labels), **kept},
                                "spec": {"accessModes": [item.get("accessMode", "ReadWriteOnce")],
                                         "resources": {"requests": {"storage": item.get("size", "1Gi")}},
                                         "storageClassName": item.get("storageClass", "")}})

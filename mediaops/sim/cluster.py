@@ -31,7 +31,7 @@ import yaml
 
 from mediaops.cluster.kinds import BY_KIND, Resource, kind
 from mediaops.errors import MediaopsError, UsageError
-from mediaops.sim import routes, sops
+from mediaops.sim import charts, routes, sops
 from mediaops.sim.addons import ExternalSecrets, Placeholders
 from mediaops.sim.faults import FAULTS
 from mediaops.sim.flux import HR_NAME, HR_NAMESPACE, HelmReleases, Kustomizations, Sources, get_ready
@@ -95,6 +95,12 @@ def substitute_cluster_config(store: Store, names: list[str], resource: Resource
     spec = obj.setdefault("spec", {})
     post = spec["postBuild"] = dict(spec.get("postBuild") or {})
     post["substitute"] = {**(post.get("substitute") or {}), **values}
+
+
+def _helm_keeps(obj: dict[str, Any]) -> bool:
+    """Whether Helm leaves the object when its release drops it or is uninstalled: the resource policy keep
+    (helm.sh/helm pkg/action/uninstall.go filterManifestsToKeep, pkg/kube/resource_policy.go)."""
+    return str((obj["metadata"].get("annotations") or {}).get(charts.KEEP, "")).lower() == "keep"
 
 
 def _normal_url(url: str) -> str:
@@ -549,7 +555,7 @@ class Rehearsal:
             self.apply(res, obj)
             keep.add((obj["kind"], obj["metadata"]["name"]))
         for old in self._installed.get((namespace, release), []):
-            if (old["kind"], old["metadata"]["name"]) not in keep:
+            if (old["kind"], old["metadata"]["name"]) not in keep and not _helm_keeps(old):
                 self._delete(old)
         self._installed[(namespace, release)] = objects
 
@@ -558,7 +564,8 @@ class Rehearsal:
 
     def uninstall(self, namespace: str, release: str) -> None:
         for obj in self._installed.pop((namespace, release), []):
-            self._delete(obj)
+            if not _helm_keeps(obj):
+                self._delete(obj)
 
     def _delete(self, obj: dict[str, Any]) -> None:
         res = BY_KIND[(obj["apiVersion"].rpartition("/")[0] if "/" in obj["apiVersion"] else "", obj["kind"])]

@@ -1039,7 +1039,9 @@ class Kustomizations(Controller):
         if res is None:
             return
         live = self.store.peek(res, namespace, name)
-        if live is None or ((live["metadata"].get("annotations") or {}).get(PRUNE) == "disabled"):
+        # a label or an annotation, compared without case (fluxcd/pkg ssa/utils AnyInMetadata)
+        if live is None or any(str((live["metadata"].get(where) or {}).get(PRUNE, "")).lower() == "disabled"
+                               for where in ("labels", "annotations")):
             return
         if kind_name == "Kustomization" and (live.get("spec") or {}).get("prune"):
             # Flux's finalizer: a deleted Kustomization garbage-collects what it applied first.

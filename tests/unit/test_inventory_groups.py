@@ -230,3 +230,36 @@ def test_the_listed_file_that_holds_the_flux_kustomizations_is_the_apps(tmp_path
     assert apps["hermes-agent"].ks_file == "kubernetes/apps/hermes/flux-sync.yaml" and "flux-sync" not in apps
     assert [k.name for k in repo.app("hermes-agent").kustomizations] == ["hermes-agent-tyriis", "hermes-agent-jazzlyn"]
     assert [f.what for f in problems(repo) if f.level == "error"] == []
+
+
+def test_claims_flux_or_helm_leave_behind_are_kept(tmp_path: Path) -> None:
+    """A claim labelled or annotated kustomize.toolkit.fluxcd.io/prune: disabled (any case, as fluxcd/pkg
+    compares it), and app-template persistence with retain: true (Helm's resource policy keep, which the
+    rehearsal's chart sets), are kept; another claim is not."""
+    from mediaops.sim import charts
+
+    claim = ("apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: {name}\n{meta}"
+             "spec:\n  resources: {{requests: {{storage: 1Gi}}}}\n")
+    release = ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: tei\nspec:\n"
+               "  chart: {spec: {chart: app-template, version: 4.1.0, sourceRef: {kind: HelmRepository, name: x}}}\n"
+               "  values:\n    persistence:\n      cache: {type: persistentVolumeClaim, size: 1Gi, retain: true}\n"
+               "      scratch: {type: persistentVolumeClaim, size: 1Gi}\n")
+    repo = _write(tmp_path, {
+        "kubernetes/flux/cluster/cluster-apps.yaml": ENTRY.format(name="cluster-apps", tree="apps"),
+        "kubernetes/apps/ai/kustomization.yaml": "namespace: ai\nresources:\n  - ./tei/ks.yaml\n",
+        "kubernetes/apps/ai/tei/ks.yaml": KS.format(name="tei", path="tei", extra=""),
+        "kubernetes/apps/ai/tei/app/kustomization.yaml": ("resources:\n  - ./helmrelease.yaml\n  - ./a.yaml\n"
+                                                          "  - ./b.yaml\n  - ./c.yaml\n"),
+        "kubernetes/apps/ai/tei/app/helmrelease.yaml": release,
+        "kubernetes/apps/ai/tei/app/a.yaml": claim.format(
+            name="labelled", meta="  labels:\n    kustomize.toolkit.fluxcd.io/prune: disabled\n"),
+        "kubernetes/apps/ai/tei/app/b.yaml": claim.format(
+            name="annotated", meta="  annotations:\n    kustomize.toolkit.fluxcd.io/prune: Disabled\n"),
+        "kubernetes/apps/ai/tei/app/c.yaml": claim.format(name="pruned", meta=""),
+    })
+    assert {v.name: v.kept for v in repo.app("tei").volumes} == {
+        "labelled": True, "annotated": True, "pruned": False, "tei-cache": True, "tei-scratch": False}
+    rendered = {o["metadata"]["name"]: o for o in charts.render("tei", "ai", "app-template", {"persistence": {
+        "cache": {"size": "1Gi", "retain": True}, "scratch": {"size": "1Gi"}}}) if o["kind"] == "PersistentVolumeClaim"}
+    assert rendered["tei-cache"]["metadata"]["annotations"] == {"helm.sh/resource-policy": "keep"}
+    assert "annotations" not in rendered["tei-scratch"]["metadata"]

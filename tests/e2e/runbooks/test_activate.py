@@ -145,3 +145,23 @@ def test_activation_asks_prometheus_and_checks_the_cronjob_when_it_can(sim: Medi
     ends = {e["title"]: e for e in map(json.loads, trakt.stdout.splitlines()) if e["event"] == "step_end"}
     assert ends["Check its CronJobs"]["outcome"] == "done" and "no finished run yet" in ends["Check its CronJobs"][
         "summary"]
+
+
+def test_deactivate_leaves_a_claim_flux_is_told_not_to_prune(sim: Mediaops, home_ops: HomeOps) -> None:
+    """calibre-web's claim labelled kustomize.toolkit.fluxcd.io/prune: disabled (tyriis/home-ops's VolSync
+    component labels its claims so): Flux leaves it when the app goes, so the run says so, backs nothing up, and
+    the claim is still there afterwards."""
+    pvc = home_ops.path / "kubernetes" / "apps" / "media" / "calibre-web" / "app" / "pvc.yaml"
+    pvc.write_text(pvc.read_text().replace("  name: calibre-web-config\n", "  name: calibre-web-config\n  labels:\n"
+                                           "    kustomize.toolkit.fluxcd.io/prune: disabled\n"))
+    home_ops.git("commit", "--quiet", "-am", "fix(media): keep calibre-web's claim")
+    home_ops.git("push", "--quiet")
+    assert sim.run("run", "reconcile", "calibre-web", "--yes").returncode == 0
+    result = sim.run("run", "deactivate", "calibre-web", "--yes")
+    said = " ".join(result.stdout.split())
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "leaves calibre-web-config in the cluster (prune disabled or retained)" in said
+    assert "deletes its PersistentVolumeClaims" not in said
+    assert kubectl(sim, "get", "deployment", "calibre-web", "-n", "media").returncode != 0  # the app went
+    assert read(sim, "get", "pvc", "calibre-web-config", "-n", "media", "-o", "json")["status"]["phase"] == "Bound"
+    assert read(sim, "get", "backups", "-n", "velero", "-o", "json")["items"] == []
