@@ -50,6 +50,22 @@ def app_is_active(ctx: Context) -> str:
     return f"{app.namespace}/{app.name} is {app.state}"
 
 
+@deactivate.check("No active app depends on it")
+def no_dependents(ctx: Context) -> str:
+    """An active app whose Kustomization dependsOn one of this app's: once this one is pruned, Flux stops
+    reconciling that one ('dependency … not found') until this app is back or the dependsOn goes."""
+    app = app_of(ctx)
+    mine = {(k.namespace, k.name) for k in app.kustomizations}
+    others = [a for a in ctx.repo.apps() if a.state == ACTIVE and (a.namespace, a.name) != (app.namespace, app.name)]
+    dependents = sorted({f"{other.namespace}/{other.name} ({ks.name} dependsOn {dep})"
+                         for other in others for ks in other.kustomizations for dep in ks.depends_on
+                         if (dep.namespace, dep.name) in mine})
+    if dependents and app.state == ACTIVE:
+        return Concern(f"{', '.join(dependents)}: Flux stops reconciling what depends on {app.name} once it is "
+                       "pruned; deactivate those first, or take their dependsOn out")
+    return "none does"
+
+
 deactivate.check("Its files have no uncommitted changes and nothing unrelated is staged")(shared.files_clean)
 deactivate.check("The repository can take a commit and push it")(gitsteps.can_commit_and_push)
 

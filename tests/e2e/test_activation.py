@@ -154,3 +154,15 @@ def test_abort_before_push_reverts_the_local_commit(tmp_path: Path, home_ops: Ho
         'Revert "feat(media): activate plex-exporter"', "feat(media): activate plex-exporter"]
     assert home_ops.origin_log() == ["initial import"]
     assert home_ops.git("status", "--porcelain") == ""
+
+
+def test_deactivation_names_the_active_apps_that_depend_on_it(ops: Mediaops) -> None:
+    """calibre-web and tautulli dependsOn democratic-csi-iscsi: once democratic-csi is pruned, Flux stops
+    reconciling them (tyriis/home-ops: recyclarr dependsOn radarr, which nothing said before its deactivation)."""
+    result = ops.run("run", "deactivate", "democratic-csi", "--dry-run")
+    said = " ".join(result.stdout.split())
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert ("! No active app depends on it — media/calibre-web (calibre-web dependsOn "
+            "storage/democratic-csi-iscsi), media/tautulli (tautulli dependsOn storage/democratic-csi-iscsi)") in said
+    alone = " ".join(ops.run("run", "deactivate", "tautulli", "--dry-run").stdout.split())
+    assert "✓ No active app depends on it — none does" in alone
