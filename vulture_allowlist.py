@@ -139,6 +139,7 @@ _.nothing_to_test  # overseerr_weekly.py, @test_notifications.skip_when
 _.latest_backup  # overseerr_weekly.py, @runbook.step
 _.system_chosen  # backup_before_upgrade.py, @runbook.check
 _.backup_system  # deactivate.py, @deactivate.check
+_.no_dependents  # deactivate.py, @deactivate.check
 _.backup_holds_the_claims  # deactivate.py, @backup_volumes.verifier
 _.trakt_has_the_token  # rotate_plex_token.py, @reconcile_trakt.verifier
 _.tautulli_has_the_token  # rotate_plex_token.py, @restart_tautulli.verifier
