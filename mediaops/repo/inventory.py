@@ -540,7 +540,7 @@ class Repository:
             app.generated.setdefault(str(doc["name"]), {})[str(doc["key"])] = (str(doc["file"]), str(doc["text"]))
             return
         if is_kind(doc, "HelmRelease", FLUX_HELM):
-            release = helm_release(doc, rel, namespace)
+            release = helm_release(doc, rel, namespace, forced=bool(ks.target_namespace))
             self._chart_source(app, release, doc)
             values = self._values(app, doc, rel)
             chart = release.chart or ("app-template" if "controllers" in values else "")
@@ -930,19 +930,22 @@ def _source_ref(ref: Any, namespace: str) -> str:
     return f"{ref.get('kind') or 'GitRepository'}/{ref.get('namespace') or namespace}/{ref['name']}"
 
 
-def helm_release(doc: dict[str, Any], file: str, namespace: str) -> HelmRelease:
+def helm_release(doc: dict[str, Any], file: str, namespace: str, *, forced: bool = False) -> HelmRelease:
+    """The HelmRelease ``doc`` in ``namespace`` when it names none, or always (``forced``: its Kustomization's
+    targetNamespace, which Flux sets on it whatever it names; tyriis/home-ops's argo-events)."""
     meta, spec = doc.get("metadata") or {}, doc.get("spec") or {}
     chart = ((spec.get("chart") or {}).get("spec")) or {}
     chart_ref = spec.get("chartRef") or {}
+    own = namespace if forced else str(meta.get("namespace") or namespace)
     return HelmRelease(
         name=str(meta.get("name", "")),
-        namespace=str(meta.get("namespace") or namespace),
+        namespace=own,
         file=file,
         chart=str(chart.get("chart", "")),
         version=str(chart.get("version", "")),
-        chart_ref=f"{chart_ref.get('kind')}/{chart_ref.get('namespace') or meta.get('namespace') or namespace}/"
-                  f"{chart_ref.get('name')}" if chart_ref else "",
-        depends_on=[Ref(str(d.get("name")), str(d.get("namespace") or meta.get("namespace") or namespace))
+        chart_ref=f"{chart_ref.get('kind')}/{chart_ref.get('namespace') or own}/{chart_ref.get('name')}"
+        if chart_ref else "",
+        depends_on=[Ref(str(d.get("name")), str(d.get("namespace") or own))
                     for d in spec.get("dependsOn", []) or [] if isinstance(d, dict)],
         values_from=[f"{v.get('kind')}/{v.get('name')}" for v in spec.get("valuesFrom", []) or []
                      if isinstance(v, dict)],

@@ -55,7 +55,7 @@ def test_app_details_follow_kustomize_and_values(ops: Mediaops) -> None:
                              "mount_paths": ["/calibre-library"]}]
     assert books["ingresses"][0]["hosts"] == ["books.${SECRET_DOMAIN}"]
     assert {"name": "calibre-web-config", "size": "5Gi", "storage_class": "${MAIN_SC}",
-            "source": "kubernetes/apps/media/calibre-web/app/pvc.yaml"} in books["volumes"]
+            "source": "kubernetes/apps/media/calibre-web/app/pvc.yaml", "kept": False} in books["volumes"]
 
     tautulli = json.loads(ops.run("app", "tautulli", "--json").stdout)
     assert [c["name"] for c in tautulli["controllers"][0]["containers"]] == ["main", "jbops"]

@@ -263,3 +263,23 @@ def test_claims_flux_or_helm_leave_behind_are_kept(tmp_path: Path) -> None:
         "cache": {"size": "1Gi", "retain": True}, "scratch": {"size": "1Gi"}}}) if o["kind"] == "PersistentVolumeClaim"}
     assert rendered["tei-cache"]["metadata"]["annotations"] == {"helm.sh/resource-policy": "keep"}
     assert "annotations" not in rendered["tei-scratch"]["metadata"]
+
+
+def test_a_release_is_where_its_kustomizations_target_namespace_puts_it(tmp_path: Path) -> None:
+    """tyriis/home-ops's argo-events HelmRelease names namespace argo-events, its Kustomization's targetNamespace
+    is argo-system: Flux puts it (and the namespace its chartRef and dependsOn default to) in argo-system, where
+    `check` must look for it; apps --check still warns of the difference."""
+    release = ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: tei\n"
+               "  namespace: elsewhere\nspec:\n  chartRef: {kind: OCIRepository, name: app-template}\n"
+               "  dependsOn:\n    - name: redis\n")
+    repo = _write(tmp_path, {
+        "kubernetes/flux/cluster/cluster-apps.yaml": ENTRY.format(name="cluster-apps", tree="apps"),
+        "kubernetes/apps/ai/kustomization.yaml": "namespace: ai\nresources:\n  - ./tei/ks.yaml\n",
+        "kubernetes/apps/ai/tei/ks.yaml": KS.format(name="tei", path="tei", extra="  targetNamespace: ai\n"),
+        "kubernetes/apps/ai/tei/app/kustomization.yaml": "resources:\n  - ./helmrelease.yaml\n",
+        "kubernetes/apps/ai/tei/app/helmrelease.yaml": release,
+    })
+    (helm,) = repo.app("tei").helmreleases
+    assert (helm.namespace, helm.chart_ref, [str(d) for d in helm.depends_on]) == (
+        "ai", "OCIRepository/ai/app-template", ["ai/redis"])
+    assert any("names namespace elsewhere" in f.what for f in problems(repo) if f.level == "warning")
