@@ -143,7 +143,7 @@ def _wide(probe: Probe, app: App) -> tuple[list[Copy], set[str]]:
             if done and when:
                 whole = done.get("reason") == "Succeeded"
                 found.append(Copy(when, f"k8up backup {backup['metadata']['name']}",
-                                  "Completed" if whole else "PartiallyFailed", whole))
+                                  "Completed" if whole else "PartiallyFailed", whole, _k8up_get(app.namespace)))
     return found, installed
 
 
@@ -157,7 +157,7 @@ def _per_claim(probe: Probe, app: App, claims: list[str]) -> tuple[dict[str, lis
             claim = (source.get("spec") or {}).get("sourcePVC")
             if when and claim in found:
                 found[claim].append(Copy(when, f"volsync replicationsource {source['metadata']['name']}",
-                                         "Completed"))
+                                         "Completed", True, _volsync_get(app.namespace)))
     if probe.serves(KOPIUR):
         _kopiur(probe, app, found, notes)
     if probe.serves(SNAPSHOTS):
@@ -389,6 +389,14 @@ class Verdict:
         return Finding(FAIL, line + "".join(f"; {n}" for n in notes), command, age)
 
 
+def _k8up_get(namespace: str) -> str:
+    return f"kubectl get backups.k8up.io,schedules.k8up.io -n {namespace}"
+
+
+def _volsync_get(namespace: str) -> str:
+    return f"kubectl get replicationsources.volsync.backube -n {namespace}"
+
+
 def _velero_get(server: str) -> str:
     from mediaops.cluster.velero import namespace_flag
 
@@ -411,13 +419,17 @@ def run(probe: Probe, app: App) -> Iterator[Result]:
                      "VolumeSnapshot, Longhorn, kopiur)",
                      "kubectl get crds | grep -e velero -e k8up -e volsync -e snapshot.storage -e longhorn -e kopiur")
         return
-    look = VELERO_COMMAND  # where to look when no copy is found: Velero's list, else kopiur's when it is there
+    # Where to look when no copy is found: the list of the first backup system the cluster has.
     if "velero" in installed:
         from mediaops.cluster.velero import server_namespace
 
         look = _velero_get(server_namespace(probe.cluster()))
-    elif "kopiur" in installed:
-        look = _kopiur_get(app.namespace)
+    else:
+        look = next(command for system, command in (
+            ("k8up", _k8up_get(app.namespace)), ("volsync", _volsync_get(app.namespace)),
+            ("kopiur", _kopiur_get(app.namespace)),
+            ("volumesnapshots", f"kubectl get volumesnapshots -n {app.namespace}"),
+            ("longhorn", _longhorn_command(""))) if system in installed)
     if not wide and not any(per_claim.values()) and not any(notes.values()) and not longhorn:
         yield Result("backups", where, FAIL, f"no finished backup covers namespace {app.namespace}", look)
         return

@@ -5,12 +5,14 @@ would on that cluster."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import HomeOps, Mediaops, kubectl, make_home_ops
+from tests.conftest import KUBECTL, HomeOps, Mediaops, kubectl, make_home_ops
 
 FORK = """\
 ---
@@ -127,6 +129,14 @@ def test_no_velero_and_kopia_sources_stop_the_backup_before_anything_changes(sim
         asked.stdout.split()), asked.stdout[-2000:]
     assert kubectl(sim, "get", "replicationsources", "-A", "-o", "name").stdout.split() == [
         "replicationsource.volsync.backube/tautulli"]
+    # The backups check points at what the cluster has to look with, never at Velero's CLI (tyriis/home-ops):
+    # the command it shows runs.
+    (found,) = json.loads(sim.run("check", "tautulli", "--only", "backups", "--json").stdout)["results"]
+    assert found["status"] == "fail" and found["command"].startswith("kubectl get "), found
+    shown = subprocess.run(found["command"], shell=True, env={**sim.env, "PATH": f"{Path(KUBECTL).parent}:"
+                                                                          f"{sim.env['PATH']}"},
+                           capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
 
 
 def test_deactivation_shows_and_fails_the_backup_no_system_can_take(sim: Mediaops, home_ops: HomeOps) -> None:
