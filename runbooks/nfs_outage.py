@@ -108,7 +108,8 @@ def _healthy(ctx: Context) -> str | None:
     kube = clustersteps.kube(ctx)
     for kind in ("Kustomization", "HelmRelease"):
         for namespace, name in _flux_objects(ctx, kind):
-            if flux.status(kube, kind, name, namespace).suspended:
+            live = kube.find(kind, name, namespace)  # one not in the cluster neither runs nor needs holding off
+            if live is not None and flux.FluxStatus.of(live).suspended:
                 return None
     return (f"the NAS answers and {ctx.facts['names']} run normally: no maintenance needed "
             "(pass --planned before planned NAS maintenance)")
@@ -116,8 +117,11 @@ def _healthy(ctx: Context) -> str | None:
 
 # -- the operations: what is shown is what runs ----------------------------------------------------------------
 def _handles(ctx: Context, kind: str) -> list[flux.FluxObject]:
+    """The apps' Flux objects of a kind that are in the cluster: one the repository has and the cluster has not
+    (not applied yet, its source unreachable) is not running, and suspending it would stop the whole run."""
     kube = clustersteps.kube(ctx)
-    return [flux.FluxObject(kube, kind, name, namespace) for namespace, name in _flux_objects(ctx, kind)]
+    handles = [flux.FluxObject(kube, kind, name, namespace) for namespace, name in _flux_objects(ctx, kind)]
+    return [h for h in handles if h.find() is not None]
 
 
 def _suspends(kind: str) -> Ops:

@@ -111,3 +111,18 @@ def test_planned_maintenance_waits_for_the_nas_to_go_down_first(sim: Mediaops, h
     assert ends[3] == ("Wait for the NAS to go down", "done") and all(o == "done" for _, o in ends)
     after = read(sim, "get", "deployment", "calibre-web", "-n", "media", "-o", "json")
     assert after["spec"]["replicas"] == 1
+
+
+def test_an_app_whose_release_is_not_in_the_cluster_does_not_stop_the_run(sim: Mediaops) -> None:
+    """calibre-web's HelmRelease gone from the cluster (its Kustomization held off first, so Flux does not put it
+    back; on tyriis/home-ops, immich's never came, its dependency's source unreachable): there is nothing of it
+    to suspend, and the run goes on for the rest instead of failing on a NotFound."""
+    _ingress(sim)
+    kubectl(sim, "patch", "kustomization", "calibre-web", "-n", "media", "--type=merge", "-p",
+            '{"spec":{"suspend":true}}')
+    assert kubectl(sim, "delete", "helmrelease", "calibre-web", "-n", "media", "--wait=true").returncode == 0
+    result = sim.run("run", "nfs-outage", "--yes", "--json")
+    events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert result.returncode == 0, result.stdout[-3000:]
+    ends = {e["title"]: (e["outcome"], e.get("summary", "")) for e in events if e["event"] == "step_end"}
+    assert ends["Suspend their HelmReleases"] == ("not_needed", "no HelmRelease to suspend")
