@@ -199,9 +199,10 @@ class Verdicts:
     def judge(self) -> tuple[int, int, bool]:
         """(Ready, total, every one decided): a Kustomization is decided when it is Ready, or has failed for a
         reason of its own, or waits on a source that cannot be cloned, or on a dependency that is decided and not
-        Ready."""
+        Ready, or that does not exist."""
         with self.changed:
             items = {key: item for key, item in self.items.items() if not item[0]}
+            known = set(self.items)
             ready = {key for key, (_, condition, _) in items.items() if condition.get("status") == "True"}
             waiting = {key: depends for key, (_, condition, depends) in items.items()
                        if key not in ready and condition.get("reason") == "DependencyNotReady"}
@@ -212,7 +213,9 @@ class Verdicts:
         while changed:
             changed = False
             for key, deps in waiting.items():
-                if key not in stuck and any(d in stuck for d in deps):
+                # a dependency that is stuck, or that no Kustomization is (pruned with its app: Flux says
+                # "dependency … not found" at every retry)
+                if key not in stuck and any(d in stuck or d not in known for d in deps):
                     stuck.add(key)
                     changed = True
         return len(ready), len(items), bool(items) and set(items) <= (ready | stuck)

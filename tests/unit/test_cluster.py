@@ -592,3 +592,28 @@ def test_a_lease_time_is_read_as_the_api_server_writes_it() -> None:
     assert _parse("2026-11-27T08:00:01Z") == datetime(2026, 11, 27, 8, 0, 1, tzinfo=UTC)
     assert _parse("2026-11-27T09:00:01.5+01:00") == datetime(2026, 11, 27, 8, 0, 1, 500000, tzinfo=UTC)
     assert _parse("yesterday") is None and _parse("") is None and _parse(None) is None
+
+
+def _depends_on_a_pruned_app(work: Path) -> None:
+    """tautulli dependsOn a Kustomization no file defines any more (its app deactivated: tyriis/home-ops's
+    recyclarr after radarr)."""
+    ks = work / MEDIA / "tautulli" / "ks.yaml"
+    ks.write_text(ks.read_text().replace("  dependsOn:\n",
+                                         "  dependsOn:\n    - name: radarr\n      namespace: media\n"))
+
+
+def test_a_dependency_that_does_not_exist_is_a_verdict_not_a_wait(tmp_path: Path) -> None:
+    """Flux retries 'dependency … not found' for ever; the rehearsal's start does not wait for it to change, and
+    names it among what is not Ready."""
+    from mediaops.sim.cluster import Rehearsal
+    from mediaops.sim.manager import Timing
+    from tests.conftest import make_home_ops
+
+    home_ops = make_home_ops(tmp_path, prepare=_depends_on_a_pruned_app)
+    sim = Rehearsal(home_ops.path, timing=Timing.fast(), workdir=tmp_path / "rehearsal", nas_port=0)
+    try:
+        sim.start(timeout=30)  # settles; before, it waited the whole timeout and failed
+        (tautulli,) = [line for line in sim.not_ready() if line.startswith("media/tautulli ")]
+        assert "media/radarr" in tautulli and "not found" in tautulli, tautulli
+    finally:
+        sim.stop()
