@@ -233,7 +233,7 @@ def wait_for_down(ctx: Context) -> str:
 @wait_for_down.skip_when
 def unplanned(ctx: Context) -> str | None:
     if not ctx.params.get("planned"):
-        return "an outage, not planned maintenance: the NAS is already down"
+        return "an outage, not planned maintenance" + ("" if ctx.facts.get("nas_up") else ": the NAS is already down")
     if ctx.facts.get("went_down"):
         return "the NAS already went down"
     return None

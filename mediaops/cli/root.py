@@ -230,7 +230,8 @@ class LazyGroup(click.Group):
               help="Config file (default: mediaops.yaml in the user config directory).")
 @click.option("--repo", type=click.Path(file_okay=False, path_type=Path), envvar="MEDIAOPS_REPO",
               help="Flux repository checkout (default: nearest parent holding kubernetes/).")
-@click.option("--cluster", help="The cluster, in a repository of one tree per cluster (kubernetes/clusters/NAME).")
+@click.option("--cluster", help="The cluster, in a repository of one tree per cluster (kubernetes/clusters/NAME, "
+              "kubernetes/NAME, clusters/NAME: the folder of its Flux entry).")
 @click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), help="Path to the kubeconfig file.")
 @click.option("--context", help="The kubeconfig context to use.")
 @click.option("--sim", is_flag=True, help="Act on a fresh rehearsal cluster built from the repository, in-process.")

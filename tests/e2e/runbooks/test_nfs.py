@@ -126,3 +126,5 @@ def test_an_app_whose_release_is_not_in_the_cluster_does_not_stop_the_run(sim: M
     assert result.returncode == 0, result.stdout[-3000:]
     ends = {e["title"]: (e["outcome"], e.get("summary", "")) for e in events if e["event"] == "step_end"}
     assert ends["Suspend their HelmReleases"] == ("not_needed", "no HelmRelease to suspend")
+    # the NAS answers: not called down in the reason either
+    assert ends["Wait for the NAS to go down"] == ("not_needed", "an outage, not planned maintenance")
