@@ -117,10 +117,11 @@ def ingresses(ctx: Context) -> str:
 )
 def ask_hosts(ctx: Context) -> str:
     from mediaops import net
+    from mediaops.repo.apptemplate import GATUS
 
     results = []
     for host, path, obj in _hosts(ctx):
-        endpoint = str((obj["metadata"].get("annotations") or {}).get("gatus.home-operations.com/endpoint") or "")
+        endpoint = str((obj["metadata"].get("annotations") or {}).get(GATUS) or "")
         answer = net.http_check(host, path, ctx.config.get("ingress_base_url"), expect=net.expected_status(endpoint))
         results.append(f"{host}: {answer.note}")
         if not answer.ok:

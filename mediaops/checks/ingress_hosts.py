@@ -20,19 +20,17 @@ from mediaops.checks import FAIL, OK, Check, Result
 from mediaops.checks.probe import Probe
 from mediaops.repo import ACTIVE, App
 
-GATUS = "gatus.home-operations.com/endpoint"
-
 
 def hosts(probe: Probe, app: App) -> list[tuple[str, str, str]]:
     """(host, path, the Gatus endpoint annotation) of each host the app's Ingresses and HTTPRoutes serve."""
+    from mediaops.repo.apptemplate import GATUS, route_path
+
     found: list[tuple[str, str, str]] = []
     for ingress in probe.applied("Ingress", app):
         annotations = ingress["metadata"].get("annotations") or {}
         path = str(annotations.get("gatus.io/path") or "/")
         found += [(str(r["host"]), path, str(annotations.get(GATUS) or ""))
                   for r in (ingress.get("spec") or {}).get("rules") or [] if r.get("host")]
-    from mediaops.repo.apptemplate import route_path
-
     route: dict[str, Any]
     for route in probe.applied("HTTPRoute", app):
         spec, annotations = route.get("spec") or {}, route["metadata"].get("annotations") or {}

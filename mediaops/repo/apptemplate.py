@@ -176,9 +176,12 @@ def app_template(app: App, release: str, values: dict[str, Any], namespace: str 
     return controllers
 
 
+GATUS = "gatus.home-operations.com/endpoint"  # gatus-sidecar's annotation: the endpoint's YAML
+
+
 def route_path(route: dict[str, Any]) -> str:
     """The path a health check should ask for: the gatus endpoint annotation's ``path``, else the first rule's."""
-    annotation = str((route.get("annotations") or {}).get("gatus.home-operations.com/endpoint") or "")
+    annotation = str((route.get("annotations") or {}).get(GATUS) or "")
     match = re.search(r"(?m)^\s*path:\s*['\"]?([^'\"\s]+)", annotation)
     if match:
         return match.group(1)
