@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import re
 import socket
 import time
@@ -113,7 +114,7 @@ def http_check(host: str, path: str = "/", base_url: str | None = None, timeout:
             status = response.status
     except urllib.error.HTTPError as exc:
         status = exc.code
-    except (urllib.error.URLError, OSError) as exc:
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:  # ValueError: a bad URL
         reason = getattr(exc, "reason", exc)
         return HttpCheck(url, 0, False, f"no answer from {url} ({reason})")
     if expect is not None:

@@ -1,9 +1,10 @@
 """Deactivate an app of the media stack: the way back from activate.
 
 Renaming ``ks.yaml`` to ``ks.dis`` and unlisting it makes Flux's ``cluster-apps`` prune the app's Kustomization,
-and with ``prune: true`` everything it applied, the app's PersistentVolumeClaims and their data included; so the
-volumes are backed up first, with the system the cluster backs up with (Velero or K8up:
-mediaops/cluster/backups.py).
+and with ``prune: true`` everything it applied, the app's PersistentVolumeClaims and their data included (but a
+claim labelled or annotated ``kustomize.toolkit.fluxcd.io/prune: disabled``, or kept by Helm's resource policy:
+those stay, and the run says so); so the volumes that go are backed up first, with the system the cluster backs
+up with (Velero, K8up or VolSync: mediaops/cluster/backups.py).
 """
 
 from __future__ import annotations
@@ -55,11 +56,17 @@ def no_dependents(ctx: Context) -> str:
     """An active app whose Kustomization dependsOn one of this app's: once this one is pruned, Flux stops
     reconciling that one ('dependency … not found') until this app is back or the dependsOn goes."""
     app = app_of(ctx)
-    mine = {(k.namespace, k.name) for k in app.kustomizations}
+    mine = {("Kustomization", k.namespace, k.name) for k in app.kustomizations} | \
+        {("HelmRelease", h.namespace, h.name) for h in app.helmreleases}
     others = [a for a in ctx.repo.apps() if a.state == ACTIVE and (a.namespace, a.name) != (app.namespace, app.name)]
-    dependents = sorted({f"{other.namespace}/{other.name} ({ks.name} dependsOn {dep})"
-                         for other in others for ks in other.kustomizations for dep in ks.depends_on
-                         if (dep.namespace, dep.name) in mine})
+    # a Kustomization's dependsOn names Kustomizations, a HelmRelease's HelmReleases (helm-controller then stops
+    # too: "unable to get … dependency")
+    dependents = sorted({f"{other.namespace}/{other.name} ({obj.name} dependsOn {dep})"
+                         for other in others
+                         for kind_name, objs in (("Kustomization", other.kustomizations),
+                                                 ("HelmRelease", other.helmreleases))
+                         for obj in objs for dep in obj.depends_on
+                         if (kind_name, dep.namespace, dep.name) in mine})
     if dependents and app.state == ACTIVE:
         return Concern(f"{', '.join(dependents)}: Flux stops reconciling what depends on {app.name} once it is "
                        "pruned; deactivate those first, or take their dependsOn out")
@@ -132,7 +139,7 @@ def keep_backup(ctx: Context) -> None:
 @deactivate.step(
     "Remove it from the namespace kustomization (its ks.yaml renamed ks.dis, where it has one)",
     why="With prune: true, Flux deletes everything the app deployed, its PersistentVolumeClaims "
-        "({volumes}) included, once this is pushed.",
+        "({volumes}) included, once this is pushed; a claim it is told to leave stays.",
     command=Live(lambda ctx: edit_command(ctx.repo, app_of(ctx), activate=False),
                  doc="git mv {dir}/ks.yaml {dir}/ks.dis\n# and remove ./{app}/ks.yaml from resources: in {ns_file}"),
     edit=True,

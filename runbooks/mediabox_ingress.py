@@ -24,7 +24,8 @@ runbook = Runbook(
     params=[Param("app", "the app whose Ingresses to look at", required=False, default="mediabox",
                   complete="app", kind="name"),
             appsteps.NAMESPACE,
-            Param("host", "only this host (default: every host of the app's Ingresses)", required=False)],
+            Param("host", "only this host (default: every host of the app's Ingresses and HTTPRoutes)",
+                  required=False)],
 )
 runbook.check("The app exists and is active")(appsteps.active)
 
@@ -82,7 +83,8 @@ def _backends(obj: dict[str, Any], host: str) -> list[tuple[str, str]]:
 @runbook.step(
     "The Ingresses and HTTPRoutes: hosts, classes or gateways, and backends",
     why="A host with a typo, an unsubstituted ${VAR}, or a backend Service that does not exist routes nowhere.",
-    command="kubectl -n {ns} get ingress,httproute -o wide",
+    command="kubectl -n {ns} get ingress -o wide\n"
+            "kubectl -n {ns} get httproute -o wide  # where Gateway API is installed",
     mutates=False, needs_cluster=True,
 )
 def ingresses(ctx: Context) -> str:

@@ -187,7 +187,8 @@ def route_path(route: dict[str, Any]) -> str:
         return match.group(1)
     for rule in route.get("rules") or []:
         for item in (rule or {}).get("matches") or [] if isinstance(rule, dict) else []:
-            value = ((item or {}).get("path") or {}).get("value") if isinstance(item, dict) else None
-            if value:
-                return str(value)
+            path = ((item or {}).get("path") or {}) if isinstance(item, dict) else {}
+            # a path to ask for: an Exact or PathPrefix value (a RegularExpression is no path)
+            if path.get("value") and path.get("type", "PathPrefix") in ("Exact", "PathPrefix"):
+                return str(path["value"])
     return "/"

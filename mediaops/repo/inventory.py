@@ -292,7 +292,7 @@ class Repository:
         # Of several files listed from the folder (tyriis/home-ops: ./cnpg/git-repository.yaml, then
         # ./cnpg/flux-sync.yaml), the one that holds the Flux Kustomizations.
         candidates = [f for f in own if f not in ("ks.yaml", "ks.dis") and (app_dir / f).is_file()]
-        other = next((f for f in candidates if "kustomize.toolkit.fluxcd.io" in read_text(app_dir / f)),
+        other = next((f for f in candidates if self._holds_flux_kustomization(app_dir / f)),
                      candidates[0] if candidates else None)
         if other and not (app_dir / "ks.yaml").is_file():
             return self._described(App(name, namespace, self.rel(app_dir), ACTIVE, [],
@@ -354,6 +354,12 @@ class Repository:
                     found.append(child)
         return found[0] if len(found) == 1 else None
 
+    def _holds_flux_kustomization(self, path: Path) -> bool:
+        try:
+            return any(is_kind(d, "Kustomization", FLUX_KS) for d in load_all(path, self.root))
+        except YamlError:
+            return False
+
     def _file_app(self, path: Path, namespace: str, listed: bool) -> App | None:
         """The app of a namespace-level file holding its Flux Kustomizations; None for a file that holds none."""
         try:
@@ -376,7 +382,10 @@ class Repository:
                 if len(set(column)) > 1:
                     break
                 shared.append(column[0])
-            app.name = "-".join(shared) or app.name
+            name = "-".join(shared)
+            # not the name of an app beside it (a folder, or a file of its own): two apps of one name are one too many
+            if name and not (path.parent / name).exists() and not (path.parent / f"{name}.yaml").exists():
+                app.name = name
         # The app's folder: where its Kustomization of the app's name applies from (the folder above a lone app/),
         # else what its Kustomizations of this repository have in common.
         own = self.entry_source()

@@ -755,12 +755,12 @@ class Kustomizations(Controller):
             ok = other is not None and get_ready(other)[0] == "True" and (other.get("status") or {}).get(
                 "observedGeneration") == other["metadata"].get("generation")
             if not ok:
-                # kustomization_controller.go checkDependencies; the NotFound is controller-runtime's cache
-                # reader's (cache_reader.go Get: the kind as the resource)
+                # kustomization_controller.go checkDependencies; the NotFound is the API server's, read through
+                # APIReader since kustomize-controller v1.4.0
                 named = f"{dep.get('namespace') or namespace}/{dep.get('name')}"
                 self._status(obj, "False", "DependencyNotReady",
                              f"dependency '{named}' is not ready" if other is not None else
-                             f"dependency '{named}' not found: Kustomization.kustomize.toolkit.fluxcd.io "
+                             f"dependency '{named}' not found: kustomizations.kustomize.toolkit.fluxcd.io "
                              f"\"{dep.get('name')}\" not found")
                 return retry
         # From here on the revision is attempted: lastAttemptedRevision moves, lastAppliedRevision only on

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pexpect
 
-from tests.conftest import HomeOps, Mediaops, answer, clean_env, git, run_steps, tree_digest
+from tests.conftest import HomeOps, Mediaops, answer, clean_env, git, make_home_ops, run_steps, tree_digest
 
 MEDIA = "kubernetes/apps/media"
 
@@ -166,3 +166,18 @@ def test_deactivation_names_the_active_apps_that_depend_on_it(ops: Mediaops) -> 
             "storage/democratic-csi-iscsi), media/tautulli (tautulli dependsOn storage/democratic-csi-iscsi)") in said
     alone = " ".join(ops.run("run", "deactivate", "tautulli", "--dry-run").stdout.split())
     assert "✓ No active app depends on it — none does" in alone
+
+
+def _tautulli_release_depends_on_calibre_web(work: Path) -> None:
+    release = work / "kubernetes" / "apps" / "media" / "tautulli" / "app" / "helmrelease.yaml"
+    release.write_text(release.read_text().replace("  interval: 1h\n", "  interval: 1h\n  dependsOn:\n"
+                                                   "    - name: calibre-web\n", 1))
+
+
+def test_deactivation_names_an_app_whose_helmrelease_depends_on_it(tmp_path: Path) -> None:
+    """A HelmRelease's dependsOn names HelmReleases (kashalls/home-cluster's zigbee2mqtt on mosquitto):
+    helm-controller stops that release too once this one is gone."""
+    home_ops = make_home_ops(tmp_path, prepare=_tautulli_release_depends_on_calibre_web)
+    ops = Mediaops(clean_env(tmp_path), home_ops.path, tmp_path / "state")
+    said = " ".join(ops.run("run", "deactivate", "calibre-web", "--dry-run").stdout.split())
+    assert "! No active app depends on it — media/tautulli (tautulli dependsOn media/calibre-web)" in said

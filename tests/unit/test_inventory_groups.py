@@ -209,6 +209,7 @@ def test_the_listed_file_that_holds_the_flux_kustomizations_is_the_apps(tmp_path
     and a namespace-level flux-sync.yaml holding hermes-agent-tyriis and hermes-agent-jazzlyn is the app
     hermes-agent, not "flux-sync"."""
     source = ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: cnpg\n"
+              "  labels:\n    kustomize.toolkit.fluxcd.io/prune: disabled\n"  # the group's name, yet no Kustomization
               "spec:\n  url: https://example.test/cnpg.git\n")
     repo = _write(tmp_path, {
         "kubernetes/flux/cluster/cluster-apps.yaml": ENTRY.format(name="cluster-apps", tree="apps"),
@@ -221,14 +222,18 @@ def test_the_listed_file_that_holds_the_flux_kustomizations_is_the_apps(tmp_path
         "kubernetes/apps/hermes/kustomization.yaml": "namespace: hermes\nresources:\n  - ./flux-sync.yaml\n",
         "kubernetes/apps/hermes/flux-sync.yaml": "\n---\n".join(
             KS.format(name=f"hermes-agent-{who}", path=f"../hermes/{who}", extra="") for who in ("tyriis", "jazzlyn")),
+        # a file beside the folder app tei whose Kustomizations' names begin with tei: not a second app tei
+        "kubernetes/apps/ai/extras.yaml": "\n---\n".join(
+            KS.format(name=f"tei-{kind}", path=f"extras/{kind}", extra="") for kind in ("gpu", "cpu")),
         **{f"kubernetes/apps/{folder}/app/kustomization.yaml": "resources: []\n"
-           for folder in ("ai/cnpg", "ai/tei", "hermes/tyriis", "hermes/jazzlyn")},
+           for folder in ("ai/cnpg", "ai/tei", "hermes/tyriis", "hermes/jazzlyn", "ai/extras/gpu", "ai/extras/cpu")},
     })
     apps = {a.name: a for a in repo.apps()}
     assert apps["cnpg"].state == "active" and apps["cnpg"].ks_file == "kubernetes/apps/ai/cnpg/flux-sync.yaml"
     assert [k.name for k in apps["cnpg"].kustomizations] == ["cnpg-operator"]
     assert apps["hermes-agent"].ks_file == "kubernetes/apps/hermes/flux-sync.yaml" and "flux-sync" not in apps
     assert [k.name for k in repo.app("hermes-agent").kustomizations] == ["hermes-agent-tyriis", "hermes-agent-jazzlyn"]
+    assert [a.name for a in repo.apps() if a.name.startswith("tei")] == ["tei"] and "extras" in apps
     assert [f.what for f in problems(repo) if f.level == "error"] == []
 
 

@@ -43,3 +43,15 @@ def test_gatus_conditions_on_the_status_decide_what_is_up() -> None:
     assert choice is not None and choice[0](403) and choice[0](200) and not choice[0](404)
     assert net.expected_status('conditions: ["[RESPONSE_TIME] < 500"]') is None
     assert net.expected_status("") is None
+
+
+def test_a_path_that_makes_no_url_is_no_answer_not_an_error() -> None:
+    """A route's RegularExpression is no path to ask for (route_path gives /); and should a bad URL reach
+    http_check anyway, it says there was no answer instead of raising."""
+    from mediaops.repo.apptemplate import route_path
+
+    regex = {"rules": [{"matches": [{"path": {"type": "RegularExpression", "value": "^/mcp/.*"}}]}]}
+    assert route_path(regex) == "/"
+    assert route_path({"rules": [{"matches": [{"path": {"type": "Exact", "value": "/ping"}}]}]}) == "/ping"
+    answer = net.http_check("h.test", "^/mcp/.*", "http://127.0.0.1:1")
+    assert not answer.ok and answer.note.startswith("no answer from http://127.0.0.1:1^/mcp/.*")
