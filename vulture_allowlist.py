@@ -97,6 +97,7 @@ _.wait_restarted  # everyday.py, @restart.step
 _.nfs_apps  # nfs_outage.py, @runbook.check
 _.nas_answers  # nfs_outage.py, @runbook.check
 _.mount_failures  # nfs_outage.py, @runbook.check
+_.flux_objects_present  # nfs_outage.py, @runbook.check
 _.undo_suspend_kustomizations  # nfs_outage.py, @suspend_kustomizations.undoer
 _.undo_suspend_releases  # nfs_outage.py, @suspend_releases.undoer
 _.undo_scale_down  # nfs_outage.py, @scale_down.undoer

@@ -89,6 +89,17 @@ def nas_answers(ctx: Context) -> str:
     return detail if up else Concern(detail)
 
 
+@runbook.check("Their Flux objects are in the cluster", needs_cluster=True)
+def flux_objects_present(ctx: Context) -> str:
+    """What the run leaves out (``_handles``): an object the repository has and the cluster has not."""
+    kube = clustersteps.kube(ctx)
+    missing = [f"{kind} {namespace}/{name}" for kind in ("Kustomization", "HelmRelease")
+               for namespace, name in _flux_objects(ctx, kind) if kube.find(kind, name, namespace) is None]
+    if missing:
+        return Concern(f"not in the cluster, left out of the run: {', '.join(missing)}")
+    return "all there"
+
+
 @runbook.check("Pods with mount failures", needs_cluster=True)
 def mount_failures(ctx: Context) -> str:
     kube = clustersteps.kube(ctx)

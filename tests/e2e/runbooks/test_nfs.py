@@ -126,5 +126,8 @@ def test_an_app_whose_release_is_not_in_the_cluster_does_not_stop_the_run(sim: M
     assert result.returncode == 0, result.stdout[-3000:]
     ends = {e["title"]: (e["outcome"], e.get("summary", "")) for e in events if e["event"] == "step_end"}
     assert ends["Suspend their HelmReleases"] == ("not_needed", "no HelmRelease to suspend")
+    checks = {e["title"]: (e["status"], e.get("detail", "")) for e in events if e["event"] == "check"}
+    assert checks["Their Flux objects are in the cluster"] == (
+        "concern", "not in the cluster, left out of the run: HelmRelease media/calibre-web")
     # the NAS answers: not called down in the reason either
     assert ends["Wait for the NAS to go down"] == ("not_needed", "an outage, not planned maintenance")
