@@ -2,7 +2,8 @@
 # The interpreter the venv is made from: the system's python3 when it is 3.11 or newer and can make a venv with pip
 # (Debian's and Ubuntu's are built with profile-guided and link-time optimisation and without a shared libpython:
 # the suite needs a tenth less CPU than with a default source build, such as pyenv's; bench/RESULTS.md), else the
-# python3 on PATH. `make PYTHON=python3.13 …` chooses another; an existing .venv is kept (`make clean` first).
+# python3 on PATH (also when the system's fails to make one). `make PYTHON=python3.13 …` chooses another; an
+# existing .venv is kept (`make clean` first).
 SYSTEM_PYTHON := /usr/bin/python3
 PYTHON ?= $(shell $(SYSTEM_PYTHON) -c 'import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 11))' \
                   >/dev/null 2>&1 && echo $(SYSTEM_PYTHON) || echo python3)
@@ -15,7 +16,7 @@ CLEAN_ENV := env -u MEDIAOPS_RUNBOOK_PATH -u MEDIAOPS_CONFIG -u MEDIAOPS_REPO
 .PHONY: install bytecode demo test lint docs docs-check suite bench clean
 
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); python3 -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	rm -f $(VENV)/.installed-* && touch $@
