@@ -137,7 +137,10 @@ def _scrape_query(ctx: Context) -> str:
 
     app = app_of(ctx)
     query = urlencode({"query": f'up{{namespace="{app.namespace}", service="{app.name}"}}'})
-    return f"curl -s '{str(ctx.config.get('prometheus_url') or '').rstrip('/')}/api/v1/query?{query}'"
+    # without the setting (a preview past a would-be change shows the step before its skip is known): the
+    # placeholder the docs print, not a URL without a host
+    base = str(ctx.config.get("prometheus_url") or "PROMETHEUS_URL").rstrip("/")
+    return f"curl -s '{base}/api/v1/query?{query}'"
 
 
 SCRAPE_PATIENCE = 120.0

@@ -181,3 +181,11 @@ def test_deactivation_names_an_app_whose_helmrelease_depends_on_it(tmp_path: Pat
     ops = Mediaops(clean_env(tmp_path), home_ops.path, tmp_path / "state")
     said = " ".join(ops.run("run", "deactivate", "calibre-web", "--dry-run").stdout.split())
     assert "! No active app depends on it — media/tautulli (tautulli dependsOn media/calibre-web)" in said
+
+
+def test_the_scrape_check_previewed_without_prometheus_url_shows_where_it_goes(ops: Mediaops) -> None:
+    """Previewed past the would-be push, the scrape check's line is shown before its skip is known: without
+    prometheus_url it names the placeholder to fill, not a URL without a host (seen on tyriis/home-ops)."""
+    said = ops.run("run", "activate", "plex-exporter", "--dry-run").stdout
+    assert "curl -s 'PROMETHEUS_URL/api/v1/query?query=up%7Bnamespace%3D%22media%22" in said
+    assert "curl -s '/api" not in said
