@@ -1,5 +1,6 @@
 """Kubernetes label selectors (``a=b, a!=b, a in (x,y), a notin (x), a, !a``): the API server's, kustomize's
-patch targets' and Flux's, all read the same way (k8s.io/apimachinery/pkg/labels/selector.go)."""
+patch targets' and Flux's, all read the same way (k8s.io/apimachinery/pkg/labels/selector.go); and the label (or
+annotation) by which Flux's prune leaves an object."""
 
 from __future__ import annotations
 
@@ -88,3 +89,13 @@ def target_matches(target: Any, obj: dict[str, Any]) -> bool:
         if not parse_selector(str(target["annotationSelector"]))(annotated):
             return False
     return True
+
+
+PRUNE = "kustomize.toolkit.fluxcd.io/prune"
+
+
+def prune_disabled(metadata: dict[str, Any]) -> bool:
+    """Whether Flux's garbage collection leaves the object: ``kustomize.toolkit.fluxcd.io/prune: disabled`` as a
+    label or an annotation, compared without case (fluxcd/pkg ssa/utils AnyInMetadata)."""
+    return any(str((metadata.get(where) or {}).get(PRUNE, "")).lower() == "disabled"
+               for where in ("labels", "annotations"))

@@ -39,9 +39,7 @@ from mediaops.repo.model import (
     Volume,
 )
 from mediaops.repo.yamlfiles import YamlError, expand, is_kind, load_all, read_text, variable_uses
-from mediaops.selectors import target_matches
-
-PRUNE = "kustomize.toolkit.fluxcd.io/prune"
+from mediaops.selectors import prune_disabled, target_matches
 
 
 class Repository:
@@ -566,12 +564,8 @@ class Repository:
                                          route_path(spec), kind="HTTPRoute"))
         elif kind == "PersistentVolumeClaim":
             requests = (spec.get("resources") or {}).get("requests") or {}
-            meta = doc.get("metadata") or {}
-            # fluxcd/pkg ssa/utils AnyInMetadata: a label or an annotation, compared without case
-            kept = any(str((meta.get(where) or {}).get(PRUNE, "")).lower() == "disabled"
-                       for where in ("labels", "annotations"))
-            app.volumes.append(Volume(name, str(requests.get("storage", "")),
-                                      str(spec.get("storageClassName", "")), rel, kept))
+            app.volumes.append(Volume(name, str(requests.get("storage", "")), str(spec.get("storageClassName", "")),
+                                      rel, prune_disabled(doc.get("metadata") or {})))
         elif kind == "Ingress":
             hosts = [str(r.get("host")) for r in spec.get("rules", []) or [] if isinstance(r, dict) and r.get("host")]
             app.ingresses.append(Ingress(name, hosts, str(spec.get("ingressClassName", ""))))

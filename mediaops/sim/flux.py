@@ -50,7 +50,6 @@ KS_NAME, KS_NAMESPACE = "kustomize.toolkit.fluxcd.io/name", "kustomize.toolkit.f
 HR_NAME, HR_NAMESPACE = "helm.toolkit.fluxcd.io/name", "helm.toolkit.fluxcd.io/namespace"
 WATCH_LABEL = "reconcile.fluxcd.io/watch"  # a ConfigMap or Secret whose changes Flux's controllers watch
 SUBSTITUTE = "kustomize.toolkit.fluxcd.io/substitute"
-PRUNE = "kustomize.toolkit.fluxcd.io/prune"
 APPLY_ORDER = ["CustomResourceDefinition",
                "Namespace", "ClusterSecretStore", "ConfigMap", "Secret", "PersistentVolumeClaim", "Service",
                "ServiceAccount"]
@@ -1044,9 +1043,7 @@ class Kustomizations(Controller):
         if res is None:
             return
         live = self.store.peek(res, namespace, name)
-        # a label or an annotation, compared without case (fluxcd/pkg ssa/utils AnyInMetadata)
-        if live is None or any(str((live["metadata"].get(where) or {}).get(PRUNE, "")).lower() == "disabled"
-                               for where in ("labels", "annotations")):
+        if live is None or selectors.prune_disabled(live["metadata"]):
             return
         if kind_name == "Kustomization" and (live.get("spec") or {}).get("prune"):
             # Flux's finalizer: a deleted Kustomization garbage-collects what it applied first.
