@@ -333,6 +333,9 @@ def _bump(ctx: Context) -> Changes:
     if tag:
         container, _, value = str(tag).rpartition("=")
         targets = [c for c in app.images if not container or c.name == container] or []
+        if not app.images:
+            raise UsageError(f"{app.name}'s values name no image mediaops can read (app-template's controllers "
+                             "or top-level image, a chart's image)", hint="edit the tag by hand")
         if not targets:
             raise UsageError(f"{app.name} has no container {container!r}",
                              hint=f"containers: {', '.join(c.name for c in app.images)}")

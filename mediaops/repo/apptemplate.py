@@ -90,8 +90,9 @@ def _identifier(release: str, key: str) -> str:
 
 def app_template(app: App, release: str, values: dict[str, Any], namespace: str = "",
                   chart: str = "app-template") -> list[Controller]:
-    """What a HelmRelease deploys, read from its values: bjw-s app-template (v3 to v5) in full; for any
-    other chart its top-level image, ``serviceMonitor.enabled`` and ``httpRoute``/``route`` hosts."""
+    """What a HelmRelease deploys, read from its values: bjw-s app-template (v3 to v5) in full, 1.x's one
+    top-level image; for any other chart its top-level image, ``serviceMonitor.enabled`` and
+    ``httpRoute``/``route`` hosts."""
     controllers: list[Controller] = []
     if chart != "app-template":
         image = _image(values.get("image"))
@@ -110,6 +111,13 @@ def app_template(app: App, release: str, values: dict[str, Any], namespace: str 
                 if hosts:
                     app.ingresses.append(Ingress(release, hosts, parents, kind="HTTPRoute"))
         return controllers
+    if "controllers" not in values and isinstance(values.get("image"), dict):
+        # app-template 1.x (common library 1.x; truxnell/home-cluster's releases): one controller, the release's,
+        # and its main container's image at the top level of the values
+        image = _image(values["image"])
+        if image is not None:
+            kind = str((values.get("controller") or {}).get("type", "deployment"))
+            controllers.append(Controller(release, kind, [Container(release, "main", *image)]))
     default_pod = values.get("defaultPodOptions") or {}
     app.node_selectors.update({str(k): str(v) for k, v in (default_pod.get("nodeSelector") or {}).items()})
     for cname, controller in (values.get("controllers") or {}).items():

@@ -288,3 +288,20 @@ def test_a_release_is_where_its_kustomizations_target_namespace_puts_it(tmp_path
     assert (helm.namespace, helm.chart_ref, [str(d) for d in helm.depends_on]) == (
         "ai", "OCIRepository/ai/app-template", ["ai/redis"])
     assert any("names namespace elsewhere" in f.what for f in problems(repo) if f.level == "warning")
+
+
+def test_an_app_template_1_release_has_its_image_at_the_top(tmp_path: Path) -> None:
+    """app-template 1.x values (truxnell/home-cluster: chart 1.5.1): no controllers, the main container's image
+    at the top level; read as the release's one controller, so --image-tag finds where to write."""
+    release = ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: sonarr\nspec:\n"
+               "  chart: {spec: {chart: app-template, version: 1.5.1, sourceRef: {kind: HelmRepository, name: x}}}\n"
+               "  values:\n    image: {repository: ghcr.io/onedr0p/sonarr-develop, tag: 4.0.1.1014}\n")
+    repo = _write(tmp_path, {
+        "kubernetes/flux/cluster/cluster-apps.yaml": ENTRY.format(name="cluster-apps", tree="apps"),
+        "kubernetes/apps/ai/kustomization.yaml": "namespace: ai\nresources:\n  - ./tei/ks.yaml\n",
+        "kubernetes/apps/ai/tei/ks.yaml": KS.format(name="tei", path="tei", extra=""),
+        "kubernetes/apps/ai/tei/app/kustomization.yaml": "resources:\n  - ./helmrelease.yaml\n",
+        "kubernetes/apps/ai/tei/app/helmrelease.yaml": release,
+    })
+    assert [(c.controller, c.name, c.image, c.tag) for c in repo.app("tei").images] == [
+        ("sonarr", "main", "ghcr.io/onedr0p/sonarr-develop", "4.0.1.1014")]
